@@ -1,0 +1,1 @@
+"""cityops: city operations one-network unified management (一网统管)."""

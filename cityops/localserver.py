@@ -1,0 +1,208 @@
+"""Project-local PostgreSQL and mosquitto: the embedded defaults for the demo and tests.
+
+Both live under one folder of the project (``.run/`` by default), listen on loopback
+only, and are started and stopped by these classes, never by the system's service
+manager. PostgreSQL refuses to run as root, so as root the cluster belongs to the
+``postgres`` OS user that Debian's package creates.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+log = logging.getLogger("cityops.localserver")
+
+
+class LocalServerError(RuntimeError):
+    """A project-local server could not be set up or started; the message says why."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise LocalServerError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
+
+
+def _pg_bindir() -> Path:
+    override = os.environ.get("CITYOPS_PG_BIN")
+    if override:
+        return Path(override)
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3]))
+    if not candidates:
+        raise LocalServerError("PostgreSQL server binaries not found: apt-get install postgresql")
+    return candidates[-1].parent
+
+
+class LocalPostgres:
+    """A PostgreSQL cluster in ``data_dir`` listening on 127.0.0.1:``port``."""
+
+    def __init__(self, data_dir: Path, port: int) -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.bindir = _pg_bindir()
+        self._owner = "postgres" if os.geteuid() == 0 else None
+
+    @property
+    def dsn(self) -> str:
+        return f"postgresql://cityops@127.0.0.1:{self.port}/cityops"
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [str(self.bindir / args[0]), *args[1:]]
+        if self._owner:
+            cmd = ["runuser", "-u", self._owner, "--", *cmd]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise LocalServerError(f"{args[0]} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout}")
+        return proc
+
+    def _prepare_dir(self) -> None:
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        if self._owner:
+            try:
+                pw = pwd.getpwnam(self._owner)
+            except KeyError:
+                raise LocalServerError("as root the database runs as OS user 'postgres', which is missing") from None
+            # The server user must be able to reach its folder through every parent.
+            for parent in [self.data_dir.parent, *self.data_dir.parent.parents]:
+                mode = parent.stat().st_mode
+                if not mode & 0o001:
+                    parent.chmod(mode | 0o001)
+            self.data_dir.mkdir(exist_ok=True)
+            os.chown(self.data_dir, pw.pw_uid, pw.pw_gid)
+        else:
+            self.data_dir.mkdir(exist_ok=True)
+        self.data_dir.chmod(0o700)
+
+    def initialized(self) -> bool:
+        return (self.data_dir / "PG_VERSION").exists()
+
+    def init(self) -> None:
+        self._prepare_dir()
+        self._run("initdb", "-D", str(self.data_dir), "-U", "cityops", "--auth=trust", "-E", "UTF8",
+                  "--locale=C.UTF-8", "--no-instructions")
+        conf = self.data_dir / "postgresql.conf"
+        with conf.open("a") as f:
+            f.write(
+                "\n# cityops embedded defaults\n"
+                "listen_addresses = '127.0.0.1'\n"
+                f"unix_socket_directories = '{self.data_dir}'\n"
+                "shared_buffers = '256MB'\n"
+                "max_connections = 200\n"
+                "timezone = 'UTC'\n"
+                "log_timezone = 'UTC'\n"
+            )
+
+    def start(self) -> None:
+        if not self.initialized():
+            self.init()
+        if self.running():
+            log.info("PostgreSQL already running in %s", self.data_dir)
+        else:
+            self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.data_dir / "server.log"),
+                      "-o", f"-p {self.port}", "-w", "-t", "60", "start")
+        self._ensure_database()
+
+    def running(self) -> bool:
+        pid_file = self.data_dir / "postmaster.pid"
+        return pid_file.exists() and subprocess.run(
+            ([ "runuser", "-u", self._owner, "--"] if self._owner else [])
+            + [str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "status"],
+            capture_output=True, check=False,
+        ).returncode == 0
+
+    def _ensure_database(self) -> None:
+        import psycopg
+
+        with psycopg.connect(f"postgresql://cityops@127.0.0.1:{self.port}/postgres", autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'cityops'").fetchone():
+                conn.execute("CREATE DATABASE cityops")
+
+    def stop(self, mode: str = "fast") -> None:
+        if self.running():
+            self._run("pg_ctl", "-D", str(self.data_dir), "-m", mode, "-w", "stop")
+
+
+class LocalMosquitto:
+    """A mosquitto broker with persistence in ``data_dir`` on 127.0.0.1:``port``.
+
+    The defaults of stock mosquitto lose QoS-1 messages (1,000 queued per client) and
+    stall an ack-after-commit consumer (20 in flight); this config lifts both.
+    """
+
+    def __init__(self, data_dir: Path, port: int) -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.proc: subprocess.Popen[bytes] | None = None
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        if not Path(binary).exists():
+            raise LocalServerError("mosquitto not found: apt-get install mosquitto")
+        self.binary = binary
+
+    @property
+    def conf_path(self) -> Path:
+        return self.data_dir / "mosquitto.conf"
+
+    def write_config(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        lines = [
+            f"listener {self.port} 127.0.0.1",
+            "allow_anonymous true",
+            "persistence true",
+            f"persistence_location {self.data_dir}/",
+            "autosave_interval 1",
+            "max_queued_messages 10000000",
+            "max_inflight_messages 0",
+            f"log_dest file {self.data_dir}/mosquitto.log",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+        ]
+        if os.geteuid() == 0:
+            lines.append("user root")  # keep the project-local folder writable; loopback only
+        self.conf_path.write_text("\n".join(lines) + "\n")
+
+    def start(self) -> None:
+        self.write_config()
+        self.proc = subprocess.Popen([self.binary, "-c", str(self.conf_path)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        try:
+            wait_for_port(self.port)
+        except LocalServerError:
+            self.stop()
+            raise LocalServerError(f"mosquitto did not start; see {self.data_dir}/mosquitto.log") from None
+
+    def stop(self) -> None:
+        """Clean shutdown: mosquitto writes its persistence file on SIGTERM."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None

@@ -1,0 +1,101 @@
+"""Settings read once from the environment; every process uses the same names.
+
+Unset variables mean "embedded defaults": a project-local PostgreSQL and mosquitto
+under ``.run/`` on loopback ports. Production points them elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting has a value the system cannot run with."""
+
+
+@dataclass(frozen=True, slots=True)
+class MqttAddress:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> MqttAddress:
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
+            raise SettingsError(f"CITYOPS_MQTT_URL must look like mqtt://host:1883, got {url!r}")
+        return cls(parts.hostname, parts.port or 1883, parts.username, parts.password)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    run_dir: Path
+    database_url: str | None  # None: start the embedded PostgreSQL
+    mqtt_url: str | None  # None: start the embedded mosquitto
+    pg_port: int
+    mqtt_port: int
+    dash_host: str
+    dash_port: int
+    city: str
+    timescale: str  # auto | require | off
+    secret_key: str
+    language: str
+
+    @property
+    def embedded_db(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.mqtt_url is None
+
+    def dsn(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"postgresql://cityops@127.0.0.1:{self.pg_port}/cityops"
+
+    def mqtt(self) -> MqttAddress:
+        if self.mqtt_url:
+            return MqttAddress.parse(self.mqtt_url)
+        return MqttAddress("127.0.0.1", self.mqtt_port)
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "")
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def load(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    timescale = env.get("CITYOPS_TIMESCALE", "auto")
+    if timescale not in ("auto", "require", "off"):
+        raise SettingsError(f"CITYOPS_TIMESCALE must be auto, require or off, got {timescale!r}")
+    language = env.get("CITYOPS_LANG", "zh")
+    if language not in ("zh", "en"):
+        raise SettingsError(f"CITYOPS_LANG must be zh or en, got {language!r}")
+    if env.get("CITYOPS_MQTT_URL"):
+        MqttAddress.parse(env["CITYOPS_MQTT_URL"])  # refuse a bad URL at start, not at first use
+    return Settings(
+        run_dir=Path(env.get("CITYOPS_RUN_DIR") or PROJECT_ROOT / ".run"),
+        database_url=env.get("CITYOPS_DATABASE_URL") or None,
+        mqtt_url=env.get("CITYOPS_MQTT_URL") or None,
+        pg_port=_int(env, "CITYOPS_PG_PORT", 55432),
+        mqtt_port=_int(env, "CITYOPS_MQTT_PORT", 51883),
+        dash_host=env.get("CITYOPS_DASH_HOST", "127.0.0.1"),
+        dash_port=_int(env, "CITYOPS_DASH_PORT", 8050),
+        city=env.get("CITYOPS_CITY", "chenzhou"),
+        timescale=timescale,
+        secret_key=env.get("CITYOPS_SECRET_KEY", "cityops-demo-secret-change-me"),
+        language=language,
+    )
