@@ -47,24 +47,28 @@ def open_incident(
     location: Location,
     now: datetime,
     warning_id: int | None = None,
+    source_ref: str | None = None,
     actor: Actor = SYSTEM,
     source: str = "system",
-) -> int:
+) -> int | None:
     """Create an incident (立案) and, when the point lies in a township, dispatch it there.
 
     Call inside the caller's transaction so the incident commits with what caused it.
+    Returns None when an incident for ``source_ref`` already exists (a replayed cause).
     """
     draft = Incident(id=None, status=None, level=level, township_code=None)
     created, create_entry = transition(draft, Action.CREATE, actor, now, note=title)
     row = conn.execute(
-        "INSERT INTO incidents (title, category, level, status, source_kind, warning_id, lon, lat,"
+        "INSERT INTO incidents (title, category, level, status, source_kind, source_ref, warning_id, lon, lat,"
         " district_code, township_code, grid_code, boundary_version, created_at, updated_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-        (title, category, level, created.status, source_kind, warning_id, location.lon, location.lat,
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (source_ref) DO NOTHING RETURNING id",
+        (title, category, level, created.status, source_kind, source_ref, warning_id, location.lon, location.lat,
          location.district_code, location.township_code, location.grid_code, location.boundary_version,
          now, now),
     ).fetchone()
-    assert row is not None
+    if row is None:
+        return None
     incident_id = int(row[0])
     _insert_log(conn, incident_id, create_entry, source)
     if location.township_code:

@@ -103,6 +103,7 @@ CREATE TABLE incidents (
     level            smallint NOT NULL CHECK (level BETWEEN 1 AND 4),
     status           text NOT NULL,
     source_kind      text NOT NULL CHECK (source_kind IN ('warning', 'event', 'manual')),
+    source_ref       text UNIQUE,  -- 'warning:<id>' or 'event:<system>:<id>': one incident per cause
     warning_id       bigint REFERENCES warnings (id),
     lon              double precision,
     lat              double precision,

@@ -1,0 +1,32 @@
+"""python -m alerts: run the alert engine (active, or standby behind another one)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from alerts.engine import AlertEngine
+from alerts.rules import DEFAULT_RULES, load_rules
+from cityops import settings
+from cityops.runtime import on_stop, setup_logging
+from store.db import make_pool
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="cityops alert engine")
+    parser.add_argument("--rules", default=str(DEFAULT_RULES), help="rule file (TOML)")
+    args = parser.parse_args()
+    setup_logging()
+    cfg = settings.load()
+    rules = load_rules(Path(args.rules))  # refuse to start on a broken rule file
+    pool = make_pool(cfg.dsn(), "alerts", max_size=2)
+    engine = AlertEngine(cfg.dsn(), pool, rules)
+    on_stop(engine.stop)
+    try:
+        engine.run()
+    finally:
+        pool.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Ingest: MQTT → validated, region-tagged rows in TimescaleDB, acknowledged only after commit."""

@@ -1,0 +1,186 @@
+"""The MQTT side of ingest: persistent MQTT 5 session, QoS 1, ack strictly after commit.
+
+paho's network thread only queues messages; one writer thread batches them, commits,
+then acks. The broker sends at most ``receive_maximum`` unacked messages, which bounds
+memory when the database is slow or down: ingest stops acking and the broker holds the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import astuple, dataclass
+from datetime import UTC, datetime
+
+import paho.mqtt.client as mqtt
+import psycopg
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from cityops.settings import MqttAddress
+from ingest.batch import Tagger, build_batch
+from ingest.decode import DeadLetter, DeviceLookup, Reason
+from ingest.topics import subscriptions
+from ingest.writer import WriteResult, write_batch
+
+log = logging.getLogger("cityops.ingest")
+
+
+@dataclass(frozen=True, slots=True)
+class IngestConfig:
+    city: str
+    client_id: str = "cityops-ingest-1"
+    share_group: str | None = "ingest"
+    max_batch: int = 5000
+    max_wait_s: float = 0.2
+    receive_maximum: int = 20000  # MQTT 5 flow control: the bound on unacked messages
+    session_expiry_s: int = 7 * 24 * 3600
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.receive_maximum <= 65535:
+            raise ValueError("receive_maximum must be 1..65535 (MQTT 5)")
+        if self.max_batch < 1 or self.max_wait_s <= 0:
+            raise ValueError("max_batch must be ≥ 1 and max_wait_s > 0")
+
+
+@dataclass(frozen=True, slots=True)
+class _Received:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    epoch: int  # connection generation: a mid is only meaningful on the connection that delivered it
+
+
+class Ingestor:
+    def __init__(self, config: IngestConfig, broker: MqttAddress, pool: ConnectionPool, devices: DeviceLookup,
+                 tagger: Tagger, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.config = config
+        self._pool = pool
+        self._devices = devices
+        self._tagger = tagger
+        self._clock = clock
+        self._inbox: queue.Queue[_Received] = queue.Queue()
+        self._epoch = 0
+        self._stop = threading.Event()
+        self.counters = {"received": 0, "stored": 0, "duplicates": 0, "dead_letters": 0, "batches": 0}
+        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=config.client_id,
+                                   protocol=mqtt.MQTTv5, manual_ack=True)
+        if broker.username:
+            self._client.username_pw_set(broker.username, broker.password)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        self._client.reconnect_delay_set(0.5, 5)
+        self._broker = broker
+
+    # --- paho network thread -------------------------------------------------------
+    def _on_connect(self, client: mqtt.Client, _u: object, flags: mqtt.ConnectFlags, rc: object,
+                    _p: object) -> None:
+        self._epoch += 1
+        log.info("ingest connected to broker (session present: %s, rc: %s)", flags.session_present, rc)
+        client.subscribe([(f, 1) for f in subscriptions(self.config.city, self.config.share_group)])
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: object, _f: object, rc: object, _p: object) -> None:
+        self._epoch += 1  # acks for messages of the old connection must not be sent on the new one
+        log.warning("ingest disconnected from broker: %s", rc)
+
+    def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        self._inbox.put(_Received(msg.topic, msg.payload, msg.mid, msg.qos, self._epoch))
+
+    # --- writer thread --------------------------------------------------------------
+    def _collect(self) -> list[_Received]:
+        try:
+            first = self._inbox.get(timeout=0.5)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.config.max_wait_s
+        while len(batch) < self.config.max_batch:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(self._inbox.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return batch
+
+    def _write(self, messages: list[tuple[str, bytes]]) -> WriteResult:
+        batch = build_batch(messages, city=self.config.city, now=self._clock(), devices=self._devices,
+                            tagger=self._tagger)
+        with self._pool.connection(timeout=5) as conn:
+            return write_batch(conn, batch.readings, batch.events, batch.statuses, batch.dead_letters)
+
+    def _write_isolating_rejects(self, messages: list[tuple[str, bytes]]) -> WriteResult:
+        """The database refused the batch: write message by message so one bad one costs only itself."""
+        total = WriteResult(0, 0, 0, 0)
+        for topic, payload in messages:
+            try:
+                result = self._write([(topic, payload)])
+            except psycopg.OperationalError:
+                raise
+            except psycopg.Error as exc:
+                log.warning("database refused a message on %s: %s", topic, exc)
+                rejected = DeadLetter(topic, payload, Reason.DB_REJECTED, str(exc)[:500])
+                with self._pool.connection(timeout=5) as conn:
+                    result = write_batch(conn, [], [], [], [rejected])
+            total = WriteResult(*(a + b for a, b in zip(astuple(total), astuple(result), strict=True)))
+        return total
+
+    def _commit(self, received: list[_Received]) -> None:
+        backoff = 0.2
+        messages = [(m.topic, m.payload) for m in received]
+        while not self._stop.is_set():
+            try:
+                try:
+                    result = self._write(messages)
+                except psycopg.OperationalError:
+                    raise
+                except psycopg.Error:
+                    result = self._write_isolating_rejects(messages)
+                break
+            except (psycopg.OperationalError, PoolTimeout) as exc:
+                # Hold the batch, ack nothing: the broker keeps the rest until the database is back.
+                log.warning("database unavailable, holding %d messages unacked: %s", len(received), exc)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+        else:
+            return
+        c = self.counters
+        c["batches"] += 1
+        c["received"] += len(received)
+        c["stored"] += result.readings_stored
+        c["duplicates"] += result.readings_duplicate
+        c["dead_letters"] += result.dead_letters
+        epoch = self._epoch
+        for m in received:
+            if m.qos > 0 and m.epoch == epoch:
+                self._client.ack(m.mid, m.qos)
+
+    def run(self) -> None:
+        """Block until ``stop()``; the writer runs in the calling thread."""
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.config.session_expiry_s
+        props.ReceiveMaximum = self.config.receive_maximum
+        self._client.connect_async(self._broker.host, self._broker.port, keepalive=30, clean_start=False,
+                                   properties=props)
+        self._client.loop_start()
+        try:
+            while not self._stop.is_set():
+                received = self._collect()
+                if received:
+                    self._commit(received)
+        finally:
+            self._client.disconnect()
+            self._client.loop_stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def pending(self) -> int:
+        return self._inbox.qsize()

@@ -1,0 +1,213 @@
+"""Payload validation: raw MQTT bytes → typed records or a dead letter with a named reason.
+
+Pure: the registry lookup and the clock are passed in, so every rejection is a table test.
+Naive ISO timestamps are read as Asia/Shanghai, the time devices in the city report in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ingest.metrics import METRICS
+from ingest.topics import EventTopic, StatusTopic, TelemetryTopic, parse_topic
+
+CITY_TZ = ZoneInfo("Asia/Shanghai")
+MAX_PAYLOAD_BYTES = 256 * 1024
+MAX_FUTURE = timedelta(minutes=5)
+MAX_PAST = timedelta(days=7)
+
+
+class Reason(StrEnum):
+    """Why a payload was dead-lettered; the same values in the table, the page and the metrics."""
+
+    BAD_TOPIC = "bad_topic"
+    TOO_LARGE = "too_large"
+    NOT_JSON = "not_json"
+    BAD_SCHEMA = "bad_schema"
+    UNKNOWN_DEVICE = "unknown_device"
+    UNKNOWN_METRIC = "unknown_metric"
+    OUT_OF_RANGE = "out_of_range"
+    BAD_TIMESTAMP = "bad_timestamp"
+    DB_REJECTED = "db_rejected"  # valid JSON the database still refuses (e.g. a NUL character in text)
+
+
+def _to_utc(value: Any) -> datetime:
+    if isinstance(value, bool):
+        raise ValueError("timestamp must be ISO 8601 text or epoch milliseconds")
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value / 1000.0, UTC)
+    if isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=CITY_TZ)).astimezone(UTC)
+    raise ValueError("timestamp must be ISO 8601 text or epoch milliseconds")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReadingIn(_Strict):
+    ts: datetime
+    values: dict[str, float] = Field(min_length=1, max_length=64)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+
+    _ts = field_validator("ts", mode="before")(_to_utc)
+
+
+class EventIn(_Strict):
+    event_id: str = Field(min_length=1, max_length=128)
+    ts: datetime
+    category: str = Field(min_length=1, max_length=64)
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=4000)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    level: int | None = Field(default=None, ge=1, le=4)
+
+    _ts = field_validator("ts", mode="before")(_to_utc)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    device_type: str
+    lon: float
+    lat: float
+    district_code: str | None
+    township_code: str | None
+    grid_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    ts: datetime
+    device_id: str
+    metric: str
+    value: float
+    lon: float  # where the reading was taken: the device's site, or the message's own position
+    lat: float
+    district_code: str | None  # None until tagged when the position came with the message
+    township_code: str | None
+    grid_code: str | None
+    moving: bool  # True when the position came with the message and must be tagged
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    ts: datetime
+    dept: str
+    source_system: str
+    body: EventIn
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    device_id: str
+    online: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    topic: str
+    payload: bytes
+    reason: Reason
+    detail: str
+
+
+Decoded = list[Reading] | Event | Status | DeadLetter
+DeviceLookup = Callable[[str], DeviceInfo | None]
+
+
+def _check_time(ts: datetime, now: datetime) -> str | None:
+    if ts > now + MAX_FUTURE:
+        return f"timestamp {ts.isoformat()} is more than {MAX_FUTURE} in the future"
+    if ts < now - MAX_PAST:
+        return f"timestamp {ts.isoformat()} is more than {MAX_PAST.days} days old"
+    return None
+
+
+def _schema_detail(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "payload"
+    return f"{where}: {first['msg']} ({exc.error_count()} error(s))"
+
+
+def decode(topic: str, payload: bytes, *, city: str, now: datetime, devices: DeviceLookup) -> Decoded:
+    """Validate one message. Never raises: a bad message comes back as a ``DeadLetter``."""
+
+    def dead(reason: Reason, detail: str) -> DeadLetter:
+        return DeadLetter(topic, payload, reason, detail)
+
+    parsed_topic = parse_topic(topic, city)
+    if parsed_topic is None:
+        return dead(Reason.BAD_TOPIC, f"topic {topic!r} does not follow city/{city}/<kind>/...")
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return dead(Reason.TOO_LARGE, f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
+    if isinstance(parsed_topic, StatusTopic):
+        return _decode_status(parsed_topic, payload, dead)
+    try:
+        doc = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return dead(Reason.NOT_JSON, str(exc)[:200])
+    if isinstance(parsed_topic, EventTopic):
+        return _decode_event(parsed_topic, doc, now, dead)
+    return _decode_telemetry(parsed_topic, doc, now, devices, dead)
+
+
+def _decode_status(topic: StatusTopic, payload: bytes, dead: Callable[[Reason, str], DeadLetter]) -> Decoded:
+    text = payload.decode("utf-8", "replace").strip().lower()
+    if text in ("online", "1", "true", '{"online": true}', '{"online":true}'):
+        return Status(topic.device_id, True)
+    if text in ("offline", "0", "false", '{"online": false}', '{"online":false}'):
+        return Status(topic.device_id, False)
+    return dead(Reason.BAD_SCHEMA, "status payload must be online or offline")
+
+
+def _decode_event(topic: EventTopic, doc: Any, now: datetime, dead: Callable[[Reason, str], DeadLetter]) -> Decoded:
+    try:
+        body = EventIn.model_validate(doc)
+    except ValidationError as exc:
+        return dead(Reason.BAD_SCHEMA, _schema_detail(exc))
+    if (problem := _check_time(body.ts, now)) is not None:
+        return dead(Reason.BAD_TIMESTAMP, problem)
+    return Event(body.ts, topic.dept, topic.source_system, body)
+
+
+def _decode_telemetry(
+    topic: TelemetryTopic, doc: Any, now: datetime, devices: DeviceLookup,
+    dead: Callable[[Reason, str], DeadLetter],
+) -> Decoded:
+    items = doc if isinstance(doc, list) else [doc]
+    if not 1 <= len(items) <= 10_000:
+        return dead(Reason.BAD_SCHEMA, "a batch holds 1 to 10,000 readings")
+    try:
+        batch = [ReadingIn.model_validate(item) for item in items]
+    except ValidationError as exc:
+        return dead(Reason.BAD_SCHEMA, _schema_detail(exc))
+    device = devices(topic.device_id)
+    if device is None:
+        return dead(Reason.UNKNOWN_DEVICE, f"device {topic.device_id!r} is not registered")
+    readings: list[Reading] = []
+    for item in batch:
+        if (problem := _check_time(item.ts, now)) is not None:
+            return dead(Reason.BAD_TIMESTAMP, problem)
+        moving = item.lon is not None and item.lat is not None
+        lon, lat = (item.lon, item.lat) if moving else (device.lon, device.lat)
+        codes = (None, None, None) if moving else (device.district_code, device.township_code, device.grid_code)
+        for name, value in item.values.items():
+            metric = METRICS.get(name)
+            if metric is None:
+                return dead(Reason.UNKNOWN_METRIC, f"metric {name!r} is not in the catalogue")
+            if not metric.low <= value <= metric.high:
+                return dead(Reason.OUT_OF_RANGE,
+                            f"{name}={value} outside {metric.low}..{metric.high} {metric.unit}".rstrip())
+            readings.append(Reading(item.ts, topic.device_id, name, value, lon, lat, *codes, moving))  # type: ignore[arg-type]
+    return readings

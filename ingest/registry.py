@@ -1,0 +1,44 @@
+"""Device registry cache: registered devices with their site and region codes.
+
+Loaded whole at start; a miss asks the database once (a device registered after start)
+and remembers the answer briefly so a flood of unknown ids cannot flood the database.
+"""
+
+from __future__ import annotations
+
+import time
+
+from psycopg_pool import ConnectionPool
+
+from ingest.decode import DeviceInfo
+
+_SELECT = "SELECT device_id, device_type, lon, lat, district_code, township_code, grid_code FROM devices"
+
+
+class DeviceRegistry:
+    def __init__(self, pool: ConnectionPool, *, negative_ttl: float = 30.0) -> None:
+        self._pool = pool
+        self._known: dict[str, DeviceInfo] = {}
+        self._unknown_until: dict[str, float] = {}
+        self._negative_ttl = negative_ttl
+
+    def refresh(self) -> int:
+        with self._pool.connection() as conn:
+            rows = conn.execute(_SELECT).fetchall()
+        self._known = {r[0]: DeviceInfo(*r[1:]) for r in rows}
+        self._unknown_until.clear()
+        return len(self._known)
+
+    def __call__(self, device_id: str) -> DeviceInfo | None:
+        info = self._known.get(device_id)
+        if info is not None:
+            return info
+        if self._unknown_until.get(device_id, 0.0) > time.monotonic():
+            return None
+        with self._pool.connection() as conn:
+            row = conn.execute(_SELECT + " WHERE device_id = %s", (device_id,)).fetchone()
+        if row is None:
+            self._unknown_until[device_id] = time.monotonic() + self._negative_ttl
+            return None
+        self._known[device_id] = info = DeviceInfo(*row[1:])
+        return info

@@ -1,0 +1,1 @@
+"""Demo city simulator: devices and department systems of 郴州 publishing over MQTT."""

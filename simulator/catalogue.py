@@ -1,0 +1,48 @@
+"""The demo city's devices, placed deterministically (seeded) inside the township layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+
+# (device_type, dept, Chinese name, per township, expected reporting interval s)
+KINDS: tuple[tuple[str, str, str, int, int], ...] = (
+    ("rain_gauge", "qx", "雨量站", 1, 60),
+    ("river_gauge", "sl", "水位站", 1, 60),
+    ("gas_detector", "yj", "燃气监测点", 1, 60),
+    ("smoke_detector", "xf", "烟感", 2, 60),
+    ("hazmat_vehicle", "jt", "危货车辆", 1, 30),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    device_id: str
+    device_type: str
+    dept: str
+    name: str
+    lon: float
+    lat: float
+    township_code: str
+    expected_interval_s: int
+
+
+def build_catalogue(townships: gpd.GeoDataFrame, seed: int = 20261122) -> list[Device]:
+    """Devices for every township, at seeded random points inside it (same seed, same city)."""
+    rng = np.random.default_rng(seed)
+    devices: list[Device] = []
+    ordered = townships.sort_values("code").reset_index(drop=True)
+    for kind, dept, label, per_township, interval in KINDS:
+        points = ordered.geometry.sample_points(per_township, rng=rng)
+        for row, multipoint in zip(ordered.itertuples(), points, strict=True):
+            pts = list(getattr(multipoint, "geoms", [multipoint]))
+            for i, pt in enumerate(pts, start=1):
+                devices.append(Device(
+                    device_id=f"{kind.split('_')[0]}-{row.code}-{i}",
+                    device_type=kind, dept=dept, name=f"{row.name}{label}{i}号",
+                    lon=round(pt.x, 6), lat=round(pt.y, 6), township_code=row.code,
+                    expected_interval_s=interval,
+                ))
+    return devices
