@@ -149,10 +149,11 @@ def transition(
                       finish_deadline=now + FINISH_WITHIN[incident.level])
     elif action is Action.REWORK:
         nxt = replace(nxt, rework_count=incident.rework_count + 1)
+    target = township_code if move.needs_township else None
     entry = LogEntry(
-        at=now, actor=actor.name, role=actor.role, unit=actor.township_code or township_code,
+        at=now, actor=actor.name, role=actor.role, unit=actor.township_code or target,
         action=action, from_status=incident.status, to_status=move.target, note=note.strip(),
-        details=dict(details or {}) | ({"township_code": township_code} if township_code else {}),
+        details=dict(details or {}) | ({"township_code": target} if target else {}),
     )
     return nxt, entry
 

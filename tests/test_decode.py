@@ -1,0 +1,96 @@
+"""Every way a payload can be wrong has a named dead-letter reason; good ones become typed rows."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ingest.decode import MAX_PAYLOAD_BYTES, DeadLetter, DeviceInfo, Event, Reading, Reason, Status, decode
+from ingest.topics import EventTopic, StatusTopic, TelemetryTopic, parse_topic, subscriptions
+
+NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+GAUGE = DeviceInfo("rain_gauge", 113.0, 25.8, "431002", "431002001", "431002001001")
+TOPIC = "city/chenzhou/telemetry/qx/rain_gauge/rain-1"
+
+
+def devices(device_id: str) -> DeviceInfo | None:
+    return GAUGE if device_id == "rain-1" else None
+
+
+def run(topic: str, payload: bytes | str | object) -> object:
+    raw = payload if isinstance(payload, bytes) else (payload if isinstance(payload, str) else json.dumps(payload))
+    raw = raw.encode() if isinstance(raw, str) else raw
+    return decode(topic, raw, city="chenzhou", now=NOW, devices=devices)
+
+
+def test_topics_parse() -> None:
+    assert parse_topic(TOPIC, "chenzhou") == TelemetryTopic("qx", "rain_gauge", "rain-1")
+    assert parse_topic("city/chenzhou/event/zw/hotline12345", "chenzhou") == EventTopic("zw", "hotline12345")
+    assert parse_topic("city/chenzhou/status/rain-1", "chenzhou") == StatusTopic("rain-1")
+    assert parse_topic("city/other/status/rain-1", "chenzhou") is None
+    assert parse_topic("city/chenzhou/telemetry/qx/rain_gauge", "chenzhou") is None
+    assert subscriptions("chenzhou")[0] == "$share/ingest/city/chenzhou/telemetry/+/+/+"
+
+
+def test_single_reading_gets_device_codes() -> None:
+    rows = run(TOPIC, {"ts": "2026-11-22T16:00:00+08:00", "values": {"rain_1h": 12.5}})
+    assert rows == [Reading(NOW, "rain-1", "rain_1h", 12.5, 113.0, 25.8, "431002", "431002001", "431002001001",
+                            False)]
+
+
+def test_naive_time_is_beijing_time_and_epoch_ms_is_utc() -> None:
+    (a,) = run(TOPIC, {"ts": "2026-11-22T16:00:00", "values": {"rain_1h": 1}})  # type: ignore[misc]
+    (b,) = run(TOPIC, {"ts": int(NOW.timestamp() * 1000), "values": {"rain_1h": 1}})  # type: ignore[misc]
+    assert a.ts == b.ts == NOW
+
+
+def test_batch_and_moving_position() -> None:
+    rows = run(TOPIC, [{"ts": NOW.isoformat(), "values": {"rain_1h": 1, "battery": 90}},
+                       {"ts": NOW.isoformat(), "values": {"speed_kmh": 60}, "lon": 113.1, "lat": 25.7}])
+    assert isinstance(rows, list) and len(rows) == 3
+    assert rows[2].moving and rows[2].township_code is None and (rows[2].lon, rows[2].lat) == (113.1, 25.7)
+
+
+def test_status_and_event() -> None:
+    assert run("city/chenzhou/status/rain-1", b"offline") == Status("rain-1", False)
+    ev = run("city/chenzhou/event/ga/police110", {"event_id": "110-1", "ts": NOW.isoformat(), "category": "x",
+                                                   "title": "警情", "level": 3, "lon": 113.0, "lat": 25.8})
+    assert isinstance(ev, Event) and ev.body.level == 3 and ev.source_system == "police110"
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "reason"),
+    [
+        ("city/chenzhou/telemetry/qx", {"ts": 1, "values": {"rain_1h": 1}}, Reason.BAD_TOPIC),
+        ("city/chenzhou/telemetry/q x/rain_gauge/rain-1", {}, Reason.BAD_TOPIC),
+        (TOPIC, b"\xff\xfe not json", Reason.NOT_JSON),
+        (TOPIC, "{ts: 1}", Reason.NOT_JSON),
+        (TOPIC, {"values": {"rain_1h": 1}}, Reason.BAD_SCHEMA),  # no ts
+        (TOPIC, {"ts": NOW.isoformat(), "values": {"rain_1h": "heavy"}}, Reason.BAD_SCHEMA),
+        (TOPIC, {"ts": NOW.isoformat(), "values": {}}, Reason.BAD_SCHEMA),
+        (TOPIC, {"ts": NOW.isoformat(), "values": {"rain_1h": 1}, "extra": 1}, Reason.BAD_SCHEMA),
+        (TOPIC, [], Reason.BAD_SCHEMA),
+        (TOPIC, 42, Reason.BAD_SCHEMA),
+        ("city/chenzhou/telemetry/qx/rain_gauge/ghost", {"ts": NOW.isoformat(), "values": {"rain_1h": 1}},
+         Reason.UNKNOWN_DEVICE),
+        (TOPIC, {"ts": NOW.isoformat(), "values": {"rain_24h": 1}}, Reason.UNKNOWN_METRIC),
+        (TOPIC, {"ts": NOW.isoformat(), "values": {"rain_1h": -3}}, Reason.OUT_OF_RANGE),
+        (TOPIC, {"ts": NOW.isoformat(), "values": {"rain_1h": 5000}}, Reason.OUT_OF_RANGE),
+        (TOPIC, '{"ts": "2026-11-22T08:00:00Z", "values": {"rain_1h": NaN}}', Reason.OUT_OF_RANGE),
+        (TOPIC, {"ts": (NOW + timedelta(hours=1)).isoformat(), "values": {"rain_1h": 1}}, Reason.BAD_TIMESTAMP),
+        (TOPIC, {"ts": (NOW - timedelta(days=30)).isoformat(), "values": {"rain_1h": 1}}, Reason.BAD_TIMESTAMP),
+        (TOPIC, {"ts": "yesterday", "values": {"rain_1h": 1}}, Reason.BAD_SCHEMA),
+        (TOPIC, b"x" * (MAX_PAYLOAD_BYTES + 1), Reason.TOO_LARGE),
+        ("city/chenzhou/status/rain-1", b"maybe", Reason.BAD_SCHEMA),
+        ("city/chenzhou/event/ga/police110", {"event_id": "1", "ts": NOW.isoformat()}, Reason.BAD_SCHEMA),
+    ],
+)
+def test_bad_payloads_are_dead_lettered_whole(topic: str, payload: object, reason: Reason) -> None:
+    result = run(topic, payload)
+    assert isinstance(result, DeadLetter)
+    assert result.reason is reason
+    assert result.topic == topic and result.detail
+    raw = payload if isinstance(payload, bytes) else (payload if isinstance(payload, str) else json.dumps(payload))
+    assert result.payload == (raw.encode() if isinstance(raw, str) else raw)
