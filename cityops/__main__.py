@@ -55,7 +55,7 @@ def prepare(cfg: settings.Settings) -> tuple[LocalPostgres | None, LocalMosquitt
     applied = migrate(cfg.dsn(), cfg.timescale)
     log.info("migrations applied: %s", applied or "none (up to date)")
     load_demo_layers(cfg.dsn())
-    log.info("demo devices registered: %d", register(cfg, seed=20261122))
+    log.info("demo devices registered: %d", register(cfg.dsn(), seed=20261122))
     with psycopg.connect(cfg.dsn()) as conn:
         seed_demo_users(conn)
     return pg, mq

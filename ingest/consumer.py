@@ -75,6 +75,7 @@ class Ingestor:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
         self._client.reconnect_delay_set(0.5, 5)
         self._broker = broker
 
@@ -84,6 +85,9 @@ class Ingestor:
         self._epoch += 1
         log.info("ingest connected to broker (session present: %s, rc: %s)", flags.session_present, rc)
         client.subscribe([(f, 1) for f in subscriptions(self.config.city, self.config.share_group)])
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: object, _mid: int, codes: list[object], _p: object) -> None:
+        log.info("ingest subscribed (%s)", ", ".join(str(c) for c in codes))
 
     def _on_disconnect(self, _c: mqtt.Client, _u: object, _f: object, rc: object, _p: object) -> None:
         self._epoch += 1  # acks for messages of the old connection must not be sent on the new one

@@ -30,12 +30,12 @@ def _catalogue(dsn: str, seed: int) -> list[Device]:
     return build_catalogue(load_active_layers(dsn).townships, seed)
 
 
-def register(cfg: settings.Settings, seed: int) -> int:
-    devices = _catalogue(cfg.dsn(), seed)
-    tagger, version = active_layer_tagger(cfg.dsn())
+def register(dsn: str, seed: int) -> int:
+    devices = _catalogue(dsn, seed)
+    tagger, version = active_layer_tagger(dsn)
     specs = [DeviceSpec(d.device_id, d.device_type, d.dept, d.name, d.lon, d.lat, d.expected_interval_s)
              for d in devices]
-    with psycopg.connect(cfg.dsn()) as conn:
+    with psycopg.connect(dsn) as conn:
         return register_devices(conn, specs, tagger, version)
 
 
@@ -110,7 +110,7 @@ def main() -> None:
     setup_logging()
     cfg = settings.load()
     if args.command == "register":
-        log.info("registered %d devices", register(cfg, args.seed))
+        log.info("registered %d devices", register(cfg.dsn(), args.seed))
     elif args.command == "run":
         run(cfg, args.seed, args.interval, args.storm)
     else:
