@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# cityops: the two commands.
+#   ./cityops.sh up     install what is missing, start everything, print the dashboard URL
+#   ./cityops.sh test   install what is missing, run every test
+# Debian packages installed when missing (needs root or sudo): postgresql, mosquitto,
+# chromium + chromium-driver (browser tests), fonts-noto-cjk (Chinese), nodejs + npm
+# (the TimescaleDB-in-PGlite test server).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+APT_PACKAGES=(postgresql mosquitto mosquitto-clients chromium chromium-driver fonts-noto-cjk nodejs npm python3-venv)
+
+missing_packages() {
+  local missing=()
+  ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
+  command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+  command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+  python3 -c "import ensurepip" >/dev/null 2>&1 || missing+=(python3-venv)
+  echo "${missing[@]:-}"
+}
+
+install_system() {
+  local missing
+  missing="$(missing_packages)"
+  [ -z "$missing" ] && return 0
+  echo "cityops: installing Debian packages: $missing"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
+}
+
+install_python() {
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  local stamp=.venv/.requirements.sha256
+  local want
+  want="$(sha256sum requirements.txt | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "cityops: installing Python packages (requirements.txt)"
+    .venv/bin/pip install -q --upgrade pip
+    .venv/bin/pip install -q -r requirements.txt
+    echo "$want" > "$stamp"
+  fi
+}
+
+install_node() {
+  if [ ! -d tools/timescale/node_modules ]; then
+    echo "cityops: installing the TimescaleDB test server (npm)"
+    (cd tools/timescale && npm ci --legacy-peer-deps --no-audit --no-fund --silent)
+  fi
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+  up)
+    install_system
+    install_python
+    exec .venv/bin/python -m cityops up "$@"
+    ;;
+  test)
+    install_system
+    install_python
+    install_node
+    exec .venv/bin/python -m pytest "$@"
+    ;;
+  *)
+    echo "usage: ./cityops.sh up | test [pytest args]" >&2
+    exit 2
+    ;;
+esac
