@@ -22,6 +22,8 @@ def main() -> None:
                         help="MQTT client id; keep it stable so the persistent session survives restarts")
     parser.add_argument("--max-batch", type=int, default=5000)
     parser.add_argument("--max-wait", type=float, default=0.2, help="seconds to wait to fill a batch")
+    parser.add_argument("--metrics-port", type=int, default=int(os.environ.get("CITYOPS_INGEST_METRICS_PORT", "0")),
+                        help="serve Prometheus metrics on this port (0: off)")
     args = parser.parse_args()
     setup_logging()
     cfg = settings.load()
@@ -31,6 +33,8 @@ def main() -> None:
     tagger, _version = active_layer_tagger(cfg.dsn())
     ingestor = Ingestor(IngestConfig(city=cfg.city, client_id=args.client_id, max_batch=args.max_batch,
                                      max_wait_s=args.max_wait), cfg.mqtt(), pool, registry, tagger)
+    if args.metrics_port:
+        ingestor.metrics.serve(args.metrics_port)
     on_stop(ingestor.stop)
     try:
         ingestor.run()

@@ -24,6 +24,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from cityops.settings import MqttAddress
 from ingest.batch import Tagger, build_batch
 from ingest.decode import DeadLetter, DeviceLookup, Reason
+from ingest.prom import IngestMetrics
 from ingest.topics import subscriptions
 from ingest.writer import WriteResult, write_batch
 
@@ -67,7 +68,7 @@ class Ingestor:
         self._inbox: queue.Queue[_Received] = queue.Queue()
         self._epoch = 0
         self._stop = threading.Event()
-        self.counters = {"received": 0, "stored": 0, "duplicates": 0, "dead_letters": 0, "batches": 0}
+        self.metrics = IngestMetrics()
         self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=config.client_id,
                                    protocol=mqtt.MQTTv5, manual_ack=True)
         if broker.username:
@@ -114,57 +115,68 @@ class Ingestor:
                 break
         return batch
 
-    def _write(self, messages: list[tuple[str, bytes]]) -> WriteResult:
+    def _write(self, messages: list[tuple[str, bytes]]) -> tuple[WriteResult, list[Reason]]:
         batch = build_batch(messages, city=self.config.city, now=self._clock(), devices=self._devices,
                             tagger=self._tagger)
         with self._pool.connection(timeout=5) as conn:
-            return write_batch(conn, batch.readings, batch.events, batch.statuses, batch.dead_letters)
+            result = write_batch(conn, batch.readings, batch.events, batch.statuses, batch.dead_letters)
+        return result, [d.reason for d in batch.dead_letters]
 
-    def _write_isolating_rejects(self, messages: list[tuple[str, bytes]]) -> WriteResult:
+    def _write_isolating_rejects(self, messages: list[tuple[str, bytes]]) -> tuple[WriteResult, list[Reason]]:
         """The database refused the batch: write message by message so one bad one costs only itself."""
-        total = WriteResult(0, 0, 0, 0)
+        totals, reasons = [0, 0, 0, 0], []
         for topic, payload in messages:
             try:
-                result = self._write([(topic, payload)])
+                result, why = self._write([(topic, payload)])
             except psycopg.OperationalError:
                 raise
             except psycopg.Error as exc:
                 log.warning("database refused a message on %s: %s", topic, exc)
                 rejected = DeadLetter(topic, payload, Reason.DB_REJECTED, str(exc)[:500])
                 with self._pool.connection(timeout=5) as conn:
-                    result = write_batch(conn, [], [], [], [rejected])
-            total = WriteResult(*(a + b for a, b in zip(astuple(total), astuple(result), strict=True)))
-        return total
+                    result, why = write_batch(conn, [], [], [], [rejected]), [Reason.DB_REJECTED]
+            totals = [a + b for a, b in zip(totals, astuple(result), strict=True)]
+            reasons += why
+        return WriteResult(*totals), reasons
 
     def _commit(self, received: list[_Received]) -> None:
         backoff = 0.2
         messages = [(m.topic, m.payload) for m in received]
+        started = time.monotonic()
         while not self._stop.is_set():
             try:
                 try:
-                    result = self._write(messages)
+                    result, reasons = self._write(messages)
                 except psycopg.OperationalError:
                     raise
                 except psycopg.Error:
-                    result = self._write_isolating_rejects(messages)
+                    result, reasons = self._write_isolating_rejects(messages)
                 break
             except (psycopg.OperationalError, PoolTimeout) as exc:
                 # Hold the batch, ack nothing: the broker keeps the rest until the database is back.
+                self.metrics.database_up.set(0)
+                self.metrics.buffer_depth.set(self._inbox.qsize() + len(received))
                 log.warning("database unavailable, holding %d messages unacked: %s", len(received), exc)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
+                started = time.monotonic()
         else:
             return
-        c = self.counters
-        c["batches"] += 1
-        c["received"] += len(received)
-        c["stored"] += result.readings_stored
-        c["duplicates"] += result.readings_duplicate
-        c["dead_letters"] += result.dead_letters
+        m = self.metrics
+        m.database_up.set(1)
+        m.commit_seconds.observe(time.monotonic() - started)
+        m.batch_size.observe(len(received))
+        m.messages.inc(len(received))
+        m.rows.labels("telemetry").inc(result.readings_stored)
+        m.rows.labels("events").inc(result.events_stored)
+        m.duplicates.inc(result.readings_duplicate)
+        for reason in reasons:
+            m.rejects.labels(reason.value).inc()
         epoch = self._epoch
-        for m in received:
-            if m.qos > 0 and m.epoch == epoch:
-                self._client.ack(m.mid, m.qos)
+        for msg in received:
+            if msg.qos > 0 and msg.epoch == epoch:
+                self._client.ack(msg.mid, msg.qos)
+        m.buffer_depth.set(self._inbox.qsize())
 
     def run(self) -> None:
         """Block until ``stop()``; the writer runs in the calling thread."""
@@ -186,5 +198,3 @@ class Ingestor:
     def stop(self) -> None:
         self._stop.set()
 
-    def pending(self) -> int:
-        return self._inbox.qsize()

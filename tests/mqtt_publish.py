@@ -7,6 +7,9 @@ from collections.abc import Iterable
 
 import paho.mqtt.client as mqtt
 
+# paho numbers messages with 16-bit ids: never have more than this many awaiting PUBACK.
+WINDOW = 20_000
+
 
 def publish(port: int, messages: Iterable[tuple[str, bytes | str | dict | list]], client_id: str = "test-pub"
             ) -> int:
@@ -14,15 +17,23 @@ def publish(port: int, messages: Iterable[tuple[str, bytes | str | dict | list]]
     client.max_inflight_messages_set(1000)
     client.connect("127.0.0.1", port)
     client.loop_start()
-    sent = []
-    for topic, body in messages:
-        payload = body if isinstance(body, bytes | str) else json.dumps(body, ensure_ascii=False)
-        info = client.publish(topic, payload, qos=1)
-        if info.rc != mqtt.MQTT_ERR_SUCCESS:
-            raise RuntimeError(f"publish to {topic} failed: {mqtt.error_string(info.rc)}")
-        sent.append(info)
-    for info in sent:
-        info.wait_for_publish(timeout=60)
-    client.loop_stop()
-    client.disconnect()
-    return len(sent)
+    pending: list[mqtt.MQTTMessageInfo] = []
+    count = 0
+    try:
+        for topic, body in messages:
+            payload = body if isinstance(body, bytes | str) else json.dumps(body, ensure_ascii=False)
+            info = client.publish(topic, payload, qos=1)
+            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                raise RuntimeError(f"publish to {topic} failed: {mqtt.error_string(info.rc)}")
+            pending.append(info)
+            count += 1
+            if len(pending) >= WINDOW:
+                for p in pending:
+                    p.wait_for_publish(timeout=120)
+                pending.clear()
+        for p in pending:
+            p.wait_for_publish(timeout=120)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    return count
