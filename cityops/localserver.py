@@ -175,6 +175,8 @@ class LocalMosquitto:
             "log_type warning",
             "log_type notice",
         ]
+        if os.environ.get("CITYOPS_MQTT_DEBUG_LOG"):
+            lines += ["log_type debug", "log_type information", "log_type subscribe"]
         if os.geteuid() == 0:
             lines.append("user root")  # keep the project-local folder writable; loopback only
         self.conf_path.write_text("\n".join(lines) + "\n")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from collections.abc import Callable
 
 
-def setup_logging(level: int = logging.INFO) -> None:
+def setup_logging() -> None:
+    level = os.environ.get("CITYOPS_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 

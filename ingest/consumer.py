@@ -1,8 +1,10 @@
 """The MQTT side of ingest: persistent MQTT 5 session, QoS 1, ack strictly after commit.
 
 paho's network thread only queues messages; one writer thread batches them, commits,
-then acks. The broker sends at most ``receive_maximum`` unacked messages, which bounds
-memory when the database is slow or down: ingest stops acking and the broker holds the rest.
+then acks. The buffer between them is bounded: when the database is slow or down the
+writer stops acking, the buffer fills, and paho's thread blocks, so TCP pushes back and
+the broker holds the rest. MQTT 5 ``ReceiveMaximum`` is also sent, but mosquitto 2.0.11
+stops honouring it after the first ack (measured), so the local bound is what holds.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ class IngestConfig:
     share_group: str | None = "ingest"
     max_batch: int = 5000
     max_wait_s: float = 0.2
-    receive_maximum: int = 20000  # MQTT 5 flow control: the bound on unacked messages
+    receive_maximum: int = 20000  # MQTT 5 flow control: unacked messages the broker may send
+    max_buffer: int = 20000  # received, not yet committed: paho's thread waits when it is full
     session_expiry_s: int = 7 * 24 * 3600
 
     def __post_init__(self) -> None:
@@ -46,6 +49,8 @@ class IngestConfig:
             raise ValueError("receive_maximum must be 1..65535 (MQTT 5)")
         if self.max_batch < 1 or self.max_wait_s <= 0:
             raise ValueError("max_batch must be ≥ 1 and max_wait_s > 0")
+        if self.max_buffer < self.max_batch:
+            raise ValueError("max_buffer must hold at least one batch")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +70,7 @@ class Ingestor:
         self._devices = devices
         self._tagger = tagger
         self._clock = clock
-        self._inbox: queue.Queue[_Received] = queue.Queue()
+        self._inbox: queue.Queue[_Received] = queue.Queue(maxsize=config.max_buffer)
         self._epoch = 0
         self._stop = threading.Event()
         self.metrics = IngestMetrics()
@@ -95,7 +100,13 @@ class Ingestor:
         log.warning("ingest disconnected from broker: %s", rc)
 
     def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-        self._inbox.put(_Received(msg.topic, msg.payload, msg.mid, msg.qos, self._epoch))
+        item = _Received(msg.topic, msg.payload, msg.mid, msg.qos, self._epoch)
+        while not self._stop.is_set():
+            try:
+                self._inbox.put(item, timeout=1.0)  # full: the writer is holding, so stop reading
+                return
+            except queue.Full:
+                continue
 
     # --- writer thread --------------------------------------------------------------
     def _collect(self) -> list[_Received]:
@@ -173,9 +184,13 @@ class Ingestor:
         for reason in reasons:
             m.rejects.labels(reason.value).inc()
         epoch = self._epoch
+        acked = 0
         for msg in received:
             if msg.qos > 0 and msg.epoch == epoch:
                 self._client.ack(msg.mid, msg.qos)
+                acked += 1
+        log.debug("committed %d messages (%d rows new, %d duplicate), acked %d", len(received),
+                  result.readings_stored, result.readings_duplicate, acked)
         m.buffer_depth.set(self._inbox.qsize())
 
     def run(self) -> None:

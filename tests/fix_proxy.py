@@ -67,6 +67,9 @@ class CuttableProxy:
 
     def cut(self) -> None:
         if self._listener:
+            # close() alone does not wake a thread blocked in accept(); shutdown() does.
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
             self._listener.close()
             self._listener = None
         with self._lock:

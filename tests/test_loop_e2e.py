@@ -42,7 +42,7 @@ class Pipeline:
 
 @pytest.fixture
 def pipeline(demo_dsn: str, services: ServiceFactory) -> Pipeline:
-    ingest = services("ingest", demo_dsn, "--client-id", "e2e-ingest")
+    ingest = services("ingest", demo_dsn, "--client-id", "e2e-ingest", "--share-group", "e2e")
     alerts = services("alerts", demo_dsn)
     ingest.wait_for_log("ingest subscribed")
     alerts.wait_for_log("alert engine active")
