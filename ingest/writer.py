@@ -59,7 +59,10 @@ def write_batch(
                 for r in readings:
                     copy.write_row((r.ts, r.device_id, r.metric, r.value, r.district_code, r.township_code,
                                     r.grid_code))
-            cur.execute("INSERT INTO telemetry SELECT * FROM telemetry_staging ON CONFLICT DO NOTHING")
+            cur.execute(
+                "INSERT INTO telemetry (ts, device_id, metric, value, district_code, township_code, grid_code,"
+                " ingested_at) SELECT ts, device_id, metric, value, district_code, township_code, grid_code,"
+                " statement_timestamp() FROM telemetry_staging ON CONFLICT DO NOTHING")
             stored = cur.rowcount
             # Late or out-of-order readings never move last-seen backwards.
             cur.execute(

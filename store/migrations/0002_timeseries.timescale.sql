@@ -9,6 +9,7 @@ CREATE TABLE telemetry (
     district_code  text,
     township_code  text,
     grid_code      text,
+    ingested_at    timestamptz NOT NULL DEFAULT now(),  -- when ingest stored it: lateness and latency
     PRIMARY KEY (device_id, metric, ts)
 );
 SELECT create_hypertable('telemetry', 'ts', chunk_time_interval => interval '1 day');
