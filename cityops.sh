@@ -17,7 +17,7 @@ missing_packages() {
   command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
-  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+  fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || missing+=(fonts-noto-cjk)  # not -q: SIGPIPE under pipefail
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
   python3 -c "import ensurepip" >/dev/null 2>&1 || missing+=(python3-venv)

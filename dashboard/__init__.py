@@ -1,0 +1,1 @@
+"""The Dash command center: big-screen map, township desk, command desk, incident timelines."""

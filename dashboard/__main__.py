@@ -1,0 +1,37 @@
+"""``python -m dashboard --dsn ... --port ...``: run the dashboard on Flask's threaded server."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+import psycopg
+
+from cityops import settings as cityops_settings
+from dashboard.app import create_app, run
+from dashboard.auth import seed_demo_users
+
+log = logging.getLogger("cityops.dashboard")
+
+
+def main(argv: list[str] | None = None) -> None:
+    conf = cityops_settings.load()
+    parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
+    parser.add_argument("--dsn", default=conf.dsn(), help="PostgreSQL URL (default: CITYOPS_DATABASE_URL)")
+    parser.add_argument("--host", default=conf.dash_host, help="listen address (default: loopback)")
+    parser.add_argument("--port", type=int, default=conf.dash_port)
+    parser.add_argument("--secret-key", default=conf.secret_key, help="signs sessions (CITYOPS_SECRET_KEY)")
+    parser.add_argument("--seed-demo-users", action="store_true",
+                        help="create the demo accounts (zhihui, lingdao, admin, zj<township code>) first")
+    parser.add_argument("--debug", action="store_true", help="Dash dev tools (never the outside version check)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if args.seed_demo_users:
+        with psycopg.connect(args.dsn) as conn:
+            log.info("dashboard: %d demo users created", seed_demo_users(conn))
+    app = create_app(args.dsn, secret_key=args.secret_key)
+    run(app, args.host, args.port, debug=args.debug)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""Log in, log out, who is asking, and the gate in front of every page and callback.
+
+The Flask session (signed cookie) carries the user's name, role and township.
+Three layers check it, because hiding a button is not security:
+
+1. ``before_request`` refuses every page, layout and callback request without a
+   session, and every callback POST whose CSRF header does not match the session;
+2. each page's layout and each callback calls ``require(...)`` for its roles;
+3. ``alerts.lifecycle.transition`` refuses a move the role or township may not make.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import quote
+
+import flask
+import psycopg
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from alerts.lifecycle import Actor, Role
+from dashboard import data as db
+from dashboard.i18n import Lang, as_lang, t
+
+CSRF_COOKIE = "_csrf_token"  # the name dash-renderer reads and echoes as X-CSRFToken
+CSRF_HEADER = "X-CSRFToken"
+# Paths anyone may fetch: the login form and the static JavaScript/CSS it needs.
+_PUBLIC_PREFIXES = ("/login", "/logout", "/lang/", "/assets/", "/_dash-component-suites/", "/_favicon")
+
+
+class Denied(Exception):
+    """The session may not do this; ``key`` names the i18n message to show."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+@dataclass(frozen=True, slots=True)
+class SessionUser:
+    username: str
+    display_name: str
+    role: Role
+    township_code: str | None
+
+    def actor(self) -> Actor:
+        return Actor(self.username, self.role, self.township_code if self.role is Role.TOWNSHIP else None)
+
+
+def current_user() -> SessionUser | None:
+    raw = flask.session.get("user")
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return SessionUser(raw["username"], raw["display_name"], Role(raw["role"]), raw.get("township_code"))
+    except (KeyError, ValueError):
+        return None  # a session from an older release: treat as logged out
+
+
+def require(*roles: Role) -> SessionUser:
+    """The session's user if their role is one of ``roles``; raises ``Denied`` otherwise."""
+    user = current_user()
+    if user is None:
+        raise Denied("auth.required")
+    if user.role not in roles:
+        raise Denied("auth.forbidden")
+    if user.role is Role.TOWNSHIP and not user.township_code:
+        raise Denied("auth.forbidden")  # a township account without a township sees nothing
+    return user
+
+
+def current_lang() -> Lang:
+    return as_lang(flask.session.get("lang"))
+
+
+def home_for(role: Role) -> str:
+    return "/township" if role is Role.TOWNSHIP else "/"
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths: an attacker's link must not turn the login page into a redirector."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def authenticate(conn: psycopg.Connection, username: str, password: str) -> SessionUser | None:
+    record = db.get_user(conn, username)
+    if record is None:
+        check_password_hash(_DUMMY_HASH, password)  # same work either way: no user-name probing by timing
+        return None
+    if not check_password_hash(record.password_hash, password):
+        return None
+    return SessionUser(record.username, record.display_name, Role(record.role), record.township_code)
+
+
+_DUMMY_HASH = generate_password_hash("not-a-password")
+
+
+def login_session(user: SessionUser) -> None:
+    """Start a fresh session for ``user`` (a new CSRF token too: no session fixation)."""
+    lang = current_lang()
+    flask.session.clear()
+    flask.session.permanent = True
+    flask.session["user"] = {"username": user.username, "display_name": user.display_name,
+                             "role": user.role.value, "township_code": user.township_code}
+    flask.session["lang"] = lang
+    flask.session["csrf"] = secrets.token_urlsafe(32)
+
+
+def _csrf_ok(sent: str | None) -> bool:
+    expected = flask.session.get("csrf")
+    return bool(sent and isinstance(expected, str) and hmac.compare_digest(sent, expected))
+
+
+def _is_public(path: str) -> bool:
+    return path.startswith(_PUBLIC_PREFIXES)
+
+
+def gate() -> flask.Response | None:
+    """``before_request``: no data, layout or page without a session; no callback without CSRF."""
+    path = flask.request.path
+    if _is_public(path):
+        return None
+    user = current_user()
+    if path.startswith("/_dash-"):
+        if user is None:
+            return flask.Response(t("auth.required", current_lang()), status=401, mimetype="text/plain")
+        if flask.request.method == "POST" and not _csrf_ok(flask.request.headers.get(CSRF_HEADER)):
+            return flask.Response(t("login.expired", current_lang()), status=403, mimetype="text/plain")
+        return None
+    if user is None:
+        full = flask.request.full_path.rstrip("?")
+        return flask.redirect(f"/login?next={quote(full)}")
+    if path == "/" and user.role is Role.TOWNSHIP:
+        return flask.redirect("/township")  # township staff have no business on the city screen
+    return None
+
+
+def set_csrf_cookie(response: flask.Response) -> flask.Response:
+    """``after_request``: mirror the session's CSRF token into the cookie dash-renderer reads."""
+    token = flask.session.get("csrf")
+    if isinstance(token, str) and flask.request.cookies.get(CSRF_COOKIE) != token:
+        response.set_cookie(CSRF_COOKIE, token, httponly=False, samesite="Strict", path="/")
+    return response
+
+
+# -- seeding --
+
+DEMO_USERS: tuple[tuple[str, str, str, Role], ...] = (
+    ("zhihui", "zhihui123", "指挥中心值班员", Role.COMMAND),
+    ("lingdao", "lingdao123", "领导", Role.LEADER),
+    ("admin", "admin123", "管理员", Role.ADMIN),
+)
+TOWNSHIP_PASSWORD = "zj123456"  # demo only; documented on the login page of the demo
+
+
+def township_username(code: str) -> str:
+    return f"zj{code}"
+
+
+def seed_demo_users(conn: psycopg.Connection) -> int:
+    """Create the demo accounts and one per township of the active boundary version; returns how many are new.
+
+    Idempotent: existing accounts keep their password. Hashing is slow on purpose
+    (scrypt), so only new accounts are hashed, and the shared demo township password
+    once per call rather than 160 times.
+    """
+    created = 0
+    with conn.transaction():
+        for username, password, display, role in DEMO_USERS:
+            if db.get_user(conn, username) is None:
+                created += db.upsert_user(conn, db.UserRecord(username, display, generate_password_hash(password),
+                                                              role.value, None))
+        township_hash: str | None = None
+        for code, name in db.active_townships(conn):
+            username = township_username(code)
+            if db.get_user(conn, username) is not None:
+                db.upsert_user(conn, db.UserRecord(username, f"{name}工作人员", "", Role.TOWNSHIP.value, code))
+                continue
+            township_hash = township_hash or generate_password_hash(TOWNSHIP_PASSWORD)
+            created += db.upsert_user(conn, db.UserRecord(username, f"{name}工作人员", township_hash,
+                                                          Role.TOWNSHIP.value, code))
+    return created
+
+
+def configure(server: flask.Flask, secret_key: str) -> None:
+    if not secret_key:
+        raise ValueError("secret_key must not be empty: it signs every session")
+    server.secret_key = secret_key
+    server.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),  # one duty shift
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,  # a 5 MB photo as base64 in a callback, and not much more
+    )
+    server.before_request(gate)
+    server.after_request(set_csrf_cookie)
+

@@ -1,0 +1,266 @@
+"""Every SQL statement the dashboard runs, behind one small class over a connection pool.
+
+Pages and callbacks never hold a connection or write SQL: they ask ``Data`` for
+DataFrames and dicts and hand them to the pure builders in ``figures.py``. State
+changes go through ``alerts.incidents.act`` so the dashboard cannot bypass the
+lifecycle's rules or write an incident without its log row.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from alerts.incidents import act
+from alerts.lifecycle import Action, Actor, Status
+from dashboard import geo
+
+OPEN = tuple(s.value for s in Status if s is not Status.CLOSED)
+_INCIDENT_COLS = ("id, title, category, level, status, lon, lat, district_code, township_code, grid_code,"
+                  " created_at, updated_at, sign_deadline, finish_deadline, rework_count, source_kind")
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    username: str
+    display_name: str
+    password_hash: str
+    role: str
+    township_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Photo:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def _frame(cur: psycopg.Cursor[Any]) -> pd.DataFrame:
+    """Rows as a DataFrame of the database's own Python values.
+
+    ``dtype=object`` keeps NULL as None (not NaN or NaT), so pages can test
+    ``value is None`` and ``dict.get(code)`` works for an incident without a township.
+    """
+    rows = cur.fetchall()
+    cols = [d.name for d in cur.description or ()]
+    return pd.DataFrame(rows, columns=cols, dtype=object)
+
+
+# -- users: functions over a caller's connection so seeding can run inside its transaction --
+
+def get_user(conn: psycopg.Connection, username: str) -> UserRecord | None:
+    row = conn.execute("SELECT username, display_name, password_hash, role, township_code FROM users"
+                       " WHERE username = %s", (username,)).fetchone()
+    return UserRecord(*row) if row else None
+
+
+def upsert_user(conn: psycopg.Connection, user: UserRecord, *, keep_password: bool = True) -> bool:
+    """Insert a user; an existing one keeps its password (an admin may have changed it). True if new."""
+    row = conn.execute(
+        "INSERT INTO users (username, display_name, password_hash, role, township_code)"
+        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (username) DO UPDATE SET display_name = EXCLUDED.display_name,"
+        " role = EXCLUDED.role, township_code = EXCLUDED.township_code"
+        + ("" if keep_password else ", password_hash = EXCLUDED.password_hash")
+        + " RETURNING (xmax = 0)",
+        (user.username, user.display_name, user.password_hash, user.role, user.township_code),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def active_townships(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    """(code, name) of every township in the active boundary version, by code."""
+    return [(r[0], r[1]) for r in conn.execute(
+        "SELECT r.code, r.name FROM regions r JOIN boundary_versions b ON b.version = r.version"
+        " WHERE b.active AND r.level = 'township' ORDER BY r.code")]
+
+
+class Data:
+    """Read models for the pages and the one write path (``act``), over a named pool."""
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
+        self._geo_lock = threading.Lock()
+        self._geo_cache: dict[int, dict[str, Any]] = {}  # per boundary version: they never change once loaded
+
+    def close(self) -> None:
+        self.pool.close()
+
+    # -- geography --
+
+    def active_version(self) -> int | None:
+        with self.pool.connection() as conn:
+            row = conn.execute("SELECT version FROM boundary_versions WHERE active").fetchone()
+        return int(row[0]) if row else None
+
+    def _regions(self, version: int, level: str) -> list[geo.Region]:
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT code, name, parent_code, illustrative, geom_wkb, label_lon, label_lat FROM regions"
+                " WHERE version = %s AND level = %s ORDER BY code", (version, level)).fetchall()
+        return [geo.Region(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], r[6]) for r in rows]
+
+    def base_layers(self) -> dict[str, Any]:
+        """District and township GeoJSON of the active version, simplified once and cached."""
+        version = self.active_version()
+        if version is None:
+            return {"version": None, "district": geo.feature_collection([]), "township": geo.feature_collection([]),
+                    "bounds": None, "names": {}, "illustrative": False, "labels": []}
+        with self._geo_lock:
+            cached = self._geo_cache.get(version)
+            if cached is None:
+                districts = self._regions(version, "district")
+                townships = self._regions(version, "township")
+                district_fc, township_fc = geo.feature_collection(districts), geo.feature_collection(townships)
+                cached = {
+                    "version": version,
+                    "district": district_fc,
+                    "township": township_fc,
+                    # serialised once: served as-is by /geo/<version>/<level>.geojson
+                    "district_json": json.dumps(district_fc, ensure_ascii=False, separators=(",", ":")),
+                    "township_json": json.dumps(township_fc, ensure_ascii=False, separators=(",", ":")),
+                    "bounds": geo.bounds(districts or townships),
+                    "names": {r.code: r.name for r in [*districts, *townships]},
+                    "illustrative": any(r.illustrative for r in townships),
+                    "labels": [(r.name, round(r.label_lon, 5), round(r.label_lat, 5)) for r in districts],
+                }
+                self._geo_cache[version] = cached
+        return cached
+
+    def region_names(self) -> dict[str, str]:
+        names: dict[str, str] = self.base_layers()["names"]
+        return names
+
+    def townships(self) -> list[tuple[str, str]]:
+        with self.pool.connection() as conn:
+            return active_townships(conn)
+
+    # -- incidents --
+
+    def open_incidents(self) -> pd.DataFrame:
+        with self.pool.connection() as conn, conn.cursor() as cur:
+            cur.execute(f"SELECT {_INCIDENT_COLS} FROM incidents WHERE status <> 'closed' ORDER BY level, id",
+                        prepare=True)
+            return _frame(cur)
+
+    def change_marker(self) -> str:
+        """Cheap fingerprint of the incident and warning tables: unchanged means nothing to repaint."""
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT (SELECT count(*) || ':' || coalesce(sum(version), 0) || ':'"
+                " || coalesce(max(updated_at)::text, '') FROM incidents),"
+                " (SELECT count(*) || ':' || coalesce(max(updated_at)::text, '') FROM warnings)"
+            ).fetchone()
+        assert row is not None
+        return f"{row[0]}|{row[1]}"
+
+    def kpis(self, day_start: datetime, now: datetime) -> dict[str, int]:
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT"
+                " count(*) FILTER (WHERE created_at >= %(day)s),"
+                " count(*) FILTER (WHERE status = 'dispatched'),"
+                " count(*) FILTER (WHERE status IN ('signed', 'in_progress')),"
+                " count(*) FILTER (WHERE status <> 'closed'),"
+                " count(*) FILTER (WHERE (status = 'dispatched' AND sign_deadline < %(now)s)"
+                "   OR (status IN ('signed', 'in_progress') AND finish_deadline < %(now)s))"
+                " FROM incidents", {"day": day_start, "now": now}).fetchone()
+            closed = conn.execute(
+                "SELECT count(DISTINCT incident_id) FROM incident_log WHERE to_status = 'closed' AND at >= %s",
+                (day_start,)).fetchone()
+        assert row is not None and closed is not None
+        return {"today_new": row[0], "dispatched": row[1], "signed": row[2], "open": row[3], "overdue": row[4],
+                "closed": closed[0]}
+
+    def latest_warnings(self, limit: int = 12) -> pd.DataFrame:
+        with self.pool.connection() as conn, conn.cursor() as cur:
+            cur.execute("SELECT id, level, status, title, opened_at, updated_at, township_code, incident_id"
+                        " FROM warnings ORDER BY (status = 'open') DESC, updated_at DESC LIMIT %s", (limit,))
+            return _frame(cur)
+
+    def township_queue(self, township_code: str) -> pd.DataFrame:
+        """A township's open incidents, the one whose deadline comes first on top."""
+        with self.pool.connection() as conn, conn.cursor() as cur:
+            cur.execute(
+                f"SELECT {_INCIDENT_COLS},"
+                " CASE WHEN status = 'dispatched' THEN sign_deadline ELSE finish_deadline END AS deadline"
+                " FROM incidents WHERE township_code = %s AND status = ANY(%s)"
+                " ORDER BY deadline NULLS LAST, level, id",
+                (township_code, list(OPEN)))
+            return _frame(cur)
+
+    def command_queue(self) -> pd.DataFrame:
+        with self.pool.connection() as conn, conn.cursor() as cur:
+            cur.execute(
+                f"SELECT {_INCIDENT_COLS},"
+                " CASE WHEN status = 'dispatched' THEN sign_deadline ELSE finish_deadline END AS deadline"
+                " FROM incidents WHERE status <> 'closed' ORDER BY level, deadline NULLS FIRST, id")
+            return _frame(cur)
+
+    def latest_feedback(self, incident_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """The newest feedback log row of each incident: what the verifier is asked to check."""
+        if not incident_ids:
+            return {}
+        with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            cur.execute("SELECT DISTINCT ON (incident_id) incident_id, id AS log_id, at, actor, note, details"
+                        " FROM incident_log WHERE incident_id = ANY(%s) AND action = 'feedback'"
+                        " ORDER BY incident_id, id DESC", (incident_ids,))
+            return {int(r["incident_id"]): r for r in cur.fetchall()}
+
+    def incident(self, incident_id: int) -> dict[str, Any] | None:
+        with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(f"SELECT {_INCIDENT_COLS} FROM incidents WHERE id = %s", (incident_id,))
+            return cur.fetchone()
+
+    def incident_log(self, incident_id: int) -> pd.DataFrame:
+        with self.pool.connection() as conn, conn.cursor() as cur:
+            cur.execute("SELECT id, at, actor, role, unit, source, action, from_status, to_status, note, details"
+                        " FROM incident_log WHERE incident_id = %s ORDER BY id", (incident_id,))
+            return _frame(cur)
+
+    def township_involved(self, incident_id: int, township_code: str) -> bool:
+        """True if the incident is or was ever routed to this township (its staff may read its history)."""
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM incidents WHERE id = %(id)s AND township_code = %(t)s)"
+                " OR EXISTS (SELECT 1 FROM incident_log WHERE incident_id = %(id)s AND unit = %(t)s)",
+                {"id": incident_id, "t": township_code}).fetchone()
+        return bool(row and row[0])
+
+    def attachments(self, incident_id: int) -> pd.DataFrame:
+        with self.pool.connection() as conn, conn.cursor() as cur:
+            cur.execute("SELECT id, log_id, filename, content_type, uploaded_at, octet_length(data) AS size"
+                        " FROM incident_attachments WHERE incident_id = %s ORDER BY id", (incident_id,))
+            return _frame(cur)
+
+    def attachment(self, attachment_id: int) -> tuple[int, Photo] | None:
+        with self.pool.connection() as conn:
+            row = conn.execute("SELECT incident_id, filename, content_type, data FROM incident_attachments"
+                               " WHERE id = %s", (attachment_id,)).fetchone()
+        return (int(row[0]), Photo(row[1], row[2], bytes(row[3]))) if row else None
+
+    # -- the one write path --
+
+    def act(self, incident_id: int, action: Action, actor: Actor, now: datetime, *, note: str = "",
+            township_code: str | None = None, details: dict[str, object] | None = None,
+            photo: Photo | None = None) -> int:
+        """Apply a transition (and store its photo) in one transaction; returns the log row id.
+
+        Raises ``IllegalMove`` / ``IncidentNotFound`` unchanged so the page can say why.
+        """
+        with self.pool.connection() as conn, conn.transaction():
+            log_id = act(conn, incident_id, action, actor, now, note=note, township_code=township_code,
+                         details=details, source="web")
+            if photo is not None:
+                conn.execute("INSERT INTO incident_attachments (incident_id, log_id, filename, content_type, data,"
+                             " uploaded_at) VALUES (%s, %s, %s, %s, %s, %s)",
+                             (incident_id, log_id, photo.filename, photo.content_type, photo.data, now))
+        return log_id

@@ -1,0 +1,213 @@
+"""Chinese (default) and English texts for every word the dashboard shows.
+
+One table per kind of word, keyed by the same enums the lifecycle uses, so a new
+status, action or refusal without a label fails ``tests/test_dashboard_i18n.py``
+instead of showing a raw enum value to a duty officer.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from alerts.lifecycle import Action, Refusal, Role, Status
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = ("zh", "en")
+DEFAULT_LANG: Lang = "zh"
+
+
+def as_lang(value: object) -> Lang:
+    """Any stored or submitted value narrowed to a supported language (unknown → Chinese)."""
+    return "en" if value == "en" else "zh"
+
+
+STATUS: dict[Status, dict[Lang, str]] = {
+    Status.NEW: {"zh": "待分拨", "en": "New"},
+    Status.DISPATCHED: {"zh": "已分拨", "en": "Dispatched"},
+    Status.SIGNED: {"zh": "已签收", "en": "Signed for"},
+    Status.IN_PROGRESS: {"zh": "处置中", "en": "In progress"},
+    Status.RESOLVED: {"zh": "已反馈", "en": "Awaiting verification"},
+    Status.CLOSED: {"zh": "已结案", "en": "Closed"},
+}
+
+ACTION: dict[Action, dict[Lang, str]] = {
+    Action.CREATE: {"zh": "立案", "en": "Create"},
+    Action.DISPATCH: {"zh": "派遣", "en": "Dispatch"},
+    Action.SIGN: {"zh": "签收", "en": "Sign for"},
+    Action.PROGRESS: {"zh": "处置进展", "en": "Progress"},
+    Action.FEEDBACK: {"zh": "处置反馈", "en": "Feedback"},
+    Action.VERIFY: {"zh": "核查结案", "en": "Verify & close"},
+    Action.REWORK: {"zh": "返工", "en": "Rework"},
+    Action.RETURN: {"zh": "退单", "en": "Send back"},
+}
+
+ROLE: dict[Role, dict[Lang, str]] = {
+    Role.SYSTEM: {"zh": "系统", "en": "System"},
+    Role.COMMAND: {"zh": "指挥中心值班员", "en": "Command duty officer"},
+    Role.TOWNSHIP: {"zh": "镇街工作人员", "en": "Township staff"},
+    Role.LEADER: {"zh": "领导", "en": "Leader"},
+    Role.ADMIN: {"zh": "管理员", "en": "Administrator"},
+}
+
+# Level 1 is the most severe (national four-colour scheme: 红 I … 蓝 IV).
+LEVEL: dict[int, dict[Lang, str]] = {
+    1: {"zh": "红色 I级", "en": "Red (I)"},
+    2: {"zh": "橙色 II级", "en": "Orange (II)"},
+    3: {"zh": "黄色 III级", "en": "Yellow (III)"},
+    4: {"zh": "蓝色 IV级", "en": "Blue (IV)"},
+}
+LEVEL_COLOR: dict[int, str] = {1: "#d7191c", 2: "#fd8d3c", 3: "#fee08b", 4: "#2b83ba"}
+
+# Refusals are said per action where the generic sentence would mislead the user.
+REFUSAL: dict[Refusal, dict[Lang, str]] = {
+    Refusal.WRONG_STATE: {"zh": "该事件状态已变化，无法执行此操作，请刷新",
+                          "en": "The incident's state has changed; this action is no longer possible. Please refresh."},
+    Refusal.WRONG_ROLE: {"zh": "您的角色无权执行此操作", "en": "Your role may not perform this action."},
+    Refusal.NOT_YOUR_TOWNSHIP: {"zh": "该事件不属于本镇街，无权处理",
+                                "en": "This incident does not belong to your township."},
+    Refusal.NOTE_REQUIRED: {"zh": "请填写说明", "en": "Please enter a note."},
+    Refusal.TARGET_REQUIRED: {"zh": "请选择派遣的镇街", "en": "Please choose a township to dispatch to."},
+}
+REFUSAL_BY_ACTION: dict[tuple[Refusal, Action], dict[Lang, str]] = {
+    (Refusal.WRONG_STATE, Action.SIGN): {"zh": "该事件已签收或状态已变化，请刷新",
+                                         "en": "Already signed for or changed meanwhile; please refresh."},
+    (Refusal.WRONG_STATE, Action.VERIFY): {"zh": "该事件已结案或状态已变化，请刷新",
+                                           "en": "Already closed or changed meanwhile; please refresh."},
+    (Refusal.WRONG_STATE, Action.DISPATCH): {"zh": "该事件已派遣或状态已变化，请刷新",
+                                             "en": "Already dispatched or changed meanwhile; please refresh."},
+    (Refusal.NOTE_REQUIRED, Action.FEEDBACK): {"zh": "请填写处置情况", "en": "Please describe what was done."},
+    (Refusal.NOTE_REQUIRED, Action.RETURN): {"zh": "请填写退单原因", "en": "Please give the reason for sending back."},
+    (Refusal.NOTE_REQUIRED, Action.REWORK): {"zh": "请填写返工原因", "en": "Please give the reason for rework."},
+}
+
+MESSAGES: dict[str, dict[Lang, str]] = {
+    "app.title": {"zh": "郴州市城市运行一网统管", "en": "Chenzhou City Operations"},
+    "nav.map": {"zh": "一张图", "en": "City map"},
+    "nav.township": {"zh": "镇街工作台", "en": "Township desk"},
+    "nav.command": {"zh": "值班指挥", "en": "Command desk"},
+    "nav.logout": {"zh": "退出", "en": "Log out"},
+    "nav.switch_lang": {"zh": "English", "en": "中文"},
+    "login.title": {"zh": "登录", "en": "Log in"},
+    "login.username": {"zh": "用户名", "en": "User name"},
+    "login.password": {"zh": "密码", "en": "Password"},
+    "login.submit": {"zh": "登录", "en": "Log in"},
+    "login.failed": {"zh": "用户名或密码错误", "en": "Wrong user name or password"},
+    "login.expired": {"zh": "页面已过期，请重新登录", "en": "The page expired; please log in again"},
+    "auth.required": {"zh": "请先登录", "en": "Please log in"},
+    "auth.forbidden": {"zh": "您的角色无权查看此页面", "en": "Your role may not view this page"},
+    "kpi.today_new": {"zh": "今日新增", "en": "New today"},
+    "kpi.dispatched": {"zh": "待签收", "en": "Awaiting sign-for"},
+    "kpi.signed": {"zh": "处置中", "en": "Being handled"},
+    "kpi.closed": {"zh": "今日结案", "en": "Closed today"},
+    "kpi.open": {"zh": "未结案", "en": "Open"},
+    "kpi.overdue": {"zh": "超时", "en": "Overdue"},
+    "map.warnings": {"zh": "最新预警", "en": "Latest warnings"},
+    "map.no_warnings": {"zh": "暂无预警", "en": "No warnings"},
+    "map.legend": {"zh": "未结案事件", "en": "Open incidents"},
+    "map.clicked": {"zh": "查看事件详情", "en": "Open incident"},
+    "map.updated": {"zh": "更新于", "en": "Updated"},
+    "map.illustrative": {"zh": "镇街边界为示意", "en": "Township boundaries are illustrative"},
+    "warning.cleared": {"zh": "已解除", "en": "cleared"},
+    "township.title": {"zh": "镇街工作台", "en": "Township desk"},
+    "township.empty": {"zh": "本镇街暂无待办事件", "en": "No open incidents for your township"},
+    "township.feedback": {"zh": "处置反馈", "en": "Report feedback"},
+    "township.return": {"zh": "退单", "en": "Send back"},
+    "township.note": {"zh": "处置情况（必填）", "en": "What was done (required)"},
+    "township.evacuated": {"zh": "转移人数", "en": "People evacuated"},
+    "township.photo": {"zh": "现场照片（可选，拖入或点击选择）", "en": "Photo (optional: drop or click)"},
+    "township.submit_feedback": {"zh": "提交反馈", "en": "Submit feedback"},
+    "township.reason": {"zh": "退单原因（必填）", "en": "Reason (required)"},
+    "township.submit_return": {"zh": "确认退单", "en": "Send back"},
+    "township.cancel": {"zh": "取消", "en": "Cancel"},
+    "township.selected": {"zh": "当前事件", "en": "Incident"},
+    "common.none": {"zh": "无", "en": "none"},
+    "common.refresh": {"zh": "刷新", "en": "Refresh"},
+    "common.details": {"zh": "详情", "en": "Details"},
+    "common.done": {"zh": "操作成功", "en": "Done"},
+    "common.error": {"zh": "操作失败，请稍后重试", "en": "The action failed; please try again"},
+    "common.not_found": {"zh": "事件不存在", "en": "No such incident"},
+    "err.evacuated_int": {"zh": "转移人数须为不小于 0 的整数", "en": "People evacuated must be a whole number ≥ 0"},
+    "err.evacuated_big": {"zh": "转移人数过大，请核实", "en": "People evacuated is implausibly large; please check"},
+    "err.photo_type": {"zh": "照片须为 JPEG、PNG 或 WebP 图片", "en": "The photo must be a JPEG, PNG or WebP image"},
+    "err.photo_size": {"zh": "照片不能超过 5 MB", "en": "The photo must be at most 5 MB"},
+    "err.choose_township": {"zh": "请选择派遣的镇街", "en": "Choose a township"},
+    "command.title": {"zh": "值班指挥", "en": "Command desk"},
+    "command.verify_queue": {"zh": "待核查（已反馈）", "en": "Awaiting verification"},
+    "command.new_queue": {"zh": "待分拨", "en": "To dispatch"},
+    "command.open_queue": {"zh": "处置中的事件", "en": "Being handled"},
+    "command.rework_reason": {"zh": "返工原因（必填）", "en": "Rework reason (required)"},
+    "command.choose_township": {"zh": "选择镇街", "en": "Choose township"},
+    "command.read_only": {"zh": "只读：仅值班员可操作", "en": "Read only: only duty officers act"},
+    "command.empty": {"zh": "无", "en": "None"},
+    "col.id": {"zh": "编号", "en": "No."},
+    "col.title": {"zh": "事件", "en": "Incident"},
+    "col.level": {"zh": "等级", "en": "Level"},
+    "col.status": {"zh": "状态", "en": "Status"},
+    "col.township": {"zh": "镇街", "en": "Township"},
+    "col.deadline": {"zh": "时限", "en": "Deadline"},
+    "col.created": {"zh": "立案时间", "en": "Created"},
+    "col.category": {"zh": "类别", "en": "Category"},
+    "col.location": {"zh": "位置", "en": "Location"},
+    "col.at": {"zh": "时间", "en": "Time"},
+    "col.actor": {"zh": "操作人", "en": "Actor"},
+    "col.role": {"zh": "角色", "en": "Role"},
+    "col.action": {"zh": "操作", "en": "Action"},
+    "col.transition": {"zh": "状态变化", "en": "From → to"},
+    "col.note": {"zh": "说明", "en": "Note"},
+    "col.details": {"zh": "附加信息", "en": "Details"},
+    "col.source": {"zh": "来源", "en": "Source"},
+    "incident.title": {"zh": "事件详情", "en": "Incident"},
+    "incident.log": {"zh": "处置记录", "en": "Log"},
+    "incident.timeline": {"zh": "状态时间线", "en": "Timeline"},
+    "incident.photos": {"zh": "现场照片", "en": "Photos"},
+    "incident.no_photos": {"zh": "无照片", "en": "No photos"},
+    "incident.rework_count": {"zh": "返工次数", "en": "Reworks"},
+    "time.remaining": {"zh": "剩余 {d}", "en": "{d} left"},
+    "time.overdue": {"zh": "已超时 {d}", "en": "{d} overdue"},
+    "time.days": {"zh": "{n}天", "en": "{n} d"},
+    "time.hours": {"zh": "{n}小时", "en": "{n} h"},
+    "time.minutes": {"zh": "{n}分", "en": "{n} min"},
+    "time.sign_by": {"zh": "签收时限", "en": "Sign for by"},
+    "time.finish_by": {"zh": "办结时限", "en": "Finish by"},
+    "details.people_evacuated": {"zh": "转移人数", "en": "People evacuated"},
+    "details.township_code": {"zh": "镇街", "en": "Township"},
+    "details.photo": {"zh": "照片", "en": "Photo"},
+}
+
+
+def t(key: str, lang: Lang, **fmt: object) -> str:
+    """The text for ``key``; a missing key raises, so typos fail tests instead of showing keys."""
+    text = MESSAGES[key][lang]
+    return text.format(**fmt) if fmt else text
+
+
+def status_label(status: str | None, lang: Lang) -> str:
+    if status is None:
+        return "—"
+    try:
+        return STATUS[Status(status)][lang]
+    except ValueError:
+        return status  # a status from a newer lifecycle: show it rather than crash the page
+
+
+def action_label(action: str, lang: Lang) -> str:
+    try:
+        return ACTION[Action(action)][lang]
+    except ValueError:
+        return action
+
+
+def role_label(role: str, lang: Lang) -> str:
+    try:
+        return ROLE[Role(role)][lang]
+    except ValueError:
+        return role
+
+
+def level_label(level: int, lang: Lang) -> str:
+    return LEVEL.get(level, {"zh": f"{level}级", "en": f"Level {level}"})[lang]
+
+
+def refusal_message(refusal: Refusal, action: Action, lang: Lang) -> str:
+    specific = REFUSAL_BY_ACTION.get((refusal, action))
+    return (specific or REFUSAL[refusal])[lang]

@@ -1,0 +1,286 @@
+"""镇街工作台: a township's own queue, sign-for, feedback (text, people evacuated, photo), send back.
+
+Works at phone width: one column of cards, large buttons. The list shows only
+incidents whose ``township_code`` is the session's, and every action re-checks that
+on the server (``actions.perform``), whatever the browser sends.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+import dash
+import pandas as pd
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from alerts.lifecycle import Action, Role, Status
+from dashboard import auth
+from dashboard.actions import InvalidInput, Outcome, parse_evacuated, parse_photo, perform
+from dashboard.components import denied, level_badge, message, status_chip
+from dashboard.context import get_data
+from dashboard.i18n import Lang, action_label, t
+from dashboard.shell import page_title
+from dashboard.timefmt import fmt_dt, remaining, utcnow
+
+ROLES = (Role.TOWNSHIP,)
+REFRESH_MS = 10_000
+
+
+class Ids(StrEnum):
+    LIST = "tw-list"
+    MSG = "tw-msg"
+    TICK = "tw-tick"
+    VERSION = "tw-version"  # bumped after each action so the list re-reads at once
+    SELECTED = "tw-selected"  # {"id": incident id, "mode": "feedback" | "return"}
+    PANEL = "tw-panel"
+    PANEL_TITLE = "tw-panel-title"
+    FORM_MSG = "tw-form-msg"  # errors of the open form, shown where the user is looking
+    FEEDBACK_FORM = "tw-feedback-form"
+    RETURN_FORM = "tw-return-form"
+    NOTE = "tw-note"
+    EVACUATED = "tw-evacuated"
+    PHOTO = "tw-photo"
+    PHOTO_NAME = "tw-photo-name"
+    SUBMIT_FEEDBACK = "tw-submit-feedback"
+    REASON = "tw-reason"
+    SUBMIT_RETURN = "tw-submit-return"
+    CANCEL = "tw-cancel"
+    # pattern-matching button types; the index is the incident id
+    SIGN = "tw-sign"
+    OPEN_FEEDBACK = "tw-open-feedback"
+    OPEN_RETURN = "tw-open-return"
+
+
+def _button(kind: Ids, incident_id: int, label: str, css: str) -> html.Button:
+    return html.Button(label, id={"type": kind, "index": incident_id}, className=f"btn {css}", n_clicks=0)
+
+
+def incident_card(row: Any, now: Any, lang: Lang) -> html.Div:
+    status = Status(row.status)
+    deadline_key = "time.sign_by" if status is Status.DISPATCHED else "time.finish_by"
+    left, overdue = remaining(row.deadline if pd.notna(row.deadline) else None, now, lang)
+    buttons = []
+    if status is Status.DISPATCHED:
+        buttons.append(_button(Ids.SIGN, row.id, action_label(Action.SIGN, lang), "btn-primary"))
+    if status in (Status.SIGNED, Status.IN_PROGRESS):
+        buttons.append(_button(Ids.OPEN_FEEDBACK, row.id, action_label(Action.FEEDBACK, lang), "btn-primary"))
+    if status in (Status.DISPATCHED, Status.SIGNED):
+        buttons.append(_button(Ids.OPEN_RETURN, row.id, action_label(Action.RETURN, lang), "btn-secondary"))
+    return html.Div([
+        html.Div([level_badge(int(row.level), lang), status_chip(row.status, lang)], className="card-top"),
+        html.Div(html.A(f"#{row.id} {row.title}", href=f"/incident/{row.id}"), className="card-title"),
+        html.Div([
+            html.Span(f"{t(deadline_key, lang)} {fmt_dt(row.deadline) if pd.notna(row.deadline) else '—'}"),
+            html.Span(left, className="overdue" if overdue else "remaining"),
+        ], className="card-deadline") if status is not Status.RESOLVED else None,
+        html.Div(f"{t('col.created', lang)} {fmt_dt(row.created_at)} · {row.category}", className="card-meta"),
+        html.Div(buttons, className="card-actions") if buttons else None,
+    ], className="card incident-card" + (" card-overdue" if overdue else ""), id=f"tw-card-{row.id}")
+
+
+def incident_list(township_code: str, lang: Lang) -> list[html.Div] | html.Div:
+    queue = get_data().township_queue(township_code)
+    if queue.empty:
+        return html.Div(t("township.empty", lang), className="muted empty")
+    now = utcnow()
+    return [incident_card(r, now, lang) for r in queue.itertuples()]
+
+
+def layout(**_: object) -> html.Div:
+    lang = auth.current_lang()
+    try:
+        user = auth.require(*ROLES)
+    except auth.Denied as exc:
+        return denied(exc, lang)
+    assert user.township_code is not None  # require() refuses a township account without one
+    name = get_data().region_names().get(user.township_code, user.township_code)
+    return html.Div([
+        html.H1([t("township.title", lang), html.Span(f" · {name}", className="subtitle")]),
+        html.Div(id=Ids.MSG, className="msg-area", **{"aria-live": "polite"}),
+        html.Div([
+            html.H2(id=Ids.PANEL_TITLE),
+            html.Div(id=Ids.FORM_MSG, **{"aria-live": "assertive"}),
+            html.Div([
+                html.Label(t("township.note", lang), htmlFor=Ids.NOTE),
+                dcc.Textarea(id=Ids.NOTE, className="input textarea", maxLength=2000),
+                html.Label(t("township.evacuated", lang), htmlFor=Ids.EVACUATED),
+                # type=text: the server validates and explains; a number input would hide bad values as None
+                dcc.Input(id=Ids.EVACUATED, type="text", inputMode="numeric", value="0", className="input",
+                          maxLength=9),
+                dcc.Upload(html.Div(t("township.photo", lang)), id=Ids.PHOTO, className="upload",
+                           accept="image/jpeg,image/png,image/webp", max_size=5 * 1024 * 1024, multiple=False),
+                html.Div(id=Ids.PHOTO_NAME, className="muted"),
+                html.Button(t("township.submit_feedback", lang), id=Ids.SUBMIT_FEEDBACK, className="btn btn-primary",
+                            n_clicks=0),
+            ], id=Ids.FEEDBACK_FORM, className="form", hidden=True),
+            html.Div([
+                html.Label(t("township.reason", lang), htmlFor=Ids.REASON),
+                dcc.Textarea(id=Ids.REASON, className="input textarea", maxLength=2000),
+                html.Button(t("township.submit_return", lang), id=Ids.SUBMIT_RETURN, className="btn btn-danger",
+                            n_clicks=0),
+            ], id=Ids.RETURN_FORM, className="form", hidden=True),
+            html.Button(t("township.cancel", lang), id=Ids.CANCEL, className="btn btn-secondary", n_clicks=0),
+        ], id=Ids.PANEL, className="card action-panel", hidden=True),
+        html.Div(incident_list(user.township_code, lang), id=Ids.LIST, className="card-list"),
+        dcc.Store(id=Ids.SELECTED),
+        dcc.Store(id=Ids.VERSION, data=0),
+        dcc.Interval(id=Ids.TICK, interval=REFRESH_MS),
+    ], className="page page-light township")
+
+
+# Registered after ``layout`` exists: pages are imported as ordinary modules, not scanned by Dash.
+dash.register_page(__name__, path="/township", title=page_title("nav.township"), order=1, layout=layout)
+
+
+@callback(Output(Ids.LIST, "children"), Input(Ids.TICK, "n_intervals"), Input(Ids.VERSION, "data"),
+          prevent_initial_call=True)
+def refresh_list(_n: int | None, _version: int | None) -> Any:
+    lang = auth.current_lang()
+    try:
+        user = auth.require(*ROLES)
+    except auth.Denied as exc:
+        return denied(exc, lang)
+    assert user.township_code is not None
+    return incident_list(user.township_code, lang)
+
+
+def _clicked_index() -> int | None:
+    """The incident id of the pattern-matching button actually clicked (not one merely re-rendered)."""
+    trig = ctx.triggered[0] if ctx.triggered else None
+    if not trig or not trig.get("value"):
+        return None  # a list refresh re-creates buttons with n_clicks 0: not a click
+    tid = ctx.triggered_id
+    index = tid.get("index") if isinstance(tid, dict) else None
+    return index if isinstance(index, int) else None
+
+
+def _outcome(outcome: Outcome) -> html.Div:
+    return message(outcome.text, "ok" if outcome.ok else "error")
+
+
+@callback(
+    Output(Ids.MSG, "children"),
+    Output(Ids.VERSION, "data"),
+    Input({"type": Ids.SIGN, "index": ALL}, "n_clicks"),
+    State(Ids.VERSION, "data"),
+    prevent_initial_call=True,
+)
+def sign(_clicks: list[int | None], version: int | None) -> tuple[Any, Any]:
+    incident_id = _clicked_index()
+    if incident_id is None:
+        raise PreventUpdate
+    outcome = perform(incident_id, Action.SIGN, ROLES)
+    return _outcome(outcome), (version or 0) + 1
+
+
+@callback(
+    Output(Ids.SELECTED, "data"),
+    Input({"type": Ids.OPEN_FEEDBACK, "index": ALL}, "n_clicks"),
+    Input({"type": Ids.OPEN_RETURN, "index": ALL}, "n_clicks"),
+    Input(Ids.CANCEL, "n_clicks"),
+    prevent_initial_call=True,
+)
+def select(_fb: list[int | None], _ret: list[int | None], _cancel: int | None) -> dict[str, Any] | None:
+    if ctx.triggered_id == Ids.CANCEL:
+        return None
+    incident_id = _clicked_index()
+    if incident_id is None:
+        raise PreventUpdate
+    mode = "feedback" if isinstance(ctx.triggered_id, dict) and ctx.triggered_id["type"] == Ids.OPEN_FEEDBACK \
+        else "return"
+    return {"id": incident_id, "mode": mode}
+
+
+@callback(
+    Output(Ids.PANEL, "hidden"),
+    Output(Ids.FEEDBACK_FORM, "hidden"),
+    Output(Ids.RETURN_FORM, "hidden"),
+    Output(Ids.PANEL_TITLE, "children"),
+    Output(Ids.FORM_MSG, "children", allow_duplicate=True),
+    Input(Ids.SELECTED, "data"),
+    prevent_initial_call=True,
+)
+def show_panel(selected: dict[str, Any] | None) -> tuple[bool, bool, bool, str, None]:
+    if not selected:
+        return True, True, True, "", None
+    lang = auth.current_lang()
+    action = Action.FEEDBACK if selected.get("mode") == "feedback" else Action.RETURN
+    title = f"{action_label(action, lang)} · #{selected.get('id')}"
+    return False, action is not Action.FEEDBACK, action is not Action.RETURN, title, None
+
+
+# On a phone the form may be off screen when a card's button opens it: bring it into view.
+clientside_callback(
+    ClientsideFunction(namespace="cityops", function_name="scrollIntoView"),
+    Input(Ids.PANEL, "hidden"),
+    State(Ids.PANEL, "id"),
+    prevent_initial_call=True,
+)
+
+
+@callback(Output(Ids.PHOTO_NAME, "children"), Input(Ids.PHOTO, "filename"), prevent_initial_call=True)
+def photo_name(filename: str | None) -> str:
+    return filename or ""
+
+
+@callback(
+    Output(Ids.MSG, "children", allow_duplicate=True),
+    Output(Ids.FORM_MSG, "children"),
+    Output(Ids.VERSION, "data", allow_duplicate=True),
+    Output(Ids.SELECTED, "data", allow_duplicate=True),
+    Output(Ids.NOTE, "value"),
+    Output(Ids.EVACUATED, "value"),
+    Output(Ids.PHOTO, "contents"),
+    Output(Ids.PHOTO, "filename"),
+    Input(Ids.SUBMIT_FEEDBACK, "n_clicks"),
+    State(Ids.SELECTED, "data"),
+    State(Ids.NOTE, "value"),
+    State(Ids.EVACUATED, "value"),
+    State(Ids.PHOTO, "contents"),
+    State(Ids.PHOTO, "filename"),
+    State(Ids.VERSION, "data"),
+    prevent_initial_call=True,
+)
+def submit_feedback(n: int | None, selected: dict[str, Any] | None, note: str | None, evacuated: object,
+                    contents: str | None, filename: str | None, version: int | None) -> tuple[Any, ...]:
+    """Errors go to the form (where the user is looking); success closes it and reports above the list."""
+    if not n or not selected:
+        raise PreventUpdate
+    lang = auth.current_lang()
+    keep = (no_update,) * 6
+    try:
+        people = parse_evacuated(evacuated)
+        photo = parse_photo(contents, filename)
+    except InvalidInput as exc:
+        return no_update, message(t(exc.key, lang), "error"), *keep
+    details: dict[str, object] = {"people_evacuated": people}
+    if photo is not None:
+        details["photo"] = photo.filename
+    outcome = perform(selected.get("id"), Action.FEEDBACK, ROLES, note=note or "", details=details, photo=photo)
+    if not outcome.ok:
+        return no_update, _outcome(outcome), (version or 0) + 1, *keep[:5]
+    return _outcome(outcome), None, (version or 0) + 1, None, "", "0", None, None
+
+
+@callback(
+    Output(Ids.MSG, "children", allow_duplicate=True),
+    Output(Ids.FORM_MSG, "children", allow_duplicate=True),
+    Output(Ids.VERSION, "data", allow_duplicate=True),
+    Output(Ids.SELECTED, "data", allow_duplicate=True),
+    Output(Ids.REASON, "value"),
+    Input(Ids.SUBMIT_RETURN, "n_clicks"),
+    State(Ids.SELECTED, "data"),
+    State(Ids.REASON, "value"),
+    State(Ids.VERSION, "data"),
+    prevent_initial_call=True,
+)
+def submit_return(n: int | None, selected: dict[str, Any] | None, reason: str | None,
+                  version: int | None) -> tuple[Any, ...]:
+    if not n or not selected:
+        raise PreventUpdate
+    outcome = perform(selected.get("id"), Action.RETURN, ROLES, note=reason or "")
+    if not outcome.ok:
+        return no_update, _outcome(outcome), (version or 0) + 1, no_update, no_update
+    return _outcome(outcome), None, (version or 0) + 1, None, ""

@@ -1,0 +1,375 @@
+"""Page layouts and callbacks called directly, as a logged-in user, against the real PostgreSQL.
+
+Each test opens its own incidents, so the tests do not depend on one another's rows.
+The session check is exercised for every action: the wrong role, the wrong township
+and nobody at all are refused on the server and change nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+from collections.abc import Callable
+from contextvars import copy_context
+from datetime import UTC, datetime, timedelta
+from types import ModuleType, SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+import dash
+import psycopg
+import pytest
+from dash._callback_context import context_value
+from dash._utils import AttributeDict
+from dash.exceptions import PreventUpdate
+from plotly.io.json import to_json_plotly
+
+from alerts.incidents import Location, act, open_incident
+from alerts.lifecycle import Action, Actor, Role
+from dashboard.auth import township_username
+
+if TYPE_CHECKING:
+    from tests.fix_browser import LoggedIn
+
+pytest_plugins = ["tests.fix_browser"]
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture(scope="module")
+def pages(dash_app: dash.Dash) -> SimpleNamespace:
+    """The page modules as the app imported them (register_page needs the app to exist first)."""
+    def page(name: str) -> ModuleType:
+        return importlib.import_module(f"dashboard.pages.{name}")
+    return SimpleNamespace(township=page("township"), command=page("command"), overview=page("overview"),
+                           incident=page("incident"))
+
+
+@pytest.fixture(scope="module")
+def towns(dashboard_dsn: str) -> tuple[str, str]:
+    with psycopg.connect(dashboard_dsn) as conn:
+        a, b = [r[0] for r in conn.execute(
+            "SELECT code FROM regions r JOIN boundary_versions v USING (version)"
+            " WHERE v.active AND r.level = 'township' ORDER BY code LIMIT 2")]
+    return a, b
+
+
+@pytest.fixture
+def new_incident(dashboard_dsn: str) -> Callable[..., int]:
+    def make(township: str | None, title: str = "测试积水", level: int = 2) -> int:
+        with psycopg.connect(dashboard_dsn) as conn:
+            row = conn.execute("SELECT label_lon, label_lat, parent_code FROM regions r JOIN boundary_versions v"
+                               " USING (version) WHERE v.active AND code = %s", (township or "",)).fetchone()
+            lon, lat, district = row if row else (None, None, None)
+            incident_id = open_incident(conn, title=title, category="防汛", level=level, source_kind="manual",
+                                        location=Location(lon, lat, district, township, None, None),
+                                        now=datetime.now(UTC) - timedelta(minutes=2))
+            conn.commit()
+        assert incident_id is not None
+        return incident_id
+    return make
+
+
+def text_of(component: Any) -> str:
+    """The component tree as JSON text with Chinese left readable, for ``in`` checks."""
+    return json.dumps(json.loads(to_json_plotly(component)), ensure_ascii=False, separators=(",", ":"))
+
+
+def clicked(func: Callable[..., Any], button: dict[str, Any], *args: Any,
+            states_list: list[Any] | None = None) -> Any:
+    """Call a pattern-matching callback as Dash would after a click on ``button``."""
+    prop_id = json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"
+
+    def run() -> Any:
+        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}],
+                                        states_list=states_list or []))
+        return func(*args)
+    return copy_context().run(run)
+
+
+def triggered_by(func: Callable[..., Any], prop_id: str, value: Any, *args: Any) -> Any:
+    def run() -> Any:
+        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": value}]))
+        return func(*args)
+    return copy_context().run(run)
+
+
+def log_rows(dsn: str, incident_id: int) -> list[tuple[Any, ...]]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute("SELECT action, actor, role, from_status, to_status, note, details FROM incident_log"
+                            " WHERE incident_id = %s ORDER BY id", (incident_id,)).fetchall()
+
+
+def status_of(dsn: str, incident_id: int) -> str:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute("SELECT status FROM incidents WHERE id = %s", (incident_id,)).fetchone()[0]  # type: ignore[index]
+
+
+# -- township desk --
+
+def test_township_sees_only_its_own_incidents(pages: SimpleNamespace, logged_in: LoggedIn,
+                                              towns: tuple[str, str], new_incident: Callable[..., int]) -> None:
+    a, b = towns
+    mine, theirs = new_incident(a, "本镇积水"), new_incident(b, "他镇积水")
+    with logged_in(township_username(a)):
+        page = text_of(pages.township.layout())
+        refreshed = text_of(pages.township.refresh_list(1, 0))
+    for shown in (page, refreshed):
+        assert f"tw-card-{mine}" in shown and "本镇积水" in shown
+        assert f"tw-card-{theirs}" not in shown and "他镇积水" not in shown
+
+
+def test_sign_writes_the_log_and_a_second_sign_is_refused(pages: SimpleNamespace, logged_in: LoggedIn,
+                                                          towns: tuple[str, str], dashboard_dsn: str,
+                                                          new_incident: Callable[..., int]) -> None:
+    a, _ = towns
+    incident_id = new_incident(a)
+    button = {"type": "tw-sign", "index": incident_id}
+    with logged_in(township_username(a)):
+        msg, version = clicked(pages.township.sign, button, [1], 3)
+        assert "操作成功" in text_of(msg) and version == 4
+        msg, _ = clicked(pages.township.sign, button, [1], 4)
+        assert "该事件已签收或状态已变化，请刷新" in text_of(msg)
+    signs = [r for r in log_rows(dashboard_dsn, incident_id) if r[0] == "sign"]
+    assert [(r[1], r[2], r[3], r[4]) for r in signs] == [(township_username(a), "township", "dispatched", "signed")]
+
+
+@pytest.mark.parametrize("who, expected", [
+    ("other-township", "该事件不属于本镇街，无权处理"),
+    ("lingdao", "您的角色无权查看此页面"),
+    (None, "请先登录"),
+])
+def test_sign_is_refused_on_the_server(pages: SimpleNamespace, logged_in: LoggedIn, towns: tuple[str, str],
+                                       dashboard_dsn: str, new_incident: Callable[..., int], who: str | None,
+                                       expected: str) -> None:
+    a, b = towns
+    incident_id = new_incident(a)
+    user = township_username(b) if who == "other-township" else who
+    with logged_in(user):
+        msg, _ = clicked(pages.township.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
+    assert expected in text_of(msg)
+    assert status_of(dashboard_dsn, incident_id) == "dispatched"
+
+
+def test_other_townships_ids_are_not_confirmed(pages: SimpleNamespace, logged_in: LoggedIn,
+                                               towns: tuple[str, str]) -> None:
+    with logged_in(township_username(towns[0])):
+        msg, _ = clicked(pages.township.sign, {"type": "tw-sign", "index": 987654321}, [1], 0)
+    assert "该事件不属于本镇街" in text_of(msg)  # the same answer as for an existing incident of another township
+
+
+def test_a_rerendered_button_is_not_a_click(pages: SimpleNamespace, logged_in: LoggedIn,
+                                            towns: tuple[str, str]) -> None:
+    def run() -> Any:
+        context_value.set(AttributeDict(triggered_inputs=[
+            {"prop_id": '{"index":1,"type":"tw-sign"}.n_clicks', "value": 0}]))
+        return pages.township.sign([0], 0)
+    with logged_in(township_username(towns[0])), pytest.raises(PreventUpdate):
+        copy_context().run(run)
+
+
+def _feedback(pages: SimpleNamespace, incident_id: int, note: str, evacuated: object,
+              photo: str | None = None) -> tuple[Any, ...]:
+    return pages.township.submit_feedback(1, {"id": incident_id, "mode": "feedback"}, note,
+                                                      evacuated, photo, "现场.png" if photo else None, 0)
+
+
+def test_feedback_validates_then_stores_details_and_photo(pages: SimpleNamespace, logged_in: LoggedIn,
+                                                          towns: tuple[str, str], dashboard_dsn: str,
+                                                          new_incident: Callable[..., int]) -> None:
+    a, _ = towns
+    incident_id = new_incident(a)
+    photo = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    with logged_in(township_username(a)):
+        clicked(pages.township.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
+        bad_number = _feedback(pages, incident_id, "已处置", "-2")
+        assert "转移人数须为不小于 0 的整数" in text_of(bad_number[1])  # shown in the form, which stays open
+        assert bad_number[3] is dash.no_update
+        no_note = _feedback(pages, incident_id, "   ", "3")
+        assert "请填写处置情况" in text_of(no_note[1])
+        assert status_of(dashboard_dsn, incident_id) == "signed"
+        ok = _feedback(pages, incident_id, "已转移群众，积水已排除", "3", photo)
+        assert "操作成功" in text_of(ok[0])
+        assert ok[3:] == (None, "", "0", None, None)  # panel closed, form cleared
+    assert status_of(dashboard_dsn, incident_id) == "resolved"
+    action, _, _, _, to_status, note, details = log_rows(dashboard_dsn, incident_id)[-1]
+    assert (action, to_status, note) == ("feedback", "resolved", "已转移群众，积水已排除")
+    assert details == {"people_evacuated": 3, "photo": "现场.png"}
+    with psycopg.connect(dashboard_dsn) as conn:
+        photos = conn.execute("SELECT a.content_type, a.data, l.action FROM incident_attachments a"
+                              " JOIN incident_log l ON l.id = a.log_id WHERE a.incident_id = %s",
+                              (incident_id,)).fetchall()
+    assert photos == [("image/png", PNG, "feedback")]
+
+
+def test_return_needs_a_reason(pages: SimpleNamespace, logged_in: LoggedIn, towns: tuple[str, str],
+                               dashboard_dsn: str, new_incident: Callable[..., int]) -> None:
+    a, _ = towns
+    incident_id = new_incident(a)
+    selected = {"id": incident_id, "mode": "return"}
+    with logged_in(township_username(a)):
+        empty = pages.township.submit_return(1, selected, "", 0)
+        assert "请填写退单原因" in text_of(empty[1])
+        done = pages.township.submit_return(1, selected, "不属于本辖区", 0)
+        assert "操作成功" in text_of(done[0])
+    assert status_of(dashboard_dsn, incident_id) == "new"
+    assert log_rows(dashboard_dsn, incident_id)[-1][5] == "不属于本辖区"
+
+
+def test_english_refusal(pages: SimpleNamespace, logged_in: LoggedIn, towns: tuple[str, str],
+                         new_incident: Callable[..., int]) -> None:
+    a, _ = towns
+    incident_id = new_incident(a)
+    with logged_in(township_username(a), lang="en"):
+        clicked(pages.township.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
+        msg, _ = clicked(pages.township.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
+    assert "Already signed for or changed meanwhile" in text_of(msg)
+
+
+# -- command desk --
+
+def test_dispatch_needs_a_real_township_and_a_command_role(pages: SimpleNamespace, logged_in: LoggedIn,
+                                                           towns: tuple[str, str], dashboard_dsn: str,
+                                                           new_incident: Callable[..., int]) -> None:
+    b = towns[1]
+    incident_id = new_incident(None, "无位置的事件")  # no township: stays 待分拨
+    button = {"type": "cmd-dispatch", "index": incident_id}
+
+    def states(value: str | None) -> list[Any]:
+        return [[{"id": {"type": "cmd-target", "index": incident_id}, "property": "value", "value": value}]]
+
+    with logged_in("zhihui"):
+        assert "cmd-dispatch" in text_of(pages.command.layout())
+        none_chosen = clicked(pages.command.dispatch, button, [1], [None], 0, states_list=states(None))
+        assert "请选择派遣的镇街" in text_of(none_chosen[0])
+        bogus = clicked(pages.command.dispatch, button, [1], ["999999999"], 0, states_list=states("999999999"))
+        assert "请选择派遣的镇街" in text_of(bogus[0])
+    with logged_in("lingdao"):
+        leader = clicked(pages.command.dispatch, button, [1], [b], 0, states_list=states(b))
+        assert "您的角色无权" in text_of(leader[0])
+    assert status_of(dashboard_dsn, incident_id) == "new"
+    with logged_in("zhihui"):
+        ok = clicked(pages.command.dispatch, button, [1], [b], 0, states_list=states(b))
+        assert "操作成功" in text_of(ok[0])
+    with psycopg.connect(dashboard_dsn) as conn:
+        assert conn.execute("SELECT status, township_code FROM incidents WHERE id = %s",
+                            (incident_id,)).fetchone() == ("dispatched", b)
+
+
+def _resolved(dsn: str, township: str, new_incident: Callable[..., int]) -> int:
+    incident_id = new_incident(township)
+    actor = Actor(township_username(township), Role.TOWNSHIP, township)
+    with psycopg.connect(dsn) as conn:
+        now = datetime.now(UTC)
+        act(conn, incident_id, Action.SIGN, actor, now)
+        act(conn, incident_id, Action.FEEDBACK, actor, now, note="处置完毕", details={"people_evacuated": 2})
+        conn.commit()
+    return incident_id
+
+
+def test_verify_and_rework(pages: SimpleNamespace, logged_in: LoggedIn, towns: tuple[str, str],
+                           dashboard_dsn: str, new_incident: Callable[..., int]) -> None:
+    a, _ = towns
+    to_close, to_redo = _resolved(dashboard_dsn, a, new_incident), _resolved(dashboard_dsn, a, new_incident)
+    with logged_in("zhihui"):
+        shown = text_of(pages.command.layout())
+        assert f'{{"type":"cmd-verify","index":{to_close}}}' in shown
+        assert "转移人数 2" in shown  # the verifier sees what was reported
+        msg, _ = clicked(pages.command.verify, {"type": "cmd-verify", "index": to_close}, [1], 0)
+        assert "核查结案：操作成功" in text_of(msg)
+        again, _ = clicked(pages.command.verify, {"type": "cmd-verify", "index": to_close}, [1], 0)
+        assert "该事件已结案或状态已变化，请刷新" in text_of(again)
+        no_reason = pages.command.rework(1, to_redo, " ", 0)
+        assert "请填写返工原因" in text_of(no_reason[0])
+        redo = pages.command.rework(1, to_redo, "照片不清晰，请补充", 0)
+        assert "操作成功" in text_of(redo[0])
+    assert status_of(dashboard_dsn, to_close) == "closed"
+    assert status_of(dashboard_dsn, to_redo) == "in_progress"
+    assert log_rows(dashboard_dsn, to_redo)[-1][:3] == ("rework", "zhihui", "command")
+
+
+def test_township_cannot_verify_and_leader_sees_read_only(pages: SimpleNamespace, logged_in: LoggedIn,
+                                                          towns: tuple[str, str], dashboard_dsn: str,
+                                                          new_incident: Callable[..., int]) -> None:
+    a, _ = towns
+    incident_id = _resolved(dashboard_dsn, a, new_incident)
+    with logged_in(township_username(a)):
+        msg, _ = clicked(pages.command.verify, {"type": "cmd-verify", "index": incident_id}, [1], 0)
+        assert "您的角色无权查看此页面" in text_of(msg)
+        assert "您的角色无权查看此页面" in text_of(pages.command.layout())
+    with logged_in("lingdao"):
+        page = text_of(pages.command.layout())
+        assert "只读" in page and "cmd-verify" not in page
+    assert status_of(dashboard_dsn, incident_id) == "resolved"
+
+
+# -- big screen --
+
+def test_overview_patches_only_incident_points(pages: SimpleNamespace, logged_in: LoggedIn,
+                                               towns: tuple[str, str], new_incident: Callable[..., int]) -> None:
+    from dashboard import figures
+
+    with logged_in("zhihui"):
+        page = pages.overview.layout()
+        marker = _find(page, pages.overview.Ids.MARKER).data
+        fig = _find(page, pages.overview.Ids.MAP).figure
+        assert fig.layout.map.style == "/assets/map-dark.json"
+        assert fig.data[figures.TOWNSHIP_TRACE].geojson.endswith("/township.geojson")  # by URL, cached by the browser
+        assert len(fig.data[figures.TOWNSHIP_TRACE].locations) >= 100  # the demo townships are the base map
+        unchanged = pages.overview.refresh(1, marker)
+        assert [v for v in unchanged if v is not dash.no_update] == [unchanged[-2]]  # only the clock moves
+        incident_id = new_incident(towns[0], "新的红色事件", level=1)
+        changed = pages.overview.refresh(2, marker)
+    patch = changed[0]
+    assert isinstance(patch, dash.Patch)
+    ops = patch.to_plotly_json()["operations"]
+    touched = {op["location"][1] for op in ops}
+    assert touched == {figures.incident_trace_index(level) for level in figures.LEVELS}  # never the boundaries
+    red = [op for op in ops if op["location"] == ["data", figures.incident_trace_index(1), "customdata"]]
+    assert incident_id in red[0]["params"]["value"]
+    assert changed[-3] != marker
+    assert len(json.dumps(ops)) < 20_000
+
+
+def test_overview_is_refused_to_township_staff(pages: SimpleNamespace, logged_in: LoggedIn,
+                                               towns: tuple[str, str]) -> None:
+    with logged_in(township_username(towns[0])):
+        assert "您的角色无权查看此页面" in text_of(pages.overview.layout())
+        with pytest.raises(PreventUpdate):
+            pages.overview.refresh(1, None)
+
+
+def _find(component: Any, component_id: str) -> Any:
+    if getattr(component, "id", None) == component_id:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and not isinstance(child, str):
+            found = _find(child, component_id)
+            if found is not None:
+                return found
+    return None
+
+
+# -- incident timeline --
+
+def test_incident_page_shows_log_and_timeline(pages: SimpleNamespace, logged_in: LoggedIn,
+                                              towns: tuple[str, str], dashboard_dsn: str,
+                                              new_incident: Callable[..., int]) -> None:
+    a, b = towns
+    incident_id = _resolved(dashboard_dsn, a, new_incident)
+    with logged_in("lingdao"):
+        page = pages.incident.layout(incident_id=str(incident_id))
+        shown = text_of(page)
+    for word in ("立案", "派遣", "签收", "处置反馈", "已签收 → 已反馈", "处置完毕", "转移人数 2", "system",
+                 "镇街工作人员"):
+        assert word in shown, word
+    timeline = _find(page, pages.incident.Ids.TIMELINE).figure
+    assert list(timeline.data[0].y) == ["待分拨", "已分拨", "已签收", "已反馈"]
+    with logged_in(township_username(a)):
+        assert "处置完毕" in text_of(pages.incident.layout(incident_id=str(incident_id)))
+    with logged_in(township_username(b)):
+        assert "处置完毕" not in text_of(pages.incident.layout(incident_id=str(incident_id)))
+    with logged_in("zhihui"):
+        assert "事件不存在" in text_of(pages.incident.layout(incident_id="abc"))
+
