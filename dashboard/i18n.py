@@ -56,6 +56,14 @@ LEVEL: dict[int, dict[Lang, str]] = {
     3: {"zh": "黄色 III级", "en": "Yellow (III)"},
     4: {"zh": "蓝色 IV级", "en": "Blue (IV)"},
 }
+# Incident categories (the domains of DESIGN.md); a category without a label shows as is.
+CATEGORY: dict[str, dict[Lang, str]] = {
+    "flood": {"zh": "防汛防台", "en": "Flood"},
+    "production_safety": {"zh": "生产安全", "en": "Production safety"},
+    "public_safety": {"zh": "公共安全", "en": "Public safety"},
+    "hotline": {"zh": "民生诉求", "en": "Citizen hotline"},
+}
+
 LEVEL_COLOR: dict[int, str] = {1: "#d7191c", 2: "#fd8d3c", 3: "#fee08b", 4: "#2b83ba"}
 
 # Refusals are said per action where the generic sentence would mislead the user.
@@ -202,6 +210,10 @@ def role_label(role: str, lang: Lang) -> str:
         return ROLE[Role(role)][lang]
     except ValueError:
         return role
+
+
+def category_label(category: str, lang: Lang) -> str:
+    return CATEGORY.get(category, {}).get(lang, category)
 
 
 def level_label(level: int, lang: Lang) -> str:

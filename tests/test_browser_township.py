@@ -22,7 +22,6 @@ from dashboard.auth import TOWNSHIP_PASSWORD, township_username
 if TYPE_CHECKING:
     from tests.fix_browser import DashboardProcess, PageWatch
 
-pytest_plugins = ["tests.fix_browser"]
 pytestmark = pytest.mark.browser
 
 

@@ -16,8 +16,6 @@ from alerts.lifecycle import Action, Actor, Role
 from dashboard.auth import CSRF_COOKIE, CSRF_HEADER, seed_demo_users, township_username
 from dashboard.data import Photo
 
-pytest_plugins = ["tests.fix_browser"]
-
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 40
 
 

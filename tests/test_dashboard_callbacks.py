@@ -31,7 +31,6 @@ from dashboard.auth import township_username
 if TYPE_CHECKING:
     from tests.fix_browser import LoggedIn
 
-pytest_plugins = ["tests.fix_browser"]
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

@@ -20,7 +20,7 @@ from dashboard import auth
 from dashboard.actions import perform
 from dashboard.components import denied, level_badge, message, status_chip
 from dashboard.context import get_data
-from dashboard.i18n import Lang, action_label, t
+from dashboard.i18n import Lang, action_label, category_label, t
 from dashboard.shell import page_title
 from dashboard.timefmt import fmt_dt, remaining, utcnow
 
@@ -56,7 +56,8 @@ def _head(row: Any, names: dict[str, str], lang: Lang) -> list[Any]:
     return [
         html.Div([level_badge(int(row.level), lang), status_chip(row.status, lang)], className="card-top"),
         html.Div(html.A(f"#{row.id} {row.title}", href=f"/incident/{row.id}"), className="card-title"),
-        html.Div(" · ".join([row.category, names.get(row.township_code or "", row.township_code or "—"),
+        html.Div(" · ".join([category_label(row.category, lang),
+                             names.get(row.township_code or "", row.township_code or "—"),
                              fmt_dt(row.created_at)]), className="card-meta"),
     ]
 

@@ -19,7 +19,7 @@ from alerts.lifecycle import Role
 from dashboard import auth, figures
 from dashboard.components import denied, level_badge, message, status_chip
 from dashboard.context import get_data
-from dashboard.i18n import MESSAGES, Lang, action_label, role_label, status_label, t
+from dashboard.i18n import MESSAGES, Lang, action_label, category_label, role_label, status_label, t
 from dashboard.shell import page_title
 from dashboard.timefmt import fmt_dt, utcnow
 
@@ -69,7 +69,7 @@ def _facts(incident: dict[str, Any], names: dict[str, str], lang: Lang) -> html.
 
     lon, lat = incident.get("lon"), incident.get("lat")
     pairs = [
-        ("col.category", incident["category"]),
+        ("col.category", category_label(incident["category"], lang)),
         ("col.township", place(incident["township_code"])),
         ("col.location", f"{lon:.5f}, {lat:.5f}" if lon is not None and lat is not None else "—"),
         ("col.created", fmt_dt(incident["created_at"])),

@@ -20,7 +20,7 @@ from dashboard import auth
 from dashboard.actions import InvalidInput, Outcome, parse_evacuated, parse_photo, perform
 from dashboard.components import denied, level_badge, message, status_chip
 from dashboard.context import get_data
-from dashboard.i18n import Lang, action_label, t
+from dashboard.i18n import Lang, action_label, category_label, t
 from dashboard.shell import page_title
 from dashboard.timefmt import fmt_dt, remaining, utcnow
 
@@ -75,7 +75,8 @@ def incident_card(row: Any, now: Any, lang: Lang) -> html.Div:
             html.Span(f"{t(deadline_key, lang)} {fmt_dt(row.deadline) if pd.notna(row.deadline) else '—'}"),
             html.Span(left, className="overdue" if overdue else "remaining"),
         ], className="card-deadline") if status is not Status.RESOLVED else None,
-        html.Div(f"{t('col.created', lang)} {fmt_dt(row.created_at)} · {row.category}", className="card-meta"),
+        html.Div(f"{t('col.created', lang)} {fmt_dt(row.created_at)} · {category_label(row.category, lang)}",
+                 className="card-meta"),
         html.Div(buttons, className="card-actions") if buttons else None,
     ], className="card incident-card" + (" card-overdue" if overdue else ""), id=f"tw-card-{row.id}")
 
