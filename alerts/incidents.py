@@ -1,4 +1,8 @@
-"""Incident persistence: every transition writes the incident row and its log row in one transaction."""
+"""Incident persistence: every transition writes the incident row and its log row in one transaction.
+
+Dispatches and transfers also leave a message in the MQTT outbox in that transaction,
+for the township apps (``city/<city>/dispatch/<township>``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,17 @@ from datetime import datetime
 import psycopg
 from psycopg.types.json import Jsonb
 
-from alerts.lifecycle import SYSTEM, Action, Actor, Incident, LogEntry, Status, transition
+from alerts.lifecycle import (
+    SYSTEM,
+    Action,
+    Actor,
+    IllegalMove,
+    Incident,
+    LogEntry,
+    Refusal,
+    Status,
+    transition,
+)
 
 
 class IncidentNotFound(LookupError):
@@ -23,6 +37,10 @@ class Location:
     township_code: str | None
     grid_code: str | None
     boundary_version: int | None
+
+
+_COLUMNS = ("status, level, township_code, category, rework_count, sign_deadline, finish_deadline,"
+            " verify_deadline, paused_at, escalation_tier, assist_units")
 
 
 def _insert_log(conn: psycopg.Connection, incident_id: int, entry: LogEntry, source: str) -> int:
@@ -48,44 +66,62 @@ def open_incident(
     now: datetime,
     warning_id: int | None = None,
     source_ref: str | None = None,
+    route_to: str | None = None,
+    group_key: str | None = None,
     actor: Actor = SYSTEM,
     source: str = "system",
 ) -> int | None:
-    """Create an incident (立案) and, when the point lies in a township, dispatch it there.
+    """Create an incident (立案) and dispatch it to ``route_to`` (default: the township of the point).
 
     Call inside the caller's transaction so the incident commits with what caused it.
     Returns None when an incident for ``source_ref`` already exists (a replayed cause).
     """
-    draft = Incident(id=None, status=None, level=level, township_code=None)
+    draft = Incident(id=None, status=None, level=level, township_code=None, category=category)
     created, create_entry = transition(draft, Action.CREATE, actor, now, note=title)
     row = conn.execute(
         "INSERT INTO incidents (title, category, level, status, source_kind, source_ref, warning_id, lon, lat,"
-        " district_code, township_code, grid_code, boundary_version, created_at, updated_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " district_code, township_code, grid_code, boundary_version, created_at, updated_at, group_key)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (source_ref) DO NOTHING RETURNING id",
         (title, category, level, created.status, source_kind, source_ref, warning_id, location.lon, location.lat,
          location.district_code, location.township_code, location.grid_code, location.boundary_version,
-         now, now),
+         now, now, group_key),
     ).fetchone()
     if row is None:
         return None
     incident_id = int(row[0])
     _insert_log(conn, incident_id, create_entry, source)
-    if location.township_code:
+    target = route_to or location.township_code
+    if target:
         _apply(conn, incident_id, created, Action.DISPATCH, SYSTEM, now, note="按属地自动派遣",
-               township_code=location.township_code, details={}, source="system")
+               township_code=target, details={}, source="system")
     return incident_id
 
 
-def _load(conn: psycopg.Connection, incident_id: int) -> Incident:
+def load(conn: psycopg.Connection, incident_id: int, *, lock: bool = True) -> Incident:
     row = conn.execute(
-        "SELECT status, level, township_code, rework_count, sign_deadline, finish_deadline"
-        " FROM incidents WHERE id = %s FOR UPDATE",
-        (incident_id,),
+        f"SELECT {_COLUMNS} FROM incidents WHERE id = %s" + (" FOR UPDATE" if lock else ""), (incident_id,),
     ).fetchone()
     if row is None:
         raise IncidentNotFound(incident_id)
-    return Incident(incident_id, Status(row[0]), row[1], row[2], row[3], row[4], row[5])
+    return _incident(incident_id, row)
+
+
+def _incident(incident_id: int, row: tuple) -> Incident:  # type: ignore[type-arg]
+    return Incident(incident_id, Status(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+                    row[9], tuple(row[10]))
+
+
+def _publish_dispatch(conn: psycopg.Connection, incident_id: int, township: str, entry: LogEntry) -> None:
+    row = conn.execute("SELECT title, category, level, lon, lat FROM incidents WHERE id = %s",
+                       (incident_id,)).fetchone()
+    assert row is not None
+    conn.execute(
+        "INSERT INTO mqtt_outbox (topic, payload) VALUES ('dispatch/' || %s, %s)",
+        (township, Jsonb({"incident_id": incident_id, "action": entry.action.value, "title": row[0],
+                          "category": row[1], "level": row[2], "lon": row[3], "lat": row[4],
+                          "at": entry.at.isoformat(), "note": entry.note})),
+    )
 
 
 def _apply(
@@ -103,12 +139,29 @@ def _apply(
 ) -> tuple[Incident, int]:
     nxt, entry = transition(current, action, actor, now, note=note, township_code=township_code, details=details)
     conn.execute(
-        "UPDATE incidents SET status = %s, township_code = %s, rework_count = %s, sign_deadline = %s,"
-        " finish_deadline = %s, updated_at = %s, version = version + 1 WHERE id = %s",
-        (nxt.status, nxt.township_code, nxt.rework_count, nxt.sign_deadline, nxt.finish_deadline, now,
-         incident_id),
+        "UPDATE incidents SET status = %s, level = %s, township_code = %s, rework_count = %s, sign_deadline = %s,"
+        " finish_deadline = %s, verify_deadline = %s, paused_at = %s, escalation_tier = %s, assist_units = %s,"
+        " merged_into = COALESCE(%s, merged_into), updated_at = %s, version = version + 1 WHERE id = %s",
+        (nxt.status, nxt.level, nxt.township_code, nxt.rework_count, nxt.sign_deadline, nxt.finish_deadline,
+         nxt.verify_deadline, nxt.paused_at, nxt.escalation_tier, list(nxt.assist_units),
+         details.get("into") if action is Action.MERGE else None, now, incident_id),
     )
-    return nxt, _insert_log(conn, incident_id, entry, source)
+    log_id = _insert_log(conn, incident_id, entry, source)
+    if action in (Action.DISPATCH, Action.TRANSFER) and nxt.township_code:
+        _publish_dispatch(conn, incident_id, nxt.township_code, entry)
+    return nxt, log_id
+
+
+def _guard_closure(conn: psycopg.Connection, incident_id: int, action: Action, note: str,
+                   details: dict[str, object], status: Status | None) -> None:
+    """A sensor incident is not closed while its sensor still breaches, unless overridden with a reason."""
+    if action is not Action.VERIFY:
+        return
+    still = conn.execute(
+        "SELECT 1 FROM incidents i JOIN warnings w ON w.id = i.warning_id"
+        " WHERE i.id = %s AND w.status = 'open'", (incident_id,)).fetchone()
+    if still and not (details.get("override") is True and note.strip()):
+        raise IllegalMove(Refusal.SENSOR_STILL_BREACHING, action, status)
 
 
 def act(
@@ -123,13 +176,20 @@ def act(
     details: dict[str, object] | None = None,
     source: str = "web",
 ) -> int:
-    """Apply one user action atomically; returns the new log row's id.
+    """Apply one action atomically; returns the new log row's id.
 
     The row lock (SELECT … FOR UPDATE) serialises concurrent clicks: the second of two
     identical sign-fors finds the incident already signed and is refused, not doubled.
     """
+    details = dict(details or {})
     with conn.transaction():
-        current = _load(conn, incident_id)
+        current = load(conn, incident_id)
+        _guard_closure(conn, incident_id, action, note, details, current.status)
+        if action is Action.MERGE:
+            into = details.get("into")
+            if not isinstance(into, int) or into == incident_id or load(conn, into, lock=False).status not in (
+                    set(Status) - {Status.CLOSED, Status.MERGED}):
+                raise IllegalMove(Refusal.TARGET_REQUIRED, action, current.status)
         _, log_id = _apply(conn, incident_id, current, action, actor, now, note=note,
-                           township_code=township_code, details=details or {}, source=source)
+                           township_code=township_code, details=details, source=source)
     return log_id

@@ -2,7 +2,9 @@
 
 ``transition(incident, action, actor, now, ...)`` reads no clock and does no I/O: it
 returns the next incident state and the log row that records the move, or raises
-``IllegalMove`` with a named reason the UI turns into words.
+``IllegalMove`` with a named reason the UI turns into words. Reminders, escalations
+and level changes are moves too (they keep the status), so the log holds everything a
+leader audits, and replaying it rebuilds every incident.
 """
 
 from __future__ import annotations
@@ -11,25 +13,40 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from alerts.deadlines import windows
+
 
 class Status(StrEnum):
     NEW = "new"  # 待分拨
     DISPATCHED = "dispatched"  # 已分拨
     SIGNED = "signed"  # 已签收
     IN_PROGRESS = "in_progress"  # 处置中
+    POSTPONED = "postponed"  # 缓办中: the finish clock stops
     RESOLVED = "resolved"  # 已反馈, awaiting verification
     CLOSED = "closed"  # 已结案
+    MERGED = "merged"  # 已合并 into another incident
+
+
+OPEN = frozenset(Status) - {Status.CLOSED, Status.MERGED}
 
 
 class Action(StrEnum):
     CREATE = "create"  # 立案
-    DISPATCH = "dispatch"  # 派遣 / 改派
+    DISPATCH = "dispatch"  # 派遣 (again after 退单: 重新派遣)
+    TRANSFER = "transfer"  # 转派 / 改派: to another unit, with the reason
+    ASSIST = "assist"  # 协办: add a secondary unit
     SIGN = "sign"  # 签收
     PROGRESS = "progress"  # 处置进展
     FEEDBACK = "feedback"  # 处置反馈
     VERIFY = "verify"  # 核查结案
     REWORK = "rework"  # 返工
-    RETURN = "return"  # 退单: not ours
+    RETURN = "return"  # 退单: not ours, with the reason and the suggested owner
+    POSTPONE = "postpone"  # 缓办 (approved by the command center)
+    RESUME = "resume"  # 恢复办理
+    MERGE = "merge"  # 合并 into the incident it duplicates
+    RELEVEL = "relevel"  # 调整级别: the warning behind it rose or fell
+    REMIND = "remind"  # 催办
+    ESCALATE = "escalate"  # 升级督办
 
 
 class Role(StrEnum):
@@ -46,6 +63,8 @@ class Refusal(StrEnum):
     NOT_YOUR_TOWNSHIP = "not_your_township"
     NOTE_REQUIRED = "note_required"
     TARGET_REQUIRED = "target_required"
+    SAME_TARGET = "same_target"
+    SENSOR_STILL_BREACHING = "sensor_still_breaching"  # raised by the store's closure guard
 
 
 class IllegalMove(Exception):
@@ -60,31 +79,37 @@ class IllegalMove(Exception):
 class Move:
     roles: frozenset[Role]
     sources: frozenset[Status | None]
-    target: Status
+    target: Status | None  # None: the status stays (reminders, escalations, 协办, level changes)
     needs_note: bool = False
     needs_township: bool = False
 
 
-def _move(roles: set[Role], sources: set[Status | None], target: Status, **kw: bool) -> Move:
+def _move(roles: set[Role], sources: set[Status | None] | frozenset[Status], target: Status | None,
+          **kw: bool) -> Move:
     return Move(frozenset(roles), frozenset(sources), target, **kw)
 
 
+S, R = Status, Role
+WORKING = {S.SIGNED, S.IN_PROGRESS}
 MOVES: dict[Action, Move] = {
-    Action.CREATE: _move({Role.SYSTEM, Role.COMMAND}, {None}, Status.NEW),
-    Action.DISPATCH: _move({Role.SYSTEM, Role.COMMAND}, {Status.NEW}, Status.DISPATCHED, needs_township=True),
-    Action.SIGN: _move({Role.TOWNSHIP}, {Status.DISPATCHED}, Status.SIGNED),
-    Action.PROGRESS: _move({Role.TOWNSHIP}, {Status.SIGNED, Status.IN_PROGRESS}, Status.IN_PROGRESS,
-                           needs_note=True),
-    Action.FEEDBACK: _move({Role.TOWNSHIP}, {Status.SIGNED, Status.IN_PROGRESS}, Status.RESOLVED,
-                           needs_note=True),
-    Action.VERIFY: _move({Role.COMMAND}, {Status.RESOLVED}, Status.CLOSED),
-    Action.REWORK: _move({Role.COMMAND}, {Status.RESOLVED}, Status.IN_PROGRESS, needs_note=True),
-    Action.RETURN: _move({Role.TOWNSHIP}, {Status.DISPATCHED, Status.SIGNED}, Status.NEW, needs_note=True),
+    Action.CREATE: _move({R.SYSTEM, R.COMMAND}, {None}, S.NEW),
+    Action.DISPATCH: _move({R.SYSTEM, R.COMMAND}, {S.NEW}, S.DISPATCHED, needs_township=True),
+    Action.TRANSFER: _move({R.SYSTEM, R.COMMAND}, {S.DISPATCHED, *WORKING}, S.DISPATCHED, needs_note=True,
+                           needs_township=True),
+    Action.ASSIST: _move({R.COMMAND}, OPEN - {S.NEW}, None, needs_note=True, needs_township=True),
+    Action.SIGN: _move({R.TOWNSHIP}, {S.DISPATCHED}, S.SIGNED),
+    Action.PROGRESS: _move({R.TOWNSHIP}, WORKING, S.IN_PROGRESS, needs_note=True),
+    Action.FEEDBACK: _move({R.TOWNSHIP}, WORKING, S.RESOLVED, needs_note=True),
+    Action.VERIFY: _move({R.COMMAND}, {S.RESOLVED}, S.CLOSED),
+    Action.REWORK: _move({R.COMMAND}, {S.RESOLVED}, S.IN_PROGRESS, needs_note=True),
+    Action.RETURN: _move({R.TOWNSHIP}, {S.DISPATCHED, S.SIGNED}, S.NEW, needs_note=True),
+    Action.POSTPONE: _move({R.COMMAND}, WORKING, S.POSTPONED, needs_note=True),
+    Action.RESUME: _move({R.COMMAND, R.TOWNSHIP, R.SYSTEM}, {S.POSTPONED}, S.IN_PROGRESS),
+    Action.MERGE: _move({R.COMMAND}, OPEN - {S.RESOLVED}, S.MERGED, needs_note=True),
+    Action.RELEVEL: _move({R.SYSTEM, R.COMMAND}, OPEN, None),
+    Action.REMIND: _move({R.SYSTEM}, OPEN - {S.NEW}, None),
+    Action.ESCALATE: _move({R.SYSTEM}, OPEN, None),
 }
-
-# Time allowed to sign for and to finish, by warning level (1 红 I … 4 蓝 IV).
-SIGN_WITHIN = {1: timedelta(minutes=15), 2: timedelta(minutes=30), 3: timedelta(hours=1), 4: timedelta(hours=2)}
-FINISH_WITHIN = {1: timedelta(hours=4), 2: timedelta(hours=8), 3: timedelta(hours=24), 4: timedelta(hours=72)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +128,14 @@ class Incident:
     status: Status | None
     level: int
     township_code: str | None
+    category: str = ""
     rework_count: int = 0
     sign_deadline: datetime | None = None
     finish_deadline: datetime | None = None
+    verify_deadline: datetime | None = None
+    paused_at: datetime | None = None
+    escalation_tier: int = 0  # 0 none, then reminded, escalated to the district, to a leader
+    assist_units: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +151,34 @@ class LogEntry:
     details: dict[str, object] = field(default_factory=dict)
 
 
+def _effects(inc: Incident, action: Action, now: datetime, township: str | None, details: dict[str, object]
+             ) -> Incident:
+    """What a move changes besides the status."""
+    sign, finish, verify = windows(inc.level, inc.category)
+    if action in (Action.DISPATCH, Action.TRANSFER):
+        return replace(inc, township_code=township, sign_deadline=now + sign, finish_deadline=now + finish,
+                       verify_deadline=None)
+    if action is Action.FEEDBACK:
+        return replace(inc, verify_deadline=now + verify)
+    if action is Action.REWORK:
+        return replace(inc, rework_count=inc.rework_count + 1, verify_deadline=None)
+    if action is Action.POSTPONE:
+        return replace(inc, paused_at=now)
+    if action is Action.RESUME and inc.paused_at is not None:
+        paused = now - inc.paused_at  # the clock stopped while postponed: give the time back
+        later = inc.finish_deadline + paused if inc.finish_deadline else None
+        return replace(inc, paused_at=None, finish_deadline=later)
+    if action is Action.ASSIST and township and township not in inc.assist_units:
+        return replace(inc, assist_units=(*inc.assist_units, township))
+    if action is Action.RELEVEL:
+        level = details.get("level")
+        return replace(inc, level=level) if isinstance(level, int) and 1 <= level <= 4 else inc
+    if action in (Action.REMIND, Action.ESCALATE):
+        tier = details.get("tier")
+        return replace(inc, escalation_tier=tier) if isinstance(tier, int) else inc
+    return inc
+
+
 def transition(
     incident: Incident,
     action: Action,
@@ -132,6 +190,7 @@ def transition(
     details: dict[str, object] | None = None,
 ) -> tuple[Incident, LogEntry]:
     move = MOVES[action]
+    details = dict(details or {})
     if incident.status not in move.sources:
         raise IllegalMove(Refusal.WRONG_STATE, action, incident.status)
     if actor.role not in move.roles:
@@ -142,27 +201,57 @@ def transition(
         raise IllegalMove(Refusal.NOTE_REQUIRED, action, incident.status)
     if move.needs_township and not township_code:
         raise IllegalMove(Refusal.TARGET_REQUIRED, action, incident.status)
+    if action is Action.TRANSFER and township_code == incident.township_code:
+        raise IllegalMove(Refusal.SAME_TARGET, action, incident.status)
+    if action is Action.MERGE and not isinstance(details.get("into"), int):
+        raise IllegalMove(Refusal.TARGET_REQUIRED, action, incident.status)
 
-    nxt = replace(incident, status=move.target)
-    if action is Action.DISPATCH:
-        nxt = replace(nxt, township_code=township_code, sign_deadline=now + SIGN_WITHIN[incident.level],
-                      finish_deadline=now + FINISH_WITHIN[incident.level])
-    elif action is Action.REWORK:
-        nxt = replace(nxt, rework_count=incident.rework_count + 1)
     target = township_code if move.needs_township else None
+    nxt = _effects(incident, action, now, target, details)
+    status = move.target or incident.status
+    assert status is not None  # only CREATE starts from None, and it has a target
+    if move.target is not None and move.target is not incident.status:
+        nxt = replace(nxt, escalation_tier=0)  # the status moved on: escalation starts over
+    nxt = replace(nxt, status=status)
     entry = LogEntry(
         at=now, actor=actor.name, role=actor.role, unit=actor.township_code or target,
-        action=action, from_status=incident.status, to_status=move.target, note=note.strip(),
-        details=dict(details or {}) | ({"township_code": target} if target else {}),
+        action=action, from_status=incident.status, to_status=status, note=note.strip(),
+        details=details | ({"township_code": target} if target else {}),
     )
     return nxt, entry
 
 
-def replay(level: int, entries: list[LogEntry]) -> Incident:
+def replay(level: int, category: str, entries: list[LogEntry]) -> Incident:
     """Rebuild an incident's current state from its log alone (the log is the truth)."""
-    state = Incident(id=None, status=None, level=level, township_code=None)
+    state = Incident(id=None, status=None, level=level, township_code=None, category=category)
     for e in entries:
         township = e.details.get("township_code")
-        state, _ = transition(state, e.action, Actor(e.actor, e.role, e.unit if e.role is Role.TOWNSHIP else None),
-                              e.at, note=e.note, township_code=township if isinstance(township, str) else None)
+        actor = Actor(e.actor, e.role, e.unit if e.role is Role.TOWNSHIP else None)
+        state, _ = transition(state, e.action, actor, e.at, note=e.note, details=e.details,
+                              township_code=township if isinstance(township, str) else None)
     return state
+
+
+def escalation_due(inc: Incident, now: datetime) -> tuple[Action, int, str] | None:
+    """The reminder or escalation an overdue incident is owed now, if any: (action, tier, to whom).
+
+    Not signed by its sign deadline, not finished by its finish deadline, not verified by
+    its verify deadline: remind at the deadline, escalate to the district command center
+    half a window later, to a leader a whole window later. Postponed incidents wait.
+    """
+    sign, finish, verify = windows(inc.level, inc.category)
+    if inc.status is Status.DISPATCHED:
+        deadline, window = inc.sign_deadline, sign
+    elif inc.status in (Status.SIGNED, Status.IN_PROGRESS):
+        deadline, window = inc.finish_deadline, finish
+    elif inc.status is Status.RESOLVED:
+        deadline, window = inc.verify_deadline, verify
+    else:
+        return None
+    if deadline is None or now < deadline:
+        return None
+    ladder = [(timedelta(0), Action.REMIND, "township"), (window / 2, Action.ESCALATE, "district"),
+              (window, Action.ESCALATE, "leader")]
+    due = [(tier, action, to) for tier, (after, action, to) in enumerate(ladder, start=1) if now >= deadline + after]
+    tier, action, to = due[-1]
+    return (action, tier, to) if tier > inc.escalation_tier else None

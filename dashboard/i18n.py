@@ -26,8 +26,10 @@ STATUS: dict[Status, dict[Lang, str]] = {
     Status.DISPATCHED: {"zh": "已分拨", "en": "Dispatched"},
     Status.SIGNED: {"zh": "已签收", "en": "Signed for"},
     Status.IN_PROGRESS: {"zh": "处置中", "en": "In progress"},
+    Status.POSTPONED: {"zh": "缓办中", "en": "Postponed"},
     Status.RESOLVED: {"zh": "已反馈", "en": "Awaiting verification"},
     Status.CLOSED: {"zh": "已结案", "en": "Closed"},
+    Status.MERGED: {"zh": "已合并", "en": "Merged"},
 }
 
 ACTION: dict[Action, dict[Lang, str]] = {
@@ -39,6 +41,14 @@ ACTION: dict[Action, dict[Lang, str]] = {
     Action.VERIFY: {"zh": "核查结案", "en": "Verify & close"},
     Action.REWORK: {"zh": "返工", "en": "Rework"},
     Action.RETURN: {"zh": "退单", "en": "Send back"},
+    Action.TRANSFER: {"zh": "转派", "en": "Transfer"},
+    Action.ASSIST: {"zh": "协办", "en": "Add assisting unit"},
+    Action.POSTPONE: {"zh": "缓办", "en": "Postpone"},
+    Action.RESUME: {"zh": "恢复办理", "en": "Resume"},
+    Action.MERGE: {"zh": "合并", "en": "Merge"},
+    Action.RELEVEL: {"zh": "调整级别", "en": "Change level"},
+    Action.REMIND: {"zh": "催办", "en": "Reminder"},
+    Action.ESCALATE: {"zh": "升级督办", "en": "Escalation"},
 }
 
 ROLE: dict[Role, dict[Lang, str]] = {
@@ -75,6 +85,10 @@ REFUSAL: dict[Refusal, dict[Lang, str]] = {
                                 "en": "This incident does not belong to your township."},
     Refusal.NOTE_REQUIRED: {"zh": "请填写说明", "en": "Please enter a note."},
     Refusal.TARGET_REQUIRED: {"zh": "请选择派遣的镇街", "en": "Please choose a township to dispatch to."},
+    Refusal.SAME_TARGET: {"zh": "不能转派给当前承办单位", "en": "The incident is already with that unit."},
+    Refusal.SENSOR_STILL_BREACHING: {
+        "zh": "监测设备仍在报警，不能结案；如确需结案请勾选强制结案并填写理由",
+        "en": "The sensor still breaches its rule; to close anyway, choose override and give a reason."},
 }
 REFUSAL_BY_ACTION: dict[tuple[Refusal, Action], dict[Lang, str]] = {
     (Refusal.WRONG_STATE, Action.SIGN): {"zh": "该事件已签收或状态已变化，请刷新",
@@ -86,6 +100,11 @@ REFUSAL_BY_ACTION: dict[tuple[Refusal, Action], dict[Lang, str]] = {
     (Refusal.NOTE_REQUIRED, Action.FEEDBACK): {"zh": "请填写处置情况", "en": "Please describe what was done."},
     (Refusal.NOTE_REQUIRED, Action.RETURN): {"zh": "请填写退单原因", "en": "Please give the reason for sending back."},
     (Refusal.NOTE_REQUIRED, Action.REWORK): {"zh": "请填写返工原因", "en": "Please give the reason for rework."},
+    (Refusal.NOTE_REQUIRED, Action.TRANSFER): {"zh": "请填写转派原因", "en": "Please give the reason for transfer."},
+    (Refusal.NOTE_REQUIRED, Action.POSTPONE): {"zh": "请填写缓办理由", "en": "Please give the reason to postpone."},
+    (Refusal.NOTE_REQUIRED, Action.MERGE): {"zh": "请填写合并说明", "en": "Please explain the merge."},
+    (Refusal.TARGET_REQUIRED, Action.MERGE): {"zh": "请填写要合并到的未结案事件编号",
+                                              "en": "Please give the open incident to merge into."},
 }
 
 MESSAGES: dict[str, dict[Lang, str]] = {

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from alerts.deadlines import windows
 from alerts.lifecycle import (
     MOVES,
     SYSTEM,
@@ -17,6 +18,7 @@ from alerts.lifecycle import (
     Refusal,
     Role,
     Status,
+    escalation_due,
     replay,
     transition,
 )
@@ -46,11 +48,19 @@ def at(status: Status | None, township: str | None = T1, level: int = 2) -> Inci
         (Status.RESOLVED, Action.VERIFY, COMMAND, {}, Status.CLOSED),
         (Status.RESOLVED, Action.REWORK, COMMAND, {"note": "现场仍有异味"}, Status.IN_PROGRESS),
         (Status.DISPATCHED, Action.RETURN, STAFF, {"note": "不属本镇"}, Status.NEW),
+        (Status.SIGNED, Action.TRANSFER, COMMAND, {"township_code": T2, "note": "属地调整"}, Status.DISPATCHED),
+        (Status.IN_PROGRESS, Action.POSTPONE, COMMAND, {"note": "待汛期后施工"}, Status.POSTPONED),
+        (Status.POSTPONED, Action.RESUME, STAFF, {}, Status.IN_PROGRESS),
+        (Status.SIGNED, Action.ASSIST, COMMAND, {"township_code": T2, "note": "请协助封路"}, Status.SIGNED),
+        (Status.DISPATCHED, Action.MERGE, COMMAND, {"note": "重复", "details": {"into": 7}}, Status.MERGED),
+        (Status.DISPATCHED, Action.REMIND, SYSTEM, {"details": {"tier": 1}}, Status.DISPATCHED),
+        (Status.IN_PROGRESS, Action.ESCALATE, SYSTEM, {"details": {"tier": 2}}, Status.IN_PROGRESS),
+        (Status.SIGNED, Action.RELEVEL, SYSTEM, {"details": {"level": 1}}, Status.SIGNED),
     ],
 )
 def test_allowed_moves(start: Status | None, action: Action, actor: Actor, kwargs: dict[str, str],
                        expected: Status) -> None:
-    nxt, entry = transition(at(start), action, actor, NOW, **kwargs)
+    nxt, entry = transition(at(start), action, actor, NOW, **kwargs)  # type: ignore[arg-type]
     assert nxt.status is expected
     assert (entry.from_status, entry.to_status, entry.actor, entry.role, entry.at) == (
         start, expected, actor.name, actor.role, NOW)
@@ -69,6 +79,12 @@ def test_allowed_moves(start: Status | None, action: Action, actor: Actor, kwarg
         (Status.NEW, Action.DISPATCH, COMMAND, {}, Refusal.TARGET_REQUIRED),
         (Status.CLOSED, Action.REWORK, COMMAND, {"note": "x"}, Refusal.WRONG_STATE),
         (Status.DISPATCHED, Action.RETURN, STAFF, {}, Refusal.NOTE_REQUIRED),
+        (Status.SIGNED, Action.TRANSFER, COMMAND, {"township_code": T1, "note": "x"}, Refusal.SAME_TARGET),
+        (Status.SIGNED, Action.TRANSFER, STAFF, {"township_code": T2, "note": "x"}, Refusal.WRONG_ROLE),
+        (Status.SIGNED, Action.POSTPONE, STAFF, {"note": "想缓办"}, Refusal.WRONG_ROLE),  # needs approval
+        (Status.DISPATCHED, Action.MERGE, COMMAND, {"note": "重复"}, Refusal.TARGET_REQUIRED),
+        (Status.CLOSED, Action.REMIND, SYSTEM, {}, Refusal.WRONG_STATE),
+        (Status.MERGED, Action.SIGN, STAFF, {}, Refusal.WRONG_STATE),
     ],
 )
 def test_refused_moves(start: Status, action: Action, actor: Actor, kwargs: dict[str, str],
@@ -83,6 +99,9 @@ def test_dispatch_sets_deadlines_by_level() -> None:
     blue, _ = transition(at(Status.NEW, None, level=4), Action.DISPATCH, SYSTEM, NOW, township_code=T1)
     assert red.township_code == T1
     assert red.sign_deadline == NOW + timedelta(minutes=15)
+    flood = Incident(1, Status.NEW, 1, None, category="flood")
+    fast, _ = transition(flood, Action.DISPATCH, SYSTEM, NOW, township_code=T1)
+    assert fast.sign_deadline == NOW + windows(1, "flood")[0] < red.sign_deadline  # a flood waits less
     assert blue.sign_deadline is not None and red.sign_deadline < blue.sign_deadline
     assert red.finish_deadline is not None and blue.finish_deadline is not None
     assert red.finish_deadline < blue.finish_deadline
@@ -95,13 +114,39 @@ def test_rework_is_counted() -> None:
 
 
 def replace_status(incident: Incident, status: Status) -> Incident:
-    return Incident(incident.id, status, incident.level, incident.township_code, incident.rework_count)
+    return Incident(incident.id, status, incident.level, incident.township_code, rework_count=incident.rework_count)
 
 
-def _random_history(rng: random.Random) -> tuple[int, list, Incident]:
+def test_postponement_stops_the_finish_clock() -> None:
+    signed = Incident(1, Status.SIGNED, 2, T1, finish_deadline=NOW + timedelta(hours=8))
+    paused, _ = transition(signed, Action.POSTPONE, COMMAND, NOW, note="批准缓办")
+    resumed, _ = transition(paused, Action.RESUME, STAFF, NOW + timedelta(days=2))
+    assert resumed.finish_deadline == NOW + timedelta(days=2, hours=8)
+    assert resumed.paused_at is None
+
+
+def test_escalation_ladder_and_reset() -> None:
+    sign = windows(2)[0]
+    inc = Incident(1, Status.DISPATCHED, 2, T1, sign_deadline=NOW)
+    assert escalation_due(inc, NOW - timedelta(seconds=1)) is None
+    assert escalation_due(inc, NOW) == (Action.REMIND, 1, "township")
+    reminded, _ = transition(inc, Action.REMIND, SYSTEM, NOW, details={"tier": 1})
+    assert escalation_due(reminded, NOW + timedelta(minutes=1)) is None  # reminded once, not every tick
+    assert escalation_due(reminded, NOW + sign / 2) == (Action.ESCALATE, 2, "district")
+    assert escalation_due(reminded, NOW + sign) == (Action.ESCALATE, 3, "leader")
+    top, _ = transition(reminded, Action.ESCALATE, SYSTEM, NOW + sign, details={"tier": 3})
+    assert escalation_due(top, NOW + 10 * sign) is None
+    signed, _ = transition(top, Action.SIGN, STAFF, NOW + sign)
+    assert signed.escalation_tier == 0  # the status moved on: the ladder starts over for the next deadline
+    postponed = Incident(1, Status.POSTPONED, 2, T1, finish_deadline=NOW)
+    assert escalation_due(postponed, NOW + timedelta(days=3)) is None
+
+
+def _random_history(rng: random.Random) -> tuple[int, str, list, Incident]:
     """Walk the table of moves at random with actors allowed to make each move."""
     level = rng.randint(1, 4)
-    state = Incident(None, None, level, None)
+    category = rng.choice(["flood", "hotline", "other"])
+    state = Incident(None, None, level, None, category=category)
     entries = []
     now = NOW
     for _ in range(rng.randint(1, 25)):
@@ -112,15 +157,15 @@ def _random_history(rng: random.Random) -> tuple[int, list, Incident]:
         role = rng.choice(sorted(MOVES[action].roles))
         actor = Actor(f"u-{role}", role, state.township_code if role is Role.TOWNSHIP else None)
         now += timedelta(minutes=rng.randint(1, 90))
-        state, entry = transition(state, action, actor, now, note="说明", township_code=rng.choice([T1, T2]))
+        target = T2 if state.township_code == T1 else T1
+        details = {"into": 99, "tier": rng.randint(1, 3), "level": rng.randint(1, 4)}
+        state, entry = transition(state, action, actor, now, note="说明", township_code=target, details=details)
         entries.append(entry)
-    return level, entries, state
+    return level, category, entries, state
 
 
 def test_replaying_the_log_rebuilds_every_state() -> None:
     rng = random.Random(7)
     for _ in range(2000):
-        level, entries, final = _random_history(rng)
-        rebuilt = replay(level, entries)
-        assert (rebuilt.status, rebuilt.township_code, rebuilt.rework_count, rebuilt.sign_deadline) == (
-            final.status, final.township_code, final.rework_count, final.sign_deadline)
+        level, category, entries, final = _random_history(rng)
+        assert replay(level, category, entries) == final

@@ -82,7 +82,15 @@ def test_gas_reading_over_threshold_runs_the_whole_loop(pipeline: Pipeline, brok
         act(conn, incident_id, Action.FEEDBACK, staff, t, note="关闭阀门，通风处置", details={"evacuated": 12})
         act(conn, incident_id, Action.REWORK, command, t, note="请补充现场复测读数")
         act(conn, incident_id, Action.FEEDBACK, staff, t, note="复测 3%LEL，已恢复", details={"evacuated": 0})
-        act(conn, incident_id, Action.VERIFY, command, t, note="核查属实")
+        with pytest.raises(IllegalMove) as guard:
+            act(conn, incident_id, Action.VERIFY, command, t, note="核查属实")  # the detector still reads 70
+        assert guard.value.refusal is Refusal.SENSOR_STILL_BREACHING
+
+    publish(broker.port, [(topic, {"ts": datetime.now(UTC).isoformat(), "values": {"gas_lel": 3.0}})])
+    wait_until("the warning to clear", lambda: _query(
+        dsn, "SELECT 1 FROM warnings WHERE subject = %s AND status = 'cleared'", device_id), logs=pipeline.logs)
+    with psycopg.connect(dsn) as conn:
+        act(conn, incident_id, Action.VERIFY, command, datetime.now(UTC), note="核查属实")
 
     log = _query(dsn, "SELECT action, from_status, to_status, actor, role FROM incident_log WHERE incident_id = %s"
                       " ORDER BY id", incident_id)
