@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from alerts.engine import AlertEngine
+from alerts.outbox import MqttPublisher
 from alerts.rules import DEFAULT_RULES, load_rules
 from cityops import settings
 from cityops.runtime import on_stop, setup_logging
@@ -15,16 +16,20 @@ from store.db import make_pool
 def main() -> None:
     parser = argparse.ArgumentParser(description="cityops alert engine")
     parser.add_argument("--rules", default=str(DEFAULT_RULES), help="rule file (TOML)")
+    parser.add_argument("--tick", type=float, default=10.0, help="seconds between timer rounds")
+    parser.add_argument("--name", default="alerts", help="names this instance in logs and MQTT client ids")
     args = parser.parse_args()
     setup_logging()
     cfg = settings.load()
     rules = load_rules(Path(args.rules))  # refuse to start on a broken rule file
     pool = make_pool(cfg.dsn(), "alerts", max_size=2)
-    engine = AlertEngine(cfg.dsn(), pool, rules)
+    publisher = MqttPublisher(cfg.mqtt(), cfg.city, client_id=f"cityops-{args.name}-outbox")
+    engine = AlertEngine(cfg.dsn(), pool, rules, publisher=publisher, tick_s=args.tick)
     on_stop(engine.stop)
     try:
         engine.run()
     finally:
+        publisher.close()
         pool.close()
 
 

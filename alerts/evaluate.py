@@ -1,8 +1,9 @@
-"""One evaluation step, in the caller's transaction: inbox → rules → warnings → incidents.
+"""Evaluation steps, each in one transaction: fetch what the rules need, judge, apply.
 
-Stages, in order: claim committed ingest batches; evaluate the rules on the readings they
-touched; open, upgrade or clear warnings (one open per rule and subject, by the database);
-open and dispatch an incident for each new warning and for each graded department event.
+``step`` runs as data commits: it claims ingest's committed batches from ``alert_inbox``
+(deleted in the same transaction as the warnings they cause) and evaluates only the
+devices, townships and events they touched. ``tick`` runs on the timer: silent devices
+and overdue incidents.
 """
 
 from __future__ import annotations
@@ -14,28 +15,35 @@ from datetime import datetime, timedelta
 
 import psycopg
 
+from alerts.apply import Site, Tally, apply_verdict
+from alerts.escalate import escalate_overdue
 from alerts.incidents import Location, open_incident
-from alerts.rules import ThresholdRule, Verdict, evaluate_threshold
+from alerts.rules import (
+    CompoundRule,
+    EventCountRule,
+    GeofenceRule,
+    NoDataRule,
+    RateRule,
+    Rule,
+    ThresholdRule,
+)
+from alerts.verdicts import DeviceSilence, compound, event_count, geofence, no_data, rate, threshold
 
 log = logging.getLogger("cityops.alerts")
 
 LOOKBACK_SLACK = timedelta(minutes=15)
+Pair = tuple[str, str]  # device_id, metric
 
 
 @dataclass(frozen=True, slots=True)
-class StepResult:
-    batches: int
-    warnings_opened: int
-    warnings_cleared: int
-    incidents_opened: int
-
-
-@dataclass(frozen=True, slots=True)
-class Site:
+class Device:
     device_id: str
     device_type: str
     name: str
     location: Location
+
+    def site(self) -> Site:
+        return Site(self.device_id, self.name, self.location)
 
 
 def claim_inbox(conn: psycopg.Connection, limit: int = 200) -> list[tuple[str, list[list[str]]]]:
@@ -47,98 +55,140 @@ def claim_inbox(conn: psycopg.Connection, limit: int = 200) -> list[tuple[str, l
     ).fetchall()
 
 
-def _sites(conn: psycopg.Connection, device_ids: list[str]) -> dict[str, Site]:
+def _devices(conn: psycopg.Connection, device_ids: list[str]) -> dict[str, Device]:
     rows = conn.execute(
         "SELECT device_id, device_type, name, lon, lat, district_code, township_code, grid_code, boundary_version"
-        " FROM devices WHERE device_id = ANY(%s)",
-        (device_ids,),
-    ).fetchall()
-    return {r[0]: Site(r[0], r[1], r[2], Location(*r[3:])) for r in rows}
+        " FROM devices WHERE device_id = ANY(%s)", (device_ids,)).fetchall()
+    return {r[0]: Device(r[0], r[1], r[2], Location(*r[3:])) for r in rows}
 
 
-def _readings(conn: psycopg.Connection, pairs: list[tuple[str, str]], since: datetime
-              ) -> dict[tuple[str, str], list[tuple[datetime, float]]]:
+def _series(conn: psycopg.Connection, pairs: list[Pair], since: datetime) -> dict[Pair, list[tuple[datetime, float]]]:
     rows = conn.execute(
         "SELECT t.device_id, t.metric, t.ts, t.value FROM telemetry t"
         " JOIN unnest(%s::text[], %s::text[]) AS k(device_id, metric) USING (device_id, metric)"
         " WHERE t.ts > %s ORDER BY t.device_id, t.metric, t.ts",
-        ([p[0] for p in pairs], [p[1] for p in pairs], since),
-    ).fetchall()
-    series: dict[tuple[str, str], list[tuple[datetime, float]]] = defaultdict(list)
+        ([p[0] for p in pairs], [p[1] for p in pairs], since)).fetchall()
+    series: dict[Pair, list[tuple[datetime, float]]] = defaultdict(list)
     for device_id, metric, ts, value in rows:
         series[(device_id, metric)].append((ts, value))
     return series
 
 
-def _open_or_update_warning(conn: psycopg.Connection, rule: ThresholdRule, site: Site, v: Verdict,
-                            now: datetime) -> tuple[int, bool]:
-    loc = site.location
+def region_site(conn: psycopg.Connection, code: str, subject: str) -> Site:
+    """A township (or any region) as the subject of an area warning: its label point and codes."""
     row = conn.execute(
-        "INSERT INTO warnings (rule_id, subject, level, status, title, metric, opened_at, updated_at,"
-        " first_value, peak_value, last_value, lon, lat, district_code, township_code, grid_code)"
-        " VALUES (%s, %s, %s, 'open', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (rule_id, subject) WHERE status = 'open' DO UPDATE SET"
-        "  level = LEAST(warnings.level, EXCLUDED.level), updated_at = EXCLUDED.updated_at,"
-        "  peak_value = GREATEST(warnings.peak_value, EXCLUDED.peak_value), last_value = EXCLUDED.last_value"
-        " RETURNING id, (xmax = 0) AS inserted",
-        (rule.id, site.device_id, v.level, f"{rule.name} · {site.name}", rule.metric, now, now, v.last, v.peak,
-         v.last, loc.lon, loc.lat, loc.district_code, loc.township_code, loc.grid_code),
-    ).fetchone()
-    assert row is not None
-    return int(row[0]), bool(row[1])
+        "SELECT r.name, r.label_lon, r.label_lat, r.parent_code, r.version FROM regions r"
+        " JOIN boundary_versions b USING (version) WHERE b.active AND r.code = %s", (code,)).fetchone()
+    if row is None:
+        return Site(subject, code, Location(None, None, None, code, None, None))
+    name, lon, lat, _parent, version = row
+    return Site(subject, name, Location(lon, lat, code[:6], code[:9] if len(code) >= 9 else None,
+                                        code if len(code) == 12 else None, version))
 
 
-def evaluate_telemetry(conn: psycopg.Connection, rules: tuple[ThresholdRule, ...],
-                       pairs: set[tuple[str, str]], now: datetime) -> tuple[int, int, int]:
-    by_metric: dict[str, list[ThresholdRule]] = defaultdict(list)
-    for rule in rules:
-        by_metric[rule.metric].append(rule)
-    wanted = sorted(p for p in pairs if p[1] in by_metric)
+def open_warnings(conn: psycopg.Connection, subjects: list[str]) -> set[tuple[str, str]]:
+    """(rule, subject) pairs with an open warning: only these need a non-firing verdict applied."""
+    rows = conn.execute("SELECT rule_id, subject FROM warnings WHERE status = 'open' AND subject = ANY(%s)",
+                        (subjects,)).fetchall()
+    return {(r[0], r[1]) for r in rows}
+
+
+def _worth_applying(rule: Rule, subject: str, firing: bool, open_now: set[tuple[str, str]]) -> bool:
+    return firing or (rule.id, subject) in open_now
+
+
+def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateRule], pairs: set[Pair],
+                     now: datetime) -> Tally:
+    tally = Tally()
+    metrics = {r.metric for r in rules}
+    wanted = sorted(p for p in pairs if p[1] in metrics)
     if not wanted:
-        return 0, 0, 0
-    sites = _sites(conn, sorted({d for d, _ in wanted}))
+        return tally
+    devices = _devices(conn, sorted({d for d, _ in wanted}))
     since = now - max(r.window for r in rules) - LOOKBACK_SLACK
-    series = _readings(conn, wanted, since)
-    opened = cleared = incidents = 0
+    series = _series(conn, wanted, since)
+    open_now = open_warnings(conn, sorted(devices))
     for device_id, metric in wanted:
-        site = sites.get(device_id)
-        if site is None:
+        device = devices.get(device_id)
+        if device is None:
             continue
-        for rule in by_metric[metric]:
-            if rule.device_type != site.device_type:
+        for rule in rules:
+            if rule.metric != metric or rule.device_type != device.device_type:
                 continue
-            verdict = evaluate_threshold(rule, series.get((device_id, metric), []))
-            if verdict.firing:
-                warning_id, inserted = _open_or_update_warning(conn, rule, site, verdict, now)
-                if inserted:
-                    opened += 1
-                    incident_id = open_incident(
-                        conn, title=f"{rule.name} · {site.name}", category=rule.category, level=verdict.level or 4,
-                        source_kind="warning", location=site.location, now=now, warning_id=warning_id,
-                        source_ref=f"warning:{warning_id}")
-                    conn.execute("UPDATE warnings SET incident_id = %s WHERE id = %s", (incident_id, warning_id))
-                    incidents += incident_id is not None
-                    log.info("warning %s opened: %s level %s", warning_id, rule.id, verdict.level)
-            elif verdict.cleared:
-                cur = conn.execute(
-                    "UPDATE warnings SET status = 'cleared', cleared_at = %s, updated_at = %s, last_value = %s"
-                    " WHERE rule_id = %s AND subject = %s AND status = 'open'",
-                    (now, now, verdict.last, rule.id, device_id))
-                cleared += cur.rowcount
-    return opened, cleared, incidents
+            if isinstance(rule, ThresholdRule):
+                if rule.area and not (device.location.grid_code or "").startswith(rule.area):
+                    continue
+                verdict = threshold(rule, device_id, series.get((device_id, metric), []))
+            else:
+                verdict = rate(rule, device_id, series.get((device_id, metric), []))
+            if _worth_applying(rule, device_id, verdict.firing, open_now):
+                tally.add(apply_verdict(conn, rule, device.site(), verdict, now))
+    return tally
 
 
-def evaluate_events(conn: psycopg.Connection, keys: list[tuple[str, str, str]], now: datetime) -> int:
+def _compound_rules(conn: psycopg.Connection, rules: list[CompoundRule], pairs: set[Pair], now: datetime) -> Tally:
+    tally = Tally()
+    devices = _devices(conn, sorted({d for d, _ in pairs}))
+    for rule in rules:
+        watched = {(c.device_type, c.metric) for c in rule.conditions}
+        townships = sorted({d.location.township_code for (device_id, metric) in pairs
+                            if (d := devices.get(device_id)) and d.location.township_code
+                            and (d.device_type, metric) in watched})
+        if not townships:
+            continue
+        rows = conn.execute(
+            "SELECT t.township_code, d.device_type, t.metric, max(t.value) FROM telemetry t"
+            " JOIN devices d USING (device_id) WHERE t.township_code = ANY(%s) AND t.ts > %s"
+            " AND t.metric = ANY(%s) GROUP BY 1, 2, 3",
+            (townships, now - rule.window, sorted({m for _, m in watched}))).fetchall()
+        maxima: dict[str, dict[tuple[str, str], float]] = defaultdict(dict)
+        for township, device_type, metric, value in rows:
+            maxima[township][(device_type, metric)] = value
+        open_now = open_warnings(conn, [f"township:{t}" for t in townships])
+        for township in townships:
+            verdict = compound(rule, township, maxima[township])
+            if _worth_applying(rule, verdict.subject, verdict.firing, open_now):
+                tally.add(apply_verdict(conn, rule, region_site(conn, township, verdict.subject), verdict, now))
+    return tally
+
+
+def _geofence_rules(conn: psycopg.Connection, rules: list[GeofenceRule], pairs: set[Pair], now: datetime) -> Tally:
+    tally = Tally()
+    devices = _devices(conn, sorted({d for d, _ in pairs}))
+    for rule in rules:
+        moving = sorted(d for d, dev in devices.items() if dev.device_type == rule.device_type)
+        if not moving:
+            continue
+        rows = conn.execute(
+            "SELECT DISTINCT device_id, ts, grid_code, township_code, district_code FROM telemetry"
+            " WHERE device_id = ANY(%s) AND ts > %s ORDER BY device_id, ts",
+            (moving, now - timedelta(minutes=rule.dwell_minutes) - LOOKBACK_SLACK)).fetchall()
+        tracks: dict[str, list[tuple[datetime, str | None]]] = defaultdict(list)
+        last_codes: dict[str, tuple[str | None, str | None, str | None]] = {}
+        for device_id, ts, grid, township, district in rows:
+            tracks[device_id].append((ts, grid))
+            last_codes[device_id] = (district, township, grid)
+        open_now = open_warnings(conn, moving)
+        for device_id in moving:
+            verdict = geofence(rule, device_id, tracks.get(device_id, []))
+            if not _worth_applying(rule, device_id, verdict.firing, open_now):
+                continue
+            district, township, grid = last_codes.get(device_id, (None, None, None))
+            base = region_site(conn, grid, device_id) if grid else devices[device_id].site()
+            site = Site(device_id, devices[device_id].name, Location(base.location.lon, base.location.lat,
+                                                                      district, township, grid, None))
+            tally.add(apply_verdict(conn, rule, site, verdict, now))
+    return tally
+
+
+def _graded_events(conn: psycopg.Connection, keys: list[tuple[str, str, str]], now: datetime) -> int:
     """A department event that carries a level is already a graded case: open an incident for it."""
-    if not keys:
-        return 0
     rows = conn.execute(
         "SELECT e.source_system, e.event_id, e.category, e.title, (e.payload->>'level')::int, e.lon, e.lat,"
         " e.district_code, e.township_code, e.grid_code, (SELECT version FROM boundary_versions WHERE active)"
         " FROM events e JOIN unnest(%s::text[], %s::text[], %s::timestamptz[]) AS k(source_system, event_id, ts)"
-        " USING (source_system, event_id, ts) WHERE e.payload ? 'level' AND e.payload->>'level' IS NOT NULL",
-        ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]),
-    ).fetchall()
+        " USING (source_system, event_id, ts) WHERE e.payload->>'level' IS NOT NULL",
+        ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys])).fetchall()
     opened = 0
     for system, event_id, category, title, level, lon, lat, district, township, grid, version in rows:
         incident_id = open_incident(
@@ -149,17 +199,95 @@ def evaluate_events(conn: psycopg.Connection, keys: list[tuple[str, str, str]], 
     return opened
 
 
-def step(conn: psycopg.Connection, rules: tuple[ThresholdRule, ...], now: datetime) -> StepResult:
-    """Run one evaluation in one transaction; returns what it did."""
+def _event_count_rules(conn: psycopg.Connection, rules: list[EventCountRule], keys: list[tuple[str, str, str]],
+                       now: datetime) -> Tally:
+    """Hotspots: one warning per grid and kind of complaint once enough gather within the radius."""
+    tally = Tally()
+    for rule in rules:
+        rows = conn.execute(
+            "SELECT DISTINCT ON (e.grid_code, e.title) e.grid_code, e.title, e.lon, e.lat, e.district_code,"
+            " e.township_code, (SELECT count(*) FROM events o WHERE o.category = e.category AND o.title = e.title"
+            "   AND o.ts > %(since)s AND o.lat IS NOT NULL"
+            "   AND o.lat BETWEEN e.lat - %(dlat)s AND e.lat + %(dlat)s"
+            "   AND o.lon BETWEEN e.lon - %(dlon)s AND e.lon + %(dlon)s"
+            "   AND 6371000 * 2 * asin(sqrt(power(sin(radians(o.lat - e.lat) / 2), 2) + cos(radians(e.lat))"
+            "       * cos(radians(o.lat)) * power(sin(radians(o.lon - e.lon) / 2), 2))) <= %(radius)s)"
+            " FROM events e JOIN unnest(%(systems)s::text[], %(ids)s::text[], %(ts)s::timestamptz[])"
+            "   AS k(source_system, event_id, ts) USING (source_system, event_id, ts)"
+            " WHERE e.category = %(category)s AND e.lat IS NOT NULL AND e.grid_code IS NOT NULL",
+            {"since": now - timedelta(hours=rule.window_hours), "dlat": rule.radius_m / 111_000,
+             "dlon": rule.radius_m / 100_000, "radius": rule.radius_m, "category": rule.event_category,
+             "systems": [k[0] for k in keys], "ids": [k[1] for k in keys], "ts": [k[2] for k in keys]},
+        ).fetchall()
+        for grid, title, lon, lat, district, township, count in rows:
+            verdict = event_count(rule.at_least, rule.level, f"hotspot:{grid}:{title}", int(count))
+            site = Site(verdict.subject, f"{title}（{count}件）", Location(lon, lat, district, township, grid, None))
+            tally.add(apply_verdict(conn, rule, site, verdict, now))
+    return tally
+
+
+def _of(rules: tuple[Rule, ...], *kinds: type) -> list:  # type: ignore[type-arg]
+    return [r for r in rules if isinstance(r, kinds)]
+
+
+def step(conn: psycopg.Connection, rules: tuple[Rule, ...], now: datetime) -> tuple[int, Tally]:
+    """Evaluate committed ingest batches in one transaction; returns (batches, what happened)."""
+    tally = Tally()
     with conn.transaction():
         claimed = claim_inbox(conn)
-        pairs: set[tuple[str, str]] = set()
+        pairs: set[Pair] = set()
         event_keys: set[tuple[str, str, str]] = set()
         for kind, keys in claimed:
             if kind == "telemetry":
                 pairs.update((k[0], k[1]) for k in keys)
             else:
                 event_keys.update((k[0], k[1], k[2]) for k in keys)
-        opened, cleared, incidents = evaluate_telemetry(conn, rules, pairs, now)
-        incidents += evaluate_events(conn, sorted(event_keys), now)
-    return StepResult(len(claimed), opened, cleared, incidents)
+        if pairs:
+            tally.add(_telemetry_rules(conn, _of(rules, ThresholdRule, RateRule), pairs, now))
+            tally.add(_compound_rules(conn, _of(rules, CompoundRule), pairs, now))
+            tally.add(_geofence_rules(conn, _of(rules, GeofenceRule), pairs, now))
+        if event_keys:
+            keys = sorted(event_keys)
+            tally.incidents += _graded_events(conn, keys, now)
+            tally.add(_event_count_rules(conn, _of(rules, EventCountRule), keys, now))
+    return len(claimed), tally
+
+
+def _silence(conn: psycopg.Connection, rules: list[NoDataRule], now: datetime) -> Tally:
+    tally = Tally()
+    if not rules:
+        return tally
+    rows = conn.execute(
+        "SELECT d.device_id, d.device_type, d.name, d.township_code, s.last_seen, d.expected_interval_s,"
+        " d.lon, d.lat, d.district_code, d.grid_code, d.boundary_version, d.registered_at"
+        " FROM devices d LEFT JOIN device_status s USING (device_id) ORDER BY d.device_id").fetchall()
+    freshest = max((r[4] for r in rows if r[4] is not None), default=None)
+    if freshest is None:
+        return tally  # no data at all yet: nothing to compare silence against
+    reference = min(now, freshest)
+    for rule in rules:
+        mine = [r for r in rows if rule.device_type in ("*", r[1])]
+        silences = [DeviceSilence(r[0], r[3], r[4], r[11], timedelta(seconds=r[5])) for r in mine]
+        verdicts, _inhibited = no_data(rule, silences, reference)
+        names = {r[0]: (r[2], Location(r[6], r[7], r[8], r[3], r[9], r[10])) for r in mine}
+        open_now = {s for rid, s in open_warnings(conn, [v.subject for v in verdicts]) if rid == rule.id}
+        for v in verdicts:
+            if not v.firing and v.subject not in open_now:
+                continue
+            if v.subject.startswith("township:"):
+                site = region_site(conn, v.subject.removeprefix("township:"), v.subject)
+                site = Site(v.subject, f"{site.name}大面积设备离线", site.location)
+            else:
+                name, loc = names[v.subject]
+                site = Site(v.subject, name, loc)
+            tally.add(apply_verdict(conn, rule, site, v, now))
+    return tally
+
+
+def tick(conn: psycopg.Connection, rules: tuple[Rule, ...], now: datetime) -> Tally:
+    """Timer work with one ``now``: silent devices, then overdue incidents."""
+    tally = Tally()
+    with conn.transaction():
+        tally.add(_silence(conn, _of(rules, NoDataRule), now))
+    escalate_overdue(conn, now)
+    return tally

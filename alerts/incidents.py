@@ -147,7 +147,7 @@ def _apply(
          details.get("into") if action is Action.MERGE else None, now, incident_id),
     )
     log_id = _insert_log(conn, incident_id, entry, source)
-    if action in (Action.DISPATCH, Action.TRANSFER) and nxt.township_code:
+    if action in (Action.DISPATCH, Action.TRANSFER, Action.REMIND, Action.ESCALATE) and nxt.township_code:
         _publish_dispatch(conn, incident_id, nxt.township_code, entry)
     return nxt, log_id
 

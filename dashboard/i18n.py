@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Literal
 
 from alerts.lifecycle import Action, Refusal, Role, Status
+from dashboard.texts import PAGE_MESSAGES
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
@@ -72,6 +73,7 @@ CATEGORY: dict[str, dict[Lang, str]] = {
     "production_safety": {"zh": "生产安全", "en": "Production safety"},
     "public_safety": {"zh": "公共安全", "en": "Public safety"},
     "hotline": {"zh": "民生诉求", "en": "Citizen hotline"},
+    "device_health": {"zh": "设备运维", "en": "Device health"},
 }
 
 LEVEL_COLOR: dict[int, str] = {1: "#d7191c", 2: "#fd8d3c", 3: "#fee08b", 4: "#2b83ba"}
@@ -200,6 +202,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "details.township_code": {"zh": "镇街", "en": "Township"},
     "details.photo": {"zh": "照片", "en": "Photo"},
 }
+
+if set(MESSAGES) & set(PAGE_MESSAGES):
+    raise RuntimeError(f"texts defined twice: {sorted(set(MESSAGES) & set(PAGE_MESSAGES))}")
+MESSAGES.update(PAGE_MESSAGES)  # type: ignore[arg-type]  # the same shape, keyed by "zh"/"en"
 
 
 def t(key: str, lang: Lang, **fmt: object) -> str:

@@ -79,7 +79,7 @@ class World:
             return {"smoke": 1.0 if self._hit("fire", d.device_id) else 0.0}
         lon, lat, heading = self._vehicle_pos[d.device_id]
         heading += float(r.normal(0, 0.3))
-        speed = float(np.clip(r.normal(60, 12), 0, 110))
+        speed = float(np.clip(r.normal(55, 8), 0, 110))  # hazmat trucks mostly keep to limits
         step_deg = speed / 3600 * 10 / 111.0  # 10 s at that speed, in degrees
         lon, lat = lon + step_deg * math.cos(heading), lat + step_deg * math.sin(heading)
         if math.dist((lon, lat), (d.lon, d.lat)) > 0.08:  # stay near the home depot

@@ -1,0 +1,172 @@
+"""Verdicts → warnings → incidents, in the caller's transaction; the same stage for every rule kind.
+
+Stages for a firing verdict: suppress (maintenance window) → upsert the one open warning
+of (rule, subject), with level upgrade now and downgrade after a hold → count the
+occurrence → open an incident routed by the responsibility table, or join the burst's
+incident → record level changes on the incident's log. A cleared verdict closes the
+warning and its occurrence; the incident stays for the township to finish.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import psycopg
+
+from alerts.incidents import Location, act, open_incident
+from alerts.lifecycle import SYSTEM, Action, IllegalMove
+from alerts.routing import route
+from alerts.rules import Rule
+from alerts.verdicts import Verdict
+
+log = logging.getLogger("cityops.alerts")
+
+LEVEL_NAMES = {1: "红色", 2: "橙色", 3: "黄色", 4: "蓝色"}
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Who or where a verdict is about, for the warning's title and the incident's routing."""
+
+    subject: str
+    name: str
+    location: Location
+    asset_owner: str = "*"
+
+
+@dataclass(slots=True)
+class Tally:
+    opened: int = 0
+    cleared: int = 0
+    incidents: int = 0
+    suppressed: int = 0
+    relevelled: int = 0
+
+    def add(self, other: Tally) -> None:
+        for name in ("opened", "cleared", "incidents", "suppressed", "relevelled"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _maintenance(conn: psycopg.Connection, site: Site, now: datetime) -> int | None:
+    codes = [c for c in (site.location.grid_code, site.location.township_code, site.location.district_code) if c]
+    row = conn.execute(
+        "SELECT id FROM maintenance_windows WHERE starts_at <= %s AND ends_at > %s"
+        " AND (device_id = %s OR area_code = ANY(%s)) ORDER BY id LIMIT 1",
+        (now, now, site.subject, codes)).fetchone()
+    return int(row[0]) if row else None
+
+
+def _upsert(conn: psycopg.Connection, rule: Rule, site: Site, v: Verdict, now: datetime
+            ) -> tuple[int, bool, int | None, int, int | None]:
+    """The open warning of (rule, subject): (id, inserted, old level, new level, incident id)."""
+    loc = site.location
+    hold = timedelta(minutes=rule.downgrade_hold_minutes)
+    row = conn.execute(
+        "WITH prev AS (SELECT level FROM warnings WHERE rule_id = %(rule)s AND subject = %(subject)s"
+        "              AND status = 'open' FOR UPDATE)"
+        " INSERT INTO warnings (rule_id, subject, level, status, title, metric, opened_at, updated_at,"
+        " first_value, peak_value, last_value, lon, lat, district_code, township_code, grid_code)"
+        " VALUES (%(rule)s, %(subject)s, %(level)s, 'open', %(title)s, %(metric)s, %(now)s, %(now)s, %(last)s,"
+        " %(peak)s, %(last)s, %(lon)s, %(lat)s, %(district)s, %(township)s, %(grid)s)"
+        " ON CONFLICT (rule_id, subject) WHERE status = 'open' DO UPDATE SET"
+        # Rising: upgrade at once. Falling: only after it has stayed lower for the hold time.
+        "  level = CASE WHEN EXCLUDED.level < warnings.level THEN EXCLUDED.level"
+        "               WHEN EXCLUDED.level > warnings.level"
+        "                AND COALESCE(warnings.downgrade_since, %(now)s) <= %(now)s - %(hold)s"
+        "               THEN EXCLUDED.level ELSE warnings.level END,"
+        "  downgrade_since = CASE WHEN EXCLUDED.level > warnings.level"
+        "                     AND COALESCE(warnings.downgrade_since, %(now)s) > %(now)s - %(hold)s"
+        "                    THEN COALESCE(warnings.downgrade_since, %(now)s) END,"
+        "  updated_at = EXCLUDED.updated_at, last_value = EXCLUDED.last_value,"
+        "  peak_value = GREATEST(warnings.peak_value, EXCLUDED.peak_value)"
+        " RETURNING id, (xmax = 0), (SELECT level FROM prev), level, incident_id",
+        {"rule": rule.id, "subject": site.subject, "level": v.level, "title": f"{rule.name} · {site.name}",
+         "metric": getattr(rule, "metric", None), "now": now, "last": v.last, "peak": v.peak or v.last,
+         "lon": loc.lon, "lat": loc.lat, "district": loc.district_code, "township": loc.township_code,
+         "grid": loc.grid_code, "hold": hold},
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), bool(row[1]), row[2], int(row[3]), row[4]
+
+
+def _occurrence(conn: psycopg.Connection, warning_id: int, v: Verdict, level: int, now: datetime) -> None:
+    """Each breach run under a warning is one occurrence: opened on breach, extended while it lasts."""
+    conn.execute(
+        "INSERT INTO warning_occurrences (warning_id, started_at, peak_value, level) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (warning_id) WHERE ended_at IS NULL DO UPDATE SET"
+        " peak_value = GREATEST(warning_occurrences.peak_value, EXCLUDED.peak_value),"
+        " level = LEAST(warning_occurrences.level, EXCLUDED.level)",
+        (warning_id, v.since or now, v.peak or v.last, level))
+
+
+def _end_occurrences(conn: psycopg.Connection, rule_id: str, subject: str, now: datetime) -> None:
+    conn.execute(
+        "UPDATE warning_occurrences o SET ended_at = %s FROM warnings w WHERE o.warning_id = w.id"
+        " AND w.rule_id = %s AND w.subject = %s AND w.status = 'open' AND o.ended_at IS NULL",
+        (now, rule_id, subject))
+
+
+def _incident_for(conn: psycopg.Connection, rule: Rule, site: Site, warning_id: int, level: int,
+                  now: datetime) -> tuple[int | None, bool]:
+    """(incident id, newly opened): a burst of one rule in one township joins one open incident."""
+    loc = site.location
+    group_key = f"{rule.id}:{loc.township_code}" if rule.group_minutes and loc.township_code else None
+    if group_key:
+        row = conn.execute(
+            "SELECT id FROM incidents WHERE group_key = %s AND created_at >= %s"
+            " AND status NOT IN ('closed', 'merged') ORDER BY id DESC LIMIT 1",
+            (group_key, now - timedelta(minutes=rule.group_minutes))).fetchone()
+        if row:
+            return int(row[0]), False
+    rows = conn.execute("SELECT area_code, category, asset_owner, unit_code FROM responsibility").fetchall()
+    unit = route(rows, loc, rule.category, site.asset_owner)
+    incident_id = open_incident(
+        conn, title=f"{rule.name} · {site.name}", category=rule.category, level=level, source_kind="warning",
+        location=loc, now=now, warning_id=warning_id, source_ref=f"warning:{warning_id}", route_to=unit,
+        group_key=group_key)
+    return incident_id, incident_id is not None
+
+
+def apply_verdict(conn: psycopg.Connection, rule: Rule, site: Site, v: Verdict, now: datetime) -> Tally:
+    tally = Tally()
+    if v.cleared:
+        _end_occurrences(conn, rule.id, site.subject, now)
+        cur = conn.execute(
+            "UPDATE warnings SET status = 'cleared', cleared_at = %s, updated_at = %s, last_value = %s"
+            " WHERE rule_id = %s AND subject = %s AND status = 'open'", (now, now, v.last, rule.id, site.subject))
+        tally.cleared = cur.rowcount
+        return tally
+    if not v.firing or v.level is None:
+        _end_occurrences(conn, rule.id, site.subject, now)  # back in the hysteresis band: this breach ended
+        return tally
+    open_now = conn.execute("SELECT 1 FROM warnings WHERE rule_id = %s AND subject = %s AND status = 'open'",
+                            (rule.id, site.subject)).fetchone()
+    if not open_now and (window := _maintenance(conn, site, now)) is not None:
+        conn.execute("INSERT INTO suppressed_warnings (at, rule_id, subject, cause, level) VALUES (%s, %s, %s, %s, %s)",
+                     (now, rule.id, site.subject, f"maintenance:{window}", v.level))
+        tally.suppressed = 1
+        return tally
+    warning_id, inserted, old_level, level, incident_id = _upsert(conn, rule, site, v, now)
+    _occurrence(conn, warning_id, v, level, now)
+    if inserted:
+        tally.opened = 1
+        incident_id, new = _incident_for(conn, rule, site, warning_id, level, now)
+        conn.execute("UPDATE warnings SET incident_id = %s WHERE id = %s", (incident_id, warning_id))
+        tally.incidents = int(new)
+        log.info("warning %s opened: %s on %s, level %s, incident %s", warning_id, rule.id, site.subject, level,
+                 incident_id)
+    elif old_level is not None and level != old_level and incident_id is not None:
+        tally.relevelled = _relevel(conn, incident_id, old_level, level, now)
+    return tally
+
+
+def _relevel(conn: psycopg.Connection, incident_id: int, old: int, new: int, now: datetime) -> int:
+    verb = "升级" if new < old else "降级"
+    try:
+        act(conn, incident_id, Action.RELEVEL, SYSTEM, now, details={"level": new, "from_level": old},
+            note=f"预警{verb}：{LEVEL_NAMES[old]} → {LEVEL_NAMES[new]}", source="system")
+    except IllegalMove:
+        return 0  # the incident is already closed or merged: the warning level still changed
+    return 1

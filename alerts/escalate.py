@@ -1,0 +1,39 @@
+"""Overdue incidents: reminders, then escalation to the district, then to a leader; each one a log row."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import psycopg
+
+from alerts.incidents import act, load
+from alerts.lifecycle import SYSTEM, escalation_due
+
+log = logging.getLogger("cityops.alerts")
+
+TO_WHOM = {"township": "催办镇街", "district": "升级至区县指挥中心", "leader": "升级至分管领导"}
+
+
+def overdue_ids(conn: psycopg.Connection, now: datetime) -> list[int]:
+    rows = conn.execute(
+        "SELECT id FROM incidents WHERE (status = 'dispatched' AND sign_deadline <= %(now)s)"
+        " OR (status IN ('signed', 'in_progress') AND finish_deadline <= %(now)s)"
+        " OR (status = 'resolved' AND verify_deadline <= %(now)s) ORDER BY id", {"now": now}).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def escalate_overdue(conn: psycopg.Connection, now: datetime) -> int:
+    """Give every overdue incident the reminder or escalation it is owed now; returns how many."""
+    done = 0
+    for incident_id in overdue_ids(conn, now):
+        with conn.transaction():
+            due = escalation_due(load(conn, incident_id), now)
+            if due is None:
+                continue
+            action, tier, to = due
+            act(conn, incident_id, action, SYSTEM, now, note=TO_WHOM[to], details={"tier": tier, "to": to},
+                source="system")
+            done += 1
+            log.info("incident %s overdue: %s (tier %d, %s)", incident_id, action, tier, to)
+    return done

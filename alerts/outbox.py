@@ -1,0 +1,62 @@
+"""The MQTT outbox: messages written with the moves that caused them, published at least once.
+
+A message is marked published only after the broker acknowledged it (QoS 1), so a crash
+in between publishes it again; township apps key on incident id and action.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+
+import paho.mqtt.client as mqtt
+import psycopg
+
+from cityops.settings import MqttAddress
+
+log = logging.getLogger("cityops.alerts.outbox")
+
+Publisher = Callable[[str, bytes], None]  # (topic under city/<city>/, payload) → returns once acknowledged
+
+
+def drain_outbox(conn: psycopg.Connection, publish: Publisher, limit: int = 500) -> int:
+    rows = conn.execute("SELECT id, topic, payload FROM mqtt_outbox WHERE published_at IS NULL ORDER BY id LIMIT %s",
+                        (limit,)).fetchall()
+    conn.commit()
+    sent = []
+    for message_id, topic, payload in rows:
+        try:
+            publish(topic, json.dumps(payload, ensure_ascii=False).encode())
+        except (OSError, RuntimeError) as exc:
+            log.warning("outbox message %s not published yet: %s", message_id, exc)
+            break
+        sent.append(message_id)
+    if sent:
+        conn.execute("UPDATE mqtt_outbox SET published_at = now() WHERE id = ANY(%s)", (sent,))
+        conn.commit()
+    return len(sent)
+
+
+class MqttPublisher:
+    """A paho client for the outbox, publishing under ``city/<city>/``."""
+
+    def __init__(self, broker: MqttAddress, city: str, client_id: str = "cityops-alerts-outbox") -> None:
+        self._city = city
+        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        if broker.username:
+            self._client.username_pw_set(broker.username, broker.password)
+        self._client.connect_async(broker.host, broker.port, keepalive=30)
+        self._client.loop_start()
+
+    def __call__(self, topic: str, payload: bytes) -> None:
+        info = self._client.publish(f"city/{self._city}/{topic}", payload, qos=1)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            raise RuntimeError(f"publish refused: {mqtt.error_string(info.rc)}")
+        info.wait_for_publish(timeout=10)
+        if not info.is_published():
+            raise RuntimeError("broker did not acknowledge within 10 s")
+
+    def close(self) -> None:
+        self._client.loop_stop()
+        self._client.disconnect()
