@@ -64,8 +64,9 @@ def _upsert(conn: psycopg.Connection, rule: Rule, site: Site, v: Verdict, now: d
     loc = site.location
     hold = timedelta(minutes=rule.downgrade_hold_minutes)
     row = conn.execute(
+        # prev reads the statement's snapshot: the level before this upsert changes it
         "WITH prev AS (SELECT level FROM warnings WHERE rule_id = %(rule)s AND subject = %(subject)s"
-        "              AND status = 'open' FOR UPDATE)"
+        "              AND status = 'open')"
         " INSERT INTO warnings (rule_id, subject, level, status, title, metric, opened_at, updated_at,"
         " first_value, peak_value, last_value, lon, lat, district_code, township_code, grid_code)"
         " VALUES (%(rule)s, %(subject)s, %(level)s, 'open', %(title)s, %(metric)s, %(now)s, %(now)s, %(last)s,"

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import psycopg
 
 from alerts.apply import Site, Tally, apply_verdict
+from alerts.directives import escalate_laggards
 from alerts.escalate import escalate_overdue
 from alerts.incidents import Location, open_incident
 from alerts.rules import (
@@ -205,16 +206,18 @@ def _event_count_rules(conn: psycopg.Connection, rules: list[EventCountRule], ke
     tally = Tally()
     for rule in rules:
         rows = conn.execute(
-            "SELECT DISTINCT ON (e.grid_code, e.title) e.grid_code, e.title, e.lon, e.lat, e.district_code,"
-            " e.township_code, (SELECT count(*) FROM events o WHERE o.category = e.category AND o.title = e.title"
+            "SELECT DISTINCT ON (grid_code, title) * FROM ("
+            " SELECT e.grid_code, e.title, e.lon, e.lat, e.district_code, e.township_code,"
+            " (SELECT count(*) FROM events o WHERE o.category = e.category AND o.title = e.title"
             "   AND o.ts > %(since)s AND o.lat IS NOT NULL"
             "   AND o.lat BETWEEN e.lat - %(dlat)s AND e.lat + %(dlat)s"
             "   AND o.lon BETWEEN e.lon - %(dlon)s AND e.lon + %(dlon)s"
             "   AND 6371000 * 2 * asin(sqrt(power(sin(radians(o.lat - e.lat) / 2), 2) + cos(radians(e.lat))"
-            "       * cos(radians(o.lat)) * power(sin(radians(o.lon - e.lon) / 2), 2))) <= %(radius)s)"
+            "       * cos(radians(o.lat)) * power(sin(radians(o.lon - e.lon) / 2), 2))) <= %(radius)s) AS n"
             " FROM events e JOIN unnest(%(systems)s::text[], %(ids)s::text[], %(ts)s::timestamptz[])"
             "   AS k(source_system, event_id, ts) USING (source_system, event_id, ts)"
-            " WHERE e.category = %(category)s AND e.lat IS NOT NULL AND e.grid_code IS NOT NULL",
+            " WHERE e.category = %(category)s AND e.lat IS NOT NULL AND e.grid_code IS NOT NULL"
+            ") new_events ORDER BY grid_code, title, n DESC",  # the densest new complaint stands for its grid
             {"since": now - timedelta(hours=rule.window_hours), "dlat": rule.radius_m / 111_000,
              "dlon": rule.radius_m / 100_000, "radius": rule.radius_m, "category": rule.event_category,
              "systems": [k[0] for k in keys], "ids": [k[1] for k in keys], "ts": [k[2] for k in keys]},
@@ -290,4 +293,5 @@ def tick(conn: psycopg.Connection, rules: tuple[Rule, ...], now: datetime) -> Ta
     with conn.transaction():
         tally.add(_silence(conn, _of(rules, NoDataRule), now))
     escalate_overdue(conn, now)
+    escalate_laggards(conn, now)
     return tally

@@ -232,12 +232,25 @@ def replay(level: int, category: str, entries: list[LogEntry]) -> Incident:
     return state
 
 
+def ladder_due(deadline: datetime | None, window: timedelta, tier: int, now: datetime) -> tuple[int, str] | None:
+    """The rung owed now on the reminder ladder: (tier, to whom), or None.
+
+    Remind at the deadline, escalate to the district command center half a window later,
+    to a leader a whole window later; each rung once.
+    """
+    if deadline is None or now < deadline:
+        return None
+    ladder = [(timedelta(0), "township"), (window / 2, "district"), (window, "leader")]
+    due = [(n, to) for n, (after, to) in enumerate(ladder, start=1) if now >= deadline + after]
+    rung, to = due[-1]
+    return (rung, to) if rung > tier else None
+
+
 def escalation_due(inc: Incident, now: datetime) -> tuple[Action, int, str] | None:
     """The reminder or escalation an overdue incident is owed now, if any: (action, tier, to whom).
 
     Not signed by its sign deadline, not finished by its finish deadline, not verified by
-    its verify deadline: remind at the deadline, escalate to the district command center
-    half a window later, to a leader a whole window later. Postponed incidents wait.
+    its verify deadline. Postponed incidents wait.
     """
     sign, finish, verify = windows(inc.level, inc.category)
     if inc.status is Status.DISPATCHED:
@@ -248,10 +261,8 @@ def escalation_due(inc: Incident, now: datetime) -> tuple[Action, int, str] | No
         deadline, window = inc.verify_deadline, verify
     else:
         return None
-    if deadline is None or now < deadline:
+    due = ladder_due(deadline, window, inc.escalation_tier, now)
+    if due is None:
         return None
-    ladder = [(timedelta(0), Action.REMIND, "township"), (window / 2, Action.ESCALATE, "district"),
-              (window, Action.ESCALATE, "leader")]
-    due = [(tier, action, to) for tier, (after, action, to) in enumerate(ladder, start=1) if now >= deadline + after]
-    tier, action, to = due[-1]
-    return (action, tier, to) if tier > inc.escalation_tier else None
+    tier, to = due
+    return (Action.REMIND if tier == 1 else Action.ESCALATE), tier, to

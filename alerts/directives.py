@@ -1,0 +1,112 @@
+"""政令一键智达: the command center sends a directive; every township it names must acknowledge.
+
+Issuing writes the directive, one target row per township, a log row and an MQTT message
+per township in one transaction. Laggards climb the same reminder ladder as incidents.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from alerts.lifecycle import Actor, Role, ladder_due
+
+log = logging.getLogger("cityops.alerts.directives")
+
+
+class DirectiveError(ValueError):
+    """A directive action that is not allowed; ``code`` names why for the UI."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    township_code: str
+    acked_at: datetime | None
+    acked_by: str | None
+    escalation_tier: int
+
+
+def _log(conn: psycopg.Connection, directive_id: int, township: str | None, now: datetime, actor: str,
+         action: str, note: str = "") -> None:
+    conn.execute("INSERT INTO directive_log (directive_id, township_code, at, actor, action, note)"
+                 " VALUES (%s, %s, %s, %s, %s, %s)", (directive_id, township, now, actor, action, note))
+
+
+def issue(conn: psycopg.Connection, *, title: str, body: str, townships: list[str], actor: Actor, now: datetime,
+          ack_within: timedelta = timedelta(minutes=30)) -> int:
+    if actor.role is not Role.COMMAND:
+        raise DirectiveError("wrong_role", "only the command center issues directives")
+    if not title.strip():
+        raise DirectiveError("title_required", "a directive needs a title")
+    targets = sorted(set(townships))
+    if not targets:
+        raise DirectiveError("targets_required", "a directive needs at least one township")
+    with conn.transaction():
+        row = conn.execute(
+            "INSERT INTO directives (title, body, issued_by, issued_at, ack_within) VALUES (%s, %s, %s, %s, %s)"
+            " RETURNING id", (title.strip(), body.strip(), actor.name, now, ack_within)).fetchone()
+        assert row is not None
+        directive_id = int(row[0])
+        conn.cursor().executemany("INSERT INTO directive_targets (directive_id, township_code) VALUES (%s, %s)",
+                                  [(directive_id, t) for t in targets])
+        _log(conn, directive_id, None, now, actor.name, "issue", f"{len(targets)} 个镇街")
+        conn.cursor().executemany(
+            "INSERT INTO mqtt_outbox (topic, payload) VALUES (%s, %s)",
+            [(f"directive/{t}", Jsonb({"directive_id": directive_id, "title": title.strip(), "body": body.strip(),
+                                        "issued_at": now.isoformat(), "ack_by": (now + ack_within).isoformat()}))
+             for t in targets])
+    return directive_id
+
+
+def acknowledge(conn: psycopg.Connection, directive_id: int, actor: Actor, now: datetime) -> bool:
+    """Township staff acknowledge for their township; returns False when it was already acknowledged."""
+    if actor.role is not Role.TOWNSHIP or not actor.township_code:
+        raise DirectiveError("wrong_role", "only township staff acknowledge directives")
+    with conn.transaction():
+        target = conn.execute(
+            "SELECT acked_at FROM directive_targets WHERE directive_id = %s AND township_code = %s FOR UPDATE",
+            (directive_id, actor.township_code)).fetchone()
+        if target is None:
+            raise DirectiveError("not_addressed", "this directive is not addressed to your township")
+        if target[0] is not None:
+            return False
+        conn.execute("UPDATE directive_targets SET acked_at = %s, acked_by = %s WHERE directive_id = %s"
+                     " AND township_code = %s", (now, actor.name, directive_id, actor.township_code))
+        _log(conn, directive_id, actor.township_code, now, actor.name, "ack")
+    return True
+
+
+def targets(conn: psycopg.Connection, directive_id: int) -> list[Target]:
+    rows = conn.execute("SELECT township_code, acked_at, acked_by, escalation_tier FROM directive_targets"
+                        " WHERE directive_id = %s ORDER BY township_code", (directive_id,)).fetchall()
+    return [Target(*r) for r in rows]
+
+
+def escalate_laggards(conn: psycopg.Connection, now: datetime) -> int:
+    """Remind, then escalate, townships that have not acknowledged in time; one log row each."""
+    rows = conn.execute(
+        "SELECT t.directive_id, t.township_code, t.escalation_tier, d.issued_at + d.ack_within, d.ack_within"
+        " FROM directive_targets t JOIN directives d ON d.id = t.directive_id"
+        " WHERE t.acked_at IS NULL AND d.issued_at + d.ack_within <= %s", (now,)).fetchall()
+    done = 0
+    for directive_id, township, tier, deadline, window in rows:
+        due = ladder_due(deadline, window, tier, now)
+        if due is None:
+            continue
+        rung, to = due
+        with conn.transaction():
+            conn.execute("UPDATE directive_targets SET escalation_tier = %s WHERE directive_id = %s"
+                         " AND township_code = %s", (rung, directive_id, township))
+            _log(conn, directive_id, township, now, "system", "remind" if rung == 1 else "escalate", to)
+            conn.execute("INSERT INTO mqtt_outbox (topic, payload) VALUES (%s, %s)",
+                         (f"directive/{township}", Jsonb({"directive_id": directive_id, "reminder": rung, "to": to})))
+        done += 1
+    return done
