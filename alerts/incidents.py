@@ -23,6 +23,7 @@ from alerts.lifecycle import (
     Status,
     transition,
 )
+from alerts.routing import route
 
 
 class IncidentNotFound(LookupError):
@@ -162,6 +163,31 @@ def _guard_closure(conn: psycopg.Connection, incident_id: int, action: Action, n
         " WHERE i.id = %s AND w.status = 'open'", (incident_id,)).fetchone()
     if still and not (details.get("override") is True and note.strip()):
         raise IllegalMove(Refusal.SENSOR_STILL_BREACHING, action, status)
+
+
+def amend(conn: psycopg.Connection, incident_id: int, *, location: Location, category: str, actor: Actor,
+          now: datetime, note: str, source: str = "web") -> str | None:
+    """Move an incident or change its category, logged; re-route it when the responsible unit changes.
+
+    ``location`` comes tagged with its region codes by the caller. Returns the unit it now sits with.
+    """
+    with conn.transaction():
+        current = load(conn, incident_id)
+        details: dict[str, object] = {"category": category, "lon": location.lon, "lat": location.lat,
+                                      "township_code_of_point": location.township_code}
+        amended, _ = _apply(conn, incident_id, current, Action.AMEND, actor, now, note=note, township_code=None,
+                            details=details, source=source)
+        conn.execute("UPDATE incidents SET lon = %s, lat = %s, district_code = %s, grid_code = %s, category = %s"
+                     " WHERE id = %s", (location.lon, location.lat, location.district_code, location.grid_code,
+                                        category, incident_id))
+        rows = conn.execute("SELECT area_code, category, asset_owner, unit_code FROM responsibility").fetchall()
+        unit = route(rows, location, category)
+        if unit and unit != amended.township_code and amended.status in (
+                Status.DISPATCHED, Status.SIGNED, Status.IN_PROGRESS):
+            _apply(conn, incident_id, amended, Action.TRANSFER, SYSTEM, now, note="位置或类别变更，按责任表重新派遣",
+                   township_code=unit, details={}, source="system")
+            return unit
+        return amended.township_code
 
 
 def act(

@@ -45,6 +45,7 @@ class Action(StrEnum):
     RESUME = "resume"  # 恢复办理
     MERGE = "merge"  # 合并 into the incident it duplicates
     RELEVEL = "relevel"  # 调整级别: the warning behind it rose or fell
+    AMEND = "amend"  # 修改位置或类别 (may then re-route)
     REMIND = "remind"  # 催办
     ESCALATE = "escalate"  # 升级督办
 
@@ -107,6 +108,7 @@ MOVES: dict[Action, Move] = {
     Action.RESUME: _move({R.COMMAND, R.TOWNSHIP, R.SYSTEM}, {S.POSTPONED}, S.IN_PROGRESS),
     Action.MERGE: _move({R.COMMAND}, OPEN - {S.RESOLVED}, S.MERGED, needs_note=True),
     Action.RELEVEL: _move({R.SYSTEM, R.COMMAND}, OPEN, None),
+    Action.AMEND: _move({R.SYSTEM, R.COMMAND}, OPEN, None, needs_note=True),
     Action.REMIND: _move({R.SYSTEM}, OPEN - {S.NEW}, None),
     Action.ESCALATE: _move({R.SYSTEM}, OPEN, None),
 }
@@ -170,6 +172,9 @@ def _effects(inc: Incident, action: Action, now: datetime, township: str | None,
         return replace(inc, paused_at=None, finish_deadline=later)
     if action is Action.ASSIST and township and township not in inc.assist_units:
         return replace(inc, assist_units=(*inc.assist_units, township))
+    if action is Action.AMEND:
+        category = details.get("category")
+        return replace(inc, category=category) if isinstance(category, str) and category else inc
     if action is Action.RELEVEL:
         level = details.get("level")
         return replace(inc, level=level) if isinstance(level, int) and 1 <= level <= 4 else inc

@@ -48,6 +48,7 @@ ACTION: dict[Action, dict[Lang, str]] = {
     Action.RESUME: {"zh": "恢复办理", "en": "Resume"},
     Action.MERGE: {"zh": "合并", "en": "Merge"},
     Action.RELEVEL: {"zh": "调整级别", "en": "Change level"},
+    Action.AMEND: {"zh": "修改位置/类别", "en": "Amend location/category"},
     Action.REMIND: {"zh": "催办", "en": "Reminder"},
     Action.ESCALATE: {"zh": "升级督办", "en": "Escalation"},
 }

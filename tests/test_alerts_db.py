@@ -14,7 +14,7 @@ import pytest
 
 from alerts import directives
 from alerts.evaluate import step, tick
-from alerts.incidents import act
+from alerts.incidents import Location, act, amend, open_incident
 from alerts.lifecycle import Action, Actor, IllegalMove, Refusal, Role
 from alerts.rules import Rule, parse_rules
 from ingest.batch import Batch
@@ -305,3 +305,26 @@ def test_directive_acknowledgements_and_laggards(conn: psycopg.Connection) -> No
                                ("escalate", towns[2])]
     assert len(q(conn, "SELECT 1 FROM mqtt_outbox WHERE topic LIKE 'directive/%%' AND"
                        " (payload->>'directive_id')::int = %s", directive_id)) == 3 + 2
+
+
+def test_moving_an_incident_or_changing_its_category_reroutes_it(conn: psycopg.Connection) -> None:
+    towns = [r for r in q(conn, "SELECT code, label_lon, label_lat FROM regions WHERE level = 'township'"
+                                " ORDER BY code OFFSET 60 LIMIT 2")]
+    (t1, lon1, lat1), (t2, lon2, lat2) = towns
+    incident_id = open_incident(conn, title="占道经营", category="hotline", level=4, source_kind="manual",
+                                location=Location(lon1, lat1, t1[:6], t1, None, None), now=NOW)
+    assert incident_id is not None
+    unit = amend(conn, incident_id, location=Location(lon2, lat2, t2[:6], t2, None, None), category="hotline",
+                 actor=COMMAND, now=NOW, note="核实位置在相邻镇街")
+    assert unit == t2
+    conn.execute("INSERT INTO responsibility (area_code, category, unit_code) VALUES (%s, 'production_safety',"
+                 " '431099002')", (t2[:6],))
+    unit = amend(conn, incident_id, location=Location(lon2, lat2, t2[:6], t2, None, None),
+                 category="production_safety", actor=COMMAND, now=NOW, note="实为危化品存放")
+    assert unit == "431099002"
+    log = q(conn, "SELECT action, actor, details->>'township_code' FROM incident_log WHERE incident_id = %s"
+                  " ORDER BY id", incident_id)
+    assert log == [("create", "system", None), ("dispatch", "system", t1), ("amend", "zhihui", None),
+                   ("transfer", "system", t2), ("amend", "zhihui", None), ("transfer", "system", "431099002")]
+    assert q(conn, "SELECT category, township_code FROM incidents WHERE id = %s", incident_id) == [
+        ("production_safety", "431099002")]
