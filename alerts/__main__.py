@@ -18,13 +18,15 @@ def main() -> None:
     parser.add_argument("--rules", default=str(DEFAULT_RULES), help="rule file (TOML)")
     parser.add_argument("--tick", type=float, default=10.0, help="seconds between timer rounds")
     parser.add_argument("--name", default="alerts", help="names this instance in logs and MQTT client ids")
+    parser.add_argument("--poll-only", action="store_true",
+                        help="do not LISTEN for committed data; poll every second (a benchmark baseline)")
     args = parser.parse_args()
     setup_logging()
     cfg = settings.load()
     rules = load_rules(Path(args.rules))  # refuse to start on a broken rule file
     pool = make_pool(cfg.dsn(), "alerts", max_size=2)
     publisher = MqttPublisher(cfg.mqtt(), cfg.city, client_id=f"cityops-{args.name}-outbox")
-    engine = AlertEngine(cfg.dsn(), pool, rules, publisher=publisher, tick_s=args.tick)
+    engine = AlertEngine(cfg.dsn(), pool, rules, publisher=publisher, tick_s=args.tick, listen=not args.poll_only)
     on_stop(engine.stop)
     try:
         engine.run()
