@@ -53,6 +53,8 @@ class AlertEngine:
                 batches, t = step(conn, self.rules, self._clock())
                 if batches == 0:
                     return
+                if t.incidents or t.relevelled:
+                    self._announce()  # under steady load the inbox never empties: tell the townships now
                 if t.opened or t.cleared or t.incidents or t.relevelled or t.suppressed:
                     log.info("evaluated %d batches: %d warnings opened, %d cleared, %d incidents, %d level changes,"
                              " %d suppressed", batches, t.opened, t.cleared, t.incidents, t.relevelled, t.suppressed)

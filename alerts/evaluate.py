@@ -98,6 +98,24 @@ def _worth_applying(rule: Rule, subject: str, firing: bool, open_now: set[tuple[
     return firing or (rule.id, subject) in open_now
 
 
+def _latest(conn: psycopg.Connection, pairs: list[Pair], since: datetime | None = None
+            ) -> dict[Pair, tuple[datetime, float]]:
+    """The newest reading per (device, metric): one backward index probe each."""
+    rows = conn.execute(
+        "SELECT k.device_id, k.metric, l.ts, l.value FROM unnest(%s::text[], %s::text[]) AS k(device_id, metric)"
+        " CROSS JOIN LATERAL (SELECT ts, value FROM telemetry t WHERE t.device_id = k.device_id"
+        "   AND t.metric = k.metric AND (%s::timestamptz IS NULL OR t.ts > %s) ORDER BY ts DESC LIMIT 1) l",
+        ([p[0] for p in pairs], [p[1] for p in pairs], since, since)).fetchall()
+    return {(r[0], r[1]): (r[2], r[3]) for r in rows}
+
+
+def _needs_history(rule: ThresholdRule | RateRule, latest: float | None) -> bool:
+    """A threshold rule needs the breach's start only when the latest value breaches; a rate rule always."""
+    if isinstance(rule, RateRule):
+        return True
+    return latest is not None and latest >= min(lt.at_least for lt in rule.levels)
+
+
 def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateRule], pairs: set[Pair],
                      now: datetime) -> Tally:
     tally = Tally()
@@ -106,28 +124,37 @@ def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateR
     if not wanted:
         return tally
     devices = _devices(conn, sorted({d for d, _ in wanted}))
-    since = now - max(r.window for r in rules) - LOOKBACK_SLACK
-    series = _series(conn, wanted, since)
-    open_now = open_warnings(conn, sorted(devices))
+    applicable: dict[Pair, list[ThresholdRule | RateRule]] = {}
     for device_id, metric in wanted:
         device = devices.get(device_id)
         if device is None:
             continue
-        for rule in rules:
-            if rule.metric != metric or rule.device_type != device.device_type:
-                continue
+        applicable[(device_id, metric)] = [
+            r for r in rules if r.metric == metric and r.device_type == device.device_type
+            and not (isinstance(r, ThresholdRule) and r.area
+                     and not (device.location.grid_code or "").startswith(r.area))]
+    latest = _latest(conn, [p for p, rs in applicable.items() if rs])
+    # Most readings are quiet: the latest value alone decides them. Only breaching pairs
+    # (and rate rules) read their window, so a city at rest costs one index probe per device.
+    deep = sorted(p for p, rs in applicable.items()
+                  if any(_needs_history(r, latest[p][1] if p in latest else None) for r in rs))
+    series = _series(conn, deep, now - max(r.window for r in rules) - LOOKBACK_SLACK) if deep else {}
+    open_now = open_warnings(conn, sorted(devices))
+    for pair, pair_rules in applicable.items():
+        device_id, _metric = pair
+        history = series.get(pair) or ([latest[pair]] if pair in latest else [])
+        for rule in pair_rules:
             if isinstance(rule, ThresholdRule):
-                if rule.area and not (device.location.grid_code or "").startswith(rule.area):
-                    continue
-                verdict = threshold(rule, device_id, series.get((device_id, metric), []))
+                verdict = threshold(rule, device_id, history)
             else:
-                verdict = rate(rule, device_id, series.get((device_id, metric), []))
+                verdict = rate(rule, device_id, series.get(pair, []))
             if _worth_applying(rule, device_id, verdict.firing, open_now):
-                tally.add(apply_verdict(conn, rule, device.site(), verdict, now))
+                tally.add(apply_verdict(conn, rule, devices[device_id].site(), verdict, now))
     return tally
 
 
 def _compound_rules(conn: psycopg.Connection, rules: list[CompoundRule], pairs: set[Pair], now: datetime) -> Tally:
+    """Per touched township: the latest reading (within the window) of every watched device, then AND/OR."""
     tally = Tally()
     devices = _devices(conn, sorted({d for d, _ in pairs}))
     for rule in rules:
@@ -137,14 +164,17 @@ def _compound_rules(conn: psycopg.Connection, rules: list[CompoundRule], pairs: 
                             and (d.device_type, metric) in watched})
         if not townships:
             continue
-        rows = conn.execute(
-            "SELECT t.township_code, d.device_type, t.metric, max(t.value) FROM telemetry t"
-            " JOIN devices d USING (device_id) WHERE t.township_code = ANY(%s) AND t.ts > %s"
-            " AND t.metric = ANY(%s) GROUP BY 1, 2, 3",
-            (townships, now - rule.window, sorted({m for _, m in watched}))).fetchall()
+        members = conn.execute(
+            "SELECT device_id, device_type, township_code FROM devices WHERE township_code = ANY(%s)"
+            " AND device_type = ANY(%s)", (townships, sorted({t for t, _ in watched}))).fetchall()
+        member_pairs = [(d, m) for d, dtype, _ in members for (wt, m) in watched if wt == dtype]
+        latest = _latest(conn, member_pairs, now - rule.window) if member_pairs else {}
+        kind_of = {d: (dtype, township) for d, dtype, township in members}
         maxima: dict[str, dict[tuple[str, str], float]] = defaultdict(dict)
-        for township, device_type, metric, value in rows:
-            maxima[township][(device_type, metric)] = value
+        for (device_id, metric), (_ts, value) in latest.items():
+            dtype, township = kind_of[device_id]
+            current = maxima[township].get((dtype, metric))
+            maxima[township][(dtype, metric)] = value if current is None else max(current, value)
         open_now = open_warnings(conn, [f"township:{t}" for t in townships])
         for township in townships:
             verdict = compound(rule, township, maxima[township])
