@@ -78,7 +78,8 @@ def open_incident(
     Returns None when an incident for ``source_ref`` already exists (a replayed cause).
     """
     draft = Incident(id=None, status=None, level=level, township_code=None, category=category)
-    created, create_entry = transition(draft, Action.CREATE, actor, now, note=title)
+    created, create_entry = transition(draft, Action.CREATE, actor, now, note=title,
+                                       details={"level": level, "category": category})
     row = conn.execute(
         "INSERT INTO incidents (title, category, level, status, source_kind, source_ref, warning_id, lon, lat,"
         " district_code, township_code, grid_code, boundary_version, created_at, updated_at, group_key)"

@@ -226,9 +226,16 @@ def transition(
     return nxt, entry
 
 
-def replay(level: int, category: str, entries: list[LogEntry]) -> Incident:
-    """Rebuild an incident's current state from its log alone (the log is the truth)."""
-    state = Incident(id=None, status=None, level=level, township_code=None, category=category)
+def replay(entries: list[LogEntry], level: int | None = None, category: str | None = None) -> Incident:
+    """Rebuild an incident's current state from its log alone (the log is the truth).
+
+    The create row carries the starting level and category; pass them for older logs.
+    """
+    first = entries[0].details if entries else {}
+    start_level, start_category = first.get("level", level), first.get("category", category)
+    if not isinstance(start_level, int) or not isinstance(start_category, str):
+        raise ValueError("the log does not say the starting level and category; pass them")
+    state = Incident(id=None, status=None, level=start_level, township_code=None, category=start_category)
     for e in entries:
         township = e.details.get("township_code")
         actor = Actor(e.actor, e.role, e.unit if e.role is Role.TOWNSHIP else None)

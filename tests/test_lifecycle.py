@@ -158,7 +158,8 @@ def _random_history(rng: random.Random) -> tuple[int, str, list, Incident]:
         actor = Actor(f"u-{role}", role, state.township_code if role is Role.TOWNSHIP else None)
         now += timedelta(minutes=rng.randint(1, 90))
         target = T2 if state.township_code == T1 else T1
-        details = {"into": 99, "tier": rng.randint(1, 3), "level": rng.randint(1, 4)}
+        details = ({"level": level, "category": category} if action is Action.CREATE
+                   else {"into": 99, "tier": rng.randint(1, 3), "level": rng.randint(1, 4)})
         state, entry = transition(state, action, actor, now, note="说明", township_code=target, details=details)
         entries.append(entry)
     return level, category, entries, state
@@ -168,4 +169,4 @@ def test_replaying_the_log_rebuilds_every_state() -> None:
     rng = random.Random(7)
     for _ in range(2000):
         level, category, entries, final = _random_history(rng)
-        assert replay(level, category, entries) == final
+        assert replay(entries, level, category) == final
