@@ -13,7 +13,7 @@ import psycopg
 
 from cityops import settings
 from cityops.runtime import on_stop, setup_logging
-from ingest.devices import DeviceSpec, register_devices
+from ingest.devices import register_devices
 from ingest.tagging import active_layer_tagger
 from layers.loader import load_active_layers
 from simulator.catalogue import Device, build_catalogue
@@ -31,12 +31,9 @@ def _catalogue(dsn: str, seed: int) -> list[Device]:
 
 
 def register(dsn: str, seed: int) -> int:
-    devices = _catalogue(dsn, seed)
     tagger, version = active_layer_tagger(dsn)
-    specs = [DeviceSpec(d.device_id, d.device_type, d.dept, d.name, d.lon, d.lat, d.expected_interval_s)
-             for d in devices]
     with psycopg.connect(dsn) as conn:
-        return register_devices(conn, specs, tagger, version)
+        return register_devices(conn, _catalogue(dsn, seed), tagger, version)
 
 
 def _client(cfg: settings.Settings, client_id: str) -> mqtt.Client:

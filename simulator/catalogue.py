@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 
+from ingest.devices import DeviceSpec
+
 # (device_type, dept, Chinese name, per township, expected reporting interval s)
 KINDS: tuple[tuple[str, str, str, int, int], ...] = (
     ("rain_gauge", "qx", "雨量站", 1, 60),
@@ -18,15 +20,8 @@ KINDS: tuple[tuple[str, str, str, int, int], ...] = (
 
 
 @dataclass(frozen=True, slots=True)
-class Device:
-    device_id: str
-    device_type: str
-    dept: str
-    name: str
-    lon: float
-    lat: float
-    township_code: str
-    expected_interval_s: int
+class Device(DeviceSpec):
+    township_code: str = ""  # where the catalogue placed it; registration tags it for real
 
 
 def build_catalogue(townships: gpd.GeoDataFrame, seed: int = 20261122) -> list[Device]:
@@ -42,7 +37,7 @@ def build_catalogue(townships: gpd.GeoDataFrame, seed: int = 20261122) -> list[D
                 devices.append(Device(
                     device_id=f"{kind.split('_')[0]}-{row.code}-{i}",
                     device_type=kind, dept=dept, name=f"{row.name}{label}{i}号",
-                    lon=round(pt.x, 6), lat=round(pt.y, 6), township_code=row.code,
-                    expected_interval_s=interval,
+                    lon=round(pt.x, 6), lat=round(pt.y, 6), expected_interval_s=interval,
+                    township_code=row.code,
                 ))
     return devices
