@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import geopandas as gpd
 import numpy as np
@@ -57,12 +57,19 @@ def _activate(conn: psycopg.Connection, version: int) -> None:
     conn.execute("UPDATE boundary_versions SET active = true WHERE version = %s", (version,))
 
 
-def write_version(conn_or_dsn: ConnOrDsn, layers: Layers, source: str, note: str = "") -> int:
+RowProgress = Callable[[int, int], None]  # (rows written, rows in all)
+_PROGRESS_EVERY = 500
+
+
+def write_version(conn_or_dsn: ConnOrDsn, layers: Layers, source: str, note: str = "",
+                  progress: RowProgress | None = None) -> int:
     """Store ``layers`` as a new boundary version and make it the active one; returns its number.
 
     Idempotent per ``source``: if a version with the same source exists it is made
     active again (a no-op when it already is) and nothing is written.
     With a connection in a transaction, the work joins it (savepoint) and the caller commits.
+    Rows already routed (incidents, devices) keep the version number they were tagged
+    with: old versions stay in ``regions``, only ``active`` moves.
     """
     with _connection(conn_or_dsn) as conn, conn.transaction():
         conn.execute(_LOCK)
@@ -79,6 +86,8 @@ def write_version(conn_or_dsn: ConnOrDsn, layers: Layers, source: str, note: str
         version = int(conn.execute("SELECT coalesce(max(version), 0) + 1 FROM boundary_versions").fetchone()[0])  # type: ignore[index]
         conn.execute("INSERT INTO boundary_versions (version, source, note) VALUES (%s, %s, %s)",
                      (version, source, note))
+        total = sum(len(layers.level(lv)) for lv in LEVELS)
+        written = 0
         with conn.cursor() as cur, cur.copy(
             "COPY regions (version, level, code, name, parent_code, illustrative, geom_wkb, label_lon, label_lat)"
             " FROM STDIN"
@@ -92,10 +101,20 @@ def write_version(conn_or_dsn: ConnOrDsn, layers: Layers, source: str, note: str
                         frame["code"], frame["name"], frame["parent_code"], frame["illustrative"], strict=True)):
                     copy.write_row((version, level, code, name, parent, bool(illus), wkb[i],
                                     float(labels[i, 0]), float(labels[i, 1])))
+                    written += 1
+                    if progress is not None and (written % _PROGRESS_EVERY == 0 or written == total):
+                        progress(written, total)
         _activate(conn, version)
         counts = {lv: len(layers.level(lv)) for lv in LEVELS}
         log.info("boundary version %s written and active (%s): %s", version, source, counts)
         return version
+
+
+def active_version(conn_or_dsn: ConnOrDsn) -> int | None:
+    """The active boundary version's number: cheap, so a long-running tagger can poll it and reload."""
+    with _connection(conn_or_dsn) as conn, conn.transaction():
+        row = conn.execute("SELECT version FROM boundary_versions WHERE active").fetchone()
+    return int(row[0]) if row else None
 
 
 def load_demo_layers(conn_or_dsn: ConnOrDsn) -> int:

@@ -1,16 +1,14 @@
-"""The committed 郴州 layers: invariants, point tagging, web GeoJSON."""
+"""The committed 郴州 layers: invariants and point tagging (near-boundary: test_layers_lookup.py)."""
 
 from __future__ import annotations
 
-import json
 import re
 
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
 
-from layers.geo import DATA_DIR, LEVELS, Layers, demo_layers, demo_paths, tag_points, web_geojson
+from layers.geo import DATA_DIR, LEVELS, Layers, demo_layers, demo_paths, tag_points
 
 # County seats (WGS84), each kilometres inside its own district.
 SEATS = {
@@ -26,6 +24,10 @@ SEATS = {
     "431028": (113.27, 26.71),  # 安仁县
     "431081": (113.236, 25.976),  # 资兴市
 }
+
+
+CODE_COLUMNS = ["district_code", "township_code", "grid_code"]
+TAG_COLUMNS = [*CODE_COLUMNS, "near_boundary"]
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +102,7 @@ def test_county_seats_tag_to_their_district(layers: Layers) -> None:
     lon = np.array([p[0] for p in SEATS.values()])
     lat = np.array([p[1] for p in SEATS.values()])
     tags = tag_points(lon, lat, layers)
-    assert list(tags.columns) == ["district_code", "township_code", "grid_code"]
+    assert list(tags.columns) == TAG_COLUMNS
     assert tags["district_code"].tolist() == list(SEATS)
     assert all(t.startswith(d) for d, t in zip(tags["district_code"], tags["township_code"], strict=True))
     assert all(g.startswith(t) for t, g in zip(tags["township_code"], tags["grid_code"], strict=True))
@@ -115,13 +117,15 @@ def test_points_outside_give_none(layers: Layers) -> None:
     lon = np.array([113.0, 0.0, 116.4, np.nan, 113.0])
     lat = np.array([27.5, 0.0, 39.9, 25.8, np.nan])
     tags = tag_points(lon, lat, layers)
-    assert tags.isna().all().all()
-    assert all(v is None for v in tags.to_numpy().ravel())  # None, not NaN: goes straight to SQL NULL
+    codes = tags[CODE_COLUMNS]
+    assert codes.isna().all().all()
+    assert all(v is None for v in codes.to_numpy().ravel())  # None, not NaN: goes straight to SQL NULL
+    assert not tags["near_boundary"].any()
 
 
 def test_empty_and_mismatched_input(layers: Layers) -> None:
     tags = tag_points(np.array([]), np.array([]), layers)
-    assert len(tags) == 0 and list(tags.columns) == ["district_code", "township_code", "grid_code"]
+    assert len(tags) == 0 and list(tags.columns) == TAG_COLUMNS
     with pytest.raises(ValueError, match="differ"):
         tag_points(np.array([1.0, 2.0]), np.array([1.0]), layers)
 
@@ -166,32 +170,4 @@ def test_matches_a_naive_point_in_polygon_loop(layers: Layers) -> None:
 def test_tagging_falls_back_to_the_finest_level_present(layers: Layers) -> None:
     only_districts = Layers(layers.districts, layers.townships.iloc[:0], layers.grids.iloc[:0])
     tags = tag_points(np.array([113.011]), np.array([25.784]), only_districts)
-    assert tags.iloc[0].tolist() == ["431002", None, None]
-
-
-# -- web GeoJSON -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("level", LEVELS)
-def test_web_geojson_is_light_and_keeps_shared_borders(layers: Layers, level: str) -> None:
-    fc = web_geojson(level)  # type: ignore[arg-type]
-    assert web_geojson(level) is fc  # type: ignore[arg-type]  # cached
-    frame = layers.level(level)  # type: ignore[arg-type]
-    assert [f["id"] for f in fc["features"]] == frame["code"].tolist()
-    assert set(fc["features"][0]["properties"]) == {"code", "name", "parent_code"}
-    text = json.dumps(fc, ensure_ascii=False)
-    assert not re.search(r"\d\.\d{6,}", text)  # rounded to 5 decimals
-    assert len(text) < 800_000
-    geoms = np.array([shapely.geometry.shape(f["geometry"]) for f in fc["features"]])
-    assert not shapely.is_empty(geoms).any()
-    assert shapely.coverage_is_valid(geoms)  # neighbours still share one border: no slivers
-    # Simplified, yet within ~2 % of the true area everywhere.
-    true_area = shapely.area(frame.geometry.values)
-    rel = np.abs(shapely.area(geoms) - true_area) / true_area
-    assert rel.max() < 0.02
-
-
-def test_web_geojson_of_given_layers_is_cached_per_object(layers: Layers) -> None:
-    fc = web_geojson("district", layers)
-    assert web_geojson("district", layers) is fc
-    assert isinstance(pd.DataFrame(fc["features"]), pd.DataFrame)
+    assert tags[CODE_COLUMNS].iloc[0].tolist() == ["431002", None, None]
