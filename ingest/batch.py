@@ -1,44 +1,79 @@
-"""Turn a batch of raw messages into rows: decode each, then tag all positions in one vectorised call."""
+"""Turn a batch of raw messages into rows: decode each, then tag all positions in one vectorised call.
+
+The batch also carries the ingest clock reading it was decoded with and a per-source
+tally, so the writer can commit the counters in the same transaction as the rows.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
 
-from ingest.decode import DeadLetter, DeviceLookup, Event, Reading, Status, decode
-from ingest.writer import TaggedEvent
+from ingest.counters import Tally, source_of, tally_of
+from ingest.decode import DeadLetter, Decoded, DeviceLookup, Event, Reading, Reason, Status, decode
+
+log = logging.getLogger("cityops.ingest")
 
 Codes = tuple[str | None, str | None, str | None]
 # Vectorised point-in-polygon: (lon array, lat array) → one (district, township, grid) per point.
 Tagger = Callable[[np.ndarray, np.ndarray], list[Codes]]
 
 
+@dataclass(frozen=True, slots=True)
+class TaggedEvent:
+    event: Event
+    district_code: str | None
+    township_code: str | None
+    grid_code: str | None
+
+
 @dataclass(slots=True)
 class Batch:
+    now: datetime
     readings: list[Reading] = field(default_factory=list)
     events: list[TaggedEvent] = field(default_factory=list)
     statuses: list[Status] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
+
+
+def _decode(topic: str, payload: bytes, *, city: str, now: datetime, devices: DeviceLookup) -> Decoded:
+    """``decode`` never raises by contract; if a bug makes it, that one message must not stop ingest."""
+    try:
+        return decode(topic, payload, city=city, now=now, devices=devices)
+    except Exception as exc:
+        log.exception("decoding a message on %s failed; dead-lettered as decode_error", topic)
+        return DeadLetter(topic, payload, Reason.DECODE_ERROR, f"{type(exc).__name__}: {exc}"[:500])
 
 
 def build_batch(
     messages: Sequence[tuple[str, bytes]], *, city: str, now: datetime, devices: DeviceLookup, tagger: Tagger
 ) -> Batch:
-    batch = Batch()
+    batch = Batch(now)
     raw_events: list[Event] = []
+    received = Counter(topic for topic, _ in messages)
+    offered: Counter[str] = Counter()  # rows of accepted messages, per topic
+    rejected: list[tuple[str, str]] = []
     for topic, payload in messages:
-        match decode(topic, payload, city=city, now=now, devices=devices):
+        match _decode(topic, payload, city=city, now=now, devices=devices):
             case DeadLetter() as dl:
                 batch.dead_letters.append(dl)
+                rejected.append((topic, dl.reason.value))
             case Status() as st:
                 batch.statuses.append(st)
+                offered[topic] += 1
             case Event() as ev:
                 raw_events.append(ev)
+                offered[topic] += 1
             case list() as readings:
                 batch.readings.extend(readings)
+                offered[topic] += len(readings)
+    batch.tally = tally_of(received, offered, rejected, city)
 
     moving = [i for i, r in enumerate(batch.readings) if r.moving]
     located = [e for e in raw_events if e.body.lon is not None and e.body.lat is not None]
@@ -49,4 +84,13 @@ def build_batch(
         batch.readings[i] = replace(batch.readings[i], district_code=d, township_code=t, grid_code=g)
     event_codes = dict(zip((id(e) for e in located), codes[len(moving):], strict=True))
     batch.events = [TaggedEvent(e, *event_codes.get(id(e), (None, None, None))) for e in raw_events]
+    return batch
+
+
+def refused_batch(topic: str, payload: bytes, detail: str, *, city: str, now: datetime) -> Batch:
+    """A message the database refused, as a batch holding only its dead letter (and its count)."""
+    batch = Batch(now, dead_letters=[DeadLetter(topic, payload, Reason.DB_REJECTED, detail)])
+    source = source_of(topic, city)
+    batch.tally.receive(source)
+    batch.tally.reject(source, Reason.DB_REJECTED.value)
     return batch

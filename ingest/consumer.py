@@ -13,8 +13,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import astuple, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
@@ -24,8 +24,9 @@ from paho.mqtt.properties import Properties
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from cityops.settings import MqttAddress
-from ingest.batch import Tagger, build_batch
-from ingest.decode import DeadLetter, DeviceLookup, Reason
+from ingest.batch import Tagger, build_batch, refused_batch
+from ingest.decode import DeviceLookup, Reason
+from ingest.isolate import write_isolating
 from ingest.prom import IngestMetrics
 from ingest.topics import subscriptions
 from ingest.writer import WriteResult, write_batch
@@ -60,6 +61,15 @@ class _Received:
     mid: int
     qos: int
     epoch: int  # connection generation: a mid is only meaningful on the connection that delivered it
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    result: WriteResult
+    reasons: list[Reason]
+
+    def __add__(self, other: _Written) -> _Written:
+        return _Written(self.result + other.result, self.reasons + other.reasons)
 
 
 class Ingestor:
@@ -126,29 +136,20 @@ class Ingestor:
                 break
         return batch
 
-    def _write(self, messages: list[tuple[str, bytes]]) -> tuple[WriteResult, list[Reason]]:
+    def _write(self, messages: Sequence[tuple[str, bytes]]) -> _Written:
         batch = build_batch(messages, city=self.config.city, now=self._clock(), devices=self._devices,
                             tagger=self._tagger)
         with self._pool.connection(timeout=5) as conn:
-            result = write_batch(conn, batch.readings, batch.events, batch.statuses, batch.dead_letters)
-        return result, [d.reason for d in batch.dead_letters]
+            result = write_batch(conn, batch)
+        return _Written(result, [d.reason for d in batch.dead_letters])
 
-    def _write_isolating_rejects(self, messages: list[tuple[str, bytes]]) -> tuple[WriteResult, list[Reason]]:
-        """The database refused the batch: write message by message so one bad one costs only itself."""
-        totals, reasons = [0, 0, 0, 0], []
-        for topic, payload in messages:
-            try:
-                result, why = self._write([(topic, payload)])
-            except psycopg.OperationalError:
-                raise
-            except psycopg.Error as exc:
-                log.warning("database refused a message on %s: %s", topic, exc)
-                rejected = DeadLetter(topic, payload, Reason.DB_REJECTED, str(exc)[:500])
-                with self._pool.connection(timeout=5) as conn:
-                    result, why = write_batch(conn, [], [], [], [rejected]), [Reason.DB_REJECTED]
-            totals = [a + b for a, b in zip(totals, astuple(result), strict=True)]
-            reasons += why
-        return WriteResult(*totals), reasons
+    def _refuse(self, message: tuple[str, bytes], exc: BaseException) -> _Written:
+        topic, payload = message
+        log.warning("database refused a message on %s, dead-lettered: %s", topic, exc)
+        batch = refused_batch(topic, payload, f"{type(exc).__name__}: {exc}"[:500], city=self.config.city,
+                              now=self._clock())
+        with self._pool.connection(timeout=5) as conn:
+            return _Written(write_batch(conn, batch), [Reason.DB_REJECTED])
 
     def _commit(self, received: list[_Received]) -> None:
         backoff = 0.2
@@ -156,23 +157,21 @@ class Ingestor:
         started = time.monotonic()
         while not self._stop.is_set():
             try:
-                try:
-                    result, reasons = self._write(messages)
-                except psycopg.OperationalError:
-                    raise
-                except psycopg.Error:
-                    result, reasons = self._write_isolating_rejects(messages)
+                written = write_isolating(messages, self._write, self._refuse, _Written.__add__)
                 break
-            except (psycopg.OperationalError, PoolTimeout) as exc:
-                # Hold the batch, ack nothing: the broker keeps the rest until the database is back.
+            except (psycopg.Error, PoolTimeout) as exc:
+                # Not the messages' fault (refusals were isolated above): hold the batch, ack
+                # nothing; the broker keeps the rest until the database is back or fixed.
                 self.metrics.database_up.set(0)
                 self.metrics.buffer_depth.set(self._inbox.qsize() + len(received))
-                log.warning("database unavailable, holding %d messages unacked: %s", len(received), exc)
+                log.warning("database unavailable, holding %d messages unacked: %s: %s", len(received),
+                            type(exc).__name__, exc)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
                 started = time.monotonic()
         else:
             return
+        result, reasons = written.result, written.reasons
         m = self.metrics
         m.database_up.set(1)
         m.commit_seconds.observe(time.monotonic() - started)

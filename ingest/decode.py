@@ -37,16 +37,20 @@ class Reason(StrEnum):
     OUT_OF_RANGE = "out_of_range"
     BAD_TIMESTAMP = "bad_timestamp"
     DB_REJECTED = "db_rejected"  # valid JSON the database still refuses (e.g. a NUL character in text)
+    DECODE_ERROR = "decode_error"  # validation itself failed (a bug): kept whole to replay once fixed
 
 
 def _to_utc(value: Any) -> datetime:
     if isinstance(value, bool):
         raise ValueError("timestamp must be ISO 8601 text or epoch milliseconds")
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value / 1000.0, UTC)
-    if isinstance(value, str):
-        parsed = datetime.fromisoformat(value)
-        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=CITY_TZ)).astimezone(UTC)
+    try:
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(value / 1000.0, UTC)
+        if isinstance(value, str):
+            parsed = datetime.fromisoformat(value)
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=CITY_TZ)).astimezone(UTC)
+    except (OverflowError, OSError) as exc:  # 1e300 ms, year 1 in UTC+8: not a ValueError, pydantic would not catch it
+        raise ValueError(f"timestamp out of range ({exc})") from None
     raise ValueError("timestamp must be ISO 8601 text or epoch milliseconds")
 
 
@@ -155,7 +159,9 @@ def decode(topic: str, payload: bytes, *, city: str, now: datetime, devices: Dev
         return _decode_status(parsed_topic, payload, dead)
     try:
         doc = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:
+        # ValueError: bad JSON, bad UTF-8, an integer of more than 4,300 digits;
+        # RecursionError: arrays nested thousands deep. Either would otherwise kill the worker.
         return dead(Reason.NOT_JSON, str(exc)[:200])
     if isinstance(parsed_topic, EventTopic):
         return _decode_event(parsed_topic, doc, now, dead)

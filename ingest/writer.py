@@ -1,22 +1,61 @@
-"""One database transaction per batch: COPY into a staging table, idempotent insert, hand-off.
+"""One database transaction per batch: COPY into a staging table, idempotent insert, hand-off, counters.
 
 Telemetry is keyed (device_id, metric, ts) and events (source_system, event_id, ts), so a
-redelivered message adds no row. The alert inbox row and NOTIFY commit with the data.
+redelivered message adds no row. The alert inbox row, NOTIFY and the per-source counters
+commit with the data. Rows of shared tables (device_status, ingest_counters) are upserted
+in key order, so two workers writing at once queue behind each other instead of deadlocking.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
 from dataclasses import dataclass
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from ingest.decode import DeadLetter, Event, Reading, Status
+from ingest.batch import Batch, TaggedEvent
+from ingest.counters import Stored, counter_day, counter_rows, late_before
 
 STAGING_DDL = (
     "CREATE TEMP TABLE IF NOT EXISTS telemetry_staging"
     " (LIKE telemetry INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+)
+
+_INSERT_TELEMETRY = (
+    "WITH new AS (INSERT INTO telemetry (ts, device_id, metric, value, district_code, township_code, grid_code,"
+    " ingested_at) SELECT ts, device_id, metric, value, district_code, township_code, grid_code,"
+    " statement_timestamp() FROM telemetry_staging ON CONFLICT DO NOTHING RETURNING device_id, ts)"
+    " SELECT device_id, count(*), count(*) FILTER (WHERE ts < %s) FROM new GROUP BY device_id"
+)
+# Late or out-of-order readings never move last-seen backwards (and leave the row untouched).
+_LAST_SEEN = (
+    "INSERT INTO device_status AS s (device_id, last_seen)"
+    " SELECT device_id, max(ts) FROM telemetry_staging GROUP BY device_id ORDER BY device_id"
+    " ON CONFLICT (device_id) DO UPDATE SET last_seen = EXCLUDED.last_seen"
+    " WHERE s.last_seen IS NULL OR s.last_seen < EXCLUDED.last_seen"
+)
+_INSERT_EVENTS = (
+    "INSERT INTO events (ts, source_system, event_id, dept, category, title, lon, lat,"
+    " district_code, township_code, grid_code, payload)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING source_system, ts"
+)
+# status_at is when the status topic last changed the state: a retained message delivered
+# again on every (re)subscribe does not move it.
+_STATUS = (
+    "INSERT INTO device_status AS s (device_id, online, status_at) VALUES (%s, %s, %s)"
+    " ON CONFLICT (device_id) DO UPDATE SET online = EXCLUDED.online, status_at = CASE"
+    " WHEN s.online IS DISTINCT FROM EXCLUDED.online THEN EXCLUDED.status_at ELSE s.status_at END"
+)
+_COUNTERS = (
+    "INSERT INTO ingest_counters AS c (day, source, kind, received, stored, duplicates, rejected, late)"
+    " SELECT %s, r.source, r.kind, r.received, r.stored, r.duplicates, r.rejected, r.late"
+    " FROM jsonb_to_recordset(%s) AS r(source text, kind text, received bigint, stored bigint,"
+    " duplicates bigint, rejected jsonb, late bigint) ORDER BY r.source"
+    " ON CONFLICT (day, source) DO UPDATE SET received = c.received + EXCLUDED.received,"
+    " stored = c.stored + EXCLUDED.stored, duplicates = c.duplicates + EXCLUDED.duplicates,"
+    " rejected = ingest_add_counts(c.rejected, EXCLUDED.rejected), late = c.late + EXCLUDED.late,"
+    " updated_at = now()"
 )
 
 
@@ -33,69 +72,73 @@ class WriteResult:
     events_stored: int
     dead_letters: int
 
-
-@dataclass(frozen=True, slots=True)
-class TaggedEvent:
-    event: Event
-    district_code: str | None
-    township_code: str | None
-    grid_code: str | None
+    def __add__(self, other: WriteResult) -> WriteResult:
+        return WriteResult(self.readings_stored + other.readings_stored,
+                           self.readings_duplicate + other.readings_duplicate,
+                           self.events_stored + other.events_stored, self.dead_letters + other.dead_letters)
 
 
-def write_batch(
-    conn: psycopg.Connection,
-    readings: Sequence[Reading],
-    events: Sequence[TaggedEvent],
-    statuses: Sequence[Status],
-    dead_letters: Sequence[DeadLetter],
-) -> WriteResult:
-    stored = events_stored = 0
+NOTHING = WriteResult(0, 0, 0, 0)
+
+
+def _safe_text(text: str) -> str:
+    """Text PostgreSQL accepts: no NUL, no lone surrogate (a dead letter's detail must never fail)."""
+    return text.replace("\x00", "\\0").encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _event_params(t: TaggedEvent) -> tuple[object, ...]:
+    e = t.event
+    return (e.ts, e.source_system, e.body.event_id, e.dept, e.body.category, e.body.title, e.body.lon, e.body.lat,
+            t.district_code, t.township_code, t.grid_code, Jsonb(e.body.model_dump(mode="json")))
+
+
+def write_batch(conn: psycopg.Connection, batch: Batch) -> WriteResult:
+    cutoff = late_before(batch.now)
+    by_device: dict[str, tuple[int, int]] = {}
+    by_system: dict[str, tuple[int, int]] = {}
     with conn.transaction(), conn.cursor() as cur:
-        if readings:
+        if batch.readings:
             with cur.copy(
                 "COPY telemetry_staging (ts, device_id, metric, value, district_code, township_code, grid_code)"
                 " FROM STDIN"
             ) as copy:
-                for r in readings:
+                for r in batch.readings:
                     copy.write_row((r.ts, r.device_id, r.metric, r.value, r.district_code, r.township_code,
                                     r.grid_code))
-            cur.execute(
-                "INSERT INTO telemetry (ts, device_id, metric, value, district_code, township_code, grid_code,"
-                " ingested_at) SELECT ts, device_id, metric, value, district_code, township_code, grid_code,"
-                " statement_timestamp() FROM telemetry_staging ON CONFLICT DO NOTHING")
-            stored = cur.rowcount
-            # Late or out-of-order readings never move last-seen backwards.
-            cur.execute(
-                "INSERT INTO device_status (device_id, last_seen, online, status_at)"
-                " SELECT device_id, max(ts), true, max(ts) FROM telemetry_staging GROUP BY device_id"
-                " ON CONFLICT (device_id) DO UPDATE SET last_seen = GREATEST(device_status.last_seen,"
-                " EXCLUDED.last_seen)"
-            )
-            pairs = sorted({(r.device_id, r.metric) for r in readings})
+            cur.execute(_INSERT_TELEMETRY, (cutoff,))
+            by_device = {device: (int(n), int(late)) for device, n, late in cur.fetchall()}
+            cur.execute(_LAST_SEEN)
+            pairs = sorted({(r.device_id, r.metric) for r in batch.readings})
             cur.execute("INSERT INTO alert_inbox (kind, keys) VALUES ('telemetry', %s)", (Jsonb(pairs),))
-        if events:
-            cur.executemany(
-                "INSERT INTO events (ts, source_system, event_id, dept, category, title, lon, lat,"
-                " district_code, township_code, grid_code, payload)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                [(t.event.ts, t.event.source_system, t.event.body.event_id, t.event.dept, t.event.body.category,
-                  t.event.body.title, t.event.body.lon, t.event.body.lat, t.district_code, t.township_code,
-                  t.grid_code, Jsonb(t.event.body.model_dump(mode="json"))) for t in events],
-            )
-            events_stored = cur.rowcount  # psycopg sums rowcount over executemany
-            keys = sorted({(t.event.source_system, t.event.body.event_id, t.event.ts.isoformat()) for t in events})
+        if batch.events:
+            cur.executemany(_INSERT_EVENTS, [_event_params(t) for t in batch.events], returning=True)
+            new, late = Counter[str](), Counter[str]()
+            while True:
+                for system, ts in cur.fetchall():
+                    new[system] += 1
+                    late[system] += ts < cutoff
+                if not cur.nextset():
+                    break
+            by_system = {s: (new[s], late[s]) for s in new}
+            keys = sorted({(t.event.source_system, t.event.body.event_id, t.event.ts.isoformat())
+                           for t in batch.events})
             cur.execute("INSERT INTO alert_inbox (kind, keys) VALUES ('event', %s)", (Jsonb(keys),))
-        if statuses:
-            cur.executemany(
-                "INSERT INTO device_status (device_id, online, status_at) VALUES (%s, %s, now())"
-                " ON CONFLICT (device_id) DO UPDATE SET online = EXCLUDED.online, status_at = EXCLUDED.status_at",
-                [(s.device_id, s.online) for s in statuses],
-            )
-        if dead_letters:
+        if batch.statuses:
+            order = sorted(batch.statuses, key=lambda s: s.device_id)  # stable: one device's messages keep order
+            cur.executemany(_STATUS, [(s.device_id, s.online, batch.now) for s in order])
+        if batch.dead_letters:
             cur.executemany(
                 "INSERT INTO dead_letters (topic, payload, reason, detail) VALUES (%s, %s, %s, %s)",
-                [(d.topic, d.payload, d.reason.value, d.detail) for d in dead_letters],
+                [(_safe_text(d.topic), d.payload, d.reason.value, _safe_text(d.detail)) for d in batch.dead_letters],
             )
-        if readings or events:
+        stored = Stored(by_device, by_system, len(batch.statuses))
+        rows = counter_rows(batch.tally, stored)
+        if rows:
+            cur.execute(_COUNTERS, (counter_day(batch.now), Jsonb([
+                {"source": r.source, "kind": r.kind, "received": r.received, "stored": r.stored,
+                 "duplicates": r.duplicates, "rejected": r.rejected, "late": r.late} for r in rows])))
+        if batch.readings or batch.events:
             cur.execute("NOTIFY alert_inbox")
-    return WriteResult(stored, len(readings) - stored, events_stored, len(dead_letters))
+    readings_stored = sum(n for n, _ in by_device.values())
+    return WriteResult(readings_stored, len(batch.readings) - readings_stored,
+                       sum(n for n, _ in by_system.values()), len(batch.dead_letters))

@@ -85,6 +85,19 @@ def test_status_and_event() -> None:
         (TOPIC, b"x" * (MAX_PAYLOAD_BYTES + 1), Reason.TOO_LARGE),
         ("city/chenzhou/status/rain-1", b"maybe", Reason.BAD_SCHEMA),
         ("city/chenzhou/event/ga/police110", {"event_id": "1", "ts": NOW.isoformat()}, Reason.BAD_SCHEMA),
+        # Inputs that once raised out of decode (and so killed the worker, again on every redelivery):
+        (TOPIC, b"[" * 100_000 + b"]" * 100_000, Reason.NOT_JSON),  # RecursionError in json
+        (TOPIC, b"1" * 5000, Reason.NOT_JSON),  # int longer than 4,300 digits: a ValueError
+        (TOPIC, '{"ts": 1e300, "values": {"rain_1h": 1}}', Reason.BAD_SCHEMA),  # OverflowError
+        (TOPIC, '{"ts": -Infinity, "values": {"rain_1h": 1}}', Reason.BAD_SCHEMA),
+        (TOPIC, '{"ts": -1e20, "values": {"rain_1h": 1}}', Reason.BAD_SCHEMA),  # OSError
+        (TOPIC, {"ts": "0001-01-01T00:00:00", "values": {"rain_1h": 1}}, Reason.BAD_SCHEMA),  # year 0 in UTC
+        (TOPIC, {"ts": "9999-12-31T23:59:59-08:00", "values": {"rain_1h": 1}}, Reason.BAD_SCHEMA),
+        (TOPIC, '{"ts": "2026-11-22T08:00:00Z", "values": {"rain_1h": 1}, "lon": NaN, "lat": 25}',
+         Reason.BAD_SCHEMA),
+        ("city/chenzhou/event/ga/police110",
+         '{"event_id": "1", "ts": "2026-11-22T08:00:00Z", "category": "x", "title": "\\ud800"}',
+         Reason.BAD_SCHEMA),  # a lone surrogate no database can store as text
     ],
 )
 def test_bad_payloads_are_dead_lettered_whole(topic: str, payload: object, reason: Reason) -> None:
@@ -94,3 +107,19 @@ def test_bad_payloads_are_dead_lettered_whole(topic: str, payload: object, reaso
     assert result.topic == topic and result.detail
     raw = payload if isinstance(payload, bytes) else (payload if isinstance(payload, str) else json.dumps(payload))
     assert result.payload == (raw.encode() if isinstance(raw, str) else raw)
+
+
+def test_a_decode_bug_costs_one_message_not_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ingest.batch
+
+    def broken(topic: str, payload: bytes, **_kw: object) -> object:
+        if payload == b"boom":
+            raise KeyError("a bug")
+        return decode(topic, payload, **_kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest.batch, "decode", broken)
+    good = json.dumps({"ts": NOW.isoformat(), "values": {"rain_1h": 1}}).encode()
+    batch = ingest.batch.build_batch([(TOPIC, b"boom"), (TOPIC, good)], city="chenzhou", now=NOW, devices=devices,
+                                     tagger=lambda lon, _lat: [(None, None, None)] * len(lon))
+    assert len(batch.readings) == 1
+    assert [(d.reason, d.payload) for d in batch.dead_letters] == [(Reason.DECODE_ERROR, b"boom")]

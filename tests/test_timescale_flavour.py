@@ -85,9 +85,10 @@ def test_migration_creates_hypertables_continuous_aggregate_and_policy(timescale
 
         caggs = conn.execute(
             "SELECT view_name, materialized_only FROM timescaledb_information.continuous_aggregates"
-            " WHERE view_schema = 'public'"
+            " WHERE view_schema = 'public' ORDER BY view_name"
         ).fetchall()
-        assert caggs == [("telemetry_1m", False)]  # real-time: reads raw rows past the watermark
+        # real-time: reads raw rows past the watermark (telemetry_1h: tests/test_ingest_timescale.py)
+        assert caggs == [("telemetry_1h", False), ("telemetry_1m", False)]
 
         jobs = conn.execute(
             "SELECT schedule_interval, config->>'start_offset', config->>'end_offset'"
