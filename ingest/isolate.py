@@ -46,7 +46,7 @@ def write_isolating(
     try:
         return write(items)
     except Exception as exc:
-        if not refused(exc):
+        if not refused(exc) or not items:
             raise
         if len(items) == 1:
             return refuse(items[0], exc)

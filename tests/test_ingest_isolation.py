@@ -70,6 +70,12 @@ def test_errors_that_are_not_the_message_fault_propagate() -> None:
     with pytest.raises(psycopg.OperationalError):
         write_isolating([1, 2, 3], write, lambda _i, _e: 0, int.__add__)
 
+    def refuse_all(_chunk: Sequence[int]) -> int:
+        raise psycopg.DataError("refused")
+
+    with pytest.raises(psycopg.DataError):  # nothing to blame: up, not an endless split
+        write_isolating([], refuse_all, lambda _i, _e: 0, int.__add__)
+
 
 @pytest.mark.parametrize(
     ("exc", "refused"),
