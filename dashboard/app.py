@@ -24,7 +24,8 @@ log = logging.getLogger("cityops.dashboard")
 
 # The shell first: it registers a callback of its own, and the pages import its helpers.
 PAGE_MODULES = ("dashboard.shell", "dashboard.pages.overview", "dashboard.pages.township", "dashboard.pages.command",
-                "dashboard.pages.incident")
+                "dashboard.pages.incident", "dashboard.pages.leader", "dashboard.pages.quality",
+                "dashboard.pages.admin")
 ASSETS = Path(__file__).parent / "assets"
 
 

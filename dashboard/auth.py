@@ -76,8 +76,12 @@ def current_lang() -> Lang:
     return as_lang(flask.session.get("lang"))
 
 
+HOME: dict[Role, str] = {Role.TOWNSHIP: "/township", Role.LEADER: "/leader", Role.ADMIN: "/admin"}
+
+
 def home_for(role: Role) -> str:
-    return "/township" if role is Role.TOWNSHIP else "/"
+    """Where a role lands after logging in: the command center's big screen unless said otherwise."""
+    return HOME.get(role, "/")
 
 
 def safe_next(target: str | None) -> str:

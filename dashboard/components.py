@@ -27,3 +27,17 @@ def denied(exc: auth.Denied, lang: Lang) -> html.Div:
     if exc.key == "auth.required":
         children.append(html.A(t("login.title", lang), href="/login", className="btn btn-primary"))
     return html.Div(children, className="page page-light denied")
+
+
+def fmt_int(value: object) -> str:
+    """12,345: digit groups as Chinese reports print them; None as a dash."""
+    if value is None:
+        return "—"
+    return f"{int(value):,}"  # type: ignore[call-overload]
+
+
+def fmt_pct(value: object) -> str:
+    """85.3% (one decimal); None (nothing to divide) as a dash, never 0%."""
+    if value is None:
+        return "—"
+    return f"{float(value):.1f}%"  # type: ignore[arg-type]

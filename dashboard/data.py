@@ -8,7 +8,6 @@ lifecycle's rules or write an incident without its log row.
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,10 +19,14 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from alerts.incidents import act
-from alerts.lifecycle import Action, Actor, Status
+from alerts.lifecycle import Action, Actor
 from dashboard import geo
+from dashboard.reads import OPEN_STATUSES, frame
+from dashboard.reads_leader import LeaderReads
+from dashboard.reads_live import LiveReads
+from dashboard.reads_ops import OpsReads
 
-OPEN = tuple(s.value for s in Status if s is not Status.CLOSED)
+OPEN = tuple(OPEN_STATUSES)
 _INCIDENT_COLS = ("id, title, category, level, status, lon, lat, district_code, township_code, grid_code,"
                   " created_at, updated_at, sign_deadline, finish_deadline, rework_count, source_kind")
 
@@ -44,15 +47,7 @@ class Photo:
     data: bytes
 
 
-def _frame(cur: psycopg.Cursor[Any]) -> pd.DataFrame:
-    """Rows as a DataFrame of the database's own Python values.
-
-    ``dtype=object`` keeps NULL as None (not NaN or NaT), so pages can test
-    ``value is None`` and ``dict.get(code)`` works for an incident without a township.
-    """
-    rows = cur.fetchall()
-    cols = [d.name for d in cur.description or ()]
-    return pd.DataFrame(rows, columns=cols, dtype=object)
+_frame = frame
 
 
 # -- users: functions over a caller's connection so seeding can run inside its transaction --
@@ -83,7 +78,7 @@ def active_townships(conn: psycopg.Connection) -> list[tuple[str, str]]:
         " WHERE b.active AND r.level = 'township' ORDER BY r.code")]
 
 
-class Data:
+class Data(LeaderReads, OpsReads, LiveReads):
     """Read models for the pages and the one write path (``act``), over a named pool."""
 
     def __init__(self, pool: ConnectionPool) -> None:
@@ -109,29 +104,15 @@ class Data:
         return [geo.Region(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], r[6]) for r in rows]
 
     def base_layers(self) -> dict[str, Any]:
-        """District and township GeoJSON of the active version, simplified once and cached."""
+        """The active version's polygons, simplified, serialised and indexed once, then cached."""
         version = self.active_version()
         if version is None:
-            return {"version": None, "district": geo.feature_collection([]), "township": geo.feature_collection([]),
-                    "bounds": None, "names": {}, "illustrative": False, "labels": []}
+            return geo.empty_layers()
         with self._geo_lock:
             cached = self._geo_cache.get(version)
             if cached is None:
-                districts = self._regions(version, "district")
-                townships = self._regions(version, "township")
-                district_fc, township_fc = geo.feature_collection(districts), geo.feature_collection(townships)
-                cached = {
-                    "version": version,
-                    "district": district_fc,
-                    "township": township_fc,
-                    # serialised once: served as-is by /geo/<version>/<level>.geojson
-                    "district_json": json.dumps(district_fc, ensure_ascii=False, separators=(",", ":")),
-                    "township_json": json.dumps(township_fc, ensure_ascii=False, separators=(",", ":")),
-                    "bounds": geo.bounds(districts or townships),
-                    "names": {r.code: r.name for r in [*districts, *townships]},
-                    "illustrative": any(r.illustrative for r in townships),
-                    "labels": [(r.name, round(r.label_lon, 5), round(r.label_lat, 5)) for r in districts],
-                }
+                cached = geo.build_layers(version, *(self._regions(version, level)
+                                                     for level in ("district", "township", "grid")))
                 self._geo_cache[version] = cached
         return cached
 
@@ -147,8 +128,8 @@ class Data:
 
     def open_incidents(self) -> pd.DataFrame:
         with self.pool.connection() as conn, conn.cursor() as cur:
-            cur.execute(f"SELECT {_INCIDENT_COLS} FROM incidents WHERE status <> 'closed' ORDER BY level, id",
-                        prepare=True)
+            cur.execute(f"SELECT {_INCIDENT_COLS} FROM incidents WHERE status = ANY(%s) ORDER BY level, id",
+                        (list(OPEN),), prepare=True)
             return _frame(cur)
 
     def change_marker(self) -> str:
@@ -161,24 +142,6 @@ class Data:
             ).fetchone()
         assert row is not None
         return f"{row[0]}|{row[1]}"
-
-    def kpis(self, day_start: datetime, now: datetime) -> dict[str, int]:
-        with self.pool.connection() as conn:
-            row = conn.execute(
-                "SELECT"
-                " count(*) FILTER (WHERE created_at >= %(day)s),"
-                " count(*) FILTER (WHERE status = 'dispatched'),"
-                " count(*) FILTER (WHERE status IN ('signed', 'in_progress')),"
-                " count(*) FILTER (WHERE status <> 'closed'),"
-                " count(*) FILTER (WHERE (status = 'dispatched' AND sign_deadline < %(now)s)"
-                "   OR (status IN ('signed', 'in_progress') AND finish_deadline < %(now)s))"
-                " FROM incidents", {"day": day_start, "now": now}).fetchone()
-            closed = conn.execute(
-                "SELECT count(DISTINCT incident_id) FROM incident_log WHERE to_status = 'closed' AND at >= %s",
-                (day_start,)).fetchone()
-        assert row is not None and closed is not None
-        return {"today_new": row[0], "dispatched": row[1], "signed": row[2], "open": row[3], "overdue": row[4],
-                "closed": closed[0]}
 
     def latest_warnings(self, limit: int = 12) -> pd.DataFrame:
         with self.pool.connection() as conn, conn.cursor() as cur:
@@ -197,12 +160,20 @@ class Data:
                 (township_code, list(OPEN)))
             return _frame(cur)
 
+    def township_marker(self, township_code: str) -> str:
+        """Cheap fingerprint of one township's open incidents (an index range, not the table)."""
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT count(*) || ':' || coalesce(sum(version), 0) || ':' || coalesce(max(updated_at)::text, '')"
+                " FROM incidents WHERE township_code = %s AND status = ANY(%s)", (township_code, list(OPEN))).fetchone()
+        return str(row[0]) if row else ""
+
     def command_queue(self) -> pd.DataFrame:
         with self.pool.connection() as conn, conn.cursor() as cur:
             cur.execute(
                 f"SELECT {_INCIDENT_COLS},"
                 " CASE WHEN status = 'dispatched' THEN sign_deadline ELSE finish_deadline END AS deadline"
-                " FROM incidents WHERE status <> 'closed' ORDER BY level, deadline NULLS FIRST, id")
+                " FROM incidents WHERE status = ANY(%s) ORDER BY level, deadline NULLS FIRST, id", (list(OPEN),))
             return _frame(cur)
 
     def latest_feedback(self, incident_ids: list[int]) -> dict[int, dict[str, Any]]:

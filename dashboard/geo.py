@@ -72,3 +72,65 @@ def bounds(regions: Sequence[Region]) -> tuple[float, float, float, float] | Non
         return None
     b = shapely.total_bounds(shapely.from_wkb([r.geom_wkb for r in regions]))
     return float(b[0]), float(b[1]), float(b[2]), float(b[3])
+
+
+# Per level: finer polygons are smaller, so they get a smaller tolerance to keep their shapes.
+LEVEL_TOLERANCE = {"district": TOLERANCE_DEG, "township": 0.0003, "grid": 0.0002}
+
+
+def _dumps(doc: Any) -> str:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def _label(r: Region) -> tuple[str, float, float]:
+    return r.name, round(r.label_lon, 5), round(r.label_lat, 5)
+
+
+def region_bounds(regions: Sequence[Region]) -> dict[str, tuple[float, float, float, float]]:
+    """(min_lon, min_lat, max_lon, max_lat) of each region, by code: where a drill-down zooms to."""
+    if not regions:
+        return {}
+    b = shapely.bounds(shapely.from_wkb([r.geom_wkb for r in regions]))
+    return {r.code: (float(x0), float(y0), float(x1), float(y1))
+            for r, (x0, y0, x1, y1) in zip(regions, b, strict=True)}
+
+
+def build_layers(version: int, districts: Sequence[Region], townships: Sequence[Region],
+                 grids: Sequence[Region]) -> dict[str, Any]:
+    """Everything the big screen draws from one boundary version, computed once per version.
+
+    Polygons go to the browser by URL (``*_json`` are served as they are); the figure
+    itself carries only codes, names, label points and bounds.
+    """
+    district_fc = feature_collection(districts, LEVEL_TOLERANCE["district"])
+    township_fc = feature_collection(townships, LEVEL_TOLERANCE["township"])
+    grid_fc = feature_collection(grids, LEVEL_TOLERANCE["grid"])
+    children: dict[str, list[str]] = {"": [r.code for r in districts]}
+    for r in [*townships, *grids]:
+        children.setdefault(r.parent_code or "", []).append(r.code)
+    grid_json = {town: _dumps({"type": "FeatureCollection",
+                               "features": [f for f in grid_fc["features"] if f["id"] in set(codes)]})
+                 for town, codes in children.items() if len(town) == 9}
+    return {
+        "version": version,
+        "district": district_fc,
+        "township": township_fc,
+        "district_json": _dumps(district_fc),
+        "township_json": _dumps(township_fc),
+        "grid_json": grid_json,  # per township: a drill-down fetches only its own grids
+        "bounds": bounds(districts or townships),
+        "region_bounds": region_bounds([*districts, *townships]),
+        "names": {r.code: r.name for r in [*districts, *townships, *grids]},
+        "parents": {r.code: r.parent_code for r in [*townships, *grids]},
+        "children": children,
+        "illustrative": any(r.illustrative for r in townships),
+        "labels": [_label(r) for r in districts],  # district names: Chinese only, so no glyph server
+        "label_of": {r.code: _label(r) for r in [*districts, *townships]},
+    }
+
+
+def empty_layers() -> dict[str, Any]:
+    none = feature_collection([])
+    return {"version": None, "district": none, "township": none, "district_json": _dumps(none),
+            "township_json": _dumps(none), "grid_json": {}, "bounds": None, "region_bounds": {}, "names": {},
+            "parents": {}, "children": {"": []}, "illustrative": False, "labels": [], "label_of": {}}

@@ -98,6 +98,17 @@ def register(server: flask.Flask, data: Data) -> None:
         response.headers["Cache-Control"] = "private, max-age=31536000, immutable"  # a version never changes
         return response
 
+    @server.get("/geo/<int:version>/grid/<township>.geojson")
+    def grids(version: int, township: str) -> flask.Response:
+        # One township's grids, fetched when the big screen drills into it.
+        layers = data.base_layers()
+        body = layers["grid_json"].get(township) if layers["version"] == version else None
+        if body is None:
+            flask.abort(404)
+        response = flask.Response(body, mimetype="application/geo+json")
+        response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+        return response
+
     @server.get("/attachment/<int:attachment_id>")
     def attachment(attachment_id: int) -> flask.Response:
         # Passed the gate, so someone is logged in; now: may *this* user see *this* incident?

@@ -22,6 +22,9 @@ NAV: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/", "nav.map", frozenset({Role.COMMAND, Role.LEADER, Role.ADMIN})),
     ("/command", "nav.command", frozenset({Role.COMMAND, Role.LEADER, Role.ADMIN})),
     ("/township", "nav.township", frozenset({Role.TOWNSHIP})),
+    ("/leader", "nav.leader", frozenset({Role.LEADER, Role.COMMAND, Role.ADMIN})),
+    ("/quality", "nav.quality", frozenset({Role.LEADER, Role.COMMAND, Role.ADMIN})),
+    ("/admin", "nav.admin", frozenset({Role.ADMIN})),
 )
 
 

@@ -9,6 +9,7 @@ way. Nothing here skips: a missing Chromium, font or server fails the test that 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +17,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextvars import copy_context
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dash
@@ -95,6 +98,52 @@ def logged_in(dash_app: dash.Dash) -> LoggedIn:
             yield
 
     return as_user
+
+
+class DashCalls:
+    """Call Dash callbacks directly as Dash would, and read what they return."""
+
+    @staticmethod
+    def text_of(component: Any) -> str:
+        """A component tree (or figure, or tuple of them) as JSON text with Chinese left readable."""
+        from plotly.io.json import to_json_plotly
+
+        return json.dumps(json.loads(to_json_plotly(component)), ensure_ascii=False, separators=(",", ":"))
+
+    @staticmethod
+    def triggered_by(func: Callable[..., Any], prop_id: str, value: Any, *args: Any,
+                     states_list: list[Any] | None = None) -> Any:
+        """``func(*args)`` as if ``prop_id`` (``"id.prop"`` or a JSON id + ``".prop"``) had just changed."""
+        from dash._callback_context import context_value
+        from dash._utils import AttributeDict
+
+        def run() -> Any:
+            context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": value}],
+                                            states_list=states_list or []))
+            return func(*args)
+        return copy_context().run(run)
+
+    def clicked(self, func: Callable[..., Any], button: dict[str, Any], *args: Any) -> Any:
+        """A pattern-matching button ``{"type": ..., "index": ...}`` was clicked once."""
+        prop_id = json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"
+        return self.triggered_by(func, prop_id, 1, *args)
+
+    def find(self, component: Any, component_id: Any) -> Any:
+        """The component with ``component_id`` inside a layout, or None."""
+        if getattr(component, "id", None) == component_id:
+            return component
+        children = getattr(component, "children", None)
+        for child in children if isinstance(children, list | tuple) else [children]:
+            if child is not None and not isinstance(child, str | int | float):
+                found = self.find(child, component_id)
+                if found is not None:
+                    return found
+        return None
+
+
+@pytest.fixture(scope="session")
+def dash_calls() -> DashCalls:
+    return DashCalls()
 
 
 class DashboardProcess:

@@ -69,13 +69,16 @@ def test_login_lands_on_the_role_home_and_never_leaves_the_site(client: FlaskCli
     assert other.get("/").headers["Location"] == "/township"  # the city screen is not theirs
     assert client.get("/logout").status_code == 302
     assert client.get("/command").status_code == 302
+    for user, password, home in (("lingdao", "lingdao123", "/leader"), ("admin", "admin123", "/admin")):
+        assert login(client.application.test_client(), user, password) == (302, home)
 
 
 def _refresh_body() -> dict[str, object]:
-    return {"output": "tw-list.children", "outputs": {"id": "tw-list", "property": "children"},
+    return {"output": "..tw-list.children...tw-marker.data..",
+            "outputs": [{"id": "tw-list", "property": "children"}, {"id": "tw-marker", "property": "data"}],
             "inputs": [{"id": "tw-tick", "property": "n_intervals", "value": 1},
                        {"id": "tw-version", "property": "data", "value": 0}],
-            "changedPropIds": ["tw-tick.n_intervals"], "state": []}
+            "changedPropIds": ["tw-tick.n_intervals"], "state": [{"id": "tw-marker", "property": "data"}]}
 
 
 def test_boundaries_are_served_by_version_with_long_caching(client: FlaskClient, dashboard_dsn: str) -> None:
@@ -90,6 +93,12 @@ def test_boundaries_are_served_by_version_with_long_caching(client: FlaskClient,
     assert len(features) >= 100 and all(len(f["properties"]["code"]) == 9 for f in features)
     assert client.get(f"/geo/{version + 99}/township.geojson").status_code == 404
     assert client.get(f"/geo/{version}/grid.geojson").status_code == 404
+    town = features[0]["properties"]["code"]
+    grids = client.get(f"/geo/{version}/grid/{town}.geojson")  # one township's grids, for the drill-down
+    assert grids.status_code == 200 and "immutable" in grids.headers["Cache-Control"]
+    codes = [f["properties"]["code"] for f in grids.get_json()["features"]]
+    assert codes and all(len(c) == 12 and c.startswith(town) for c in codes)
+    assert client.get(f"/geo/{version}/grid/431999999.geojson").status_code == 404
 
 
 def test_callbacks_need_the_csrf_header(client: FlaskClient, dashboard_dsn: str) -> None:

@@ -302,42 +302,6 @@ def test_township_cannot_verify_and_leader_sees_read_only(pages: SimpleNamespace
     assert status_of(dashboard_dsn, incident_id) == "resolved"
 
 
-# -- big screen --
-
-def test_overview_patches_only_incident_points(pages: SimpleNamespace, logged_in: LoggedIn,
-                                               towns: tuple[str, str], new_incident: Callable[..., int]) -> None:
-    from dashboard import figures
-
-    with logged_in("zhihui"):
-        page = pages.overview.layout()
-        marker = _find(page, pages.overview.Ids.MARKER).data
-        fig = _find(page, pages.overview.Ids.MAP).figure
-        assert fig.layout.map.style == "/assets/map-dark.json"
-        assert fig.data[figures.TOWNSHIP_TRACE].geojson.endswith("/township.geojson")  # by URL, cached by the browser
-        assert len(fig.data[figures.TOWNSHIP_TRACE].locations) >= 100  # the demo townships are the base map
-        unchanged = pages.overview.refresh(1, marker)
-        assert [v for v in unchanged if v is not dash.no_update] == [unchanged[-2]]  # only the clock moves
-        incident_id = new_incident(towns[0], "新的红色事件", level=1)
-        changed = pages.overview.refresh(2, marker)
-    patch = changed[0]
-    assert isinstance(patch, dash.Patch)
-    ops = patch.to_plotly_json()["operations"]
-    touched = {op["location"][1] for op in ops}
-    assert touched == {figures.incident_trace_index(level) for level in figures.LEVELS}  # never the boundaries
-    red = [op for op in ops if op["location"] == ["data", figures.incident_trace_index(1), "customdata"]]
-    assert incident_id in red[0]["params"]["value"]
-    assert changed[-3] != marker
-    assert len(json.dumps(ops)) < 20_000
-
-
-def test_overview_is_refused_to_township_staff(pages: SimpleNamespace, logged_in: LoggedIn,
-                                               towns: tuple[str, str]) -> None:
-    with logged_in(township_username(towns[0])):
-        assert "您的角色无权查看此页面" in text_of(pages.overview.layout())
-        with pytest.raises(PreventUpdate):
-            pages.overview.refresh(1, None)
-
-
 def _find(component: Any, component_id: str) -> Any:
     if getattr(component, "id", None) == component_id:
         return component
@@ -372,3 +336,20 @@ def test_incident_page_shows_log_and_timeline(pages: SimpleNamespace, logged_in:
     with logged_in("zhihui"):
         assert "事件不存在" in text_of(pages.incident.layout(incident_id="abc"))
 
+
+
+def test_the_township_list_is_sent_again_only_when_it_changed(pages: SimpleNamespace, logged_in: LoggedIn,
+                                                              towns: tuple[str, str], monkeypatch: pytest.MonkeyPatch,
+                                                              new_incident: Callable[..., int]) -> None:
+    a, _ = towns
+    new_incident(a, "第一件")
+    monkeypatch.setattr(pages.township, "utcnow", lambda: datetime(2026, 5, 1, 8, 0, 30, tzinfo=UTC))
+    with logged_in(township_username(a)):
+        _, marker = triggered_by(pages.township.refresh_list, "tw-tick.n_intervals", 1, 1, 0, None)
+        with pytest.raises(PreventUpdate):  # same minute, same rows: nothing is sent
+            triggered_by(pages.township.refresh_list, "tw-tick.n_intervals", 2, 2, 0, marker)
+        after_action, _ = triggered_by(pages.township.refresh_list, "tw-version.data", 1, 2, 1, marker)
+        new_incident(a, "第二件")
+        changed, new_marker = triggered_by(pages.township.refresh_list, "tw-tick.n_intervals", 3, 3, 1, marker)
+    assert "tw-card-" in text_of(after_action)  # an action always re-reads
+    assert "第二件" in text_of(changed) and new_marker != marker

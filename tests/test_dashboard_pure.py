@@ -134,36 +134,6 @@ def test_coverage_keeps_shared_borders_and_rounds() -> None:
 
 # -- figures --
 
-def _layers() -> dict:
-    square = {"type": "Polygon", "coordinates": [[[113, 25], [113.1, 25], [113.1, 25.1], [113, 25]]]}
-    fc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": "431002001", "properties": {"code": "431002001", "name": "甲镇"},
-         "geometry": square}]}
-    dfc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": "431002", "properties": {"code": "431002", "name": "北湖区"}, "geometry": square}]}
-    return {"township": fc, "district": dfc, "names": {"431002001": "甲镇", "431002": "北湖区"},
-            "bounds": (113.0, 25.0, 113.1, 25.1), "labels": [("北湖区", 113.05, 25.05)]}
-
-
-def _incidents() -> pd.DataFrame:
-    return pd.DataFrame({
-        "id": [1, 2, 3], "title": ["积水", "燃气", "无坐标"], "level": [1, 3, 1], "status": ["dispatched"] * 3,
-        "lon": [113.01, 113.02, None], "lat": [25.01, 25.02, None], "township_code": ["431002001"] * 3,
-    })
-
-
-def test_base_map_uses_a_local_style_file_and_one_trace_per_level() -> None:
-    fig = figures.base_map(_layers(), _incidents(), "zh", "/assets/map-dark.json")
-    assert fig.layout.map.style == "/assets/map-dark.json"
-    assert [t.type for t in fig.data] == ["choroplethmap", "choroplethmap", "scattermap"] + ["scattermap"] * 4
-    assert fig.data[figures.TOWNSHIP_TRACE].featureidkey == "properties.code"
-    red = fig.data[figures.incident_trace_index(1)]
-    assert red.marker.color == "#d7191c" and list(red.customdata) == [1]  # the point without coordinates is left out
-    assert red.name == "红色 I级"
-    assert list(fig.data[figures.incident_trace_index(3)].customdata) == [2]
-    assert fig.layout.uirevision == figures.MAP_UIREVISION
-
-
 def test_the_style_file_works_offline() -> None:
     style = json.loads((Path(figures.__file__).parent / "assets" / "map-dark.json").read_text())
     assert style["sources"], "an empty sources object breaks MapLibre updates (FACTS.md)"

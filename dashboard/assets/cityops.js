@@ -33,16 +33,42 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
                                 {lon: (bounds[0] + bounds[2]) / 2, lat: (bounds[1] + bounds[3]) / 2})
                         .assign(["layout", "map", "zoom"], Math.round((zoom - 0.1) * 100) / 100);
                     if (scale !== 1) {
-                        patch.assign(["layout", "legend", "font", "size"], 14 * scale)
-                            .assign(["data", fit.label_trace, "textfont", "size"], 15 * scale);
+                        patch.assign(["data", fit.label_trace, "textfont", "size"], 15 * scale);
                         fit.point_traces.forEach(function (index, i) {
                             patch.assign(["data", index, "marker", "size"], fit.point_sizes[i] * scale);
+                        });
+                        if (fit.heat_trace !== undefined) {
+                            patch.assign(["data", fit.heat_trace, "radius"], 18 * scale);
+                        }
+                        patch.assign(["layout", "font", "size"], 12 * scale)
+                            .assign(["layout", "hoverlabel", "font", "size"], 14 * scale);
+                        (fit.fill_traces || []).forEach(function (index) {
+                            patch.assign(["data", index, "colorbar", "thickness"], 12 * scale)
+                                .assign(["data", index, "colorbar", "tickfont", "size"], 12 * scale)
+                                .assign(["data", index, "colorbar", "title", "font", "size"], 13 * scale);
                         });
                     }
                     resolve(patch.build());
                 };
                 attempt();
             });
+        },
+        // How much larger charts must be drawn on this screen (2 on a 4K wall at 100 % scaling).
+        screenScale: function () {
+            return window.innerWidth > 2500 ? 2 : 1;
+        },
+        // Big-screen layers on and off: a Patch of the traces' ``visible`` flags, in the browser.
+        toggleLayers: function (values, traces) {
+            var dc = window.dash_clientside;
+            if (!traces) { return dc.no_update; }
+            var on = values || [];
+            var patch = new dc.Patch();
+            Object.keys(traces).forEach(function (name) {
+                traces[name].forEach(function (index) {
+                    patch.assign(["data", index, "visible"], on.indexOf(name) >= 0);
+                });
+            });
+            return patch.build();
         },
         // Scroll a form that just appeared into view (no output: the page is the effect).
         scrollIntoView: function (hidden, id) {

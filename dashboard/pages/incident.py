@@ -19,7 +19,7 @@ from alerts.lifecycle import Role
 from dashboard import auth, figures
 from dashboard.components import denied, level_badge, message, status_chip
 from dashboard.context import get_data
-from dashboard.i18n import MESSAGES, Lang, action_label, category_label, role_label, status_label, t
+from dashboard.i18n import MESSAGES, Lang, action_label, category_label, level_label, role_label, status_label, t
 from dashboard.shell import page_title
 from dashboard.timefmt import fmt_dt, utcnow
 
@@ -41,7 +41,13 @@ def format_details(details: Any, names: dict[str, str], lang: Lang) -> str:
     parts = []
     for key, value in details.items():
         label = MESSAGES[f"details.{key}"][lang] if f"details.{key}" in MESSAGES else key
-        shown = names.get(value, value) if key == "township_code" and isinstance(value, str) else value
+        shown: Any = value
+        if key == "township_code" and isinstance(value, str):
+            shown = names.get(value, value)
+        elif key == "level" and isinstance(value, int):
+            shown = level_label(value, lang)
+        elif key == "category" and isinstance(value, str):
+            shown = category_label(value, lang)
         parts.append(f"{label} {shown}")
     return "；".join(parts) if lang == "zh" else "; ".join(parts)
 

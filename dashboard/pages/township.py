@@ -22,7 +22,7 @@ from dashboard.components import denied, level_badge, message, status_chip
 from dashboard.context import get_data
 from dashboard.i18n import Lang, action_label, category_label, t
 from dashboard.shell import page_title
-from dashboard.timefmt import fmt_dt, remaining, utcnow
+from dashboard.timefmt import fmt_dt, local, remaining, utcnow
 
 ROLES = (Role.TOWNSHIP,)
 REFRESH_MS = 10_000
@@ -33,6 +33,7 @@ class Ids(StrEnum):
     MSG = "tw-msg"
     TICK = "tw-tick"
     VERSION = "tw-version"  # bumped after each action so the list re-reads at once
+    MARKER = "tw-marker"  # what the list shows: the township's change marker and the minute
     SELECTED = "tw-selected"  # {"id": incident id, "mode": "feedback" | "return"}
     PANEL = "tw-panel"
     PANEL_TITLE = "tw-panel-title"
@@ -81,12 +82,24 @@ def incident_card(row: Any, now: Any, lang: Lang) -> html.Div:
     ], className="card incident-card" + (" card-overdue" if overdue else ""), id=f"tw-card-{row.id}")
 
 
+MAX_CARDS = 60  # the most urgent first; a phone does not scroll through hundreds of cards
+
+
 def incident_list(township_code: str, lang: Lang) -> list[html.Div] | html.Div:
     queue = get_data().township_queue(township_code)
     if queue.empty:
         return html.Div(t("township.empty", lang), className="muted empty")
     now = utcnow()
-    return [incident_card(r, now, lang) for r in queue.itertuples()]
+    cards: list[html.Div] = [incident_card(r, now, lang) for r in queue.head(MAX_CARDS).itertuples()]
+    if len(queue) > MAX_CARDS:
+        cards.append(html.Div(t("township.more", lang, n=len(queue) - MAX_CARDS), className="muted empty",
+                              id="tw-more"))
+    return cards
+
+
+def list_marker(township_code: str) -> str:
+    """Changes when the township's incidents change, and once a minute for the countdowns."""
+    return f"{local(utcnow()).strftime('%H%M')}|{get_data().township_marker(township_code)}"
 
 
 def layout(**_: object) -> html.Div:
@@ -127,6 +140,7 @@ def layout(**_: object) -> html.Div:
         html.Div(incident_list(user.township_code, lang), id=Ids.LIST, className="card-list"),
         dcc.Store(id=Ids.SELECTED),
         dcc.Store(id=Ids.VERSION, data=0),
+        dcc.Store(id=Ids.MARKER, data=list_marker(user.township_code)),
         dcc.Interval(id=Ids.TICK, interval=REFRESH_MS),
     ], className="page page-light township")
 
@@ -135,16 +149,20 @@ def layout(**_: object) -> html.Div:
 dash.register_page(__name__, path="/township", title=page_title("nav.township"), order=1, layout=layout)
 
 
-@callback(Output(Ids.LIST, "children"), Input(Ids.TICK, "n_intervals"), Input(Ids.VERSION, "data"),
-          prevent_initial_call=True)
-def refresh_list(_n: int | None, _version: int | None) -> Any:
+@callback(Output(Ids.LIST, "children"), Output(Ids.MARKER, "data"), Input(Ids.TICK, "n_intervals"),
+          Input(Ids.VERSION, "data"), State(Ids.MARKER, "data"), prevent_initial_call=True)
+def refresh_list(_n: int | None, _version: int | None, marker: Any = None) -> Any:
+    """Re-read the queue after an action, or on the timer when something changed (the minute included)."""
     lang = auth.current_lang()
     try:
         user = auth.require(*ROLES)
     except auth.Denied as exc:
-        return denied(exc, lang)
+        return denied(exc, lang), no_update
     assert user.township_code is not None
-    return incident_list(user.township_code, lang)
+    current = list_marker(user.township_code)
+    if current == marker and ctx.triggered_id == Ids.TICK:
+        raise PreventUpdate  # nothing new: a phone on mobile data is not sent the same list again
+    return incident_list(user.township_code, lang), current
 
 
 def _clicked_index() -> int | None:

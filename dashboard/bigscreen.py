@@ -1,0 +1,90 @@
+"""The big screen's parts besides the map, as pure functions: KPI cards, the warning feed, the
+refresh plan (which parts changed and what to send for them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from dash import Patch, html
+
+from dashboard import bigmap
+from dashboard.components import fmt_int, fmt_pct, level_badge
+from dashboard.i18n import Lang, t
+from dashboard.timefmt import fmt_recent
+
+KPIS = ("today_new", "dispatched", "signed", "closed", "overdue", "open", "on_time", "online_rate")
+PERCENT_KPIS = ("on_time", "online_rate")
+FRESH = timedelta(minutes=2)  # a warning this young is highlighted in the feed
+ROLLING_FROM = 9  # more items than fit: the feed scrolls by itself
+
+
+def kpi_text(key: str, value: Any) -> str:
+    return fmt_pct(value) if key in PERCENT_KPIS else fmt_int(value)
+
+
+def kpi_class(key: str, values: dict[str, Any]) -> str:
+    alert = (key == "overdue" and values.get("overdue")) or (
+        key == "online_rate" and values.get("online_rate") is not None and values["online_rate"] < 90)
+    return f"kpi kpi-{key}" + (" kpi-alert" if alert else "")
+
+
+def online_rate(devices: pd.DataFrame) -> float | None:
+    return round(100 * float(devices["online"].astype(bool).mean()), 1) if len(devices) else None
+
+
+def warning_items(warnings: pd.DataFrame, names: dict[str, str], lang: Lang, now: datetime) -> list[Any]:
+    """Newest first; a fresh warning pulses; a long list scrolls by itself (items doubled for the loop)."""
+    if warnings.empty:
+        return [html.Li(t("map.no_warnings", lang), className="muted")]
+    items = []
+    for w in warnings.itertuples():
+        title: Any = html.A(w.title, href=f"/incident/{int(w.incident_id)}") if pd.notna(w.incident_id) else w.title
+        fresh = w.status == "open" and now - w.opened_at < FRESH
+        items.append(html.Li([
+            level_badge(int(w.level), lang),
+            html.Span(title, className="warning-title"),
+            html.Span(" · ".join(filter(None, [
+                names.get(w.township_code or "", "") if isinstance(w.township_code, str) else "",
+                fmt_recent(w.updated_at, now),
+                t("warning.cleared", lang) if w.status == "cleared" else "",
+            ])), className="warning-meta"),
+        ], className=f"warning-item warning-{w.status}" + (" warning-new" if fresh else ""),
+            id=f"warning-{int(w.id)}"))
+    if len(items) < ROLLING_FROM:
+        return items
+    return [html.Div(items + [_copy(i) for i in items], className="rolling",
+                     style={"animationDuration": f"{4 * len(items)}s"})]
+
+
+def _copy(item: html.Li) -> html.Li:
+    """The second lap of the rolling feed: same content, no id (ids must stay unique)."""
+    return html.Li(item.children, className=item.className, **{"aria-hidden": "true"})
+
+
+def warnings_key(warnings: pd.DataFrame, now: datetime) -> Any:
+    """What the feed shows, for its fingerprint (freshness included: the pulse stops after two minutes)."""
+    return [[int(w.id), w.status, str(w.updated_at), now - w.opened_at < FRESH] for w in warnings.itertuples()]
+
+
+@dataclass
+class Plan:
+    """What one refresh sends: a map Patch of the parts that changed, and the other outputs."""
+
+    fp: dict[str, str]
+    map_changes: dict[int, dict[str, Any]] = field(default_factory=dict)
+    kpis: dict[str, Any] | None = None
+    warnings: list[Any] | None = None
+    trend: Any = None
+
+    def part(self, name: str, value: Any) -> bool:
+        """Record ``value``'s fingerprint under ``name``; True if it differs from what the screen has."""
+        digest = bigmap.fingerprint(value)
+        changed = self.fp.get(name) != digest
+        self.fp[name] = digest
+        return changed
+
+    def map_patch(self) -> Patch | None:
+        return bigmap.apply(Patch(), self.map_changes) if self.map_changes else None

@@ -1,0 +1,79 @@
+"""Pure chart builders besides the map: trends and rates. Frames in, figures out; no clock, no database."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.i18n import LEVEL_COLOR, Lang, category_label, level_label
+from dashboard.timefmt import SHANGHAI, local
+
+FONT = "Noto Sans CJK SC, Microsoft YaHei, sans-serif"
+CATEGORY_COLOR = {"flood": "#2b83ba", "production_safety": "#fd8d3c", "public_safety": "#d7191c",
+                  "hotline": "#66bb6a"}
+_FALLBACK = ("#7e57c2", "#8d6e63", "#26a69a", "#ec407a", "#9e9d24", "#5c6bc0")
+
+
+def _color(category: str, i: int) -> str:
+    return CATEGORY_COLOR.get(category, _FALLBACK[i % len(_FALLBACK)])
+
+
+def daily_trend(daily: pd.DataFrame, start: date, end: date, lang: Lang) -> go.Figure:
+    """Stacked bars: incidents per local day and category, every day of the range present (zeros too)."""
+    days = pd.date_range(start, end, freq="D")
+    fig = go.Figure()
+    if not daily.empty:
+        table = daily.assign(day=pd.to_datetime(daily["day"]), n=daily["n"].astype(int)) \
+            .pivot_table(index="day", columns="category", values="n", aggfunc="sum", fill_value=0) \
+            .reindex(days, fill_value=0)
+        for i, category in enumerate(table.columns):
+            fig.add_trace(go.Bar(x=table.index.strftime("%Y-%m-%d"), y=table[category].tolist(),
+                                 name=category_label(str(category), lang), marker_color=_color(str(category), i),
+                                 hovertemplate="%{x} %{fullData.name}: %{y}<extra></extra>"))
+    fig.update_layout(
+        barmode="stack", height=300, margin={"l": 40, "r": 10, "t": 10, "b": 40},
+        legend={"orientation": "h", "y": -0.2}, font={"family": FONT},
+        xaxis={"type": "category", "tickangle": 0, "nticks": 10},
+        yaxis={"rangemode": "tozero", "tickformat": "d"}, plot_bgcolor="#fff", paper_bgcolor="#fff",
+    )
+    return fig
+
+
+def hourly_trend(hourly: pd.DataFrame, now: datetime, lang: Lang, hours: int = 24, scale: int = 1) -> go.Figure:
+    """The big screen's small chart: new incidents per hour (local) over the last day, stacked by level."""
+    end = local(now).replace(minute=0, second=0, microsecond=0)
+    slots = [end - timedelta(hours=h) for h in range(hours - 1, -1, -1)]
+    labels = [s.strftime("%H时" if lang == "zh" else "%H:00") for s in slots]
+    counts: dict[int, dict[datetime, int]] = {level: {} for level in LEVEL_COLOR}
+    for r in hourly.itertuples():
+        hour = pd.Timestamp(r.hour).tz_convert(SHANGHAI).to_pydatetime()
+        counts.setdefault(int(r.level), {})[hour] = int(r.n)
+    fig = go.Figure()
+    for level in sorted(LEVEL_COLOR, reverse=True):  # red on top of the stack
+        fig.add_trace(go.Bar(x=labels, y=[counts[level].get(s, 0) for s in slots], name=level_label(level, lang),
+                             marker_color=LEVEL_COLOR[level],
+                             hovertemplate="%{x} %{fullData.name}: %{y}<extra></extra>"))
+    fig.update_layout(
+        barmode="stack", margin={"l": 34 * scale, "r": 8, "t": 6, "b": 28 * scale}, showlegend=False,
+        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+        font={"family": FONT, "color": "#bcd3e8", "size": 12 * scale},
+        xaxis={"type": "category", "tickangle": 0, "nticks": 8, "gridcolor": "#1f4a6e"},
+        yaxis={"rangemode": "tozero", "tickformat": "d", "gridcolor": "#1f4a6e"},
+    )
+    return fig
+
+
+def online_bars(online: pd.DataFrame, labels: list[str]) -> go.Figure:
+    """Horizontal bars of the online rate (%) per department/type; ``labels`` name the rows."""
+    devices = online["devices"].astype(int)
+    rate = (100 * online["online"].astype(int) / devices.where(devices > 0)).fillna(0).round(1)
+    colors = ["#1e8e3e" if v >= 95 else "#f9a825" if v >= 80 else "#c62828" for v in rate]
+    fig = go.Figure(go.Bar(x=rate.tolist(), y=labels, orientation="h", marker_color=colors,
+                           text=[f"{v:.1f}%" for v in rate], textposition="auto",
+                           hovertemplate="%{y}: %{x:.1f}%<extra></extra>"))
+    fig.update_layout(height=60 + 30 * len(labels), margin={"l": 10, "r": 20, "t": 10, "b": 30},
+                      xaxis={"range": [0, 100], "ticksuffix": "%"}, yaxis={"autorange": "reversed", "automargin": True},
+                      font={"family": FONT}, plot_bgcolor="#fff", paper_bgcolor="#fff")
+    return fig

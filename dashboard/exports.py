@@ -1,0 +1,66 @@
+"""What the leader's Excel files contain: the same rows as the page, with words instead of codes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from dashboard.excel import Sheet, workbook
+from dashboard.filters import Filters
+from dashboard.i18n import Lang, category_label, level_label, status_label, t
+from dashboard.timefmt import fmt_dt, local
+
+
+def describe(f: Filters, names: dict[str, str], lang: Lang) -> str:
+    """The filters in words, for the sheet's second row: a printed list must say what it lists."""
+    everything = t("common.all", lang)
+    sep = "；" if lang == "zh" else "; "
+    colon = "：" if lang == "zh" else ": "
+    until = " 至 " if lang == "zh" else " to "
+    parts = [
+        (t("export.filters", lang), f"{f.start.isoformat()}{until}{f.end.isoformat()}"),
+        (t("filter.district", lang), names.get(f.district, f.district) if f.district else everything),
+        (t("filter.township", lang), names.get(f.township, f.township) if f.township else everything),
+        (t("filter.category", lang), category_label(f.category, lang) if f.category else everything),
+        (t("filter.level", lang), level_label(f.level, lang) if f.level else everything),
+    ]
+    if f.search:
+        parts.append((t("filter.search", lang), f.search))
+    return sep.join(f"{k}{colon}{v}" for k, v in parts)
+
+
+def _stamp(now: datetime, lang: Lang) -> str:
+    return f"{t('export.generated', lang)}{'：' if lang == 'zh' else ': '}{fmt_dt(now, seconds=True)}"
+
+
+def _filename(stem_key: str, now: datetime, lang: Lang) -> str:
+    return f"{t(stem_key, lang)}_{local(now).strftime('%Y%m%d_%H%M')}.xlsx"
+
+
+def incidents(rows: pd.DataFrame, f: Filters, names: dict[str, str], now: datetime, lang: Lang) -> tuple[bytes, str]:
+    columns = [(t("col.id", lang), 9), (t("col.title", lang), 36), (t("col.category", lang), 12),
+               (t("col.level", lang), 12), (t("col.status", lang), 12), (t("col.district", lang), 12),
+               (t("col.township", lang), 16), (t("col.created", lang), 18), (t("col.closed_at", lang), 18),
+               (t("col.rework", lang), 10), (t("col.overdue", lang), 8)]
+    yes, no = t("common.yes", lang), t("common.no", lang)
+    body = [[int(r.id), r.title, category_label(r.category, lang), level_label(int(r.level), lang),
+             status_label(r.status, lang), names.get(r.district_code or "", r.district_code or ""),
+             names.get(r.township_code or "", r.township_code or ""), r.created_at, r.closed_at,
+             int(r.rework_count), yes if r.overdue else no] for r in rows.itertuples()]
+    sheet = Sheet(t("leader.sheet_list", lang), t("leader.list", lang), [describe(f, names, lang), _stamp(now, lang)],
+                  columns, body)
+    return workbook([sheet]), _filename("leader.sheet_list", now, lang)
+
+
+def ranking(rows: pd.DataFrame, f: Filters, names: dict[str, str], now: datetime, lang: Lang) -> tuple[bytes, str]:
+    columns = [(t("col.rank", lang), 7), (t("col.township", lang), 16), (t("col.district", lang), 12),
+               (t("col.dispatched", lang), 10), (t("col.signed_on_time", lang), 10),
+               (t("col.on_time_rate", lang) + " %", 12), (t("col.closed", lang), 10), (t("col.open", lang), 10),
+               (t("col.rework", lang), 10), (t("col.overdue", lang), 10)]
+    body = [[int(r.rank), r.name, names.get(r.district_code or "", r.district_code or ""), int(r.dispatched),
+             int(r.signed_on_time), None if r.on_time_rate is None else float(r.on_time_rate), int(r.closed),
+             int(r.open), int(r.rework), int(r.overdue)] for r in rows.itertuples()]
+    sheet = Sheet(t("leader.sheet_ranking", lang), t("leader.ranking", lang),
+                  [describe(f, names, lang), t("leader.ranking_note", lang), _stamp(now, lang)], columns, body)
+    return workbook([sheet]), _filename("leader.sheet_ranking", now, lang)

@@ -1,0 +1,123 @@
+"""The leader cockpit's reads: list, daily trend, overdue list, township ranking, summary.
+
+All of it is aggregated in PostgreSQL (GROUP BY, window functions, one pass each);
+Python only renames columns. Every query takes the same ``Filters``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from psycopg import sql
+
+from dashboard.filters import Filters
+from dashboard.reads import DEADLINE_SQL, DISPATCHES_CTE, OVERDUE_SQL, Reads, now_param, sign_window_params
+
+LIST_COLUMNS = ("id", "title", "category", "level", "status", "district_code", "township_code", "created_at",
+                "closed_at", "rework_count", "overdue")
+RANKING_COLUMNS = ("rank", "code", "name", "district_code", "dispatched", "signed_on_time", "due", "on_time_rate",
+                   "closed", "open", "rework", "overdue")
+
+
+def _townships_where(f: Filters) -> tuple[sql.Composable, dict[str, Any]]:
+    if f.township:
+        return sql.SQL("r.code = %(r_code)s"), {"r_code": f.township}
+    if f.district:
+        return sql.SQL("r.parent_code = %(r_parent)s"), {"r_parent": f.district}
+    return sql.SQL("true"), {}
+
+
+class LeaderReads(Reads):
+    def incident_list(self, f: Filters, now: datetime, limit: int | None = 200) -> tuple[pd.DataFrame, int]:
+        """The newest ``limit`` incidents matching ``f`` (all with None), and how many match in all."""
+        cond, params = f.where(search=True)
+        query = sql.SQL(
+            "SELECT i.id, i.title, i.category, i.level, i.status, i.district_code, i.township_code, i.created_at,"
+            " CASE WHEN i.status = 'closed' THEN i.updated_at END AS closed_at, i.rework_count,"
+            " " + OVERDUE_SQL + " AS overdue, count(*) OVER () AS total"
+            " FROM incidents i WHERE {} ORDER BY i.created_at DESC, i.id DESC"
+        ).format(cond)
+        if limit is not None:
+            query = query + sql.SQL(" LIMIT %(limit)s")
+        df = self._df(query, params | now_param(now) | {"limit": limit})
+        total = int(df["total"].iloc[0]) if len(df) else 0
+        return df.drop(columns=["total"]) if len(df) else pd.DataFrame(columns=list(LIST_COLUMNS)), total
+
+    def daily_counts(self, f: Filters) -> pd.DataFrame:
+        """day (local date), category, n: incidents created per day and category."""
+        cond, params = f.where()
+        return self._df(sql.SQL(
+            "SELECT (i.created_at AT TIME ZONE 'Asia/Shanghai')::date AS day, i.category, count(*) AS n"
+            " FROM incidents i WHERE {} GROUP BY 1, 2 ORDER BY 1, 2").format(cond), params)
+
+    def overdue_list(self, f: Filters, now: datetime, limit: int = 100) -> pd.DataFrame:
+        """Open incidents past their deadline now, the longest overdue first (whatever their start date)."""
+        cond, params = f.where(dates=False)
+        return self._df(sql.SQL(
+            "SELECT i.id, i.title, i.category, i.level, i.status, i.township_code, " + DEADLINE_SQL + " AS deadline"
+            " FROM incidents i WHERE {} AND " + OVERDUE_SQL + " ORDER BY deadline, i.id LIMIT %(limit)s"
+        ).format(cond), params | now_param(now) | {"limit": limit})
+
+    def township_ranking(self, f: Filters, now: datetime) -> pd.DataFrame:
+        """One row per township of the chosen area, ranked: signed on time, then fewest overdue and reworks.
+
+        ``due`` counts dispatches whose sign deadline has passed or that were signed; the
+        on-time rate is ``signed_on_time / due`` (None when nothing was due yet).
+        """
+        cond, params = f.where()
+        r_cond, r_params = _townships_where(f)
+        query = sql.SQL(
+            "WITH inc AS (SELECT i.id, i.level, i.category, i.status, i.township_code, i.rework_count,"
+            " " + OVERDUE_SQL + " AS overdue FROM incidents i WHERE {cond}),"
+            + DISPATCHES_CTE + ","
+            " d AS (SELECT township_code, count(*) AS dispatched,"
+            "  count(*) FILTER (WHERE signed_at <= due_at) AS signed_on_time,"
+            "  count(*) FILTER (WHERE signed_at IS NOT NULL OR due_at < %(now)s) AS due"
+            "  FROM disp GROUP BY 1),"
+            " c AS (SELECT township_code, count(*) FILTER (WHERE status = 'closed') AS closed,"
+            "  count(*) FILTER (WHERE status = ANY(%(open)s)) AS open, sum(rework_count) AS rework,"
+            "  count(*) FILTER (WHERE overdue) AS overdue FROM inc WHERE township_code IS NOT NULL GROUP BY 1),"
+            " t AS (SELECT r.code, r.name, r.parent_code AS district_code,"
+            "  coalesce(d.dispatched, 0) AS dispatched, coalesce(d.signed_on_time, 0) AS signed_on_time,"
+            "  coalesce(d.due, 0) AS due,"
+            "  round(100.0 * d.signed_on_time / nullif(d.due, 0), 1)::float8 AS on_time_rate,"
+            "  coalesce(c.closed, 0) AS closed, coalesce(c.open, 0) AS open, coalesce(c.rework, 0)::int AS rework,"
+            "  coalesce(c.overdue, 0) AS overdue"
+            "  FROM regions r JOIN boundary_versions b ON b.version = r.version AND b.active"
+            "  LEFT JOIN d ON d.township_code = r.code LEFT JOIN c ON c.township_code = r.code"
+            "  WHERE r.level = 'township' AND {r_cond})"
+            " SELECT rank() OVER (ORDER BY on_time_rate DESC NULLS LAST, overdue, rework) AS rank, t.*"
+            " FROM t ORDER BY rank, code"
+        ).format(cond=cond, r_cond=r_cond)
+        return self._df(query, params | r_params | now_param(now) | sign_window_params())
+
+    def leader_summary(self, f: Filters, now: datetime) -> dict[str, Any]:
+        """Totals over the filters: incidents, closed, reworks, overdue now, dispatches signed on time."""
+        cond, params = f.where()
+        undated, _ = f.where(dates=False)
+        row = self._row(sql.SQL(
+            "WITH inc AS (SELECT i.id, i.level, i.category, i.status, i.rework_count FROM incidents i WHERE {}), "
+            + DISPATCHES_CTE +
+            " SELECT (SELECT count(*) FROM inc), (SELECT count(*) FROM inc WHERE status = 'closed'),"
+            " (SELECT coalesce(sum(rework_count), 0) FROM inc),"
+            " (SELECT count(*) FROM incidents i WHERE {} AND " + OVERDUE_SQL + "),"
+            " (SELECT count(*) FILTER (WHERE signed_at <= due_at) FROM disp),"
+            " (SELECT count(*) FILTER (WHERE signed_at IS NOT NULL OR due_at < %(now)s) FROM disp)"
+        ).format(cond, undated), params | now_param(now) | sign_window_params())
+        total, closed, rework, overdue, on_time, due = (int(v) for v in row)
+        return {"total": total, "closed": closed, "rework": rework, "overdue": overdue,
+                "close_rate": round(100 * closed / total, 1) if total else None,
+                "on_time_rate": round(100 * on_time / due, 1) if due else None}
+
+    def categories(self) -> list[str]:
+        """Categories that occur, for the filter (a loose index scan would be faster; 10⁴ rows need none)."""
+        with self.pool.connection() as conn:
+            return [r[0] for r in conn.execute("SELECT DISTINCT category FROM incidents ORDER BY 1")]
+
+    def districts(self) -> list[tuple[str, str]]:
+        with self.pool.connection() as conn:
+            return [(r[0], r[1]) for r in conn.execute(
+                "SELECT r.code, r.name FROM regions r JOIN boundary_versions b ON b.version = r.version"
+                " WHERE b.active AND r.level = 'district' ORDER BY r.code")]

@@ -1,0 +1,93 @@
+"""The big screen's reads: KPIs, counts per area, device states, vehicle positions, hotline heat.
+
+Each is one aggregate or one index walk, sized by what is drawn (areas, devices,
+vehicles, heat cells), never by the history behind it: the 43 M telemetry rows are
+reached only through the primary key's last entry per vehicle.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from dashboard.reads import DISPATCHES_CTE, OVERDUE_SQL, Reads, now_param, sign_window_params
+from dashboard.reads_ops import ONLINE_SQL
+
+HEAT_CELL_DEG = 0.01  # ~1 km: hotline tickets are summed per cell before they leave the database
+VEHICLE_STALE = timedelta(minutes=30)  # a vehicle silent longer than this is not drawn where it was
+
+
+class LiveReads(Reads):
+    def kpis(self, day_start: datetime, now: datetime) -> dict[str, Any]:
+        """Today's figures for the big screen (``day_start``: local midnight)."""
+        params = {"day": day_start} | now_param(now) | sign_window_params()
+        row = self._row(
+            "SELECT count(*) FILTER (WHERE i.created_at >= %(day)s),"
+            " count(*) FILTER (WHERE i.status = 'dispatched'),"
+            " count(*) FILTER (WHERE i.status IN ('signed', 'in_progress', 'postponed')),"
+            " count(*) FILTER (WHERE i.status = ANY(%(open)s)),"
+            " count(*) FILTER (WHERE " + OVERDUE_SQL + "),"
+            " count(*) FILTER (WHERE i.status = 'closed' AND i.updated_at >= %(day)s)"
+            " FROM incidents i WHERE i.status = ANY(%(open)s) OR i.updated_at >= %(day)s", params)
+        # Dispatched today: their incidents changed today, so the scan stays within today's incidents.
+        signed = self._row(
+            "WITH inc AS (SELECT i.id, i.level, i.category FROM incidents i WHERE i.updated_at >= %(day)s), "
+            + DISPATCHES_CTE +
+            " SELECT count(*) FILTER (WHERE signed_at <= due_at),"
+            " count(*) FILTER (WHERE signed_at IS NOT NULL OR due_at < %(now)s)"
+            " FROM disp WHERE dispatched_at >= %(day)s", params)
+        on_time, due = int(signed[0]), int(signed[1])
+        return {"today_new": row[0], "dispatched": row[1], "signed": row[2], "open": row[3], "overdue": row[4],
+                "closed": row[5], "on_time": round(100 * on_time / due) if due else None}
+
+    def area_counts(self, now: datetime) -> pd.DataFrame:
+        """level, code, open, overdue: open incidents per district, township and grid in one pass."""
+        return self._df(
+            "SELECT CASE WHEN grouping(i.district_code) = 0 THEN 'district'"
+            "  WHEN grouping(i.township_code) = 0 THEN 'township' ELSE 'grid' END AS level,"
+            " coalesce(i.district_code, i.township_code, i.grid_code) AS code,"
+            " count(*) AS open, count(*) FILTER (WHERE " + OVERDUE_SQL + ") AS overdue"
+            " FROM incidents i WHERE i.status = ANY(%(open)s)"
+            " GROUP BY GROUPING SETS ((i.district_code), (i.township_code), (i.grid_code))", now_param(now))
+
+    def device_states(self, now: datetime) -> pd.DataFrame:
+        """device_id, device_type, name, lon, lat, online for every registered device, by id."""
+        return self._df(
+            "SELECT d.device_id, d.device_type, d.name, d.lon, d.lat, coalesce(" + ONLINE_SQL + ", false) AS online"
+            " FROM devices d LEFT JOIN device_status s ON s.device_id = d.device_id ORDER BY d.device_id",
+            {"now": now})
+
+    def vehicle_positions(self, now: datetime) -> pd.DataFrame:
+        """Latest reported lon/lat (and speed) of each hazardous-goods vehicle heard from recently.
+
+        One backward step on telemetry's primary key (device, metric, ts) per vehicle and
+        metric: cost grows with the fleet, not with the months of history.
+        """
+        return self._df(
+            "SELECT d.device_id, d.name, lo.ts, lo.value AS lon, la.value AS lat, sp.value AS speed"
+            " FROM devices d"
+            " CROSS JOIN LATERAL (SELECT t.ts, t.value FROM telemetry t WHERE t.device_id = d.device_id"
+            "   AND t.metric = 'lon' AND t.ts > %(since)s AND t.ts <= %(now)s ORDER BY t.ts DESC LIMIT 1) lo"
+            " JOIN LATERAL (SELECT t.value FROM telemetry t WHERE t.device_id = d.device_id AND t.metric = 'lat'"
+            "   AND t.ts = lo.ts) la ON true"
+            " LEFT JOIN LATERAL (SELECT t.value FROM telemetry t WHERE t.device_id = d.device_id"
+            "   AND t.metric = 'speed_kmh' AND t.ts = lo.ts) sp ON true"
+            " WHERE d.device_type = 'hazmat_vehicle' ORDER BY d.device_id",
+            {"since": now - VEHICLE_STALE, "now": now})
+
+    def hotline_heat(self, now: datetime, hours: int = 24) -> pd.DataFrame:
+        """lon, lat, n: 12345 tickets of the last ``hours`` summed per ~1 km cell."""
+        return self._df(
+            "SELECT round(lon / %(cell)s) * %(cell)s AS lon, round(lat / %(cell)s) * %(cell)s AS lat, count(*) AS n"
+            " FROM events WHERE category = 'hotline' AND ts >= %(since)s AND ts <= %(now)s"
+            " AND lon IS NOT NULL AND lat IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
+            {"cell": HEAT_CELL_DEG, "since": now - timedelta(hours=hours), "now": now})
+
+    def hourly_new(self, now: datetime, hours: int = 24) -> pd.DataFrame:
+        """hour (UTC, truncated), level, n: incidents opened per hour over the last ``hours``."""
+        return self._df(
+            "SELECT date_trunc('hour', created_at) AS hour, level, count(*) AS n FROM incidents"
+            " WHERE created_at > %(since)s GROUP BY 1, 2 ORDER BY 1, 2",
+            {"since": now - timedelta(hours=hours)})

@@ -1,0 +1,47 @@
+"""Alert rules of every kind as table rows for the admin page (pure: rules in, strings out)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel
+
+from dashboard.i18n import Lang, category_label, level_label
+from dashboard.texts import label
+
+_RULE_HEAD = ("id", "name", "kind", "category", "levels", "level")
+RULE_KIND: dict[str, dict[str, str]] = {
+    "threshold": {"zh": "阈值", "en": "Threshold"}, "rate": {"zh": "变化率", "en": "Rate of change"},
+    "no_data": {"zh": "断报", "en": "No data"}, "compound": {"zh": "复合条件", "en": "Compound"},
+    "geofence": {"zh": "电子围栏", "en": "Geofence"}, "event_count": {"zh": "高频诉求", "en": "Repeated reports"},
+}
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return "、".join(_short(v) for v in value) if value else "—"
+    if isinstance(value, dict):
+        return "(" + ", ".join(f"{k}={_short(v)}" for k, v in value.items()) + ")"
+    return str(value)
+
+
+def rule_rows(rules: Iterable[BaseModel], lang: Lang) -> list[list[str]]:
+    """One row per rule of any kind: who it is, its levels, and the rest of its settings as ``key=value``.
+
+    Generic on purpose: a new rule kind in alerts/rules.py shows up here without a change.
+    """
+    rows = []
+    for rule in rules:
+        doc = rule.model_dump(mode="json")
+        if "levels" in doc:
+            levels = "，".join(f"{level_label(lt['level'], lang)} ≥ {lt['at_least']:g}"
+                              for lt in sorted(doc["levels"], key=lambda lt: lt["at_least"]))
+        else:
+            levels = level_label(doc["level"], lang) if "level" in doc else "—"
+        rest = "；".join(f"{k}={_short(v)}" for k, v in doc.items() if k not in _RULE_HEAD)
+        rows.append([doc["id"], doc["name"], label(RULE_KIND, doc.get("kind"), lang),
+                     category_label(doc["category"], lang), levels, rest])
+    return rows

@@ -1,0 +1,191 @@
+"""The leader cockpit against the real PostgreSQL: rankings and totals from known histories, the
+callbacks as a leader, refusals for everyone else, and both Excel exports.
+
+The incidents of this module carry a category of their own, so filtering on it makes
+every number exact whatever other modules add to the shared database.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import io
+import uuid
+from datetime import UTC, datetime, timedelta
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import dash
+import psycopg
+import pytest
+from openpyxl import load_workbook
+
+from alerts.incidents import Location, act, open_incident
+from alerts.lifecycle import Action, Actor, Role
+from dashboard.auth import township_username
+from dashboard.filters import parse
+
+if TYPE_CHECKING:
+    from tests.fix_browser import DashCalls, LoggedIn
+
+CATEGORY = "rank_test"  # no deadline factor: level 2 gives 30 min to sign, 8 h to finish
+
+
+@pytest.fixture(scope="module")
+def leader(dash_app: dash.Dash) -> ModuleType:
+    return importlib.import_module("dashboard.pages.leader")
+
+
+@pytest.fixture(scope="module")
+def scene(dashboard_dsn: str) -> dict[str, Any]:
+    """Township A: one incident signed on time and closed, one signed late and reworked.
+    Township B: one never signed (overdue), one just dispatched (not yet due)."""
+    now = datetime.now(UTC)
+    t0 = now - timedelta(hours=3)
+    tag = uuid.uuid4().hex[:6]
+    with psycopg.connect(dashboard_dsn) as conn:
+        a, b = [r[0] for r in conn.execute(
+            "SELECT code FROM regions r JOIN boundary_versions v USING (version)"
+            " WHERE v.active AND r.level = 'township' ORDER BY code LIMIT 2")]
+
+        def incident(town: str, title: str, at: datetime) -> int:
+            lon, lat, district = conn.execute("SELECT label_lon, label_lat, parent_code FROM regions r"
+                                              " JOIN boundary_versions v USING (version) WHERE v.active"
+                                              " AND code = %s", (town,)).fetchone()  # type: ignore[misc]
+            iid = open_incident(conn, title=f"{title}{tag}", category=CATEGORY, level=2, source_kind="manual",
+                                location=Location(lon, lat, district, town, None, None), now=at)
+            assert iid is not None
+            return iid
+
+        staff_a = Actor(township_username(a), Role.TOWNSHIP, a)
+        duty = Actor("zhihui", Role.COMMAND)
+        closed = incident(a, "按时签收", t0)
+        act(conn, closed, Action.SIGN, staff_a, t0 + timedelta(minutes=10))
+        act(conn, closed, Action.FEEDBACK, staff_a, t0 + timedelta(hours=1), note="已处置")
+        act(conn, closed, Action.VERIFY, duty, t0 + timedelta(hours=1, minutes=30))
+        reworked = incident(a, "超时签收", t0)
+        act(conn, reworked, Action.SIGN, staff_a, t0 + timedelta(minutes=45))
+        act(conn, reworked, Action.FEEDBACK, staff_a, t0 + timedelta(hours=1), note="已处置")
+        act(conn, reworked, Action.REWORK, duty, t0 + timedelta(hours=1, minutes=10), note="照片不清")
+        overdue = incident(b, "无人签收", t0)
+        fresh = incident(b, "刚刚派遣", now - timedelta(minutes=5))
+        conn.commit()
+    return {"a": a, "b": b, "closed": closed, "reworked": reworked, "overdue": overdue, "fresh": fresh,
+            "tag": tag, "now": now}
+
+
+def _filters(**kw: Any) -> dict[str, Any]:
+    return {"start": None, "end": None, "district": None, "township": None, "category": CATEGORY, "level": None} | kw
+
+
+def test_ranking_and_totals_follow_the_log(dash_app: dash.Dash, scene: dict[str, Any]) -> None:
+    from dashboard.context import EXTENSION
+
+    data = dash_app.server.extensions[EXTENSION]
+    now = datetime.now(UTC)
+    f = parse(now, category=CATEGORY)
+    ranking = data.township_ranking(f, now).set_index("code")
+    a, b = ranking.loc[scene["a"]], ranking.loc[scene["b"]]
+    assert (a["dispatched"], a["signed_on_time"], a["due"], a["on_time_rate"], a["closed"], a["open"], a["rework"],
+            a["overdue"]) == (2, 1, 2, 50.0, 1, 1, 1, 0)
+    assert (b["dispatched"], b["signed_on_time"], b["due"], b["on_time_rate"], b["closed"], b["open"], b["rework"],
+            b["overdue"]) == (2, 0, 1, 0.0, 0, 2, 0, 1)
+    assert (a["rank"], b["rank"]) == (1, 2)
+    assert len(ranking) >= 100 and ranking.drop([scene["a"], scene["b"]])["on_time_rate"].isna().all()
+    summary = data.leader_summary(f, now)
+    assert summary == {"total": 4, "closed": 1, "rework": 1, "overdue": 1, "close_rate": 25.0, "on_time_rate": 33.3}
+    assert int(data.daily_counts(f)["n"].sum()) == 4
+    assert list(data.overdue_list(f, now)["id"]) == [scene["overdue"]]
+    rows, total = data.incident_list(f, now, limit=2)
+    assert total == 4 and list(rows["id"]) == [scene["fresh"], scene["overdue"]]  # newest first
+    only_b = data.township_ranking(parse(now, category=CATEGORY, township=scene["b"]), now)
+    assert list(only_b["code"]) == [scene["b"]]
+
+
+def test_the_cockpit_as_a_leader(leader: ModuleType, logged_in: LoggedIn, scene: dict[str, Any],
+                                 dash_calls: DashCalls) -> None:
+    with logged_in("lingdao"):
+        page = dash_calls.text_of(leader.layout())
+        msg, kpis, trend, overdue, ranking = leader.update(*_filters().values())
+        by_id, count = leader.update_list(*_filters().values(), f"#{scene['overdue']}")
+        by_title, _ = leader.update_list(*_filters().values(), f"按时签收{scene['tag']}")
+        days = leader.quick_range(7)
+    assert "领导驾驶舱" in page and "镇街考核排名" in page and "导出事件清单" in page
+    assert msg is None
+    assert '"ld-kpi-total"' in dash_calls.text_of(kpis) and "33.3%" in dash_calls.text_of(kpis)
+    assert {tr.name for tr in trend.data} == {CATEGORY}
+    assert f"无人签收{scene['tag']}" in dash_calls.text_of(overdue)
+    assert "50.0%" in dash_calls.text_of(ranking) and "ld-ranking-table" in dash_calls.text_of(ranking)
+    assert f"无人签收{scene['tag']}" in dash_calls.text_of(by_id) and "刚刚派遣" not in dash_calls.text_of(by_id)
+    assert f"按时签收{scene['tag']}" in dash_calls.text_of(by_title) and "超时签收" not in dash_calls.text_of(by_title)
+    assert count == "共 1 条"
+    start, end = (datetime.fromisoformat(d) for d in days)
+    assert (end - start).days == 6
+
+
+def test_a_timeline_opens_from_the_list(leader: ModuleType, logged_in: LoggedIn, scene: dict[str, Any],
+                                        dash_calls: DashCalls) -> None:
+    with logged_in("lingdao"):
+        hidden, body = dash_calls.clicked(leader.open_timeline, {"type": "ld-open", "index": scene["reworked"]},
+                                          [1], 0)
+        closed = dash_calls.triggered_by(leader.open_timeline, "ld-panel-close.n_clicks", 1, [1], 1)
+    shown = dash_calls.text_of(body)
+    assert hidden is False
+    for word in ("立案", "派遣", "签收", "处置反馈", "返工", "照片不清", "已反馈 → 处置中", "zhihui"):
+        assert word in shown, word
+    timeline = dash_calls.find(body, "ld-timeline").figure
+    assert list(timeline.data[0].y) == ["待分拨", "已分拨", "已签收", "已反馈", "处置中"]
+    assert closed == (True, None)
+
+
+@pytest.mark.parametrize("change, text", [
+    ({"start": "2026-03-10", "end": "2026-03-01"}, "开始日期不能晚于结束日期"),
+    ({"level": "7"}, "等级须为 I–IV 级"),
+    ({"township": "x' OR 1=1"}, "所选区域无效"),
+])
+def test_bad_filters_are_refused_in_the_users_language(leader: ModuleType, logged_in: LoggedIn,
+                                                       change: dict[str, Any], text: str,
+                                                       dash_calls: DashCalls) -> None:
+    with logged_in("lingdao"):
+        out = leader.update(*_filters(**change).values())
+        listed = leader.update_list(*_filters(**change).values(), "")
+    assert text in dash_calls.text_of(out[0])
+    assert all(o is dash.no_update for o in out[1:]) and listed == (dash.no_update, dash.no_update)
+
+
+def test_exports_are_excel_files_of_the_filtered_rows(leader: ModuleType, logged_in: LoggedIn,
+                                                      scene: dict[str, Any], dash_calls: DashCalls) -> None:
+    with logged_in("lingdao"):
+        listed, _ = dash_calls.triggered_by(leader.export, "ld-export-list.n_clicks", 1, 1, 0,
+                                            *_filters().values(), "")
+        ranked, _ = dash_calls.triggered_by(leader.export, "ld-export-ranking.n_clicks", 1, 0, 1,
+                                            *_filters().values(), "")
+    assert listed["filename"].startswith("事件清单_") and listed["filename"].endswith(".xlsx")
+    sheet = load_workbook(io.BytesIO(base64.b64decode(listed["content"]))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "事件清单" and "类别：rank_test" in rows[1][0]
+    assert rows[4][:3] == ("编号", "事件", "类别")
+    assert sorted(r[0] for r in rows[5:]) == sorted([scene["closed"], scene["reworked"], scene["overdue"],
+                                                     scene["fresh"]])
+    assert isinstance(rows[5][7], datetime)  # a real date cell, in Shanghai wall-clock time
+    ranking = list(load_workbook(io.BytesIO(base64.b64decode(ranked["content"]))).active.iter_rows(values_only=True))
+    header = ranking.index(next(r for r in ranking if r and r[0] == "排名"))
+    assert ranking[header + 1][:6] == (1, *ranking[header + 1][1:3], 2, 1, 50.0)
+
+
+def test_only_leaders_command_and_admin_get_in(leader: ModuleType, logged_in: LoggedIn, scene: dict[str, Any],
+                                               dash_calls: DashCalls) -> None:
+    for user in ("zhihui", "admin"):
+        with logged_in(user):
+            assert "镇街考核排名" in dash_calls.text_of(leader.layout())
+    with logged_in(township_username(scene["a"])):
+        assert "您的角色无权查看此页面" in dash_calls.text_of(leader.layout())
+        assert "您的角色无权查看此页面" in dash_calls.text_of(leader.update(*_filters().values())[0])
+        assert "您的角色无权查看此页面" in dash_calls.text_of(leader.update_list(*_filters().values(), "")[0])
+        _, body = dash_calls.clicked(leader.open_timeline, {"type": "ld-open", "index": scene["closed"]}, [1], 0)
+        assert "按时签收" not in dash_calls.text_of(body)
+        download, msg = dash_calls.triggered_by(leader.export, "ld-export-list.n_clicks", 1, 1, 0,
+                                                *_filters().values(), "")
+        assert download is dash.no_update and "您的角色无权" in dash_calls.text_of(msg)
+    with logged_in(None):
+        assert "请先登录" in dash_calls.text_of(leader.layout())

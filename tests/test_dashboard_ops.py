@@ -1,0 +1,129 @@
+"""Data-quality and admin pages against the real PostgreSQL, called as their users would call them."""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from datetime import UTC, datetime, timedelta
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import dash
+import psycopg
+import pytest
+from werkzeug.security import check_password_hash
+
+from dashboard.auth import township_username
+
+if TYPE_CHECKING:
+    from tests.fix_browser import DashCalls, LoggedIn
+
+
+@pytest.fixture(scope="module")
+def pages(dash_app: dash.Dash) -> dict[str, ModuleType]:
+    return {name: importlib.import_module(f"dashboard.pages.{name}") for name in ("quality", "admin")}
+
+
+@pytest.fixture(scope="module")
+def fleet(dashboard_dsn: str) -> str:
+    """Three devices of a department of their own (two reporting, one silent for an hour) and dead letters."""
+    dept = "t" + uuid.uuid4().hex[:5]
+    now = datetime.now(UTC)
+    with psycopg.connect(dashboard_dsn) as conn:
+        for i, seen in enumerate((now - timedelta(seconds=30), now - timedelta(seconds=150), now - timedelta(hours=1))):
+            conn.execute("INSERT INTO devices (device_id, device_type, dept, name, lon, lat, expected_interval_s)"
+                         " VALUES (%s, 'rain_gauge', %s, %s, 113.0, 25.8, 60)", (f"{dept}-{i}", dept, f"测试{i}"))
+            conn.execute("INSERT INTO device_status (device_id, last_seen, online, status_at)"
+                         " VALUES (%s, %s, true, %s)", (f"{dept}-{i}", seen, seen))
+        conn.execute("INSERT INTO devices (device_id, device_type, dept, name, lon, lat) VALUES"
+                     " (%s, 'smoke_detector', %s, '从未上报', 113.0, 25.8)", (f"{dept}-never", dept))
+        for reason, body in (("not_json", b"{oops"), ("not_json", b"\xff\xfe"), ("unknown_device", b'{"ts": 1}')):
+            conn.execute("INSERT INTO dead_letters (topic, payload, reason, detail) VALUES (%s, %s, %s, %s)",
+                         (f"city/chenzhou/telemetry/{dept}/x/y", body, reason, "测试"))
+        conn.execute("INSERT INTO dead_letters (received_at, topic, payload, reason) VALUES"
+                     " (now() - interval '2 days', 'old', 'x', 'too_large')")
+        conn.commit()
+    return dept
+
+
+def test_quality_counts_online_by_department_and_dead_letters(pages: dict[str, ModuleType], logged_in: LoggedIn,
+                                                              fleet: str, dash_app: dash.Dash) -> None:
+    from dashboard.context import EXTENSION
+
+    data = dash_app.server.extensions[EXTENSION]
+    now = datetime.now(UTC)
+    online = data.online_by_type(now).set_index(["dept", "device_type"])
+    # within 3 × 60 s: 30 s and 150 s old are online, an hour is not; never seen is offline too
+    assert tuple(online.loc[(fleet, "rain_gauge")]) == (3, 2, 0)
+    assert tuple(online.loc[(fleet, "smoke_detector")]) == (1, 0, 1)
+    reasons = dict(zip(*data.dead_letters_by_reason(now).to_dict("list").values(), strict=True))
+    assert reasons["not_json"] >= 2 and reasons["unknown_device"] >= 1 and "too_large" not in reasons  # 24 h only
+    latest = data.latest_dead_letters()
+    assert len(latest) <= 20 and int(latest["id"].iloc[0]) == int(latest["id"].max())
+
+
+def test_quality_page_in_both_languages(pages: dict[str, ModuleType], logged_in: LoggedIn, fleet: str,
+                                        dash_calls: DashCalls) -> None:
+    with logged_in("lingdao"):
+        page = dash_calls.text_of(pages["quality"].layout())
+        body, _ = pages["quality"].refresh(1)
+    with logged_in("zhihui", lang="en"):
+        english = dash_calls.text_of(pages["quality"].layout())
+    for shown in (page, dash_calls.text_of(body)):
+        assert "设备在线率（按部门、类型）" in shown and "66.7%" in shown  # 2 of 3 rain gauges
+        assert "不是 JSON" in shown and "雨量站" in shown and "{oops" in shown
+    assert "Devices online by department and type" in english and "Not JSON" in english
+
+
+def _user_form(**kw: Any) -> list[Any]:
+    form = {"username": "zhang_" + uuid.uuid4().hex[:6], "display": "张三", "password": "long-enough",
+            "password2": "long-enough", "role": "leader", "township": None} | kw
+    return list(form.values())
+
+
+def test_admin_creates_users_and_explains_refusals(pages: dict[str, ModuleType], logged_in: LoggedIn,
+                                                   dashboard_dsn: str, dash_calls: DashCalls) -> None:
+    admin = pages["admin"]
+    form = _user_form()
+    with logged_in("admin"):
+        page = dash_calls.text_of(admin.layout())
+        short = admin.create_user(1, *_user_form(password="123", password2="123"))
+        no_town = admin.create_user(1, *_user_form(role="township"))
+        ok = admin.create_user(1, *form)
+        again = admin.create_user(1, *form)
+    assert "新建用户" in page and "预警规则" in page and "heavy_rain" in page and "边界图层版本" in page
+    assert "密码至少 8 位" in dash_calls.text_of(short[0]) and short[1:] == (dash.no_update,) * 5
+    assert "镇街工作人员须选择所属镇街" in dash_calls.text_of(no_town[0])
+    assert f"已创建用户 {form[0]}" in dash_calls.text_of(ok[0]) and form[0] in dash_calls.text_of(ok[1])
+    assert ok[2:] == ("", "", "", "")  # the form is cleared
+    assert "用户名已存在" in dash_calls.text_of(again[0])
+    with psycopg.connect(dashboard_dsn) as conn:
+        row = conn.execute("SELECT display_name, role, township_code, password_hash FROM users WHERE username = %s",
+                           (form[0],)).fetchone()
+    assert row is not None and row[:3] == ("张三", "leader", None) and check_password_hash(row[3], "long-enough")
+
+
+@pytest.mark.parametrize("user", ["zhihui", "lingdao", "township", None])
+def test_only_admins_administer(pages: dict[str, ModuleType], logged_in: LoggedIn, dashboard_dsn: str, user: str | None,
+                                dash_calls: DashCalls) -> None:
+    if user == "township":
+        with psycopg.connect(dashboard_dsn) as conn:
+            user = township_username(conn.execute("SELECT township_code FROM users WHERE role = 'township'"
+                                                  " LIMIT 1").fetchone()[0])  # type: ignore[index]
+    form = _user_form(role="admin")
+    with logged_in(user):
+        page = dash_calls.text_of(pages["admin"].layout())
+        out = pages["admin"].create_user(1, *form)
+    assert "新建用户" not in page and ("无权" in page or "请先登录" in page)
+    assert "无权" in dash_calls.text_of(out[0]) or "请先登录" in dash_calls.text_of(out[0])
+    with psycopg.connect(dashboard_dsn) as conn:
+        assert conn.execute("SELECT 1 FROM users WHERE username = %s", (form[0],)).fetchone() is None
+
+
+def test_township_staff_see_no_data_quality(pages: dict[str, ModuleType], logged_in: LoggedIn, dashboard_dsn: str,
+                                            dash_calls: DashCalls) -> None:
+    with psycopg.connect(dashboard_dsn) as conn:
+        code = conn.execute("SELECT township_code FROM users WHERE role = 'township' LIMIT 1").fetchone()[0]  # type: ignore[index]
+    with logged_in(township_username(code)):
+        assert "您的角色无权查看此页面" in dash_calls.text_of(pages["quality"].layout())
+        assert "您的角色无权查看此页面" in dash_calls.text_of(pages["quality"].refresh(1)[0])
