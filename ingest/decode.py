@@ -208,7 +208,11 @@ def _decode_telemetry(
         moving = item.lon is not None and item.lat is not None
         lon, lat = (item.lon, item.lat) if moving else (device.lon, device.lat)
         codes = (None, None, None) if moving else (device.district_code, device.township_code, device.grid_code)
-        for name, value in item.values.items():
+        values = dict(item.values)
+        if moving:  # a moving device's track is data too: the map and geofences read it back
+            values.setdefault("lon", lon)
+            values.setdefault("lat", lat)
+        for name, value in values.items():
             metric = METRICS.get(name)
             if metric is None:
                 return dead(Reason.UNKNOWN_METRIC, f"metric {name!r} is not in the catalogue")

@@ -49,7 +49,9 @@ def test_naive_time_is_beijing_time_and_epoch_ms_is_utc() -> None:
 def test_batch_and_moving_position() -> None:
     rows = run(TOPIC, [{"ts": NOW.isoformat(), "values": {"rain_1h": 1, "battery": 90}},
                        {"ts": NOW.isoformat(), "values": {"speed_kmh": 60}, "lon": 113.1, "lat": 25.7}])
-    assert isinstance(rows, list) and len(rows) == 3
+    assert isinstance(rows, list)
+    assert [(r.metric, r.value) for r in rows] == [("rain_1h", 1), ("battery", 90), ("speed_kmh", 60),
+                                                   ("lon", 113.1), ("lat", 25.7)]  # the track is stored too
     assert rows[2].moving and rows[2].township_code is None and (rows[2].lon, rows[2].lat) == (113.1, 25.7)
 
 

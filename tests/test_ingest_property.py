@@ -240,7 +240,7 @@ def _valid(world: World, d: Draft) -> Sent:
             item["lon"], item["lat"] = moving
         items.append(item)
     body = items if as_list or len(items) > 1 else items[0]
-    rows = sum(len(v) for v in readings)
+    rows = sum(len(set(v) | ({"lon", "lat"} if moving else set())) for v in readings)  # a track is stored too
     return Sent(topic, json.dumps(body).encode(), "stored",
                 telemetry=(device_id, start, start + len(readings) * MS, rows))
 
