@@ -14,15 +14,17 @@ import logging
 import os
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 import psycopg
 
+from alerts.directives import DirectiveError
 from alerts.incidents import IncidentNotFound
 from alerts.lifecycle import Action, IllegalMove, Refusal, Role
 from dashboard import auth
 from dashboard.context import get_data
 from dashboard.data import Photo
-from dashboard.i18n import Lang, action_label, refusal_message, t
+from dashboard.i18n import MESSAGES, Lang, action_label, refusal_message, t
 from dashboard.timefmt import utcnow
 
 log = logging.getLogger("cityops.dashboard.actions")
@@ -42,6 +44,7 @@ _DATA_URL = re.compile(r"^data:[^;,]*;base64,(?P<b64>.*)$", re.DOTALL)
 class Outcome:
     ok: bool
     text: str
+    refusal: Refusal | None = None  # why the lifecycle said no, when it did (the page may offer a way out)
 
 
 class InvalidInput(ValueError):
@@ -68,6 +71,28 @@ def parse_evacuated(raw: object) -> int:
     if value > MAX_EVACUATED:
         raise InvalidInput("err.evacuated_big")
     return value
+
+
+MAX_ACK_MINUTES = 7 * 24 * 60  # a week: longer is not an acknowledgement window
+
+
+def parse_minutes(raw: object) -> int:
+    """A directive's acknowledgement window in whole minutes, 1 … one week (full-width digits fine)."""
+    text = str(raw if raw is not None else "").strip()
+    if isinstance(raw, bool) or not text.isdecimal():
+        raise InvalidInput("err.ack_minutes")
+    value = int(text)
+    if not 1 <= value <= MAX_ACK_MINUTES:
+        raise InvalidInput("err.ack_minutes")
+    return value
+
+
+def parse_incident_ref(raw: object) -> int:
+    """An incident number as typed: ``123``, ``#123`` or ``＃１２３``."""
+    text = str(raw if raw is not None else "").strip().lstrip("#＃").strip()
+    if isinstance(raw, bool) or not text.isdecimal() or len(text) > 18:
+        raise InvalidInput("err.merge_into")
+    return int(text)
 
 
 def parse_photo(contents: str | None, filename: str | None) -> Photo | None:
@@ -113,7 +138,7 @@ def perform(incident_id: object, action: Action, roles: tuple[Role, ...], *, not
         data.act(incident_id, action, user.actor(), utcnow(), note=note, township_code=township_code,
                  details=details, photo=photo)
     except IllegalMove as exc:
-        return Outcome(False, refusal_message(exc.refusal, exc.action, lang))
+        return Outcome(False, refusal_message(exc.refusal, exc.action, lang), exc.refusal)
     except IncidentNotFound:
         return Outcome(False, t("common.not_found", lang))
     except psycopg.Error:
@@ -122,3 +147,65 @@ def perform(incident_id: object, action: Action, roles: tuple[Role, ...], *, not
     log.info("dashboard: %s on incident %s by %s (%s)", action, incident_id, user.username, user.role)
     sep = "：" if lang == "zh" else ": "
     return Outcome(True, f"#{incident_id} {action_label(action, lang)}{sep}{t('common.done', lang)}")
+
+
+def issue_directive(*, title: object, body: object, townships: list[str], minutes: object) -> Outcome:
+    """政令一键智达 from the command desk: session, form and townships checked here, then one transaction."""
+    lang: Lang = auth.current_lang()
+    try:
+        user = auth.require(Role.COMMAND)
+    except auth.Denied as exc:
+        return Outcome(False, t(exc.key, lang))
+    title_text = str(title or "").strip()
+    if not title_text:
+        return Outcome(False, t("directive.err.title_required", lang))
+    if len(title_text) > 200:
+        return Outcome(False, t("directive.err.title_long", lang))
+    try:
+        ack_minutes = parse_minutes(minutes)
+    except InvalidInput as exc:
+        return Outcome(False, t(exc.key, lang))
+    data = get_data()
+    known = {code for code, _ in data.townships()}
+    chosen = sorted({c for c in townships if isinstance(c, str)})
+    if not chosen:
+        return Outcome(False, t("directive.err.targets_required", lang))
+    if not set(chosen) <= known:
+        return Outcome(False, t("err.township_unknown", lang))
+    try:
+        directive_id = data.issue_directive(title=title_text, body=str(body or "")[:5000], townships=chosen,
+                                            actor=user.actor(), now=utcnow(), ack_within=timedelta(minutes=ack_minutes))
+    except DirectiveError as exc:
+        return Outcome(False, directive_error(exc.code, lang))
+    except psycopg.Error:
+        log.exception("dashboard: issuing a directive by %s failed", user.username)
+        return Outcome(False, t("common.error", lang))
+    log.info("dashboard: directive %s to %d townships by %s", directive_id, len(chosen), user.username)
+    return Outcome(True, t("directive.issued", lang, id=directive_id, n=len(chosen)))
+
+
+def acknowledge_directive(directive_id: object) -> Outcome:
+    """确认收到 on the township desk, for the session's own township only."""
+    lang: Lang = auth.current_lang()
+    try:
+        user = auth.require(Role.TOWNSHIP)
+    except auth.Denied as exc:
+        return Outcome(False, t(exc.key, lang))
+    if not isinstance(directive_id, int) or isinstance(directive_id, bool):
+        return Outcome(False, directive_error("not_addressed", lang))
+    try:
+        fresh = get_data().acknowledge_directive(directive_id, user.actor(), utcnow())
+    except DirectiveError as exc:
+        return Outcome(False, directive_error(exc.code, lang))
+    except psycopg.Error:
+        log.exception("dashboard: acknowledging directive %s by %s failed", directive_id, user.username)
+        return Outcome(False, t("common.error", lang))
+    if not fresh:
+        return Outcome(False, t("directive.already_acked", lang))
+    log.info("dashboard: directive %s acknowledged by %s", directive_id, user.username)
+    return Outcome(True, t("directive.acked", lang, id=directive_id))
+
+
+def directive_error(code: str, lang: Lang) -> str:
+    key = f"directive.err.{code}"
+    return t(key, lang) if key in MESSAGES else t("common.error", lang)

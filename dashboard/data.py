@@ -19,14 +19,17 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from alerts.incidents import act
-from alerts.lifecycle import Action, Actor
+from alerts.lifecycle import Action, Actor, IllegalMove, Refusal, Status
 from dashboard import geo
 from dashboard.reads import OPEN_STATUSES, frame
+from dashboard.reads_directives import DirectiveReads
 from dashboard.reads_leader import LeaderReads
 from dashboard.reads_live import LiveReads
 from dashboard.reads_ops import OpsReads
 
 OPEN = tuple(OPEN_STATUSES)
+# A township's queue: not what it sent back (退单 leaves the incident 待分拨 with the command center).
+TOWNSHIP_OPEN = tuple(s for s in OPEN_STATUSES if s != Status.NEW.value)
 _INCIDENT_COLS = ("id, title, category, level, status, lon, lat, district_code, township_code, grid_code,"
                   " created_at, updated_at, sign_deadline, finish_deadline, rework_count, source_kind")
 
@@ -78,7 +81,7 @@ def active_townships(conn: psycopg.Connection) -> list[tuple[str, str]]:
         " WHERE b.active AND r.level = 'township' ORDER BY r.code")]
 
 
-class Data(LeaderReads, OpsReads, LiveReads):
+class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
     """Read models for the pages and the one write path (``act``), over a named pool."""
 
     def __init__(self, pool: ConnectionPool) -> None:
@@ -157,7 +160,7 @@ class Data(LeaderReads, OpsReads, LiveReads):
                 " CASE WHEN status = 'dispatched' THEN sign_deadline ELSE finish_deadline END AS deadline"
                 " FROM incidents WHERE township_code = %s AND status = ANY(%s)"
                 " ORDER BY deadline NULLS LAST, level, id",
-                (township_code, list(OPEN)))
+                (township_code, list(TOWNSHIP_OPEN)))
             return _frame(cur)
 
     def township_marker(self, township_code: str) -> str:
@@ -165,7 +168,8 @@ class Data(LeaderReads, OpsReads, LiveReads):
         with self.pool.connection() as conn:
             row = conn.execute(
                 "SELECT count(*) || ':' || coalesce(sum(version), 0) || ':' || coalesce(max(updated_at)::text, '')"
-                " FROM incidents WHERE township_code = %s AND status = ANY(%s)", (township_code, list(OPEN))).fetchone()
+                " FROM incidents WHERE township_code = %s AND status = ANY(%s)", (township_code, list(TOWNSHIP_OPEN))
+            ).fetchone()
         return str(row[0]) if row else ""
 
     def command_queue(self) -> pd.DataFrame:
@@ -185,6 +189,25 @@ class Data(LeaderReads, OpsReads, LiveReads):
                         " FROM incident_log WHERE incident_id = ANY(%s) AND action = 'feedback'"
                         " ORDER BY incident_id, id DESC", (incident_ids,))
             return {int(r["incident_id"]): r for r in cur.fetchall()}
+
+    def latest_returns(self, incident_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """The newest 退单 row of each incident: why it came back and whom the township suggested."""
+        if not incident_ids:
+            return {}
+        with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            cur.execute("SELECT DISTINCT ON (incident_id) incident_id, at, actor, unit, note, details"
+                        " FROM incident_log WHERE incident_id = ANY(%s) AND action = 'return'"
+                        " ORDER BY incident_id, id DESC", (incident_ids,))
+            return {int(r["incident_id"]): r for r in cur.fetchall()}
+
+    def assist_units(self, incident_ids: list[int]) -> dict[int, list[str]]:
+        """The assisting townships (协办) of each incident that has any."""
+        if not incident_ids:
+            return {}
+        with self.pool.connection() as conn:
+            rows = conn.execute("SELECT id, assist_units FROM incidents WHERE id = ANY(%s)"
+                                " AND cardinality(assist_units) > 0", (incident_ids,)).fetchall()
+        return {int(r[0]): list(r[1]) for r in rows}
 
     def incident(self, incident_id: int) -> dict[str, Any] | None:
         with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
@@ -228,6 +251,14 @@ class Data(LeaderReads, OpsReads, LiveReads):
         Raises ``IllegalMove`` / ``IncidentNotFound`` unchanged so the page can say why.
         """
         with self.pool.connection() as conn, conn.transaction():
+            if action is Action.ASSIST:
+                # 协办 keeps the status, so the lifecycle would log a second click again: refuse it here,
+                # under the row lock, when the township already handles or assists the incident.
+                row = conn.execute("SELECT status, township_code, assist_units FROM incidents WHERE id = %s"
+                                   " FOR UPDATE", (incident_id,)).fetchone()
+                if row is not None and township_code is not None and (
+                        township_code == row[1] or township_code in (row[2] or [])):
+                    raise IllegalMove(Refusal.SAME_TARGET, action, Status(row[0]))
             log_id = act(conn, incident_id, action, actor, now, note=note, township_code=township_code,
                          details=details, source="web")
             if photo is not None:

@@ -274,9 +274,9 @@ def test_verify_and_rework(pages: SimpleNamespace, logged_in: LoggedIn, towns: t
         shown = text_of(pages.command.layout())
         assert f'{{"type":"cmd-verify","index":{to_close}}}' in shown
         assert "转移人数 2" in shown  # the verifier sees what was reported
-        msg, _ = clicked(pages.command.verify, {"type": "cmd-verify", "index": to_close}, [1], 0)
+        msg = clicked(pages.command.verify, {"type": "cmd-verify", "index": to_close}, [1], 0)[0]
         assert "核查结案：操作成功" in text_of(msg)
-        again, _ = clicked(pages.command.verify, {"type": "cmd-verify", "index": to_close}, [1], 0)
+        again = clicked(pages.command.verify, {"type": "cmd-verify", "index": to_close}, [1], 0)[0]
         assert "该事件已结案或状态已变化，请刷新" in text_of(again)
         no_reason = pages.command.rework(1, to_redo, " ", 0)
         assert "请填写返工原因" in text_of(no_reason[0])
@@ -293,7 +293,7 @@ def test_township_cannot_verify_and_leader_sees_read_only(pages: SimpleNamespace
     a, _ = towns
     incident_id = _resolved(dashboard_dsn, a, new_incident)
     with logged_in(township_username(a)):
-        msg, _ = clicked(pages.command.verify, {"type": "cmd-verify", "index": incident_id}, [1], 0)
+        msg = clicked(pages.command.verify, {"type": "cmd-verify", "index": incident_id}, [1], 0)[0]
         assert "您的角色无权查看此页面" in text_of(msg)
         assert "您的角色无权查看此页面" in text_of(pages.command.layout())
     with logged_in("lingdao"):

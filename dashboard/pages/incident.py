@@ -42,10 +42,14 @@ def format_details(details: Any, names: dict[str, str], lang: Lang) -> str:
     for key, value in details.items():
         label = MESSAGES[f"details.{key}"][lang] if f"details.{key}" in MESSAGES else key
         shown: Any = value
-        if key == "township_code" and isinstance(value, str):
+        if key in ("township_code", "suggested") and isinstance(value, str):
             shown = names.get(value, value)
         elif key == "level" and isinstance(value, int):
             shown = level_label(value, lang)
+        elif key == "into" and isinstance(value, int):
+            shown = f"#{value}"
+        elif key == "override" and isinstance(value, bool):
+            shown = MESSAGES["common.yes" if value else "common.no"][lang]
         elif key == "category" and isinstance(value, str):
             shown = category_label(value, lang)
         parts.append(f"{label} {shown}")

@@ -1,4 +1,6 @@
-"""镇街工作台: a township's own queue, sign-for, feedback (text, people evacuated, photo), send back.
+"""镇街工作台: a township's own queue, sign-for, feedback (text, people evacuated, photo), send back
+(with the reason and, optionally, the township it should go to), and the directives
+(政令) addressed to it, acknowledged with one button.
 
 Works at phone width: one column of cards, large buttons. The list shows only
 incidents whose ``township_code`` is the session's, and every action re-checks that
@@ -17,9 +19,10 @@ from dash.exceptions import PreventUpdate
 
 from alerts.lifecycle import Action, Role, Status
 from dashboard import auth
-from dashboard.actions import InvalidInput, Outcome, parse_evacuated, parse_photo, perform
+from dashboard.actions import InvalidInput, Outcome, acknowledge_directive, parse_evacuated, parse_photo, perform
 from dashboard.components import denied, level_badge, message, status_chip
 from dashboard.context import get_data
+from dashboard.directive_views import DirIds, pending_cards
 from dashboard.i18n import Lang, action_label, category_label, t
 from dashboard.shell import page_title
 from dashboard.timefmt import fmt_dt, local, remaining, utcnow
@@ -46,6 +49,7 @@ class Ids(StrEnum):
     PHOTO_NAME = "tw-photo-name"
     SUBMIT_FEEDBACK = "tw-submit-feedback"
     REASON = "tw-reason"
+    SUGGEST = "tw-suggest"
     SUBMIT_RETURN = "tw-submit-return"
     CANCEL = "tw-cancel"
     # pattern-matching button types; the index is the incident id
@@ -75,7 +79,7 @@ def incident_card(row: Any, now: Any, lang: Lang) -> html.Div:
         html.Div([
             html.Span(f"{t(deadline_key, lang)} {fmt_dt(row.deadline) if pd.notna(row.deadline) else '—'}"),
             html.Span(left, className="overdue" if overdue else "remaining"),
-        ], className="card-deadline") if status is not Status.RESOLVED else None,
+        ], className="card-deadline") if status not in (Status.RESOLVED, Status.POSTPONED) else None,
         html.Div(f"{t('col.created', lang)} {fmt_dt(row.created_at)} · {category_label(row.category, lang)}",
                  className="card-meta"),
         html.Div(buttons, className="card-actions") if buttons else None,
@@ -109,10 +113,15 @@ def layout(**_: object) -> html.Div:
     except auth.Denied as exc:
         return denied(exc, lang)
     assert user.township_code is not None  # require() refuses a township account without one
-    name = get_data().region_names().get(user.township_code, user.township_code)
+    data = get_data()
+    name = data.region_names().get(user.township_code, user.township_code)
+    others = [{"label": n, "value": code} for code, n in data.townships() if code != user.township_code]
     return html.Div([
         html.H1([t("township.title", lang), html.Span(f" · {name}", className="subtitle")]),
         html.Div(id=Ids.MSG, className="msg-area", **{"aria-live": "polite"}),
+        html.Div(pending_cards(data.pending_directives(user.township_code), utcnow(), lang), id=DirIds.PENDING),
+        dcc.Store(id=DirIds.PENDING_MARKER, data=data.directive_marker(user.township_code)),
+        dcc.Store(id=DirIds.PENDING_VERSION, data=0),
         html.Div([
             html.H2(id=Ids.PANEL_TITLE),
             html.Div(id=Ids.FORM_MSG, **{"aria-live": "assertive"}),
@@ -132,6 +141,9 @@ def layout(**_: object) -> html.Div:
             html.Div([
                 html.Label(t("township.reason", lang), htmlFor=Ids.REASON),
                 dcc.Textarea(id=Ids.REASON, className="input textarea", maxLength=2000),
+                html.Label(t("township.suggest", lang), htmlFor=Ids.SUGGEST),
+                dcc.Dropdown(id=Ids.SUGGEST, options=others, clearable=True, className="dropdown",
+                             placeholder=t("township.suggest", lang)),
                 html.Button(t("township.submit_return", lang), id=Ids.SUBMIT_RETURN, className="btn btn-danger",
                             n_clicks=0),
             ], id=Ids.RETURN_FORM, className="form", hidden=True),
@@ -289,17 +301,62 @@ def submit_feedback(n: int | None, selected: dict[str, Any] | None, note: str | 
     Output(Ids.VERSION, "data", allow_duplicate=True),
     Output(Ids.SELECTED, "data", allow_duplicate=True),
     Output(Ids.REASON, "value"),
+    Output(Ids.SUGGEST, "value"),
     Input(Ids.SUBMIT_RETURN, "n_clicks"),
     State(Ids.SELECTED, "data"),
     State(Ids.REASON, "value"),
     State(Ids.VERSION, "data"),
+    State(Ids.SUGGEST, "value"),
     prevent_initial_call=True,
 )
 def submit_return(n: int | None, selected: dict[str, Any] | None, reason: str | None,
-                  version: int | None) -> tuple[Any, ...]:
+                  version: int | None, suggested: str | None = None) -> tuple[Any, ...]:
+    """退单 with its reason; the suggested owner (a township of the active layer) goes into the log row."""
     if not n or not selected:
         raise PreventUpdate
-    outcome = perform(selected.get("id"), Action.RETURN, ROLES, note=reason or "")
+    details: dict[str, object] = {}
+    if isinstance(suggested, str) and suggested in dict(get_data().townships()):
+        details["suggested"] = suggested
+    outcome = perform(selected.get("id"), Action.RETURN, ROLES, note=reason or "", details=details)
     if not outcome.ok:
-        return no_update, _outcome(outcome), (version or 0) + 1, no_update, no_update
-    return _outcome(outcome), None, (version or 0) + 1, None, ""
+        return no_update, _outcome(outcome), (version or 0) + 1, no_update, no_update, no_update
+    return _outcome(outcome), None, (version or 0) + 1, None, "", None
+
+
+# -- 政令: acknowledge receipt --
+
+@callback(
+    Output(Ids.MSG, "children", allow_duplicate=True),
+    Output(DirIds.PENDING_VERSION, "data"),
+    Input({"type": DirIds.ACK, "index": ALL}, "n_clicks"),
+    State(DirIds.PENDING_VERSION, "data"),
+    prevent_initial_call=True,
+)
+def acknowledge(_clicks: list[int | None], version: int | None) -> tuple[Any, Any]:
+    """确认收到: for the session's own township only (checked on the server); a second click changes nothing."""
+    directive_id = _clicked_index()
+    if directive_id is None:
+        raise PreventUpdate
+    return _outcome(acknowledge_directive(directive_id)), (version or 0) + 1
+
+
+@callback(
+    Output(DirIds.PENDING, "children"),
+    Output(DirIds.PENDING_MARKER, "data"),
+    Input(Ids.TICK, "n_intervals"),
+    Input(DirIds.PENDING_VERSION, "data"),
+    State(DirIds.PENDING_MARKER, "data"),
+    prevent_initial_call=True,
+)
+def refresh_directives(_n: int | None, _version: int | None, marker: str | None) -> tuple[Any, Any]:
+    lang = auth.current_lang()
+    try:
+        user = auth.require(*ROLES)
+    except auth.Denied as exc:
+        return denied(exc, lang), no_update
+    assert user.township_code is not None
+    data = get_data()
+    current = data.directive_marker(user.township_code)
+    if current == marker and ctx.triggered_id == Ids.TICK:
+        raise PreventUpdate
+    return pending_cards(data.pending_directives(user.township_code), utcnow(), lang), current

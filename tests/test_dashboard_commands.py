@@ -1,0 +1,338 @@
+"""The command desk's transfer, assist, postpone/resume, merge and override close, and 政令一键智达
+(issue on the command desk, acknowledge on the township desk), called as a logged-in user
+against the real PostgreSQL. Refusals are checked to change nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import uuid
+from collections.abc import Callable
+from contextvars import copy_context
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+import dash
+import psycopg
+import pytest
+from dash._callback_context import context_value
+from dash._utils import AttributeDict
+from plotly.io.json import to_json_plotly
+
+from alerts.incidents import Location, act, open_incident
+from alerts.lifecycle import Action, Actor, Role
+from dashboard.auth import township_username
+
+if TYPE_CHECKING:
+    from tests.fix_browser import LoggedIn
+
+
+@pytest.fixture(scope="module")
+def pages(dash_app: dash.Dash) -> SimpleNamespace:
+    return SimpleNamespace(command=importlib.import_module("dashboard.pages.command"),
+                           township=importlib.import_module("dashboard.pages.township"))
+
+
+@pytest.fixture(scope="module")
+def towns(dashboard_dsn: str) -> tuple[str, str, str]:
+    with psycopg.connect(dashboard_dsn) as conn:
+        a, b, c = [r[0] for r in conn.execute(
+            "SELECT code FROM regions r JOIN boundary_versions v USING (version)"
+            " WHERE v.active AND r.level = 'township' ORDER BY code LIMIT 3")]
+    return a, b, c
+
+
+def _incident(dsn: str, township: str | None, title: str = "命令台测试", *, warning: bool = False) -> int:
+    with psycopg.connect(dsn) as conn:
+        now = datetime.now(UTC) - timedelta(minutes=2)
+        warning_id = None
+        if warning:
+            row = conn.execute(
+                "INSERT INTO warnings (rule_id, subject, level, status, title, opened_at, updated_at, township_code)"
+                " VALUES ('gas_high', %s, 2, 'open', '燃气浓度超标', %s, %s, %s) RETURNING id",
+                (f"dev-{uuid.uuid4().hex[:8]}", now, now, township)).fetchone()
+            warning_id = row[0] if row else None
+        incident_id = open_incident(conn, title=title, category="production_safety", level=2,
+                                    source_kind="warning" if warning else "manual",
+                                    location=Location(None, None, None, township, None, None), now=now,
+                                    warning_id=warning_id)
+        conn.commit()
+    assert incident_id is not None
+    return incident_id
+
+
+def _signed(dsn: str, township: str, **kw: Any) -> int:
+    incident_id = _incident(dsn, township, **kw)
+    with psycopg.connect(dsn) as conn:
+        act(conn, incident_id, Action.SIGN, Actor(township_username(township), Role.TOWNSHIP, township),
+            datetime.now(UTC))
+        conn.commit()
+    return incident_id
+
+
+def _resolved(dsn: str, township: str, **kw: Any) -> int:
+    incident_id = _signed(dsn, township, **kw)
+    with psycopg.connect(dsn) as conn:
+        act(conn, incident_id, Action.FEEDBACK, Actor(township_username(township), Role.TOWNSHIP, township),
+            datetime.now(UTC), note="已关阀通风")
+        conn.commit()
+    return incident_id
+
+
+def text_of(component: Any) -> str:
+    return json.dumps(json.loads(to_json_plotly(component)), ensure_ascii=False, separators=(",", ":"))
+
+
+def clicked(func: Callable[..., Any], button: dict[str, Any], *args: Any) -> Any:
+    prop_id = json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"
+
+    def run() -> Any:
+        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}], states_list=[]))
+        return func(*args)
+    return copy_context().run(run)
+
+
+def row(dsn: str, incident_id: int) -> tuple[Any, ...]:
+    with psycopg.connect(dsn) as conn:
+        found = conn.execute("SELECT status, township_code, assist_units, merged_into FROM incidents WHERE id = %s",
+                             (incident_id,)).fetchone()
+    assert found is not None
+    return tuple(found)
+
+
+def actions(dsn: str, incident_id: int) -> list[str]:
+    with psycopg.connect(dsn) as conn:
+        return [r[0] for r in conn.execute("SELECT action FROM incident_log WHERE incident_id = %s ORDER BY id",
+                                           (incident_id,))]
+
+
+def submit(pages: SimpleNamespace, incident_id: int, mode: str, *, township: str | None = None,
+           into: object = None, override: list[str] | None = None, note: str = "") -> tuple[Any, ...]:
+    result: tuple[Any, ...] = pages.command.submit_act(1, {"id": incident_id, "action": mode}, township, into,
+                                                       override or [], note, 0)
+    return result
+
+
+# -- 转派 / 协办 / 缓办 / 恢复办理 / 合并 --
+
+def test_transfer_needs_a_reason_and_moves_the_incident(pages: SimpleNamespace, logged_in: LoggedIn,
+                                                        towns: tuple[str, str, str], dashboard_dsn: str) -> None:
+    a, b, _ = towns
+    incident_id = _signed(dashboard_dsn, a)
+    with logged_in("zhihui"):
+        page = text_of(pages.command.layout())
+        assert '"action":"transfer"' in page and f"cmd-row-{incident_id}" in page
+        opened = clicked(pages.command.select_act, {"type": "cmd-open-act", "index": incident_id,
+                                                    "action": "transfer"}, [1], 0)
+        assert opened == ({"id": incident_id, "action": "transfer"}, None, None)
+        panel = pages.command.show_act_panel(opened[0])
+        assert panel[0] is False and "转派 · #" in panel[1] and panel[2] is False
+        assert a not in [o["value"] for o in panel[4]]  # the current unit is not offered
+        no_reason = submit(pages, incident_id, "transfer", township=b, note=" ")
+        assert "请填写转派原因" in text_of(no_reason[1])
+        no_target = submit(pages, incident_id, "transfer", township=None, note="属地有误")
+        assert "请选择转派的镇街" in text_of(no_target[1])
+        ok = submit(pages, incident_id, "transfer", township=b, note="属地有误")
+        assert "转派：操作成功" in text_of(ok[0]) and ok[3] is None
+        again = submit(pages, incident_id, "transfer", township=b, note="属地有误")  # a double submit
+        assert "不能转派给当前承办单位" in text_of(again[1])
+    assert row(dashboard_dsn, incident_id)[:2] == ("dispatched", b)
+    assert actions(dashboard_dsn, incident_id).count("transfer") == 1
+
+
+def test_assist_is_logged_once(pages: SimpleNamespace, logged_in: LoggedIn, towns: tuple[str, str, str],
+                               dashboard_dsn: str) -> None:
+    a, b, c = towns
+    incident_id = _signed(dashboard_dsn, a)
+    with logged_in("zhihui"):
+        assert "请填写协办事项说明" in text_of(submit(pages, incident_id, "assist", township=b)[1])
+        assert "操作成功" in text_of(submit(pages, incident_id, "assist", township=b, note="协助疏散")[0])
+        twice = submit(pages, incident_id, "assist", township=b, note="协助疏散")
+        assert "该镇街已是承办或协办单位" in text_of(twice[1])
+        own = submit(pages, incident_id, "assist", township=a, note="自己协办自己")
+        assert "该镇街已是承办或协办单位" in text_of(own[1])
+        assert "协办：" in text_of(pages.command.queues("zh", True))
+    assert row(dashboard_dsn, incident_id)[:3] == ("signed", a, [b])
+    assert actions(dashboard_dsn, incident_id).count("assist") == 1
+    assert c not in row(dashboard_dsn, incident_id)[2]
+
+
+def test_postpone_and_resume(pages: SimpleNamespace, logged_in: LoggedIn, towns: tuple[str, str, str],
+                             dashboard_dsn: str) -> None:
+    a, _, _ = towns
+    incident_id = _signed(dashboard_dsn, a)
+    resume_button = {"type": "cmd-resume", "index": incident_id}
+    with logged_in("zhihui"):
+        assert "请填写缓办理由" in text_of(submit(pages, incident_id, "postpone")[1])
+        assert "缓办：操作成功" in text_of(submit(pages, incident_id, "postpone", note="汛期过后施工，已批准")[0])
+        twice = submit(pages, incident_id, "postpone", note="汛期过后施工，已批准")
+        assert "该事件已缓办或状态已变化" in text_of(twice[1])
+        page = text_of(pages.command.queues("zh", True))
+        assert "缓办中" in page and json.dumps(resume_button, ensure_ascii=False, separators=(",", ":")) in page
+        msg, _ = clicked(pages.command.resume, resume_button, [1], 0)
+        assert "恢复办理：操作成功" in text_of(msg)
+        msg, _ = clicked(pages.command.resume, resume_button, [1], 0)
+        assert "该事件已恢复办理或状态已变化" in text_of(msg)
+    assert row(dashboard_dsn, incident_id)[0] == "in_progress"
+    assert actions(dashboard_dsn, incident_id)[-2:] == ["postpone", "resume"]
+
+
+def test_merge_into_an_open_incident(pages: SimpleNamespace, logged_in: LoggedIn, towns: tuple[str, str, str],
+                                     dashboard_dsn: str) -> None:
+    a, _, _ = towns
+    keep, duplicate = _signed(dashboard_dsn, a, title="燃气泄漏"), _incident(dashboard_dsn, a, "燃气泄漏（重复）")
+    with logged_in("zhihui"):
+        assert "请填写要合并到的事件编号" in text_of(submit(pages, duplicate, "merge", into="abc", note="重复")[1])
+        assert "请填写合并说明" in text_of(submit(pages, duplicate, "merge", into=str(keep))[1])
+        itself = submit(pages, duplicate, "merge", into=str(duplicate), note="重复")
+        assert "请填写要合并到的未结案事件编号" in text_of(itself[1])
+        ok = submit(pages, duplicate, "merge", into=f"＃{keep}", note="同一处泄漏")  # typed with a Chinese IME
+        assert "合并：操作成功" in text_of(ok[0])
+        again = submit(pages, duplicate, "merge", into=str(keep), note="同一处泄漏")
+        assert "该事件已合并或状态已变化" in text_of(again[1])
+    assert row(dashboard_dsn, duplicate)[0] == "merged" and row(dashboard_dsn, duplicate)[3] == keep
+
+
+def test_override_close_when_the_sensor_still_breaches(pages: SimpleNamespace, logged_in: LoggedIn,
+                                                       towns: tuple[str, str, str], dashboard_dsn: str) -> None:
+    a, _, _ = towns
+    incident_id = _resolved(dashboard_dsn, a, warning=True)
+    with logged_in("zhihui"):
+        msg, _, opened = clicked(pages.command.verify, {"type": "cmd-verify", "index": incident_id}, [1], 0)
+        assert "监测设备仍在报警，不能结案" in text_of(msg)
+        assert opened == {"id": incident_id, "action": "override"}  # the override form opens
+        panel = pages.command.show_act_panel(opened)
+        assert "强制结案 · #" in panel[1] and panel[8] is False and "强制结案理由" in panel[10]
+        unticked = submit(pages, incident_id, "override", note="现场已处置，传感器待校准")
+        assert "请勾选“强制结案”" in text_of(unticked[1])
+        no_reason = submit(pages, incident_id, "override", override=["override"], note="  ")
+        assert "请填写强制结案理由" in text_of(no_reason[1])
+        assert row(dashboard_dsn, incident_id)[0] == "resolved"
+        ok = submit(pages, incident_id, "override", override=["override"], note="现场已处置，传感器待校准")
+        assert "核查结案：操作成功" in text_of(ok[0])
+        again = submit(pages, incident_id, "override", override=["override"], note="现场已处置，传感器待校准")
+        assert "该事件已结案或状态已变化" in text_of(again[1])
+    assert row(dashboard_dsn, incident_id)[0] == "closed"
+    with psycopg.connect(dashboard_dsn) as conn:
+        note, details = conn.execute("SELECT note, details FROM incident_log WHERE incident_id = %s"
+                                     " AND action = 'verify'", (incident_id,)).fetchone()  # type: ignore[misc]
+    assert (note, details) == ("现场已处置，传感器待校准", {"override": True})
+
+
+@pytest.mark.parametrize("who, expected", [("township", "您的角色无权查看此页面"),
+                                           ("lingdao", "您的角色无权查看此页面"), (None, "请先登录")])
+def test_command_callbacks_refuse_other_roles(pages: SimpleNamespace, logged_in: LoggedIn,
+                                              towns: tuple[str, str, str], dashboard_dsn: str, who: str | None,
+                                              expected: str) -> None:
+    a, b, _ = towns
+    incident_id = _signed(dashboard_dsn, a)
+    user = township_username(a) if who == "township" else who
+    with logged_in(user):
+        for mode, kw in (("transfer", {"township": b, "note": "x"}), ("assist", {"township": b, "note": "x"}),
+                         ("postpone", {"note": "x"}), ("merge", {"into": "1", "note": "x"})):
+            assert expected in text_of(submit(pages, incident_id, mode, **kw)[1]), mode
+        msg, _ = clicked(pages.command.resume, {"type": "cmd-resume", "index": incident_id}, [1], 0)
+        assert expected in text_of(msg)
+        issued = pages.command.submit_directive(1, "越权政令", "", "all", [], [], "30", 0)
+        assert expected in text_of(issued[0])
+    assert row(dashboard_dsn, incident_id)[:3] == ("signed", a, [])
+    assert actions(dashboard_dsn, incident_id) == ["create", "dispatch", "sign"]
+    with psycopg.connect(dashboard_dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM directives WHERE title = '越权政令'").fetchone() == (0,)
+
+
+def test_returned_incident_shows_reason_and_suggested_owner(pages: SimpleNamespace, logged_in: LoggedIn,
+                                                            towns: tuple[str, str, str], dashboard_dsn: str) -> None:
+    a, b, _ = towns
+    incident_id = _incident(dashboard_dsn, a, "边界处路灯损坏")
+    with logged_in(township_username(a)):
+        done = pages.township.submit_return(1, {"id": incident_id, "mode": "return"}, "位于邻镇辖区", 0, b)
+        assert "退单：操作成功" in text_of(done[0])
+        assert f"tw-card-{incident_id}" not in text_of(pages.township.layout())  # back with the command center
+    with logged_in("zhihui"):
+        queues = pages.command.queues("zh", True)
+        card = text_of(queues[1])
+    assert "退单原因：位于邻镇辖区" in card and "建议承办：" in card
+    dropdown = next(c for c in _walk(queues[1]) if getattr(c, "id", None) == {"type": "cmd-target",
+                                                                               "index": incident_id})
+    assert dropdown.value == b  # the suggestion is pre-chosen for re-dispatch
+
+
+def _walk(component: Any) -> Any:
+    yield component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if child is not None and not isinstance(child, str | int | float):
+            yield from _walk(child)
+
+
+# -- 政令一键智达 --
+
+def _targets(dsn: str, directive_id: int) -> list[tuple[str, str | None]]:
+    with psycopg.connect(dsn) as conn:
+        return [(r[0], r[1]) for r in conn.execute(
+            "SELECT township_code, acked_by FROM directive_targets WHERE directive_id = %s ORDER BY township_code",
+            (directive_id,))]
+
+
+def _latest_directive(dsn: str, title: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        found = conn.execute("SELECT max(id) FROM directives WHERE title = %s", (title,)).fetchone()
+    assert found is not None and found[0] is not None
+    return int(found[0])
+
+
+def test_directive_form_is_validated_in_chinese(pages: SimpleNamespace, logged_in: LoggedIn,
+                                                towns: tuple[str, str, str]) -> None:
+    a, _, _ = towns
+    with logged_in("zhihui"):
+        def issue(title: str, scope: str, townships: list[str], minutes: object) -> str:
+            return text_of(pages.command.submit_directive(1, title, "", scope, [], townships, minutes, 0)[0])
+        assert "请填写政令标题" in issue("  ", "all", [], "30")
+        assert "请至少选择一个镇街" in issue("防汛通知", "some", [], "30")
+        for bad in ("0", "abc", "-5", "1.5", "99999"):
+            assert "确认时限须为 1–10080 之间的整数（分钟）" in issue("防汛通知", "some", [a], bad), bad
+        assert "所选镇街不在当前图层中" in issue("防汛通知", "some", ["999999999"], "30")
+
+
+def test_directive_issue_and_acknowledge(pages: SimpleNamespace, logged_in: LoggedIn, towns: tuple[str, str, str],
+                                         dashboard_dsn: str) -> None:
+    a, b, c = towns
+    title = f"关于加强汛期值守的通知 {uuid.uuid4().hex[:6]}"
+    with logged_in("zhihui"):
+        page = text_of(pages.command.layout())
+        assert "政令一键智达" in page and "dir-submit" in page
+        ok = pages.command.submit_directive(1, title, "请各镇街24小时值守", "some", [], [a, b], "３０", 0)
+        assert "已发送至 2 个镇街" in text_of(ok[0]) and ok[2:] == ("", "", [], [])
+        twice = pages.command.submit_directive(1, title, "请各镇街24小时值守", "some", [], [a, b], "30", 0)
+        assert "相同的政令刚刚已发布" in text_of(twice[0])  # a double submit does not send it twice
+    directive_id = _latest_directive(dashboard_dsn, title)
+    assert _targets(dashboard_dsn, directive_id) == [(a, None), (b, None)]
+    ack = {"type": "tw-ack", "index": directive_id}
+    with logged_in(township_username(c)):  # not addressed to c
+        assert title not in text_of(pages.township.layout())
+        msg, _ = clicked(pages.township.acknowledge, ack, [1], 0)
+        assert "该政令不是发给本镇街的" in text_of(msg)
+    with logged_in("zhihui"):  # not township staff
+        msg, _ = clicked(pages.township.acknowledge, ack, [1], 0)
+        assert "您的角色无权查看此页面" in text_of(msg)
+    with logged_in(township_username(a)):
+        assert title in text_of(pages.township.layout())
+        msg, version = clicked(pages.township.acknowledge, ack, [1], 0)
+        assert f"政令 #{directive_id} 已确认收到" in text_of(msg) and version == 1
+        again, _ = clicked(pages.township.acknowledge, ack, [1], 1)
+        assert "本镇街已确认过该政令" in text_of(again)
+        shown, _ = pages.township.refresh_directives(None, 1, None)
+        assert title not in text_of(shown)
+    assert _targets(dashboard_dsn, directive_id) == [(a, township_username(a)), (b, None)]
+    with psycopg.connect(dashboard_dsn) as conn:
+        conn.execute("UPDATE directive_targets SET escalation_tier = 2 WHERE directive_id = %s AND township_code = %s",
+                     (directive_id, b))
+        conn.commit()
+    with logged_in("zhihui"):
+        listing, _ = pages.command.refresh_directives(None, 1, None)
+        shown = text_of(listing)
+    assert f'"dir-count-{directive_id}"' in shown and "已确认 1/2" in shown
+    assert "已升级督办（区指挥中心）" in shown and "laggard tier-2" in shown
