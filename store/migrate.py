@@ -1,8 +1,9 @@
 """Versioned migrations: ``NNNN_name.sql`` for everyone, ``NNNN_name.<flavour>.sql`` per flavour.
 
-The flavour is ``timescale`` when the server offers the timescaledb extension (and
-``CITYOPS_TIMESCALE`` is not ``off``), else ``plain``. Both flavours create the same
-relation names, so no query elsewhere needs to know which one it runs on.
+A version may have both: the shared part runs first, then the flavour's part, in one
+transaction. The flavour is ``timescale`` when the server offers the timescaledb
+extension (and ``CITYOPS_TIMESCALE`` is not ``off``), else ``plain``. Both flavours create
+the same relation names, so no query elsewhere needs to know which one it runs on.
 """
 
 from __future__ import annotations
@@ -29,22 +30,26 @@ class MigrationError(RuntimeError):
 class Migration:
     version: str
     name: str
-    path: Path
+    paths: tuple[Path, ...]  # the shared part first, then the flavour's part
 
 
 def plan(flavour: str, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """The ordered migrations for a flavour; refuses a folder with gaps or clashes."""
-    chosen: dict[str, Migration] = {}
+    """The ordered migrations for a flavour; refuses a folder with clashing files."""
+    parts: dict[str, dict[str | None, Path]] = {}
+    names: dict[str, str] = {}
     for path in sorted(directory.glob("*.sql")):
         m = _NAME.match(path.name)
         if not m:
             raise MigrationError(f"migration file name not understood: {path.name}")
-        if m["flavour"] not in (None, flavour):
-            continue
-        if m["version"] in chosen:
-            raise MigrationError(f"two migrations numbered {m['version']} for flavour {flavour}")
-        chosen[m["version"]] = Migration(m["version"], m["name"], path)
-    return [chosen[v] for v in sorted(chosen)]
+        if names.setdefault(m["version"], m["name"]) != m["name"]:
+            raise MigrationError(f"two migrations numbered {m['version']}: {names[m['version']]} and {m['name']}")
+        parts.setdefault(m["version"], {})[m["flavour"]] = path
+    chosen = []
+    for version in sorted(parts):
+        paths = tuple(p for key in (None, flavour) if (p := parts[version].get(key)) is not None)
+        if paths:
+            chosen.append(Migration(version, names[version], paths))
+    return chosen
 
 
 def detect_flavour(conn: psycopg.Connection, timescale: str) -> str:
@@ -89,13 +94,14 @@ def migrate(dsn: str, timescale: str = "auto") -> list[str]:
                 log.info("applying migration %s_%s (%s)", mig.version, mig.name, flavour)
                 try:
                     with conn.transaction():
-                        conn.execute(mig.path.read_text())  # type: ignore[arg-type]
+                        for path in mig.paths:
+                            conn.execute(path.read_text())  # type: ignore[arg-type]
                         conn.execute(
                             "INSERT INTO schema_migrations (version, name, flavour) VALUES (%s, %s, %s)",
                             (mig.version, mig.name, flavour),
                         )
                 except psycopg.Error as exc:
-                    raise MigrationError(f"migration {mig.path.name} failed: {exc}") from exc
+                    raise MigrationError(f"migration {mig.version}_{mig.name} ({flavour}) failed: {exc}") from exc
                 applied.append(mig.version)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))

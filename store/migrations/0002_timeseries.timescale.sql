@@ -1,34 +1,8 @@
 -- Telemetry and events as TimescaleDB hypertables with a per-minute continuous aggregate.
 CREATE EXTENSION IF NOT EXISTS timescaledb;
 
-CREATE TABLE telemetry (
-    ts             timestamptz NOT NULL,
-    device_id      text NOT NULL,
-    metric         text NOT NULL,
-    value          double precision NOT NULL,
-    district_code  text,
-    township_code  text,
-    grid_code      text,
-    ingested_at    timestamptz NOT NULL DEFAULT now(),  -- when ingest stored it: lateness and latency
-    PRIMARY KEY (device_id, metric, ts)
-);
 SELECT create_hypertable('telemetry', 'ts', chunk_time_interval => interval '1 day');
 
-CREATE TABLE events (
-    ts             timestamptz NOT NULL,
-    source_system  text NOT NULL,
-    event_id       text NOT NULL,
-    dept           text NOT NULL,
-    category       text NOT NULL,
-    title          text NOT NULL,
-    lon            double precision,
-    lat            double precision,
-    district_code  text,
-    township_code  text,
-    grid_code      text,
-    payload        jsonb NOT NULL,
-    PRIMARY KEY (source_system, event_id, ts)
-);
 SELECT create_hypertable('events', 'ts', chunk_time_interval => interval '7 days');
 
 CREATE MATERIALIZED VIEW telemetry_1m WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
