@@ -91,6 +91,9 @@ def test_boundaries_are_served_by_version_with_long_caching(client: FlaskClient,
     assert resp.status_code == 200 and "immutable" in resp.headers["Cache-Control"]
     features = resp.get_json()["features"]
     assert len(features) >= 100 and all(len(f["properties"]["code"]) == 9 for f in features)
+    packed = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert packed.headers.get("Content-Encoding") == "gzip"  # the intranet link to the big screen is not free
+    assert len(packed.data) < len(resp.data) / 2
     assert client.get(f"/geo/{version + 99}/township.geojson").status_code == 404
     assert client.get(f"/geo/{version}/grid.geojson").status_code == 404
     town = features[0]["properties"]["code"]
