@@ -117,13 +117,12 @@ def _needs_history(rule: ThresholdRule | RateRule, latest: float | None) -> bool
 
 
 def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateRule], pairs: set[Pair],
-                     now: datetime) -> Tally:
+                     devices: dict[str, Device], now: datetime) -> Tally:
     tally = Tally()
     metrics = {r.metric for r in rules}
     wanted = sorted(p for p in pairs if p[1] in metrics)
     if not wanted:
         return tally
-    devices = _devices(conn, sorted({d for d, _ in wanted}))
     applicable: dict[Pair, list[ThresholdRule | RateRule]] = {}
     for device_id, metric in wanted:
         device = devices.get(device_id)
@@ -153,10 +152,10 @@ def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateR
     return tally
 
 
-def _compound_rules(conn: psycopg.Connection, rules: list[CompoundRule], pairs: set[Pair], now: datetime) -> Tally:
+def _compound_rules(conn: psycopg.Connection, rules: list[CompoundRule], pairs: set[Pair],
+                    devices: dict[str, Device], now: datetime) -> Tally:
     """Per touched township: the latest reading (within the window) of every watched device, then AND/OR."""
     tally = Tally()
-    devices = _devices(conn, sorted({d for d, _ in pairs}))
     for rule in rules:
         watched = {(c.device_type, c.metric) for c in rule.conditions}
         townships = sorted({d.location.township_code for (device_id, metric) in pairs
@@ -183,9 +182,9 @@ def _compound_rules(conn: psycopg.Connection, rules: list[CompoundRule], pairs: 
     return tally
 
 
-def _geofence_rules(conn: psycopg.Connection, rules: list[GeofenceRule], pairs: set[Pair], now: datetime) -> Tally:
+def _geofence_rules(conn: psycopg.Connection, rules: list[GeofenceRule], devices: dict[str, Device],
+                    now: datetime) -> Tally:
     tally = Tally()
-    devices = _devices(conn, sorted({d for d, _ in pairs}))
     for rule in rules:
         moving = sorted(d for d, dev in devices.items() if dev.device_type == rule.device_type)
         if not moving:
@@ -276,9 +275,10 @@ def step(conn: psycopg.Connection, rules: tuple[Rule, ...], now: datetime) -> tu
             else:
                 event_keys.update((k[0], k[1], k[2]) for k in keys)
         if pairs:
-            tally.add(_telemetry_rules(conn, _of(rules, ThresholdRule, RateRule), pairs, now))
-            tally.add(_compound_rules(conn, _of(rules, CompoundRule), pairs, now))
-            tally.add(_geofence_rules(conn, _of(rules, GeofenceRule), pairs, now))
+            devices = _devices(conn, sorted({d for d, _ in pairs}))  # once per step, for every kind below
+            tally.add(_telemetry_rules(conn, _of(rules, ThresholdRule, RateRule), pairs, devices, now))
+            tally.add(_compound_rules(conn, _of(rules, CompoundRule), pairs, devices, now))
+            tally.add(_geofence_rules(conn, _of(rules, GeofenceRule), devices, now))
         if event_keys:
             keys = sorted(event_keys)
             tally.incidents += _graded_events(conn, keys, now)
