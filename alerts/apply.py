@@ -10,7 +10,7 @@ warning and its occurrence; the incident stays for the township to finish.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 import psycopg
@@ -45,8 +45,8 @@ class Tally:
     relevelled: int = 0
 
     def add(self, other: Tally) -> None:
-        for name in ("opened", "cleared", "incidents", "suppressed", "relevelled"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
 def _maintenance(conn: psycopg.Connection, site: Site, now: datetime) -> int | None:
