@@ -14,7 +14,7 @@ import psycopg
 from cityops import settings
 from cityops.runtime import on_stop, setup_logging
 from ingest.devices import register_devices
-from ingest.tagging import active_layer_tagger
+from ingest.tagging import layer_tagger
 from layers.loader import load_active_layers
 from simulator.catalogue import Device, build_catalogue
 from simulator.world import SCENARIOS, World
@@ -31,9 +31,10 @@ def _catalogue(dsn: str, seed: int) -> list[Device]:
 
 
 def register(dsn: str, seed: int) -> int:
-    tagger, version = active_layer_tagger(dsn)
+    layers = load_active_layers(dsn)  # read once: it places the devices and tags them
     with psycopg.connect(dsn) as conn:
-        return register_devices(conn, _catalogue(dsn, seed), tagger, version)
+        return register_devices(conn, build_catalogue(layers.townships, seed), layer_tagger(layers),
+                                layers.version)
 
 
 def _client(cfg: settings.Settings, client_id: str) -> mqtt.Client:
