@@ -15,6 +15,8 @@ All functions accept scalars or arrays and return float64 arrays of the broadcas
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
@@ -67,6 +69,27 @@ def _as_arrays(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
     return lon_a, lat_a
 
 
+def _invert(forward: Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]],
+            t_lon: FloatArray, t_lat: FloatArray, lon: FloatArray, lat: FloatArray,
+            inside: npt.NDArray[np.bool_] | None = None) -> tuple[FloatArray, FloatArray]:
+    """Fixed-point iteration from (lon, lat) until ``forward`` reproduces (t_lon, t_lat).
+
+    Where ``inside`` is given, points outside it are left where they started.
+    """
+    for _ in range(_INVERSE_MAX_ITER):
+        f_lon, f_lat = forward(lon, lat)
+        r_lon = f_lon - t_lon
+        r_lat = f_lat - t_lat
+        if inside is not None:
+            r_lon = np.where(inside, r_lon, 0.0)
+            r_lat = np.where(inside, r_lat, 0.0)
+        lon = lon - r_lon
+        lat = lat - r_lat
+        if r_lon.size == 0 or max(np.max(np.abs(r_lon)), np.max(np.abs(r_lat))) < _INVERSE_TOL_DEG:
+            break
+    return lon, lat
+
+
 def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Forward GCJ-02 offset (exact: this is the formula itself)."""
     lon_a, lat_a = _as_arrays(lon, lat)
@@ -82,17 +105,7 @@ def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArr
     input removes that error.
     """
     g_lon, g_lat = _as_arrays(lon, lat)
-    w_lon = g_lon.copy()
-    w_lat = g_lat.copy()
-    for _ in range(_INVERSE_MAX_ITER):
-        f_lon, f_lat = wgs84_to_gcj02(w_lon, w_lat)
-        r_lon = f_lon - g_lon
-        r_lat = f_lat - g_lat
-        w_lon = w_lon - r_lon
-        w_lat = w_lat - r_lat
-        if r_lon.size == 0 or max(np.max(np.abs(r_lon)), np.max(np.abs(r_lat))) < _INVERSE_TOL_DEG:
-            break
-    return w_lon, w_lat
+    return _invert(wgs84_to_gcj02, g_lon, g_lat, g_lon, g_lat)
 
 
 def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -109,15 +122,7 @@ def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArra
     inside = in_china(b_lon, b_lat)
     g_lon = np.where(inside, z * np.cos(theta), b_lon)
     g_lat = np.where(inside, z * np.sin(theta), b_lat)
-    for _ in range(_INVERSE_MAX_ITER):
-        f_lon, f_lat = gcj02_to_bd09(g_lon, g_lat)
-        r_lon = np.where(inside, f_lon - b_lon, 0.0)
-        r_lat = np.where(inside, f_lat - b_lat, 0.0)
-        g_lon = g_lon - r_lon
-        g_lat = g_lat - r_lat
-        if r_lon.size == 0 or max(np.max(np.abs(r_lon)), np.max(np.abs(r_lat))) < _INVERSE_TOL_DEG:
-            break
-    return g_lon, g_lat
+    return _invert(gcj02_to_bd09, b_lon, b_lat, g_lon, g_lat, inside)
 
 
 def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:

@@ -86,7 +86,8 @@ def write_version(conn_or_dsn: ConnOrDsn, layers: Layers, source: str, note: str
         version = int(conn.execute("SELECT coalesce(max(version), 0) + 1 FROM boundary_versions").fetchone()[0])  # type: ignore[index]
         conn.execute("INSERT INTO boundary_versions (version, source, note) VALUES (%s, %s, %s)",
                      (version, source, note))
-        total = sum(len(layers.level(lv)) for lv in LEVELS)
+        counts = {lv: len(layers.level(lv)) for lv in LEVELS}
+        total = sum(counts.values())
         written = 0
         with conn.cursor() as cur, cur.copy(
             "COPY regions (version, level, code, name, parent_code, illustrative, geom_wkb, label_lon, label_lat)"
@@ -105,7 +106,6 @@ def write_version(conn_or_dsn: ConnOrDsn, layers: Layers, source: str, note: str
                     if progress is not None and (written % _PROGRESS_EVERY == 0 or written == total):
                         progress(written, total)
         _activate(conn, version)
-        counts = {lv: len(layers.level(lv)) for lv in LEVELS}
         log.info("boundary version %s written and active (%s): %s", version, source, counts)
         return version
 

@@ -47,11 +47,5 @@ class MetricPlane:
     def to_metres(self, geoms: npt.ArrayLike) -> npt.NDArray[np.object_]:
         return np.asarray(shapely.transform(np.asarray(geoms, dtype=object), self._coords_fwd), dtype=object)
 
-    def to_lonlat(self, geoms: npt.ArrayLike) -> npt.NDArray[np.object_]:
-        return np.asarray(shapely.transform(np.asarray(geoms, dtype=object), self._coords_inv), dtype=object)
-
     def _coords_fwd(self, c: FloatArray) -> FloatArray:
         return np.column_stack(self.xy(c[:, 0], c[:, 1]))
-
-    def _coords_inv(self, c: FloatArray) -> FloatArray:
-        return np.column_stack(self.lonlat(c[:, 0], c[:, 1]))

@@ -48,13 +48,17 @@ def _round_coords(coords: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.round(coords, WEB_DECIMALS)
 
 
+def _check_zoom(zoom: str) -> None:
+    if zoom not in ZOOMS:
+        raise ValueError(f"zoom must be one of {ZOOMS}, got {zoom!r}")
+
+
 def web_geojson(level: Level, layers: Layers | None = None, zoom: Zoom = "detail") -> dict[str, Any]:
     """A light FeatureCollection of one level; features carry ``id`` = code (``featureidkey="id"``).
 
     Cached per (level, Layers object, zoom) and shared: callers must not mutate it.
     """
-    if zoom not in ZOOMS:
-        raise ValueError(f"zoom must be one of {ZOOMS}, got {zoom!r}")
+    _check_zoom(zoom)
     return _web_geojson(level, layers or demo_layers(), zoom)
 
 
@@ -76,8 +80,7 @@ def _web_geojson(level: Level, layers: Layers, zoom: Zoom) -> dict[str, Any]:
 
 def web_geojson_bytes(level: Level, layers: Layers | None = None, zoom: Zoom = "detail") -> bytes:
     """The same, serialised once (compact UTF-8) for serving as-is."""
-    if zoom not in ZOOMS:
-        raise ValueError(f"zoom must be one of {ZOOMS}, got {zoom!r}")
+    _check_zoom(zoom)
     return _web_bytes(level, layers or demo_layers(), zoom)
 
 
