@@ -14,8 +14,7 @@ import os
 import subprocess
 import sys
 import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import psycopg
 
@@ -32,8 +31,6 @@ class Child:
     argv: list[str]
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
-    log_path: str = ""
-    started: float = field(default=0.0)
 
 
 def prepare(cfg: settings.Settings) -> tuple[LocalPostgres | None, LocalMosquitto | None]:
@@ -65,7 +62,6 @@ def supervise(children: list[Child], stop: threading.Event, env: dict[str, str],
     def start(child: Child) -> None:
         out = open(os.path.join(logdir, f"{child.name}.log"), "ab")  # noqa: SIM115 - the child owns it
         child.proc = subprocess.Popen(child.argv, env=env, stdout=out, stderr=subprocess.STDOUT)
-        child.started = time.monotonic()
 
     for child in children:
         start(child)

@@ -64,11 +64,13 @@ class LocalPostgres:
     def dsn(self) -> str:
         return f"postgresql://cityops@127.0.0.1:{self.port}/cityops"
 
-    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def _command(self, *args: str) -> list[str]:
+        """A PostgreSQL binary's command line, run as the cluster's owner when that is not us."""
         cmd = [str(self.bindir / args[0]), *args[1:]]
-        if self._owner:
-            cmd = ["runuser", "-u", self._owner, "--", *cmd]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        return ["runuser", "-u", self._owner, "--", *cmd] if self._owner else cmd
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(self._command(*args), capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise LocalServerError(f"{args[0]} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout}")
         return proc
@@ -122,11 +124,10 @@ class LocalPostgres:
 
     def running(self) -> bool:
         pid_file = self.data_dir / "postmaster.pid"
-        return pid_file.exists() and subprocess.run(
-            ([ "runuser", "-u", self._owner, "--"] if self._owner else [])
-            + [str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "status"],
-            capture_output=True, check=False,
-        ).returncode == 0
+        if not pid_file.exists():
+            return False
+        status = self._command("pg_ctl", "-D", str(self.data_dir), "status")
+        return subprocess.run(status, capture_output=True, check=False).returncode == 0
 
     def _ensure_database(self) -> None:
         import psycopg

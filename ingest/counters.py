@@ -15,7 +15,6 @@ redelivery does not inflate it.
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,7 +44,6 @@ STATUS_SOURCE = Source(SourceKind.STATUS, "(status)")
 BAD_TOPIC_SOURCE = Source(SourceKind.BAD_TOPIC, "(bad_topic)")
 
 
-@functools.lru_cache(maxsize=1 << 17)  # a city's topics repeat every batch; bounded against junk topics
 def source_of(topic: str, city: str) -> Source:
     match parse_topic(topic, city):
         case TelemetryTopic(dept=dept, device_type=device_type):

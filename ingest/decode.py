@@ -211,8 +211,9 @@ def _decode_telemetry(
         moving = item.lon is not None and item.lat is not None
         lon, lat = (item.lon, item.lat) if moving else (device.lon, device.lat)
         codes = (None, None, None) if moving else (device.district_code, device.township_code, device.grid_code)
-        values = dict(item.values)
+        values = item.values
         if moving:  # a moving device's track is data too: the map and geofences read it back
+            values = dict(values)
             values.setdefault("lon", lon)
             values.setdefault("lat", lat)
         for name, value in values.items():

@@ -7,6 +7,7 @@ city/<city>/status/<device_id>
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -40,6 +41,7 @@ def subscriptions(city: str, share_group: str | None = "ingest") -> list[str]:
     return [f"$share/{share_group}/{f}" for f in filters] if share_group else filters
 
 
+@functools.lru_cache(maxsize=1 << 17)  # a city's topics repeat every batch; bounded against junk topics
 def parse_topic(topic: str, city: str) -> Topic | None:
     """The typed topic, or None when it does not follow the contract."""
     parts = topic.split("/")
