@@ -20,7 +20,7 @@ from alerts.lifecycle import Role
 from alerts.rules import RuleError, load_rules
 from dashboard import auth, users
 from dashboard.actions import InvalidInput
-from dashboard.components import denied, fmt_int, fmt_pct, message
+from dashboard.components import fmt_int, fmt_pct, message, session_user
 from dashboard.context import get_data
 from dashboard.i18n import Lang, role_label, t
 from dashboard.reads_ops import UsernameTaken
@@ -111,10 +111,9 @@ def user_form(lang: Lang, townships: list[tuple[str, str]]) -> html.Div:
 
 def layout(**_: object) -> html.Div:
     lang = auth.current_lang()
-    try:
-        auth.require(*ROLES)
-    except auth.Denied as exc:
-        return denied(exc, lang)
+    user = session_user(lang, *ROLES)
+    if isinstance(user, html.Div):
+        return user
     data = get_data()
     names = data.region_names()
     return html.Div([

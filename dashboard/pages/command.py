@@ -14,14 +14,22 @@ from typing import Any
 
 import dash
 import pandas as pd
-from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from alerts.lifecycle import Action, Refusal, Role, Status
 from dashboard import auth
 from dashboard import directive_views as dv
 from dashboard.actions import InvalidInput, issue_directive, parse_incident_ref, perform
-from dashboard.components import denied, level_badge, message, status_chip
+from dashboard.components import (
+    bump,
+    level_badge,
+    message,
+    outcome_message,
+    scroll_into_view,
+    session_user,
+    status_chip,
+)
 from dashboard.context import get_data
 from dashboard.directive_views import DirIds
 from dashboard.i18n import Lang, action_label, category_label, refusal_message, t
@@ -253,10 +261,9 @@ def directives_section(lang: Lang, can_act: bool) -> html.Section:
 
 def layout(**_: object) -> html.Div:
     lang = auth.current_lang()
-    try:
-        user = auth.require(*VIEW_ROLES)
-    except auth.Denied as exc:
-        return denied(exc, lang)
+    user = session_user(lang, *VIEW_ROLES)
+    if isinstance(user, html.Div):
+        return user
     can_act = user.role in ACT_ROLES
     return html.Div([
         html.H1(t("command.title", lang)),
@@ -298,10 +305,9 @@ dash.register_page(__name__, path="/command", title=page_title("nav.command"), o
 )
 def refresh(_n: int | None, _version: int | None, marker: str | None) -> tuple[Any, Any]:
     lang = auth.current_lang()
-    try:
-        user = auth.require(*VIEW_ROLES)
-    except auth.Denied as exc:
-        return denied(exc, lang), no_update
+    user = session_user(lang, *VIEW_ROLES)
+    if isinstance(user, html.Div):
+        return user, no_update
     new_marker = get_data().change_marker()
     if new_marker == marker and ctx.triggered_id == Ids.TICK:
         raise PreventUpdate  # nothing changed: keep the user's half-made dropdown choices
@@ -316,9 +322,6 @@ def _clicked_index() -> int | None:
     index = tid.get("index") if isinstance(tid, dict) else None
     return index if isinstance(index, int) else None
 
-
-def _bump(version: int | None) -> int:
-    return (version or 0) + 1
 
 
 @callback(
@@ -337,7 +340,7 @@ def verify(_clicks: list[int | None], version: int | None) -> tuple[Any, Any, An
     outcome = perform(incident_id, Action.VERIFY, ACT_ROLES)
     override = {"id": incident_id, "action": OVERRIDE} if outcome.refusal is Refusal.SENSOR_STILL_BREACHING \
         else no_update
-    return message(outcome.text, "ok" if outcome.ok else "error"), _bump(version), override
+    return outcome_message(outcome), bump(version), override
 
 
 def target_for(incident_id: int, states: list[dict[str, Any]]) -> str | None:
@@ -369,7 +372,7 @@ def dispatch(_clicks: list[int | None], _targets: list[str | None], version: int
     if target not in dict(get_data().townships()):
         return message(t("err.choose_township", lang), "error"), no_update  # not a township of the active layer
     outcome = perform(incident_id, Action.DISPATCH, ACT_ROLES, township_code=target)
-    return message(outcome.text, "ok" if outcome.ok else "error"), _bump(version)
+    return outcome_message(outcome), bump(version)
 
 
 @callback(
@@ -389,12 +392,7 @@ def select_rework(_clicks: list[int | None], _cancel: int | None) -> tuple[int |
     return incident_id, None
 
 
-clientside_callback(
-    ClientsideFunction(namespace="cityops", function_name="scrollIntoView"),
-    Input(Ids.REWORK_PANEL, "hidden"),
-    State(Ids.REWORK_PANEL, "id"),
-    prevent_initial_call=True,
-)
+scroll_into_view(Ids.REWORK_PANEL)
 
 
 @callback(
@@ -425,8 +423,8 @@ def rework(n: int | None, selected: int | None, reason: str | None, version: int
         raise PreventUpdate
     outcome = perform(selected, Action.REWORK, ACT_ROLES, note=reason or "")
     if not outcome.ok:
-        return message(outcome.text, "error"), _bump(version), no_update, no_update
-    return message(outcome.text, "ok"), _bump(version), None, ""
+        return message(outcome.text, "error"), bump(version), no_update, no_update
+    return message(outcome.text, "ok"), bump(version), None, ""
 
 
 # -- 转派 / 协办 / 缓办 / 恢复办理 / 合并 / 强制结案 --
@@ -451,12 +449,7 @@ def select_act(_clicks: list[int | None], _cancel: int | None) -> tuple[Any, Any
     return {"id": incident_id, "action": action}, None, None
 
 
-clientside_callback(
-    ClientsideFunction(namespace="cityops", function_name="scrollIntoView"),
-    Input(Ids.ACT_PANEL, "hidden"),
-    State(Ids.ACT_PANEL, "id"),
-    prevent_initial_call=True,
-)
+scroll_into_view(Ids.ACT_PANEL)
 
 
 @callback(
@@ -552,8 +545,8 @@ def submit_act(n: int | None, selected: dict[str, Any] | None, township: str | N
         kwargs["details"] = {"override": True}
     outcome = perform(incident_id, action, ACT_ROLES, **kwargs)
     if not outcome.ok:
-        return no_update, message(outcome.text, "error"), _bump(version), no_update
-    return message(outcome.text, "ok"), None, _bump(version), None
+        return no_update, message(outcome.text, "error"), bump(version), no_update
+    return message(outcome.text, "ok"), None, bump(version), None
 
 
 @callback(
@@ -568,7 +561,7 @@ def resume(_clicks: list[int | None], version: int | None) -> tuple[Any, Any]:
     if incident_id is None:
         raise PreventUpdate
     outcome = perform(incident_id, Action.RESUME, ACT_ROLES)
-    return message(outcome.text, "ok" if outcome.ok else "error"), _bump(version)
+    return outcome_message(outcome), bump(version)
 
 
 # -- 政令一键智达 --
@@ -611,7 +604,7 @@ def submit_directive(n: int | None, title: str | None, body: str | None, scope: 
     outcome = issue_directive(title=title, body=body, townships=targets, minutes=minutes)
     if not outcome.ok:
         return (message(outcome.text, "error"), *(no_update,) * 5)
-    return message(outcome.text, "ok"), _bump(version), "", "", [], []
+    return message(outcome.text, "ok"), bump(version), "", "", [], []
 
 
 @callback(
@@ -625,10 +618,9 @@ def submit_directive(n: int | None, title: str | None, body: str | None, scope: 
 def refresh_directives(_n: int | None, _version: int | None, marker: str | None) -> tuple[Any, Any]:
     """Who has acknowledged, re-read when a directive was sent, acknowledged or its laggards reminded."""
     lang = auth.current_lang()
-    try:
-        auth.require(*VIEW_ROLES)
-    except auth.Denied as exc:
-        return denied(exc, lang), no_update
+    user = session_user(lang, *VIEW_ROLES)
+    if isinstance(user, html.Div):
+        return user, no_update
     data = get_data()
     new_marker = data.directive_marker()
     if new_marker == marker and ctx.triggered_id == Ids.TICK:

@@ -17,7 +17,7 @@ from dash import dcc, html
 
 from alerts.lifecycle import Role
 from dashboard import auth, figures
-from dashboard.components import denied, level_badge, message, status_chip
+from dashboard.components import level_badge, message, session_user, status_chip
 from dashboard.context import get_data
 from dashboard.i18n import MESSAGES, Lang, action_label, category_label, level_label, role_label, status_label, t
 from dashboard.shell import page_title
@@ -93,10 +93,9 @@ def _facts(incident: dict[str, Any], names: dict[str, str], lang: Lang) -> html.
 
 def layout(incident_id: str | None = None, **_: object) -> html.Div:
     lang = auth.current_lang()
-    try:
-        user = auth.require(*ROLES)
-    except auth.Denied as exc:
-        return denied(exc, lang)
+    user = session_user(lang, *ROLES)
+    if isinstance(user, html.Div):
+        return user
     data = get_data()
     iid = int(incident_id) if incident_id and incident_id.isdigit() and len(incident_id) < 19 else None
     incident = data.incident(iid) if iid is not None else None

@@ -13,12 +13,21 @@ from typing import Any
 
 import dash
 import pandas as pd
-from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from alerts.lifecycle import Role
 from dashboard import auth, charts, figures
-from dashboard.components import denied, fmt_int, fmt_pct, level_badge, message, status_chip
+from dashboard.components import (
+    denied,
+    fmt_int,
+    fmt_pct,
+    level_badge,
+    message,
+    scroll_into_view,
+    session_user,
+    status_chip,
+)
 from dashboard.context import get_data
 from dashboard.filters import BadFilter, Filters, default_range, parse
 from dashboard.i18n import Lang, category_label, level_label, t
@@ -149,10 +158,9 @@ def _options(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
 
 def layout(**_: object) -> html.Div:
     lang = auth.current_lang()
-    try:
-        auth.require(*ROLES)
-    except auth.Denied as exc:
-        return denied(exc, lang)
+    user = session_user(lang, *ROLES)
+    if isinstance(user, html.Div):
+        return user
     data = get_data()
     now = utcnow()
     start, end = default_range(now)
@@ -304,10 +312,9 @@ def update_list(start: Any, end: Any, district: Any, township: Any, category: An
 def open_timeline(_clicks: list[int | None], _close: int | None) -> tuple[bool, Any]:
     """Any incident's timeline, in place: the Gantt of its states and every log row."""
     lang = auth.current_lang()
-    try:
-        auth.require(*ROLES)
-    except auth.Denied as exc:
-        return False, denied(exc, lang)
+    user = session_user(lang, *ROLES)
+    if isinstance(user, html.Div):
+        return False, user
     if ctx.triggered_id == Ids.PANEL_CLOSE:
         return True, None
     trig = ctx.triggered[0] if ctx.triggered else {}
@@ -331,12 +338,7 @@ def open_timeline(_clicks: list[int | None], _close: int | None) -> tuple[bool, 
 
 
 # The panel opens above the lists: bring it into view (clientside, no round trip).
-clientside_callback(
-    ClientsideFunction(namespace="cityops", function_name="scrollIntoView"),
-    Input(Ids.PANEL, "hidden"),
-    State(Ids.PANEL, "id"),
-    prevent_initial_call=True,
-)
+scroll_into_view(Ids.PANEL)
 
 
 @callback(Output(Ids.DOWNLOAD, "data"), Output(Ids.MSG, "children", allow_duplicate=True),

@@ -23,7 +23,7 @@ from dash.exceptions import PreventUpdate
 from alerts.lifecycle import Role
 from dashboard import auth, bigmap, bigscreen, charts
 from dashboard.bigmap import T
-from dashboard.components import denied, level_badge
+from dashboard.components import level_badge, session_user
 from dashboard.context import get_data
 from dashboard.data import Data
 from dashboard.i18n import Lang, level_label, t
@@ -121,10 +121,9 @@ def live_parts(plan: bigscreen.Plan, data: Data, now: datetime, lang: Lang) -> d
 
 def layout(**_: object) -> html.Div:
     lang = auth.current_lang()
-    try:
-        auth.require(*ROLES)
-    except auth.Denied as exc:
-        return denied(exc, lang)
+    user = session_user(lang, *ROLES)
+    if isinstance(user, html.Div):
+        return user
     data = get_data()
     now = utcnow()
     change = _change(data, now)  # read before the data: a change in between repaints on the next tick

@@ -15,7 +15,7 @@ from dash import Input, Output, callback, dcc, html, no_update
 
 from alerts.lifecycle import Role
 from dashboard import auth, charts
-from dashboard.components import denied, fmt_int, fmt_pct
+from dashboard.components import fmt_int, fmt_pct, session_user
 from dashboard.context import get_data
 from dashboard.i18n import Lang, t
 from dashboard.shell import page_title
@@ -107,10 +107,9 @@ def body(lang: Lang) -> list[Any]:
 
 def layout(**_: object) -> html.Div:
     lang = auth.current_lang()
-    try:
-        auth.require(*ROLES)
-    except auth.Denied as exc:
-        return denied(exc, lang)
+    user = session_user(lang, *ROLES)
+    if isinstance(user, html.Div):
+        return user
     return html.Div([
         html.Div([html.H1(t("quality.title", lang)),
                   html.Span([t("map.updated", lang), " ", html.Span(fmt_time(utcnow()), id=Ids.UPDATED)],
@@ -128,8 +127,7 @@ dash.register_page(__name__, path="/quality", title=page_title("nav.quality"), o
           prevent_initial_call=True)
 def refresh(_n: int | None) -> tuple[Any, Any]:
     lang = auth.current_lang()
-    try:
-        auth.require(*ROLES)
-    except auth.Denied as exc:
-        return denied(exc, lang), no_update
+    user = session_user(lang, *ROLES)
+    if isinstance(user, html.Div):
+        return user, no_update
     return body(lang), fmt_time(utcnow())

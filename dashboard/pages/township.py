@@ -14,13 +14,21 @@ from typing import Any
 
 import dash
 import pandas as pd
-from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from alerts.lifecycle import Action, Role, Status
 from dashboard import auth
-from dashboard.actions import InvalidInput, Outcome, acknowledge_directive, parse_evacuated, parse_photo, perform
-from dashboard.components import denied, level_badge, message, status_chip
+from dashboard.actions import InvalidInput, acknowledge_directive, parse_evacuated, parse_photo, perform
+from dashboard.components import (
+    bump,
+    level_badge,
+    message,
+    outcome_message,
+    scroll_into_view,
+    session_user,
+    status_chip,
+)
 from dashboard.context import get_data
 from dashboard.directive_views import DirIds, pending_cards
 from dashboard.i18n import Lang, action_label, category_label, t
@@ -108,10 +116,9 @@ def list_marker(township_code: str) -> str:
 
 def layout(**_: object) -> html.Div:
     lang = auth.current_lang()
-    try:
-        user = auth.require(*ROLES)
-    except auth.Denied as exc:
-        return denied(exc, lang)
+    user = session_user(lang, *ROLES)
+    if isinstance(user, html.Div):
+        return user
     assert user.township_code is not None  # require() refuses a township account without one
     data = get_data()
     name = data.region_names().get(user.township_code, user.township_code)
@@ -166,10 +173,9 @@ dash.register_page(__name__, path="/township", title=page_title("nav.township"),
 def refresh_list(_n: int | None, _version: int | None, marker: Any = None) -> Any:
     """Re-read the queue after an action, or on the timer when something changed (the minute included)."""
     lang = auth.current_lang()
-    try:
-        user = auth.require(*ROLES)
-    except auth.Denied as exc:
-        return denied(exc, lang), no_update
+    user = session_user(lang, *ROLES)
+    if isinstance(user, html.Div):
+        return user, no_update
     assert user.township_code is not None
     current = list_marker(user.township_code)
     if current == marker and ctx.triggered_id == Ids.TICK:
@@ -187,9 +193,6 @@ def _clicked_index() -> int | None:
     return index if isinstance(index, int) else None
 
 
-def _outcome(outcome: Outcome) -> html.Div:
-    return message(outcome.text, "ok" if outcome.ok else "error")
-
 
 @callback(
     Output(Ids.MSG, "children"),
@@ -203,7 +206,7 @@ def sign(_clicks: list[int | None], version: int | None) -> tuple[Any, Any]:
     if incident_id is None:
         raise PreventUpdate
     outcome = perform(incident_id, Action.SIGN, ROLES)
-    return _outcome(outcome), (version or 0) + 1
+    return outcome_message(outcome), bump(version)
 
 
 @callback(
@@ -243,12 +246,7 @@ def show_panel(selected: dict[str, Any] | None) -> tuple[bool, bool, bool, str, 
 
 
 # On a phone the form may be off screen when a card's button opens it: bring it into view.
-clientside_callback(
-    ClientsideFunction(namespace="cityops", function_name="scrollIntoView"),
-    Input(Ids.PANEL, "hidden"),
-    State(Ids.PANEL, "id"),
-    prevent_initial_call=True,
-)
+scroll_into_view(Ids.PANEL)
 
 
 @callback(Output(Ids.PHOTO_NAME, "children"), Input(Ids.PHOTO, "filename"), prevent_initial_call=True)
@@ -291,8 +289,8 @@ def submit_feedback(n: int | None, selected: dict[str, Any] | None, note: str | 
         details["photo"] = photo.filename
     outcome = perform(selected.get("id"), Action.FEEDBACK, ROLES, note=note or "", details=details, photo=photo)
     if not outcome.ok:
-        return no_update, _outcome(outcome), (version or 0) + 1, *keep[:5]
-    return _outcome(outcome), None, (version or 0) + 1, None, "", "0", None, None
+        return no_update, outcome_message(outcome), bump(version), *keep[:5]
+    return outcome_message(outcome), None, bump(version), None, "", "0", None, None
 
 
 @callback(
@@ -319,8 +317,8 @@ def submit_return(n: int | None, selected: dict[str, Any] | None, reason: str | 
         details["suggested"] = suggested
     outcome = perform(selected.get("id"), Action.RETURN, ROLES, note=reason or "", details=details)
     if not outcome.ok:
-        return no_update, _outcome(outcome), (version or 0) + 1, no_update, no_update, no_update
-    return _outcome(outcome), None, (version or 0) + 1, None, "", None
+        return no_update, outcome_message(outcome), bump(version), no_update, no_update, no_update
+    return outcome_message(outcome), None, bump(version), None, "", None
 
 
 # -- 政令: acknowledge receipt --
@@ -337,7 +335,7 @@ def acknowledge(_clicks: list[int | None], version: int | None) -> tuple[Any, An
     directive_id = _clicked_index()
     if directive_id is None:
         raise PreventUpdate
-    return _outcome(acknowledge_directive(directive_id)), (version or 0) + 1
+    return outcome_message(acknowledge_directive(directive_id)), bump(version)
 
 
 @callback(
@@ -350,10 +348,9 @@ def acknowledge(_clicks: list[int | None], version: int | None) -> tuple[Any, An
 )
 def refresh_directives(_n: int | None, _version: int | None, marker: str | None) -> tuple[Any, Any]:
     lang = auth.current_lang()
-    try:
-        user = auth.require(*ROLES)
-    except auth.Denied as exc:
-        return denied(exc, lang), no_update
+    user = session_user(lang, *ROLES)
+    if isinstance(user, html.Div):
+        return user, no_update
     assert user.township_code is not None
     data = get_data()
     current = data.directive_marker(user.township_code)
