@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -81,7 +81,7 @@ def build_batch(
     lats = [batch.readings[i].lat for i in moving] + [e.body.lat for e in located]
     codes = tagger(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)) if lons else []
     for i, (d, t, g) in zip(moving, codes, strict=False):
-        batch.readings[i] = replace(batch.readings[i], district_code=d, township_code=t, grid_code=g)
+        batch.readings[i] = batch.readings[i]._replace(district_code=d, township_code=t, grid_code=g)
     event_codes = dict(zip((id(e) for e in located), codes[len(moving):], strict=True))
     batch.events = [TaggedEvent(e, *event_codes.get(id(e), (None, None, None))) for e in raw_events]
     return batch

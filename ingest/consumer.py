@@ -1,9 +1,12 @@
 """The MQTT side of ingest: persistent MQTT 5 session, QoS 1, ack strictly after commit.
 
-paho's network thread only queues messages; one writer thread batches them, commits,
-then acks. The buffer between them is bounded: when the database is slow or down the
-writer stops acking, the buffer fills, and paho's thread blocks, so TCP pushes back and
-the broker holds the rest. MQTT 5 ``ReceiveMaximum`` is also sent, but mosquitto 2.0.11
+paho's network thread only queues messages; a decoder thread cuts them into batches and
+decodes and tags each; the writer thread commits a batch, then acks its messages. Decoding
+the next batch overlaps with the database storing this one (psycopg waits for the server
+outside the GIL), which is most of the speed of batched ingest. The buffers between them are
+bounded: when the database is slow or down the writer stops acking, one decoded batch
+waits, the inbox fills, and paho's thread blocks, so TCP pushes back and the broker holds
+the rest. MQTT 5 ``ReceiveMaximum`` is also sent, but mosquitto 2.0.11
 stops honouring it after the first ack (measured), so the local bound is what holds.
 """
 
@@ -24,7 +27,7 @@ from paho.mqtt.properties import Properties
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from cityops.settings import MqttAddress
-from ingest.batch import Tagger, build_batch, refused_batch
+from ingest.batch import Batch, Tagger, build_batch, refused_batch
 from ingest.decode import DeviceLookup, Reason
 from ingest.isolate import write_isolating
 from ingest.prom import IngestMetrics
@@ -39,7 +42,8 @@ class IngestConfig:
     city: str
     client_id: str = "cityops-ingest-1"
     share_group: str | None = "ingest"
-    max_batch: int = 5000
+    max_batch: int = 5000  # messages
+    max_batch_bytes: int = 4 * 1024 * 1024  # payload bytes: bounds the rows of a batch of gateway messages
     max_wait_s: float = 0.2
     receive_maximum: int = 20000  # MQTT 5 flow control: unacked messages the broker may send
     max_buffer: int = 20000  # received, not yet committed: paho's thread waits when it is full
@@ -48,8 +52,8 @@ class IngestConfig:
     def __post_init__(self) -> None:
         if not 1 <= self.receive_maximum <= 65535:
             raise ValueError("receive_maximum must be 1..65535 (MQTT 5)")
-        if self.max_batch < 1 or self.max_wait_s <= 0:
-            raise ValueError("max_batch must be ≥ 1 and max_wait_s > 0")
+        if self.max_batch < 1 or self.max_batch_bytes < 1 or self.max_wait_s <= 0:
+            raise ValueError("max_batch and max_batch_bytes must be ≥ 1 and max_wait_s > 0")
         if self.max_buffer < self.max_batch:
             raise ValueError("max_buffer must hold at least one batch")
 
@@ -61,6 +65,12 @@ class _Received:
     mid: int
     qos: int
     epoch: int  # connection generation: a mid is only meaningful on the connection that delivered it
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    received: list[_Received]
+    batch: Batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +91,7 @@ class Ingestor:
         self._tagger = tagger
         self._clock = clock
         self._inbox: queue.Queue[_Received] = queue.Queue(maxsize=config.max_buffer)
+        self._prepared: queue.Queue[_Prepared] = queue.Queue(maxsize=1)  # decoded, waiting for the writer
         self._epoch = 0
         self._stop = threading.Event()
         self.metrics = IngestMetrics()
@@ -118,27 +129,46 @@ class Ingestor:
             except queue.Full:
                 continue
 
-    # --- writer thread --------------------------------------------------------------
+    # --- decoder thread -------------------------------------------------------------
     def _collect(self) -> list[_Received]:
         try:
             first = self._inbox.get(timeout=0.5)
         except queue.Empty:
             return []
         batch = [first]
+        size = len(first.payload)
         deadline = time.monotonic() + self.config.max_wait_s
-        while len(batch) < self.config.max_batch:
+        while len(batch) < self.config.max_batch and size < self.config.max_batch_bytes:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
             try:
-                batch.append(self._inbox.get(timeout=remaining))
+                item = self._inbox.get(timeout=remaining)
             except queue.Empty:
                 break
+            batch.append(item)
+            size += len(item.payload)
         return batch
 
-    def _write(self, messages: Sequence[tuple[str, bytes]]) -> _Written:
-        batch = build_batch(messages, city=self.config.city, now=self._clock(), devices=self._devices,
-                            tagger=self._tagger)
+    def _build(self, messages: Sequence[tuple[str, bytes]]) -> Batch:
+        return build_batch(messages, city=self.config.city, now=self._clock(), devices=self._devices,
+                           tagger=self._tagger)
+
+    def _decode_loop(self) -> None:
+        while not self._stop.is_set():
+            received = self._collect()
+            if not received:
+                continue
+            prepared = _Prepared(received, self._build([(m.topic, m.payload) for m in received]))
+            while not self._stop.is_set():
+                try:
+                    self._prepared.put(prepared, timeout=0.5)  # full: the writer is still on the last one
+                    break
+                except queue.Full:
+                    continue
+
+    # --- writer thread --------------------------------------------------------------
+    def _store(self, batch: Batch) -> _Written:
         with self._pool.connection(timeout=5) as conn:
             result = write_batch(conn, batch)
         return _Written(result, [d.reason for d in batch.dead_letters])
@@ -146,24 +176,28 @@ class Ingestor:
     def _refuse(self, message: tuple[str, bytes], exc: BaseException) -> _Written:
         topic, payload = message
         log.warning("database refused a message on %s, dead-lettered: %s", topic, exc)
-        batch = refused_batch(topic, payload, f"{type(exc).__name__}: {exc}"[:500], city=self.config.city,
-                              now=self._clock())
-        with self._pool.connection(timeout=5) as conn:
-            return _Written(write_batch(conn, batch), [Reason.DB_REJECTED])
+        return self._store(refused_batch(topic, payload, f"{type(exc).__name__}: {exc}"[:500],
+                                         city=self.config.city, now=self._clock()))
 
-    def _commit(self, received: list[_Received]) -> None:
-        backoff = 0.2
+    def _commit(self, prepared: _Prepared) -> None:
+        received = prepared.received
         messages = [(m.topic, m.payload) for m in received]
+
+        def write(part: Sequence[tuple[str, bytes]]) -> _Written:
+            # The whole batch was decoded ahead; the halves of a refused one are decoded again.
+            return self._store(prepared.batch if len(part) == len(messages) else self._build(part))
+
+        backoff = 0.2
         started = time.monotonic()
         while not self._stop.is_set():
             try:
-                written = write_isolating(messages, self._write, self._refuse, _Written.__add__)
+                written = write_isolating(messages, write, self._refuse, _Written.__add__)
                 break
             except (psycopg.Error, PoolTimeout) as exc:
                 # Not the messages' fault (refusals were isolated above): hold the batch, ack
                 # nothing; the broker keeps the rest until the database is back or fixed.
                 self.metrics.database_up.set(0)
-                self.metrics.buffer_depth.set(self._inbox.qsize() + len(received))
+                self.metrics.buffer_depth.set(self._buffered() + len(received))
                 log.warning("database unavailable, holding %d messages unacked: %s: %s", len(received),
                             type(exc).__name__, exc)
                 self._stop.wait(backoff)
@@ -190,22 +224,33 @@ class Ingestor:
                 acked += 1
         log.debug("committed %d messages (%d rows new, %d duplicate), acked %d", len(received),
                   result.readings_stored, result.readings_duplicate, acked)
-        m.buffer_depth.set(self._inbox.qsize())
+        m.buffer_depth.set(self._buffered())
+
+    def _buffered(self) -> int:
+        """Messages received and not yet in the batch being written (a waiting batch counts its messages)."""
+        waiting = list(self._prepared.queue)  # copying a deque is one step under the GIL: no lock needed
+        return self._inbox.qsize() + sum(len(p.received) for p in waiting)
 
     def run(self) -> None:
-        """Block until ``stop()``; the writer runs in the calling thread."""
+        """Block until ``stop()``; the writer runs in the calling thread, the decoder in its own."""
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.config.session_expiry_s
         props.ReceiveMaximum = self.config.receive_maximum
         self._client.connect_async(self._broker.host, self._broker.port, keepalive=30, clean_start=False,
                                    properties=props)
         self._client.loop_start()
+        decoder = threading.Thread(target=self._decode_loop, name="ingest-decoder", daemon=True)
+        decoder.start()
         try:
             while not self._stop.is_set():
-                received = self._collect()
-                if received:
-                    self._commit(received)
+                try:
+                    prepared = self._prepared.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                self._commit(prepared)
         finally:
+            self._stop.set()  # the decoder too, when the writer ends on an error
+            decoder.join()
             self._client.disconnect()
             self._client.loop_stop()
 

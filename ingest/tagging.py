@@ -1,12 +1,19 @@
-"""Region tagging for ingest: the active boundary version, as a vectorised tagger."""
+"""Region tagging for ingest: the active boundary version, as a vectorised tagger that follows it."""
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
+
 import numpy as np
+import psycopg
 
 from ingest.batch import Codes, Tagger
 from layers.geo import Layers, tag_points
-from layers.loader import load_active_layers
+from layers.loader import active_version, load_active_layers
+
+log = logging.getLogger("cityops.ingest")
 
 
 def layer_tagger(layers: Layers) -> Tagger:
@@ -21,3 +28,39 @@ def active_layer_tagger(dsn: str) -> tuple[Tagger, int | None]:
     """The tagger for the database's active boundary version, and that version."""
     layers = load_active_layers(dsn)
     return layer_tagger(layers), layers.version
+
+
+class FollowingTagger:
+    """Tags with the active boundary version, and with a new one soon after it is loaded.
+
+    A city that imports corrected boundaries must not have to restart ingest: when there
+    are points to tag and ``check_every`` seconds have passed, the active version number
+    is read (one indexed row) and, if it changed, the new layers are loaded. A failed
+    check keeps the current layers: tagging with the old version beats not ingesting.
+    """
+
+    def __init__(self, dsn: str, *, check_every: float = 30.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._dsn = dsn
+        self._check_every = check_every
+        self._monotonic = monotonic
+        self._tag, self.version = active_layer_tagger(dsn)
+        self._checked = monotonic()
+
+    def __call__(self, lon: np.ndarray, lat: np.ndarray) -> list[Codes]:
+        if self._monotonic() - self._checked >= self._check_every:
+            self._follow()
+        return self._tag(lon, lat)
+
+    def _follow(self) -> None:
+        self._checked = self._monotonic()
+        try:
+            if active_version(self._dsn) == self.version:
+                return
+            tag, version = active_layer_tagger(self._dsn)
+        except psycopg.Error as exc:
+            log.warning("could not check the active boundary version, still tagging with %s: %s", self.version, exc)
+            return
+        log.info("boundary version %s is active now (was %s): tagging with it from this batch on", version,
+                 self.version)
+        self._tag, self.version = tag, version

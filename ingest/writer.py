@@ -1,7 +1,10 @@
-"""One database transaction per batch: COPY into a staging table, idempotent insert, hand-off, counters.
+"""One database transaction per batch: COPY, idempotent when it must be, hand-off, counters.
 
 Telemetry is keyed (device_id, metric, ts) and events (source_system, event_id, ts), so a
-redelivered message adds no row. The alert inbox row, NOTIFY and the per-source counters
+redelivered message adds no row. Readings are copied straight into ``telemetry`` under a
+savepoint; only when that hits a stored key (a redelivery after a restart) are they copied
+again into a staging table and inserted with ON CONFLICT DO NOTHING, which costs about
+twice as much. The alert inbox row, NOTIFY and the per-source counters
 commit with the data. Rows of shared tables (device_status, ingest_counters) are upserted
 in key order, so two workers writing at once queue behind each other instead of deadlocking.
 """
@@ -10,28 +13,30 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
 import psycopg
 from psycopg.types.json import Jsonb
 
 from ingest.batch import Batch, TaggedEvent
 from ingest.counters import Stored, counter_day, counter_rows, late_before
+from ingest.decode import Reading
 
 STAGING_DDL = (
     "CREATE TEMP TABLE IF NOT EXISTS telemetry_staging"
     " (LIKE telemetry INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
 )
 
+_COLUMNS = "ts, device_id, metric, value, district_code, township_code, grid_code"
 _INSERT_TELEMETRY = (
-    "WITH new AS (INSERT INTO telemetry (ts, device_id, metric, value, district_code, township_code, grid_code,"
-    " ingested_at) SELECT ts, device_id, metric, value, district_code, township_code, grid_code,"
-    " statement_timestamp() FROM telemetry_staging ON CONFLICT DO NOTHING RETURNING device_id, ts)"
+    f"WITH new AS (INSERT INTO telemetry ({_COLUMNS}) SELECT {_COLUMNS} FROM telemetry_staging"
+    " ON CONFLICT DO NOTHING RETURNING device_id, ts)"
     " SELECT device_id, count(*), count(*) FILTER (WHERE ts < %s) FROM new GROUP BY device_id"
 )
 # Late or out-of-order readings never move last-seen backwards (and leave the row untouched).
 _LAST_SEEN = (
     "INSERT INTO device_status AS s (device_id, last_seen)"
-    " SELECT device_id, max(ts) FROM telemetry_staging GROUP BY device_id ORDER BY device_id"
+    " SELECT d, t FROM unnest(%s::text[], %s::timestamptz[]) AS u(d, t) ORDER BY d"
     " ON CONFLICT (device_id) DO UPDATE SET last_seen = EXCLUDED.last_seen"
     " WHERE s.last_seen IS NULL OR s.last_seen < EXCLUDED.last_seen"
 )
@@ -92,22 +97,42 @@ def _event_params(t: TaggedEvent) -> tuple[object, ...]:
             t.district_code, t.township_code, t.grid_code, Jsonb(e.body.model_dump(mode="json")))
 
 
+def _copy(cur: psycopg.Cursor, table: str, readings: list[Reading]) -> None:
+    with cur.copy(f"COPY {table} ({_COLUMNS}) FROM STDIN") as copy:
+        for r in readings:
+            copy.write_row((r.ts, r.device_id, r.metric, r.value, r.district_code, r.township_code, r.grid_code))
+
+
+def _store_readings(cur: psycopg.Cursor, readings: list[Reading], cutoff: datetime) -> dict[str, tuple[int, int]]:
+    """Store readings, skipping keys already stored; (new rows, late rows) per device."""
+    try:
+        with cur.connection.transaction():
+            _copy(cur, "telemetry", readings)
+    except psycopg.errors.UniqueViolation:
+        _copy(cur, "telemetry_staging", readings)
+        cur.execute(_INSERT_TELEMETRY, (cutoff,))
+        by_device = {device: (int(n), int(late)) for device, n, late in cur.fetchall()}
+    else:
+        new, late = Counter[str](), Counter[str]()
+        for r in readings:
+            new[r.device_id] += 1
+            late[r.device_id] += r.ts < cutoff
+        by_device = {d: (new[d], late[d]) for d in new}
+    last_seen: dict[str, datetime] = {}
+    for r in readings:
+        if r.device_id not in last_seen or last_seen[r.device_id] < r.ts:
+            last_seen[r.device_id] = r.ts
+    cur.execute(_LAST_SEEN, (list(last_seen), list(last_seen.values())))
+    return by_device
+
+
 def write_batch(conn: psycopg.Connection, batch: Batch) -> WriteResult:
     cutoff = late_before(batch.now)
     by_device: dict[str, tuple[int, int]] = {}
     by_system: dict[str, tuple[int, int]] = {}
     with conn.transaction(), conn.cursor() as cur:
         if batch.readings:
-            with cur.copy(
-                "COPY telemetry_staging (ts, device_id, metric, value, district_code, township_code, grid_code)"
-                " FROM STDIN"
-            ) as copy:
-                for r in batch.readings:
-                    copy.write_row((r.ts, r.device_id, r.metric, r.value, r.district_code, r.township_code,
-                                    r.grid_code))
-            cur.execute(_INSERT_TELEMETRY, (cutoff,))
-            by_device = {device: (int(n), int(late)) for device, n, late in cur.fetchall()}
-            cur.execute(_LAST_SEEN)
+            by_device = _store_readings(cur, batch.readings, cutoff)
             pairs = sorted({(r.device_id, r.metric) for r in batch.readings})
             cur.execute("INSERT INTO alert_inbox (kind, keys) VALUES ('telemetry', %s)", (Jsonb(pairs),))
         if batch.events:

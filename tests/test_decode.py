@@ -93,8 +93,8 @@ def test_status_and_event() -> None:
         (TOPIC, '{"ts": 1e300, "values": {"rain_1h": 1}}', Reason.BAD_SCHEMA),  # OverflowError
         (TOPIC, '{"ts": -Infinity, "values": {"rain_1h": 1}}', Reason.BAD_SCHEMA),
         (TOPIC, '{"ts": -1e20, "values": {"rain_1h": 1}}', Reason.BAD_SCHEMA),  # OSError
-        (TOPIC, {"ts": "0001-01-01T00:00:00", "values": {"rain_1h": 1}}, Reason.BAD_SCHEMA),  # year 0 in UTC
-        (TOPIC, {"ts": "9999-12-31T23:59:59-08:00", "values": {"rain_1h": 1}}, Reason.BAD_SCHEMA),
+        (TOPIC, {"ts": "0001-01-01T00:00:00", "values": {"rain_1h": 1}}, Reason.BAD_TIMESTAMP),  # year 0 in UTC
+        (TOPIC, {"ts": "9999-12-31T23:59:59-08:00", "values": {"rain_1h": 1}}, Reason.BAD_TIMESTAMP),
         (TOPIC, '{"ts": "2026-11-22T08:00:00Z", "values": {"rain_1h": 1}, "lon": NaN, "lat": 25}',
          Reason.BAD_SCHEMA),
         ("city/chenzhou/event/ga/police110",

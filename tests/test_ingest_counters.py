@@ -179,6 +179,20 @@ def test_writer_upserts_counters_with_each_batch(conn: psycopg.Connection) -> No
     assert conn.execute("SELECT count(*) FROM dead_letters").fetchone() == (4,)
 
 
+def test_a_batch_overlapping_stored_rows_and_itself_stores_each_key_once(conn: psycopg.Connection) -> None:
+    # The fast path copies straight into telemetry; a stored key sends the batch through
+    # staging with ON CONFLICT DO NOTHING, which must keep the new rows and count the rest.
+    first = write_batch(conn, _batch([(RAIN, _reading(NOW - timedelta(minutes=1), rain_1h=1))]))
+    assert (first.readings_stored, first.readings_duplicate) == (1, 0)
+    again = [_reading(NOW - timedelta(minutes=1), rain_1h=1), _reading(NOW, rain_1h=2)]
+    mixed = write_batch(conn, _batch([(RAIN, again), (RAIN, _reading(NOW, rain_1h=2))]))
+    assert (mixed.readings_stored, mixed.readings_duplicate) == (1, 2)
+    assert conn.execute("SELECT ts, value FROM telemetry ORDER BY ts").fetchall() == [
+        (NOW - timedelta(minutes=1), 1.0), (NOW, 2.0)]
+    assert conn.execute("SELECT last_seen FROM device_status WHERE device_id = 'rain-1'").fetchone() == (NOW,)
+    assert _counters(conn)["qx/rain_gauge"][3:5] == (2, 2)  # stored, duplicates over both batches
+
+
 def test_a_failed_batch_leaves_no_counts(conn: psycopg.Connection) -> None:
     batch = _batch([(RAIN, _reading(NOW, rain_1h=1)), (HOTLINE, _event("E9", NOW, title="坏\u0000标题"))])
     with pytest.raises(psycopg.DataError):
