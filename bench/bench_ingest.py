@@ -940,8 +940,8 @@ def bench(args: argparse.Namespace) -> int:
         print("- 1 and 5 are timed in the subscriber's own callbacks, first to last message; 4 from the first COPY "
               "to the last commit (row building not included).")
         print("- 6: latency = ingested_at − ts, where ts is the publisher's send time (epoch ms) and ingested_at "
-              "is statement_timestamp() of the batch's INSERT, i.e. a few ms before its commit; the mean "
-              "write+commit time per batch bounds that gap.")
+              "is now() of the batch's transaction, which starts as its COPY starts: that batch's write+commit "
+              "time (mean below) comes on top of the figure.")
         print("- other procs' CPU: cores busy on the machine during the timed window minus what this benchmark's "
               "own processes (itself, its children, its PostgreSQL and mosquitto) used: the machine is shared, so "
               "compare rows with that in mind. Load average at the end: "

@@ -171,12 +171,3 @@ def tag_points(lon: npt.ArrayLike, lat: npt.ArrayLike, layers: Layers,
         "grid_code": pd.Series(grids[chosen], dtype=object),
         "near_boundary": near,
     })
-
-
-def web_geojson(level: Level, layers: Layers | None = None, zoom: str = "detail") -> dict[str, Any]:
-    """Moved to :func:`layers.web.web_geojson`; kept here for callers of the first version."""
-    from layers.web import web_geojson as impl
-
-    return impl(level, layers, zoom)  # type: ignore[arg-type]
-
-

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 import shapely
 
-from layers import geo
 from layers.__main__ import main as cli
 from layers.geo import LEVELS, Layers, demo_layers
 from layers.web import ZOOMS, web_geojson, web_geojson_bytes, web_sizes, zoom_for
@@ -59,7 +58,6 @@ def test_zoom_choice_and_bad_zoom() -> None:
 def test_web_geojson_of_given_layers_is_cached_per_object(layers: Layers) -> None:
     fc = web_geojson("district", layers)
     assert web_geojson("district", layers) is fc
-    assert geo.web_geojson("district", layers) is fc  # the first version's import path still works
     assert isinstance(pd.DataFrame(fc["features"]), pd.DataFrame)
 
 
