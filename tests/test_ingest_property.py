@@ -79,13 +79,16 @@ def valid(draw: st.DrawFn) -> Draft:
 
 BROKEN = {  # one field broken → the reason decode must give
     "no_ts": "bad_schema", "ts_garbage": "bad_schema", "ts_future": "bad_timestamp", "ts_past": "bad_timestamp",
+    "ts_extreme": "bad_timestamp",
     "out_of_range": "out_of_range", "nan": "out_of_range", "value_text": "bad_schema",
     "unknown_metric": "unknown_metric", "extra_field": "bad_schema", "no_values": "bad_schema",
     "unknown_device": "unknown_device", "lon_out_of_range": "bad_schema", "truncated": "not_json",
     "too_many_values": "bad_schema", "bad_segment": "bad_topic",
 }
-TS_GARBAGE = ["yesterday", "", "2026-13-45T00:00:00", True, None, [], {}, 1e300, "0001-01-01T00:00:00",
-              float("inf"), -1e20, "9999-12-31T23:59:59-08:00"]
+TS_GARBAGE = ["yesterday", "", "2026-13-45T00:00:00", True, None, [], {}, 1e300,
+              float("inf"), -1e20]
+# Well-formed, but at the ends of what datetime holds: year 0 once in UTC, year 10000 once in UTC.
+TS_EXTREME = ["0001-01-01T00:00:00", "9999-12-31T23:59:59-08:00"]
 
 
 @st.composite
@@ -96,6 +99,8 @@ def broken(draw: st.DrawFn) -> Draft:
     extra: Any = None
     if how == "ts_garbage":
         extra = draw(st.sampled_from(TS_GARBAGE))
+    elif how == "ts_extreme":
+        extra = draw(st.sampled_from(TS_EXTREME))
     elif how == "ts_future":
         extra = draw(st.floats(1, 24 * 365 * 1000))  # hours ahead, up to year ~3000
     elif how == "ts_past":
@@ -254,7 +259,7 @@ def _broken(world: World, d: Draft) -> Sent:
     match how:
         case "no_ts":
             del item["ts"]
-        case "ts_garbage":
+        case "ts_garbage" | "ts_extreme":
             item["ts"] = extra
         case "ts_future":
             item["ts"] = (world.base + timedelta(days=1, hours=extra)).isoformat()
