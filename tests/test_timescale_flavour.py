@@ -94,8 +94,10 @@ def test_migration_creates_hypertables_continuous_aggregate_and_policy(timescale
             "SELECT schedule_interval, config->>'start_offset', config->>'end_offset'"
             " FROM timescaledb_information.jobs"
             " WHERE proc_name = 'policy_refresh_continuous_aggregate' AND hypertable_name = 'telemetry_1m'"
+            " ORDER BY schedule_interval"
         ).fetchall()
-        assert jobs == [(MINUTE, "03:00:00", "00:01:00")]
+        # every minute for the last 3 hours; hourly for late readings, back as far as ingest accepts them
+        assert jobs == [(MINUTE, "03:00:00", "00:01:00"), (60 * MINUTE, "8 days", "03:00:00")]
 
 
 def test_telemetry_1m_aggregates_in_real_time_and_after_the_policy_runs(timescale: tuple[str, list[str]]) -> None:
@@ -161,6 +163,24 @@ def test_telemetry_1m_aggregates_in_real_time_and_after_the_policy_runs(timescal
         conn.execute(insert, fresh)
         expected[(fresh[0], "dev-a", "pm25", "431002001")].append(7.0)
         assert conn.execute(query, (base,)).fetchall() == want()
+
+
+def test_a_reading_hours_late_reaches_telemetry_1m_with_the_hourly_refresh(timescale: tuple[str, list[str]]) -> None:
+    dsn, _ = timescale
+    bucket = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=5)  # past the 3 h window
+    insert = ("INSERT INTO telemetry (ts, device_id, metric, value, township_code)"
+              " VALUES (%s, 'dev-late', 'pm25', %s, '431002003')")
+    query = "SELECT avg_value, n FROM telemetry_1m WHERE device_id = 'dev-late' AND bucket = %s"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        (late_job,) = _one(conn, "SELECT job_id FROM timescaledb_information.jobs"
+                                 " WHERE hypertable_name = 'telemetry_1m' AND config->>'end_offset' = '03:00:00'")
+        conn.execute(insert, (bucket, 10.0))
+        conn.execute("CALL run_job(%s)", (late_job,))
+        assert conn.execute(query, (bucket,)).fetchall() == [(10.0, 1)]
+        conn.execute(insert, (bucket + timedelta(seconds=30), 30.0))  # arrives hours late
+        assert conn.execute(query, (bucket,)).fetchall() == [(10.0, 1)]  # materialized, so stale until...
+        conn.execute("CALL run_job(%s)", (late_job,))
+        assert conn.execute(query, (bucket,)).fetchall() == [(20.0, 2)]  # ...the hourly refresh
 
 
 def test_events_hypertable_is_idempotent_on_its_key(timescale: tuple[str, list[str]]) -> None:
