@@ -28,6 +28,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="MQTT 5 shared-subscription group; workers of one group split the load")
     parser.add_argument("--max-batch", type=int, default=5000)
     parser.add_argument("--max-wait", type=float, default=0.2, help="seconds to wait to fill a batch")
+    parser.add_argument("--retire", action="store_true",
+                        help="retire this client id: store what the broker holds for it, end its session, exit")
     parser.add_argument("--metrics-port", type=int, default=int(os.environ.get("CITYOPS_INGEST_METRICS_PORT", "0")),
                         help="serve Prometheus metrics on this port (0: off)")
     sub = parser.add_subparsers(dest="command")
@@ -80,7 +82,8 @@ def run_worker(cfg: settings.Settings, args: argparse.Namespace) -> None:
     tagger = FollowingTagger(cfg.dsn())
     ingestor = Ingestor(IngestConfig(city=cfg.city, client_id=args.client_id, share_group=args.share_group,
                                      max_batch=args.max_batch,
-                                     max_wait_s=args.max_wait), cfg.mqtt(), pool, registry, tagger)
+                                     max_wait_s=args.max_wait, retire=args.retire), cfg.mqtt(), pool, registry,
+                       tagger)
     if args.metrics_port:
         ingestor.metrics.serve(args.metrics_port)
     on_stop(ingestor.stop)

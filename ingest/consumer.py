@@ -48,6 +48,11 @@ class IngestConfig:
     receive_maximum: int = 20000  # MQTT 5 flow control: unacked messages the broker may send
     max_buffer: int = 20000  # received, not yet committed: paho's thread waits when it is full
     session_expiry_s: int = 7 * 24 * 3600
+    # Retire this worker for good: unsubscribe, store what the broker queued for its session,
+    # then end the session. mosquitto keeps handing a share of the group's messages to an
+    # offline persistent session, so a worker that is simply stopped strands them.
+    retire: bool = False
+    retire_idle_s: float = 3.0  # nothing received for this long after the unsubscribe: drained
 
     def __post_init__(self) -> None:
         if not 1 <= self.receive_maximum <= 65535:
@@ -94,6 +99,10 @@ class Ingestor:
         self._prepared: queue.Queue[_Prepared] = queue.Queue(maxsize=1)  # decoded, waiting for the writer
         self._epoch = 0
         self._stop = threading.Event()
+        self._unsubscribed = threading.Event()
+        self._received = 0  # messages handed over by paho (counted on its thread)
+        self._settled = 0  # messages committed and acked (counted on the writer thread)
+        self._last_received = time.monotonic()
         self.metrics = IngestMetrics()
         self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=config.client_id,
                                    protocol=mqtt.MQTTv5, manual_ack=True)
@@ -103,6 +112,7 @@ class Ingestor:
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
+        self._client.on_unsubscribe = self._on_unsubscribe
         self._client.reconnect_delay_set(0.5, 5)
         self._broker = broker
 
@@ -111,10 +121,20 @@ class Ingestor:
                     _p: object) -> None:
         self._epoch += 1
         log.info("ingest connected to broker (session present: %s, rc: %s)", flags.session_present, rc)
-        client.subscribe([(f, 1) for f in subscriptions(self.config.city, self.config.share_group)])
+        filters = subscriptions(self.config.city, self.config.share_group)
+        if self.config.retire:
+            client.unsubscribe(filters)
+        else:
+            client.subscribe([(f, 1) for f in filters])
 
     def _on_subscribe(self, _c: mqtt.Client, _u: object, _mid: int, codes: list[object], _p: object) -> None:
         log.info("ingest subscribed (%s)", ", ".join(str(c) for c in codes))
+
+    def _on_unsubscribe(self, _c: mqtt.Client, _u: object, _mid: int, codes: list[object], _p: object) -> None:
+        log.info("ingest unsubscribed to retire (%s); storing what the broker still holds for this session",
+                 ", ".join(str(c) for c in codes))
+        self._last_received = time.monotonic()
+        self._unsubscribed.set()
 
     def _on_disconnect(self, _c: mqtt.Client, _u: object, _f: object, rc: object, _p: object) -> None:
         self._epoch += 1  # acks for messages of the old connection must not be sent on the new one
@@ -122,6 +142,8 @@ class Ingestor:
 
     def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         item = _Received(msg.topic, msg.payload, msg.mid, msg.qos, self._epoch)
+        self._received += 1
+        self._last_received = time.monotonic()
         while not self._stop.is_set():
             try:
                 self._inbox.put(item, timeout=1.0)  # full: the writer is holding, so stop reading
@@ -222,6 +244,7 @@ class Ingestor:
             if msg.qos > 0 and msg.epoch == epoch:
                 self._client.ack(msg.mid, msg.qos)
                 acked += 1
+        self._settled += len(received)
         log.debug("committed %d messages (%d rows new, %d duplicate), acked %d", len(received),
                   result.readings_stored, result.readings_duplicate, acked)
         m.buffer_depth.set(self._buffered())
@@ -246,13 +269,29 @@ class Ingestor:
                 try:
                     prepared = self._prepared.get(timeout=0.5)
                 except queue.Empty:
+                    if self._retired():
+                        break
                     continue
                 self._commit(prepared)
         finally:
             self._stop.set()  # the decoder too, when the writer ends on an error
             decoder.join()
+            self._disconnect()
+
+    def _retired(self) -> bool:
+        """Retiring, unsubscribed, everything received is stored and acked, and the broker has gone quiet."""
+        return (self.config.retire and self._unsubscribed.is_set() and self._settled == self._received
+                and time.monotonic() - self._last_received >= self.config.retire_idle_s)
+
+    def _disconnect(self) -> None:
+        if self._retired():
+            props = Properties(PacketTypes.DISCONNECT)
+            props.SessionExpiryInterval = 0  # the broker forgets the session: nothing more is queued for it
+            self._client.disconnect(properties=props)
+            log.info("ingest retired: %d messages stored and acknowledged, session ended", self._settled)
+        else:
             self._client.disconnect()
-            self._client.loop_stop()
+        self._client.loop_stop()
 
     def stop(self) -> None:
         self._stop.set()

@@ -164,3 +164,32 @@ def test_two_workers_share_the_load(demo_dsn: str, services: ServiceFactory, bro
     assert sum(taken) == n, "each message went to exactly one worker"
     assert min(taken) > 0.2 * n, f"the load is split: {taken}"
     print(f"\nshared subscription split: {taken}")
+
+
+def test_a_retired_worker_hands_back_what_the_broker_held_for_it(demo_dsn: str, services: ServiceFactory,
+                                                                  broker: LocalMosquitto) -> None:
+    # mosquitto keeps giving an offline member of a share group its turn: a worker that is
+    # just stopped strands half the messages. `--retire` stores them and ends its session.
+    base, n = _base(5), 4_000
+    staying = services("ingest", demo_dsn, "--client-id", "ret-a", "--share-group", "ret")
+    leaving = services("ingest", demo_dsn, "--client-id", "ret-b", "--share-group", "ret")
+    for w in (staying, leaving):
+        w.wait_for_log("ingest subscribed")
+    leaving.stop()
+    assert publish(broker.port, _messages(_gauges(demo_dsn), base, n), client_id="pub-ret") == n
+    wait_until("the staying worker's share", lambda: _stored(demo_dsn, base, n)[0] >= 0.2 * n, timeout=60)
+    time.sleep(2.0)
+    stranded = n - _stored(demo_dsn, base, n)[0]
+    assert stranded > 0.2 * n, "the stopped worker's session holds its share"
+
+    retiring = services("ingest", demo_dsn, "--client-id", "ret-b", "--share-group", "ret", "--retire")
+    assert retiring.proc is not None
+    assert retiring.proc.wait(timeout=90) == 0, retiring.log()
+    assert "ingest retired" in retiring.log()
+    assert _stored(demo_dsn, base, n) == (n, _expected_sum(n))
+
+    # Its session is gone: every later message goes to the staying worker.
+    later = base + timedelta(minutes=1)
+    assert publish(broker.port, _messages(_gauges(demo_dsn), later, n), client_id="pub-ret") == n
+    wait_until(f"all {n} later rows", lambda: _stored(demo_dsn, later, n)[0] >= n, timeout=60, logs=staying.log)
+    print(f"\nretired worker handed back {stranded} stranded messages")
