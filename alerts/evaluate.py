@@ -58,8 +58,8 @@ def claim_inbox(conn: psycopg.Connection, limit: int = 200) -> list[tuple[str, l
 
 def _devices(conn: psycopg.Connection, device_ids: list[str]) -> dict[str, Device]:
     rows = conn.execute(
-        "SELECT device_id, device_type, name, lon, lat, district_code, township_code, grid_code, boundary_version"
-        " FROM devices WHERE device_id = ANY(%s)", (device_ids,)).fetchall()
+        "SELECT device_id, device_type, name, lon, lat, district_code, township_code, grid_code, boundary_version,"
+        " near_boundary FROM devices WHERE device_id = ANY(%s)", (device_ids,)).fetchall()
     return {r[0]: Device(r[0], r[1], r[2], Location(*r[3:])) for r in rows}
 
 
@@ -215,15 +215,16 @@ def _graded_events(conn: psycopg.Connection, keys: list[tuple[str, str, str]], n
     """A department event that carries a level is already a graded case: open an incident for it."""
     rows = conn.execute(
         "SELECT e.source_system, e.event_id, e.category, e.title, (e.payload->>'level')::int, e.lon, e.lat,"
-        " e.district_code, e.township_code, e.grid_code, (SELECT version FROM boundary_versions WHERE active)"
-        " FROM events e JOIN unnest(%s::text[], %s::text[], %s::timestamptz[]) AS k(source_system, event_id, ts)"
+        " e.district_code, e.township_code, e.grid_code, (SELECT version FROM boundary_versions WHERE active),"
+        " e.near_boundary FROM events e"
+        " JOIN unnest(%s::text[], %s::text[], %s::timestamptz[]) AS k(source_system, event_id, ts)"
         " USING (source_system, event_id, ts) WHERE e.payload->>'level' IS NOT NULL",
         ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys])).fetchall()
     opened = 0
-    for system, event_id, category, title, level, lon, lat, district, township, grid, version in rows:
+    for system, event_id, category, title, level, lon, lat, district, township, grid, version, near in rows:
         incident_id = open_incident(
             conn, title=title, category=category, level=level, source_kind="event",
-            location=Location(lon, lat, district, township, grid, version), now=now,
+            location=Location(lon, lat, district, township, grid, version, near), now=now,
             source_ref=f"event:{system}:{event_id}")
         opened += incident_id is not None
     return opened
@@ -236,7 +237,7 @@ def _event_count_rules(conn: psycopg.Connection, rules: list[EventCountRule], ke
     for rule in rules:
         rows = conn.execute(
             "SELECT DISTINCT ON (grid_code, title) * FROM ("
-            " SELECT e.grid_code, e.title, e.lon, e.lat, e.district_code, e.township_code,"
+            " SELECT e.grid_code, e.title, e.lon, e.lat, e.district_code, e.township_code, e.near_boundary,"
             " (SELECT count(*) FROM events o WHERE o.category = e.category AND o.title = e.title"
             "   AND o.ts > %(since)s AND o.lat IS NOT NULL"
             "   AND o.lat BETWEEN e.lat - %(dlat)s AND e.lat + %(dlat)s"
@@ -251,9 +252,10 @@ def _event_count_rules(conn: psycopg.Connection, rules: list[EventCountRule], ke
              "dlon": rule.radius_m / 100_000, "radius": rule.radius_m, "category": rule.event_category,
              "systems": [k[0] for k in keys], "ids": [k[1] for k in keys], "ts": [k[2] for k in keys]},
         ).fetchall()
-        for grid, title, lon, lat, district, township, count in rows:
+        for grid, title, lon, lat, district, township, near, count in rows:
             verdict = event_count(rule.at_least, rule.level, f"hotspot:{grid}:{title}", int(count))
-            site = Site(verdict.subject, f"{title}（{count}件）", Location(lon, lat, district, township, grid, None))
+            site = Site(verdict.subject, f"{title}（{count}件）",
+                        Location(lon, lat, district, township, grid, None, near))
             tally.add(apply_verdict(conn, rule, site, verdict, now))
     return tally
 
@@ -292,7 +294,7 @@ def _silence(conn: psycopg.Connection, rules: list[NoDataRule], now: datetime) -
         return tally
     rows = conn.execute(
         "SELECT d.device_id, d.device_type, d.name, d.township_code, s.last_seen, d.expected_interval_s,"
-        " d.lon, d.lat, d.district_code, d.grid_code, d.boundary_version, d.registered_at"
+        " d.lon, d.lat, d.district_code, d.grid_code, d.boundary_version, d.registered_at, d.near_boundary"
         " FROM devices d LEFT JOIN device_status s USING (device_id) ORDER BY d.device_id").fetchall()
     freshest = max((r[4] for r in rows if r[4] is not None), default=None)
     if freshest is None:
@@ -302,7 +304,7 @@ def _silence(conn: psycopg.Connection, rules: list[NoDataRule], now: datetime) -
         mine = [r for r in rows if rule.device_type in ("*", r[1])]
         silences = [DeviceSilence(r[0], r[3], r[4], r[11], timedelta(seconds=r[5])) for r in mine]
         verdicts, _inhibited = no_data(rule, silences, reference)
-        names = {r[0]: (r[2], Location(r[6], r[7], r[8], r[3], r[9], r[10])) for r in mine}
+        names = {r[0]: (r[2], Location(r[6], r[7], r[8], r[3], r[9], r[10], r[12])) for r in mine}
         open_now = {s for rid, s in open_warnings(conn, [v.subject for v in verdicts]) if rid == rule.id}
         for v in verdicts:
             if not v.firing and v.subject not in open_now:

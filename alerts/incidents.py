@@ -38,10 +38,11 @@ class Location:
     township_code: str | None
     grid_code: str | None
     boundary_version: int | None
+    near_boundary: bool = False  # tagged with the codes: near a township border, the dispatcher confirms
 
 
 _COLUMNS = ("status, level, township_code, category, rework_count, sign_deadline, finish_deadline,"
-            " verify_deadline, paused_at, escalation_tier, assist_units")
+            " verify_deadline, paused_at, escalation_tier, assist_units, near_boundary")
 
 
 def _insert_log(conn: psycopg.Connection, incident_id: int, entry: LogEntry, source: str) -> int:
@@ -74,20 +75,23 @@ def open_incident(
 ) -> int | None:
     """Create an incident (立案) and dispatch it to ``route_to`` (default: the township of the point).
 
+    The incident inherits the location's near-boundary flag (the create row records it).
     Call inside the caller's transaction so the incident commits with what caused it.
     Returns None when an incident for ``source_ref`` already exists (a replayed cause).
     """
     draft = Incident(id=None, status=None, level=level, township_code=None, category=category)
-    created, create_entry = transition(draft, Action.CREATE, actor, now, note=title,
-                                       details={"level": level, "category": category})
+    details: dict[str, object] = {"level": level, "category": category}
+    if location.near_boundary:
+        details["near_boundary"] = True
+    created, create_entry = transition(draft, Action.CREATE, actor, now, note=title, details=details)
     row = conn.execute(
         "INSERT INTO incidents (title, category, level, status, source_kind, source_ref, warning_id, lon, lat,"
-        " district_code, township_code, grid_code, boundary_version, created_at, updated_at, group_key)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " district_code, township_code, grid_code, boundary_version, near_boundary, created_at, updated_at,"
+        " group_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (source_ref) DO NOTHING RETURNING id",
         (title, category, level, created.status, source_kind, source_ref, warning_id, location.lon, location.lat,
          location.district_code, location.township_code, location.grid_code, location.boundary_version,
-         now, now, group_key),
+         created.near_boundary, now, now, group_key),
     ).fetchone()
     if row is None:
         return None
@@ -111,18 +115,18 @@ def load(conn: psycopg.Connection, incident_id: int, *, lock: bool = True) -> In
 
 def _incident(incident_id: int, row: tuple) -> Incident:  # type: ignore[type-arg]
     return Incident(incident_id, Status(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
-                    row[9], tuple(row[10]))
+                    row[9], tuple(row[10]), row[11])
 
 
 def _publish_dispatch(conn: psycopg.Connection, incident_id: int, township: str, entry: LogEntry) -> None:
-    row = conn.execute("SELECT title, category, level, lon, lat FROM incidents WHERE id = %s",
+    row = conn.execute("SELECT title, category, level, lon, lat, near_boundary FROM incidents WHERE id = %s",
                        (incident_id,)).fetchone()
     assert row is not None
     conn.execute(
         "INSERT INTO mqtt_outbox (topic, payload) VALUES ('dispatch/' || %s, %s)",
         (township, Jsonb({"incident_id": incident_id, "action": entry.action.value, "title": row[0],
                           "category": row[1], "level": row[2], "lon": row[3], "lat": row[4],
-                          "at": entry.at.isoformat(), "note": entry.note})),
+                          "near_boundary": row[5], "at": entry.at.isoformat(), "note": entry.note})),
     )
 
 
@@ -143,9 +147,10 @@ def _apply(
     conn.execute(
         "UPDATE incidents SET status = %s, level = %s, township_code = %s, rework_count = %s, sign_deadline = %s,"
         " finish_deadline = %s, verify_deadline = %s, paused_at = %s, escalation_tier = %s, assist_units = %s,"
-        " merged_into = COALESCE(%s, merged_into), updated_at = %s, version = version + 1 WHERE id = %s",
+        " near_boundary = %s, merged_into = COALESCE(%s, merged_into), updated_at = %s, version = version + 1"
+        " WHERE id = %s",
         (nxt.status, nxt.level, nxt.township_code, nxt.rework_count, nxt.sign_deadline, nxt.finish_deadline,
-         nxt.verify_deadline, nxt.paused_at, nxt.escalation_tier, list(nxt.assist_units),
+         nxt.verify_deadline, nxt.paused_at, nxt.escalation_tier, list(nxt.assist_units), nxt.near_boundary,
          details.get("into") if action is Action.MERGE else None, now, incident_id),
     )
     log_id = _insert_log(conn, incident_id, entry, source)
@@ -170,17 +175,21 @@ def amend(conn: psycopg.Connection, incident_id: int, *, location: Location, cat
           now: datetime, note: str, source: str = "web") -> str | None:
     """Move an incident or change its category, logged; re-route it when the responsible unit changes.
 
-    ``location`` comes tagged with its region codes by the caller. Returns the unit it now sits with.
+    ``location`` is the new point as ``alerts.locate.locate`` tags it: region codes and the
+    near-boundary flag from one tagging of the layers routing reads, so the flag is recomputed
+    with the codes (and logged). Returns the unit the incident now sits with.
     """
     with conn.transaction():
         current = load(conn, incident_id)
         details: dict[str, object] = {"category": category, "lon": location.lon, "lat": location.lat,
-                                      "township_code_of_point": location.township_code}
+                                      "township_code_of_point": location.township_code,
+                                      "near_boundary": location.near_boundary}
         amended, _ = _apply(conn, incident_id, current, Action.AMEND, actor, now, note=note, township_code=None,
                             details=details, source=source)
-        conn.execute("UPDATE incidents SET lon = %s, lat = %s, district_code = %s, grid_code = %s, category = %s"
-                     " WHERE id = %s", (location.lon, location.lat, location.district_code, location.grid_code,
-                                        category, incident_id))
+        conn.execute("UPDATE incidents SET lon = %s, lat = %s, district_code = %s, grid_code = %s, category = %s,"
+                     " boundary_version = COALESCE(%s, boundary_version) WHERE id = %s",
+                     (location.lon, location.lat, location.district_code, location.grid_code, category,
+                      location.boundary_version, incident_id))
         rows = conn.execute("SELECT area_code, category, asset_owner, unit_code FROM responsibility").fetchall()
         unit = route(rows, location, category)
         if unit and unit != amended.township_code and amended.status in (

@@ -2,9 +2,10 @@
 
 ``transition(incident, action, actor, now, ...)`` reads no clock and does no I/O: it
 returns the next incident state and the log row that records the move, or raises
-``IllegalMove`` with a named reason the UI turns into words. Reminders, escalations
-and level changes are moves too (they keep the status), so the log holds everything a
-leader audits, and replaying it rebuilds every incident.
+``IllegalMove`` with a named reason the UI turns into words. Reminders, escalations,
+level changes and 确认属地 (confirm_area: clears the near-boundary flag that the create and
+amend rows carry, as a dispatcher's own 派遣 or 转派 does) are moves too (they keep the
+status), so the log holds everything a leader audits, and replaying it rebuilds every incident.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Action(StrEnum):
     MERGE = "merge"  # 合并 into the incident it duplicates
     RELEVEL = "relevel"  # 调整级别: the warning behind it rose or fell
     AMEND = "amend"  # 修改位置或类别 (may then re-route)
+    CONFIRM_AREA = "confirm_area"  # 确认属地: the dispatcher confirmed a point near a township border
     REMIND = "remind"  # 催办
     ESCALATE = "escalate"  # 升级督办
 
@@ -66,6 +68,7 @@ class Refusal(StrEnum):
     TARGET_REQUIRED = "target_required"
     SAME_TARGET = "same_target"
     SENSOR_STILL_BREACHING = "sensor_still_breaching"  # raised by the store's closure guard
+    NOT_NEAR_BOUNDARY = "not_near_boundary"  # nothing to confirm: not flagged, or confirmed already
 
 
 class IllegalMove(Exception):
@@ -80,7 +83,7 @@ class IllegalMove(Exception):
 class Move:
     roles: frozenset[Role]
     sources: frozenset[Status | None]
-    target: Status | None  # None: the status stays (reminders, escalations, 协办, level changes)
+    target: Status | None  # None: the status stays (reminders, escalations, 协办, level changes, 确认属地)
     needs_note: bool = False
     needs_township: bool = False
 
@@ -109,6 +112,7 @@ MOVES: dict[Action, Move] = {
     Action.MERGE: _move({R.COMMAND}, OPEN - {S.RESOLVED}, S.MERGED, needs_note=True),
     Action.RELEVEL: _move({R.SYSTEM, R.COMMAND}, OPEN, None),
     Action.AMEND: _move({R.SYSTEM, R.COMMAND}, OPEN, None, needs_note=True),
+    Action.CONFIRM_AREA: _move({R.COMMAND}, OPEN, None),
     Action.REMIND: _move({R.SYSTEM}, OPEN - {S.NEW}, None),
     Action.ESCALATE: _move({R.SYSTEM}, OPEN, None),
 }
@@ -138,6 +142,7 @@ class Incident:
     paused_at: datetime | None = None
     escalation_tier: int = 0  # 0 none, then reminded, escalated to the district, to a leader
     assist_units: tuple[str, ...] = ()
+    near_boundary: bool = False  # the point is near a township border: the dispatcher should confirm the area
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,9 +177,14 @@ def _effects(inc: Incident, action: Action, now: datetime, township: str | None,
         return replace(inc, paused_at=None, finish_deadline=later)
     if action is Action.ASSIST and township and township not in inc.assist_units:
         return replace(inc, assist_units=(*inc.assist_units, township))
+    if action in (Action.CREATE, Action.AMEND):  # the point's flag, as tagged when it was placed
+        near = details.get("near_boundary")
+        inc = replace(inc, near_boundary=near) if isinstance(near, bool) else inc
     if action is Action.AMEND:
         category = details.get("category")
         return replace(inc, category=category) if isinstance(category, str) and category else inc
+    if action is Action.CONFIRM_AREA:
+        return replace(inc, near_boundary=False)
     if action is Action.RELEVEL:
         level = details.get("level")
         return replace(inc, level=level) if isinstance(level, int) and 1 <= level <= 4 else inc
@@ -210,6 +220,8 @@ def transition(
         raise IllegalMove(Refusal.SAME_TARGET, action, incident.status)
     if action is Action.MERGE and not isinstance(details.get("into"), int):
         raise IllegalMove(Refusal.TARGET_REQUIRED, action, incident.status)
+    if action is Action.CONFIRM_AREA and not incident.near_boundary:
+        raise IllegalMove(Refusal.NOT_NEAR_BOUNDARY, action, incident.status)
 
     target = township_code if move.needs_township else None
     nxt = _effects(incident, action, now, target, details)
@@ -217,6 +229,8 @@ def transition(
     assert status is not None  # only CREATE starts from None, and it has a target
     if move.target is not None and move.target is not incident.status:
         nxt = replace(nxt, escalation_tier=0)  # the status moved on: escalation starts over
+    if action in (Action.DISPATCH, Action.TRANSFER) and actor.role is Role.COMMAND:
+        nxt = replace(nxt, near_boundary=False)  # a dispatcher who chose the unit has settled the area
     nxt = replace(nxt, status=status)
     entry = LogEntry(
         at=now, actor=actor.name, role=actor.role, unit=actor.township_code or target,

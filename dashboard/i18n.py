@@ -49,6 +49,7 @@ ACTION: dict[Action, dict[Lang, str]] = {
     Action.MERGE: {"zh": "合并", "en": "Merge"},
     Action.RELEVEL: {"zh": "调整级别", "en": "Change level"},
     Action.AMEND: {"zh": "修改位置/类别", "en": "Amend location/category"},
+    Action.CONFIRM_AREA: {"zh": "确认属地", "en": "Confirm area"},
     Action.REMIND: {"zh": "催办", "en": "Reminder"},
     Action.ESCALATE: {"zh": "升级督办", "en": "Escalation"},
 }
@@ -92,6 +93,9 @@ REFUSAL: dict[Refusal, dict[Lang, str]] = {
     Refusal.SENSOR_STILL_BREACHING: {
         "zh": "监测设备仍在报警，不能结案；如确需结案请勾选强制结案并填写理由",
         "en": "The sensor still breaches its rule; to close anyway, choose override and give a reason."},
+    Refusal.NOT_NEAR_BOUNDARY: {
+        "zh": "属地已确认或该事件不在边界附近，无需确认，请刷新",
+        "en": "The area is confirmed already, or the point is not near a border. Please refresh."},
 }
 REFUSAL_BY_ACTION: dict[tuple[Refusal, Action], dict[Lang, str]] = {
     (Refusal.WRONG_STATE, Action.SIGN): {"zh": "该事件已签收或状态已变化，请刷新",
@@ -215,6 +219,16 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "details.people_evacuated": {"zh": "转移人数", "en": "People evacuated"},
     "details.township_code": {"zh": "镇街", "en": "Township"},
     "details.photo": {"zh": "照片", "en": "Photo"},
+    "details.near_boundary": {"zh": "近边界", "en": "Near a boundary"},
+    # -- near a township border (the dispatcher confirms the area) --
+    "near.badge": {"zh": "近边界·请确认属地", "en": "Near a boundary: confirm the area"},
+    "near.badge_help": {"zh": "事发位置靠近镇街边界，可能属于相邻镇街：请核实属地，无误后点“确认属地”，有误请转派",
+                        "en": "The point is close to a township border and may belong to the neighbour: check,"
+                              " then confirm the area, or transfer the incident"},
+    "near.township_hint": {"zh": "位置靠近镇街边界，可能不属于本镇街；如确不属本镇，请退单并写明原因",
+                           "en": "Near a township border: this may not be yours. If it is not, send it back"
+                                 " with the reason."},
+    "command.confirm_note": {"zh": "核实情况（可选）", "en": "How it was checked (optional)"},
 }
 
 if set(MESSAGES) & set(PAGE_MESSAGES):

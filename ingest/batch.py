@@ -19,9 +19,12 @@ from ingest.decode import DeadLetter, Decoded, DeviceLookup, Event, Reading, Rea
 
 log = logging.getLogger("cityops.ingest")
 
-Codes = tuple[str | None, str | None, str | None]
-# Vectorised point-in-polygon: (lon array, lat array) → one (district, township, grid) per point.
+# A point's district, township and grid codes, and whether it lies near a township border
+# (the dispatcher then confirms the area: the point may belong to the neighbour).
+Codes = tuple[str | None, str | None, str | None, bool]
+# Vectorised point-in-polygon: (lon array, lat array) → one Codes per point.
 Tagger = Callable[[np.ndarray, np.ndarray], list[Codes]]
+UNTAGGED: Codes = (None, None, None, False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,7 @@ class TaggedEvent:
     district_code: str | None
     township_code: str | None
     grid_code: str | None
+    near_boundary: bool
 
 
 @dataclass(slots=True)
@@ -80,10 +84,10 @@ def build_batch(
     lons = [batch.readings[i].lon for i in moving] + [e.body.lon for e in located]
     lats = [batch.readings[i].lat for i in moving] + [e.body.lat for e in located]
     codes = tagger(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)) if lons else []
-    for i, (d, t, g) in zip(moving, codes, strict=False):
+    for i, (d, t, g, _near) in zip(moving, codes, strict=False):  # telemetry rows keep codes only
         batch.readings[i] = batch.readings[i]._replace(district_code=d, township_code=t, grid_code=g)
     event_codes = dict(zip((id(e) for e in located), codes[len(moving):], strict=True))
-    batch.events = [TaggedEvent(e, *event_codes.get(id(e), (None, None, None))) for e in raw_events]
+    batch.events = [TaggedEvent(e, *event_codes.get(id(e), UNTAGGED)) for e in raw_events]
     return batch
 
 

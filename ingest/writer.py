@@ -42,8 +42,9 @@ _LAST_SEEN = (
 )
 _INSERT_EVENTS = (
     "INSERT INTO events (ts, source_system, event_id, dept, category, title, lon, lat,"
-    " district_code, township_code, grid_code, payload)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING source_system, ts"
+    " district_code, township_code, grid_code, near_boundary, payload)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+    " RETURNING source_system, ts"
 )
 # status_at is when the status topic last changed the state: a retained message delivered
 # again on every (re)subscribe does not move it.
@@ -94,7 +95,7 @@ def _safe_text(text: str) -> str:
 def _event_params(t: TaggedEvent) -> tuple[object, ...]:
     e = t.event
     return (e.ts, e.source_system, e.body.event_id, e.dept, e.body.category, e.body.title, e.body.lon, e.body.lat,
-            t.district_code, t.township_code, t.grid_code, Jsonb(e.body.model_dump(mode="json")))
+            t.district_code, t.township_code, t.grid_code, t.near_boundary, Jsonb(e.body.model_dump(mode="json")))
 
 
 def _copy(cur: psycopg.Cursor, table: str, readings: list[Reading]) -> None:

@@ -6,6 +6,7 @@ the engine's ``step`` and ``tick`` run with a ``now`` the test chooses.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -16,11 +17,16 @@ from alerts import directives
 from alerts.evaluate import step, tick
 from alerts.incidents import Location, act, amend, open_incident
 from alerts.lifecycle import Action, Actor, IllegalMove, LogEntry, Refusal, Role, Status, replay
+from alerts.locate import locate
 from alerts.rules import Rule, parse_rules
-from ingest.batch import Batch
+from ingest.batch import Batch, build_batch
 from ingest.decode import Event, EventIn, Reading
+from ingest.devices import DeviceSpec, register_devices
+from ingest.tagging import layer_tagger
 from ingest.writer import TaggedEvent, prepare_connection, write_batch
+from layers.loader import load_active_layers
 from tests.fix_system import new_database
+from tests.near_border import border_points
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
 COMMAND = Actor("zhihui", Role.COMMAND)
@@ -207,7 +213,7 @@ at_least = 4
 level = 4
 ''')
     lon, lat = 113.0150, 25.7700
-    codes = ("431002", "431002001", "431002001001")
+    codes = ("431002", "431002001", "431002001001", False)
 
     def ticket(n: int, dlon: float) -> TaggedEvent:
         body = EventIn(event_id=f"t-{n}", ts=(NOW + timedelta(hours=n)).isoformat(), category="hotline",  # type: ignore[arg-type]
@@ -330,10 +336,68 @@ def test_moving_an_incident_or_changing_its_category_reroutes_it(conn: psycopg.C
         ("production_safety", "431099002")]
 
 
+def test_near_a_border_the_incident_carries_the_flag_until_the_area_is_confirmed(
+        conn: psycopg.Connection, dsn: str) -> None:
+    points, layers = border_points(), load_active_layers(dsn)
+    specs = [DeviceSpec(f"gas-{where}-border", "gas_detector", "yj", f"燃气探头（{where}）", *point)
+             for where, point in (("near", points.near), ("far", points.far))]
+    register_devices(conn, specs, layer_tagger(layers), layers.version)  # as `simulator register` does
+    assert q(conn, "SELECT device_id, township_code, near_boundary FROM devices WHERE device_id LIKE '%%-border'"
+                   " ORDER BY device_id") == [("gas-far-border", points.township, False),
+                                              ("gas-near-border", points.township, True)]
+    for spec in specs:
+        write(conn, spec.device_id, "gas_lel", [(NOW, 60.0)])
+    step(conn, GAS, NOW)
+    flagged = dict(q(conn, "SELECT w.subject, i.near_boundary FROM incidents i JOIN warnings w ON w.id = i.warning_id"
+                           " WHERE w.subject LIKE '%%-border'"))
+    assert flagged == {"gas-near-border": True, "gas-far-border": False}
+    (incident_id, township), = q(conn, "SELECT i.id, i.township_code FROM incidents i JOIN warnings w"
+                                       " ON w.id = i.warning_id WHERE w.subject = 'gas-near-border'")
+    assert township == points.township  # routed as tagged; the dispatcher is asked to confirm it
+    assert q(conn, "SELECT details->'near_boundary' FROM incident_log WHERE incident_id = %s AND action = 'create'",
+             incident_id) == [(True,)]
+    assert q(conn, "SELECT payload->'near_boundary' FROM mqtt_outbox WHERE payload->>'incident_id' = %s",
+             str(incident_id)) == [(True,)]  # the township app hears it with the dispatch
+
+    confirmed_at = NOW + timedelta(minutes=3)
+    act(conn, incident_id, Action.CONFIRM_AREA, COMMAND, confirmed_at, note="电话核实：属本镇")
+    assert q(conn, "SELECT near_boundary, status FROM incidents WHERE id = %s", incident_id) == [(False, "dispatched")]
+    assert q(conn, "SELECT actor, role, at, from_status, to_status, note FROM incident_log WHERE incident_id = %s"
+                   " AND action = 'confirm_area'", incident_id) == [
+        ("zhihui", "command", confirmed_at, "dispatched", "dispatched", "电话核实：属本镇")]
+    with pytest.raises(IllegalMove) as twice:
+        act(conn, incident_id, Action.CONFIRM_AREA, COMMAND, confirmed_at, note="再点一次")
+    assert twice.value.refusal is Refusal.NOT_NEAR_BOUNDARY
+
+    for point, near in ((points.near, True), (points.far, False)):  # moved by hand: the flag is judged again
+        amend(conn, incident_id, location=locate(*point, layers), category="production_safety", actor=COMMAND,
+              now=confirmed_at, note="更正位置")
+        assert q(conn, "SELECT near_boundary, township_code FROM incidents WHERE id = %s", incident_id) == [
+            (near, points.township)]
+    assert q(conn, "SELECT details->'near_boundary' FROM incident_log WHERE incident_id = %s AND action = 'amend'"
+                   " ORDER BY id", incident_id) == [(True,), (False,)]
+
+
+def test_a_graded_event_near_a_border_opens_a_flagged_incident(conn: psycopg.Connection, dsn: str) -> None:
+    points = border_points()
+    events = [("city/chenzhou/event/ga/police110", json.dumps(
+        {"event_id": f"110-{where}", "ts": NOW.isoformat(), "category": "public_safety", "title": "道路塌陷",
+         "lon": lon, "lat": lat, "level": 2}).encode()) for where, (lon, lat) in (("near", points.near),
+                                                                                   ("far", points.far))]
+    write_batch(conn, build_batch(events, city="chenzhou", now=NOW, devices=lambda _d: None,
+                                  tagger=layer_tagger(load_active_layers(dsn))))
+    assert q(conn, "SELECT event_id, township_code, near_boundary FROM events WHERE source_system = 'police110'"
+                   " ORDER BY event_id") == [("110-far", points.township, False), ("110-near", points.township, True)]
+    step(conn, (), NOW)
+    assert q(conn, "SELECT source_ref, near_boundary FROM incidents WHERE source_kind = 'event'"
+                   " AND source_ref LIKE 'event:police110:%%' ORDER BY source_ref") == [
+        ("event:police110:110-far", False), ("event:police110:110-near", True)]
+
+
 def test_replaying_every_logged_incident_rebuilds_its_row(conn: psycopg.Connection) -> None:
     """Runs last in this module: every incident the tests above made, rebuilt from incident_log alone."""
     rows = q(conn, "SELECT id, status, level, township_code, category, rework_count, sign_deadline, finish_deadline,"
-                   " verify_deadline, paused_at, escalation_tier FROM incidents ORDER BY id")
+                   " verify_deadline, paused_at, escalation_tier, near_boundary FROM incidents ORDER BY id")
     assert len(rows) >= 8
     for incident_id, *stored in rows:
         entries = [LogEntry(at, actor, Role(role), unit, Action(action), Status(frm) if frm else None, Status(to),
@@ -344,4 +408,4 @@ def test_replaying_every_logged_incident_rebuilds_its_row(conn: psycopg.Connecti
         rebuilt = replay(entries)
         assert [rebuilt.status, rebuilt.level, rebuilt.township_code, rebuilt.category, rebuilt.rework_count,
                 rebuilt.sign_deadline, rebuilt.finish_deadline, rebuilt.verify_deadline, rebuilt.paused_at,
-                rebuilt.escalation_tier] == stored, incident_id
+                rebuilt.escalation_tier, rebuilt.near_boundary] == stored, incident_id

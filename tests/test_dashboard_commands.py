@@ -23,7 +23,10 @@ from plotly.io.json import to_json_plotly
 
 from alerts.incidents import Location, act, open_incident
 from alerts.lifecycle import Action, Actor, Role
+from alerts.locate import locate
 from dashboard.auth import township_username
+from layers.loader import load_active_layers
+from tests.near_border import border_points
 
 if TYPE_CHECKING:
     from tests.fix_browser import LoggedIn
@@ -32,7 +35,8 @@ if TYPE_CHECKING:
 @pytest.fixture(scope="module")
 def pages(dash_app: dash.Dash) -> SimpleNamespace:
     return SimpleNamespace(command=importlib.import_module("dashboard.pages.command"),
-                           township=importlib.import_module("dashboard.pages.township"))
+                           township=importlib.import_module("dashboard.pages.township"),
+                           incident=importlib.import_module("dashboard.pages.incident"))
 
 
 @pytest.fixture(scope="module")
@@ -266,6 +270,70 @@ def _walk(component: Any) -> Any:
     for child in children if isinstance(children, list | tuple) else [children]:
         if child is not None and not isinstance(child, str | int | float):
             yield from _walk(child)
+
+
+# -- 确认属地: an incident near a township border --
+
+def _part(tree: Any, component_id: str) -> str:
+    """The text of the component with ``component_id`` in a layout (or a list of them)."""
+    roots = tree if isinstance(tree, list) else [tree]
+    return text_of(next(c for root in roots for c in _walk(root) if getattr(c, "id", None) == component_id))
+
+
+def test_near_boundary_incident_is_badged_until_the_command_desk_confirms_its_area(
+        pages: SimpleNamespace, logged_in: LoggedIn, dashboard_dsn: str) -> None:
+    points, layers = border_points(), load_active_layers(dashboard_dsn)
+
+    def opened(point: tuple[float, float], title: str) -> int:
+        with psycopg.connect(dashboard_dsn) as conn:
+            incident_id = open_incident(conn, title=title, category="public_safety", level=3, source_kind="manual",
+                                        location=locate(*point, layers), now=datetime.now(UTC) - timedelta(minutes=2))
+            conn.commit()
+        assert incident_id is not None
+        return incident_id
+
+    near, far = opened(points.near, "边界处井盖缺失"), opened(points.far, "镇中心井盖缺失")
+    badge, hint = "近边界·请确认属地", "可能不属于本镇街"
+    confirm = {"type": "cmd-open-act", "index": near, "action": "confirm"}
+    confirm_json = json.dumps(confirm, ensure_ascii=False, separators=(",", ":"))
+    staff = township_username(points.township)
+    with logged_in("zhihui"):
+        queues = pages.command.queues("zh", True)
+        assert badge in _part(queues, f"cmd-row-{near}") and "确认属地" in _part(queues, f"cmd-row-{near}")
+        assert badge not in _part(queues, f"cmd-row-{far}") and '"action":"confirm"' not in _part(
+            queues, f"cmd-row-{far}")
+        assert "Near a boundary: confirm the area" in _part(pages.command.queues("en", True), f"cmd-row-{near}")
+        assert badge in text_of(pages.incident.layout(incident_id=str(near)))
+        assert badge not in text_of(pages.incident.layout(incident_id=str(far)))
+        opened_panel = clicked(pages.command.select_act, confirm, [1], 0)
+        assert opened_panel == ({"id": near, "action": "confirm"}, None, None)
+        panel = pages.command.show_act_panel(opened_panel[0])
+        assert panel[0] is False and f"确认属地 · #{near}" in panel[1] and panel[2] is True  # no township to pick
+        assert "核实情况（可选）" in panel[10]
+    with logged_in("lingdao"):  # leaders see the badge, read only
+        queue = _part(pages.command.queues("zh", False), f"cmd-row-{near}")
+        assert badge in queue and confirm_json not in queue
+    with logged_in(staff):
+        page = pages.township.layout()
+        assert hint in _part(page, f"tw-card-{near}") and hint not in _part(page, f"tw-card-{far}")
+        assert "您的角色无权查看此页面" in text_of(submit(pages, near, "confirm", note="本镇自己确认")[1])
+    with logged_in("zhihui"):
+        ok = submit(pages, near, "confirm", note="电话核实：属本镇")
+        assert "确认属地：操作成功" in text_of(ok[0]) and ok[3] is None
+        for incident_id in (near, far):  # once only; and never for a point far from any border
+            refused = submit(pages, incident_id, "confirm")
+            assert "属地已确认或该事件不在边界附近" in text_of(refused[1])
+        assert badge not in _part(pages.command.queues("zh", True), f"cmd-row-{near}")
+        page = text_of(pages.incident.layout(incident_id=str(near)))
+        assert badge not in page and "确认属地" in page and "电话核实：属本镇" in page  # in the log table
+    with logged_in(staff):
+        assert hint not in _part(pages.township.layout(), f"tw-card-{near}")
+    with psycopg.connect(dashboard_dsn) as conn:
+        assert conn.execute("SELECT near_boundary FROM incidents WHERE id = %s", (near,)).fetchone() == (False,)
+        assert conn.execute("SELECT actor, role, note FROM incident_log WHERE incident_id = %s"
+                            " AND action = 'confirm_area'", (near,)).fetchall() == [
+            ("zhihui", "command", "电话核实：属本镇")]
+    assert actions(dashboard_dsn, far) == ["create", "dispatch"]
 
 
 # -- 政令一键智达 --

@@ -122,6 +122,6 @@ def test_a_decode_bug_costs_one_message_not_the_worker(monkeypatch: pytest.Monke
     monkeypatch.setattr(ingest.batch, "decode", broken)
     good = json.dumps({"ts": NOW.isoformat(), "values": {"rain_1h": 1}}).encode()
     batch = ingest.batch.build_batch([(TOPIC, b"boom"), (TOPIC, good)], city="chenzhou", now=NOW, devices=devices,
-                                     tagger=lambda lon, _lat: [(None, None, None)] * len(lon))
+                                     tagger=lambda lon, _lat: [ingest.batch.UNTAGGED] * len(lon))
     assert len(batch.readings) == 1
     assert [(d.reason, d.payload) for d in batch.dead_letters] == [(Reason.DECODE_ERROR, b"boom")]

@@ -15,7 +15,7 @@ import numpy as np
 import psycopg
 import pytest
 
-from ingest.batch import Batch, Codes, build_batch
+from ingest.batch import UNTAGGED, Batch, Codes, build_batch
 from ingest.counters import (
     BAD_TOPIC_SOURCE,
     STATUS_SOURCE,
@@ -40,7 +40,7 @@ TELEMETRY = Source(SourceKind.TELEMETRY, "qx/rain_gauge")
 
 
 def _no_tags(lon: np.ndarray, _lat: np.ndarray) -> list[Codes]:
-    return [(None, None, None)] * len(lon)
+    return [UNTAGGED] * len(lon)
 
 
 def _devices(device_id: str) -> DeviceInfo | None:

@@ -15,7 +15,7 @@ import numpy as np
 import psycopg
 import pytest
 
-from ingest.batch import Batch, Codes, build_batch
+from ingest.batch import UNTAGGED, Batch, Codes, build_batch
 from ingest.decode import DeviceInfo
 from ingest.health import DeviceHealth, assess, online_from_data, online_rate, read_device_health
 from ingest.writer import prepare_connection, write_batch
@@ -54,7 +54,7 @@ def test_online_rate() -> None:
 # --- on a real PostgreSQL -----------------------------------------------------------
 
 def _no_tags(lon: np.ndarray, _lat: np.ndarray) -> list[Codes]:
-    return [(None, None, None)] * len(lon)
+    return [UNTAGGED] * len(lon)
 
 
 def _batch(messages: list[tuple[str, object]], now: datetime) -> Batch:

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from cityops.localserver import LocalMosquitto, free_port
-from ingest.batch import Codes, build_batch, refused_batch
+from ingest.batch import UNTAGGED, Codes, build_batch, refused_batch
 from ingest.decode import DeviceInfo
 from ingest.isolate import refused_by_database, write_isolating
 from ingest.writer import WriteResult, prepare_connection, write_batch
@@ -107,7 +107,7 @@ HOTLINE = "city/chenzhou/event/zw/hotline12345"
 
 
 def _no_tags(lon: np.ndarray, _lat: np.ndarray) -> list[Codes]:
-    return [(None, None, None)] * len(lon)
+    return [UNTAGGED] * len(lon)
 
 
 def _event(i: int, title: str) -> tuple[str, bytes]:

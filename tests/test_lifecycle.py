@@ -142,6 +142,34 @@ def test_escalation_ladder_and_reset() -> None:
     assert escalation_due(postponed, NOW + timedelta(days=3)) is None
 
 
+def test_confirm_area_clears_the_near_boundary_flag_once() -> None:
+    created, entry = transition(Incident(None, None, 2, None), Action.CREATE, SYSTEM, NOW,
+                                details={"level": 2, "category": "hotline", "near_boundary": True})
+    assert created.near_boundary and entry.details["near_boundary"] is True
+    signed = Incident(1, Status.SIGNED, 2, T1, near_boundary=True)
+    confirmed, entry = transition(signed, Action.CONFIRM_AREA, COMMAND, NOW, note="电话核实，属本镇")
+    assert (confirmed.near_boundary, confirmed.status, confirmed.township_code) == (False, Status.SIGNED, T1)
+    assert (entry.action, entry.actor, entry.at, entry.from_status, entry.to_status, entry.note) == (
+        Action.CONFIRM_AREA, "zhihui", NOW, Status.SIGNED, Status.SIGNED, "电话核实，属本镇")
+    for incident, actor, refusal in [
+        (confirmed, COMMAND, Refusal.NOT_NEAR_BOUNDARY),  # a second click confirms nothing more
+        (at(Status.DISPATCHED), COMMAND, Refusal.NOT_NEAR_BOUNDARY),  # never flagged
+        (signed, STAFF, Refusal.WRONG_ROLE),  # the township does not confirm its own area
+        (Incident(1, Status.CLOSED, 2, T1, near_boundary=True), COMMAND, Refusal.WRONG_STATE),
+    ]:
+        with pytest.raises(IllegalMove) as err:
+            transition(incident, Action.CONFIRM_AREA, actor, NOW)
+        assert err.value.refusal is refusal
+    moved, entry = transition(confirmed, Action.AMEND, COMMAND, NOW, note="位置更正",
+                              details={"category": "hotline", "near_boundary": True})
+    assert moved.near_boundary and entry.details["near_boundary"] is True  # a new point is judged afresh
+    auto, _ = transition(Incident(1, Status.NEW, 2, None, near_boundary=True), Action.DISPATCH, SYSTEM, NOW,
+                         township_code=T1)
+    assert auto.near_boundary  # routed by the map alone: still to confirm
+    chosen, _ = transition(moved, Action.TRANSFER, COMMAND, NOW, township_code=T2, note="属邻镇")
+    assert not chosen.near_boundary  # a dispatcher who picked the unit has settled the area
+
+
 def _random_history(rng: random.Random) -> tuple[int, str, list, Incident]:
     """Walk the table of moves at random with actors allowed to make each move."""
     level = rng.randint(1, 4)
@@ -150,7 +178,8 @@ def _random_history(rng: random.Random) -> tuple[int, str, list, Incident]:
     entries = []
     now = NOW
     for _ in range(rng.randint(1, 25)):
-        options = [a for a, m in MOVES.items() if state.status in m.sources]
+        options = [a for a, m in MOVES.items() if state.status in m.sources
+                   and (a is not Action.CONFIRM_AREA or state.near_boundary)]
         if not options:
             break
         action = rng.choice(options)
@@ -160,6 +189,7 @@ def _random_history(rng: random.Random) -> tuple[int, str, list, Incident]:
         target = T2 if state.township_code == T1 else T1
         details = ({"level": level, "category": category} if action is Action.CREATE
                    else {"into": 99, "tier": rng.randint(1, 3), "level": rng.randint(1, 4)})
+        details["near_boundary"] = rng.random() < 0.5  # read by create and amend only
         state, entry = transition(state, action, actor, now, note="说明", township_code=target, details=details)
         entries.append(entry)
     return level, category, entries, state

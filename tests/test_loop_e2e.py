@@ -18,6 +18,7 @@ from alerts.lifecycle import Action, Actor, IllegalMove, Refusal, Role
 from cityops.localserver import LocalMosquitto
 from tests.fix_system import ServiceFactory, wait_until
 from tests.mqtt_publish import publish
+from tests.near_border import border_points
 
 
 def _device(dsn: str, device_type: str) -> tuple[str, str, str]:
@@ -119,3 +120,18 @@ def test_malformed_payloads_land_in_dead_letters_with_reason(pipeline: Pipeline,
     assert rows[1][0] == "unknown_device"  # type: ignore[index]
     wait_until("the good reading stored beside the bad ones", lambda: _query(
         dsn, "SELECT 1 FROM telemetry WHERE device_id = %s AND value = 4.5", device_id))
+
+
+def test_an_event_published_near_a_township_border_asks_the_dispatcher_to_confirm(
+        pipeline: Pipeline, broker: LocalMosquitto) -> None:
+    dsn, points = pipeline.dsn, border_points()
+    now = datetime.now(UTC).isoformat()
+    publish(broker.port, [("city/chenzhou/event/ga/police110", {
+        "event_id": f"e2e-{where}", "ts": now, "category": "public_safety", "title": "井盖缺失", "level": 3,
+        "lon": lon, "lat": lat}) for where, (lon, lat) in (("near", points.near), ("far", points.far))])
+    rows = wait_until("an incident for each event", lambda: (r := _query(
+        dsn, "SELECT e.event_id, e.township_code, e.near_boundary, i.township_code, i.near_boundary, i.status"
+             " FROM events e JOIN incidents i ON i.source_ref = 'event:police110:' || e.event_id"
+             " ORDER BY e.event_id")) and len(r) == 2 and r, logs=pipeline.logs)
+    t = points.township
+    assert rows == [("e2e-far", t, False, t, False, "dispatched"), ("e2e-near", t, True, t, True, "dispatched")]

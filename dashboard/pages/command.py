@@ -1,6 +1,7 @@
 """值班指挥: verify or send back what townships reported, dispatch what is still unassigned,
-transfer, add an assisting township, postpone and resume, merge duplicates, and send
-directives (政令一键智达) and watch who has acknowledged them.
+transfer, add an assisting township, postpone and resume, merge duplicates, confirm the
+area of incidents near a township border (确认属地), and send directives (政令一键智达) and
+watch who has acknowledged them.
 
 Duty officers (role command) act; leaders and admins see the same queues read-only.
 The queues re-render only when the incident table changed, so a half-made choice
@@ -33,6 +34,7 @@ from dashboard.components import (
 from dashboard.context import get_data
 from dashboard.directive_views import DirIds
 from dashboard.i18n import Lang, action_label, category_label, refusal_message, t
+from dashboard.pages.incident import near_badge
 from dashboard.shell import page_title
 from dashboard.timefmt import fmt_dt, remaining, utcnow
 
@@ -59,7 +61,7 @@ class Ids(StrEnum):
     DISPATCH = "cmd-dispatch"
     TARGET = "cmd-target"
     RESUME = "cmd-resume"
-    OPEN_ACT = "cmd-open-act"  # {"type", "index": incident id, "action": transfer | assist | postpone | merge}
+    OPEN_ACT = "cmd-open-act"  # {"type", "index", "action": transfer | assist | postpone | merge | confirm}
     # the panel of the actions that need a note (and the override of a refused closure)
     ACT_SELECTED = "cmd-act-selected"  # {"id": incident id, "action": ...}
     ACT_PANEL = "cmd-act-panel"
@@ -80,10 +82,11 @@ class Ids(StrEnum):
 
 OVERRIDE = "override"  # the panel's mode after 核查结案 was refused because the sensor still breaches
 PANEL_ACTIONS: dict[str, Action] = {"transfer": Action.TRANSFER, "assist": Action.ASSIST,
-                                    "postpone": Action.POSTPONE, "merge": Action.MERGE, OVERRIDE: Action.VERIFY}
+                                    "postpone": Action.POSTPONE, "merge": Action.MERGE,
+                                    "confirm": Action.CONFIRM_AREA, OVERRIDE: Action.VERIFY}
 NOTE_LABEL = {"transfer": "command.transfer_reason", "assist": "command.assist_note",
               "postpone": "command.postpone_note", "merge": "command.merge_note",
-              OVERRIDE: "command.override_reason"}
+              "confirm": "command.confirm_note", OVERRIDE: "command.override_reason"}
 ACTIVE = (Status.DISPATCHED, Status.SIGNED, Status.IN_PROGRESS, Status.POSTPONED)
 
 
@@ -96,9 +99,14 @@ def _act_btn(incident_id: int, action: str, lang: Lang, css: str = "btn-secondar
                        id={"type": Ids.OPEN_ACT, "index": int(incident_id), "action": action})
 
 
-def row_actions(incident_id: int, status: Status, lang: Lang) -> list[html.Button]:
+def confirm_button(incident_id: int, lang: Lang) -> html.Button:
+    """确认属地, offered while the incident is flagged near a township border."""
+    return _act_btn(incident_id, "confirm", lang, "btn-primary")
+
+
+def row_actions(incident_id: int, status: Status, near: bool, lang: Lang) -> list[html.Button]:
     """The buttons an open incident's row offers, by what the lifecycle allows from its status."""
-    buttons = []
+    buttons = [confirm_button(incident_id, lang)] if near else []
     if status is Status.POSTPONED:
         buttons.append(_btn(Ids.RESUME, incident_id, action_label(Action.RESUME, lang), "btn-primary btn-sm"))
     if status in (Status.DISPATCHED, Status.SIGNED, Status.IN_PROGRESS):
@@ -126,9 +134,10 @@ def _return_lines(ret: dict[str, Any] | None, names: dict[str, str], lang: Lang)
     return html.Div(parts, className="return-note")
 
 
-def _head(row: Any, names: dict[str, str], lang: Lang) -> list[Any]:
+def _head(row: Any, names: dict[str, str], near: bool, lang: Lang) -> list[Any]:
     return [
-        html.Div([level_badge(int(row.level), lang), status_chip(row.status, lang)], className="card-top"),
+        html.Div([level_badge(int(row.level), lang), status_chip(row.status, lang),
+                  near_badge(lang) if near else None], className="card-top"),
         html.Div(html.A(f"#{row.id} {row.title}", href=f"/incident/{row.id}"), className="card-title"),
         html.Div(" · ".join([category_label(row.category, lang),
                              names.get(row.township_code or "", row.township_code or "—"),
@@ -157,14 +166,16 @@ def queues(lang: Lang, can_act: bool) -> list[html.Section]:
     feedback = data.latest_feedback([int(i) for i in resolved["id"]]) if len(resolved) else {}
     returns = data.latest_returns([int(i) for i in new["id"]]) if len(new) else {}
     assists = data.assist_units([int(i) for i in active["id"]]) if len(active) else {}
+    near = data.near_boundary([int(i) for i in rows["id"]])
     townships = data.townships()
     known = {code for code, _ in townships}
     options = [{"label": f"{name}（{code}）", "value": code} for code, name in townships]
 
     verify_cards = [html.Div([
-        *_head(r, names, lang), _feedback_lines(feedback.get(int(r.id)), lang),
+        *_head(r, names, r.id in near, lang), _feedback_lines(feedback.get(int(r.id)), lang),
         html.Div([_btn(Ids.VERIFY, r.id, action_label(Action.VERIFY, lang), "btn-primary"),
-                  _btn(Ids.OPEN_REWORK, r.id, action_label(Action.REWORK, lang), "btn-danger")],
+                  _btn(Ids.OPEN_REWORK, r.id, action_label(Action.REWORK, lang), "btn-danger"),
+                  confirm_button(int(r.id), lang) if r.id in near else None],
                  className="card-actions") if can_act else None,
     ], className="card") for r in resolved.itertuples()]
 
@@ -174,12 +185,13 @@ def queues(lang: Lang, can_act: bool) -> list[html.Section]:
         return code if code in known else None
 
     new_cards = [html.Div([
-        *_head(r, names, lang), _return_lines(returns.get(int(r.id)), names, lang),
+        *_head(r, names, r.id in near, lang), _return_lines(returns.get(int(r.id)), names, lang),
         html.Div([
             dcc.Dropdown(options=options, id={"type": Ids.TARGET, "index": r.id}, clearable=True,
                          value=suggested(int(r.id)),  # the township's suggestion, pre-chosen
                          placeholder=t("command.choose_township", lang), className="dropdown"),
             _btn(Ids.DISPATCH, r.id, action_label(Action.DISPATCH, lang), "btn-primary"),
+            confirm_button(int(r.id), lang) if r.id in near else None,
             _act_btn(int(r.id), "merge", lang),
         ], className="card-actions dispatch-row") if can_act else None,
     ], className="card", id=f"cmd-card-{r.id}") for r in new.itertuples()]
@@ -197,11 +209,12 @@ def queues(lang: Lang, can_act: bool) -> list[html.Section]:
             unit.append(html.Div(t("command.assisting", lang) + sep + "、".join(names.get(c, c) for c in helpers),
                                  className="muted small"))
         active_rows.append(html.Tr([
-            html.Td(html.A(f"#{r.id}", href=f"/incident/{r.id}")), html.Td(r.title),
+            html.Td(html.A(f"#{r.id}", href=f"/incident/{r.id}")),
+            html.Td([r.title, " ", near_badge(lang)] if r.id in near else r.title),
             html.Td(level_badge(int(r.level), lang)), html.Td(status_chip(r.status, lang)),
             html.Td(unit),
             html.Td(left, className="overdue nowrap" if overdue else "nowrap"),
-            html.Td(html.Div(row_actions(int(r.id), Status(r.status), lang), className="row-actions"))
+            html.Td(html.Div(row_actions(int(r.id), Status(r.status), r.id in near, lang), className="row-actions"))
             if can_act else None,
         ], id=f"cmd-row-{r.id}"))
     keys = ["col.id", "col.title", "col.level", "col.status", "col.township", "col.deadline"]
@@ -222,7 +235,7 @@ def queues(lang: Lang, can_act: bool) -> list[html.Section]:
 
 
 def action_panel(lang: Lang) -> html.Div:
-    """One panel for 转派 / 协办 / 缓办 / 合并 / 强制结案; ``show_act_panel`` shows the fields the action needs."""
+    """One panel for 转派 / 协办 / 缓办 / 合并 / 确认属地 / 强制结案; ``show_act_panel`` shows the fields it needs."""
     return html.Div([
         html.H2(id=Ids.ACT_TITLE),
         html.Div(id=Ids.ACT_MSG, **{"aria-live": "assertive"}),
@@ -427,7 +440,7 @@ def rework(n: int | None, selected: int | None, reason: str | None, version: int
     return message(outcome.text, "ok"), bump(version), None, ""
 
 
-# -- 转派 / 协办 / 缓办 / 恢复办理 / 合并 / 强制结案 --
+# -- 转派 / 协办 / 缓办 / 恢复办理 / 合并 / 确认属地 / 强制结案 --
 
 @callback(
     Output(Ids.ACT_SELECTED, "data", allow_duplicate=True),
@@ -510,7 +523,7 @@ def submit_act(n: int | None, selected: dict[str, Any] | None, township: str | N
     """Errors stay in the form; success closes it and reports above the queues.
 
     A repeated submit is refused by the lifecycle (the status moved on, the unit is the
-    same, the township already assists), never applied twice.
+    same, the township already assists, the area is confirmed already), never applied twice.
     """
     if not n or not isinstance(selected, dict):
         raise PreventUpdate

@@ -32,6 +32,11 @@ class Ids(StrEnum):
     PHOTOS = "incident-photos"
 
 
+def near_badge(lang: Lang) -> html.Span:
+    """近边界·请确认属地: the point may lie in the neighbouring township; shown until the area is confirmed."""
+    return html.Span(t("near.badge", lang), title=t("near.badge_help", lang), className="badge near-boundary")
+
+
 def format_details(details: Any, names: dict[str, str], lang: Lang) -> str:
     """A log row's details as ``label value`` pairs: township codes become names, keys become words."""
     if isinstance(details, str):
@@ -48,7 +53,7 @@ def format_details(details: Any, names: dict[str, str], lang: Lang) -> str:
             shown = level_label(value, lang)
         elif key == "into" and isinstance(value, int):
             shown = f"#{value}"
-        elif key == "override" and isinstance(value, bool):
+        elif key in ("override", "near_boundary") and isinstance(value, bool):
             shown = MESSAGES["common.yes" if value else "common.no"][lang]
         elif key == "category" and isinstance(value, str):
             shown = category_label(value, lang)
@@ -108,9 +113,10 @@ def layout(incident_id: str | None = None, **_: object) -> html.Div:
     names = data.region_names()
     log = data.incident_log(incident["id"])
     photos = data.attachments(incident["id"])
+    near = incident["id"] in data.near_boundary([incident["id"]])
     return html.Div([
         html.H1([f"#{incident['id']} {incident['title']} ", level_badge(incident["level"], lang), " ",
-                 status_chip(incident["status"], lang)]),
+                 status_chip(incident["status"], lang), *([" ", near_badge(lang)] if near else [])]),
         _facts(incident, names, lang),
         html.H2(t("incident.timeline", lang)),
         dcc.Graph(id=Ids.TIMELINE, figure=figures.timeline(log, utcnow(), lang),

@@ -4,7 +4,9 @@
 
 Works at phone width: one column of cards, large buttons. The list shows only
 incidents whose ``township_code`` is the session's, and every action re-checks that
-on the server (``actions.perform``), whatever the browser sends.
+on the server (``actions.perform``), whatever the browser sends. An incident near a
+township border whose area the command center has not confirmed says that it may not
+be theirs.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def _button(kind: Ids, incident_id: int, label: str, css: str) -> html.Button:
     return html.Button(label, id={"type": kind, "index": incident_id}, className=f"btn {css}", n_clicks=0)
 
 
-def incident_card(row: Any, now: Any, lang: Lang) -> html.Div:
+def incident_card(row: Any, now: Any, near: bool, lang: Lang) -> html.Div:
     status = Status(row.status)
     deadline_key = "time.sign_by" if status is Status.DISPATCHED else "time.finish_by"
     left, overdue = remaining(row.deadline if pd.notna(row.deadline) else None, now, lang)
@@ -90,6 +92,7 @@ def incident_card(row: Any, now: Any, lang: Lang) -> html.Div:
         ], className="card-deadline") if status not in (Status.RESOLVED, Status.POSTPONED) else None,
         html.Div(f"{t('col.created', lang)} {fmt_dt(row.created_at)} · {category_label(row.category, lang)}",
                  className="card-meta"),
+        html.Div(t("near.township_hint", lang), className="msg msg-info") if near else None,
         html.Div(buttons, className="card-actions") if buttons else None,
     ], className="card incident-card" + (" card-overdue" if overdue else ""), id=f"tw-card-{row.id}")
 
@@ -102,7 +105,9 @@ def incident_list(township_code: str, lang: Lang) -> list[html.Div] | html.Div:
     if queue.empty:
         return html.Div(t("township.empty", lang), className="muted empty")
     now = utcnow()
-    cards: list[html.Div] = [incident_card(r, now, lang) for r in queue.head(MAX_CARDS).itertuples()]
+    shown = queue.head(MAX_CARDS)
+    near = get_data().near_boundary([int(i) for i in shown["id"]])
+    cards: list[html.Div] = [incident_card(r, now, r.id in near, lang) for r in shown.itertuples()]
     if len(queue) > MAX_CARDS:
         cards.append(html.Div(t("township.more", lang, n=len(queue) - MAX_CARDS), className="muted empty",
                               id="tw-more"))
