@@ -52,7 +52,7 @@ def prepare(cfg: settings.Settings) -> tuple[LocalPostgres | None, LocalMosquitt
     applied = migrate(cfg.dsn(), cfg.timescale)
     log.info("migrations applied: %s", applied or "none (up to date)")
     load_demo_layers(cfg.dsn())
-    log.info("demo devices registered: %d", register(cfg.dsn(), seed=20261122))
+    log.info("demo devices registered: %d", register(cfg.dsn(), seed=20261122, near_m=cfg.near_boundary_m))
     with psycopg.connect(cfg.dsn()) as conn:
         seed_demo_users(conn)
     return pg, mq

@@ -46,6 +46,7 @@ class Settings:
     timescale: str  # auto | require | off
     secret_key: str
     language: str
+    near_boundary_m: int  # a point this close to a township border is flagged for the dispatcher to confirm
 
     @property
     def embedded_db(self) -> bool:
@@ -98,4 +99,5 @@ def load(env: dict[str, str] | None = None) -> Settings:
         timescale=timescale,
         secret_key=env.get("CITYOPS_SECRET_KEY", "cityops-demo-secret-change-me"),
         language=language,
+        near_boundary_m=_int(env, "CITYOPS_NEAR_BOUNDARY_M", 50),
     )

@@ -79,7 +79,7 @@ def run_worker(cfg: settings.Settings, args: argparse.Namespace) -> None:
     pool = make_pool(cfg.dsn(), "ingest", max_size=2, configure=prepare_connection)
     registry = DeviceRegistry(pool)
     registry.refresh()
-    tagger = FollowingTagger(cfg.dsn())
+    tagger = FollowingTagger(cfg.dsn(), near_m=cfg.near_boundary_m)
     ingestor = Ingestor(IngestConfig(city=cfg.city, client_id=args.client_id, share_group=args.share_group,
                                      max_batch=args.max_batch,
                                      max_wait_s=args.max_wait, retire=args.retire), cfg.mqtt(), pool, registry,

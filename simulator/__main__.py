@@ -16,6 +16,7 @@ from cityops.runtime import on_stop, setup_logging
 from ingest.devices import register_devices
 from ingest.tagging import layer_tagger
 from layers.loader import load_active_layers
+from layers.near import DEFAULT_NEAR_M
 from simulator.catalogue import Device, build_catalogue
 from simulator.world import SCENARIOS, World
 
@@ -30,10 +31,10 @@ def _catalogue(dsn: str, seed: int) -> list[Device]:
     return build_catalogue(load_active_layers(dsn).townships, seed)
 
 
-def register(dsn: str, seed: int) -> int:
+def register(dsn: str, seed: int, near_m: float = DEFAULT_NEAR_M) -> int:
     layers = load_active_layers(dsn)  # read once: it places the devices and tags them
     with psycopg.connect(dsn) as conn:
-        return register_devices(conn, build_catalogue(layers.townships, seed), layer_tagger(layers),
+        return register_devices(conn, build_catalogue(layers.townships, seed), layer_tagger(layers, near_m),
                                 layers.version)
 
 
@@ -108,7 +109,7 @@ def main() -> None:
     setup_logging()
     cfg = settings.load()
     if args.command == "register":
-        log.info("registered %d devices", register(cfg.dsn(), args.seed))
+        log.info("registered %d devices", register(cfg.dsn(), args.seed, cfg.near_boundary_m))
     elif args.command == "run":
         run(cfg, args.seed, args.interval, args.storm)
     else:
