@@ -4,7 +4,7 @@
 #   ./cityops.sh test   install what is missing, run every test
 # Debian packages installed when missing (needs root or sudo): postgresql, mosquitto,
 # chromium + chromium-driver (browser tests), fonts-noto-cjk (Chinese), nodejs + npm
-# (the TimescaleDB-in-PGlite test server).
+# (the TimescaleDB-in-PGlite test server, the dashboard's own Chinese web font).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -36,24 +36,28 @@ install_system() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
 }
 
-install_python() {
-  [ -x .venv/bin/python ] || python3 -m venv .venv
-  local stamp=.venv/.requirements.sha256
+# Run an install command again only when the file it installs from changes (its sha256 is kept in a stamp).
+install_when_changed() {
+  local what=$1 source=$2 stamp=$3
+  shift 3
   local want
-  want="$(sha256sum requirements.txt | cut -d' ' -f1)"
+  want="$(sha256sum "$source" | cut -d' ' -f1)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "cityops: installing Python packages (requirements.txt)"
-    .venv/bin/pip install -q --upgrade pip
-    .venv/bin/pip install -q -r requirements.txt
+    echo "cityops: installing $what"
+    "$@"
     echo "$want" > "$stamp"
   fi
 }
 
-install_node() {
-  if [ ! -d tools/timescale/node_modules ]; then
-    echo "cityops: installing the TimescaleDB test server (npm)"
-    (cd tools/timescale && npm ci --legacy-peer-deps --no-audit --no-fund --silent)
-  fi
+install_python() {
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  install_when_changed "Python packages (requirements.txt)" requirements.txt .venv/.requirements.sha256 \
+    sh -c '.venv/bin/pip install -q --upgrade pip && .venv/bin/pip install -q -r requirements.txt'
+}
+
+install_npm() {  # folder, what it holds
+  install_when_changed "$2 (npm)" "$1/package-lock.json" "$1/node_modules/.cityops-lock.sha256" \
+    sh -c "cd '$1' && npm ci --legacy-peer-deps --no-audit --no-fund --silent"
 }
 
 cmd="${1:-}"
@@ -62,12 +66,15 @@ case "$cmd" in
   up)
     install_system
     install_python
+    # Served by the dashboard to clients without a CJK font; it starts without it (system fonts only).
+    install_npm tools/webfont "the dashboard's web font"
     exec .venv/bin/python -m cityops up "$@"
     ;;
   test)
     install_system
     install_python
-    install_node
+    install_npm tools/timescale "the TimescaleDB test server"
+    install_npm tools/webfont "the dashboard's web font"
     exec .venv/bin/python -m pytest "$@"
     ;;
   *)

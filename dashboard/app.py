@@ -1,13 +1,14 @@
 """Build the Dash application: pages, login gate, pool, local assets only.
 
 Everything the browser loads comes from this server (``serve_locally``, a map style
-file in ``assets/``, no tiles, no CDN, no version check): the command center runs
-on an intranet without internet.
+file in ``assets/``, no tiles, no CDN, no version check, a Chinese web font of its own):
+the command center runs on an intranet without internet.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import dash
 import flask
 
+from cityops.settings import PROJECT_ROOT
 from dashboard import auth, routes
 from dashboard.context import EXTENSION
 from dashboard.data import Data
@@ -27,6 +29,18 @@ PAGE_MODULES = ("dashboard.shell", "dashboard.pages.overview", "dashboard.pages.
                 "dashboard.pages.incident", "dashboard.pages.leader", "dashboard.pages.quality",
                 "dashboard.pages.admin")
 ASSETS = Path(__file__).parent / "assets"
+
+# Noto Sans SC as woff2 slices split by unicode-range (npm @fontsource-variable/noto-sans-sc, OFL-1.1,
+# installed by ./cityops.sh): a browser fetches only the slices of the characters on its page.
+WEBFONT_PACKAGE = PROJECT_ROOT / "tools" / "webfont" / "node_modules" / "@fontsource-variable" / "noto-sans-sc"
+WEBFONT_CSS = "/assets/fonts/noto-sans-cjk-sc.css"  # @import-ed by cityops.css, so the login page has it too
+# The served faces carry the name of the font they are (Noto Sans SC is Noto Sans CJK SC's web
+# edition), so every stack that names it, plotly's figures included, gets them. local() comes first:
+# a client with the font installed uses its own copy and downloads nothing.
+WEBFONT_FAMILY = "Noto Sans CJK SC"
+_WEBFONT_LOCAL = {400: ("Noto Sans CJK SC", "Noto Sans CJK SC Regular", "NotoSansCJKsc-Regular"),
+                  700: ("Noto Sans CJK SC Bold", "NotoSansCJKsc-Bold")}
+_YEAR_S = 365 * 24 * 3600
 
 
 def _import_pages() -> None:
@@ -42,6 +56,55 @@ def _import_pages() -> None:
             importlib.import_module(name)
         else:
             importlib.reload(module)
+
+
+def _slice_file(key: str) -> str:
+    """The woff2 file of one slice of the package's unicode.json ("[12]", "latin", ...)."""
+    return f"noto-sans-sc-{key.strip('[]')}-wght-normal.woff2"
+
+
+def _font_faces(url_base: str, ranges: dict[str, str]) -> str:
+    """One @font-face per slice and weight (400, 700: the weights a local copy has), in the package's order."""
+    rules = []
+    for key, unicode_range in ranges.items():
+        url = f"{url_base}/{_slice_file(key)}"
+        for weight, names in _WEBFONT_LOCAL.items():
+            local = ", ".join(f'local("{name}")' for name in names)
+            rules.append(f'@font-face {{ font-family: "{WEBFONT_FAMILY}"; font-style: normal; font-weight: {weight};'
+                         f' font-display: swap; src: {local}, url({url}) format("woff2");'
+                         f' unicode-range: {unicode_range}; }}')
+    return "\n".join(rules) + "\n"
+
+
+def register_webfont(server: flask.Flask, package: Path) -> None:
+    """Serve the web font's CSS at ``WEBFONT_CSS`` and its slices beside it.
+
+    Without the package the CSS is empty (no request can fail) and pages use the client's own fonts.
+    """
+    try:
+        version = json.loads((package / "package.json").read_text())["version"]
+        ranges: dict[str, str] = json.loads((package / "unicode.json").read_text())
+        files = package / "files"
+        missing = [key for key in ranges if not (files / _slice_file(key)).is_file()]
+        if missing:
+            raise FileNotFoundError(f"{len(missing)} of {len(ranges)} slices missing in {files}")
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("web font not installed (%s): pages use the client's own CJK fonts (./cityops.sh installs it)",
+                    exc)
+        css = "/* web font not installed: the client's own fonts are used */\n"
+    else:
+        url_base = f"/assets/fonts/{version}"
+        css = _font_faces(url_base, ranges)
+        server.add_url_rule(f"{url_base}/<name>", "webfont_file",
+                            lambda name: flask.send_from_directory(files, name, max_age=_YEAR_S))
+
+    def stylesheet() -> flask.Response:
+        response = flask.Response(css, mimetype="text/css")
+        response.cache_control.no_cache = True  # revalidated by ETag: a new font version shows at once
+        response.add_etag()
+        return response.make_conditional(flask.request)
+
+    server.add_url_rule(WEBFONT_CSS, "webfont_css", stylesheet)
 
 
 def create_app(dsn: str, *, secret_key: str, pool_size: int = 4) -> dash.Dash:
@@ -71,6 +134,7 @@ def create_app(dsn: str, *, secret_key: str, pool_size: int = 4) -> dash.Dash:
     app.server.extensions[EXTENSION] = data
     auth.configure(app.server, secret_key)
     routes.register(app.server, data)
+    register_webfont(app.server, WEBFONT_PACKAGE)
     _import_pages()
     app.layout = sys.modules["dashboard.shell"].layout
     paths = [p.get("path_template") or p["path"] for p in dash.page_registry.values()]

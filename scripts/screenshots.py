@@ -4,12 +4,14 @@
         --user zhihui --password zhihui123 --township-user zj431002001 --township-password zj123456
 
 Starts nothing itself: point it at a running dashboard (with data: ``bench/bench_dashboard.py
-load`` adds a month of history to a demo database). Writes 1920×1080 PNGs of the big
-screen (also at 3840×2160, and drilled down to a district), the command desk, one
-incident timeline, the leader cockpit (and its timeline panel), data quality, admin
-and the township desk (again at 390 px, a phone) into ./screenshots/ (gitignored),
-and prints every browser console error and every request to a non-loopback host,
-which would mean something is not served locally. ``--only map,leader`` limits it.
+load`` adds a month of history to a demo database). Writes PNGs into ./screenshots/ (gitignored):
+the big screen exactly as a 1920×1080 wall shows it (also at 3840×2160, and drilled down to a
+district and a township); the pages that scroll as whole pages, 1920 px wide: the command desk,
+one incident timeline, the leader cockpit (and its timeline panel), data quality, admin and the
+township desk (again at 390 px, a phone). It prints every browser console error, every request
+to a non-loopback host (something not served locally) and a big screen that would scroll, and
+exits 1 if there was any. ``--only map,leader`` limits it. Run it with ``FONTCONFIG_FILE``
+pointing at a fontconfig without CJK fonts to see what a client without them gets.
 """
 
 from __future__ import annotations
@@ -30,11 +32,12 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 class Watch:
-    """Console errors and outside requests of one page, for the final report."""
+    """Console errors, outside requests and layout problems of the pages, for the final report."""
 
     def __init__(self) -> None:
         self.errors: list[str] = []
         self.outside: list[str] = []
+        self.layout: list[str] = []
 
     def attach(self, page: Page) -> None:
         page.on("console", self._console)
@@ -59,13 +62,30 @@ def login(page: Page, base: str, user: str, password: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def shot(page: Page, base: str, path: str, out: Path, name: str, wait_for: str, settle_s: float = 1.0) -> None:
+def shot(page: Page, base: str, path: str, out: Path, name: str, wait_for: str, settle_s: float = 1.0,
+         full_page: bool = True) -> None:
+    """Open ``path`` and capture it: the whole page, or (``full_page=False``) the screen only."""
     started = time.monotonic()
     page.goto(f"{base}{path}")
     page.wait_for_selector(wait_for, timeout=60_000)
     time.sleep(settle_s)  # WebGL in software (no GPU here) paints after the DOM is ready
-    page.screenshot(path=str(out / f"{name}.png"), timeout=180_000)  # a 4K WebGL canvas in software is slow
-    print(f"{name}.png  {path}  {time.monotonic() - started:.1f} s")
+    capture(page, out, name, f"{path}  {time.monotonic() - started:.1f} s", full_page=full_page)
+
+
+def capture(page: Page, out: Path, name: str, note: str, full_page: bool = True) -> list[int]:
+    """Write ``name``.png; the page's scroll size and the window's size: [width, height, width, height]."""
+    page.screenshot(path=str(out / f"{name}.png"), full_page=full_page, timeout=180_000)  # 4K WebGL is slow
+    size: list[int] = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight,"
+                                    " window.innerWidth, window.innerHeight]")
+    print(f"{name}.png  page {size[0]}×{size[1]}  {note}")
+    return size
+
+
+def wall(page: Page, out: Path, name: str, note: str, watch: Watch) -> None:
+    """A big-screen shot: the screen as it stands; content beyond it (it would scroll) is reported."""
+    size = capture(page, out, name, note, full_page=False)
+    if size[0] > size[2] or size[1] > size[3]:
+        watch.layout.append(f"{name}: the big screen scrolls ({size[0]}×{size[1]} in a {size[2]}×{size[3]} window)")
 
 
 def session(browser: Browser, width: int, height: int, watch: Watch, mobile: bool = False,
@@ -121,18 +141,21 @@ def main(argv: list[str] | None = None) -> int:
             if args.lang == "en":
                 page.goto(f"{base}/lang/en?next=/login")
             if want("login"):
-                shot(page, base, "/login", args.out, f"login{suffix}", "#login-submit", settle_s=0.3)
+                shot(page, base, "/login", args.out, f"login{suffix}", "#login-submit", settle_s=0.3,
+                     full_page=False)
             page = as_user(1920, 1080, args.user, args.password)
             if want("map"):
-                shot(page, base, "/", args.out, f"map{suffix}", ".bigscreen-map .maplibregl-canvas", settle_s=5.0)
+                page.goto(f"{base}/")
+                page.wait_for_selector(".bigscreen-map .maplibregl-canvas", timeout=60_000)
+                time.sleep(5.0)
+                wall(page, args.out, f"map{suffix}", "/", watch)
                 for level in ("district", "township"):  # drill down twice through the area picker
                     page.click("#overview-districts")
                     page.get_by_role("option").first.click()
                     page.wait_for_function("document.querySelector('#overview-crumb').textContent.split('›')"
                                            f".length == {2 if level == 'district' else 3}", timeout=30_000)
                     time.sleep(5.0)
-                    page.screenshot(path=str(args.out / f"map-{level}{suffix}.png"))
-                    print(f"map-{level}{suffix}.png  / drilled into a {level}")
+                    wall(page, args.out, f"map-{level}{suffix}", f"/ drilled into a {level}", watch)
             if want("command"):
                 shot(page, base, "/command", args.out, f"command{suffix}", "#cmd-queues")
             if want("incident"):
@@ -143,39 +166,39 @@ def main(argv: list[str] | None = None) -> int:
                     shot(page, base, str(link.get_attribute("href")), args.out, f"incident{suffix}",
                          "#incident-log", settle_s=1.5)
             if want("map4k"):
-                wall = as_user(3840, 2160, args.user, args.password)
-                shot(wall, base, "/", args.out, f"map-4k{suffix}", ".bigscreen-map .maplibregl-canvas", settle_s=8.0)
-                wall.context.close()  # a 4K map rendering in software would slow every later page
+                big = as_user(3840, 2160, args.user, args.password)
+                big.goto(f"{base}/")
+                big.wait_for_selector(".bigscreen-map .maplibregl-canvas", timeout=60_000)
+                time.sleep(8.0)
+                wall(big, args.out, f"map-4k{suffix}", "/", watch)
+                big.context.close()  # a 4K map rendering in software would slow every later page
             if want("leader"):
                 lead = as_user(1920, 1080, args.leader, args.leader_password)
                 shot(lead, base, "/leader", args.out, f"leader{suffix}", "#ld-list-table", settle_s=1.5)
-                lead.screenshot(path=str(args.out / f"leader-full{suffix}.png"), full_page=True)
                 first = lead.query_selector("#ld-list-table button")
                 if first is not None:
                     first.click()
                     lead.wait_for_selector("#ld-timeline-box", timeout=30_000)
                     time.sleep(1.0)
-                    lead.screenshot(path=str(args.out / f"leader-timeline{suffix}.png"), full_page=True)
-                    print(f"leader-timeline{suffix}.png  timeline panel opened from the list")
+                    capture(lead, args.out, f"leader-timeline{suffix}", "timeline panel opened from the list")
             if want("quality"):
                 shot(page, base, "/quality", args.out, f"quality{suffix}", "#dq-online-table", settle_s=1.0)
             if want("admin"):
                 adm = as_user(1920, 1080, args.admin, args.admin_password)
                 shot(adm, base, "/admin", args.out, f"admin{suffix}", "#adm-users-table", settle_s=0.5)
-                adm.screenshot(path=str(args.out / f"admin-full{suffix}.png"), full_page=True)
             if want("township"):
                 for width, height, name in ((1920, 1080, "township"), (390, 844, "township-phone")):
                     tw = as_user(width, height, args.township_user, args.township_password, mobile=width < 600)
                     shot(tw, base, "/township", args.out, f"{name}{suffix}", "#tw-list")
-                    if width < 600:
-                        tw.screenshot(path=str(args.out / f"{name}-full{suffix}.png"), full_page=True)
         finally:
             browser.close()
     for err in watch.errors:
         print("console error:", err)
     for url in watch.outside:
         print("outside request:", url)
-    return 1 if watch.errors or watch.outside else 0
+    for problem in watch.layout:
+        print("layout:", problem)
+    return 1 if watch.errors or watch.outside or watch.layout else 0
 
 
 if __name__ == "__main__":
