@@ -1,35 +1,45 @@
 """数据质量: are the feeds healthy? Devices online per department and type, dead letters by reason.
 
 Starts simple on purpose: two aggregates and the newest dead letters, refreshed every
-30 s. The monthly data-quality report (a document) builds on the same reads.
+30 s. The monthly data-quality report (数据质量月报, a Word document from ``reports``) is
+downloaded here for a chosen month: this one so far, last month, or up to a year back.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 import dash
 import pandas as pd
-from dash import Input, Output, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from alerts.lifecycle import Role
 from dashboard import auth, charts
-from dashboard.components import fmt_int, fmt_pct, session_user
+from dashboard.components import fmt_int, fmt_pct, message, session_user
 from dashboard.context import get_data
 from dashboard.i18n import Lang, t
 from dashboard.shell import page_title
 from dashboard.texts import DEAD_REASON, DEPT, DEVICE_TYPE, label
 from dashboard.timefmt import fmt_dt, fmt_time, utcnow
+from reports.month import Month, recent_months
+from reports.texts import rt
 
 ROLES = (Role.LEADER, Role.COMMAND, Role.ADMIN)
 REFRESH_MS = 30_000
+REPORT_MONTHS = 12  # the months offered for the monthly report, this one included
 
 
 class Ids(StrEnum):
     BODY = "dq-body"
     TICK = "dq-tick"
     UPDATED = "dq-updated"
+    REPORT_MONTH = "dq-report-month"
+    REPORT = "dq-report"
+    REPORT_MSG = "dq-report-msg"
+    DOWNLOAD = "dq-download"
 
 
 def _rate(online: int, devices: int) -> float | None:
@@ -105,15 +115,43 @@ def body(lang: Lang) -> list[Any]:
     ]
 
 
+def month_options(now: datetime, lang: Lang) -> list[dict[str, str]]:
+    """This month (so far), last month, then the ten before, newest first."""
+    months = recent_months(now, REPORT_MONTHS)
+    labels = [rt("page.this_month", lang, month=months[0].label(lang)),
+              rt("page.last_month", lang, month=months[1].label(lang)), *(m.label(lang) for m in months[2:])]
+    return [{"label": text, "value": m.key} for m, text in zip(months, labels, strict=True)]
+
+
+def chosen_month(value: Any, now: datetime) -> Month | None:
+    """The month a request names, if it is one of those offered (a forged value gets no report)."""
+    offered = recent_months(now, REPORT_MONTHS)
+    return next((m for m in offered if m.key == value), None)
+
+
+def report_bar(now: datetime, lang: Lang) -> html.Div:
+    options = month_options(now, lang)
+    return html.Div([
+        html.Label([html.Span(rt("page.report", lang)),
+                    dcc.Dropdown(options, value=options[1]["value"], id=Ids.REPORT_MONTH, clearable=False,
+                                 searchable=False, className="dropdown-md")], className="filter"),
+        html.Button(rt("page.download", lang), id=Ids.REPORT, n_clicks=0, className="btn btn-secondary"),
+        html.Div(id=Ids.REPORT_MSG, **{"aria-live": "polite"}),
+        dcc.Download(id=Ids.DOWNLOAD),
+    ], className="filter-bar")
+
+
 def layout(**_: object) -> html.Div:
     lang = auth.current_lang()
     user = session_user(lang, *ROLES)
     if isinstance(user, html.Div):
         return user
+    now = utcnow()
     return html.Div([
         html.Div([html.H1(t("quality.title", lang)),
-                  html.Span([t("map.updated", lang), " ", html.Span(fmt_time(utcnow()), id=Ids.UPDATED)],
+                  html.Span([t("map.updated", lang), " ", html.Span(fmt_time(now), id=Ids.UPDATED)],
                             className="updated")], className="section-head"),
+        report_bar(now, lang),
         html.Div(body(lang), id=Ids.BODY),
         dcc.Interval(id=Ids.TICK, interval=REFRESH_MS),
     ], className="page page-light page-wide quality")
@@ -131,3 +169,25 @@ def refresh(_n: int | None) -> tuple[Any, Any]:
     if isinstance(user, html.Div):
         return user, no_update
     return body(lang), fmt_time(utcnow())
+
+
+@callback(Output(Ids.DOWNLOAD, "data"), Output(Ids.REPORT_MSG, "children"), Input(Ids.REPORT, "n_clicks"),
+          State(Ids.REPORT_MONTH, "value"), prevent_initial_call=True)
+def download_report(n_clicks: int | None, month: Any) -> tuple[Any, Any]:
+    """The chosen month's 数据质量月报 as a Word file, for the page's roles only (checked here, not by the button)."""
+    from reports.quality import quality_report  # python-docx and matplotlib load only when someone downloads
+
+    if not n_clicks:
+        raise PreventUpdate
+    lang = auth.current_lang()
+    try:
+        auth.require(*ROLES)
+    except auth.Denied as exc:
+        return no_update, message(t(exc.key, lang), "error")
+    now = utcnow()
+    chosen = chosen_month(month, now)
+    if chosen is None:
+        return no_update, message(rt("page.bad_month", lang), "error")
+    with get_data().pool.connection() as conn:
+        content, filename = quality_report(conn, chosen, now, lang)
+    return dcc.send_bytes(content, filename), None

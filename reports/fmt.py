@@ -1,0 +1,26 @@
+"""Numbers as a Chinese report prints them: 12,345 and 85.3% (the dashboard's own formats), small
+rates with the digits that matter, changes with their sign. Pure."""
+
+from __future__ import annotations
+
+from dashboard.components import fmt_pct
+from dashboard.i18n import Lang
+
+
+def fmt_rate(value: float | None) -> str:
+    """A rate in %: 85.3% from 1 % up; 0.27% below (a reject rate of 0.0% would hide thousands); <0.01% if tiny."""
+    if value is None or value == 0 or value >= 1:
+        return fmt_pct(value)
+    return "<0.01%" if value < 0.01 else f"{value:.2f}%"
+
+
+def fmt_change(value: float | None) -> str:
+    """A relative change: +3.2%, -0.5%; None (nothing to compare with) as a dash."""
+    return "—" if value is None else f"{value:+.1f}%"
+
+
+def fmt_points(value: float | None, lang: Lang) -> str:
+    """A change of a rate in percentage points: +0.25 个百分点 / +0.25 pp."""
+    if value is None:
+        return "—"
+    return f"{value:+.2f}" + (" 个百分点" if lang == "zh" else " pp")
