@@ -7,6 +7,7 @@ silently does not run proves nothing.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from cityops.localserver import LocalPostgres, free_port
+from cityops.localserver import LocalPostgres, LocalServerError, free_port
+from cityops.timescale_pglite import PgliteTimescale
 from store.migrate import migrate
 
 
@@ -32,3 +34,22 @@ def pg_dsn() -> Iterator[str]:
         if server is not None:
             server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def migrated_timescale() -> Iterator[str]:
+    """A real TimescaleDB 2.23 (PGlite/WASM via ``tools/timescale``), migrated with the timescale flavour.
+
+    It takes one client connection at a time, runs no background jobs and cannot COPY. A
+    server that does not start fails the test that needs it; it never skips.
+    """
+    server = PgliteTimescale(free_port())
+    try:
+        server.start()
+    except LocalServerError as exc:
+        pytest.fail(f"PGlite/TimescaleDB did not start: {exc}", pytrace=False)
+    try:
+        migrate(server.dsn, timescale="require")
+        yield server.dsn
+    finally:
+        server.stop()

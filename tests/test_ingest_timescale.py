@@ -23,11 +23,9 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from cityops.localserver import LocalServerError, free_port
 from cityops.settings import PROJECT_ROOT
-from cityops.timescale_pglite import PgliteTimescale
 from ingest import policies
-from store.migrate import migrate
+from tests.fix_db import migrated_timescale
 from tests.fix_system import new_database
 
 HOUR = timedelta(hours=1)
@@ -40,16 +38,8 @@ HOURLY = ("SELECT bucket, device_id, metric, township_code, avg_value, min_value
 
 @pytest.fixture(scope="module")
 def timescale() -> Iterator[str]:
-    server = PgliteTimescale(free_port())
-    try:
-        server.start()
-    except LocalServerError as exc:
-        pytest.fail(f"PGlite/TimescaleDB did not start: {exc}", pytrace=False)
-    try:
-        migrate(server.dsn, timescale="require")
-        yield server.dsn
-    finally:
-        server.stop()
+    with migrated_timescale() as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="module")

@@ -17,14 +17,12 @@ import pytest
 from docx import Document
 from psycopg.types.json import Jsonb
 
-from cityops.localserver import LocalServerError, free_port
 from cityops.settings import PROJECT_ROOT
-from cityops.timescale_pglite import PgliteTimescale
 from reports.__main__ import main
 from reports.month import Month
 from reports.quality_figures import compute
 from reports.quality_reads import Fleet, read_quality
-from store.migrate import migrate
+from tests.fix_db import migrated_timescale
 from tests.fix_system import new_database
 
 NOVEMBER = Month(2026, 11)
@@ -99,17 +97,9 @@ def dsn(request: pytest.FixtureRequest, pg_dsn: str) -> Iterator[str]:
         fill(dsn)
         yield dsn
         return
-    server = PgliteTimescale(free_port())
-    try:
-        server.start()
-    except LocalServerError as exc:
-        pytest.fail(f"PGlite/TimescaleDB did not start: {exc}", pytrace=False)
-    try:
-        migrate(server.dsn, timescale="require")
-        fill(server.dsn)
-        yield server.dsn
-    finally:
-        server.stop()
+    with migrated_timescale() as dsn:
+        fill(dsn)
+        yield dsn
 
 
 def test_a_month_is_read_within_its_shanghai_bounds(dsn: str) -> None:

@@ -21,9 +21,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from cityops.localserver import LocalPostgres, LocalServerError, free_port
-from cityops.timescale_pglite import PgliteTimescale
+from cityops.localserver import LocalPostgres, free_port
 from store.migrate import migrate, plan
+from tests.fix_db import migrated_timescale
 
 SERIES = ("telemetry", "events", "telemetry_1m")
 MINUTE = timedelta(minutes=1)
@@ -31,17 +31,11 @@ MINUTE = timedelta(minutes=1)
 
 @pytest.fixture(scope="module")
 def timescale() -> Iterator[tuple[str, list[str]]]:
-    """A migrated TimescaleDB: (dsn, versions applied)."""
-    server = PgliteTimescale(free_port())
-    try:
-        server.start()
-    except LocalServerError as exc:
-        pytest.fail(f"PGlite/TimescaleDB did not start: {exc}", pytrace=False)
-    try:
-        applied = migrate(server.dsn, timescale="require")
-        yield server.dsn, applied
-    finally:
-        server.stop()
+    """A migrated TimescaleDB: (dsn, versions recorded as applied)."""
+    with migrated_timescale() as dsn:
+        with psycopg.connect(dsn) as conn:  # closed before the tests: PGlite serves one connection at a time
+            applied = [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+        yield dsn, applied
 
 
 @pytest.fixture(scope="module")
