@@ -1,10 +1,10 @@
-"""Small shared widgets: level badges, status chips, messages, the denied notice."""
+"""Small shared widgets: level badges, status chips, messages, the denied notice, the pager of long tables."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dash import ClientsideFunction, Input, State, clientside_callback, html
+from dash import ALL, ClientsideFunction, Input, State, clientside_callback, ctx, html
 
 from alerts.lifecycle import Role
 from dashboard import auth
@@ -75,3 +75,54 @@ def scroll_into_view(panel_id: str) -> None:
         State(panel_id, "id"),
         prevent_initial_call=True,
     )
+
+
+def clicked(key: str = "index") -> int | None:
+    """``key`` of the pattern-matching id of the button really clicked: None when a re-render fired the callback.
+
+    A list re-rendered by a refresh re-creates its buttons with ``n_clicks`` 0, which Dash
+    reports as a change of the input: that is not a click.
+    """
+    trig = ctx.triggered[0] if ctx.triggered else None
+    if not trig or not trig.get("value"):
+        return None
+    tid = ctx.triggered_id
+    value = tid.get(key) if isinstance(tid, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+PAGER = "pager"  # pattern-matching type of the page buttons: {"type": PAGER, "table": ..., "to": page}
+
+
+def pages_of(rows: int, size: int) -> int:
+    """How many pages ``rows`` rows fill (one at least: an empty table is one empty page)."""
+    return max(1, -(-rows // size))
+
+
+def page_in(page: int, rows: int, size: int) -> int:
+    """``page`` moved into 1 … the last page (rows may have gone since the button was drawn)."""
+    return min(max(page, 1), pages_of(rows, size))
+
+
+def pager(table: str, page: int, rows: int, size: int, lang: Lang) -> html.Div | None:
+    """上一页 · 第 2/9 页，共 165 条 · 下一页, under a table longer than one page; nothing otherwise.
+
+    Whole pages instead of a box that scrolls inside the page: nothing is cut mid-row, on
+    screen or in a full-page screenshot. Each button carries the page it goes to.
+    """
+    pages = pages_of(rows, size)
+    if pages <= 1:
+        return None
+
+    def button(key: str, to: int, disabled: bool) -> html.Button:
+        return html.Button(t(key, lang), id={"type": PAGER, "table": table, "to": to}, n_clicks=0,
+                           disabled=disabled, className="btn btn-sm btn-secondary")
+
+    return html.Div([button("pager.prev", page - 1, page <= 1),
+                     html.Span(t("pager.label", lang, page=page, pages=pages, n=fmt_int(rows)), className="muted"),
+                     button("pager.next", page + 1, page >= pages)], className="pager", id=f"{table}-pager")
+
+
+def pager_input(table: str) -> Input:
+    """The input of a callback that turns the pages of ``table`` (read the page with ``clicked("to")``)."""
+    return Input({"type": PAGER, "table": table, "to": ALL}, "n_clicks")

@@ -229,6 +229,22 @@ MESSAGES: dict[str, dict[Lang, str]] = {
                            "en": "Near a township border: this may not be yours. If it is not, send it back"
                                  " with the reason."},
     "command.confirm_note": {"zh": "核实情况（可选）", "en": "How it was checked (optional)"},
+    # -- log details: the keys the lifecycle, the escalation ladder and amendments write --
+    "details.from_level": {"zh": "原等级", "en": "Previous level"},
+    "details.tier": {"zh": "督办层级", "en": "Escalation tier"},
+    "details.tier_n": {"zh": "第{n}级", "en": "{n}"},
+    "details.to": {"zh": "督办对象", "en": "Sent to"},
+    "details.to.township": {"zh": "承办镇街", "en": "the township"},
+    "details.to.district": {"zh": "区县指挥中心", "en": "the district command center"},
+    "details.to.leader": {"zh": "分管领导", "en": "the leader in charge"},
+    "details.township_code_of_point": {"zh": "点位所在镇街", "en": "Township of the point"},
+    # -- long tables in pages, long queues on the command desk --
+    "pager.prev": {"zh": "上一页", "en": "Previous"},
+    "pager.next": {"zh": "下一页", "en": "Next"},
+    "pager.label": {"zh": "第 {page}/{pages} 页，共 {n} 条", "en": "Page {page} of {pages} · {n} rows"},
+    "command.shown": {"zh": "按紧急程度显示前 {shown} 条", "en": "The {shown} most urgent shown"},
+    "command.more": {"zh": "显示更多（还有 {n} 条）", "en": "Show more ({n} more)"},
+    "command.less": {"zh": "收起", "en": "Show fewer"},
 }
 
 if set(MESSAGES) & set(PAGE_MESSAGES):

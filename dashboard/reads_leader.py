@@ -17,6 +17,7 @@ from dashboard.reads import DEADLINE_SQL, DISPATCHES_CTE, OVERDUE_SQL, Reads, no
 
 LIST_COLUMNS = ("id", "title", "category", "level", "status", "district_code", "township_code", "created_at",
                 "closed_at", "rework_count", "overdue")
+OVERDUE_COLUMNS = ("id", "title", "category", "level", "status", "township_code", "deadline")
 RANKING_COLUMNS = ("rank", "code", "name", "district_code", "dispatched", "signed_on_time", "due", "on_time_rate",
                    "closed", "open", "rework", "overdue")
 
@@ -30,8 +31,9 @@ def _townships_where(f: Filters) -> tuple[sql.Composable, dict[str, Any]]:
 
 
 class LeaderReads(Reads):
-    def incident_list(self, f: Filters, now: datetime, limit: int | None = 200) -> tuple[pd.DataFrame, int]:
-        """The newest ``limit`` incidents matching ``f`` (all with None), and how many match in all."""
+    def incident_list(self, f: Filters, now: datetime, limit: int | None = 200,
+                      offset: int = 0) -> tuple[pd.DataFrame, int]:
+        """``limit`` incidents matching ``f`` (all with None), newest first from ``offset``; and how many match."""
         cond, params = f.where(search=True)
         query = sql.SQL(
             "SELECT i.id, i.title, i.category, i.level, i.status, i.district_code, i.township_code, i.created_at,"
@@ -39,11 +41,21 @@ class LeaderReads(Reads):
             " " + OVERDUE_SQL + " AS overdue, count(*) OVER () AS total"
             " FROM incidents i WHERE {} ORDER BY i.created_at DESC, i.id DESC"
         ).format(cond)
-        if limit is not None:
-            query = query + sql.SQL(" LIMIT %(limit)s")
-        df = self._df(query, params | now_param(now) | {"limit": limit})
-        total = int(df["total"].iloc[0]) if len(df) else 0
-        return df.drop(columns=["total"]) if len(df) else pd.DataFrame(columns=list(LIST_COLUMNS)), total
+        return self._counted(query, params | now_param(now), limit, offset, LIST_COLUMNS)
+
+    def _counted(self, query: sql.Composable, params: dict[str, Any], limit: int | None, offset: int,
+                 columns: tuple[str, ...]) -> tuple[pd.DataFrame, int]:
+        """One page of ``query`` (which selects ``count(*) OVER () AS total`` last) and the rows in all.
+
+        A page past the end has no row to carry the total: the first row is asked for it then.
+        """
+        page = query + sql.SQL(" LIMIT %(limit)s OFFSET %(offset)s")  # LIMIT NULL: no limit
+        df = self._df(page, params | {"limit": limit, "offset": max(offset, 0)})
+        if len(df):
+            return df.drop(columns=["total"]), int(df["total"].iloc[0])
+        if offset > 0:
+            return pd.DataFrame(columns=list(columns)), self._counted(query, params, 1, 0, columns)[1]
+        return pd.DataFrame(columns=list(columns)), 0
 
     def daily_counts(self, f: Filters) -> pd.DataFrame:
         """day (local date), category, n: incidents created per day and category."""
@@ -52,13 +64,15 @@ class LeaderReads(Reads):
             "SELECT (i.created_at AT TIME ZONE 'Asia/Shanghai')::date AS day, i.category, count(*) AS n"
             " FROM incidents i WHERE {} GROUP BY 1, 2 ORDER BY 1, 2").format(cond), params)
 
-    def overdue_list(self, f: Filters, now: datetime, limit: int = 100) -> pd.DataFrame:
-        """Open incidents past their deadline now, the longest overdue first (whatever their start date)."""
+    def overdue_list(self, f: Filters, now: datetime, limit: int = 100, offset: int = 0) -> tuple[pd.DataFrame, int]:
+        """Open incidents past their deadline now, the longest overdue first (whatever their start date):
+        ``limit`` of them from ``offset``, and how many there are."""
         cond, params = f.where(dates=False)
-        return self._df(sql.SQL(
-            "SELECT i.id, i.title, i.category, i.level, i.status, i.township_code, " + DEADLINE_SQL + " AS deadline"
-            " FROM incidents i WHERE {} AND " + OVERDUE_SQL + " ORDER BY deadline, i.id LIMIT %(limit)s"
-        ).format(cond), params | now_param(now) | {"limit": limit})
+        query = sql.SQL(
+            "SELECT i.id, i.title, i.category, i.level, i.status, i.township_code, " + DEADLINE_SQL + " AS deadline,"
+            " count(*) OVER () AS total FROM incidents i WHERE {} AND " + OVERDUE_SQL + " ORDER BY deadline, i.id"
+        ).format(cond)
+        return self._counted(query, params | now_param(now), limit, offset, OVERDUE_COLUMNS)
 
     def township_ranking(self, f: Filters, now: datetime) -> pd.DataFrame:
         """One row per township of the chosen area, ranked: signed on time, then fewest overdue and reworks.

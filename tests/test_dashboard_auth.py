@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import dash
 import psycopg
@@ -15,6 +17,9 @@ from alerts.incidents import Location, act, open_incident
 from alerts.lifecycle import Action, Actor, Role
 from dashboard.auth import CSRF_COOKIE, CSRF_HEADER, seed_demo_users, township_username
 from dashboard.data import Photo
+
+if TYPE_CHECKING:
+    from tests.fix_browser import DashCalls, LoggedIn
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 40
 
@@ -162,3 +167,17 @@ def test_lang_switch_stays_on_site(client: FlaskClient) -> None:
     _, body = login(client, "zhihui", "bad")
     assert "Wrong user name or password" in body
 
+
+
+def test_admin_lists_accounts_a_page_at_a_time(dash_app: dash.Dash, logged_in: LoggedIn,
+                                               dash_calls: DashCalls) -> None:
+    admin = importlib.import_module("dashboard.pages.admin")
+    second = {"type": "pager", "table": "adm-users", "to": 2}
+    with logged_in("admin"):
+        first = dash_calls.text_of(dash_calls.find(admin.layout(), "adm-users"))
+        turned = dash_calls.text_of(dash_calls.clicked(admin.users_page, second, [1]))
+    # a page of rows and a pager under it, instead of a box that scrolls inside the page
+    assert first.count('"type":"Tr"') == admin.USERS_PAGE + 1 and "第 1/" in first and '"admin"' in first
+    assert turned.count('"type":"Tr"') == admin.USERS_PAGE + 1 and "第 2/" in turned and '"admin"' not in turned
+    with logged_in("zhihui"):
+        assert "您的角色无权查看此页面" in dash_calls.text_of(dash_calls.clicked(admin.users_page, second, [1]))

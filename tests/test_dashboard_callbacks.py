@@ -271,7 +271,7 @@ def test_verify_and_rework(pages: SimpleNamespace, logged_in: LoggedIn, towns: t
     a, _ = towns
     to_close, to_redo = _resolved(dashboard_dsn, a, new_incident), _resolved(dashboard_dsn, a, new_incident)
     with logged_in("zhihui"):
-        shown = text_of(pages.command.layout())
+        shown = text_of(pages.command.queues("zh", True, {"verify": 10_000}))  # the whole queue
         assert f'{{"type":"cmd-verify","index":{to_close}}}' in shown
         assert "转移人数 2" in shown  # the verifier sees what was reported
         msg = clicked(pages.command.verify, {"type": "cmd-verify", "index": to_close}, [1], 0)[0]
@@ -324,7 +324,7 @@ def test_incident_page_shows_log_and_timeline(pages: SimpleNamespace, logged_in:
     with logged_in("lingdao"):
         page = pages.incident.layout(incident_id=str(incident_id))
         shown = text_of(page)
-    for word in ("立案", "派遣", "签收", "处置反馈", "已签收 → 已反馈", "处置完毕", "转移人数 2", "system",
+    for word in ("立案", "派遣", "签收", "处置反馈", "已签收 → 已反馈", "处置完毕", "转移人数：2", "system",
                  "镇街工作人员"):
         assert word in shown, word
     timeline = _find(page, pages.incident.Ids.TIMELINE).figure
@@ -336,6 +336,24 @@ def test_incident_page_shows_log_and_timeline(pages: SimpleNamespace, logged_in:
     with logged_in("zhihui"):
         assert "事件不存在" in text_of(pages.incident.layout(incident_id="abc"))
 
+
+@pytest.mark.parametrize("details, zh, en", [
+    ({"to": "leader", "tier": 3}, "督办对象：分管领导；督办层级：第3级",
+     "Sent to: the leader in charge; Escalation tier: 3"),
+    ({"level": 1, "from_level": 2}, "等级：橙色 II级 → 红色 I级", "Level: Orange (II) → Red (I)"),
+    ({"level": 2, "category": "flood", "near_boundary": True}, "等级：橙色 II级；类别：防汛防台；近边界：是",
+     "Level: Orange (II); Category: Flood; Near a boundary: yes"),
+    ({"category": "hotline", "lon": 112.87, "lat": 25.5, "township_code_of_point": "431002001"},
+     "类别：民生诉求；位置：112.87000, 25.50000；点位所在镇街：人民路街道",
+     "Category: Citizen hotline; Location: 112.87000, 25.50000; Township of the point: 人民路街道"),
+    ('{"people_evacuated": 2, "into": 7, "override": true}', "转移人数：2；合并到事件：#7；强制结案：是",
+     "People evacuated: 2; Merged into: #7; Closed anyway: yes"),
+    ({"new_key": "x"}, "new_key：x", "new_key: x"),  # a key of a newer lifecycle shows as it is
+])
+def test_log_details_are_said_in_the_users_language(pages: SimpleNamespace, details: Any, zh: str, en: str) -> None:
+    names = {"431002001": "人民路街道"}
+    assert pages.incident.format_details(details, names, "zh") == zh
+    assert pages.incident.format_details(details, names, "en") == en
 
 
 def test_the_township_list_is_sent_again_only_when_it_changed(pages: SimpleNamespace, logged_in: LoggedIn,

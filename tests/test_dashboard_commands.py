@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import uuid
 from collections.abc import Callable
 from contextvars import copy_context
@@ -85,6 +86,9 @@ def _resolved(dsn: str, township: str, **kw: Any) -> int:
     return incident_id
 
 
+EVERY_ROW = {"verify": 10_000, "new": 10_000, "active": 10_000}  # the queues uncut, whatever else is open
+
+
 def text_of(component: Any) -> str:
     return json.dumps(json.loads(to_json_plotly(component)), ensure_ascii=False, separators=(",", ":"))
 
@@ -126,8 +130,8 @@ def test_transfer_needs_a_reason_and_moves_the_incident(pages: SimpleNamespace, 
     a, b, _ = towns
     incident_id = _signed(dashboard_dsn, a)
     with logged_in("zhihui"):
-        page = text_of(pages.command.layout())
-        assert '"action":"transfer"' in page and f"cmd-row-{incident_id}" in page
+        assert '"action":"transfer"' in text_of(pages.command.layout())
+        assert f"cmd-row-{incident_id}" in text_of(pages.command.queues("zh", True, EVERY_ROW))
         opened = clicked(pages.command.select_act, {"type": "cmd-open-act", "index": incident_id,
                                                     "action": "transfer"}, [1], 0)
         assert opened == ({"id": incident_id, "action": "transfer"}, None, None)
@@ -157,7 +161,7 @@ def test_assist_is_logged_once(pages: SimpleNamespace, logged_in: LoggedIn, town
         assert "该镇街已是承办或协办单位" in text_of(twice[1])
         own = submit(pages, incident_id, "assist", township=a, note="自己协办自己")
         assert "该镇街已是承办或协办单位" in text_of(own[1])
-        assert "协办：" in text_of(pages.command.queues("zh", True))
+        assert "协办：" in text_of(pages.command.queues("zh", True, EVERY_ROW))
     assert row(dashboard_dsn, incident_id)[:3] == ("signed", a, [b])
     assert actions(dashboard_dsn, incident_id).count("assist") == 1
     assert c not in row(dashboard_dsn, incident_id)[2]
@@ -173,7 +177,7 @@ def test_postpone_and_resume(pages: SimpleNamespace, logged_in: LoggedIn, towns:
         assert "缓办：操作成功" in text_of(submit(pages, incident_id, "postpone", note="汛期过后施工，已批准")[0])
         twice = submit(pages, incident_id, "postpone", note="汛期过后施工，已批准")
         assert "该事件已缓办或状态已变化" in text_of(twice[1])
-        page = text_of(pages.command.queues("zh", True))
+        page = text_of(pages.command.queues("zh", True, EVERY_ROW))
         assert "缓办中" in page and json.dumps(resume_button, ensure_ascii=False, separators=(",", ":")) in page
         msg, _ = clicked(pages.command.resume, resume_button, [1], 0)
         assert "恢复办理：操作成功" in text_of(msg)
@@ -256,7 +260,7 @@ def test_returned_incident_shows_reason_and_suggested_owner(pages: SimpleNamespa
         assert "退单：操作成功" in text_of(done[0])
         assert f"tw-card-{incident_id}" not in text_of(pages.township.layout())  # back with the command center
     with logged_in("zhihui"):
-        queues = pages.command.queues("zh", True)
+        queues = pages.command.queues("zh", True, EVERY_ROW)
         card = text_of(queues[1])
     assert "退单原因：位于邻镇辖区" in card and "建议承办：" in card
     dropdown = next(c for c in _walk(queues[1]) if getattr(c, "id", None) == {"type": "cmd-target",
@@ -298,11 +302,12 @@ def test_near_boundary_incident_is_badged_until_the_command_desk_confirms_its_ar
     confirm_json = json.dumps(confirm, ensure_ascii=False, separators=(",", ":"))
     staff = township_username(points.township)
     with logged_in("zhihui"):
-        queues = pages.command.queues("zh", True)
+        queues = pages.command.queues("zh", True, EVERY_ROW)
         assert badge in _part(queues, f"cmd-row-{near}") and "确认属地" in _part(queues, f"cmd-row-{near}")
         assert badge not in _part(queues, f"cmd-row-{far}") and '"action":"confirm"' not in _part(
             queues, f"cmd-row-{far}")
-        assert "Near a boundary: confirm the area" in _part(pages.command.queues("en", True), f"cmd-row-{near}")
+        english = pages.command.queues("en", True, EVERY_ROW)
+        assert "Near a boundary: confirm the area" in _part(english, f"cmd-row-{near}")
         assert badge in text_of(pages.incident.layout(incident_id=str(near)))
         assert badge not in text_of(pages.incident.layout(incident_id=str(far)))
         opened_panel = clicked(pages.command.select_act, confirm, [1], 0)
@@ -311,7 +316,7 @@ def test_near_boundary_incident_is_badged_until_the_command_desk_confirms_its_ar
         assert panel[0] is False and f"确认属地 · #{near}" in panel[1] and panel[2] is True  # no township to pick
         assert "核实情况（可选）" in panel[10]
     with logged_in("lingdao"):  # leaders see the badge, read only
-        queue = _part(pages.command.queues("zh", False), f"cmd-row-{near}")
+        queue = _part(pages.command.queues("zh", False, EVERY_ROW), f"cmd-row-{near}")
         assert badge in queue and confirm_json not in queue
     with logged_in(staff):
         page = pages.township.layout()
@@ -323,7 +328,7 @@ def test_near_boundary_incident_is_badged_until_the_command_desk_confirms_its_ar
         for incident_id in (near, far):  # once only; and never for a point far from any border
             refused = submit(pages, incident_id, "confirm")
             assert "属地已确认或该事件不在边界附近" in text_of(refused[1])
-        assert badge not in _part(pages.command.queues("zh", True), f"cmd-row-{near}")
+        assert badge not in _part(pages.command.queues("zh", True, EVERY_ROW), f"cmd-row-{near}")
         page = text_of(pages.incident.layout(incident_id=str(near)))
         assert badge not in page and "确认属地" in page and "电话核实：属本镇" in page  # in the log table
     with logged_in(staff):
@@ -334,6 +339,46 @@ def test_near_boundary_incident_is_badged_until_the_command_desk_confirms_its_ar
                             " AND action = 'confirm_area'", (near,)).fetchall() == [
             ("zhihui", "command", "电话核实：属本镇")]
     assert actions(dashboard_dsn, far) == ["create", "dispatch"]
+
+
+# -- long queues: the most urgent first, more on request --
+
+def test_a_long_queue_shows_the_most_urgent_and_more_on_request(pages: SimpleNamespace, logged_in: LoggedIn,
+                                                               towns: tuple[str, str, str], dashboard_dsn: str) -> None:
+    a, _, _ = towns
+    for _ in range(pages.command.SHOWN["active"] + 1):
+        _signed(dashboard_dsn, a, title="排队测试")
+    with psycopg.connect(dashboard_dsn) as conn:
+        urgent = [r[0] for r in conn.execute(
+            "SELECT id FROM incidents WHERE status IN ('dispatched', 'signed', 'in_progress', 'postponed')"
+            " ORDER BY level, CASE WHEN status = 'dispatched' THEN sign_deadline ELSE finish_deadline END"
+            " NULLS FIRST, id")]
+    more = {"type": "cmd-more", "queue": "active", "to": 40}
+    less = {"type": "cmd-more", "queue": "active", "to": 20}
+
+    def rows(section: str) -> list[int]:
+        return [int(n) for n in re.findall(r'"cmd-row-(\d+)"', section)]
+
+    with logged_in("zhihui"):
+        first = _part(pages.command.queues("zh", True), "cmd-queue-active")
+        assert rows(first) == urgent[:20] and "按紧急程度显示前 20 条" in first
+        assert f"显示更多（还有 {len(urgent) - 20} 条）" in first and _json(more) in first and "收起" not in first
+        queues, _, shown = clicked(pages.command.refresh, more, 0, 0, [1], None, pages.command.SHOWN)
+        longer = _part(queues, "cmd-queue-active")
+        assert shown == pages.command.SHOWN | {"active": 40} and rows(longer) == urgent[:40]
+        assert _json(less) in longer and "收起" in longer
+        assert clicked(pages.command.refresh, less, 0, 0, [1], None, shown)[2]["active"] == 20
+        # whatever the browser asks for: never fewer than the defaults, never without bound
+        assert pages.command.shown_rows({"active": -5, "verify": 10**9, "new": "x"}) == {
+            "verify": pages.command.MAX_SHOWN, "new": 9, "active": 20}
+        english = _part(pages.command.queues("en", True), "cmd-queue-active")
+        assert "The 20 most urgent shown" in english and "Show more (" in english
+    with logged_in(township_username(a)):
+        assert "您的角色无权查看此页面" in text_of(clicked(pages.command.refresh, more, 0, 0, [1], None, None)[0])
+
+
+def _json(component_id: dict[str, Any]) -> str:
+    return json.dumps(component_id, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
 
 
 # -- 政令一键智达 --

@@ -134,3 +134,11 @@ def test_every_rule_of_the_file_has_a_row() -> None:
     assert [r[0] for r in rows] == [r.id for r in rules]
     assert all(len(r) == 6 and r[1] and r[3] for r in rows)
     assert {r.kind for r in rules} <= set(rule_table.RULE_KIND)  # every kind has a Chinese name
+
+
+def test_a_rules_levels_break_between_levels_never_inside_one() -> None:
+    rows = {r[0]: r for r in rule_table.rule_rows(load_rules(), "zh")}
+    english = {r[0]: r for r in rule_table.rule_rows(load_rules(), "en")}
+    assert rows["heavy_rain"][4].split("，")[0] == "蓝色\u00a0IV级\u00a0≥\u00a020"  # no-break spaces inside a level
+    assert english["heavy_rain"][4].startswith("Blue\u00a0(IV)\u00a0≥\u00a020, ")
+    assert "；" not in english["heavy_rain"][5] and "; " in english["heavy_rain"][5]

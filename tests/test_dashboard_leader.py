@@ -95,9 +95,14 @@ def test_ranking_and_totals_follow_the_log(dash_app: dash.Dash, scene: dict[str,
     summary = data.leader_summary(f, now)
     assert summary == {"total": 4, "closed": 1, "rework": 1, "overdue": 1, "close_rate": 25.0, "on_time_rate": 33.3}
     assert int(data.daily_counts(f)["n"].sum()) == 4
-    assert list(data.overdue_list(f, now)["id"]) == [scene["overdue"]]
+    overdue, overdue_total = data.overdue_list(f, now)
+    assert list(overdue["id"]) == [scene["overdue"]] and overdue_total == 1
     rows, total = data.incident_list(f, now, limit=2)
     assert total == 4 and list(rows["id"]) == [scene["fresh"], scene["overdue"]]  # newest first
+    rows, total = data.incident_list(f, now, limit=2, offset=2)  # the second page
+    assert total == 4 and list(rows["id"]) == [scene["reworked"], scene["closed"]]
+    rows, total = data.incident_list(f, now, limit=2, offset=10)  # past the end: no row, still the count
+    assert total == 4 and rows.empty
     only_b = data.township_ranking(parse(now, category=CATEGORY, township=scene["b"]), now)
     assert list(only_b["code"]) == [scene["b"]]
 
@@ -136,6 +141,27 @@ def test_a_timeline_opens_from_the_list(leader: ModuleType, logged_in: LoggedIn,
     timeline = dash_calls.find(body, "ld-timeline").figure
     assert list(timeline.data[0].y) == ["待分拨", "已分拨", "已签收", "已反馈", "处置中"]
     assert closed == (True, None)
+
+
+def test_long_panels_turn_pages_instead_of_scrolling(leader: ModuleType, logged_in: LoggedIn,
+                                                      scene: dict[str, Any], dash_calls: DashCalls) -> None:
+    second = {"type": "pager", "table": "ld-ranking", "to": 2}
+    with logged_in("lingdao"):
+        page = leader.layout()
+        ranking = dash_calls.text_of(dash_calls.find(page, "ld-ranking"))
+        turned = dash_calls.clicked(leader.turn_page, second, [], [1], [], *_filters().values(), "")
+        past_end = dash_calls.clicked(leader.turn_page, {**second, "to": 99}, [], [1], [], *_filters().values(), "")
+    start = dash_calls.find(page, "ld-start")
+    assert start.display_format == "YYYY-MM-DD" and start.month_format == "YYYY年M月"  # not the browser's 10/25/2026
+    assert "第 1/" in ranking and ranking.count('"rank"') == leader.PAGE_ROWS  # 20 rows and the pager, no inner scroll
+    assert turned[0] is dash.no_update and turned[2] is dash.no_update
+    shown = dash_calls.text_of(turned[1])
+    assert "第 2/" in shown and shown.count('"rank"') == leader.PAGE_ROWS
+    last = dash_calls.text_of(past_end[1])  # fewer townships than the page asked for: the last page
+    assert '"to":99' not in last and '"disabled":true' in last
+    with logged_in(township_username(scene["a"])):
+        refused = dash_calls.clicked(leader.turn_page, second, [], [1], [], *_filters().values(), "")
+    assert "您的角色无权查看此页面" in dash_calls.text_of(refused[1])
 
 
 @pytest.mark.parametrize("change, text", [

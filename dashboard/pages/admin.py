@@ -20,7 +20,7 @@ from alerts.lifecycle import Role
 from alerts.rules import RuleError, load_rules
 from dashboard import auth, users
 from dashboard.actions import InvalidInput
-from dashboard.components import fmt_int, fmt_pct, message, session_user
+from dashboard.components import clicked, fmt_int, fmt_pct, message, page_in, pager, pager_input, session_user
 from dashboard.context import get_data
 from dashboard.i18n import Lang, role_label, t
 from dashboard.reads_ops import UsernameTaken
@@ -30,6 +30,8 @@ from dashboard.texts import DEPT, DEVICE_TYPE, label
 from dashboard.timefmt import fmt_dt, utcnow
 
 ROLES = (Role.ADMIN,)
+USERS_PAGE = 20  # rows of the users table per page
+RULE_COLUMNS = ("nowrap", "nowrap", "nowrap", "nowrap", "rule-levels", "rule-settings")  # short ones never wrap
 
 
 class Ids(StrEnum):
@@ -44,18 +46,28 @@ class Ids(StrEnum):
     MSG = "adm-msg"
 
 
-def _table(headers: list[str], rows: list[list[Any]], table_id: str) -> html.Div:
+def _table(headers: list[str], rows: list[list[Any]], table_id: str,
+           classes: tuple[str | None, ...] = ()) -> html.Div:
+    """A compact table; ``classes`` are the CSS classes of the body's columns, first to last (none for the rest)."""
+    def cls(i: int) -> str | None:
+        return classes[i] if i < len(classes) else None
+
     return html.Div(html.Table([html.Thead(html.Tr([html.Th(h) for h in headers])),
-                                html.Tbody([html.Tr([html.Td(c) for c in row]) for row in rows])],
+                                html.Tbody([html.Tr([html.Td(c, className=cls(i)) for i, c in enumerate(row)])
+                                            for row in rows])],
                                className="table table-compact", id=table_id), className="table-wrap")
 
 
-def users_table(frame: pd.DataFrame, names: dict[str, str], lang: Lang) -> html.Div:
+def users_table(frame: pd.DataFrame, names: dict[str, str], lang: Lang, page: int = 1) -> list[Any]:
+    """One page of the accounts, with the pager under it when there is more than one."""
+    page = page_in(page, len(frame), USERS_PAGE)
+    shown = frame.iloc[(page - 1) * USERS_PAGE:page * USERS_PAGE]
     rows = [[r.username, r.display_name, role_label(r.role, lang),
              f"{names.get(r.township_code, r.township_code)}（{r.township_code}）" if r.township_code else "—"]
-            for r in frame.itertuples()]
-    return _table([t(k, lang) for k in ("col.username", "col.display_name", "col.role", "col.township")], rows,
-                  "adm-users-table")
+            for r in shown.itertuples()]
+    return [_table([t(k, lang) for k in ("col.username", "col.display_name", "col.role", "col.township")], rows,
+                   "adm-users-table", ("nowrap",)),
+            pager(Ids.USERS, page, len(frame), USERS_PAGE, lang)]
 
 
 def rules_section(lang: Lang) -> list[Any]:
@@ -64,7 +76,7 @@ def rules_section(lang: Lang) -> list[Any]:
     except RuleError as exc:
         return [message(t("admin.rules_error", lang, e=str(exc)[:500]), "error")]
     return [_table([t(k, lang) for k in ("col.rule_id", "col.rule_name", "col.kind", "col.category", "col.levels",
-                                         "col.settings")], rule_rows(rules, lang), "adm-rules-table")]
+                                         "col.settings")], rule_rows(rules, lang), "adm-rules-table", RULE_COLUMNS)]
 
 
 def layers_table(frame: pd.DataFrame, lang: Lang) -> html.Div:
@@ -72,7 +84,8 @@ def layers_table(frame: pd.DataFrame, lang: Lang) -> html.Div:
     rows = [[str(r.version), fmt_dt(r.loaded_at), r.source, r.note or "—", yes if r.active else no,
              fmt_int(r.districts), fmt_int(r.townships), fmt_int(r.grids)] for r in frame.itertuples()]
     return _table([t(k, lang) for k in ("col.version", "col.loaded_at", "col.source", "col.note", "col.active",
-                                        "col.districts", "col.townships", "col.grids")], rows, "adm-layers-table")
+                                        "col.districts", "col.townships", "col.grids")], rows, "adm-layers-table",
+                  ("nowrap", "nowrap", "mono", None, "nowrap"))
 
 
 def devices_table(frame: pd.DataFrame, lang: Lang) -> html.Div:
@@ -119,8 +132,8 @@ def layout(**_: object) -> html.Div:
     return html.Div([
         html.H1(t("admin.title", lang)),
         user_form(lang, data.townships()),
-        html.Section([html.H2(t("admin.users", lang)), html.Div(users_table(data.users(), names, lang), id=Ids.USERS,
-                                                                 className="scroll-box")], className="card panel"),
+        html.Section([html.H2(t("admin.users", lang)), html.Div(users_table(data.users(), names, lang), id=Ids.USERS)],
+                     className="card panel"),
         html.Section([html.H2(t("admin.rules", lang)), *rules_section(lang)], className="card panel"),
         html.Div([
             html.Section([html.H2(t("admin.layers", lang)), layers_table(data.boundary_versions(), lang)],
@@ -165,5 +178,21 @@ def create_user(n: int | None, username: Any, display_name: Any, password: Any, 
         return message(t(exc.key, lang), "error"), *keep
     except UsernameTaken:
         return message(t("err.username_taken", lang), "error"), *keep
+    accounts = data.users()
+    page = list(accounts["username"]).index(new.username) // USERS_PAGE + 1  # the page the new account is on
     return (message(t("admin.created", lang, u=new.username), "ok"),
-            users_table(data.users(), data.region_names(), lang), "", "", "", "")
+            users_table(accounts, data.region_names(), lang, page), "", "", "", "")
+
+
+@callback(Output(Ids.USERS, "children", allow_duplicate=True), pager_input(Ids.USERS), prevent_initial_call=True)
+def users_page(_clicks: list[int | None]) -> Any:
+    """Another page of the accounts (for administrators only, re-checked here)."""
+    page = clicked("to")
+    if page is None:
+        raise PreventUpdate
+    lang = auth.current_lang()
+    user = session_user(lang, *ROLES)
+    if isinstance(user, html.Div):
+        return user
+    data = get_data()
+    return users_table(data.users(), data.region_names(), lang, page)

@@ -24,6 +24,7 @@ from dashboard import directive_views as dv
 from dashboard.actions import InvalidInput, issue_directive, parse_incident_ref, perform
 from dashboard.components import (
     bump,
+    clicked,
     level_badge,
     message,
     outcome_message,
@@ -41,6 +42,9 @@ from dashboard.timefmt import fmt_dt, remaining, utcnow
 VIEW_ROLES = (Role.COMMAND, Role.LEADER, Role.ADMIN)
 ACT_ROLES = (Role.COMMAND,)
 REFRESH_MS = 5000
+# How many of each queue show at first, the most urgent first (level, then deadline); "show more" adds as many.
+SHOWN = {"verify": 9, "new": 9, "active": 20}
+MAX_SHOWN = 10_000  # what a browser may ask for, at most
 
 
 class Ids(StrEnum):
@@ -50,6 +54,8 @@ class Ids(StrEnum):
     MARKER = "cmd-marker"
     VERSION = "cmd-version"
     SELECTED = "cmd-selected"  # incident id chosen for rework
+    SHOWN = "cmd-shown"  # how many rows of each queue are shown: {"verify": n, "new": n, "active": n}
+    MORE = "cmd-more"  # pattern-matching: {"type", "queue", "to": rows to show}
     REWORK_PANEL = "cmd-rework-panel"
     REWORK_TITLE = "cmd-rework-title"
     REWORK_REASON = "cmd-rework-reason"
@@ -154,19 +160,45 @@ def _feedback_lines(fb: dict[str, Any] | None, lang: Lang) -> html.Div | None:
     return html.Div(f"{fmt_dt(fb['at'])} {fb['actor']}：{fb['note']}{extra}", className="feedback-note")
 
 
-def queues(lang: Lang, can_act: bool) -> list[html.Section]:
+def shown_rows(asked: object) -> dict[str, int]:
+    """How many rows of each queue to show: what the browser asked for, within the defaults and ``MAX_SHOWN``."""
+    asked = asked if isinstance(asked, dict) else {}
+    shown = {}
+    for queue, first in SHOWN.items():
+        n = asked.get(queue)
+        shown[queue] = min(max(n, first), MAX_SHOWN) if isinstance(n, int) else first
+    return shown
+
+
+def _more_buttons(queue: str, count: int, shown: int, lang: Lang) -> html.Div | None:
+    """显示更多 under a queue longer than what is shown; 收起 once it was opened further."""
+    buttons = []
+    if count > shown:
+        buttons.append(html.Button(t("command.more", lang, n=count - shown), n_clicks=0, className="btn btn-secondary",
+                                   id={"type": Ids.MORE, "queue": queue, "to": shown + SHOWN[queue]}))
+    if shown > SHOWN[queue] and count > SHOWN[queue]:
+        buttons.append(html.Button(t("command.less", lang), n_clicks=0, className="btn btn-secondary",
+                                   id={"type": Ids.MORE, "queue": queue, "to": SHOWN[queue]}))
+    return html.Div(buttons, className="queue-more") if buttons else None
+
+
+def queues(lang: Lang, can_act: bool, asked: object = None) -> list[html.Section]:
+    """The three queues, each cut to the rows asked for (``shown_rows``), the most urgent first."""
     data = get_data()
     rows = data.command_queue()
     names = data.region_names()
     now = utcnow()
+    limit = shown_rows(asked)
     status = rows["status"].astype(str)
-    resolved = rows[status == Status.RESOLVED.value]
-    new = rows[status == Status.NEW.value]
-    active = rows[status.isin([s.value for s in ACTIVE])]
+    all_resolved = rows[status == Status.RESOLVED.value]
+    all_new = rows[status == Status.NEW.value]
+    all_active = rows[status.isin([s.value for s in ACTIVE])]
+    resolved, new, active = (all_resolved.head(limit["verify"]), all_new.head(limit["new"]),
+                             all_active.head(limit["active"]))
     feedback = data.latest_feedback([int(i) for i in resolved["id"]]) if len(resolved) else {}
     returns = data.latest_returns([int(i) for i in new["id"]]) if len(new) else {}
     assists = data.assist_units([int(i) for i in active["id"]]) if len(active) else {}
-    near = data.near_boundary([int(i) for i in rows["id"]])
+    near = data.near_boundary([int(i) for frame in (resolved, new, active) for i in frame["id"]])
     townships = data.townships()
     known = {code for code, _ in townships}
     options = [{"label": f"{name}（{code}）", "value": code} for code, name in townships]
@@ -220,17 +252,22 @@ def queues(lang: Lang, can_act: bool) -> list[html.Section]:
     keys = ["col.id", "col.title", "col.level", "col.status", "col.township", "col.deadline"]
     header = html.Tr([html.Th(t(k, lang)) for k in keys + (["col.actions"] if can_act else [])])
 
-    def section(key: str, body: Any, count: int) -> html.Section:
-        return html.Section([html.H2(f"{t(key, lang)}（{count}）" if lang == "zh" else f"{t(key, lang)} ({count})"),
-                             body if count else html.Div(t("command.empty", lang), className="muted")],
-                            className="queue")
+    def section(key: str, queue: str, body: Any, count: int) -> html.Section:
+        title = f"{t(key, lang)}（{count}）" if lang == "zh" else f"{t(key, lang)} ({count})"
+        cut = count > limit[queue]
+        return html.Section([
+            html.Div([html.H2(title), html.Span(t("command.shown", lang, shown=limit[queue]), className="muted")
+                      if cut else None], className="section-head"),
+            body if count else html.Div(t("command.empty", lang), className="muted"),
+            _more_buttons(queue, count, limit[queue], lang),
+        ], className="queue", id=f"cmd-queue-{queue}")
 
     return [
-        section("command.verify_queue", html.Div(verify_cards, className="card-grid"), len(verify_cards)),
-        section("command.new_queue", html.Div(new_cards, className="card-grid"), len(new_cards)),
-        section("command.open_queue", html.Div(html.Table([html.Thead(header), html.Tbody(active_rows)],
-                                                          className="table"), className="table-wrap"),
-                len(active_rows)),
+        section("command.verify_queue", "verify", html.Div(verify_cards, className="card-grid"), len(all_resolved)),
+        section("command.new_queue", "new", html.Div(new_cards, className="card-grid"), len(all_new)),
+        section("command.open_queue", "active", html.Div(html.Table([html.Thead(header), html.Tbody(active_rows)],
+                                                                    className="table"), className="table-wrap"),
+                len(all_active)),
     ]
 
 
@@ -272,6 +309,21 @@ def directives_section(lang: Lang, can_act: bool) -> html.Section:
                          dcc.Store(id=DirIds.VERSION, data=0)], className="queue directives")
 
 
+def rework_panel(lang: Lang) -> html.Div:
+    """返工 with its reason, opened from a card of the verify queue."""
+    return html.Div([
+        html.H2(id=Ids.REWORK_TITLE),
+        html.Label(t("command.rework_reason", lang), htmlFor=Ids.REWORK_REASON),
+        dcc.Textarea(id=Ids.REWORK_REASON, className="input textarea", maxLength=2000),
+        html.Div([
+            html.Button(action_label(Action.REWORK, lang), id=Ids.REWORK_SUBMIT, className="btn btn-danger",
+                        n_clicks=0),
+            html.Button(t("township.cancel", lang), id=Ids.REWORK_CANCEL, className="btn btn-secondary",
+                        n_clicks=0),
+        ], className="card-actions"),
+    ], id=Ids.REWORK_PANEL, className="card action-panel", hidden=True)
+
+
 def layout(**_: object) -> html.Div:
     lang = auth.current_lang()
     user = session_user(lang, *VIEW_ROLES)
@@ -283,25 +335,21 @@ def layout(**_: object) -> html.Div:
         None if can_act else message(t("command.read_only", lang)),
         html.Div(id=Ids.MSG, className="msg-area", **{"aria-live": "polite"}),
         html.Div([
-            html.H2(id=Ids.REWORK_TITLE),
-            html.Label(t("command.rework_reason", lang), htmlFor=Ids.REWORK_REASON),
-            dcc.Textarea(id=Ids.REWORK_REASON, className="input textarea", maxLength=2000),
             html.Div([
-                html.Button(action_label(Action.REWORK, lang), id=Ids.REWORK_SUBMIT, className="btn btn-danger",
-                            n_clicks=0),
-                html.Button(t("township.cancel", lang), id=Ids.REWORK_CANCEL, className="btn btn-secondary",
-                            n_clicks=0),
-            ], className="card-actions"),
-        ], id=Ids.REWORK_PANEL, className="card action-panel", hidden=True),
-        action_panel(lang),  # hidden; present for every role so its callbacks always have their outputs
-        html.Div(queues(lang, can_act), id=Ids.QUEUES),
-        directives_section(lang, can_act),
+                rework_panel(lang),
+                action_panel(lang),  # hidden; present for every role so its callbacks always have their outputs
+                html.Div(queues(lang, can_act), id=Ids.QUEUES),
+            ], className="command-main"),
+            # beside the queues on a wide screen, under them on a narrow one
+            html.Aside(directives_section(lang, can_act), className="command-side"),
+        ], className="command-layout"),
         dcc.Store(id=Ids.MARKER, data=get_data().change_marker()),
+        dcc.Store(id=Ids.SHOWN, data=SHOWN),
         dcc.Store(id=Ids.VERSION, data=0),
         dcc.Store(id=Ids.SELECTED),
         dcc.Store(id=Ids.ACT_SELECTED),
         dcc.Interval(id=Ids.TICK, interval=REFRESH_MS),
-    ], className="page page-light command")
+    ], className="page page-light page-wide command")
 
 
 # Registered after ``layout`` exists: pages are imported as ordinary modules, not scanned by Dash.
@@ -311,30 +359,31 @@ dash.register_page(__name__, path="/command", title=page_title("nav.command"), o
 @callback(
     Output(Ids.QUEUES, "children"),
     Output(Ids.MARKER, "data"),
+    Output(Ids.SHOWN, "data"),
     Input(Ids.TICK, "n_intervals"),
     Input(Ids.VERSION, "data"),
+    Input({"type": Ids.MORE, "queue": ALL, "to": ALL}, "n_clicks"),
     State(Ids.MARKER, "data"),
+    State(Ids.SHOWN, "data"),
     prevent_initial_call=True,
 )
-def refresh(_n: int | None, _version: int | None, marker: str | None) -> tuple[Any, Any]:
+def refresh(_n: int | None, _version: int | None, _more: list[int | None], marker: str | None,
+            asked: object) -> tuple[Any, Any, Any]:
+    """Re-draw the queues when the incidents changed, after an action, or for 显示更多 / 收起 (one queue longer)."""
     lang = auth.current_lang()
     user = session_user(lang, *VIEW_ROLES)
     if isinstance(user, html.Div):
-        return user, no_update
+        return user, no_update, no_update
+    shown, tid = shown_rows(asked), ctx.triggered_id
+    if isinstance(tid, dict):
+        rows = clicked("to")
+        if rows is None or tid.get("queue") not in SHOWN:
+            raise PreventUpdate  # the buttons were re-drawn, not clicked
+        shown = shown_rows(shown | {tid["queue"]: rows})
     new_marker = get_data().change_marker()
-    if new_marker == marker and ctx.triggered_id == Ids.TICK:
+    if new_marker == marker and tid == Ids.TICK:
         raise PreventUpdate  # nothing changed: keep the user's half-made dropdown choices
-    return queues(lang, user.role in ACT_ROLES), new_marker
-
-
-def _clicked_index() -> int | None:
-    trig = ctx.triggered[0] if ctx.triggered else None
-    if not trig or not trig.get("value"):
-        return None
-    tid = ctx.triggered_id
-    index = tid.get("index") if isinstance(tid, dict) else None
-    return index if isinstance(index, int) else None
-
+    return queues(lang, user.role in ACT_ROLES, shown), new_marker, shown
 
 
 @callback(
@@ -347,7 +396,7 @@ def _clicked_index() -> int | None:
 )
 def verify(_clicks: list[int | None], version: int | None) -> tuple[Any, Any, Any]:
     """核查结案; refused because the sensor still breaches, it opens the override (强制结案) form."""
-    incident_id = _clicked_index()
+    incident_id = clicked()
     if incident_id is None:
         raise PreventUpdate
     outcome = perform(incident_id, Action.VERIFY, ACT_ROLES)
@@ -375,7 +424,7 @@ def target_for(incident_id: int, states: list[dict[str, Any]]) -> str | None:
     prevent_initial_call=True,
 )
 def dispatch(_clicks: list[int | None], _targets: list[str | None], version: int | None) -> tuple[Any, Any]:
-    incident_id = _clicked_index()
+    incident_id = clicked()
     if incident_id is None:
         raise PreventUpdate
     target = target_for(incident_id, ctx.states_list[0])
@@ -399,7 +448,7 @@ def select_rework(_clicks: list[int | None], _cancel: int | None) -> tuple[int |
     """Open the rework form (and close the other panel: one form at a time)."""
     if ctx.triggered_id == Ids.REWORK_CANCEL:
         return None, no_update
-    incident_id = _clicked_index()
+    incident_id = clicked()
     if incident_id is None:
         raise PreventUpdate
     return incident_id, None
@@ -454,7 +503,7 @@ def select_act(_clicks: list[int | None], _cancel: int | None) -> tuple[Any, Any
     """Open the form of the clicked action (closing the rework form and the last, now stale, message)."""
     if ctx.triggered_id == Ids.ACT_CANCEL:
         return None, no_update, no_update
-    incident_id = _clicked_index()
+    incident_id = clicked()
     tid = ctx.triggered_id
     action = tid.get("action") if isinstance(tid, dict) else None
     if incident_id is None or action not in PANEL_ACTIONS or action == OVERRIDE:
@@ -570,7 +619,7 @@ def submit_act(n: int | None, selected: dict[str, Any] | None, township: str | N
     prevent_initial_call=True,
 )
 def resume(_clicks: list[int | None], version: int | None) -> tuple[Any, Any]:
-    incident_id = _clicked_index()
+    incident_id = clicked()
     if incident_id is None:
         raise PreventUpdate
     outcome = perform(incident_id, Action.RESUME, ACT_ROLES)

@@ -37,27 +37,49 @@ def near_badge(lang: Lang) -> html.Span:
     return html.Span(t("near.badge", lang), title=t("near.badge_help", lang), className="badge near-boundary")
 
 
+def _detail_value(key: str, value: Any, names: dict[str, str], lang: Lang) -> str:
+    """One detail's value in words: names for township codes, labels for levels, categories and ladder rungs."""
+    if isinstance(value, bool):
+        return t("common.yes" if value else "common.no", lang)
+    if key in ("township_code", "suggested", "township_code_of_point") and isinstance(value, str):
+        return names.get(value, value)
+    if key in ("level", "from_level") and isinstance(value, int):
+        return level_label(value, lang)
+    if key == "category" and isinstance(value, str):
+        return category_label(value, lang)
+    if key == "into" and isinstance(value, int):
+        return f"#{value}"
+    if key == "tier" and isinstance(value, int):
+        return t("details.tier_n", lang, n=value)
+    if key == "to" and f"details.to.{value}" in MESSAGES:
+        return t(f"details.to.{value}", lang)
+    return str(value)
+
+
 def format_details(details: Any, names: dict[str, str], lang: Lang) -> str:
-    """A log row's details as ``label value`` pairs: township codes become names, keys become words."""
+    """A log row's details as ``label：value`` pairs in the user's language.
+
+    Township codes become names, levels, categories and escalation rungs become words; a level
+    change reads ``old → new`` and a point ``lon, lat``. A key without a label shows as it is.
+    """
     if isinstance(details, str):
         details = json.loads(details)
     if not isinstance(details, dict) or not details:
         return ""
+    lon, lat = details.get("lon"), details.get("lat")
+    point = isinstance(lon, int | float) and isinstance(lat, int | float)
     parts = []
     for key, value in details.items():
-        label = MESSAGES[f"details.{key}"][lang] if f"details.{key}" in MESSAGES else key
-        shown: Any = value
-        if key in ("township_code", "suggested") and isinstance(value, str):
-            shown = names.get(value, value)
-        elif key == "level" and isinstance(value, int):
-            shown = level_label(value, lang)
-        elif key == "into" and isinstance(value, int):
-            shown = f"#{value}"
-        elif key in ("override", "near_boundary") and isinstance(value, bool):
-            shown = MESSAGES["common.yes" if value else "common.no"][lang]
-        elif key == "category" and isinstance(value, str):
-            shown = category_label(value, lang)
-        parts.append(f"{label} {shown}")
+        if (key == "from_level" and "level" in details) or (key == "lat" and point):
+            continue  # said with the new level / with the longitude
+        if key == "lon" and point:
+            label, shown = t("col.location", lang), f"{lon:.5f}, {lat:.5f}"
+        else:
+            label = t(f"details.{key}", lang) if f"details.{key}" in MESSAGES else key
+            shown = _detail_value(key, value, names, lang)
+            if key == "level" and "from_level" in details:
+                shown = f"{_detail_value(key, details['from_level'], names, lang)} → {shown}"
+        parts.append(f"{label}：{shown}" if lang == "zh" else f"{label}: {shown}")
     return "；".join(parts) if lang == "zh" else "; ".join(parts)
 
 

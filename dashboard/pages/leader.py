@@ -7,7 +7,8 @@ The numbers are SQL aggregates (``reads_leader``); this module only lays them ou
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -19,11 +20,15 @@ from dash.exceptions import PreventUpdate
 from alerts.lifecycle import Role
 from dashboard import auth, charts, figures
 from dashboard.components import (
+    clicked,
     denied,
     fmt_int,
     fmt_pct,
     level_badge,
     message,
+    pager,
+    pager_input,
+    pages_of,
     scroll_into_view,
     session_user,
     status_chip,
@@ -37,7 +42,9 @@ from dashboard.timefmt import fmt_dt, local, remaining, utcnow
 
 ROLES = (Role.LEADER, Role.COMMAND, Role.ADMIN)
 QUICK_DAYS = (7, 30, 90, 365)
-LIST_LIMIT = 200
+PAGE_ROWS = 20  # the ranking and the incident list, a page at a time: nothing scrolls inside the page
+OVERDUE_ROWS = 8  # beside the trend chart, about as tall as it
+MONTH_FORMAT: dict[Lang, str] = {"zh": "YYYY年M月", "en": "MMMM YYYY"}  # the calendar's month header
 EXPORT_LIMIT = 100_000  # rows; a year of a city's incidents fits, a runaway query does not
 
 
@@ -66,7 +73,7 @@ class Ids(StrEnum):
     OPEN = "ld-open"  # pattern-matching type; index = incident id
 
 
-FILTER_INPUTS = [Input(Ids.START, "value"), Input(Ids.END, "value"), Input(Ids.DISTRICT, "value"),
+FILTER_INPUTS = [Input(Ids.START, "date"), Input(Ids.END, "date"), Input(Ids.DISTRICT, "value"),
                  Input(Ids.TOWNSHIP, "value"), Input(Ids.CATEGORY, "value"), Input(Ids.LEVEL, "value")]
 FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INPUTS]
 
@@ -105,7 +112,7 @@ def _table(headers: list[str], rows: list[html.Tr], table_id: str, empty: str, n
 
 def overdue_table(rows: pd.DataFrame, names: dict[str, str], now: Any, lang: Lang) -> html.Div:
     body = [html.Tr([
-        html.Td(_open_button(r.id)), html.Td(r.title), html.Td(level_badge(int(r.level), lang)),
+        html.Td(_open_button(r.id, lang)), html.Td(r.title), html.Td(level_badge(int(r.level), lang)),
         html.Td(status_chip(r.status, lang)), html.Td(_name(names, r.township_code)),
         html.Td(remaining(r.deadline, now, lang)[0], className="overdue nowrap"),
     ]) for r in rows.itertuples()]
@@ -126,14 +133,14 @@ def ranking_table(ranking: pd.DataFrame, names: dict[str, str], lang: Lang) -> h
     return _table(headers, body, "ld-ranking-table", t("leader.none", lang), numeric=5)
 
 
-def _open_button(incident_id: int) -> html.Button:
+def _open_button(incident_id: int, lang: Lang) -> html.Button:
     return html.Button(f"#{incident_id}", id={"type": Ids.OPEN, "index": int(incident_id)}, n_clicks=0,
-                       className="link-button", title="时间线")
+                       className="link-button", title=t("leader.timeline", lang))
 
 
 def incident_table(rows: pd.DataFrame, names: dict[str, str], lang: Lang) -> html.Div:
     body = [html.Tr([
-        html.Td(_open_button(r.id)), html.Td(r.title), html.Td(category_label(r.category, lang)),
+        html.Td(_open_button(r.id, lang)), html.Td(r.title), html.Td(category_label(r.category, lang)),
         html.Td(level_badge(int(r.level), lang)), html.Td(status_chip(r.status, lang)),
         html.Td(_name(names, r.township_code)), html.Td(fmt_dt(r.created_at), className="nowrap"),
         html.Td(fmt_dt(r.closed_at) if r.closed_at is not None else "—", className="nowrap"),
@@ -144,16 +151,53 @@ def incident_table(rows: pd.DataFrame, names: dict[str, str], lang: Lang) -> htm
     return _table(headers, body, "ld-list-table", t("leader.none", lang), numeric=1)
 
 
-def count_text(shown: int, total: int, lang: Lang) -> str:
-    if shown < total:
-        return t("leader.count_shown", lang, n=fmt_int(total), shown=fmt_int(shown))
-    return t("leader.count", lang, n=fmt_int(total))
+# -- panels a page at a time: the table and its pager --
+
+Reader = Callable[[int, int], tuple[pd.DataFrame, int]]  # (limit, offset) → (rows, rows in all)
+
+
+def _page(read: Reader, page: int, size: int) -> tuple[pd.DataFrame, int, int]:
+    """(rows, rows in all, page shown) of page ``page``; the last page when fewer rows are left than it needs."""
+    page = max(page, 1)
+    rows, total = read(size, (page - 1) * size)
+    if rows.empty and total:
+        page = pages_of(total, size)
+        rows, total = read(size, (page - 1) * size)
+    return rows, total, page
+
+
+def overdue_panel(f: Filters, now: Any, names: dict[str, str], lang: Lang, page: int = 1) -> list[Any]:
+    rows, total, page = _page(lambda n, skip: get_data().overdue_list(f, now, n, skip), page, OVERDUE_ROWS)
+    return [overdue_table(rows, names, now, lang), pager(Ids.OVERDUE, page, total, OVERDUE_ROWS, lang)]
+
+
+def ranking_panel(f: Filters, now: Any, names: dict[str, str], lang: Lang, page: int = 1) -> list[Any]:
+    ranking = get_data().township_ranking(f, now)  # every township: the rank needs them all
+
+    def read(n: int, skip: int) -> tuple[pd.DataFrame, int]:
+        return ranking.iloc[skip:skip + n], len(ranking)
+
+    rows, total, page = _page(read, page, PAGE_ROWS)
+    return [ranking_table(rows, names, lang), pager(Ids.RANKING, page, total, PAGE_ROWS, lang)]
+
+
+def list_panel(f: Filters, now: Any, names: dict[str, str], lang: Lang, page: int = 1) -> tuple[list[Any], str]:
+    """A page of the incident list, and how many incidents match (the export has them all)."""
+    rows, total, page = _page(lambda n, skip: get_data().incident_list(f, now, n, skip), page, PAGE_ROWS)
+    return ([incident_table(rows, names, lang), pager(Ids.LIST, page, total, PAGE_ROWS, lang)],
+            t("leader.count", lang, n=fmt_int(total)))
 
 
 # -- layout --
 
 def _options(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
     return [{"label": name, "value": code} for code, name in pairs]
+
+
+def _date_picker(picker_id: Ids, day: date, lang: Lang) -> dcc.DatePickerSingle:
+    """A day as 2026-11-23 whatever the browser's locale; weeks start on Monday, as Chinese calendars do."""
+    return dcc.DatePickerSingle(id=picker_id, date=day.isoformat(), display_format="YYYY-MM-DD",
+                                month_format=MONTH_FORMAT[lang], first_day_of_week=1, className="date-picker")
 
 
 def layout(**_: object) -> html.Div:
@@ -167,7 +211,7 @@ def layout(**_: object) -> html.Div:
     f = Filters(start, end)
     names = data.region_names()
     summary = data.leader_summary(f, now)
-    rows, total = data.incident_list(f, now, LIST_LIMIT)
+    listed, count = list_panel(f, now, names, lang)
 
     def field(label_key: str, control: Any) -> html.Label:
         return html.Label([html.Span(t(label_key, lang)), control], className="filter")
@@ -178,8 +222,8 @@ def layout(**_: object) -> html.Div:
             field("filter.quick", dcc.Dropdown(
                 [{"label": t("filter.days", lang, n=n), "value": n} for n in QUICK_DAYS], value=30, id=Ids.QUICK,
                 clearable=False, searchable=False, className="dropdown-sm")),
-            field("filter.from", dcc.Input(id=Ids.START, type="date", value=start.isoformat(), className="input")),
-            field("filter.to", dcc.Input(id=Ids.END, type="date", value=end.isoformat(), className="input")),
+            field("filter.from", _date_picker(Ids.START, start, lang)),
+            field("filter.to", _date_picker(Ids.END, end, lang)),
             field("filter.district", dcc.Dropdown(_options(data.districts()), id=Ids.DISTRICT,
                                                   placeholder=t("common.all", lang), className="dropdown-sm")),
             field("filter.township", dcc.Dropdown(_options(data.townships()), id=Ids.TOWNSHIP,
@@ -199,8 +243,7 @@ def layout(**_: object) -> html.Div:
                                     config={"displayModeBar": False, "displaylogo": False})],
                          className="card panel"),
             html.Section([html.H2(t("leader.overdue", lang)),
-                          html.Div(overdue_table(data.overdue_list(f, now), names, now, lang), id=Ids.OVERDUE,
-                                   className="scroll-box")],
+                          html.Div(overdue_panel(f, now, names, lang), id=Ids.OVERDUE)],
                          className="card panel"),
         ], className="two-col"),
         html.Div([
@@ -213,17 +256,16 @@ def layout(**_: object) -> html.Div:
             html.Div([html.H2(t("leader.ranking", lang)), html.Span(t("leader.ranking_note", lang), className="muted"),
                       html.Button(t("leader.export_ranking", lang), id=Ids.EXPORT_RANKING, n_clicks=0,
                                   className="btn btn-secondary btn-right")], className="section-head"),
-            html.Div(ranking_table(data.township_ranking(f, now), names, lang), id=Ids.RANKING,
-                     className="scroll-box scroll-tall"),
+            html.Div(ranking_panel(f, now, names, lang), id=Ids.RANKING),
         ], className="card panel"),
         html.Section([
             html.Div([html.H2(t("leader.list", lang)),
                       dcc.Input(id=Ids.SEARCH, type="search", debounce=True, placeholder=t("filter.search", lang),
                                 className="input search", maxLength=100),
-                      html.Span(count_text(len(rows), total, lang), id=Ids.COUNT, className="muted"),
+                      html.Span(count, id=Ids.COUNT, className="muted"),
                       html.Button(t("leader.export_list", lang), id=Ids.EXPORT_LIST, n_clicks=0,
                                   className="btn btn-secondary btn-right")], className="section-head"),
-            html.Div(incident_table(rows, names, lang), id=Ids.LIST, className="scroll-box scroll-tall"),
+            html.Div(listed, id=Ids.LIST),
         ], className="card panel"),
         dcc.Download(id=Ids.DOWNLOAD),
     ], className="page page-light page-wide leader")
@@ -235,7 +277,7 @@ dash.register_page(__name__, path="/leader", title=page_title("nav.leader"), ord
 
 # -- callbacks --
 
-@callback(Output(Ids.START, "value"), Output(Ids.END, "value"), Input(Ids.QUICK, "value"), prevent_initial_call=True)
+@callback(Output(Ids.START, "date"), Output(Ids.END, "date"), Input(Ids.QUICK, "value"), prevent_initial_call=True)
 def quick_range(days: Any) -> tuple[str, str]:
     try:
         auth.require(*ROLES)
@@ -282,8 +324,8 @@ def update(start: Any, end: Any, district: Any, township: Any, category: Any, le
         None,
         kpi_cards(data.leader_summary(f, now), lang),
         charts.daily_trend(data.daily_counts(f), f.start, f.end, lang),
-        overdue_table(data.overdue_list(f, now), names, now, lang),
-        ranking_table(data.township_ranking(f, now), names, lang),
+        overdue_panel(f, now, names, lang),
+        ranking_panel(f, now, names, lang),
     )
 
 
@@ -299,9 +341,39 @@ def update_list(start: Any, end: Any, district: Any, township: Any, category: An
         return denied(exc, lang), ""
     except BadFilter:
         return no_update, no_update  # ``update`` says what is wrong, above the panels
-    data = get_data()
-    rows, total = data.incident_list(f, utcnow(), LIST_LIMIT)
-    return incident_table(rows, data.region_names(), lang), count_text(len(rows), total, lang)
+    return list_panel(f, utcnow(), get_data().region_names(), lang)
+
+
+PAGED = (Ids.OVERDUE, Ids.RANKING, Ids.LIST)  # the panels with a pager, in the order of turn_page's outputs
+
+
+@callback(
+    Output(Ids.OVERDUE, "children", allow_duplicate=True), Output(Ids.RANKING, "children", allow_duplicate=True),
+    Output(Ids.LIST, "children", allow_duplicate=True),
+    *(pager_input(table) for table in PAGED), *FILTER_STATES, State(Ids.SEARCH, "value"), prevent_initial_call=True,
+)
+def turn_page(_overdue: list[int | None], _ranking: list[int | None], _listed: list[int | None], start: Any,
+              end: Any, district: Any, township: Any, category: Any, level: Any, search: Any) -> tuple[Any, ...]:
+    """Another page of the overdue list, the ranking or the incident list, under the filters shown."""
+    page, tid = clicked("to"), ctx.triggered_id
+    if page is None or not isinstance(tid, dict) or tid.get("table") not in PAGED:
+        raise PreventUpdate
+    table = Ids(tid["table"])
+    lang = auth.current_lang()
+    try:
+        auth.require(*ROLES)
+        f = _filters(start, end, district, township, category, level, search)
+    except auth.Denied as exc:
+        shown: Any = denied(exc, lang)
+    except BadFilter:
+        raise PreventUpdate from None  # ``update`` says what is wrong, above the panels
+    else:
+        now, names = utcnow(), get_data().region_names()
+        if table is Ids.LIST:
+            shown, _ = list_panel(f, now, names, lang, page)
+        else:
+            shown = (overdue_panel if table is Ids.OVERDUE else ranking_panel)(f, now, names, lang, page)
+    return tuple(shown if panel is table else no_update for panel in PAGED)
 
 
 @callback(
@@ -317,12 +389,11 @@ def open_timeline(_clicks: list[int | None], _close: int | None) -> tuple[bool, 
         return False, user
     if ctx.triggered_id == Ids.PANEL_CLOSE:
         return True, None
-    trig = ctx.triggered[0] if ctx.triggered else {}
-    tid = ctx.triggered_id
-    if not trig.get("value") or not isinstance(tid, dict) or not isinstance(tid.get("index"), int):
-        raise PreventUpdate  # a re-rendered list re-creates the buttons with n_clicks 0: not a click
+    incident_id = clicked()  # a re-rendered list re-creates the buttons with n_clicks 0: not a click
+    if incident_id is None:
+        raise PreventUpdate
     data = get_data()
-    incident = data.incident(tid["index"])
+    incident = data.incident(incident_id)
     if incident is None:
         return False, message(t("common.not_found", lang), "error")
     log = data.incident_log(incident["id"])

@@ -24,6 +24,7 @@ from dashboard import auth
 from dashboard.actions import InvalidInput, acknowledge_directive, parse_evacuated, parse_photo, perform
 from dashboard.components import (
     bump,
+    clicked,
     level_badge,
     message,
     outcome_message,
@@ -188,17 +189,6 @@ def refresh_list(_n: int | None, _version: int | None, marker: Any = None) -> An
     return incident_list(user.township_code, lang), current
 
 
-def _clicked_index() -> int | None:
-    """The incident id of the pattern-matching button actually clicked (not one merely re-rendered)."""
-    trig = ctx.triggered[0] if ctx.triggered else None
-    if not trig or not trig.get("value"):
-        return None  # a list refresh re-creates buttons with n_clicks 0: not a click
-    tid = ctx.triggered_id
-    index = tid.get("index") if isinstance(tid, dict) else None
-    return index if isinstance(index, int) else None
-
-
-
 @callback(
     Output(Ids.MSG, "children"),
     Output(Ids.VERSION, "data"),
@@ -207,7 +197,7 @@ def _clicked_index() -> int | None:
     prevent_initial_call=True,
 )
 def sign(_clicks: list[int | None], version: int | None) -> tuple[Any, Any]:
-    incident_id = _clicked_index()
+    incident_id = clicked()
     if incident_id is None:
         raise PreventUpdate
     outcome = perform(incident_id, Action.SIGN, ROLES)
@@ -224,7 +214,7 @@ def sign(_clicks: list[int | None], version: int | None) -> tuple[Any, Any]:
 def select(_fb: list[int | None], _ret: list[int | None], _cancel: int | None) -> dict[str, Any] | None:
     if ctx.triggered_id == Ids.CANCEL:
         return None
-    incident_id = _clicked_index()
+    incident_id = clicked()
     if incident_id is None:
         raise PreventUpdate
     mode = "feedback" if isinstance(ctx.triggered_id, dict) and ctx.triggered_id["type"] == Ids.OPEN_FEEDBACK \
@@ -337,7 +327,7 @@ def submit_return(n: int | None, selected: dict[str, Any] | None, reason: str | 
 )
 def acknowledge(_clicks: list[int | None], version: int | None) -> tuple[Any, Any]:
     """确认收到: for the session's own township only (checked on the server); a second click changes nothing."""
-    directive_id = _clicked_index()
+    directive_id = clicked()
     if directive_id is None:
         raise PreventUpdate
     return outcome_message(acknowledge_directive(directive_id)), bump(version)
