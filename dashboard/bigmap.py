@@ -1,9 +1,10 @@
-"""The big screen's map as pure functions: the figure built once, and the parts that change.
+"""The big screen's map as pure functions: the figure's traces, the views, and patches.
 
-The figure has a fixed list of traces (``T``); everything after the first render is a
-``dash.Patch`` of some of them: the fill values of the areas in view, the incident
-points of one level, the devices' colours, the vehicles' positions, the hotline heat.
-No tiles: the boundary polygons are the base map, fetched by URL and cached.
+The figure has a fixed list of traces (``T``); the layers of ``map_layers`` draw theirs
+and say what goes into them. Everything after the first render is a ``dash.Patch`` of
+some of them: the fill values of the areas in view, the incident points of one level,
+the devices' colours, the vehicles' positions, the hotline heat. No tiles: the boundary
+polygons are the base map, fetched by URL and cached.
 
 Drill-down has three views: the city (districts coloured), a district (its townships
 coloured), a township (its grids coloured). A view is ``{"level": ..., "code": ...}``.
@@ -14,15 +15,18 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Collection, Sequence
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import plotly.graph_objects as go
-from dash import Patch
 
-from dashboard.i18n import LEVEL_COLOR, Lang, level_label, status_label, t
-from dashboard.timefmt import fmt_time
+from dashboard.i18n import LEVEL_COLOR, Lang, level_label, t
+
+if TYPE_CHECKING:
+    from dashboard.map_layers import Layer
+
+Changes = dict[int, dict[str, Any]]  # trace index → {"marker.color": …}: what a Patch or the first render sets
 
 LEVELS = (1, 2, 3, 4)
 MAP_UIREVISION = "keep-user-view"  # plotly keeps the user's pan/zoom across patches while this is unchanged
@@ -32,8 +36,6 @@ DISTRICT_LINE = "#8fd3ff"
 FOCUS_LINE = "#ffd166"
 ONLINE, OFFLINE = "#3ddc84", "#ff8a80"  # an offline device is the one to look at
 VEHICLE = "#c77dff"
-# Open (or overdue) incidents per area: dark when none, warm as they pile up.
-AREA_SCALE = [[0.0, "#10283d"], [0.15, "#1d5a7a"], [0.5, "#c98a2b"], [1.0, "#e8452c"]]
 HEAT_SCALE = [[0, "rgba(255,200,0,0)"], [0.4, "rgba(255,170,0,0.35)"], [1, "rgba(255,60,0,0.8)"]]
 FONT = "Noto Sans CJK SC, Microsoft YaHei, sans-serif"
 
@@ -57,13 +59,7 @@ class T(IntEnum):
 
 
 FILL_OF_LEVEL = {"city": T.DISTRICT_FILL, "district": T.TOWNSHIP_FILL, "township": T.GRID_FILL}
-# What a layer toggle shows or hides.
-LAYER_TRACES: dict[str, tuple[int, ...]] = {
-    "incidents": (T.INCIDENT_4, T.INCIDENT_3, T.INCIDENT_2, T.INCIDENT_1),
-    "devices": (T.DEVICES,), "hazmat": (T.VEHICLES,), "hotline": (T.HEAT,),
-}
-LAYERS = tuple(LAYER_TRACES)
-DEFAULT_LAYERS = ["incidents", "hazmat", "hotline"]  # 1,000 device dots on request
+FILLS = tuple(FILL_OF_LEVEL.values())
 
 
 def incident_trace(level: int) -> int:
@@ -110,7 +106,7 @@ def fit_hints(view: dict[str, Any], layers: dict[str, Any]) -> dict[str, Any]:
     points = [incident_trace(level) for level in LEVELS] + [T.DEVICES, T.VEHICLES]
     sizes = [point_size(level) for level in LEVELS] + [6, 11]
     return {"bounds": view_bounds(view, layers), "label_trace": int(T.LABELS), "point_traces": [int(p) for p in points],
-            "point_sizes": sizes, "heat_trace": int(T.HEAT), "fill_traces": [int(f) for f in FILL_OF_LEVEL.values()],
+            "point_sizes": sizes, "heat_trace": int(T.HEAT), "fill_traces": [int(f) for f in FILLS],
             "view": f"{view['level']}:{view['code']}"}
 
 
@@ -119,64 +115,16 @@ def fit_hints(view: dict[str, Any], layers: dict[str, Any]) -> dict[str, Any]:
 def fingerprint(value: Any) -> str:
     """Short stable digest of what a part would send: equal digests, nothing to send."""
     return hashlib.blake2b(json.dumps(value, sort_keys=True, default=str, separators=(",", ":")).encode(),
-                           digest_size=8).hexdigest()
+                           digest_size=6).hexdigest()
 
 
-def area_values(view: dict[str, Any], counts: pd.DataFrame, metric: str, layers: dict[str, Any],
-                lang: Lang) -> dict[str, Any]:
-    """locations, z and hover text of the view's areas (every child, zero where nothing is open)."""
-    codes = children(view, layers)
-    names: dict[str, str] = layers["names"]
-    by_code: dict[str, tuple[int, int]] = {}
-    if len(counts):
-        for r in counts.itertuples():
-            if isinstance(r.code, str):
-                by_code[r.code] = (int(r.open), int(r.overdue))
-    z = [by_code.get(c, (0, 0))[1 if metric == "overdue" else 0] for c in codes]
-    text = [f"{names.get(c, c)}<br>{t('map.metric_open', lang)} {by_code.get(c, (0, 0))[0]}"
-            f" · {t('map.metric_overdue', lang)} {by_code.get(c, (0, 0))[1]}" for c in codes]
-    return {"locations": codes, "z": z, "text": text, "zmax": max(4, *z) if z else 4,
-            "title": t("map.metric_overdue" if metric == "overdue" else "map.metric_open", lang)}
-
-
-def area_changes(area: dict[str, Any]) -> dict[str, Any]:
-    """The fill trace's properties for ``area_values`` (the colour bar says what is counted)."""
-    return {"locations": area["locations"], "z": area["z"], "text": area["text"], "zmax": area["zmax"],
-            "colorbar.title.text": area["title"]}
-
-
-def incident_points(incidents: pd.DataFrame, level: int, names: dict[str, str], lang: Lang) -> dict[str, list[Any]]:
-    """lat/lon/hover text/ids of one level's open incidents: the part of the map that changes most."""
-    rows = incidents[(incidents["level"] == level) & incidents["lon"].notna() & incidents["lat"].notna()] \
-        if len(incidents) else incidents
-    if not len(rows):
-        return {"lat": [], "lon": [], "text": [], "customdata": []}
-    text = [f"#{r.id} {r.title}<br>{level_label(int(r.level), lang)} · {status_label(r.status, lang)}"
-            f"<br>{names.get(r.township_code or '', r.township_code or '—')}" for r in rows.itertuples()]
-    return {"lat": [round(float(v), 5) for v in rows["lat"]], "lon": [round(float(v), 5) for v in rows["lon"]],
-            "text": text, "customdata": [int(v) for v in rows["id"]]}
-
-
-def device_colors(devices: pd.DataFrame) -> list[int]:
-    """1 online, 0 offline, in the figure's device order (by id): 2 bytes a device on the wire."""
-    return [1 if v else 0 for v in devices["online"]] if len(devices) else []
-
-
-def vehicle_points(vehicles: pd.DataFrame, lang: Lang) -> dict[str, list[Any]]:
-    if not len(vehicles):
-        return {"lat": [], "lon": [], "text": []}
-    unit = "km/h"
-    text = [f"{r.name}<br>{'' if r.speed is None else f'{float(r.speed):.0f} {unit} · '}{fmt_time(r.ts)}"
-            for r in vehicles.itertuples()]
-    return {"lat": [round(float(v), 5) for v in vehicles["lat"]], "lon": [round(float(v), 5) for v in vehicles["lon"]],
-            "text": text}
-
-
-def heat_points(heat: pd.DataFrame) -> dict[str, list[Any]]:
-    if not len(heat):
-        return {"lat": [], "lon": [], "z": []}
-    return {"lat": [round(float(v), 3) for v in heat["lat"]], "lon": [round(float(v), 3) for v in heat["lon"]],
-            "z": [int(v) for v in heat["n"]]}
+def merge(*changes: Changes) -> Changes:
+    """Trace changes combined, later ones winning per property (a view's fill and the colours for it)."""
+    out: Changes = {}
+    for part in changes:
+        for index, props in part.items():
+            out.setdefault(index, {}).update(props)
+    return out
 
 
 def labels_of(view: dict[str, Any], layers: dict[str, Any]) -> dict[str, list[Any]]:
@@ -194,14 +142,14 @@ def labels_of(view: dict[str, Any], layers: dict[str, Any]) -> dict[str, list[An
     return {"text": [i[0] for i in items], "lon": [i[1] for i in items], "lat": [i[2] for i in items]}
 
 
-def view_changes(view: dict[str, Any], area: dict[str, Any], layers: dict[str, Any],
-                 urls: dict[str, str]) -> dict[int, dict[str, Any]]:
-    """Trace properties that make ``view`` the one shown: which fill is visible, its areas, the focus line."""
+def view_changes(view: dict[str, Any], layers: dict[str, Any], urls: dict[str, str]) -> Changes:
+    """Trace properties that make ``view`` the one shown: which fill is visible, the focus line, the names.
+
+    The fill's colours come from the chosen area layer (``map_layers``), for the same view.
+    """
     level = view["level"]
     fill = FILL_OF_LEVEL[level]
-    changes: dict[int, dict[str, Any]] = {
-        int(tr): {"visible": tr == fill} for tr in (T.DISTRICT_FILL, T.TOWNSHIP_FILL, T.GRID_FILL)}
-    changes[int(fill)] |= area_changes(area)
+    changes: Changes = {int(tr): {"visible": tr == fill} for tr in FILLS}
     if level == "township":
         changes[int(T.GRID_FILL)]["geojson"] = urls["grid"].format(code=view["code"])
     focus_geo = urls["district"] if level == "district" else urls["township"]
@@ -211,92 +159,122 @@ def view_changes(view: dict[str, Any], area: dict[str, Any], layers: dict[str, A
     return changes
 
 
-def apply(patch: Patch, changes: dict[int, dict[str, Any]]) -> Patch:
-    """``changes`` (trace index → {"marker.color": …}) written into a Patch; dotted keys reach nested props."""
+def apply(target: Any, changes: Changes) -> Any:
+    """``changes`` (trace index → {"marker.color": …}) written into a ``dash.Patch`` or into a figure
+    dict (the first render); dotted keys reach nested properties, created in a dict where missing."""
     for index, props in changes.items():
         for key, value in props.items():
             *path, last = key.split(".")
-            target = patch["data"][index]
+            node = target["data"][index]
             for part in path:
-                target = target[part]
-            target[last] = value
-    return patch
+                node = node.setdefault(part, {}) if isinstance(node, dict) else node[part]
+            node[last] = value
+    return target
 
 
 # -- the figure, built once per page load --
 
-def _fill(name: str, geojson: Any, colorbar: bool, lang: Lang) -> go.Choroplethmap:
+def area_fill(level: str, geojson: Any, lang: Lang) -> go.Choroplethmap:
+    """One level's areas (districts, townships or grids), coloured by the chosen area layer."""
     return go.Choroplethmap(
-        geojson=geojson, locations=[], z=[], featureidkey="properties.code", colorscale=AREA_SCALE, zmin=0, zmax=4,
-        marker_opacity=0.72, marker_line_color=AREA_LINE, marker_line_width=0.8, name=name,
-        hovertemplate="%{text}<extra></extra>", showlegend=False, showscale=colorbar,
-        colorbar={"title": {"text": t("map.metric_open", lang), "side": "top", "font": {"color": DARK_TEXT}},
+        geojson=geojson, locations=[], z=[], featureidkey="properties.code", zmin=0, zmax=4,
+        marker_opacity=0.72, marker_line_color=AREA_LINE, marker_line_width=0.8, name=level,
+        hovertemplate="%{text}<extra></extra>", showlegend=False, visible=False,
+        colorbar={"title": {"text": "", "side": "top", "font": {"color": DARK_TEXT}},
                   "thickness": 12, "len": 0.35, "x": 0.995, "xanchor": "right", "y": 0.02, "yanchor": "bottom",
                   "tickfont": {"color": DARK_TEXT}, "tickformat": "d", "bgcolor": "rgba(8,22,38,0.6)"},
     )
 
 
-def build(layers: dict[str, Any], urls: dict[str, str], style_url: str, lang: Lang, view: dict[str, Any],
-          area: dict[str, Any], incidents: pd.DataFrame, devices: pd.DataFrame, vehicles: pd.DataFrame,
-          heat: pd.DataFrame, visible_layers: list[str]) -> go.Figure:
-    """The whole map for one page load; later refreshes patch it (see ``T``)."""
-    names: dict[str, str] = layers["names"]
-    fig = go.Figure()
-    fig.add_trace(_fill("district", urls["district"], True, lang))
-    fig.add_trace(_fill("township", urls["township"], True, lang))
-    fig.add_trace(_fill("grid", urls["grid"].format(code=view["code"] or "none"), True, lang))
-    fig.add_trace(go.Densitymap(name=t("layer.hotline", lang), radius=18, colorscale=HEAT_SCALE, showscale=False,
-                                hoverinfo="skip", **heat_points(heat)))
-    d_codes = children(CITY, layers)
-    fig.add_trace(go.Choroplethmap(
-        geojson=urls["district"], locations=d_codes, z=[0] * len(d_codes), featureidkey="properties.code",
-        colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False, marker_line_color=DISTRICT_LINE,
-        marker_line_width=2.0, hoverinfo="skip", name="district-line", showlegend=False))
-    fig.add_trace(go.Choroplethmap(
-        geojson=urls["district"], locations=[], z=[], featureidkey="properties.code",
-        colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False, marker_line_color=FOCUS_LINE,
-        marker_line_width=3.5, hoverinfo="skip", name="focus", showlegend=False))
-    fig.add_trace(go.Scattermap(mode="text", textfont={"size": 15, "color": "#e6f4ff"}, hoverinfo="skip",
-                                showlegend=False, name="labels", lon=[], lat=[], text=[]))
-    dev_text = [f"{r.name}" for r in devices.itertuples()] if len(devices) else []
-    fig.add_trace(go.Scattermap(
-        mode="markers", name=t("layer.devices", lang), lon=[round(float(v), 5) for v in devices.get("lon", [])],
-        lat=[round(float(v), 5) for v in devices.get("lat", [])], text=dev_text, hovertemplate="%{text}<extra></extra>",
-        marker={"size": 6, "color": device_colors(devices), "cmin": 0, "cmax": 1, "opacity": 0.85,
-                "colorscale": [[0, OFFLINE], [0.5, OFFLINE], [0.5, ONLINE], [1, ONLINE]]}, showlegend=False))
-    fig.add_trace(go.Scattermap(mode="markers", name=t("layer.hazmat", lang), hovertemplate="%{text}<extra></extra>",
-                                marker={"size": 11, "color": VEHICLE, "opacity": 0.95}, showlegend=False,
-                                **vehicle_points(vehicles, lang)))
-    for level in sorted(LEVELS, reverse=True):  # blue first: red is drawn last, on top
-        fig.add_trace(go.Scattermap(
-            mode="markers", name=level_label(level, lang), hovertemplate="%{text}<extra></extra>", showlegend=False,
-            marker={"size": point_size(level), "color": LEVEL_COLOR[level], "opacity": 0.95},
-            **incident_points(incidents, level, names, lang)))
-    apply_figure(fig, view_changes(view, area, layers, urls))
-    for name, traces in LAYER_TRACES.items():
-        for index in traces:
-            fig.data[index].visible = name in visible_layers
-    center, zoom = _zoom_for(view_bounds(view, layers))
-    fig.update_layout(
-        map={"style": style_url, "center": center, "zoom": zoom},
-        margin={"l": 0, "r": 0, "t": 0, "b": 0}, paper_bgcolor="rgba(0,0,0,0)", showlegend=False,
-        font={"color": DARK_TEXT, "family": FONT}, uirevision=MAP_UIREVISION, hoverlabel={"font": {"size": 14}},
-    )
+def outline(name: str, geojson: str | None, color: str, width: float) -> go.Choroplethmap:
+    """Borders only (a transparent fill): the district lines and the focused area."""
+    return go.Choroplethmap(
+        geojson=geojson, locations=[], z=[], featureidkey="properties.code",
+        colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False, marker_line_color=color,
+        marker_line_width=width, hoverinfo="skip", name=name, showlegend=False)
+
+
+def heat_trace(lang: Lang) -> list[go.Densitymap]:
+    return [go.Densitymap(name=t("layer.hotline", lang), radius=18, colorscale=HEAT_SCALE, showscale=False,
+                          hoverinfo="skip", lat=[], lon=[], z=[])]
+
+
+def district_lines(_lang: Lang) -> list[go.Choroplethmap]:
+    return [outline("district-line", None, DISTRICT_LINE, 2.0)]  # the boundary layer sets its polygons
+
+
+def device_trace(lang: Lang) -> list[go.Scattermap]:
+    return [go.Scattermap(
+        mode="markers", name=t("layer.devices", lang), lon=[], lat=[], text=[], hovertemplate="%{text}<extra></extra>",
+        marker={"size": 6, "color": [], "cmin": 0, "cmax": 1, "opacity": 0.85,
+                "colorscale": [[0, OFFLINE], [0.5, OFFLINE], [0.5, ONLINE], [1, ONLINE]]}, showlegend=False)]
+
+
+def vehicle_trace(lang: Lang) -> list[go.Scattermap]:
+    return [go.Scattermap(mode="markers", name=t("layer.hazmat", lang), hovertemplate="%{text}<extra></extra>",
+                          marker={"size": 11, "color": VEHICLE, "opacity": 0.95}, showlegend=False,
+                          lon=[], lat=[], text=[])]
+
+
+def incident_traces(lang: Lang) -> list[go.Scattermap]:
+    """One trace per level, blue first: red is drawn last, on top (the order of ``T``)."""
+    return [go.Scattermap(mode="markers", name=level_label(level, lang), hovertemplate="%{text}<extra></extra>",
+                          showlegend=False, lon=[], lat=[], text=[], customdata=[],
+                          marker={"size": point_size(level), "color": LEVEL_COLOR[level], "opacity": 0.95})
+            for level in sorted(LEVELS, reverse=True)]
+
+
+def build(registry: Sequence[Layer], layers: dict[str, Any], urls: dict[str, str], style_url: str, lang: Lang,
+          view: dict[str, Any], visible: Collection[str]) -> dict[str, Any]:
+    """The whole map, every trace in ``T`` order with its look and no data yet, as the figure dict
+    ``dcc.Graph`` takes (plotly checks every property here, once).
+
+    The layers draw their own traces (``Layer.draw``); the fills, the focus line and the names
+    belong to the views. ``apply`` then fills in what the layers read; later refreshes patch
+    the same traces.
+    """
+    slots: dict[int, Any] = {
+        T.DISTRICT_FILL: area_fill("district", urls["district"], lang),
+        T.TOWNSHIP_FILL: area_fill("township", urls["township"], lang),
+        T.GRID_FILL: area_fill("grid", urls["grid"].format(code=view["code"] or "none"), lang),
+        T.FOCUS: outline("focus", urls["district"], FOCUS_LINE, 3.5),
+        T.LABELS: go.Scattermap(mode="text", textfont={"size": 15, "color": "#e6f4ff"}, hoverinfo="skip",
+                                showlegend=False, name="labels", lon=[], lat=[], text=[]),
+    }
+    for layer in registry:
+        if layer.draw is not None:
+            for index, trace in zip(layer.traces, layer.draw(lang), strict=True):
+                if index in slots:
+                    raise ValueError(f"layer {layer.id} draws trace {index}, which is taken")
+                slots[index] = trace
+    if sorted(slots) != list(range(len(T))):
+        raise ValueError(f"the layers leave traces undrawn: {sorted(set(range(len(T))) - set(slots))}")
+    center, zoom = fit(view_bounds(view, layers))
+    fig = go.Figure([slots[index] for index in range(len(T))], layout={
+        "map": {"style": style_url, "center": center, "zoom": zoom},
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "paper_bgcolor": "rgba(0,0,0,0)", "showlegend": False,
+        "font": {"color": DARK_TEXT, "family": FONT}, "uirevision": MAP_UIREVISION,
+        "hoverlabel": {"font": {"size": 14}},
+    }).to_plotly_json()
+    apply(fig, view_changes(view, layers, urls))
+    apply(fig, {index: {"visible": layer.id in visible} for layer in registry if layer.toggled
+                for index in layer.traces})
     return fig
 
 
-def apply_figure(fig: go.Figure, changes: dict[int, dict[str, Any]]) -> None:
-    """``changes`` applied to a figure in Python (the first render), as ``apply`` does to a Patch."""
-    for index, props in changes.items():
-        fig.data[index].update({key.replace(".", "_"): value for key, value in props.items()})
+# The map's size on a 1920×1080 screen (the big screen's layout in cityops.css): the first
+# picture is fitted for it, so the browser's own fit (cityops.js fitMap) finds nothing to move
+# there and MapLibre lays its tiles out once. Other screens are refitted by the browser.
+SCREEN_MAP_PX = (1474, 870)
 
 
-def _zoom_for(bounds: Any, width_px: int = 1400, height_px: int = 820) -> tuple[dict[str, float], float]:
-    """Centre and zoom that fit ``bounds``; the browser refits to its real size (cityops.js fitMap)."""
+def fit(bounds: Any, size_px: tuple[int, int] = SCREEN_MAP_PX) -> tuple[dict[str, float], float]:
+    """Centre and zoom that fit ``bounds`` into ``size_px``: fitMap's formula and rounding, in Python."""
     if not bounds:
         return {"lon": 113.0, "lat": 25.8}, 7.5  # 郴州 when no layer is loaded yet
     min_lon, min_lat, max_lon, max_lat = bounds
     lon_span = max(max_lon - min_lon, 1e-3)
     lat_span = max(max_lat - min_lat, 1e-3) / math.cos(math.radians((min_lat + max_lat) / 2))
-    zoom = min(math.log2(width_px / 512 * 360 / lon_span), math.log2(height_px / 512 * 360 / lat_span))
-    return {"lon": (min_lon + max_lon) / 2, "lat": (min_lat + max_lat) / 2}, round(zoom - 0.15, 2)
+    zoom = min(math.log2(size_px[0] / 512 * 360 / lon_span), math.log2(size_px[1] / 512 * 360 / lat_span))
+    center = {"lon": (min_lon + max_lon) / 2, "lat": (min_lat + max_lat) / 2}
+    return center, math.floor((zoom - 0.1) * 100 + 0.5) / 100  # JavaScript's Math.round, not banker's

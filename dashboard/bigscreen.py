@@ -35,8 +35,10 @@ def online_rate(devices: pd.DataFrame) -> float | None:
     return round(100 * float(devices["online"].astype(bool).mean()), 1) if len(devices) else None
 
 
-def warning_items(warnings: pd.DataFrame, names: dict[str, str], lang: Lang, now: datetime) -> list[Any]:
-    """Newest first; a fresh warning pulses; a long list scrolls by itself (items doubled for the loop)."""
+def warning_items(warnings: pd.DataFrame, names: dict[str, str], lang: Lang, now: datetime,
+                  roll: bool = True) -> list[Any]:
+    """Newest first; a fresh warning pulses; a long list scrolls by itself (items doubled for the loop)
+    unless ``roll`` is off."""
     if warnings.empty:
         return [html.Li(t("map.no_warnings", lang), className="muted")]
     items = []
@@ -53,10 +55,14 @@ def warning_items(warnings: pd.DataFrame, names: dict[str, str], lang: Lang, now
             ])), className="warning-meta"),
         ], className=f"warning-item warning-{w.status}" + (" warning-new" if fresh else ""),
             id=f"warning-{int(w.id)}"))
-    if len(items) < ROLLING_FROM:
+    if not rolls(len(items), roll):
         return items
     return [html.Div(items + [_copy(i) for i in items], className="rolling",
                      style={"animationDuration": f"{4 * len(items)}s"})]
+
+
+def rolls(count: int, roll: bool = True) -> bool:
+    return roll and count >= ROLLING_FROM
 
 
 def _copy(item: html.Li) -> html.Li:
@@ -74,7 +80,7 @@ class Plan:
     """What one refresh sends: a map Patch of the parts that changed, and the other outputs."""
 
     fp: dict[str, str]
-    map_changes: dict[int, dict[str, Any]] = field(default_factory=dict)
+    map_changes: bigmap.Changes = field(default_factory=dict)
     kpis: dict[str, Any] | None = None
     warnings: list[Any] | None = None
     trend: Any = None
@@ -85,6 +91,14 @@ class Plan:
         changed = self.fp.get(name) != digest
         self.fp[name] = digest
         return changed
+
+    def map(self, changes: bigmap.Changes) -> None:
+        """Queue the trace properties whose content differs from what the screen shows, one by one
+        (a device going offline resends its colour, not every position)."""
+        for index, props in changes.items():
+            for key, value in props.items():
+                if self.part(f"{int(index)}.{key}", value):
+                    self.map_changes.setdefault(int(index), {})[key] = value
 
     def map_patch(self) -> Patch | None:
         return bigmap.apply(Patch(), self.map_changes) if self.map_changes else None

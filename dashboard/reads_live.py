@@ -1,8 +1,9 @@
-"""The big screen's reads: KPIs, counts per area, device states, vehicle positions, hotline heat.
+"""The big screen's reads: KPIs, counts per area, warning levels and rainfall per area, device
+states, vehicle positions, hotline heat.
 
 Each is one aggregate or one index walk, sized by what is drawn (areas, devices,
 vehicles, heat cells), never by the history behind it: the 43 M telemetry rows are
-reached only through the primary key's last entry per vehicle.
+reached only through the primary key's last entry per vehicle or rain gauge.
 """
 
 from __future__ import annotations
@@ -17,6 +18,18 @@ from dashboard.reads_ops import ONLINE_SQL
 
 HEAT_CELL_DEG = 0.01  # ~1 km: hotline tickets are summed per cell before they leave the database
 VEHICLE_STALE = timedelta(minutes=30)  # a vehicle silent longer than this is not drawn where it was
+RAIN_STALE = timedelta(minutes=15)  # a gauge's rolling hour total older than this no longer says how it rains
+
+
+def per_area(alias: str) -> tuple[str, str]:
+    """The select list's ``level, code`` and the GROUP BY that aggregate rows of ``alias`` (a table with
+    district_code, township_code and grid_code) per district, township and grid in one pass."""
+    level = (f"CASE WHEN grouping({alias}.district_code) = 0 THEN 'district'"
+             f" WHEN grouping({alias}.township_code) = 0 THEN 'township' ELSE 'grid' END AS level,"
+             f" coalesce({alias}.district_code, {alias}.township_code, {alias}.grid_code) AS code")
+    group = (f" GROUP BY GROUPING SETS (({alias}.district_code), ({alias}.township_code),"
+             f" ({alias}.grid_code))")
+    return level, group
 
 
 class LiveReads(Reads):
@@ -44,13 +57,31 @@ class LiveReads(Reads):
 
     def area_counts(self, now: datetime) -> pd.DataFrame:
         """level, code, open, overdue: open incidents per district, township and grid in one pass."""
+        area, group = per_area("i")
         return self._df(
-            "SELECT CASE WHEN grouping(i.district_code) = 0 THEN 'district'"
-            "  WHEN grouping(i.township_code) = 0 THEN 'township' ELSE 'grid' END AS level,"
-            " coalesce(i.district_code, i.township_code, i.grid_code) AS code,"
-            " count(*) AS open, count(*) FILTER (WHERE " + OVERDUE_SQL + ") AS overdue"
-            " FROM incidents i WHERE i.status = ANY(%(open)s)"
-            " GROUP BY GROUPING SETS ((i.district_code), (i.township_code), (i.grid_code))", now_param(now))
+            "SELECT " + area + ", count(*) AS open, count(*) FILTER (WHERE " + OVERDUE_SQL + ") AS overdue"
+            " FROM incidents i WHERE i.status = ANY(%(open)s)" + group, now_param(now))
+
+    def area_warning_levels(self) -> pd.DataFrame:
+        """level, code, top, n: the highest open warning level (1 = 红) and the open warnings per area."""
+        area, group = per_area("w")
+        return self._df("SELECT " + area + ", min(w.level) AS top, count(*) AS n"
+                        " FROM warnings w WHERE w.status = 'open'" + group)
+
+    def area_rainfall(self, now: datetime) -> pd.DataFrame:
+        """level, code, max_mm, mean_mm, gauges: the last hour's rainfall per area, from each gauge's latest
+        ``rain_1h`` (a rolling hour total, so the latest reading is the answer).
+
+        One backward step on telemetry's primary key per gauge, the same on the TimescaleDB and
+        plain schemas; ``telemetry_1m`` would be a full scan of telemetry on plain PostgreSQL,
+        where it is a view.
+        """
+        area, group = per_area("d")
+        return self._df(
+            "SELECT " + area + ", max(r.value) AS max_mm, avg(r.value) AS mean_mm, count(*) AS gauges"
+            " FROM devices d CROSS JOIN LATERAL (SELECT t.value FROM telemetry t WHERE t.device_id = d.device_id"
+            "   AND t.metric = 'rain_1h' AND t.ts > %(since)s AND t.ts <= %(now)s ORDER BY t.ts DESC LIMIT 1) r"
+            " WHERE d.device_type = 'rain_gauge'" + group, {"since": now - RAIN_STALE, "now": now})
 
     def device_states(self, now: datetime) -> pd.DataFrame:
         """device_id, device_type, name, lon, lat, online for every registered device, by id."""

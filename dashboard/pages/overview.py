@@ -1,27 +1,30 @@
-"""一张图: the big screen. Boundaries as the base map, drill-down district → township → grid, live
-layers (incidents by level, devices by status, hazmat vehicles, hotline heat), KPIs of the day,
-a rolling feed of warnings and the last day's trend.
+"""一张图: the big screen. Boundaries as the base map, drill-down district → township → grid, the
+map layers of ``map_layers`` (toggled points and heat, one choropleth colouring the areas), KPIs
+of the day, a rolling feed of warnings and the last day's trend.
 
-The map is built once per page load. Every 3 s the refresh callback asks the database
-what changed (a cheap fingerprint of the incident and warning tables; the live layers
-every ~10 s) and sends a ``Patch`` of only the parts whose content differs from what
-the screen shows, never the boundaries. Fingerprints of what the screen shows travel
-in a small store, so any dashboard worker can answer the next tick.
+The map is built once per page load, with its data, in the page's layout (no callback after the
+page to fill it). Every 3 s the refresh callback asks the database what changed (a cheap
+fingerprint of the incident and warning tables; the live layers every ~10 s), reads and
+styles the layers that are due and sends a ``Patch`` of only the trace properties whose
+content differs from what the screen shows, never the boundaries. Fingerprints of what the
+screen shows travel in a small store, so any dashboard worker can answer the next tick.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 import dash
+import pandas as pd
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from alerts.lifecycle import Role
-from dashboard import auth, bigmap, bigscreen, charts
+from dashboard import auth, bigmap, bigscreen, charts, map_layers
 from dashboard.bigmap import T
 from dashboard.components import level_badge, session_user
 from dashboard.context import get_data
@@ -53,7 +56,7 @@ class Ids(StrEnum):
     CLICKED = "overview-clicked"
     UPDATED = "overview-updated"
     KPIS = "overview-kpis"
-    SCALE = "overview-scale"  # 2 on a 4K wall: charts are drawn with larger text
+    SCALE = "overview-scale"  # 2 on a 4K wall: the first tick redraws the trend with larger text
 
 
 def urls_for(layers: dict[str, Any]) -> dict[str, str]:
@@ -71,52 +74,52 @@ def kpi_cards(values: dict[str, Any], lang: Lang) -> list[html.Div]:
 
 # -- what a refresh reads and sends, part by part --
 
-def incident_parts(plan: bigscreen.Plan, data: Data, layers: dict[str, Any], now: datetime, lang: Lang,
-                   view: dict[str, Any], metric: str, scale: int = 1) -> dict[str, Any]:
-    names = layers["names"]
-    incidents = data.open_incidents()
-    for level in bigmap.LEVELS:
-        pts = bigmap.incident_points(incidents, level, names, lang)
-        if plan.part(f"inc{level}", pts):
-            plan.map_changes[bigmap.incident_trace(level)] = pts
-    counts = data.area_counts(now)
-    area = bigmap.area_values(view, counts, metric, layers, lang)
-    if plan.part("area", [view, area]):
-        plan.map_changes[bigmap.FILL_OF_LEVEL[view["level"]]] = bigmap.area_changes(area)
+def map_parts(plan: bigscreen.Plan, data: Data, scene: map_layers.Scene, now: datetime,
+              cadences: tuple[map_layers.Cadence, ...], chosen: map_layers.Layer) -> dict[str, pd.DataFrame]:
+    """Read and style the layers due at these cadences; queue what changed. Returns the frames read."""
+    frames: dict[str, pd.DataFrame] = {}
+    for layer in map_layers.due(cadences, chosen):
+        frames[layer.id] = layer.read(data, now)
+        plan.map(layer.style(frames[layer.id], scene))
+    return frames
+
+
+def board_parts(plan: bigscreen.Plan, data: Data, names: dict[str, str], now: datetime, lang: Lang,
+                scale: int = 1, roll: bool = True) -> None:
+    """Beside the map, what follows the incident and warning tables: the feed, the trend, today's KPIs."""
     warnings = data.latest_warnings()
-    if plan.part("warnings", bigscreen.warnings_key(warnings, now)):
-        plan.warnings = bigscreen.warning_items(warnings, names, lang, now)
+    if plan.part("warnings", [bigscreen.rolls(len(warnings), roll), bigscreen.warnings_key(warnings, now)]):
+        plan.warnings = bigscreen.warning_items(warnings, names, lang, now, roll=roll)
     hourly = data.hourly_new(now)
-    if plan.part("trend", [local(now).strftime("%d%H"), hourly.to_dict("list")]):
+    if plan.part("trend", [scale, local(now).strftime("%d%H"), hourly.to_dict("list")]):
         plan.trend = charts.hourly_trend(hourly, now, lang, scale=scale)
     kpis = data.kpis(start_of_local_day(now), now)
     if plan.part("kpis", kpis):
         plan.kpis = kpis
-    return {"incidents": incidents, "counts": counts, "area": area, "warnings": warnings, "hourly": hourly,
-            "kpis": kpis}
 
 
-def live_parts(plan: bigscreen.Plan, data: Data, now: datetime, lang: Lang) -> dict[str, Any]:
-    devices = data.device_states(now)
-    if plan.part("devset", list(devices["device_id"])):  # a device registered or removed: resend positions
-        plan.map_changes[T.DEVICES] = {"lon": [round(float(v), 5) for v in devices["lon"]],
-                                       "lat": [round(float(v), 5) for v in devices["lat"]],
-                                       "text": list(devices["name"])}
-    colors = bigmap.device_colors(devices)
-    if plan.part("devices", colors) or T.DEVICES in plan.map_changes:
-        plan.map_changes.setdefault(T.DEVICES, {})["marker.color"] = colors
-    vehicle_rows = data.vehicle_positions(now)
-    vehicles = bigmap.vehicle_points(vehicle_rows, lang)
-    if plan.part("vehicles", vehicles):
-        plan.map_changes[T.VEHICLES] = vehicles
-    heat_rows = data.hotline_heat(now)
-    heat = bigmap.heat_points(heat_rows)
-    if plan.part("heat", heat):
-        plan.map_changes[T.HEAT] = heat
+def online_part(plan: bigscreen.Plan, devices: pd.DataFrame) -> None:
     rate = bigscreen.online_rate(devices)
     if plan.part("online", rate):
         plan.kpis = {**(plan.kpis or {}), "online_rate": rate}
-    return {"devices": devices, "vehicles": vehicle_rows, "heat": heat_rows, "online_rate": rate}
+
+
+def scene_of(layers: dict[str, Any], view: dict[str, Any], lang: Lang) -> map_layers.Scene:
+    return map_layers.Scene(layers, view, lang, urls_for(layers))
+
+
+_CANVAS: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def canvas(layers: dict[str, Any], lang: Lang) -> dict[str, Any]:
+    """A copy of the map without data for the city view, built (and checked by plotly) once per
+    boundary version and language: the layers' reads are what each page load adds."""
+    style = dash.get_asset_url("map-dark.json")
+    key = (layers["version"], lang, style)
+    if key not in _CANVAS:
+        _CANVAS[key] = bigmap.build(map_layers.REGISTRY, layers, urls_for(layers), style, lang, dict(bigmap.CITY),
+                                    map_layers.DEFAULT_ON)
+    return copy.deepcopy(_CANVAS[key])
 
 
 def layout(**_: object) -> html.Div:
@@ -126,16 +129,24 @@ def layout(**_: object) -> html.Div:
         return user
     data = get_data()
     now = utcnow()
-    change = _change(data, now)  # read before the data: a change in between repaints on the next tick
     layers = data.base_layers()
-    view, metric = dict(bigmap.CITY), "open"
+    view, chosen = dict(bigmap.CITY), map_layers.choropleth(None)
+    scene = scene_of(layers, view, lang)
+    fig = canvas(layers, lang)
+    for layer in map_layers.due((map_layers.Cadence.ONCE,), chosen):
+        bigmap.apply(fig, layer.style(layer.read(data, now), scene))
+    # A fresh plan finds every part new: what it queues is the whole first picture, fingerprinted
+    # so that the refreshes send only what differs from it.
     plan = bigscreen.Plan(fp={})
-    got = incident_parts(plan, data, layers, now, lang, view, metric)
-    live = live_parts(plan, data, now, lang)
-    kpis = {**got["kpis"], "online_rate": live["online_rate"]}
-    fig = bigmap.build(layers, urls_for(layers), dash.get_asset_url("map-dark.json"), lang, view, got["area"],
-                       got["incidents"], live["devices"], live["vehicles"], live["heat"], bigmap.DEFAULT_LAYERS)
-    state = {"change": change, "fp": plan.fp, "live_at": time.time(), "kpis": kpis}
+    frames = map_parts(plan, data, scene, now, (map_layers.Cadence.CHANGE, map_layers.Cadence.LIVE), chosen)
+    bigmap.apply(fig, plan.map_changes)
+    # A long feed stands still in the first picture: its endless scroll would repaint the whole screen,
+    # in software on a machine without a GPU, while the map is still being drawn. The first tick
+    # (its change marker left blank) sets it rolling; nothing else it finds differs from this picture.
+    board_parts(plan, data, layers["names"], now, lang, roll=False)
+    online_part(plan, frames["devices"])
+    kpis = plan.kpis or {}
+    state = {"change": "", "fp": plan.fp, "live_at": time.time(), "kpis": kpis}
     return html.Div([
         html.Div([
             html.H1(t("nav.map", lang)),
@@ -156,21 +167,21 @@ def layout(**_: object) -> html.Div:
                 ], className="map-overlay map-nav"),
                 html.Div([
                     html.Div(t("map.layers", lang), className="overlay-title"),
-                    dcc.Checklist(layer_options(lang), value=bigmap.DEFAULT_LAYERS, id=Ids.LAYERS,
+                    dcc.Checklist(layer_options(lang), value=map_layers.DEFAULT_ON, id=Ids.LAYERS,
                                   className="layer-list", inputClassName="layer-check"),
                     html.Div(t("map.metric", lang), className="overlay-title"),
-                    dcc.RadioItems([{"label": t("map.metric_open", lang), "value": "open"},
-                                    {"label": t("map.metric_overdue", lang), "value": "overdue"}],
-                                   value=metric, id=Ids.METRIC, className="layer-list", inputClassName="layer-check"),
+                    dcc.RadioItems([{"label": t(layer.label, lang), "value": layer.id}
+                                    for layer in map_layers.CHOROPLETHS],
+                                   value=chosen.id, id=Ids.METRIC, className="layer-list",
+                                   inputClassName="layer-check"),
                 ], className="map-overlay map-layers"),
             ], className="map-wrap"),
             html.Aside([
                 html.H2(t("map.warnings", lang)),
-                html.Div(html.Ul(bigscreen.warning_items(got["warnings"], layers["names"], lang, now),
-                                 id=Ids.WARNINGS, className="warning-list"), className="feed"),
+                html.Div(html.Ul(plan.warnings, id=Ids.WARNINGS, className="warning-list"), className="feed"),
                 html.Div(id=Ids.CLICKED, className="clicked"),
                 html.H2(t("map.trend", lang)),
-                dcc.Graph(id=Ids.TREND, figure=charts.hourly_trend(got["hourly"], now, lang), className="trend",
+                dcc.Graph(id=Ids.TREND, figure=plan.trend, className="trend",
                           responsive=True, config={"displayModeBar": False, "displaylogo": False}),
             ], className="bigscreen-side"),
         ], className="bigscreen-main"),
@@ -178,16 +189,14 @@ def layout(**_: object) -> html.Div:
         dcc.Store(id=Ids.MARKER, data=state),
         dcc.Store(id=Ids.VIEW, data=view),
         dcc.Store(id=Ids.FIT, data=bigmap.fit_hints(view, layers)),
-        dcc.Store(id=Ids.LAYER_MAP, data={k: list(v) for k, v in bigmap.LAYER_TRACES.items()}),
+        dcc.Store(id=Ids.LAYER_MAP, data=map_layers.toggle_traces()),
         dcc.Store(id=Ids.SCALE, data=1),
     ], className="page page-dark bigscreen")
 
 
 def layer_options(lang: Lang) -> list[dict[str, Any]]:
-    swatch = {"incidents": "swatch-incidents", "devices": "swatch-devices", "hazmat": "swatch-hazmat",
-              "hotline": "swatch-hotline"}
-    return [{"label": html.Span([html.Span(className=f"swatch {swatch[k]}"), t(f"layer.{k}", lang)]), "value": k}
-            for k in bigmap.LAYERS]
+    return [{"label": html.Span([html.Span(className=f"swatch swatch-{layer.id}"), t(layer.label, lang)]),
+             "value": layer.id} for layer in map_layers.TOGGLES]
 
 
 def crumbs(view: dict[str, Any], layers: dict[str, Any], lang: Lang) -> str:
@@ -273,13 +282,16 @@ def refresh(_n: int | None, state: Any, view: Any, metric: Any, scale: Any = 1) 
     state = clean_state(state)
     plan = bigscreen.Plan(fp=state["fp"])
     layers = data.base_layers()
+    scene = scene_of(layers, bigmap.valid_view(view, layers), lang)
+    chosen = map_layers.choropleth(metric)
     change = _change(data, now)
     if change != state["change"]:
-        incident_parts(plan, data, layers, now, lang, bigmap.valid_view(view, layers),
-                       "overdue" if metric == "overdue" else "open", scale=2 if scale == 2 else 1)
+        map_parts(plan, data, scene, now, (map_layers.Cadence.CHANGE,), chosen)
+        board_parts(plan, data, layers["names"], now, lang, scale=2 if scale == 2 else 1)
     live_at = state["live_at"]
     if time.time() - live_at >= LIVE_EVERY_S:
-        live_parts(plan, data, now, lang)
+        frames = map_parts(plan, data, scene, now, (map_layers.Cadence.LIVE,), chosen)
+        online_part(plan, frames["devices"])
         live_at = time.time()
     kpis = {**state["kpis"], **(plan.kpis or {})}
     patch = plan.map_patch()
@@ -291,19 +303,6 @@ def refresh(_n: int | None, state: Any, view: Any, metric: Any, scale: Any = 1) 
         {"change": change, "fp": plan.fp, "live_at": live_at, "kpis": kpis},
         fmt_time(now),
     )
-
-
-@callback(Output(Ids.TREND, "figure", allow_duplicate=True), Input(Ids.SCALE, "data"), prevent_initial_call=True)
-def rescale(scale: Any) -> Any:
-    """A 4K wall learnt its size in the browser: redraw the small chart with text it can read."""
-    try:
-        auth.require(*ROLES)
-    except auth.Denied:
-        raise PreventUpdate from None
-    if scale != 2:
-        raise PreventUpdate
-    now = utcnow()
-    return charts.hourly_trend(get_data().hourly_new(now), now, auth.current_lang(), scale=2)
 
 
 @callback(
@@ -351,9 +350,10 @@ def show_view(view: Any, metric: Any) -> tuple[Any, ...]:
     data = get_data()
     layers = data.base_layers()
     current = bigmap.valid_view(view, layers)
-    area = bigmap.area_values(current, data.area_counts(utcnow()), "overdue" if metric == "overdue" else "open",
-                              layers, lang)
-    patch = bigmap.apply(dash.Patch(), bigmap.view_changes(current, area, layers, urls_for(layers)))
+    scene = scene_of(layers, current, lang)
+    chosen = map_layers.choropleth(metric)
+    colours = chosen.style(chosen.read(data, utcnow()), scene)
+    patch = bigmap.apply(dash.Patch(), bigmap.merge(bigmap.view_changes(current, layers, scene.urls), colours))
     fit = bigmap.fit_hints(current, layers) if ctx.triggered_id == Ids.VIEW else no_update
     return (patch, fit, crumbs(current, layers, lang), current["level"] == "city", pick_options(current, layers),
             None, t("map.pick_township" if current["level"] == "district" else "map.pick_district", lang),
