@@ -35,8 +35,9 @@ def daily_trend(daily: pd.DataFrame, start: date, end: date, lang: Lang) -> go.F
     fig.update_layout(
         barmode="stack", height=300, margin={"l": 40, "r": 10, "t": 10, "b": 40},
         legend={"orientation": "h", "y": -0.2}, font={"family": FONT},
-        xaxis={"type": "category", "tickangle": 0, "nticks": 10},
-        yaxis={"rangemode": "tozero", "tickformat": "d"}, plot_bgcolor="#fff", paper_bgcolor="#fff",
+        xaxis={"type": "category", "tickangle": 0, "nticks": 10, "ticklabelstandoff": 6},
+        yaxis={"rangemode": "tozero", "tickformat": "d", "ticklabelstandoff": 8},
+        plot_bgcolor="#fff", paper_bgcolor="#fff",
     )
     return fig
 

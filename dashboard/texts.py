@@ -46,8 +46,6 @@ PAGE_MESSAGES: dict[str, dict[str, str]] = {
                             "en": "By share signed on time, then overdue, then reworks"},
     "leader.list": {"zh": "事件清单", "en": "Incidents"},
     "leader.count": {"zh": "共 {n} 条", "en": "{n} in all"},
-    "leader.count_shown": {"zh": "共 {n} 条，显示最新 {shown} 条（导出包含全部）",
-                           "en": "{n} in all, newest {shown} shown (the export has all)"},
     "leader.export_list": {"zh": "导出事件清单（Excel）", "en": "Export incidents (Excel)"},
     "leader.export_ranking": {"zh": "导出排名（Excel）", "en": "Export ranking (Excel)"},
     "leader.timeline": {"zh": "时间线", "en": "Timeline"},
