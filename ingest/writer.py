@@ -36,7 +36,7 @@ _INSERT_TELEMETRY = (
 # Late or out-of-order readings never move last-seen backwards (and leave the row untouched).
 _LAST_SEEN = (
     "INSERT INTO device_status AS s (device_id, last_seen)"
-    " SELECT d, t FROM unnest(%s::text[], %s::timestamptz[]) AS u(d, t) ORDER BY d"
+    " SELECT e->>0, (e->>1)::timestamptz FROM jsonb_array_elements(%s) AS e ORDER BY 1"
     " ON CONFLICT (device_id) DO UPDATE SET last_seen = EXCLUDED.last_seen"
     " WHERE s.last_seen IS NULL OR s.last_seen < EXCLUDED.last_seen"
 )
@@ -123,7 +123,8 @@ def _store_readings(cur: psycopg.Cursor, readings: list[Reading], cutoff: dateti
     for r in readings:
         if r.device_id not in last_seen or last_seen[r.device_id] < r.ts:
             last_seen[r.device_id] = r.ts
-    cur.execute(_LAST_SEEN, (list(last_seen), list(last_seen.values())))
+    # As JSON: psycopg dumps a list as an array element by element in Python, json.dumps runs in C.
+    cur.execute(_LAST_SEEN, (Jsonb([(d, ts.isoformat()) for d, ts in last_seen.items()]),))
     return by_device
 
 
