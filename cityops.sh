@@ -60,6 +60,18 @@ install_npm() {  # folder, what it holds
     sh -c "cd '$1' && npm ci --legacy-peer-deps --no-audit --no-fund --silent"
 }
 
+# The dashboard's trimmed plotly.js (tools/plotly/dist), built again when its lock file, entry or build script
+# changes; without it the dashboard serves Dash's full plotly.min.js.
+build_plotly() {
+  local dir=tools/plotly want
+  want="$(cat "$dir/package-lock.json" "$dir/entry.js" "$dir/build.js" | sha256sum | cut -d' ' -f1)"
+  if [ ! -f "$dir/dist/plotly-cityops.min.js" ] || [ "$(cat "$dir/dist/.cityops-build.sha256" 2>/dev/null)" != "$want" ]; then
+    echo "cityops: building the dashboard's trimmed plotly.js"
+    (cd "$dir" && npm run --silent build)
+    echo "$want" > "$dir/dist/.cityops-build.sha256"
+  fi
+}
+
 cmd="${1:-}"
 shift || true
 case "$cmd" in
@@ -68,6 +80,8 @@ case "$cmd" in
     install_python
     # Served by the dashboard to clients without a CJK font; it starts without it (system fonts only).
     install_npm tools/webfont "the dashboard's web font"
+    install_npm tools/plotly "the dashboard's plotly.js build"
+    build_plotly
     exec .venv/bin/python -m cityops up "$@"
     ;;
   test)
@@ -75,6 +89,8 @@ case "$cmd" in
     install_python
     install_npm tools/timescale "the TimescaleDB test server"
     install_npm tools/webfont "the dashboard's web font"
+    install_npm tools/plotly "the dashboard's plotly.js build"
+    build_plotly
     exec .venv/bin/python -m pytest "$@"
     ;;
   *)

@@ -7,14 +7,17 @@ the command center runs on an intranet without internet.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 
 import dash
 import flask
+from plotly.offline import get_plotlyjs_version
 
 from cityops.settings import PROJECT_ROOT
 from dashboard import auth, routes
@@ -41,6 +44,13 @@ WEBFONT_FAMILY = "Noto Sans CJK SC"
 _WEBFONT_LOCAL = {400: ("Noto Sans CJK SC", "Noto Sans CJK SC Regular", "NotoSansCJKsc-Regular"),
                   700: ("Noto Sans CJK SC Bold", "NotoSansCJKsc-Bold")}
 _YEAR_S = 365 * 24 * 3600
+
+# plotly.js with only the trace types the dashboard draws (tools/plotly, built by ./cityops.sh): served at
+# the URL Dash's renderer loads plotly.js from (``window._dashPlotlyJSURL``), in place of plotly.py's full
+# bundle. The map library is most of what is left, so the saving is the other trace types.
+PLOTLY_BUNDLE = PROJECT_ROOT / "tools" / "plotly" / "dist" / "plotly-cityops.min.js"
+PLOTLY_JS_URL = "/_dash-component-suites/plotly/package_data/plotly.min.js"
+_PLOTLY_VERSION = re.compile(rb"plotly\.js v(\d+\.\d+\.\d+)")
 
 
 def _import_pages() -> None:
@@ -107,6 +117,56 @@ def register_webfont(server: flask.Flask, package: Path) -> None:
     server.add_url_rule(WEBFONT_CSS, "webfont_css", stylesheet)
 
 
+def register_plotly_bundle(server: flask.Flask, bundle: Path) -> bool:
+    """Serve ``bundle`` at ``PLOTLY_JS_URL`` (a static rule: Werkzeug matches it before Dash's
+    ``<package_name>/<path>`` one) when it is built from the plotly.js version plotly.py writes figures for.
+
+    Otherwise Dash's full plotly.min.js is served, with a warning. The URL has no version in it, so the
+    bundle is revalidated by ETag (a 304) rather than cached for long.
+    """
+    wanted = get_plotlyjs_version()
+    try:
+        data = bundle.read_bytes()
+    except OSError as exc:
+        log.warning("trimmed plotly.js not built (%s): serving Dash's full plotly.min.js (./cityops.sh builds it)",
+                    exc)
+        return False
+    found = _PLOTLY_VERSION.search(data[:200])
+    built = found.group(1).decode() if found else "unknown"
+    if built != wanted:
+        log.warning("trimmed plotly.js %s is built from plotly.js %s, plotly.py needs %s: serving Dash's full"
+                    " plotly.min.js (./cityops.sh rebuilds it)", bundle, built, wanted)
+        return False
+    etag = hashlib.sha256(data).hexdigest()[:32]
+
+    def serve() -> flask.Response:
+        response = flask.Response(data, mimetype="text/javascript")
+        response.cache_control.no_cache = True
+        response.set_etag(etag)
+        return response.make_conditional(flask.request)
+
+    server.add_url_rule(PLOTLY_JS_URL, "plotly_bundle", serve)
+    log.info("serving trimmed plotly.js %s (%d bytes) at %s", built, len(data), PLOTLY_JS_URL)
+    return True
+
+
+def _cache_fingerprinted(response: flask.Response) -> flask.Response:
+    """A year's max-age for the URLs whose query changes with their content: ``/assets/…?m=<mtime>``
+    (Dash fingerprints assets with their modification time) and ``/_favicon.ico?v=<dash version>``.
+
+    Flask sends them ``no-cache`` or nothing, so every load of a page revalidated each. Dash's own
+    ``.v<version>m<mtime>.`` file names already get a year; its async chunks (``dcc/async-graph.js``) and
+    ``PLOTLY_JS_URL`` carry no version and stay revalidated.
+    """
+    request = flask.request
+    versioned = (request.path.startswith("/assets/") and "m" in request.args) or (
+        request.path == "/_favicon.ico" and "v" in request.args)
+    if versioned and response.status_code == 200:
+        response.cache_control.no_cache = None
+        response.cache_control.max_age = _YEAR_S
+    return response
+
+
 def create_app(dsn: str, *, secret_key: str, pool_size: int = 4) -> dash.Dash:
     pool = make_pool(dsn, "dashboard", min_size=1, max_size=pool_size)
     data = Data(pool)
@@ -135,6 +195,8 @@ def create_app(dsn: str, *, secret_key: str, pool_size: int = 4) -> dash.Dash:
     auth.configure(app.server, secret_key)
     routes.register(app.server, data)
     register_webfont(app.server, WEBFONT_PACKAGE)
+    register_plotly_bundle(app.server, PLOTLY_BUNDLE)
+    app.server.after_request(_cache_fingerprinted)
     _import_pages()
     app.layout = sys.modules["dashboard.shell"].layout
     paths = [p.get("path_template") or p["path"] for p in dash.page_registry.values()]
