@@ -19,14 +19,12 @@ from dash.exceptions import PreventUpdate
 from plotly.io.json import to_json_plotly
 
 from alerts.incidents import Location, open_incident
-from cityops.localserver import LocalServerError, free_port
-from cityops.timescale_pglite import PgliteTimescale
 from dashboard import bigmap
 from dashboard.auth import township_username
 from dashboard.bigmap import T
 from dashboard.data import Data
 from store.db import make_pool
-from store.migrate import migrate
+from tests.fix_db import migrated_timescale
 from tests.fix_system import new_database
 
 if TYPE_CHECKING:
@@ -92,16 +90,8 @@ def _seed_areas(dsn: str) -> None:
 
 @pytest.fixture(scope="module")
 def timescale_dsn() -> Iterator[str]:
-    server = PgliteTimescale(free_port())
-    try:
-        server.start()
-    except LocalServerError as exc:
-        pytest.fail(f"PGlite/TimescaleDB did not start: {exc}", pytrace=False)
-    try:
-        migrate(server.dsn, timescale="require")
-        yield server.dsn
-    finally:
-        server.stop()
+    with migrated_timescale() as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="module", params=["plain", "timescale"])
