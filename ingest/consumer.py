@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import paho.mqtt.client as mqtt
 import psycopg
@@ -35,6 +36,7 @@ from ingest.topics import subscriptions
 from ingest.writer import WriteResult, write_batch
 
 log = logging.getLogger("cityops.ingest")
+T = TypeVar("T")
 _GATHER_S = 0.005  # while a batch fills, look at the inbox this often
 
 
@@ -76,6 +78,7 @@ class _Received:
 @dataclass(frozen=True, slots=True)
 class _Prepared:
     received: list[_Received]
+    messages: list[tuple[str, bytes]]  # (topic, payload) of each received message, as decoded
     batch: Batch
 
 
@@ -142,12 +145,15 @@ class Ingestor:
         log.warning("ingest disconnected from broker: %s", rc)
 
     def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-        item = _Received(msg.topic, msg.payload, msg.mid, msg.qos, self._epoch)
         self._received += 1
         self._last_received = time.monotonic()
+        self._hand_on(self._inbox, _Received(msg.topic, msg.payload, msg.mid, msg.qos, self._epoch))
+
+    def _hand_on(self, to: queue.Queue[T], item: T) -> None:
+        """Put ``item`` on a bounded queue, waiting while it is full (that wait is the back-pressure)."""
         while not self._stop.is_set():
             try:
-                self._inbox.put(item, timeout=1.0)  # full: the writer is holding, so stop reading
+                to.put(item, timeout=0.5)
                 return
             except queue.Full:
                 continue
@@ -185,13 +191,8 @@ class Ingestor:
             received = self._collect()
             if not received:
                 continue
-            prepared = _Prepared(received, self._build([(m.topic, m.payload) for m in received]))
-            while not self._stop.is_set():
-                try:
-                    self._prepared.put(prepared, timeout=0.5)  # full: the writer is still on the last one
-                    break
-                except queue.Full:
-                    continue
+            messages = [(m.topic, m.payload) for m in received]
+            self._hand_on(self._prepared, _Prepared(received, messages, self._build(messages)))
 
     # --- writer thread --------------------------------------------------------------
     def _store(self, batch: Batch) -> _Written:
@@ -206,8 +207,7 @@ class Ingestor:
                                          city=self.config.city, now=self._clock()))
 
     def _commit(self, prepared: _Prepared) -> None:
-        received = prepared.received
-        messages = [(m.topic, m.payload) for m in received]
+        received, messages = prepared.received, prepared.messages
 
         def write(part: Sequence[tuple[str, bytes]]) -> _Written:
             # The whole batch was decoded ahead; the halves of a refused one are decoded again.

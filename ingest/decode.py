@@ -192,8 +192,9 @@ def _decode_telemetry(
         is_list = payload.lstrip()[:1] == b"["
         batch = _READINGS.validate_json(payload) if is_list else [_READING.validate_json(payload)]
     except ValidationError as exc:
-        if exc.errors()[0]["type"] == "json_invalid":  # bad JSON, bad UTF-8, nested too deep, a huge integer
-            return dead(Reason.NOT_JSON, exc.errors()[0]["msg"][:200])
+        first = exc.errors()[0]
+        if first["type"] == "json_invalid":  # bad JSON, bad UTF-8, nested too deep, a huge integer
+            return dead(Reason.NOT_JSON, first["msg"][:200])
         return dead(Reason.BAD_SCHEMA, _schema_detail(exc))
     if not 1 <= len(batch) <= MAX_READINGS:
         return dead(Reason.BAD_SCHEMA, f"a batch holds 1 to {MAX_READINGS:,} readings")
