@@ -31,7 +31,7 @@ OPEN = tuple(OPEN_STATUSES)
 # A township's queue: not what it sent back (退单 leaves the incident 待分拨 with the command center).
 TOWNSHIP_OPEN = tuple(s for s in OPEN_STATUSES if s != Status.NEW.value)
 _INCIDENT_COLS = ("id, title, category, level, status, lon, lat, district_code, township_code, grid_code,"
-                  " created_at, updated_at, sign_deadline, finish_deadline, rework_count, source_kind")
+                  " created_at, updated_at, sign_deadline, finish_deadline, rework_count, source_kind, near_boundary")
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 import psycopg
 
-from dashboard.reads import OPEN_STATUSES, Reads
+from dashboard.reads import Reads
 
 # Needs devices ``d`` LEFT JOINed to device_status ``s`` and the parameter %(now)s.
 ONLINE_SQL = "(s.last_seen > %(now)s - make_interval(secs => 3 * d.expected_interval_s))"
@@ -69,15 +69,6 @@ class OpsReads(Reads):
             " count(r.code) FILTER (WHERE r.level = 'grid') AS grids"
             " FROM boundary_versions b LEFT JOIN regions r ON r.version = b.version"
             " GROUP BY b.version ORDER BY b.version DESC")
-
-    def near_boundary(self, incident_ids: list[int]) -> set[int]:
-        """Those of ``incident_ids`` still open, near a township border, whose area nobody has confirmed yet."""
-        if not incident_ids:
-            return set()
-        with self.pool.connection() as conn:
-            rows = conn.execute("SELECT id FROM incidents WHERE id = ANY(%s) AND near_boundary AND status = ANY(%s)",
-                                (incident_ids, OPEN_STATUSES)).fetchall()
-        return {int(r[0]) for r in rows}
 
     def devices_by_type(self, now: datetime) -> pd.DataFrame:
         return self._df(

@@ -198,7 +198,7 @@ def queues(lang: Lang, can_act: bool, asked: object = None) -> list[html.Section
     feedback = data.latest_feedback([int(i) for i in resolved["id"]]) if len(resolved) else {}
     returns = data.latest_returns([int(i) for i in new["id"]]) if len(new) else {}
     assists = data.assist_units([int(i) for i in active["id"]]) if len(active) else {}
-    near = data.near_boundary([int(i) for frame in (resolved, new, active) for i in frame["id"]])
+    near = {int(r.id) for frame in (resolved, new, active) for r in frame.itertuples() if r.near_boundary}
     townships = data.townships()
     known = {code for code, _ in townships}
     options = [{"label": f"{name}（{code}）", "value": code} for code, name in townships]
@@ -577,17 +577,18 @@ def submit_act(n: int | None, selected: dict[str, Any] | None, township: str | N
     if not n or not isinstance(selected, dict):
         raise PreventUpdate
     lang = auth.current_lang()
-    try:
-        auth.require(*ACT_ROLES)
-    except auth.Denied as exc:
-        return no_update, message(t(exc.key, lang), "error"), no_update, no_update
-    incident_id, mode = selected.get("id"), selected.get("action")
-    if mode not in PANEL_ACTIONS:
-        return no_update, message(t("command.choose_action", lang), "error"), no_update, no_update
-    action, note = PANEL_ACTIONS[mode], note or ""
 
     def form_error(text: str) -> tuple[Any, ...]:
         return no_update, message(text, "error"), no_update, no_update
+
+    try:
+        auth.require(*ACT_ROLES)
+    except auth.Denied as exc:
+        return form_error(t(exc.key, lang))
+    incident_id, mode = selected.get("id"), selected.get("action")
+    if mode not in PANEL_ACTIONS:
+        return form_error(t("command.choose_action", lang))
+    action, note = PANEL_ACTIONS[mode], note or ""
 
     kwargs: dict[str, Any] = {"note": note}
     if mode in ("transfer", "assist"):

@@ -20,6 +20,7 @@ from dashboard import auth, figures
 from dashboard.components import level_badge, message, session_user, status_chip
 from dashboard.context import get_data
 from dashboard.i18n import MESSAGES, Lang, action_label, category_label, level_label, role_label, status_label, t
+from dashboard.reads import OPEN_STATUSES
 from dashboard.shell import page_title
 from dashboard.timefmt import fmt_dt, utcnow
 
@@ -135,7 +136,7 @@ def layout(incident_id: str | None = None, **_: object) -> html.Div:
     names = data.region_names()
     log = data.incident_log(incident["id"])
     photos = data.attachments(incident["id"])
-    near = incident["id"] in data.near_boundary([incident["id"]])
+    near = bool(incident["near_boundary"]) and incident["status"] in OPEN_STATUSES  # the area is for open work
     return html.Div([
         html.H1([f"#{incident['id']} {incident['title']} ", level_badge(incident["level"], lang), " ",
                  status_chip(incident["status"], lang), *([" ", near_badge(lang)] if near else [])]),

@@ -107,7 +107,7 @@ def incident_list(township_code: str, lang: Lang) -> list[html.Div] | html.Div:
         return html.Div(t("township.empty", lang), className="muted empty")
     now = utcnow()
     shown = queue.head(MAX_CARDS)
-    near = get_data().near_boundary([int(i) for i in shown["id"]])
+    near = {int(r.id) for r in shown.itertuples() if r.near_boundary}
     cards: list[html.Div] = [incident_card(r, now, r.id in near, lang) for r in shown.itertuples()]
     if len(queue) > MAX_CARDS:
         cards.append(html.Div(t("township.more", lang, n=len(queue) - MAX_CARDS), className="muted empty",
