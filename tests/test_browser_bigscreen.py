@@ -31,13 +31,16 @@ pytestmark = pytest.mark.browser
 LIVE_WITHIN_S = 12.0  # publish → visible: ingest batch + engine + one 3-s refresh, with room for a slow machine
 
 # Red points as MapLibre holds them (the layer plotly drew for the trace), and as plotly holds them.
-RED_ON_MAP = f"""() => {{
+_RED_SOURCE = f"""
     const gd = document.querySelector('#overview-map .js-plotly-plot');
-    const map = gd._fullLayout.map._subplot.map;
-    const source = map.getSource('source-' + gd._fullData[{int(T.INCIDENT_1)}].uid + '-circle');
+    const map = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot.map;
+    const source = map && map.getSource('source-' + gd._fullData[{int(T.INCIDENT_1)}].uid + '-circle');"""
+RED_ON_MAP = f"""() => {{{_RED_SOURCE}
     const geo = source.serialize().data;
     return [geo.features ? geo.features.length : 0, gd.data[{int(T.INCIDENT_1)}].customdata.length];
 }}"""
+# The canvas appears before plotly has handed MapLibre its sources: wait for the red one.
+RED_SOURCE_READY = f"() => {{{_RED_SOURCE}\n    return Boolean(source);\n}}"
 
 
 def _smoke_detectors(dsn: str, n: int) -> list[tuple[str, str, str]]:
@@ -80,6 +83,7 @@ def test_a_fire_published_over_mqtt_appears_on_the_open_screen(
         ingest.wait_for_log("ingest subscribed")
         alerts.wait_for_log("alert engine active")
         page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+        page.wait_for_function(RED_SOURCE_READY, timeout=60_000)
         before = _red_counts(page)
         for round_, (device_id, dept, name) in enumerate(_smoke_detectors(demo_dsn, 3), start=1):
             published = time.monotonic()
