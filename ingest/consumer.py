@@ -99,7 +99,10 @@ class Ingestor:
         self._devices = devices
         self._tagger = tagger
         self._clock = clock
-        self._inbox: queue.Queue[_Received] = queue.Queue(maxsize=config.max_buffer)
+        # Received and not committed = the inbox + one decoded batch waiting + the one being written:
+        # the inbox gets what is left of max_buffer, so the whole pipeline holds no more than that.
+        self._inbox: queue.Queue[_Received] = queue.Queue(
+            maxsize=max(config.max_batch, config.max_buffer - 2 * config.max_batch))
         self._prepared: queue.Queue[_Prepared] = queue.Queue(maxsize=1)  # decoded, waiting for the writer
         self._epoch = 0
         self._stop = threading.Event()
