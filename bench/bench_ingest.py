@@ -12,7 +12,7 @@ then measures:
 4. bare ``cursor.copy()`` of the same rows as 3, 5,000 rows per transaction;
 5. a naive bridge (one autocommit INSERT per message, as tutorials do) on a smaller backlog;
 6. publish→row latency with ingest live at a fixed publish rate;
-7. peak memory (VmHWM) of the ingest process in 2, 3 and 6.
+7. peak memory (VmHWM) of the ingest worker in 2, 3 and 6, summed over its MQTT and store processes.
 
 Backlogs are pre-queued the way tests/test_ingest_durability.py does it: the subscriber's
 persistent session is created, the subscriber goes offline, a separate publisher process
@@ -293,6 +293,11 @@ def wait_progress(label: str, unit: str, total: int, current: Callable[[], int],
             log(f"  {label}: {n:,}/{total:,} {unit}")
 
 
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat after the command name: [0] state, [1] ppid, [11] utime, [12] stime."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 class IngestProcess:
     """``python -m ingest`` as a child process with the benchmark's settings."""
 
@@ -335,17 +340,33 @@ class IngestProcess:
         self.start()
         self.wait_subscribed()
 
-    def status_kb(self, key: str = "VmHWM") -> int:
+    def pids(self) -> list[int]:
+        """The worker and its store process (``ingest.storer``), which does the decoding and writing."""
         assert self.proc is not None
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-        raise RuntimeError(f"{key} not in /proc/{self.proc.pid}/status")
+        found = [self.proc.pid]
+        for entry in os.listdir("/proc"):
+            try:
+                if entry.isdigit() and int(_stat_fields(int(entry))[1]) == self.proc.pid:
+                    found.append(int(entry))
+            except (OSError, IndexError):
+                continue
+        return found
+
+    def status_kb(self, key: str = "VmHWM") -> int:
+        """Summed over the worker's processes (for VmHWM: an upper bound of their joint peak)."""
+        total = 0
+        for pid in self.pids():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith(key + ":"):
+                    total += int(line.split()[1])
+        return total
 
     def cpu_seconds(self) -> float:
-        assert self.proc is not None
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        ticks = 0
+        for pid in self.pids():
+            fields = _stat_fields(pid)
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def metrics(self) -> dict[str, float]:
         text = urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).read().decode()
@@ -452,7 +473,7 @@ class CpuMeter:
             if not entry.isdigit():
                 continue
             try:
-                rest = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                rest = _stat_fields(int(entry))
             except (OSError, IndexError):
                 continue
             table[int(entry)] = (int(rest[1]), sum(int(x) for x in rest[11:15]))
@@ -671,7 +692,8 @@ def phase_ingest_backlog(env: Env, name: str, kind: str, messages: int, per_mess
     notes.append(
         f"ingest {name}: first poll with rows saw {drain.first_n:,} rows; {drain.polls} {poll} polls took "
         f"{drain.poll_query_s:.2f} s of the {drain.seconds:.2f} s timed ({shares[0]}); "
-        f"ingest CPU {drain.cpu_s:.1f} s ({shares[1]} of one core), whole machine {drain.cpu.busy_cores:.2f} of "
+        f"ingest CPU (both processes) {drain.cpu_s:.1f} s ({shares[1]} of one core), "
+        f"whole machine {drain.cpu.busy_cores:.2f} of "
         f"{os.cpu_count()} cores busy ({drain.cpu.own_cores:.2f} by this benchmark's processes); "
         f"{batches:.0f} batches, mean {mean_batch:,.0f} msgs/batch; "
         f"{dups} redelivered rows absorbed, {dl} dead letters. Cross-checks: first..last batch's ingested_at "

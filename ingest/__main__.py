@@ -7,7 +7,6 @@ compression and retention on TimescaleDB (on plain PostgreSQL it says there are 
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import socket
 import sys
@@ -69,35 +68,17 @@ def main() -> None:
 
 
 def run_worker(cfg: settings.Settings, args: argparse.Namespace) -> None:
-    # Imported here: the policies command needs none of this (nor geopandas behind the tagger).
+    # Imported here: the policies command needs none of this.
     from ingest.consumer import IngestConfig, Ingestor
-    from ingest.registry import DeviceRegistry
-    from ingest.tagging import FollowingTagger
-    from ingest.writer import prepare_connection
-    from store.db import make_pool
+    from ingest.storer import StoreOptions
 
-    pool = make_pool(cfg.dsn(), "ingest", max_size=2, configure=prepare_connection)
-    registry = DeviceRegistry(pool)
-    registry.refresh()
-    tagger = FollowingTagger(cfg.dsn(), near_m=cfg.near_boundary_m)
     ingestor = Ingestor(IngestConfig(city=cfg.city, client_id=args.client_id, share_group=args.share_group,
-                                     max_batch=args.max_batch,
-                                     max_wait_s=args.max_wait, retire=args.retire), cfg.mqtt(), pool, registry,
-                       tagger)
+                                     max_batch=args.max_batch, max_wait_s=args.max_wait, retire=args.retire),
+                        cfg.mqtt(), StoreOptions(cfg.dsn(), cfg.city, cfg.near_boundary_m))
     if args.metrics_port:
         ingestor.metrics.serve(args.metrics_port)
     on_stop(ingestor.stop)
-    # A batch allocates about ten objects per reading; with CPython's default thresholds the
-    # collector then walks the whole live batch every few thousand readings (30 % of decode
-    # time, measured). Startup objects are frozen out of collection and the young generation
-    # is larger; reference counting still frees everything that is not a cycle at once.
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
-    try:
-        ingestor.run()
-    finally:
-        pool.close()
-
+    ingestor.run()
 
 if __name__ == "__main__":
     main()

@@ -1,43 +1,48 @@
-"""The MQTT side of ingest: persistent MQTT 5 session, QoS 1, ack strictly after commit.
+"""The MQTT half of ingest: persistent MQTT 5 session, QoS 1, ack strictly after commit.
 
-paho's network thread only queues messages; a decoder thread cuts them into batches and
-decodes and tags each; the writer thread commits a batch, then acks its messages. Decoding
-the next batch overlaps with the database storing this one (psycopg waits for the server
-outside the GIL), which is most of the speed of batched ingest. The buffers between them are
-bounded: when the database is slow or down the writer stops acking, one decoded batch
-waits, the inbox fills, and paho's thread blocks, so TCP pushes back and the broker holds
-the rest. MQTT 5 ``ReceiveMaximum`` is also sent, but mosquitto 2.0.11
-stops honouring it after the first ack (measured), so the local bound is what holds.
+paho's network thread only queues messages; a sender thread cuts them into batches and
+hands each to the store process (``ingest.storer``), which decodes, tags and commits it;
+this process's main thread acks a batch's messages when the store reports it committed.
+The store decodes the next batch while the database stores this one, and keeps decoding
+off this process's GIL, which paho's receive loop needs whole (see ``ingest.storer``).
+
+Everything received and not yet committed is bounded by ``max_buffer``: at most two batches
+are with the store, and the inbox holds the rest. When the database is slow or down the
+store stops reporting, nothing is acked, the inbox fills, and paho's thread blocks, so TCP
+pushes back and the broker holds the rest. MQTT 5 ``ReceiveMaximum`` is also sent, but
+mosquitto 2.0.11 stops honouring it after the first ack (measured), so the local bound is
+what holds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import multiprocessing
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TypeVar
+from multiprocessing.connection import Connection
+from typing import NamedTuple
 
 import paho.mqtt.client as mqtt
-import psycopg
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from psycopg_pool import ConnectionPool, PoolTimeout
 
 from cityops.settings import MqttAddress
-from ingest.batch import Batch, Tagger, build_batch, refused_batch
-from ingest.decode import DeviceLookup, Reason
-from ingest.isolate import write_isolating
 from ingest.prom import IngestMetrics
+from ingest.storer import Holding, Ready, Stored, StoreOptions, store_main
 from ingest.topics import subscriptions
-from ingest.writer import WriteResult, write_batch
 
 log = logging.getLogger("cityops.ingest")
-T = TypeVar("T")
 _GATHER_S = 0.005  # while a batch fills, look at the inbox this often
+_IN_FLIGHT = 2  # batches with the store: one being written, the next being decoded
+
+
+class StoreProcessDied(RuntimeError):
+    """The store process ended without being asked to; this worker stops so a supervisor restarts it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +71,7 @@ class IngestConfig:
             raise ValueError("max_buffer must hold at least one batch")
 
 
-@dataclass(frozen=True, slots=True)
-class _Received:
+class _Received(NamedTuple):
     topic: str
     payload: bytes
     mid: int
@@ -75,40 +79,21 @@ class _Received:
     epoch: int  # connection generation: a mid is only meaningful on the connection that delivered it
 
 
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    received: list[_Received]
-    messages: list[tuple[str, bytes]]  # (topic, payload) of each received message, as decoded
-    batch: Batch
-
-
-@dataclass(frozen=True, slots=True)
-class _Written:
-    result: WriteResult
-    reasons: list[Reason]
-
-    def __add__(self, other: _Written) -> _Written:
-        return _Written(self.result + other.result, self.reasons + other.reasons)
-
-
 class Ingestor:
-    def __init__(self, config: IngestConfig, broker: MqttAddress, pool: ConnectionPool, devices: DeviceLookup,
-                 tagger: Tagger, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, config: IngestConfig, broker: MqttAddress, store: StoreOptions) -> None:
         self.config = config
-        self._pool = pool
-        self._devices = devices
-        self._tagger = tagger
-        self._clock = clock
-        # Received and not committed = the inbox + one decoded batch waiting + the one being written:
-        # the inbox gets what is left of max_buffer, so the whole pipeline holds no more than that.
+        self._store_options = store
+        # Received and not committed = the inbox + the batches with the store: the inbox gets
+        # what is left of max_buffer, so the whole pipeline holds no more than that.
         self._inbox: queue.Queue[_Received] = queue.Queue(
-            maxsize=max(config.max_batch, config.max_buffer - 2 * config.max_batch))
-        self._prepared: queue.Queue[_Prepared] = queue.Queue(maxsize=1)  # decoded, waiting for the writer
+            maxsize=max(config.max_batch, config.max_buffer - _IN_FLIGHT * config.max_batch))
+        self._in_flight: deque[tuple[int, list[_Received]]] = deque()  # sent to the store, in order
+        self._slots = threading.Semaphore(_IN_FLIGHT)
         self._epoch = 0
         self._stop = threading.Event()
         self._unsubscribed = threading.Event()
         self._received = 0  # messages handed over by paho (counted on its thread)
-        self._settled = 0  # messages committed and acked (counted on the writer thread)
+        self._settled = 0  # messages committed and acked (counted on the main thread)
         self._last_received = time.monotonic()
         self.metrics = IngestMetrics()
         self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=config.client_id,
@@ -150,18 +135,15 @@ class Ingestor:
     def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         self._received += 1
         self._last_received = time.monotonic()
-        self._hand_on(self._inbox, _Received(msg.topic, msg.payload, msg.mid, msg.qos, self._epoch))
-
-    def _hand_on(self, to: queue.Queue[T], item: T) -> None:
-        """Put ``item`` on a bounded queue, waiting while it is full (that wait is the back-pressure)."""
-        while not self._stop.is_set():
+        item = _Received(msg.topic, msg.payload, msg.mid, msg.qos, self._epoch)
+        while not self._stop.is_set():  # waiting here while the inbox is full is the back-pressure
             try:
-                to.put(item, timeout=0.5)
+                self._inbox.put(item, timeout=0.5)
                 return
             except queue.Full:
                 continue
 
-    # --- decoder thread -------------------------------------------------------------
+    # --- sender thread --------------------------------------------------------------
     def _collect(self) -> list[_Received]:
         try:
             first = self._inbox.get(timeout=0.5)
@@ -178,73 +160,45 @@ class Ingestor:
                 if remaining <= 0:
                     break
                 # Let messages gather rather than wait on the queue: a wake-up per message would
-                # hand the GIL back and forth with paho's thread, which halved single-reading ingest.
+                # hand the GIL back and forth with paho's thread.
                 time.sleep(min(remaining, _GATHER_S))
                 continue
             batch.append(item)
             size += len(item.payload)
         return batch
 
-    def _build(self, messages: Sequence[tuple[str, bytes]]) -> Batch:
-        return build_batch(messages, city=self.config.city, now=self._clock(), devices=self._devices,
-                           tagger=self._tagger)
-
-    def _decode_loop(self) -> None:
+    def _send_loop(self, batches: Connection) -> None:
+        seq = 0
         while not self._stop.is_set():
+            if not self._slots.acquire(timeout=0.5):
+                continue
             received = self._collect()
             if not received:
+                self._slots.release()
                 continue
-            messages = [(m.topic, m.payload) for m in received]
-            self._hand_on(self._prepared, _Prepared(received, messages, self._build(messages)))
-
-    # --- writer thread --------------------------------------------------------------
-    def _store(self, batch: Batch) -> _Written:
-        with self._pool.connection(timeout=5) as conn:
-            result = write_batch(conn, batch)
-        return _Written(result, [d.reason for d in batch.dead_letters])
-
-    def _refuse(self, message: tuple[str, bytes], exc: BaseException) -> _Written:
-        topic, payload = message
-        log.warning("database refused a message on %s, dead-lettered: %s", topic, exc)
-        return self._store(refused_batch(topic, payload, f"{type(exc).__name__}: {exc}"[:500],
-                                         city=self.config.city, now=self._clock()))
-
-    def _commit(self, prepared: _Prepared) -> None:
-        received, messages = prepared.received, prepared.messages
-
-        def write(part: Sequence[tuple[str, bytes]]) -> _Written:
-            # The whole batch was decoded ahead; the halves of a refused one are decoded again.
-            return self._store(prepared.batch if len(part) == len(messages) else self._build(part))
-
-        backoff = 0.2
-        started = time.monotonic()
-        while not self._stop.is_set():
+            seq += 1
+            self._in_flight.append((seq, received))  # before sending: the reply may come at once
             try:
-                written = write_isolating(messages, write, self._refuse, _Written.__add__)
-                break
-            except (psycopg.Error, PoolTimeout) as exc:
-                # Not the messages' fault (refusals were isolated above): hold the batch, ack
-                # nothing; the broker keeps the rest until the database is back or fixed.
-                self.metrics.database_up.set(0)
-                self.metrics.buffer_depth.set(self._buffered() + len(received))
-                log.warning("database unavailable, holding %d messages unacked: %s: %s", len(received),
-                            type(exc).__name__, exc)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-                started = time.monotonic()
-        else:
-            return
-        result, reasons = written.result, written.reasons
+                batches.send((seq, [(m.topic, m.payload) for m in received]))
+            except OSError:
+                return  # the store process is gone; the main thread notices and stops
+
+    # --- main thread ------------------------------------------------------------------
+    def _settle(self, stored: Stored) -> None:
+        seq, received = self._in_flight.popleft()
+        if seq != stored.seq:
+            raise RuntimeError(f"store replied for batch {stored.seq}, expected {seq}")
+        result = stored.result
         m = self.metrics
         m.database_up.set(1)
-        m.commit_seconds.observe(time.monotonic() - started)
+        m.commit_seconds.observe(stored.commit_s)
         m.batch_size.observe(len(received))
         m.messages.inc(len(received))
         m.rows.labels("telemetry").inc(result.readings_stored)
         m.rows.labels("events").inc(result.events_stored)
         m.duplicates.inc(result.readings_duplicate)
-        for reason in reasons:
-            m.rejects.labels(reason.value).inc()
+        for reason in stored.reasons:
+            m.rejects.labels(reason).inc()
         epoch = self._epoch
         acked = 0
         for msg in received:
@@ -252,38 +206,77 @@ class Ingestor:
                 self._client.ack(msg.mid, msg.qos)
                 acked += 1
         self._settled += len(received)
+        self._slots.release()
+        m.buffer_depth.set(self._received - self._settled)
         log.debug("committed %d messages (%d rows new, %d duplicate), acked %d", len(received),
                   result.readings_stored, result.readings_duplicate, acked)
-        m.buffer_depth.set(self._buffered())
 
-    def _buffered(self) -> int:
-        """Messages received and not yet in the batch being written (a waiting batch counts its messages)."""
-        waiting = list(self._prepared.queue)  # copying a deque is one step under the GIL: no lock needed
-        return self._inbox.qsize() + sum(len(p.received) for p in waiting)
+    def _start_store(self) -> tuple[multiprocessing.process.BaseProcess, Connection, Connection]:
+        """Start the store process and wait until it has its database pool, devices and boundaries."""
+        ctx = multiprocessing.get_context("spawn")  # never fork a process that runs threads
+        batches_out, batches_in = ctx.Pipe(duplex=False)
+        replies_out, replies_in = ctx.Pipe(duplex=False)
+        process = ctx.Process(target=store_main, args=(batches_out, replies_in, self._store_options),
+                              name="cityops-ingest-store", daemon=True)
+        process.start()
+        batches_out.close()  # the child's ends: closing ours lets each side see EOF when the other dies
+        replies_in.close()
+        while not self._stop.is_set():
+            if replies_out.poll(0.5):
+                ready = self._receive(replies_out)
+                if not isinstance(ready, Ready):
+                    raise StoreProcessDied(f"store process sent {ready!r} before it was ready")
+                log.info("ingest store process ready (%d devices, boundaries %s)", ready.devices,
+                         ready.boundary_version)
+                break
+        return process, batches_in, replies_out
+
+    def _receive(self, replies: Connection) -> Ready | Stored | Holding:
+        try:
+            return replies.recv()
+        except (EOFError, OSError) as exc:
+            raise StoreProcessDied("the ingest store process ended; nothing it held was acked") from exc
 
     def run(self) -> None:
-        """Block until ``stop()``; the writer runs in the calling thread, the decoder in its own."""
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = self.config.session_expiry_s
-        props.ReceiveMaximum = self.config.receive_maximum
-        self._client.connect_async(self._broker.host, self._broker.port, keepalive=30, clean_start=False,
-                                   properties=props)
-        self._client.loop_start()
-        decoder = threading.Thread(target=self._decode_loop, name="ingest-decoder", daemon=True)
-        decoder.start()
+        """Block until ``stop()``: start the store process, connect, and ack what it commits."""
+        process, batches, replies = self._start_store()
+        sender = threading.Thread(target=self._send_loop, args=(batches,), name="ingest-sender", daemon=True)
         try:
+            if self._stop.is_set():
+                return
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = self.config.session_expiry_s
+            props.ReceiveMaximum = self.config.receive_maximum
+            self._client.connect_async(self._broker.host, self._broker.port, keepalive=30, clean_start=False,
+                                       properties=props)
+            self._client.loop_start()
+            sender.start()
             while not self._stop.is_set():
-                try:
-                    prepared = self._prepared.get(timeout=0.5)
-                except queue.Empty:
+                if not replies.poll(0.5):
                     if self._retired():
                         break
                     continue
-                self._commit(prepared)
+                match self._receive(replies):
+                    case Stored() as stored:
+                        self._settle(stored)
+                    case Holding():
+                        self.metrics.database_up.set(0)
+                        self.metrics.buffer_depth.set(self._received - self._settled)
         finally:
-            self._stop.set()  # the decoder too, when the writer ends on an error
-            decoder.join()
+            self._stop.set()  # the sender too, when this thread ends on an error
+            if sender.is_alive():
+                sender.join()  # before the stop signal: two threads must not write the pipe at once
+            self._stop_store(process, batches)
             self._disconnect()
+
+    def _stop_store(self, process: multiprocessing.process.BaseProcess, batches: Connection) -> None:
+        with contextlib.suppress(OSError):  # already gone
+            batches.send(None)
+        process.join(timeout=10)
+        if process.is_alive():
+            log.warning("ingest store process did not stop within 10 s; terminating it")
+            process.terminate()
+            process.join()
 
     def _retired(self) -> bool:
         """Retiring, unsubscribed, everything received is stored and acked, and the broker has gone quiet."""
@@ -302,4 +295,3 @@ class Ingestor:
 
     def stop(self) -> None:
         self._stop.set()
-
