@@ -341,7 +341,8 @@ class IngestProcess:
         self.wait_subscribed()
 
     def pids(self) -> list[int]:
-        """The worker and its store process (``ingest.storer``), which does the decoding and writing."""
+        """The worker and its children: the store process (``ingest.storer``), which decodes and writes, and
+        multiprocessing's resource tracker."""
         assert self.proc is not None
         found = [self.proc.pid]
         for entry in os.listdir("/proc"):

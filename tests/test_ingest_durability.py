@@ -8,12 +8,14 @@ database cut off for several seconds behind a TCP proxy. Every message has its o
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -79,20 +81,55 @@ def _assert_exact(dsn: str, base: datetime, worker: Service) -> None:
     assert _stored(dsn, base, N) == (N, _expected_sum(N))
 
 
-def test_kill_9_of_ingest_loses_nothing(demo_dsn: str, services: ServiceFactory, broker: LocalMosquitto) -> None:
-    base = _base(1)
-    _queue_for_offline_ingest(services, demo_dsn, "dur-kill", broker.port, base)
-    worker = services("ingest", demo_dsn, "--client-id", "dur-kill", "--share-group", "dur-kill")
+def _store_process_of(worker: Service) -> int:
+    """The pid of the worker's store process (``ingest.storer``; its other child is multiprocessing's
+    resource tracker)."""
+    assert worker.proc is not None
+    children = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
+                and _parent_pid(p) == worker.proc.pid and b"spawn_main" in _cmdline(p)]
+    assert len(children) == 1, f"expected one store process, found {children}"
+    return children[0]
+
+
+def _parent_pid(proc_dir: Path) -> int | None:
+    try:
+        return int((proc_dir / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError):
+        return None
+
+
+def _cmdline(proc_dir: Path) -> bytes:
+    try:
+        return (proc_dir / "cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+@pytest.mark.parametrize("killed", ["mqtt", "store"])
+def test_kill_9_of_ingest_loses_nothing(killed: str, demo_dsn: str, services: ServiceFactory,
+                                        broker: LocalMosquitto) -> None:
+    """Either process of a worker killed: the MQTT one (the worker), or its store process."""
+    base = _base(1 if killed == "mqtt" else 6)
+    client_id = f"dur-kill-{killed}"
+    _queue_for_offline_ingest(services, demo_dsn, client_id, broker.port, base)
+    worker = services("ingest", demo_dsn, "--client-id", client_id, "--share-group", client_id)
     wait_until("ingest to be part way", lambda: _stored(demo_dsn, base, N)[0] >= 20_000, timeout=120,
                logs=worker.log)
-    worker.stop(signal.SIGKILL)
+    if killed == "mqtt":
+        worker.stop(signal.SIGKILL)
+    else:
+        os.kill(_store_process_of(worker), signal.SIGKILL)
+        assert worker.proc is not None
+        # Without its store the worker must end (for its supervisor to restart it), not hang holding messages.
+        assert worker.proc.wait(20) != 0
+        assert "ingest store process ended" in worker.log()
     at_kill = _stored(demo_dsn, base, N)[0]
     assert at_kill < N, "the kill must land in the middle"
     port = free_port()
-    restarted = services("ingest", demo_dsn, "--client-id", "dur-kill", "--share-group", "dur-kill",
+    restarted = services("ingest", demo_dsn, "--client-id", client_id, "--share-group", client_id,
                          "--metrics-port", str(port))
     _assert_exact(demo_dsn, base, restarted)
-    print(f"\nkill -9 at {at_kill} rows; redelivered duplicates absorbed: "
+    print(f"\nkill -9 of the {killed} process at {at_kill} rows; redelivered duplicates absorbed: "
           f"{_metric(port, 'cityops_ingest_duplicate_rows_total'):.0f}")
 
 
