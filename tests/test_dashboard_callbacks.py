@@ -273,6 +273,9 @@ def test_verify_and_rework(pages: SimpleNamespace, logged_in: LoggedIn, towns: t
     with logged_in("zhihui"):
         shown = text_of(pages.command.queues("zh", True, {"verify": 10_000}))  # the whole queue
         assert f'{{"type":"cmd-verify","index":{to_close}}}' in shown
+        # Cards keyed by incident: when a redraw removes one, React keeps the others' buttons, so a
+        # click landing during the redraw is neither lost nor applied to the card that slid under it.
+        assert f"cmd-resolved-{to_close}" in shown and f"cmd-resolved-{to_redo}" in shown
         assert "转移人数 2" in shown  # the verifier sees what was reported
         msg = clicked(pages.command.verify, {"type": "cmd-verify", "index": to_close}, [1], 0)[0]
         assert "核查结案：操作成功" in text_of(msg)

@@ -209,7 +209,7 @@ def queues(lang: Lang, can_act: bool, asked: object = None) -> list[html.Section
                   _btn(Ids.OPEN_REWORK, r.id, action_label(Action.REWORK, lang), "btn-danger"),
                   confirm_button(int(r.id), lang) if r.id in near else None],
                  className="card-actions") if can_act else None,
-    ], className="card") for r in resolved.itertuples()]
+    ], className="card", id=f"cmd-resolved-{r.id}") for r in resolved.itertuples()]
 
     def suggested(incident_id: int) -> str | None:
         details = (returns.get(incident_id) or {}).get("details") or {}
