@@ -80,6 +80,7 @@ case "$cmd" in
     install_python
     # Served by the dashboard to clients without a CJK font; it starts without it (system fonts only).
     install_npm tools/webfont "the dashboard's web font"
+    install_npm tools/datefns "the date picker's Chinese month and weekday names"
     install_npm tools/plotly "the dashboard's plotly.js build"
     build_plotly
     exec .venv/bin/python -m cityops up "$@"
@@ -89,6 +90,7 @@ case "$cmd" in
     install_python
     install_npm tools/timescale "the TimescaleDB test server"
     install_npm tools/webfont "the dashboard's web font"
+    install_npm tools/datefns "the date picker's Chinese month and weekday names"
     install_npm tools/plotly "the dashboard's plotly.js build"
     build_plotly
     exec .venv/bin/python -m pytest "$@"

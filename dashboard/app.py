@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import dash
@@ -51,6 +52,35 @@ _YEAR_S = 365 * 24 * 3600
 PLOTLY_BUNDLE = PROJECT_ROOT / "tools" / "plotly" / "dist" / "plotly-cityops.min.js"
 PLOTLY_JS_URL = "/_dash-component-suites/plotly/package_data/plotly.min.js"
 _PLOTLY_VERSION = re.compile(rb"plotly\.js v(\d+\.\d+\.\d+)")
+
+
+# date-fns's zh-CN locale (npm date-fns, MIT, installed by ./cityops.sh): Dash's date picker takes its month and
+# weekday names from ``window.dateFns.locale``, which this script fills; cityops.js hands it on on Chinese pages.
+DATEFNS_ZH = PROJECT_ROOT / "tools" / "datefns" / "node_modules" / "date-fns" / "locale" / "zh-CN" / "cdn.min.js"
+DATEFNS_ZH_URL = "/vendor/date-fns/zh-CN.js"  # loaded before the assets (``external_scripts``)
+
+
+class CityopsDash(dash.Dash):
+    """Dash whose pages say their language in ``<html lang>``, so the browser picks Simplified Chinese glyph
+    forms, screen readers the right voice, and the date picker (cityops.js) its month and weekday names."""
+
+    def interpolate_index(self, **kwargs: str) -> str:  # type: ignore[override]
+        lang = "zh-CN" if auth.current_lang() == "zh" else "en"
+        return str(super().interpolate_index(**kwargs)).replace("<html>", f'<html lang="{lang}">', 1)
+
+
+def _revalidated(data: bytes | str, mimetype: str) -> Callable[[], flask.Response]:
+    """A view answering ``data`` with an ETag and ``no-cache``: browsers revalidate (a 304) and see a new
+    version at once, for URLs that carry no version of their own."""
+    etag = hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()[:32]
+
+    def serve() -> flask.Response:
+        response = flask.Response(data, mimetype=mimetype)
+        response.cache_control.no_cache = True
+        response.set_etag(etag)
+        return response.make_conditional(flask.request)
+
+    return serve
 
 
 def _import_pages() -> None:
@@ -108,13 +138,19 @@ def register_webfont(server: flask.Flask, package: Path) -> None:
         server.add_url_rule(f"{url_base}/<name>", "webfont_file",
                             lambda name: flask.send_from_directory(files, name, max_age=_YEAR_S))
 
-    def stylesheet() -> flask.Response:
-        response = flask.Response(css, mimetype="text/css")
-        response.cache_control.no_cache = True  # revalidated by ETag: a new font version shows at once
-        response.add_etag()
-        return response.make_conditional(flask.request)
+    server.add_url_rule(WEBFONT_CSS, "webfont_css", _revalidated(css, "text/css"))
 
-    server.add_url_rule(WEBFONT_CSS, "webfont_css", stylesheet)
+
+def register_date_locale(server: flask.Flask, script: Path) -> None:
+    """Serve date-fns's zh-CN locale at ``DATEFNS_ZH_URL``; without it a comment (the page loads it either
+    way) and the date picker names months and weekdays in English."""
+    try:
+        data = script.read_bytes()
+    except OSError as exc:
+        log.warning("date picker locale not installed (%s): month and weekday names stay English"
+                    " (./cityops.sh installs it)", exc)
+        data = b"/* date-fns zh-CN locale not installed: the date picker names months and weekdays in English */\n"
+    server.add_url_rule(DATEFNS_ZH_URL, "date_locale", _revalidated(data, "text/javascript"))
 
 
 def register_plotly_bundle(server: flask.Flask, bundle: Path) -> bool:
@@ -137,15 +173,7 @@ def register_plotly_bundle(server: flask.Flask, bundle: Path) -> bool:
         log.warning("trimmed plotly.js %s is built from plotly.js %s, plotly.py needs %s: serving Dash's full"
                     " plotly.min.js (./cityops.sh rebuilds it)", bundle, built, wanted)
         return False
-    etag = hashlib.sha256(data).hexdigest()[:32]
-
-    def serve() -> flask.Response:
-        response = flask.Response(data, mimetype="text/javascript")
-        response.cache_control.no_cache = True
-        response.set_etag(etag)
-        return response.make_conditional(flask.request)
-
-    server.add_url_rule(PLOTLY_JS_URL, "plotly_bundle", serve)
+    server.add_url_rule(PLOTLY_JS_URL, "plotly_bundle", _revalidated(data, "text/javascript"))
     log.info("serving trimmed plotly.js %s (%d bytes) at %s", built, len(data), PLOTLY_JS_URL)
     return True
 
@@ -174,13 +202,14 @@ def create_app(dsn: str, *, secret_key: str, pool_size: int = 4) -> dash.Dash:
     # flask-compress knows JSON but not GeoJSON, and the boundary layers are the biggest download.
     server.config["COMPRESS_MIMETYPES"] = ["text/html", "text/css", "text/javascript", "application/javascript",
                                            "application/json", "application/geo+json", "image/svg+xml"]
-    app = dash.Dash(
+    app = CityopsDash(
         "dashboard",
         server=server,
         use_pages=True,
         pages_folder="",  # pages are imported explicitly below, as ordinary modules tests can import
         assets_folder=str(ASSETS),
         serve_locally=True,
+        external_scripts=[DATEFNS_ZH_URL],  # this server's own, despite the parameter's name
         compress=True,  # gzip/brotli: the boundary GeoJSON shrinks ~4×
         suppress_callback_exceptions=True,  # page components exist only while their page is shown
         title="城市运行一网统管",
@@ -196,6 +225,7 @@ def create_app(dsn: str, *, secret_key: str, pool_size: int = 4) -> dash.Dash:
     routes.register(app.server, data)
     register_webfont(app.server, WEBFONT_PACKAGE)
     register_plotly_bundle(app.server, PLOTLY_BUNDLE)
+    register_date_locale(app.server, DATEFNS_ZH)
     app.server.after_request(_cache_fingerprinted)
     _import_pages()
     app.layout = sys.modules["dashboard.shell"].layout

@@ -177,3 +177,38 @@ def test_every_page_is_served_by_this_server_alone(session: Callable[..., tuple[
     assert foreign == [], foreign
     assert any("/grid/" in u for u in watch.requests)  # the drill-down really happened
     _clean(watch)
+
+
+def test_the_date_picker_speaks_the_page_language_not_the_browsers(
+        browser: Browser, scene: dict[str, Any], page_watch: type[PageWatch]) -> None:
+    """A leader whose browser is English but who reads the Chinese pages gets 一 二 三 … in the calendar;
+    after switching the page to English, Mo Tu We …. The names come from date-fns's zh-CN locale served
+    by the dashboard itself (no CDN)."""
+    context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="en-US")
+    try:
+        page = context.new_page()
+        watch = page_watch(page)
+        page.goto(f"{scene['url']}/login")
+        page.fill("#username", "lingdao")
+        page.fill("#password", "lingdao123")
+        page.click("#login-submit")
+        page.wait_for_selector("#ld-list-table", timeout=60_000)
+        assert page.get_attribute("html", "lang") == "zh-CN"
+
+        def weekdays() -> str:
+            page.click("#ld-start")
+            calendar = page.locator(".dash-datepicker-calendar").first
+            calendar.wait_for(timeout=15_000)
+            names = calendar.locator("thead").inner_text()
+            page.keyboard.press("Escape")
+            return " ".join(names.split())
+
+        assert weekdays() == "一 二 三 四 五 六 日"
+        page.goto(f"{scene['url']}/lang/en?next=/leader")
+        page.wait_for_selector("#ld-list-table", timeout=60_000)
+        assert page.get_attribute("html", "lang") == "en"
+        assert weekdays().split()[:2] == ["Mo", "Tu"]
+        assert any(u.endswith("/vendor/date-fns/zh-CN.js") for u in watch.requests)
+        _clean(watch)
+    finally:
+        context.close()

@@ -81,3 +81,19 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         }
     }
 });
+
+// Dash's date picker takes month and weekday names from window.dateFns.locale, which date-fns's
+// locale scripts fill (the zh-CN one is served before this file). Dash picks among them by the
+// browser's language; the user chose the page's (<html lang>): Chinese pages get zh-CN, English
+// ones nothing, which is date-fns's built-in English.
+(function () {
+    var loaded = (window.dateFns && window.dateFns.locale) || {};
+    window.dateFns = Object.assign({}, window.dateFns);
+    Object.defineProperty(window.dateFns, "locale", {
+        configurable: true,
+        get: function () {
+            var chinese = document.documentElement.lang.indexOf("zh") === 0;
+            return chinese && loaded.zhCN ? {zhCN: loaded.zhCN} : {};
+        }
+    });
+})();
