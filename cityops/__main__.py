@@ -2,8 +2,8 @@
 
 Starts (unless the environment points elsewhere) a project-local PostgreSQL and mosquitto,
 applies migrations, loads the demo city's layers, registers the demo devices and users,
-then supervises ingest, the alert engine, the simulator and the dashboard, restarting any
-that dies.
+then supervises ingest, the alert engine, the simulator, simulated township staff (``--no-staff``
+leaves incidents to people at the township desks) and the dashboard, restarting any that dies.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def supervise(children: list[Child], stop: threading.Event, env: dict[str, str],
                 child.proc.kill()
 
 
-def up(cfg: settings.Settings, storm: str | None) -> None:
+def up(cfg: settings.Settings, storm: str | None, staff: bool) -> None:
     pg, mq = prepare(cfg)
     env = dict(os.environ, CITYOPS_DATABASE_URL=cfg.dsn(),
                CITYOPS_MQTT_URL=f"mqtt://{cfg.mqtt().host}:{cfg.mqtt().port}")
@@ -93,6 +93,7 @@ def up(cfg: settings.Settings, storm: str | None) -> None:
         Child("ingest", [py, "-m", "ingest", "--client-id", "cityops-ingest-1"]),
         Child("alerts", [py, "-m", "alerts"]),
         Child("simulator", sim),
+        *([Child("staff", [py, "-m", "simulator", "staff"])] if staff else []),
         Child("dashboard", [py, "-m", "dashboard", "--host", cfg.dash_host, "--port", str(cfg.dash_port)]),
     ]
     logdir = cfg.run_dir / "logs"
@@ -117,12 +118,14 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     p_up = sub.add_parser("up", help="start everything and print the dashboard URL")
     p_up.add_argument("--storm", default="431002", help="district with a simulated rainstorm ('' for none)")
+    p_up.add_argument("--no-staff", action="store_true",
+                      help="no simulated township staff: incidents wait for people at the township desks")
     sub.add_parser("prepare", help="start servers, migrate, load demo data, then exit (servers keep running)")
     args = parser.parse_args()
     setup_logging()
     cfg = settings.load()
     if args.command == "up":
-        up(cfg, args.storm or None)
+        up(cfg, args.storm or None, staff=not args.no_staff)
     else:
         prepare(cfg)
 

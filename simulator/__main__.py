@@ -1,4 +1,4 @@
-"""python -m simulator {register,run,inject}: the demo city's devices over MQTT."""
+"""python -m simulator {register,run,inject,staff}: the demo city's devices over MQTT, and its township staff."""
 
 from __future__ import annotations
 
@@ -98,8 +98,11 @@ def main() -> None:
     p_reg = sub.add_parser("register", help="register the demo devices in the database")
     p_run = sub.add_parser("run", help="publish readings and events until stopped")
     p_inj = sub.add_parser("inject", help="ask the running simulator to start a scenario")
-    for p in (p_reg, p_run):
+    p_staff = sub.add_parser("staff", help="township staff who sign for, work on and report back incidents")
+    for p in (p_reg, p_run, p_staff):
         p.add_argument("--seed", type=int, default=20261122)
+    p_staff.add_argument("--interval", type=float, default=15.0, help="seconds between rounds")
+    p_staff.add_argument("--per-round", type=int, default=4, help="at most this many moves a round")
     p_run.add_argument("--interval", type=float, default=10.0, help="seconds between readings")
     p_run.add_argument("--storm", help="start with a rainstorm over this district code")
     p_inj.add_argument("scenario", choices=SCENARIOS)
@@ -112,6 +115,12 @@ def main() -> None:
         log.info("registered %d devices", register(cfg.dsn(), args.seed, cfg.near_boundary_m))
     elif args.command == "run":
         run(cfg, args.seed, args.interval, args.storm)
+    elif args.command == "staff":
+        from simulator import staff_run
+
+        stop = threading.Event()
+        on_stop(stop.set)
+        staff_run.run(cfg.dsn(), args.seed, args.interval, args.per_round, stop)
     else:
         inject(cfg, args.scenario, args.district, args.steps)
 

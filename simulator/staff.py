@@ -1,0 +1,72 @@
+"""Simulated township staff for the demo: they sign for, work on and report back dispatched incidents.
+
+A real city's townships answer on their desks; the demo city has nobody there, so its big screen
+would only show incidents piling up unsigned and every step after 派遣 would stay empty. Each
+incident gets a plan drawn from its id and a seed (whether its township answers at all, and how
+long each step takes), so a restarted simulator tells the same story. Some townships never
+answer, which keeps 超时, 催办 and 升级督办 in the picture. The command center's own steps
+(核查结案, 返工) are left to the people at the screens.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from alerts.lifecycle import Action, Status
+
+IGNORED_SHARE = 0.1  # incidents whose township never answers
+SIGN_MINUTES = (0.5, 10.0)  # after dispatch; a level-1 flood must be signed within 7.5
+PROGRESS_MINUTES = (1.0, 6.0)  # after signing
+FEEDBACK_MINUTES = (3.0, 15.0)  # after the progress report (or after 返工)
+
+# (处置进展, 处置反馈) per category, as staff would type them.
+NOTES: dict[str, tuple[str, str]] = {
+    "flood": ("已到场，正在组织抽排积水、设置警戒", "积水已排除，道路恢复通行"),
+    "production_safety": ("已到场封控，通知企业停产排查", "隐患已整改，复查合格"),
+    "public_safety": ("已到场处置，现场已控制", "现场处置完毕，秩序恢复正常"),
+    "hotline": ("已联系诉求人，正在上门核实", "已办结并回访诉求人，诉求人满意"),
+    "device_health": ("运维人员已到场检修设备", "设备已修复，数据恢复上报"),
+}
+DEFAULT_NOTES = ("已到场核实，正在处置", "已处置完毕，现场恢复正常")
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    answers: bool
+    sign_after: timedelta
+    progress_after: timedelta
+    feedback_after: timedelta
+    evacuated: int  # people moved to safety, reported with a flood's feedback
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    action: Action
+    note: str = ""
+    details: dict[str, object] = field(default_factory=dict)
+
+
+def plan_for(incident_id: int, seed: int) -> Plan:
+    rng = random.Random(seed * 1_000_003 + incident_id)
+    return Plan(answers=rng.random() >= IGNORED_SHARE,
+                sign_after=timedelta(minutes=rng.uniform(*SIGN_MINUTES)),
+                progress_after=timedelta(minutes=rng.uniform(*PROGRESS_MINUTES)),
+                feedback_after=timedelta(minutes=rng.uniform(*FEEDBACK_MINUTES)),
+                evacuated=rng.randint(0, 40))
+
+
+def next_move(status: Status, category: str, waited: timedelta, plan: Plan) -> Move | None:
+    """What the township does now, ``waited`` after the incident entered ``status``; None: nothing yet."""
+    if not plan.answers:
+        return None
+    progress_note, feedback_note = NOTES.get(category, DEFAULT_NOTES)
+    if status is Status.DISPATCHED and waited >= plan.sign_after:
+        return Move(Action.SIGN)
+    if status is Status.SIGNED and waited >= plan.progress_after:
+        return Move(Action.PROGRESS, progress_note)
+    if status is Status.IN_PROGRESS and waited >= plan.feedback_after:
+        details: dict[str, object] = {"people_evacuated": plan.evacuated} if category == "flood" else {}
+        return Move(Action.FEEDBACK, feedback_note, details)
+    return None

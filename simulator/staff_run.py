@@ -1,0 +1,71 @@
+"""python -m simulator staff: the demo's township staff answering their queues (see ``simulator.staff``).
+
+Every few seconds it reads the incidents waiting on a township, oldest first, and makes the
+moves their plans say are due, at most a few per round so the big screen changes as a real
+morning would, not all at once. Each move goes through the same lifecycle call as the township
+desk (same checks, same log, same outbox), recorded with source ``api`` and the township's
+user, so a timeline shows who did it and that it did not come from the web desk.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import psycopg
+
+from alerts.incidents import act
+from alerts.lifecycle import Actor, IllegalMove, Role, Status
+from dashboard.auth import township_username
+from simulator.staff import next_move, plan_for
+
+log = logging.getLogger("cityops.simulator")
+
+WAITING = [Status.DISPATCHED.value, Status.SIGNED.value, Status.IN_PROGRESS.value]
+# Each waiting incident with the time it entered its status (reminders and notes do not count).
+_WAITING_SQL = """
+SELECT i.id, i.status, i.category, i.township_code,
+       (SELECT max(l.at) FROM incident_log l WHERE l.incident_id = i.id AND l.to_status = i.status
+          AND l.from_status IS DISTINCT FROM l.to_status) AS since
+FROM incidents i
+WHERE i.status = ANY(%s) AND i.township_code IS NOT NULL
+ORDER BY since NULLS LAST, i.id
+"""
+
+
+def tick(conn: psycopg.Connection, now: datetime, seed: int, limit: int) -> int:
+    """Make up to ``limit`` due moves (``conn`` in autocommit: each move commits on its own)."""
+    done = 0
+    for incident_id, status, category, township, since in conn.execute(_WAITING_SQL, (WAITING,)).fetchall():
+        if done >= limit:
+            break
+        if since is None:
+            continue
+        move = next_move(Status(status), category, now - since, plan_for(incident_id, seed))
+        if move is None:
+            continue
+        staff = Actor(township_username(township), Role.TOWNSHIP, township)
+        try:
+            act(conn, incident_id, move.action, staff, now, note=move.note, details=move.details, source="api")
+        except IllegalMove as exc:  # someone at a desk moved it first
+            log.info("simulated staff: incident %d moved on meanwhile (%s)", incident_id, exc)
+            continue
+        log.info("simulated staff of %s: %s incident %d", township, move.action.value, incident_id)
+        done += 1
+    return done
+
+
+def run(dsn: str, seed: int, interval: float, limit: int, stop: threading.Event,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    log.info("simulated township staff answering every %.0f s (at most %d moves a round)", interval, limit)
+    while not stop.is_set():
+        try:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                while not stop.is_set():
+                    tick(conn, clock(), seed, limit)
+                    stop.wait(interval)
+        except psycopg.OperationalError as exc:
+            log.warning("simulated staff: database unavailable, trying again: %s", exc)
+            stop.wait(interval)
