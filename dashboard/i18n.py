@@ -217,6 +217,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "time.sign_by": {"zh": "签收时限", "en": "Sign for by"},
     "time.finish_by": {"zh": "办结时限", "en": "Finish by"},
     "details.people_evacuated": {"zh": "转移人数", "en": "People evacuated"},
+    "details.simulated": {"zh": "演示模拟人员操作", "en": "Simulated staff (demo)"},
     "details.township_code": {"zh": "镇街", "en": "Township"},
     "details.photo": {"zh": "照片", "en": "Photo"},
     "details.near_boundary": {"zh": "近边界", "en": "Near a boundary"},

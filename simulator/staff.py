@@ -30,6 +30,7 @@ NOTES: dict[str, tuple[str, str]] = {
     "device_health": ("运维人员已到场检修设备", "设备已修复，数据恢复上报"),
 }
 DEFAULT_NOTES = ("已到场核实，正在处置", "已处置完毕，现场恢复正常")
+SIMULATED: dict[str, object] = {"simulated": True}  # in every move's log details: a timeline says it was the demo
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +64,10 @@ def next_move(status: Status, category: str, waited: timedelta, plan: Plan) -> M
         return None
     progress_note, feedback_note = NOTES.get(category, DEFAULT_NOTES)
     if status is Status.DISPATCHED and waited >= plan.sign_after:
-        return Move(Action.SIGN)
+        return Move(Action.SIGN, details=SIMULATED)
     if status is Status.SIGNED and waited >= plan.progress_after:
-        return Move(Action.PROGRESS, progress_note)
+        return Move(Action.PROGRESS, progress_note, SIMULATED)
     if status is Status.IN_PROGRESS and waited >= plan.feedback_after:
-        details: dict[str, object] = {"people_evacuated": plan.evacuated} if category == "flood" else {}
-        return Move(Action.FEEDBACK, feedback_note, details)
+        evacuated = {"people_evacuated": plan.evacuated} if category == "flood" else {}
+        return Move(Action.FEEDBACK, feedback_note, {**evacuated, **SIMULATED})
     return None

@@ -34,9 +34,10 @@ def test_each_step_waits_its_time_then_follows_the_lifecycle() -> None:
     assert next_move(Status.IN_PROGRESS, "flood", timedelta(minutes=9), ANSWERING) is None
     feedback = next_move(Status.IN_PROGRESS, "flood", timedelta(minutes=10), ANSWERING)
     assert feedback is not None and feedback.action is Action.FEEDBACK
-    assert feedback.details == {"people_evacuated": 12}  # the desk's 转移人数, for floods only
+    # The desk's 转移人数, for floods only; every move says it was the demo's simulated staff.
+    assert feedback.details == {"people_evacuated": 12, "simulated": True}
     hotline = next_move(Status.IN_PROGRESS, "hotline", timedelta(hours=1), ANSWERING)
-    assert hotline is not None and hotline.details == {} and "回访" in hotline.note
+    assert hotline is not None and hotline.details == {"simulated": True} and "回访" in hotline.note
     # Nothing for the command center's part, nor for a township that never answers.
     assert next_move(Status.RESOLVED, "flood", timedelta(hours=9), ANSWERING) is None
     assert next_move(Status.NEW, "flood", timedelta(hours=9), ANSWERING) is None
