@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="MQTT 5 shared-subscription group; workers of one group split the load")
     parser.add_argument("--max-batch", type=int, default=5000)
     parser.add_argument("--max-wait", type=float, default=0.2, help="seconds to wait to fill a batch")
+    parser.add_argument("--max-buffer", type=int, default=20000,
+                        help="messages received and not yet committed, at most (≥ 3 × --max-batch)")
     parser.add_argument("--retire", action="store_true",
                         help="retire this client id: store what the broker holds for it, end its session, exit")
     parser.add_argument("--metrics-port", type=int, default=int(os.environ.get("CITYOPS_INGEST_METRICS_PORT", "0")),
@@ -72,9 +74,13 @@ def run_worker(cfg: settings.Settings, args: argparse.Namespace) -> None:
     from ingest.consumer import IngestConfig, Ingestor
     from ingest.storer import StoreOptions
 
-    ingestor = Ingestor(IngestConfig(city=cfg.city, client_id=args.client_id, share_group=args.share_group,
-                                     max_batch=args.max_batch, max_wait_s=args.max_wait, retire=args.retire),
-                        cfg.mqtt(), StoreOptions(cfg.dsn(), cfg.city, cfg.near_boundary_m))
+    try:
+        config = IngestConfig(city=cfg.city, client_id=args.client_id, share_group=args.share_group,
+                              max_batch=args.max_batch, max_wait_s=args.max_wait, max_buffer=args.max_buffer,
+                              retire=args.retire)
+    except ValueError as exc:
+        sys.exit(f"ingest: {exc}")
+    ingestor = Ingestor(config, cfg.mqtt(), StoreOptions(cfg.dsn(), cfg.city, cfg.near_boundary_m))
     if args.metrics_port:
         ingestor.metrics.serve(args.metrics_port)
     on_stop(ingestor.stop)

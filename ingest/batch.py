@@ -15,7 +15,17 @@ from datetime import datetime
 import numpy as np
 
 from ingest.counters import Tally, source_of, tally_of
-from ingest.decode import DeadLetter, Decoded, DeviceLookup, Event, Reading, Reason, Status, decode
+from ingest.decode import (
+    DeadLetter,
+    Decoded,
+    DeviceLookup,
+    DeviceLookupUnavailable,
+    Event,
+    Reading,
+    Reason,
+    Status,
+    decode,
+)
 
 log = logging.getLogger("cityops.ingest")
 
@@ -50,6 +60,8 @@ def _decode(topic: str, payload: bytes, *, city: str, now: datetime, devices: De
     """``decode`` never raises by contract; if a bug makes it, that one message must not stop ingest."""
     try:
         return decode(topic, payload, city=city, now=now, devices=devices)
+    except DeviceLookupUnavailable:
+        raise  # not the message's fault: the whole batch waits for the database
     except Exception as exc:
         log.exception("decoding a message on %s failed; dead-lettered as decode_error", topic)
         return DeadLetter(topic, payload, Reason.DECODE_ERROR, f"{type(exc).__name__}: {exc}"[:500])

@@ -7,11 +7,11 @@ The store decodes the next batch while the database stores this one, and keeps d
 off this process's GIL, which paho's receive loop needs whole (see ``ingest.storer``).
 
 Everything received and not yet committed is bounded by ``max_buffer``: at most two batches
-are with the store, and the inbox holds the rest. When the database is slow or down the
-store stops reporting, nothing is acked, the inbox fills, and paho's thread blocks, so TCP
-pushes back and the broker holds the rest. MQTT 5 ``ReceiveMaximum`` is also sent, but
-mosquitto 2.0.11 stops honouring it after the first ack (measured), so the local bound is
-what holds.
+are with the store, and the inbox holds the rest (so ``max_buffer`` must hold three batches).
+When the database is slow or down the store stops reporting, nothing is acked, the inbox
+fills, and paho's thread blocks, so TCP pushes back and the broker holds the rest. MQTT 5
+``ReceiveMaximum`` is also sent, but mosquitto 2.0.11 stops honouring it after the first ack
+(measured), so the local bound is what holds.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ from ingest.topics import subscriptions
 log = logging.getLogger("cityops.ingest")
 _GATHER_S = 0.005  # while a batch fills, look at the inbox this often
 _IN_FLIGHT = 2  # batches with the store: one being written, the next being decoded
+_READY_S = 120.0  # the store process loads devices and boundary layers before it is ready
+_STOP_S = 10.0  # on stop, the store finishes the batch it is writing (and this process acks it) within this
 
 
 class StoreProcessDied(RuntimeError):
@@ -67,8 +69,9 @@ class IngestConfig:
             raise ValueError("receive_maximum must be 1..65535 (MQTT 5)")
         if self.max_batch < 1 or self.max_batch_bytes < 1 or self.max_wait_s <= 0:
             raise ValueError("max_batch and max_batch_bytes must be ≥ 1 and max_wait_s > 0")
-        if self.max_buffer < self.max_batch:
-            raise ValueError("max_buffer must hold at least one batch")
+        if self.max_buffer < (_IN_FLIGHT + 1) * self.max_batch:
+            raise ValueError(f"max_buffer ({self.max_buffer}) must hold {_IN_FLIGHT + 1} batches of max_batch "
+                             f"({self.max_batch}): {_IN_FLIGHT} with the store and one filling")
 
 
 class _Received(NamedTuple):
@@ -85,11 +88,11 @@ class Ingestor:
         self._store_options = store
         # Received and not committed = the inbox + the batches with the store: the inbox gets
         # what is left of max_buffer, so the whole pipeline holds no more than that.
-        self._inbox: queue.Queue[_Received] = queue.Queue(
-            maxsize=max(config.max_batch, config.max_buffer - _IN_FLIGHT * config.max_batch))
+        self._inbox: queue.Queue[_Received] = queue.Queue(maxsize=config.max_buffer - _IN_FLIGHT * config.max_batch)
         self._in_flight: deque[tuple[int, list[_Received]]] = deque()  # sent to the store, in order
         self._slots = threading.Semaphore(_IN_FLIGHT)
         self._epoch = 0
+        self._epoch_lock = threading.Lock()  # an ack round and a reconnect do not interleave
         self._stop = threading.Event()
         self._unsubscribed = threading.Event()
         self._received = 0  # messages handed over by paho (counted on its thread)
@@ -111,7 +114,8 @@ class Ingestor:
     # --- paho network thread -------------------------------------------------------
     def _on_connect(self, client: mqtt.Client, _u: object, flags: mqtt.ConnectFlags, rc: object,
                     _p: object) -> None:
-        self._epoch += 1
+        with self._epoch_lock:
+            self._epoch += 1
         log.info("ingest connected to broker (session present: %s, rc: %s)", flags.session_present, rc)
         filters = subscriptions(self.config.city, self.config.share_group)
         if self.config.retire:
@@ -129,7 +133,8 @@ class Ingestor:
         self._unsubscribed.set()
 
     def _on_disconnect(self, _c: mqtt.Client, _u: object, _f: object, rc: object, _p: object) -> None:
-        self._epoch += 1  # acks for messages of the old connection must not be sent on the new one
+        with self._epoch_lock:
+            self._epoch += 1  # acks for messages of the old connection must not be sent on the new one
         log.warning("ingest disconnected from broker: %s", rc)
 
     def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
@@ -199,12 +204,12 @@ class Ingestor:
         m.duplicates.inc(result.readings_duplicate)
         for reason in stored.reasons:
             m.rejects.labels(reason).inc()
-        epoch = self._epoch
         acked = 0
-        for msg in received:
-            if msg.qos > 0 and msg.epoch == epoch:
-                self._client.ack(msg.mid, msg.qos)
-                acked += 1
+        with self._epoch_lock:
+            for msg in received:
+                if msg.qos > 0 and msg.epoch == self._epoch:
+                    self._client.ack(msg.mid, msg.qos)
+                    acked += 1
         self._settled += len(received)
         self._slots.release()
         m.buffer_depth.set(self._received - self._settled)
@@ -214,22 +219,26 @@ class Ingestor:
     def _start_store(self) -> tuple[multiprocessing.process.BaseProcess, Connection, Connection]:
         """Start the store process and wait until it has its database pool, devices and boundaries."""
         ctx = multiprocessing.get_context("spawn")  # never fork a process that runs threads
-        batches_out, batches_in = ctx.Pipe(duplex=False)
-        replies_out, replies_in = ctx.Pipe(duplex=False)
-        process = ctx.Process(target=store_main, args=(batches_out, replies_in, self._store_options),
+        batches_reader, batches_writer = ctx.Pipe(duplex=False)
+        replies_reader, replies_writer = ctx.Pipe(duplex=False)
+        process = ctx.Process(target=store_main, args=(batches_reader, replies_writer, self._store_options),
                               name="cityops-ingest-store", daemon=True)
         process.start()
-        batches_out.close()  # the child's ends: closing ours lets each side see EOF when the other dies
-        replies_in.close()
+        batches_reader.close()  # the child's ends: closing ours lets each side see EOF when the other dies
+        replies_writer.close()
+        deadline = time.monotonic() + _READY_S
         while not self._stop.is_set():
-            if replies_out.poll(0.5):
-                ready = self._receive(replies_out)
+            if replies_reader.poll(0.5):
+                ready = self._receive(replies_reader)
                 if not isinstance(ready, Ready):
                     raise StoreProcessDied(f"store process sent {ready!r} before it was ready")
                 log.info("ingest store process ready (%d devices, boundaries %s)", ready.devices,
                          ready.boundary_version)
                 break
-        return process, batches_in, replies_out
+            if time.monotonic() > deadline:
+                process.kill()
+                raise StoreProcessDied(f"the ingest store process was not ready within {_READY_S:.0f} s")
+        return process, batches_writer, replies_reader
 
     def _receive(self, replies: Connection) -> Ready | Stored | Holding:
         try:
@@ -259,23 +268,38 @@ class Ingestor:
                 match self._receive(replies):
                     case Stored() as stored:
                         self._settle(stored)
-                    case Holding():
+                    case Holding() as holding:
+                        held = self._received - self._settled
                         self.metrics.database_up.set(0)
-                        self.metrics.buffer_depth.set(self._received - self._settled)
+                        self.metrics.buffer_depth.set(held)
+                        log.warning("database unavailable, holding %d messages unacked: %s", held, holding.error)
         finally:
             self._stop.set()  # the sender too, when this thread ends on an error
             if sender.is_alive():
-                sender.join()  # before the stop signal: two threads must not write the pipe at once
-            self._stop_store(process, batches)
+                sender.join(5)  # before the stop signal: two threads must not write the pipe at once
+            self._stop_store(process, batches, replies, sender_stuck=sender.is_alive())
             self._disconnect()
 
-    def _stop_store(self, process: multiprocessing.process.BaseProcess, batches: Connection) -> None:
-        with contextlib.suppress(OSError):  # already gone
-            batches.send(None)
-        process.join(timeout=10)
+    def _stop_store(self, process: multiprocessing.process.BaseProcess, batches: Connection,
+                    replies: Connection, *, sender_stuck: bool) -> None:
+        """Ask the store to stop, ack the batch it finishes meanwhile, and end it if it does not stop in time."""
+        if sender_stuck:
+            process.kill()  # the sender may still be writing the pipe: a stop signal now could interleave
+        else:
+            with contextlib.suppress(OSError):  # already gone
+                batches.send(None)
+        deadline = time.monotonic() + _STOP_S
+        while time.monotonic() < deadline:  # until EOF: the store may be gone with its last reply unread
+            try:
+                if replies.poll(0.2) and isinstance(reply := replies.recv(), Stored):
+                    self._settle(reply)
+            except (EOFError, OSError):
+                break
+        process.join(timeout=1)
         if process.is_alive():
-            log.warning("ingest store process did not stop within 10 s; terminating it")
-            process.terminate()
+            log.warning("ingest store process did not stop within %.0f s; killing it (its batch stays unacked)",
+                        _STOP_S)
+            process.kill()  # it ignores SIGTERM (the MQTT process decides when it stops)
             process.join()
 
     def _retired(self) -> bool:

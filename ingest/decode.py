@@ -127,6 +127,10 @@ Decoded = list[Reading] | Event | Status | DeadLetter
 DeviceLookup = Callable[[str], DeviceInfo | None]
 
 
+class DeviceLookupUnavailable(Exception):
+    """The registry could not be asked (database down): the message is not bad, its batch must wait."""
+
+
 def _check_time(ts: datetime, now: datetime) -> str | None:
     if ts > now + MAX_FUTURE:
         return f"timestamp {ts.isoformat()} is more than {MAX_FUTURE} in the future"

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import time
 
-from psycopg_pool import ConnectionPool
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ingest.decode import DeviceInfo
+from ingest.decode import DeviceInfo, DeviceLookupUnavailable
 
 _SELECT = "SELECT device_id, device_type, lon, lat, district_code, township_code, grid_code FROM devices"
 
@@ -35,8 +36,11 @@ class DeviceRegistry:
             return info
         if self._unknown_until.get(device_id, 0.0) > time.monotonic():
             return None
-        with self._pool.connection() as conn:
-            row = conn.execute(_SELECT + " WHERE device_id = %s", (device_id,)).fetchone()
+        try:
+            with self._pool.connection(timeout=5) as conn:
+                row = conn.execute(_SELECT + " WHERE device_id = %s", (device_id,)).fetchone()
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise DeviceLookupUnavailable(f"device registry unavailable: {type(exc).__name__}: {exc}") from exc
         if row is None:
             self._unknown_until[device_id] = time.monotonic() + self._negative_ttl
             return None

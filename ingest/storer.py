@@ -34,7 +34,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from cityops.runtime import setup_logging
 from ingest.batch import Batch, Tagger, build_batch, refused_batch
-from ingest.decode import DeviceLookup
+from ingest.decode import DeviceLookup, DeviceLookupUnavailable
 from ingest.isolate import write_isolating
 from ingest.writer import WriteResult, write_batch
 
@@ -62,8 +62,7 @@ class Stored(NamedTuple):
 
 
 class Holding(NamedTuple):
-    seq: int
-    error: str
+    error: str  # why the write failed; the batch is written again after a pause
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +88,9 @@ class Store:
         self._tagger = tagger
         self._clock = clock
         # Unbounded here because the MQTT side keeps at most two batches in flight.
-        self._decoded: queue.Queue[tuple[int, Messages, Batch]] = queue.Queue()
+        self._decoded: queue.Queue[tuple[int, Messages, Batch | None]] = queue.Queue()
         self._stop = threading.Event()
+        self._reader_failed: BaseException | None = None
 
     def run(self) -> None:
         threading.Thread(target=self._read_loop, name="ingest-store-reader", daemon=True).start()
@@ -101,20 +101,30 @@ class Store:
                 continue
             reply = self._commit(seq, messages, batch)
             if reply is None:
-                return
+                break
             self._reply(reply)
+        if self._reader_failed is not None:  # this process ends; the MQTT side sees it and stops too
+            raise RuntimeError("the ingest store's reader failed") from self._reader_failed
 
     def _read_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                item = self._batches.recv()
-            except (EOFError, OSError):
-                item = None
-            if item is None:
-                self._stop.set()  # asked to stop, or the MQTT process is gone
-                return
-            seq, messages = item
-            self._decoded.put((seq, messages, self._build(messages)))
+        try:
+            while not self._stop.is_set():
+                try:
+                    item = self._batches.recv()
+                except (EOFError, OSError):
+                    item = None
+                if item is None:
+                    self._stop.set()  # asked to stop, or the MQTT process is gone
+                    return
+                seq, messages = item
+                try:
+                    batch: Batch | None = self._build(messages)
+                except DeviceLookupUnavailable:
+                    batch = None  # decoded again by the writer, which waits for the database
+                self._decoded.put((seq, messages, batch))
+        except BaseException as exc:  # raised again by run(), with this as its cause
+            self._reader_failed = exc
+            self._stop.set()
 
     def _reply(self, reply: Stored | Holding) -> None:
         try:
@@ -136,24 +146,26 @@ class Store:
         return self._store(refused_batch(topic, payload, f"{type(exc).__name__}: {exc}"[:500],
                                          city=self._city, now=self._clock()))
 
-    def _commit(self, seq: int, messages: Messages, batch: Batch) -> Stored | None:
+    def _commit(self, seq: int, messages: Messages, batch: Batch | None) -> Stored | None:
         """Write until it succeeds; ``None`` when told to stop first (the batch stays unacked)."""
 
         def write(part: Sequence[tuple[str, bytes]]) -> _Written:
-            # The whole batch was decoded ahead; the halves of a refused one are decoded again.
-            return self._store(batch if len(part) == len(messages) else self._build(part))
+            # The whole batch was decoded ahead (unless the registry was unreachable then); the
+            # halves of a refused one are decoded again.
+            if batch is not None and len(part) == len(messages):
+                return self._store(batch)
+            return self._store(self._build(part))
 
         backoff = 0.2
         while not self._stop.is_set():
             started = time.monotonic()
             try:
                 written = write_isolating(messages, write, self._refuse, _Written.__add__)
-            except (psycopg.Error, PoolTimeout) as exc:
+            except (psycopg.Error, PoolTimeout, DeviceLookupUnavailable) as exc:
                 # Not the messages' fault (refusals were isolated above): hold the batch; the
-                # MQTT side acks nothing and the broker keeps the rest until the database is back.
-                log.warning("database unavailable, holding %d messages unacked: %s: %s", len(messages),
-                            type(exc).__name__, exc)
-                self._reply(Holding(seq, f"{type(exc).__name__}: {exc}"))
+                # MQTT side acks nothing (and logs it) and the broker keeps the rest until the
+                # database is back.
+                self._reply(Holding(f"{type(exc).__name__}: {exc}"))
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
