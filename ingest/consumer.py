@@ -174,19 +174,23 @@ class Ingestor:
 
     def _send_loop(self, batches: Connection) -> None:
         seq = 0
-        while not self._stop.is_set():
-            if not self._slots.acquire(timeout=0.5):
-                continue
-            received = self._collect()
-            if not received:
-                self._slots.release()
-                continue
-            seq += 1
-            self._in_flight.append((seq, received))  # before sending: the reply may come at once
-            try:
+        try:
+            while not self._stop.is_set():
+                if not self._slots.acquire(timeout=0.5):
+                    continue
+                received = self._collect()
+                if not received:
+                    self._slots.release()
+                    continue
+                seq += 1
+                self._in_flight.append((seq, received))  # before sending: the reply may come at once
                 batches.send((seq, [(m.topic, m.payload) for m in received]))
-            except OSError:
-                return  # the store process is gone; the main thread notices and stops
+        except OSError:
+            return  # the store process is gone; the main thread notices and stops
+        finally:
+            # The store's stop signal comes after this thread's last batch: one writer per pipe.
+            with contextlib.suppress(OSError):
+                batches.send(None)
 
     # --- main thread ------------------------------------------------------------------
     def _settle(self, stored: Stored) -> None:
@@ -230,6 +234,8 @@ class Ingestor:
         while not self._stop.is_set():
             if replies_reader.poll(0.5):
                 ready = self._receive(replies_reader)
+                if ready is None:  # stopping anyway
+                    break
                 if not isinstance(ready, Ready):
                     raise StoreProcessDied(f"store process sent {ready!r} before it was ready")
                 log.info("ingest store process ready (%d devices, boundaries %s)", ready.devices,
@@ -240,10 +246,14 @@ class Ingestor:
                 raise StoreProcessDied(f"the ingest store process was not ready within {_READY_S:.0f} s")
         return process, batches_writer, replies_reader
 
-    def _receive(self, replies: Connection) -> Ready | Stored | Holding:
+    def _receive(self, replies: Connection) -> Ready | Stored | Holding | None:
+        """The store's next reply; None when it ended because this process is stopping (the sender
+        sends it the stop signal, so it may end while the main thread is still reading)."""
         try:
             return replies.recv()
         except (EOFError, OSError) as exc:
+            if self._stop.is_set():
+                return None
             raise StoreProcessDied("the ingest store process ended; nothing it held was acked") from exc
 
     def run(self) -> None:
@@ -266,6 +276,8 @@ class Ingestor:
                         break
                     continue
                 match self._receive(replies):
+                    case None:
+                        break
                     case Stored() as stored:
                         self._settle(stored)
                     case Holding() as holding:
@@ -275,19 +287,16 @@ class Ingestor:
                         log.warning("database unavailable, holding %d messages unacked: %s", held, holding.error)
         finally:
             self._stop.set()  # the sender too, when this thread ends on an error
-            if sender.is_alive():
-                sender.join(5)  # before the stop signal: two threads must not write the pipe at once
-            self._stop_store(process, batches, replies, sender_stuck=sender.is_alive())
+            if sender.ident is not None:
+                sender.join(_STOP_S)  # it sends the store the stop signal after its last batch
+            else:
+                with contextlib.suppress(OSError):
+                    batches.send(None)
+            self._stop_store(process, replies)
             self._disconnect()
 
-    def _stop_store(self, process: multiprocessing.process.BaseProcess, batches: Connection,
-                    replies: Connection, *, sender_stuck: bool) -> None:
-        """Ask the store to stop, ack the batch it finishes meanwhile, and end it if it does not stop in time."""
-        if sender_stuck:
-            process.kill()  # the sender may still be writing the pipe: a stop signal now could interleave
-        else:
-            with contextlib.suppress(OSError):  # already gone
-                batches.send(None)
+    def _stop_store(self, process: multiprocessing.process.BaseProcess, replies: Connection) -> None:
+        """Ack the batch the store finishes after its stop signal; end it if it does not stop in time."""
         deadline = time.monotonic() + _STOP_S
         while time.monotonic() < deadline:  # until EOF: the store may be gone with its last reply unread
             try:
@@ -314,8 +323,29 @@ class Ingestor:
             self._client.disconnect(properties=props)
             log.info("ingest retired: %d messages stored and acknowledged, session ended", self._settled)
         else:
+            self._confirm_acks()
             self._client.disconnect()
+            log.info("ingest stopped: %d messages committed and acknowledged, %d received and left unacknowledged"
+                     " for the broker to deliver again", self._settled, self._received - self._settled)
         self._client.loop_stop()
+
+    def _confirm_acks(self) -> None:
+        """Wait until the broker has read the acks sent so far, before closing the connection.
+
+        A broker still streaming a backlog at us gets a TCP reset when we close with its data unread,
+        and drops the connection without reading what is left of ours: acks it had not read yet were
+        lost and those messages came again after a restart (measured: 845 and 2,365 of a 100,000
+        backlog). The broker answers a QoS-1 publish only after every packet before it, so its
+        PUBACK says the acks were read. Nobody subscribes to the topic.
+        """
+        info = self._client.publish(f"cityops/ingest/{self.config.client_id}/stopping", b"", qos=1)
+        try:
+            info.wait_for_publish(timeout=5)
+        except (RuntimeError, ValueError) as exc:  # not connected: nothing more can be acked anyway
+            log.warning("could not confirm the last acks with the broker: %s", exc)
+            return
+        if not info.is_published():
+            log.warning("the broker did not confirm the last acks within 5 s; some messages may come again")
 
     def stop(self) -> None:
         self._stop.set()
