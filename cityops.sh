@@ -72,27 +72,29 @@ build_plotly() {
   fi
 }
 
+# What the dashboard serves the browser from npm: the web font, date-fns's zh-CN locale, the trimmed plotly.js.
+install_browser_assets() {
+  install_npm tools/webfont "the dashboard's web font"
+  install_npm tools/datefns "the date picker's Chinese month and weekday names"
+  install_npm tools/plotly "the dashboard's plotly.js build"
+  build_plotly
+}
+
 cmd="${1:-}"
 shift || true
 case "$cmd" in
   up)
     install_system
     install_python
-    # Served by the dashboard to clients without a CJK font; it starts without it (system fonts only).
-    install_npm tools/webfont "the dashboard's web font"
-    install_npm tools/datefns "the date picker's Chinese month and weekday names"
-    install_npm tools/plotly "the dashboard's plotly.js build"
-    build_plotly
+    # The dashboard also starts without them (system fonts, English date names, Dash's full plotly.js).
+    install_browser_assets
     exec .venv/bin/python -m cityops up "$@"
     ;;
   test)
     install_system
     install_python
     install_npm tools/timescale "the TimescaleDB test server"
-    install_npm tools/webfont "the dashboard's web font"
-    install_npm tools/datefns "the date picker's Chinese month and weekday names"
-    install_npm tools/plotly "the dashboard's plotly.js build"
-    build_plotly
+    install_browser_assets
     exec .venv/bin/python -m pytest "$@"
     ;;
   *)

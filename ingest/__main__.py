@@ -72,7 +72,6 @@ def main() -> None:
 def run_worker(cfg: settings.Settings, args: argparse.Namespace) -> None:
     # Imported here: the policies command needs none of this.
     from ingest.consumer import IngestConfig, Ingestor
-    from ingest.storer import StoreOptions
 
     try:
         config = IngestConfig(city=cfg.city, client_id=args.client_id, share_group=args.share_group,
@@ -80,11 +79,12 @@ def run_worker(cfg: settings.Settings, args: argparse.Namespace) -> None:
                               retire=args.retire)
     except ValueError as exc:
         sys.exit(f"ingest: {exc}")
-    ingestor = Ingestor(config, cfg.mqtt(), StoreOptions(cfg.dsn(), cfg.city, cfg.near_boundary_m))
+    ingestor = Ingestor(config, cfg.mqtt(), dsn=cfg.dsn(), near_boundary_m=cfg.near_boundary_m)
     if args.metrics_port:
         ingestor.metrics.serve(args.metrics_port)
     on_stop(ingestor.stop)
     ingestor.run()
+
 
 if __name__ == "__main__":
     main()

@@ -83,9 +83,9 @@ class _Received(NamedTuple):
 
 
 class Ingestor:
-    def __init__(self, config: IngestConfig, broker: MqttAddress, store: StoreOptions) -> None:
+    def __init__(self, config: IngestConfig, broker: MqttAddress, *, dsn: str, near_boundary_m: float) -> None:
         self.config = config
-        self._store_options = store
+        self._store_options = StoreOptions(dsn, config.city, near_boundary_m)
         # Received and not committed = the inbox + the batches with the store: the inbox gets
         # what is left of max_buffer, so the whole pipeline holds no more than that.
         self._inbox: queue.Queue[_Received] = queue.Queue(maxsize=config.max_buffer - _IN_FLIGHT * config.max_batch)
@@ -275,16 +275,10 @@ class Ingestor:
                     if self._retired():
                         break
                     continue
-                match self._receive(replies):
-                    case None:
-                        break
-                    case Stored() as stored:
-                        self._settle(stored)
-                    case Holding() as holding:
-                        held = self._received - self._settled
-                        self.metrics.database_up.set(0)
-                        self.metrics.buffer_depth.set(held)
-                        log.warning("database unavailable, holding %d messages unacked: %s", held, holding.error)
+                reply = self._receive(replies)
+                if reply is None:
+                    break
+                self._on_reply(reply)
         finally:
             self._stop.set()  # the sender too, when this thread ends on an error
             if sender.ident is not None:
@@ -295,13 +289,23 @@ class Ingestor:
             self._stop_store(process, replies)
             self._disconnect()
 
+    def _on_reply(self, reply: Ready | Stored | Holding) -> None:
+        match reply:
+            case Stored() as stored:
+                self._settle(stored)
+            case Holding() as holding:
+                held = self._received - self._settled
+                self.metrics.database_up.set(0)
+                self.metrics.buffer_depth.set(held)
+                log.warning("database unavailable, holding %d messages unacked: %s", held, holding.error)
+
     def _stop_store(self, process: multiprocessing.process.BaseProcess, replies: Connection) -> None:
         """Ack the batch the store finishes after its stop signal; end it if it does not stop in time."""
         deadline = time.monotonic() + _STOP_S
         while time.monotonic() < deadline:  # until EOF: the store may be gone with its last reply unread
             try:
-                if replies.poll(0.2) and isinstance(reply := replies.recv(), Stored):
-                    self._settle(reply)
+                if replies.poll(0.2):
+                    self._on_reply(replies.recv())
             except (EOFError, OSError):
                 break
         process.join(timeout=1)
