@@ -342,7 +342,7 @@ def as_user(app: Any, username: str) -> Iterator[None]:
 
     from alerts.lifecycle import Role
     from dashboard import auth
-    from dashboard.data import get_user
+    from store.users import get_user
 
     with app.server.test_request_context("/_dash-update-component", method="POST"):
         data = app.server.extensions["cityops_data"]

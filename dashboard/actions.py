@@ -24,8 +24,8 @@ from alerts.lifecycle import Action, IllegalMove, Refusal, Role
 from dashboard import auth
 from dashboard.context import get_data
 from dashboard.data import Photo
-from dashboard.i18n import MESSAGES, Lang, action_label, refusal_message, t
-from dashboard.timefmt import utcnow
+from i18n.labels import MESSAGES, Lang, action_label, refusal_message, t
+from i18n.timefmt import utcnow
 
 log = logging.getLogger("cityops.dashboard.actions")
 

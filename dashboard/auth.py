@@ -22,8 +22,9 @@ import psycopg
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from alerts.lifecycle import Actor, Role
-from dashboard import data as db
-from dashboard.i18n import Lang, as_lang, t
+from i18n.labels import Lang, as_lang, t
+from store import users
+from store.users import township_username
 
 CSRF_COOKIE = "_csrf_token"  # the name dash-renderer reads and echoes as X-CSRFToken
 CSRF_HEADER = "X-CSRFToken"
@@ -92,7 +93,7 @@ def safe_next(target: str | None) -> str:
 
 
 def authenticate(conn: psycopg.Connection, username: str, password: str) -> SessionUser | None:
-    record = db.get_user(conn, username)
+    record = users.get_user(conn, username)
     if record is None:
         check_password_hash(_DUMMY_HASH, password)  # same work either way: no user-name probing by timing
         return None
@@ -162,10 +163,6 @@ DEMO_USERS: tuple[tuple[str, str, str, Role], ...] = (
 TOWNSHIP_PASSWORD = "zj123456"  # demo only; documented on the login page of the demo
 
 
-def township_username(code: str) -> str:
-    return f"zj{code}"
-
-
 def seed_demo_users(conn: psycopg.Connection) -> int:
     """Create the demo accounts and one per township of the active boundary version; returns how many are new.
 
@@ -176,17 +173,17 @@ def seed_demo_users(conn: psycopg.Connection) -> int:
     created = 0
     with conn.transaction():
         for username, password, display, role in DEMO_USERS:
-            if db.get_user(conn, username) is None:
-                created += db.upsert_user(conn, db.UserRecord(username, display, generate_password_hash(password),
+            if users.get_user(conn, username) is None:
+                created += users.upsert_user(conn, users.UserRecord(username, display, generate_password_hash(password),
                                                               role.value, None))
         township_hash: str | None = None
-        for code, name in db.active_townships(conn):
+        for code, name in users.active_townships(conn):
             username = township_username(code)
-            if db.get_user(conn, username) is not None:
-                db.upsert_user(conn, db.UserRecord(username, f"{name}工作人员", "", Role.TOWNSHIP.value, code))
+            if users.get_user(conn, username) is not None:
+                users.upsert_user(conn, users.UserRecord(username, f"{name}工作人员", "", Role.TOWNSHIP.value, code))
                 continue
             township_hash = township_hash or generate_password_hash(TOWNSHIP_PASSWORD)
-            created += db.upsert_user(conn, db.UserRecord(username, f"{name}工作人员", township_hash,
+            created += users.upsert_user(conn, users.UserRecord(username, f"{name}工作人员", township_hash,
                                                           Role.TOWNSHIP.value, code))
     return created
 

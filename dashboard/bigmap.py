@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 
-from dashboard.i18n import LEVEL_COLOR, Lang, level_label, t
+from i18n.labels import LEVEL_COLOR, Lang, level_label, t
 
 if TYPE_CHECKING:
     from dashboard.map_layers import Layer

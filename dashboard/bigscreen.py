@@ -11,9 +11,10 @@ import pandas as pd
 from dash import Patch, html
 
 from dashboard import bigmap
-from dashboard.components import fmt_int, fmt_pct, level_badge
-from dashboard.i18n import Lang, t
-from dashboard.timefmt import fmt_recent
+from dashboard.components import level_badge
+from i18n.labels import Lang, t
+from i18n.numbers import fmt_int, fmt_pct
+from i18n.timefmt import fmt_recent
 
 KPIS = ("today_new", "dispatched", "signed", "closed", "overdue", "open", "on_time", "online_rate")
 PERCENT_KPIS = ("on_time", "online_rate")

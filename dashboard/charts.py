@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.i18n import LEVEL_COLOR, Lang, category_label, level_label
-from dashboard.timefmt import SHANGHAI, local
+from i18n.labels import LEVEL_COLOR, Lang, category_label, level_label
+from i18n.timefmt import SHANGHAI, local
 
 FONT = "Noto Sans CJK SC, Microsoft YaHei, sans-serif"
 CATEGORY_COLOR = {"flood": "#2b83ba", "production_safety": "#fd8d3c", "public_safety": "#d7191c",

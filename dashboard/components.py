@@ -8,7 +8,8 @@ from dash import ALL, ClientsideFunction, Input, State, clientside_callback, ctx
 
 from alerts.lifecycle import Role
 from dashboard import auth
-from dashboard.i18n import Lang, level_label, status_label, t
+from i18n.labels import Lang, level_label, status_label, t
+from i18n.numbers import fmt_int
 
 if TYPE_CHECKING:
     from dashboard.actions import Outcome
@@ -51,20 +52,6 @@ def session_user(lang: Lang, *roles: Role) -> auth.SessionUser | html.Div:
         return auth.require(*roles)
     except auth.Denied as exc:
         return denied(exc, lang)
-
-
-def fmt_int(value: object) -> str:
-    """12,345: digit groups as Chinese reports print them; None as a dash."""
-    if value is None:
-        return "—"
-    return f"{int(value):,}"  # type: ignore[call-overload]
-
-
-def fmt_pct(value: object) -> str:
-    """85.3% (one decimal); None (nothing to divide) as a dash, never 0%."""
-    if value is None:
-        return "—"
-    return f"{float(value):.1f}%"  # type: ignore[arg-type]
 
 
 def scroll_into_view(panel_id: str) -> None:

@@ -14,18 +14,19 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from alerts.incidents import act
 from alerts.lifecycle import Action, Actor, IllegalMove, Refusal, Status
 from dashboard import geo
-from dashboard.reads import OPEN_STATUSES, frame
+from dashboard.reads import OPEN_STATUSES
 from dashboard.reads_directives import DirectiveReads
 from dashboard.reads_leader import LeaderReads
 from dashboard.reads_live import LiveReads
 from dashboard.reads_ops import OpsReads
+from store.frames import frame
+from store.users import active_townships
 
 OPEN = tuple(OPEN_STATUSES)
 # A township's queue: not what it sent back (退单 leaves the incident 待分拨 with the command center).
@@ -35,50 +36,11 @@ _INCIDENT_COLS = ("id, title, category, level, status, lon, lat, district_code, 
 
 
 @dataclass(frozen=True, slots=True)
-class UserRecord:
-    username: str
-    display_name: str
-    password_hash: str
-    role: str
-    township_code: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class Photo:
     filename: str
     content_type: str
     data: bytes
 
-
-_frame = frame
-
-
-# -- users: functions over a caller's connection so seeding can run inside its transaction --
-
-def get_user(conn: psycopg.Connection, username: str) -> UserRecord | None:
-    row = conn.execute("SELECT username, display_name, password_hash, role, township_code FROM users"
-                       " WHERE username = %s", (username,)).fetchone()
-    return UserRecord(*row) if row else None
-
-
-def upsert_user(conn: psycopg.Connection, user: UserRecord, *, keep_password: bool = True) -> bool:
-    """Insert a user; an existing one keeps its password (an admin may have changed it). True if new."""
-    row = conn.execute(
-        "INSERT INTO users (username, display_name, password_hash, role, township_code)"
-        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (username) DO UPDATE SET display_name = EXCLUDED.display_name,"
-        " role = EXCLUDED.role, township_code = EXCLUDED.township_code"
-        + ("" if keep_password else ", password_hash = EXCLUDED.password_hash")
-        + " RETURNING (xmax = 0)",
-        (user.username, user.display_name, user.password_hash, user.role, user.township_code),
-    ).fetchone()
-    return bool(row and row[0])
-
-
-def active_townships(conn: psycopg.Connection) -> list[tuple[str, str]]:
-    """(code, name) of every township in the active boundary version, by code."""
-    return [(r[0], r[1]) for r in conn.execute(
-        "SELECT r.code, r.name FROM regions r JOIN boundary_versions b ON b.version = r.version"
-        " WHERE b.active AND r.level = 'township' ORDER BY r.code")]
 
 
 class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
@@ -133,7 +95,7 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
         with self.pool.connection() as conn, conn.cursor() as cur:
             cur.execute(f"SELECT {_INCIDENT_COLS} FROM incidents WHERE status = ANY(%s) ORDER BY level, id",
                         (list(OPEN),), prepare=True)
-            return _frame(cur)
+            return frame(cur)
 
     def change_marker(self) -> str:
         """Cheap fingerprint of the incident and warning tables: unchanged means nothing to repaint."""
@@ -150,7 +112,7 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
         with self.pool.connection() as conn, conn.cursor() as cur:
             cur.execute("SELECT id, level, status, title, opened_at, updated_at, township_code, incident_id"
                         " FROM warnings ORDER BY (status = 'open') DESC, updated_at DESC LIMIT %s", (limit,))
-            return _frame(cur)
+            return frame(cur)
 
     def township_queue(self, township_code: str) -> pd.DataFrame:
         """A township's open incidents, the one whose deadline comes first on top."""
@@ -161,7 +123,7 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
                 " FROM incidents WHERE township_code = %s AND status = ANY(%s)"
                 " ORDER BY deadline NULLS LAST, level, id",
                 (township_code, list(TOWNSHIP_OPEN)))
-            return _frame(cur)
+            return frame(cur)
 
     def township_marker(self, township_code: str) -> str:
         """Cheap fingerprint of one township's open incidents (an index range, not the table)."""
@@ -178,7 +140,7 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
                 f"SELECT {_INCIDENT_COLS},"
                 " CASE WHEN status = 'dispatched' THEN sign_deadline ELSE finish_deadline END AS deadline"
                 " FROM incidents WHERE status = ANY(%s) ORDER BY level, deadline NULLS FIRST, id", (list(OPEN),))
-            return _frame(cur)
+            return frame(cur)
 
     def latest_feedback(self, incident_ids: list[int]) -> dict[int, dict[str, Any]]:
         """The newest feedback log row of each incident: what the verifier is asked to check."""
@@ -218,7 +180,7 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
         with self.pool.connection() as conn, conn.cursor() as cur:
             cur.execute("SELECT id, at, actor, role, unit, source, action, from_status, to_status, note, details"
                         " FROM incident_log WHERE incident_id = %s ORDER BY id", (incident_id,))
-            return _frame(cur)
+            return frame(cur)
 
     def township_involved(self, incident_id: int, township_code: str) -> bool:
         """True if the incident is or was ever routed to this township (its staff may read its history)."""
@@ -233,7 +195,7 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
         with self.pool.connection() as conn, conn.cursor() as cur:
             cur.execute("SELECT id, log_id, filename, content_type, uploaded_at, octet_length(data) AS size"
                         " FROM incident_attachments WHERE incident_id = %s ORDER BY id", (incident_id,))
-            return _frame(cur)
+            return frame(cur)
 
     def attachment(self, attachment_id: int) -> tuple[int, Photo] | None:
         with self.pool.connection() as conn:

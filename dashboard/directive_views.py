@@ -12,8 +12,8 @@ from typing import Any
 
 from dash import dcc, html
 
-from dashboard.i18n import Lang, t
-from dashboard.timefmt import fmt_dt
+from i18n.labels import Lang, t
+from i18n.timefmt import fmt_dt
 
 
 class DirIds(StrEnum):

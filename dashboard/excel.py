@@ -19,7 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from dashboard.timefmt import local
+from i18n.timefmt import local
 
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 _HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")

@@ -8,8 +8,8 @@ import pandas as pd
 
 from dashboard.excel import Sheet, workbook
 from dashboard.filters import Filters
-from dashboard.i18n import Lang, category_label, level_label, status_label, t
-from dashboard.timefmt import fmt_dt, local
+from i18n.labels import Lang, category_label, level_label, status_label, t
+from i18n.timefmt import fmt_dt, local
 
 
 def describe(f: Filters, names: dict[str, str], lang: Lang) -> str:

@@ -11,8 +11,8 @@ from datetime import datetime
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.i18n import Lang, status_label
-from dashboard.timefmt import SHANGHAI
+from i18n.labels import Lang, status_label
+from i18n.timefmt import SHANGHAI
 
 LEVELS = (1, 2, 3, 4)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from psycopg import sql
 
-from dashboard.timefmt import SHANGHAI, local
+from i18n.timefmt import SHANGHAI, local
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 30

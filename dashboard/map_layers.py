@@ -24,8 +24,8 @@ import pandas as pd
 from dashboard import bigmap
 from dashboard.bigmap import LEVELS, Changes, T
 from dashboard.data import Data
-from dashboard.i18n import LEVEL_COLOR, Lang, level_label, status_label, t
-from dashboard.timefmt import fmt_time
+from i18n.labels import LEVEL_COLOR, Lang, level_label, status_label, t
+from i18n.timefmt import fmt_time
 
 
 class Kind(StrEnum):

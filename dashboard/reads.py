@@ -11,12 +11,12 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from alerts.deadlines import CATEGORY_FACTOR, windows
 from alerts.lifecycle import OPEN, Status
+from store.frames import frame
 
 OPEN_STATUSES: list[str] = sorted(s.value for s in OPEN)
 WORKING_STATUSES = [Status.SIGNED.value, Status.IN_PROGRESS.value]
@@ -62,17 +62,6 @@ def sign_window_params() -> dict[str, list[Any]]:
             cats.append(category)
             secs.append(windows(level, category)[0].total_seconds())
     return {"w_level": levels, "w_cat": cats, "w_sign": secs}
-
-
-def frame(cur: psycopg.Cursor[Any]) -> pd.DataFrame:
-    """Rows as a DataFrame of the database's own Python values.
-
-    ``dtype=object`` keeps NULL as None (not NaN or NaT), so pages can test
-    ``value is None`` and ``dict.get(code)`` works for an incident without a township.
-    """
-    rows = cur.fetchall()
-    cols = [d.name for d in cur.description or ()]
-    return pd.DataFrame(rows, columns=cols, dtype=object)
 
 
 class Reads:

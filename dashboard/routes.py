@@ -13,7 +13,7 @@ import flask
 from alerts.lifecycle import Role
 from dashboard import auth
 from dashboard.data import Data
-from dashboard.i18n import LANGS, as_lang, t
+from i18n.labels import LANGS, as_lang, t
 
 _LOGIN_HTML = """<!DOCTYPE html>
 <html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}">

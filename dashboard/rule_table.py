@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from dashboard.i18n import Lang, category_label, level_label
-from dashboard.texts import label
+from i18n.labels import Lang, category_label, level_label
+from i18n.texts import label
 
 _RULE_HEAD = ("id", "name", "kind", "category", "levels", "level")
 _NBSP = "\u00a0"  # keeps "橙色 II级 ≥ 20" on one line

@@ -10,7 +10,7 @@ from dash import ClientsideFunction, Input, Output, State, clientside_callback, 
 
 from alerts.lifecycle import Role
 from dashboard import auth
-from dashboard.i18n import Lang, role_label, t
+from i18n.labels import Lang, role_label, t
 
 
 class Ids(StrEnum):

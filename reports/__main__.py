@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 
 from cityops import settings
-from dashboard.i18n import as_lang
+from i18n.labels import as_lang
 from reports.month import Month
 from reports.quality import quality_report
 

@@ -20,7 +20,7 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.styles.style import ParagraphStyle
 from docx.table import Table
 
-from dashboard.i18n import Lang
+from i18n.labels import Lang
 
 # (Latin, East Asian) font per role; Word, WPS and LibreOffice substitute what is missing.
 BODY_FONTS: dict[Lang, tuple[str, str]] = {"zh": ("Times New Roman", "宋体"), "en": ("Calibri", "宋体")}

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from dashboard.i18n import Lang
-from dashboard.timefmt import SHANGHAI, local
+from i18n.labels import Lang
+from i18n.timefmt import SHANGHAI, local
 
 _PATTERN = re.compile(r"(\d{4})-(\d{1,2})")
 _EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",

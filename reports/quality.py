@@ -6,7 +6,7 @@ from datetime import datetime
 
 import psycopg
 
-from dashboard.i18n import Lang
+from i18n.labels import Lang
 from reports.month import Month
 from reports.quality_chart import cjk_family, daily_chart
 from reports.quality_doc import build, filename

@@ -20,8 +20,8 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from dashboard.components import fmt_int
-from dashboard.i18n import Lang
+from i18n.labels import Lang
+from i18n.numbers import fmt_int
 from reports.texts import rt
 
 log = logging.getLogger("cityops.reports")

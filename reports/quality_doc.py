@@ -16,14 +16,13 @@ from docx.document import Document as DocumentObject
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm
 
-from dashboard.components import fmt_int
-from dashboard.i18n import Lang
-from dashboard.texts import DEAD_REASON, DEPT, DEVICE_TYPE, label
-from dashboard.timefmt import fmt_dt
+from i18n.labels import Lang
+from i18n.numbers import fmt_change, fmt_int, fmt_points, fmt_rate
+from i18n.texts import DEAD_REASON, DEPT, DEVICE_TYPE, label
+from i18n.timefmt import fmt_dt
 from ingest.counters import BAD_TOPIC_SOURCE, LATE_AFTER, STATUS_SOURCE
 from ingest.health import ONLINE_FACTOR
 from reports import docx_kit
-from reports.fmt import fmt_change, fmt_points, fmt_rate
 from reports.quality_figures import WORST_DEVICES, QualityReport
 from reports.texts import TEXTS, rt
 

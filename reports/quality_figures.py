@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from dashboard.timefmt import local
+from i18n.timefmt import local
 from reports.month import Month
 from reports.quality_reads import Fleet, QualityFigures
 

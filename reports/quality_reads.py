@@ -22,9 +22,9 @@ from typing import Any
 import pandas as pd
 import psycopg
 
-from dashboard.reads import frame
 from ingest.health import ONLINE_FACTOR
 from reports.month import Month
+from store.frames import frame
 
 DEAD_LETTER_PREVIEW = 120  # bytes of a payload shown in the report
 

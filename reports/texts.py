@@ -1,12 +1,12 @@
 """Chinese (default) and English words of the reports and of their download controls.
 
 Labels of codes (departments, device types, dead-letter reasons) are the dashboard's
-(``dashboard.texts``), read, not copied: a report and the page never name a thing twice.
+(``i18n.texts``), read, not copied: a report and the page never name a thing twice.
 """
 
 from __future__ import annotations
 
-from dashboard.i18n import Lang
+from i18n.labels import Lang
 
 TEXTS: dict[str, dict[Lang, str]] = {
     "city": {"zh": "郴州市", "en": "Chenzhou"},

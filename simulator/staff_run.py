@@ -18,8 +18,8 @@ import psycopg
 
 from alerts.incidents import act
 from alerts.lifecycle import Actor, IllegalMove, Role, Status
-from dashboard.auth import township_username
 from simulator.staff import next_move, plan_for
+from store.users import township_username
 
 log = logging.getLogger("cityops.simulator")
 

@@ -83,7 +83,7 @@ def logged_in(dash_app: dash.Dash) -> LoggedIn:
     from alerts.lifecycle import Role
     from dashboard import auth
     from dashboard.context import get_data
-    from dashboard.data import get_user
+    from store.users import get_user
 
     @contextlib.contextmanager
     def as_user(username: str | None, lang: str = "zh") -> Iterator[None]:

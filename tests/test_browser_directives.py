@@ -12,7 +12,8 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from dashboard.auth import TOWNSHIP_PASSWORD, township_username
+from dashboard.auth import TOWNSHIP_PASSWORD
+from store.users import township_username
 
 if TYPE_CHECKING:
     from tests.fix_browser import DashboardProcess, PageWatch

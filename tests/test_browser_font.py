@@ -23,7 +23,8 @@ import pytest
 from playwright.sync_api import Browser, Page, Response
 
 from dashboard.app import WEBFONT_CSS, WEBFONT_FAMILY, WEBFONT_PACKAGE, register_webfont
-from dashboard.auth import TOWNSHIP_PASSWORD, township_username
+from dashboard.auth import TOWNSHIP_PASSWORD
+from store.users import township_username
 from tests.fix_browser import CHROMIUM, CHROMIUM_ARGS, LOOPBACK_HOSTS
 
 if TYPE_CHECKING:

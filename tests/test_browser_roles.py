@@ -17,7 +17,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from alerts.incidents import Location, act, open_incident
 from alerts.lifecycle import Action, Actor, Role
-from dashboard.auth import TOWNSHIP_PASSWORD, township_username
+from dashboard.auth import TOWNSHIP_PASSWORD
+from store.users import township_username
 
 if TYPE_CHECKING:
     from tests.fix_browser import DashboardProcess, PageWatch

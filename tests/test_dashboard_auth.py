@@ -15,8 +15,9 @@ from werkzeug.security import check_password_hash
 
 from alerts.incidents import Location, act, open_incident
 from alerts.lifecycle import Action, Actor, Role
-from dashboard.auth import CSRF_COOKIE, CSRF_HEADER, seed_demo_users, township_username
+from dashboard.auth import CSRF_COOKIE, CSRF_HEADER, seed_demo_users
 from dashboard.data import Photo
+from store.users import township_username
 
 if TYPE_CHECKING:
     from tests.fix_browser import DashCalls, LoggedIn

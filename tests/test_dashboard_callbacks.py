@@ -26,7 +26,7 @@ from plotly.io.json import to_json_plotly
 
 from alerts.incidents import Location, act, open_incident
 from alerts.lifecycle import Action, Actor, Role
-from dashboard.auth import township_username
+from store.users import township_username
 
 if TYPE_CHECKING:
     from tests.fix_browser import LoggedIn

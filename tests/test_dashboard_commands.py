@@ -25,8 +25,8 @@ from plotly.io.json import to_json_plotly
 from alerts.incidents import Location, act, open_incident
 from alerts.lifecycle import Action, Actor, Role
 from alerts.locate import locate
-from dashboard.auth import township_username
 from layers.loader import load_active_layers
+from store.users import township_username
 from tests.near_border import border_points
 
 if TYPE_CHECKING:

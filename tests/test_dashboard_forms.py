@@ -13,9 +13,9 @@ from alerts.lifecycle import Role
 from alerts.rules import load_rules
 from dashboard import filters, rule_table, users
 from dashboard.actions import InvalidInput
-from dashboard.components import fmt_int, fmt_pct
 from dashboard.excel import Sheet, workbook
-from dashboard.i18n import t
+from i18n.labels import t
+from i18n.numbers import fmt_int, fmt_pct
 
 NOW = datetime(2026, 3, 31, 17, 0, tzinfo=UTC)  # 2026-04-01 01:00 in Shanghai
 

@@ -22,8 +22,8 @@ from openpyxl import load_workbook
 
 from alerts.incidents import Location, act, open_incident
 from alerts.lifecycle import Action, Actor, Role
-from dashboard.auth import township_username
 from dashboard.filters import parse
+from store.users import township_username
 
 if TYPE_CHECKING:
     from tests.fix_browser import DashCalls, LoggedIn

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from werkzeug.security import check_password_hash
 
-from dashboard.auth import township_username
+from store.users import township_username
 
 if TYPE_CHECKING:
     from tests.fix_browser import DashCalls, LoggedIn

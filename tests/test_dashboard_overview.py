@@ -20,10 +20,10 @@ from plotly.io.json import to_json_plotly
 
 from alerts.incidents import Location, open_incident
 from dashboard import bigmap
-from dashboard.auth import township_username
 from dashboard.bigmap import T
 from dashboard.data import Data
 from store.db import make_pool
+from store.users import township_username
 from tests.fix_db import migrated_timescale
 from tests.fix_system import new_database
 

@@ -13,8 +13,10 @@ import shapely
 from shapely.geometry import box
 
 from alerts.lifecycle import Action, Refusal, Role, Status
-from dashboard import figures, geo, i18n, timefmt
+from dashboard import figures, geo
 from dashboard.actions import MAX_PHOTO_BYTES, InvalidInput, parse_evacuated, parse_photo
+from i18n import labels as i18n
+from i18n import timefmt
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32

@@ -102,7 +102,7 @@ def test_toggles_choices_and_what_is_read_when() -> None:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_layer_is_named_in_both_languages(lang: str) -> None:
-    from dashboard.i18n import t
+    from i18n.labels import t
 
     names = [t(layer.label, lang) for layer in map_layers.REGISTRY]  # type: ignore[arg-type]
     assert all(names) and len(set(names)) == len(names)

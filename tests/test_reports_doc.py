@@ -12,7 +12,7 @@ import pytest
 from docx import Document
 from docx.document import Document as DocumentObject
 
-from reports.fmt import fmt_change, fmt_points, fmt_rate
+from i18n.numbers import fmt_change, fmt_points, fmt_rate
 from reports.month import Month, recent_months
 from reports.quality_chart import cjk_family, daily_chart
 from reports.quality_doc import build

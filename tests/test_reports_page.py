@@ -16,9 +16,9 @@ import pytest
 from docx import Document
 from psycopg.types.json import Jsonb
 
-from dashboard.auth import township_username
-from dashboard.timefmt import utcnow
+from i18n.timefmt import utcnow
 from reports.month import Month
+from store.users import township_username
 
 if TYPE_CHECKING:
     from tests.fix_browser import DashCalls, LoggedIn

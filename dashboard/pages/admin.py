@@ -20,14 +20,15 @@ from alerts.lifecycle import Role
 from alerts.rules import RuleError, load_rules
 from dashboard import auth, users
 from dashboard.actions import InvalidInput
-from dashboard.components import clicked, fmt_int, fmt_pct, message, page_in, pager, pager_input, session_user
+from dashboard.components import clicked, message, page_in, pager, pager_input, session_user
 from dashboard.context import get_data
-from dashboard.i18n import Lang, role_label, t
 from dashboard.reads_ops import UsernameTaken
 from dashboard.rule_table import rule_rows
 from dashboard.shell import page_title
-from dashboard.texts import DEPT, DEVICE_TYPE, label
-from dashboard.timefmt import fmt_dt, utcnow
+from i18n.labels import Lang, role_label, t
+from i18n.numbers import fmt_int, fmt_pct
+from i18n.texts import DEPT, DEVICE_TYPE, label
+from i18n.timefmt import fmt_dt, utcnow
 
 ROLES = (Role.ADMIN,)
 USERS_PAGE = 20  # rows of the users table per page

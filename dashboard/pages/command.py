@@ -34,10 +34,10 @@ from dashboard.components import (
 )
 from dashboard.context import get_data
 from dashboard.directive_views import DirIds
-from dashboard.i18n import Lang, action_label, category_label, refusal_message, t
 from dashboard.pages.incident import near_badge
 from dashboard.shell import page_title
-from dashboard.timefmt import fmt_dt, remaining, utcnow
+from i18n.labels import Lang, action_label, category_label, refusal_message, t
+from i18n.timefmt import fmt_dt, remaining, utcnow
 
 VIEW_ROLES = (Role.COMMAND, Role.LEADER, Role.ADMIN)
 ACT_ROLES = (Role.COMMAND,)

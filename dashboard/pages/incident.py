@@ -19,10 +19,10 @@ from alerts.lifecycle import Role
 from dashboard import auth, figures
 from dashboard.components import level_badge, message, session_user, status_chip
 from dashboard.context import get_data
-from dashboard.i18n import MESSAGES, Lang, action_label, category_label, level_label, role_label, status_label, t
 from dashboard.reads import OPEN_STATUSES
 from dashboard.shell import page_title
-from dashboard.timefmt import fmt_dt, utcnow
+from i18n.labels import MESSAGES, Lang, action_label, category_label, level_label, role_label, status_label, t
+from i18n.timefmt import fmt_dt, utcnow
 
 ROLES = (Role.COMMAND, Role.LEADER, Role.ADMIN, Role.TOWNSHIP)
 

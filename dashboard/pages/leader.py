@@ -35,10 +35,10 @@ from dashboard.components import (
 )
 from dashboard.context import get_data
 from dashboard.filters import BadFilter, Filters, default_range, parse
-from dashboard.i18n import Lang, category_label, level_label, t
 from dashboard.pages.incident import log_table
 from dashboard.shell import page_title
-from dashboard.timefmt import fmt_dt, local, remaining, utcnow
+from i18n.labels import Lang, category_label, level_label, t
+from i18n.timefmt import fmt_dt, local, remaining, utcnow
 
 ROLES = (Role.LEADER, Role.COMMAND, Role.ADMIN)
 QUICK_DAYS = (7, 30, 90, 365)

@@ -29,9 +29,9 @@ from dashboard.bigmap import T
 from dashboard.components import level_badge, session_user
 from dashboard.context import get_data
 from dashboard.data import Data
-from dashboard.i18n import Lang, level_label, t
 from dashboard.shell import page_title
-from dashboard.timefmt import fmt_time, local, start_of_local_day, utcnow
+from i18n.labels import Lang, level_label, t
+from i18n.timefmt import fmt_time, local, start_of_local_day, utcnow
 
 ROLES = (Role.COMMAND, Role.LEADER, Role.ADMIN)
 REFRESH_MS = 3000

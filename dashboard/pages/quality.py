@@ -18,12 +18,13 @@ from dash.exceptions import PreventUpdate
 
 from alerts.lifecycle import Role
 from dashboard import auth, charts
-from dashboard.components import fmt_int, fmt_pct, message, session_user
+from dashboard.components import message, session_user
 from dashboard.context import get_data
-from dashboard.i18n import Lang, t
 from dashboard.shell import page_title
-from dashboard.texts import DEAD_REASON, DEPT, DEVICE_TYPE, label
-from dashboard.timefmt import fmt_dt, fmt_time, utcnow
+from i18n.labels import Lang, t
+from i18n.numbers import fmt_int, fmt_pct
+from i18n.texts import DEAD_REASON, DEPT, DEVICE_TYPE, label
+from i18n.timefmt import fmt_dt, fmt_time, utcnow
 from reports.month import Month, recent_months
 from reports.texts import rt
 

@@ -34,9 +34,9 @@ from dashboard.components import (
 )
 from dashboard.context import get_data
 from dashboard.directive_views import DirIds, pending_cards
-from dashboard.i18n import Lang, action_label, category_label, t
 from dashboard.shell import page_title
-from dashboard.timefmt import fmt_dt, local, remaining, utcnow
+from i18n.labels import Lang, action_label, category_label, t
+from i18n.timefmt import fmt_dt, local, remaining, utcnow
 
 ROLES = (Role.TOWNSHIP,)
 REFRESH_MS = 10_000

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Literal
 
 from alerts.lifecycle import Action, Refusal, Role, Status
-from dashboard.texts import PAGE_MESSAGES
+from i18n.texts import PAGE_MESSAGES
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")

@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dashboard.i18n import Lang, t
+from i18n.labels import Lang, t
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def utcnow() -> datetime:
-    """The one clock read per callback; tests replace ``dashboard.timefmt.utcnow``."""
+    """The one clock read per callback; tests replace the importing module's ``utcnow``."""
     return datetime.now(UTC)
 
 

@@ -1,10 +1,23 @@
-"""Numbers as a Chinese report prints them: 12,345 and 85.3% (the dashboard's own formats), small
+"""Numbers as a Chinese report prints them: 12,345 and 85.3% (on the pages and in the reports alike), small
 rates with the digits that matter, changes with their sign. Pure."""
 
 from __future__ import annotations
 
-from dashboard.components import fmt_pct
-from dashboard.i18n import Lang
+from i18n.labels import Lang
+
+
+def fmt_int(value: object) -> str:
+    """12,345: digit groups as Chinese reports print them; None as a dash."""
+    if value is None:
+        return "—"
+    return f"{int(value):,}"  # type: ignore[call-overload]
+
+
+def fmt_pct(value: object) -> str:
+    """85.3% (one decimal); None (nothing to divide) as a dash, never 0%."""
+    if value is None:
+        return "—"
+    return f"{float(value):.1f}%"  # type: ignore[arg-type]
 
 
 def fmt_rate(value: float | None) -> str:

@@ -1,0 +1,47 @@
+"""The users table, as functions over a caller's connection (so seeding can run inside its transaction),
+and the demo's naming of township accounts, which the simulator's staff use as well."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    username: str
+    display_name: str
+    password_hash: str
+    role: str
+    township_code: str | None
+
+
+def township_username(code: str) -> str:
+    return f"zj{code}"
+
+
+def get_user(conn: psycopg.Connection, username: str) -> UserRecord | None:
+    row = conn.execute("SELECT username, display_name, password_hash, role, township_code FROM users"
+                       " WHERE username = %s", (username,)).fetchone()
+    return UserRecord(*row) if row else None
+
+
+def upsert_user(conn: psycopg.Connection, user: UserRecord, *, keep_password: bool = True) -> bool:
+    """Insert a user; an existing one keeps its password (an admin may have changed it). True if new."""
+    row = conn.execute(
+        "INSERT INTO users (username, display_name, password_hash, role, township_code)"
+        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (username) DO UPDATE SET display_name = EXCLUDED.display_name,"
+        " role = EXCLUDED.role, township_code = EXCLUDED.township_code"
+        + ("" if keep_password else ", password_hash = EXCLUDED.password_hash")
+        + " RETURNING (xmax = 0)",
+        (user.username, user.display_name, user.password_hash, user.role, user.township_code),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def active_townships(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    """(code, name) of every township in the active boundary version, by code."""
+    return [(r[0], r[1]) for r in conn.execute(
+        "SELECT r.code, r.name FROM regions r JOIN boundary_versions b ON b.version = r.version"
+        " WHERE b.active AND r.level = 'township' ORDER BY r.code")]
