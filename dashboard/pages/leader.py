@@ -22,8 +22,6 @@ from dashboard import auth, charts, figures
 from dashboard.components import (
     clicked,
     denied,
-    fmt_int,
-    fmt_pct,
     level_badge,
     message,
     pager,
@@ -38,6 +36,7 @@ from dashboard.filters import BadFilter, Filters, default_range, parse
 from dashboard.pages.incident import log_table
 from dashboard.shell import page_title
 from i18n.labels import Lang, category_label, level_label, t
+from i18n.numbers import fmt_int, fmt_pct
 from i18n.timefmt import fmt_dt, local, remaining, utcnow
 
 ROLES = (Role.LEADER, Role.COMMAND, Role.ADMIN)
