@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 
+from alerts.deadlines import OPEN_STATUSES
 from alerts.incidents import Location, act, open_incident
 from alerts.lifecycle import SYSTEM, Action, IllegalMove
 from alerts.routing import route
@@ -117,8 +118,8 @@ def _incident_for(conn: psycopg.Connection, rule: Rule, site: Site, warning_id: 
     if group_key:
         row = conn.execute(
             "SELECT id FROM incidents WHERE group_key = %s AND created_at >= %s"
-            " AND status NOT IN ('closed', 'merged') ORDER BY id DESC LIMIT 1",
-            (group_key, now - timedelta(minutes=rule.group_minutes))).fetchone()
+            " AND status = ANY(%s) ORDER BY id DESC LIMIT 1",
+            (group_key, now - timedelta(minutes=rule.group_minutes), list(OPEN_STATUSES))).fetchone()
         if row:
             return int(row[0]), False
     rows = conn.execute("SELECT area_code, category, asset_owner, unit_code FROM responsibility").fetchall()

@@ -1,22 +1,39 @@
-"""Time allowed to sign for, to finish and to verify an incident, by level and category.
+"""Deadlines: how long each step may take, which deadline an incident waits on, and when it is overdue.
 
-Level 1 (红 I) is the most urgent. A category can tighten the defaults: a flood or a
-fire does not wait as long as a hotline complaint.
+Level 1 (红 I) is the most urgent. A category can tighten the defaults: a flood or a fire does
+not wait as long as a hotline complaint. Which deadline runs in which status is
+``alerts.status.STEPS``; this module is the only place that turns that table into a check, in
+Python (``waiting_on``, ``is_overdue``; ``Incident.deadline``) and in SQL (``deadline_sql``, ``overdue_sql``), so the
+escalator, the big screen, the desks and the leader figures agree on every incident.
+
+Overdue means *past* the deadline: at the deadline itself an incident is still on time, and work
+done at that moment counts as done on time (``done_at <= deadline``).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
-Windows = tuple[timedelta, timedelta, timedelta]  # sign, finish, verify
+from alerts.status import OPEN, STEPS, Clock, Status
+
+
+class Windows(NamedTuple):
+    sign: timedelta
+    finish: timedelta
+    verify: timedelta
+
+    def of(self, clock: Clock) -> timedelta:
+        return {Clock.SIGN: self.sign, Clock.FINISH: self.finish, Clock.VERIFY: self.verify}[clock]
+
 
 M, H = timedelta(minutes=1), timedelta(hours=1)
 
 BY_LEVEL: dict[int, Windows] = {
-    1: (15 * M, 4 * H, 1 * H),
-    2: (30 * M, 8 * H, 2 * H),
-    3: (1 * H, 24 * H, 4 * H),
-    4: (2 * H, 72 * H, 8 * H),
+    1: Windows(15 * M, 4 * H, 1 * H),
+    2: Windows(30 * M, 8 * H, 2 * H),
+    3: Windows(1 * H, 24 * H, 4 * H),
+    4: Windows(2 * H, 72 * H, 8 * H),
 }
 
 # Multiplier per category on the level's windows.
@@ -31,4 +48,49 @@ CATEGORY_FACTOR: dict[str, float] = {
 def windows(level: int, category: str = "") -> Windows:
     factor = CATEGORY_FACTOR.get(category, 1.0)
     sign, finish, verify = BY_LEVEL[level]
-    return sign * factor, finish * factor, verify * factor
+    return Windows(sign * factor, finish * factor, verify * factor)
+
+
+class Deadlines(NamedTuple):
+    """An incident's three deadline columns, as stored."""
+
+    sign: datetime | None
+    finish: datetime | None
+    verify: datetime | None
+
+    def of(self, clock: Clock) -> datetime | None:
+        return {Clock.SIGN: self.sign, Clock.FINISH: self.finish, Clock.VERIFY: self.verify}[clock]
+
+
+def waiting_on(status: Status | str | None) -> Clock | None:
+    """The clock that runs in this status (None: new, postponed, closed, merged)."""
+    return STEPS[Status(status)].clock if status else None
+
+
+def is_overdue(deadline: datetime | None, now: datetime) -> bool:
+    """Past its deadline now; the one comparison everything uses."""
+    return deadline is not None and deadline < now
+
+
+# -- the same rule in SQL, generated from the table --
+
+def _statuses(clock: Clock) -> str:
+    return ", ".join(f"'{s.value}'" for s, step in STEPS.items() if step.clock is clock)
+
+
+def deadline_sql(alias: str = "i") -> str:
+    """SQL for the deadline the incident waits on now (NULL when no clock runs), for a table alias."""
+    whens = " ".join(f"WHEN {alias}.status IN ({_statuses(c)}) THEN {alias}.{c.column}" for c in Clock)
+    return f"(CASE {whens} END)"
+
+
+def overdue_sql(alias: str = "i", now: str = "%(now)s") -> str:
+    """SQL that is true for an incident past the deadline it waits on at ``now`` (a parameter or expression).
+
+    One OR branch per clock, so each compares one column (the planner can use an index per branch).
+    """
+    branches = " OR ".join(f"({alias}.status IN ({_statuses(c)}) AND {alias}.{c.column} < {now})" for c in Clock)
+    return f"({branches})"
+
+
+OPEN_STATUSES: tuple[str, ...] = tuple(sorted(s.value for s in OPEN))  # as SQL parameters: status = ANY(%s)

@@ -95,7 +95,7 @@ def escalate_laggards(conn: psycopg.Connection, now: datetime) -> int:
     rows = conn.execute(
         "SELECT t.directive_id, t.township_code, t.escalation_tier, d.issued_at + d.ack_within, d.ack_within"
         " FROM directive_targets t JOIN directives d ON d.id = t.directive_id"
-        " WHERE t.acked_at IS NULL AND d.issued_at + d.ack_within <= %s", (now,)).fetchall()
+        " WHERE t.acked_at IS NULL AND d.issued_at + d.ack_within < %s", (now,)).fetchall()
     done = 0
     for directive_id, township, tier, deadline, window in rows:
         due = ladder_due(deadline, window, tier, now)

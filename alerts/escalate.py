@@ -7,6 +7,7 @@ from datetime import datetime
 
 import psycopg
 
+from alerts.deadlines import overdue_sql
 from alerts.incidents import act, load
 from alerts.lifecycle import SYSTEM, escalation_due
 
@@ -16,10 +17,8 @@ TO_WHOM = {"township": "催办镇街", "district": "升级至区县指挥中心"
 
 
 def overdue_ids(conn: psycopg.Connection, now: datetime) -> list[int]:
-    rows = conn.execute(
-        "SELECT id FROM incidents WHERE (status = 'dispatched' AND sign_deadline <= %(now)s)"
-        " OR (status IN ('signed', 'in_progress') AND finish_deadline <= %(now)s)"
-        " OR (status = 'resolved' AND verify_deadline <= %(now)s) ORDER BY id", {"now": now}).fetchall()
+    """Incidents past the deadline their status waits on (the same SQL the pages count with)."""
+    rows = conn.execute(f"SELECT i.id FROM incidents i WHERE {overdue_sql('i')} ORDER BY i.id", {"now": now}).fetchall()
     return [int(r[0]) for r in rows]
 
 

@@ -13,6 +13,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from alerts.lifecycle import (
+    MOVES,
     SYSTEM,
     Action,
     Actor,
@@ -24,6 +25,7 @@ from alerts.lifecycle import (
     transition,
 )
 from alerts.routing import route
+from alerts.status import OPEN
 
 
 class IncidentNotFound(LookupError):
@@ -192,8 +194,7 @@ def amend(conn: psycopg.Connection, incident_id: int, *, location: Location, cat
                       location.boundary_version, incident_id))
         rows = conn.execute("SELECT area_code, category, asset_owner, unit_code FROM responsibility").fetchall()
         unit = route(rows, location, category)
-        if unit and unit != amended.township_code and amended.status in (
-                Status.DISPATCHED, Status.SIGNED, Status.IN_PROGRESS):
+        if unit and unit != amended.township_code and amended.status in MOVES[Action.TRANSFER].sources:
             _apply(conn, incident_id, amended, Action.TRANSFER, SYSTEM, now, note="位置或类别变更，按责任表重新派遣",
                    township_code=unit, details={}, source="system")
             return unit
@@ -223,8 +224,7 @@ def act(
         _guard_closure(conn, incident_id, action, note, details, current.status)
         if action is Action.MERGE:
             into = details.get("into")
-            if not isinstance(into, int) or into == incident_id or load(conn, into, lock=False).status not in (
-                    set(Status) - {Status.CLOSED, Status.MERGED}):
+            if not isinstance(into, int) or into == incident_id or load(conn, into, lock=False).status not in OPEN:
                 raise IllegalMove(Refusal.TARGET_REQUIRED, action, current.status)
         _, log_id = _apply(conn, incident_id, current, action, actor, now, note=note,
                            township_code=township_code, details=details, source=source)

@@ -14,21 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from alerts.deadlines import windows
-
-
-class Status(StrEnum):
-    NEW = "new"  # 待分拨
-    DISPATCHED = "dispatched"  # 已分拨
-    SIGNED = "signed"  # 已签收
-    IN_PROGRESS = "in_progress"  # 处置中
-    POSTPONED = "postponed"  # 缓办中: the finish clock stops
-    RESOLVED = "resolved"  # 已反馈, awaiting verification
-    CLOSED = "closed"  # 已结案
-    MERGED = "merged"  # 已合并 into another incident
-
-
-OPEN = frozenset(Status) - {Status.CLOSED, Status.MERGED}
+from alerts.deadlines import Deadlines, is_overdue, waiting_on, windows
+from alerts.status import OPEN, Status
 
 
 class Action(StrEnum):
@@ -144,6 +131,16 @@ class Incident:
     assist_units: tuple[str, ...] = ()
     near_boundary: bool = False  # the point is near a township border: the dispatcher should confirm the area
 
+    @property
+    def deadlines(self) -> Deadlines:
+        return Deadlines(self.sign_deadline, self.finish_deadline, self.verify_deadline)
+
+    @property
+    def deadline(self) -> datetime | None:
+        """The deadline it waits on now (``alerts.status.STEPS``); None when no clock runs."""
+        clock = waiting_on(self.status)
+        return None if clock is None else self.deadlines.of(clock)
+
 
 @dataclass(frozen=True, slots=True)
 class LogEntry:
@@ -232,6 +229,9 @@ def transition(
     if action in (Action.DISPATCH, Action.TRANSFER) and actor.role is Role.COMMAND:
         nxt = replace(nxt, near_boundary=False)  # a dispatcher who chose the unit has settled the area
     nxt = replace(nxt, status=status)
+    if action in (Action.DISPATCH, Action.TRANSFER) and nxt.sign_deadline and nxt.finish_deadline:
+        # the deadlines this unit was given, as given: a later level change must not move them in 考核
+        details |= {"sign_deadline": nxt.sign_deadline.isoformat(), "finish_deadline": nxt.finish_deadline.isoformat()}
     entry = LogEntry(
         at=now, actor=actor.name, role=actor.role, unit=actor.township_code or target,
         action=action, from_status=incident.status, to_status=status, note=note.strip(),
@@ -261,13 +261,13 @@ def replay(entries: list[LogEntry], level: int | None = None, category: str | No
 def ladder_due(deadline: datetime | None, window: timedelta, tier: int, now: datetime) -> tuple[int, str] | None:
     """The rung owed now on the reminder ladder: (tier, to whom), or None.
 
-    Remind at the deadline, escalate to the district command center half a window later,
-    to a leader a whole window later; each rung once.
+    Remind once overdue (past the deadline), escalate to the district command center when
+    half a window overdue, to a leader when a whole window overdue; each rung once.
     """
-    if deadline is None or now < deadline:
+    if deadline is None or not is_overdue(deadline, now):
         return None
     ladder = [(timedelta(0), "township"), (window / 2, "district"), (window, "leader")]
-    due = [(n, to) for n, (after, to) in enumerate(ladder, start=1) if now >= deadline + after]
+    due = [(n, to) for n, (after, to) in enumerate(ladder, start=1) if now - deadline >= after]
     rung, to = due[-1]
     return (rung, to) if rung > tier else None
 
@@ -275,19 +275,13 @@ def ladder_due(deadline: datetime | None, window: timedelta, tier: int, now: dat
 def escalation_due(inc: Incident, now: datetime) -> tuple[Action, int, str] | None:
     """The reminder or escalation an overdue incident is owed now, if any: (action, tier, to whom).
 
-    Not signed by its sign deadline, not finished by its finish deadline, not verified by
-    its verify deadline. Postponed incidents wait.
+    The deadline is the one its status waits on (``alerts.status.STEPS``): postponed, new and
+    finished incidents have none, so they wait.
     """
-    sign, finish, verify = windows(inc.level, inc.category)
-    if inc.status is Status.DISPATCHED:
-        deadline, window = inc.sign_deadline, sign
-    elif inc.status in (Status.SIGNED, Status.IN_PROGRESS):
-        deadline, window = inc.finish_deadline, finish
-    elif inc.status is Status.RESOLVED:
-        deadline, window = inc.verify_deadline, verify
-    else:
+    clock = waiting_on(inc.status)
+    if clock is None:
         return None
-    due = ladder_due(deadline, window, inc.escalation_tier, now)
+    due = ladder_due(inc.deadline, windows(inc.level, inc.category).of(clock), inc.escalation_tier, now)
     if due is None:
         return None
     tier, to = due

@@ -20,7 +20,7 @@ from psycopg_pool import ConnectionPool
 from alerts.incidents import act
 from alerts.lifecycle import Action, Actor, IllegalMove, Refusal, Status
 from dashboard import geo
-from dashboard.reads import OPEN_STATUSES
+from dashboard.reads import DEADLINE_SQL, OPEN_STATUSES
 from dashboard.reads_directives import DirectiveReads
 from dashboard.reads_leader import LeaderReads
 from dashboard.reads_live import LiveReads
@@ -115,12 +115,12 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
             return frame(cur)
 
     def township_queue(self, township_code: str) -> pd.DataFrame:
-        """A township's open incidents, the one whose deadline comes first on top."""
+        """A township's open incidents, the one whose deadline comes first on top (``deadline``: the one
+        the incident waits on now, ``alerts.deadlines``)."""
         with self.pool.connection() as conn, conn.cursor() as cur:
             cur.execute(
-                f"SELECT {_INCIDENT_COLS},"
-                " CASE WHEN status = 'dispatched' THEN sign_deadline ELSE finish_deadline END AS deadline"
-                " FROM incidents WHERE township_code = %s AND status = ANY(%s)"
+                f"SELECT {_INCIDENT_COLS}, {DEADLINE_SQL} AS deadline"
+                " FROM incidents i WHERE township_code = %s AND status = ANY(%s)"
                 " ORDER BY deadline NULLS LAST, level, id",
                 (township_code, list(TOWNSHIP_OPEN)))
             return frame(cur)
@@ -137,9 +137,8 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
     def command_queue(self) -> pd.DataFrame:
         with self.pool.connection() as conn, conn.cursor() as cur:
             cur.execute(
-                f"SELECT {_INCIDENT_COLS},"
-                " CASE WHEN status = 'dispatched' THEN sign_deadline ELSE finish_deadline END AS deadline"
-                " FROM incidents WHERE status = ANY(%s) ORDER BY level, deadline NULLS FIRST, id", (list(OPEN),))
+                f"SELECT {_INCIDENT_COLS}, {DEADLINE_SQL} AS deadline"
+                " FROM incidents i WHERE status = ANY(%s) ORDER BY level, deadline NULLS FIRST, id", (list(OPEN),))
             return frame(cur)
 
     def latest_feedback(self, incident_ids: list[int]) -> dict[int, dict[str, Any]]:

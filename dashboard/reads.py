@@ -1,5 +1,5 @@
-"""What every group of read queries shares: the pool, rows → DataFrame, and the SQL words for
-"open", "overdue" and "signed on time", written once so no two pages count differently.
+"""What every group of read queries shares: the pool and the SQL words for "open", "overdue" and
+"signed on time", taken from ``alerts.deadlines`` so no two pages (nor the escalator) count differently.
 
 The read groups (``reads_leader``, ``reads_ops``, ``reads_live``) are mixins of
 ``dashboard.data.Data``: one object, one pool, one interface for the pages.
@@ -14,35 +14,28 @@ import pandas as pd
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from alerts import deadlines
 from alerts.deadlines import CATEGORY_FACTOR, windows
-from alerts.lifecycle import OPEN, Status
 from store.frames import frame
 
-OPEN_STATUSES: list[str] = sorted(s.value for s in OPEN)
-WORKING_STATUSES = [Status.SIGNED.value, Status.IN_PROGRESS.value]
+OPEN_STATUSES: list[str] = list(deadlines.OPEN_STATUSES)
 
-# Past its deadline for the step it is waiting on (a postponed incident's clock is stopped).
-# Needs the parameter %(now)s and an incidents alias ``i``.
-OVERDUE_SQL = (
-    "((i.status = 'dispatched' AND i.sign_deadline < %(now)s)"
-    " OR (i.status IN ('signed', 'in_progress') AND i.finish_deadline < %(now)s)"
-    " OR (i.status = 'resolved' AND i.verify_deadline < %(now)s))"
-)
-DEADLINE_SQL = (
-    "CASE i.status WHEN 'dispatched' THEN i.sign_deadline WHEN 'resolved' THEN i.verify_deadline"
-    " WHEN 'new' THEN NULL WHEN 'postponed' THEN NULL ELSE i.finish_deadline END"
-)
+# The deadline an incident waits on and "past it now", generated from ``alerts.status.STEPS`` (the rule
+# the escalator applies too). Need the parameter %(now)s and an incidents alias ``i``.
+OVERDUE_SQL = deadlines.overdue_sql("i")
+DEADLINE_SQL = deadlines.deadline_sql("i")
 
-# Every dispatch (or transfer) to a township, its sign deadline and when that township
-# signed. The window comes from ``alerts.deadlines`` (level × category), the same rule the
-# engine applies, passed in as arrays: %(w_level)s, %(w_cat)s, %(w_sign)s (seconds).
-# Needs a CTE ``inc`` of the incidents to consider.
+# Every dispatch (or transfer) to a township, the sign deadline it was given and when that township
+# signed. The deadline is the one the log row recorded; rows written before the log recorded it get
+# the window of ``alerts.deadlines`` (level × category) passed in as arrays: %(w_level)s, %(w_cat)s,
+# %(w_sign)s (seconds). Needs a CTE ``inc`` of the incidents to consider.
 DISPATCHES_CTE = """
 win AS (SELECT * FROM unnest(%(w_level)s::int[], %(w_cat)s::text[], %(w_sign)s::float8[])
         AS w(level, category, sign_s)),
 disp AS (
     SELECT l.unit AS township_code, l.incident_id, l.at AS dispatched_at,
-           l.at + make_interval(secs => coalesce(wc.sign_s, wd.sign_s)) AS due_at,
+           coalesce((l.details->>'sign_deadline')::timestamptz,
+                    l.at + make_interval(secs => coalesce(wc.sign_s, wd.sign_s))) AS due_at,
            (SELECT min(s.at) FROM incident_log s
              WHERE s.incident_id = l.incident_id AND s.id > l.id AND s.action = 'sign' AND s.unit = l.unit) AS signed_at
     FROM incident_log l

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from alerts.deadlines import is_overdue
 from i18n.labels import Lang, t
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -66,6 +67,6 @@ def remaining(deadline: datetime | None, now: datetime, lang: Lang) -> tuple[str
     if deadline is None:
         return "—", False
     delta = deadline - now
-    if delta.total_seconds() < 0:
+    if is_overdue(deadline, now):
         return t("time.overdue", lang, d=fmt_duration(delta, lang)), True
     return t("time.remaining", lang, d=fmt_duration(delta, lang)), False

@@ -129,7 +129,8 @@ def test_escalation_ladder_and_reset() -> None:
     sign = windows(2)[0]
     inc = Incident(1, Status.DISPATCHED, 2, T1, sign_deadline=NOW)
     assert escalation_due(inc, NOW - timedelta(seconds=1)) is None
-    assert escalation_due(inc, NOW) == (Action.REMIND, 1, "township")
+    assert escalation_due(inc, NOW) is None  # at the deadline it is still on time: overdue means past it
+    assert escalation_due(inc, NOW + timedelta(microseconds=1)) == (Action.REMIND, 1, "township")
     reminded, _ = transition(inc, Action.REMIND, SYSTEM, NOW, details={"tier": 1})
     assert escalation_due(reminded, NOW + timedelta(minutes=1)) is None  # reminded once, not every tick
     assert escalation_due(reminded, NOW + sign / 2) == (Action.ESCALATE, 2, "district")
