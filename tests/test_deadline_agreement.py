@@ -178,3 +178,28 @@ def test_the_escalator_reminds_exactly_the_overdue(scene: tuple[str, Data, list[
         assert escalate_overdue(conn, NOW) == len(_expected(cases))
         reminded = {int(r[0]) for r in conn.execute("SELECT incident_id FROM incident_log WHERE action = 'remind'")}
     assert reminded == _expected(cases)
+
+
+def test_sign_on_time_is_judged_by_the_deadline_given(demo_db: Callable[[], str]) -> None:
+    """A level raised after dispatch does not shorten the time the township was given to sign."""
+    dsn = demo_db()
+    with psycopg.connect(dsn) as conn:
+        town = conn.execute("SELECT code FROM regions r JOIN boundary_versions v USING (version)"
+                            " WHERE v.active AND r.level = 'township' ORDER BY code LIMIT 1").fetchone()
+        assert town is not None
+        t0 = NOW - timedelta(hours=1)
+        iid = open_incident(conn, title="先黄后红", category=CATEGORY, level=3, source_kind="manual",
+                            location=Location(None, None, None, town[0], None, None), now=t0)
+        assert iid is not None
+        act(conn, iid, Action.RELEVEL, DUTY, t0 + timedelta(minutes=5), details={"level": 1})
+        given = windows(3, CATEGORY).sign  # 1 h at level 3; level 1 would allow 15 min
+        act(conn, iid, Action.SIGN, Actor(township_username(town[0]), Role.TOWNSHIP, town[0]),
+            t0 + given - timedelta(minutes=1))
+    data = Data(make_pool(dsn, "deadline-given"))
+    try:
+        f = parse(NOW, category=CATEGORY, start=(NOW - timedelta(days=1)).date().isoformat(),
+                  end=NOW.date().isoformat())
+        row = data.township_ranking(f, NOW).set_index("code").loc[town[0]]
+        assert (int(row.dispatched), int(row.signed_on_time), int(row.due)) == (1, 1, 1)
+    finally:
+        data.close()
