@@ -12,8 +12,10 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import psycopg
+from psycopg.rows import class_row
 
 from alerts.apply import Site, Tally, apply_verdict
 from alerts.directives import escalate_laggards
@@ -34,6 +36,7 @@ log = logging.getLogger("cityops.alerts")
 
 LOOKBACK_SLACK = timedelta(minutes=15)
 Pair = tuple[str, str]  # device_id, metric
+RuleT = TypeVar("RuleT", bound=Rule)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +59,48 @@ def claim_inbox(conn: psycopg.Connection, limit: int = 200) -> list[tuple[str, l
     ).fetchall()
 
 
+@dataclass(frozen=True, slots=True)
+class DeviceRow:
+    """A registered device as the rules see it: where it is, how often it reports, when it last did."""
+
+    device_id: str
+    device_type: str
+    name: str
+    lon: float | None
+    lat: float | None
+    district_code: str | None
+    township_code: str | None
+    grid_code: str | None
+    boundary_version: int | None
+    near_boundary: bool
+    registered_at: datetime
+    expected_interval_s: int
+    last_seen: datetime | None
+
+    @property
+    def location(self) -> Location:
+        return Location(self.lon, self.lat, self.district_code, self.township_code, self.grid_code,
+                        self.boundary_version, self.near_boundary)
+
+    @property
+    def silence(self) -> DeviceSilence:
+        return DeviceSilence(self.device_id, self.township_code, self.last_seen, self.registered_at,
+                             timedelta(seconds=self.expected_interval_s))
+
+
+_DEVICE_ROWS = ("SELECT d.device_id, d.device_type, d.name, d.lon, d.lat, d.district_code, d.township_code,"
+                " d.grid_code, d.boundary_version, d.near_boundary, d.registered_at, d.expected_interval_s,"
+                " s.last_seen FROM devices d LEFT JOIN device_status s USING (device_id)")
+
+
+def _device_rows(conn: psycopg.Connection, where: str = "", params: tuple[object, ...] = ()) -> list[DeviceRow]:
+    with conn.cursor(row_factory=class_row(DeviceRow)) as cur:
+        return cur.execute(_DEVICE_ROWS + where + " ORDER BY d.device_id", params).fetchall()
+
+
 def _devices(conn: psycopg.Connection, device_ids: list[str]) -> dict[str, Device]:
-    rows = conn.execute(
-        "SELECT device_id, device_type, name, lon, lat, district_code, township_code, grid_code, boundary_version,"
-        " near_boundary FROM devices WHERE device_id = ANY(%s)", (device_ids,)).fetchall()
-    return {r[0]: Device(r[0], r[1], r[2], Location(*r[3:])) for r in rows}
+    rows = _device_rows(conn, " WHERE d.device_id = ANY(%s)", (device_ids,))
+    return {r.device_id: Device(r.device_id, r.device_type, r.name, r.location) for r in rows}
 
 
 def _series(conn: psycopg.Connection, pairs: list[Pair], since: datetime) -> dict[Pair, list[tuple[datetime, float]]]:
@@ -260,7 +300,7 @@ def _event_count_rules(conn: psycopg.Connection, rules: list[EventCountRule], ke
     return tally
 
 
-def _of(rules: tuple[Rule, ...], *kinds: type) -> list:  # type: ignore[type-arg]
+def _of(rules: tuple[Rule, ...], *kinds: type[RuleT]) -> list[RuleT]:
     return [r for r in rules if isinstance(r, kinds)]
 
 
@@ -282,9 +322,9 @@ def step(conn: psycopg.Connection, rules: tuple[Rule, ...], now: datetime) -> tu
             tally.add(_compound_rules(conn, _of(rules, CompoundRule), pairs, devices, now))
             tally.add(_geofence_rules(conn, _of(rules, GeofenceRule), devices, now))
         if event_keys:
-            keys = sorted(event_keys)
-            tally.incidents += _graded_events(conn, keys, now)
-            tally.add(_event_count_rules(conn, _of(rules, EventCountRule), keys, now))
+            events = sorted(event_keys)
+            tally.incidents += _graded_events(conn, events, now)
+            tally.add(_event_count_rules(conn, _of(rules, EventCountRule), events, now))
     return len(claimed), tally
 
 
@@ -292,19 +332,15 @@ def _silence(conn: psycopg.Connection, rules: list[NoDataRule], now: datetime) -
     tally = Tally()
     if not rules:
         return tally
-    rows = conn.execute(
-        "SELECT d.device_id, d.device_type, d.name, d.township_code, s.last_seen, d.expected_interval_s,"
-        " d.lon, d.lat, d.district_code, d.grid_code, d.boundary_version, d.registered_at, d.near_boundary"
-        " FROM devices d LEFT JOIN device_status s USING (device_id) ORDER BY d.device_id").fetchall()
-    freshest = max((r[4] for r in rows if r[4] is not None), default=None)
+    rows = _device_rows(conn)
+    freshest = max((r.last_seen for r in rows if r.last_seen is not None), default=None)
     if freshest is None:
         return tally  # no data at all yet: nothing to compare silence against
     reference = min(now, freshest)
     for rule in rules:
-        mine = [r for r in rows if rule.device_type in ("*", r[1])]
-        silences = [DeviceSilence(r[0], r[3], r[4], r[11], timedelta(seconds=r[5])) for r in mine]
-        verdicts, _inhibited = no_data(rule, silences, reference)
-        names = {r[0]: (r[2], Location(r[6], r[7], r[8], r[3], r[9], r[10], r[12])) for r in mine}
+        mine = [r for r in rows if rule.device_type in ("*", r.device_type)]
+        verdicts, _inhibited = no_data(rule, [r.silence for r in mine], reference)
+        by_id = {r.device_id: r for r in mine}
         open_now = {s for rid, s in open_warnings(conn, [v.subject for v in verdicts]) if rid == rule.id}
         for v in verdicts:
             if not v.firing and v.subject not in open_now:
@@ -313,8 +349,8 @@ def _silence(conn: psycopg.Connection, rules: list[NoDataRule], now: datetime) -
                 site = region_site(conn, v.subject.removeprefix("township:"), v.subject)
                 site = Site(v.subject, f"{site.name}大面积设备离线", site.location)
             else:
-                name, loc = names[v.subject]
-                site = Site(v.subject, name, loc)
+                device = by_id[v.subject]
+                site = Site(v.subject, device.name, device.location)
             tally.add(apply_verdict(conn, rule, site, v, now))
     return tally
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from alerts.lifecycle import (
@@ -21,11 +22,10 @@ from alerts.lifecycle import (
     Incident,
     LogEntry,
     Refusal,
-    Status,
     transition,
 )
 from alerts.routing import route
-from alerts.status import OPEN
+from alerts.status import OPEN, Status
 
 
 class IncidentNotFound(LookupError):
@@ -107,28 +107,24 @@ def open_incident(
 
 
 def load(conn: psycopg.Connection, incident_id: int, *, lock: bool = True) -> Incident:
-    row = conn.execute(
-        f"SELECT {_COLUMNS} FROM incidents WHERE id = %s" + (" FOR UPDATE" if lock else ""), (incident_id,),
-    ).fetchone()
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(f"SELECT {_COLUMNS} FROM incidents WHERE id = %s" + (" FOR UPDATE" if lock else ""),
+                          (incident_id,)).fetchone()
     if row is None:
         raise IncidentNotFound(incident_id)
-    return _incident(incident_id, row)
-
-
-def _incident(incident_id: int, row: tuple) -> Incident:  # type: ignore[type-arg]
-    return Incident(incident_id, Status(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
-                    row[9], tuple(row[10]), row[11])
+    return Incident(id=incident_id, **(row | {"status": Status(row["status"]),
+                                              "assist_units": tuple(row["assist_units"])}))
 
 
 def _publish_dispatch(conn: psycopg.Connection, incident_id: int, township: str, entry: LogEntry) -> None:
-    row = conn.execute("SELECT title, category, level, lon, lat, near_boundary FROM incidents WHERE id = %s",
-                       (incident_id,)).fetchone()
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute("SELECT title, category, level, lon, lat, near_boundary FROM incidents WHERE id = %s",
+                          (incident_id,)).fetchone()
     assert row is not None
     conn.execute(
         "INSERT INTO mqtt_outbox (topic, payload) VALUES ('dispatch/' || %s, %s)",
-        (township, Jsonb({"incident_id": incident_id, "action": entry.action.value, "title": row[0],
-                          "category": row[1], "level": row[2], "lon": row[3], "lat": row[4],
-                          "near_boundary": row[5], "at": entry.at.isoformat(), "note": entry.note})),
+        (township, Jsonb({"incident_id": incident_id, "action": entry.action.value, **row,
+                          "at": entry.at.isoformat(), "note": entry.note})),
     )
 
 

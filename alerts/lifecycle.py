@@ -10,6 +10,7 @@ status), so the log holds everything a leader audits, and replaying it rebuilds 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -75,7 +76,7 @@ class Move:
     needs_township: bool = False
 
 
-def _move(roles: set[Role], sources: set[Status | None] | frozenset[Status], target: Status | None,
+def _move(roles: set[Role], sources: Iterable[Status | None], target: Status | None,
           **kw: bool) -> Move:
     return Move(frozenset(roles), frozenset(sources), target, **kw)
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 import psycopg
+from paho.mqtt.enums import CallbackAPIVersion
 
 from cityops.settings import MqttAddress
 
@@ -43,7 +44,7 @@ class MqttPublisher:
 
     def __init__(self, broker: MqttAddress, city: str, client_id: str = "cityops-alerts-outbox") -> None:
         self._city = city
-        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         if broker.username:
             self._client.username_pw_set(broker.username, broker.password)
         self._client.connect_async(broker.host, broker.port, keepalive=30)
