@@ -14,16 +14,16 @@ from datetime import datetime
 
 import numpy as np
 
-from ingest.counters import Tally, source_of, tally_of
+from ingest.counters import SourceTally, source_of, tally_of
 from ingest.decode import (
     DeadLetter,
     Decoded,
     DeviceLookup,
     DeviceLookupUnavailable,
+    DeviceStatus,
     Event,
     Reading,
     Reason,
-    Status,
     decode,
 )
 
@@ -51,9 +51,9 @@ class Batch:
     now: datetime
     readings: list[Reading] = field(default_factory=list)
     events: list[TaggedEvent] = field(default_factory=list)
-    statuses: list[Status] = field(default_factory=list)
+    statuses: list[DeviceStatus] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
-    tally: Tally = field(default_factory=Tally)
+    tally: SourceTally = field(default_factory=SourceTally)
 
 
 def _decode(topic: str, payload: bytes, *, city: str, now: datetime, devices: DeviceLookup) -> Decoded:
@@ -80,7 +80,7 @@ def build_batch(
             case DeadLetter() as dl:
                 batch.dead_letters.append(dl)
                 rejected.append((topic, dl.reason.value))
-            case Status() as st:
+            case DeviceStatus() as st:
                 batch.statuses.append(st)
                 offered[topic] += 1
             case Event() as ev:

@@ -25,15 +25,17 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from cityops.settings import MqttAddress
 from ingest.prom import IngestMetrics
-from ingest.storer import Holding, Ready, Stored, StoreOptions, store_main
+from ingest.storer import Committed, Holding, Ready, StoreOptions, store_main
 from ingest.topics import subscriptions
 
 log = logging.getLogger("cityops.ingest")
@@ -99,7 +101,7 @@ class Ingestor:
         self._settled = 0  # messages committed and acked (counted on the main thread)
         self._last_received = time.monotonic()
         self.metrics = IngestMetrics()
-        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=config.client_id,
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=config.client_id,
                                    protocol=mqtt.MQTTv5, manual_ack=True)
         if broker.username:
             self._client.username_pw_set(broker.username, broker.password)
@@ -108,7 +110,8 @@ class Ingestor:
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
         self._client.on_unsubscribe = self._on_unsubscribe
-        self._client.reconnect_delay_set(0.5, 5)
+        # paho annotates the delays as int, but only adds and doubles them as seconds: half a second works.
+        self._client.reconnect_delay_set(cast(int, 0.5), 5)
         self._broker = broker
 
     # --- paho network thread -------------------------------------------------------
@@ -123,10 +126,10 @@ class Ingestor:
         else:
             client.subscribe([(f, 1) for f in filters])
 
-    def _on_subscribe(self, _c: mqtt.Client, _u: object, _mid: int, codes: list[object], _p: object) -> None:
+    def _on_subscribe(self, _c: mqtt.Client, _u: object, _mid: int, codes: list[ReasonCode], _p: object) -> None:
         log.info("ingest subscribed (%s)", ", ".join(str(c) for c in codes))
 
-    def _on_unsubscribe(self, _c: mqtt.Client, _u: object, _mid: int, codes: list[object], _p: object) -> None:
+    def _on_unsubscribe(self, _c: mqtt.Client, _u: object, _mid: int, codes: list[ReasonCode], _p: object) -> None:
         log.info("ingest unsubscribed to retire (%s); storing what the broker still holds for this session",
                  ", ".join(str(c) for c in codes))
         self._last_received = time.monotonic()
@@ -140,7 +143,7 @@ class Ingestor:
     def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         self._received += 1
         self._last_received = time.monotonic()
-        item = _Received(msg.topic, msg.payload, msg.mid, msg.qos, self._epoch)
+        item = _Received(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._epoch)
         while not self._stop.is_set():  # waiting here while the inbox is full is the back-pressure
             try:
                 self._inbox.put(item, timeout=0.5)
@@ -193,20 +196,20 @@ class Ingestor:
                 batches.send(None)
 
     # --- main thread ------------------------------------------------------------------
-    def _settle(self, stored: Stored) -> None:
+    def _settle(self, committed: Committed) -> None:
         seq, received = self._in_flight.popleft()
-        if seq != stored.seq:
-            raise RuntimeError(f"store replied for batch {stored.seq}, expected {seq}")
-        result = stored.result
+        if seq != committed.seq:
+            raise RuntimeError(f"store replied for batch {committed.seq}, expected {seq}")
+        result = committed.result
         m = self.metrics
         m.database_up.set(1)
-        m.commit_seconds.observe(stored.commit_s)
+        m.commit_seconds.observe(committed.commit_s)
         m.batch_size.observe(len(received))
         m.messages.inc(len(received))
         m.rows.labels("telemetry").inc(result.readings_stored)
         m.rows.labels("events").inc(result.events_stored)
         m.duplicates.inc(result.readings_duplicate)
-        for reason in stored.reasons:
+        for reason in committed.reasons:
             m.rejects.labels(reason).inc()
         acked = 0
         with self._epoch_lock:
@@ -246,15 +249,16 @@ class Ingestor:
                 raise StoreProcessDied(f"the ingest store process was not ready within {_READY_S:.0f} s")
         return process, batches_writer, replies_reader
 
-    def _receive(self, replies: Connection) -> Ready | Stored | Holding | None:
+    def _receive(self, replies: Connection) -> Ready | Committed | Holding | None:
         """The store's next reply; None when it ended because this process is stopping (the sender
         sends it the stop signal, so it may end while the main thread is still reading)."""
         try:
-            return replies.recv()
+            reply: Ready | Committed | Holding = replies.recv()  # unpickled: what the store sends (ingest.storer)
         except (EOFError, OSError) as exc:
             if self._stop.is_set():
                 return None
             raise StoreProcessDied("the ingest store process ended; nothing it held was acked") from exc
+        return reply
 
     def run(self) -> None:
         """Block until ``stop()``: start the store process, connect, and ack what it commits."""
@@ -289,10 +293,10 @@ class Ingestor:
             self._stop_store(process, replies)
             self._disconnect()
 
-    def _on_reply(self, reply: Ready | Stored | Holding) -> None:
+    def _on_reply(self, reply: Ready | Committed | Holding) -> None:
         match reply:
-            case Stored() as stored:
-                self._settle(stored)
+            case Committed() as committed:
+                self._settle(committed)
             case Holding() as holding:
                 held = self._received - self._settled
                 self.metrics.database_up.set(0)

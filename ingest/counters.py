@@ -66,7 +66,7 @@ def late_before(now: datetime) -> datetime:
 
 
 @dataclass(slots=True)
-class Tally:
+class SourceTally:
     """What one batch put in front of the database, per source name."""
 
     kinds: dict[str, SourceKind] = field(default_factory=dict)
@@ -92,9 +92,9 @@ class Tally:
             per_source[source.name] = per_source.get(source.name, 0) + rows
 
 
-def tally_of(received: Counter[str], offered: Counter[str], rejected: list[tuple[str, str]], city: str) -> Tally:
+def tally_of(received: Counter[str], offered: Counter[str], rejected: list[tuple[str, str]], city: str) -> SourceTally:
     """The tally of a batch from per-topic counts: topics are parsed once each, not once per message."""
-    tally = Tally()
+    tally = SourceTally()
     for topic, n in received.items():  # in order of first appearance
         source = source_of(topic, city)
         tally.receive(source, n)
@@ -107,7 +107,7 @@ def tally_of(received: Counter[str], offered: Counter[str], rejected: list[tuple
 
 
 @dataclass(frozen=True, slots=True)
-class Stored:
+class NewRows:
     """What the database reported as newly stored: (rows, late rows) per device and per event source."""
 
     readings_by_device: Mapping[str, tuple[int, int]] = field(default_factory=dict)
@@ -126,10 +126,10 @@ class CounterRow:
     late: int
 
 
-def _attribute(tally: Tally, stored: Stored) -> tuple[Counter[str], Counter[str]]:
+def _attribute(tally: SourceTally, new: NewRows) -> tuple[Counter[str], Counter[str]]:
     rows: Counter[str] = Counter()
     late: Counter[str] = Counter()
-    for device_id, (n, n_late) in stored.readings_by_device.items():
+    for device_id, (n, n_late) in new.readings_by_device.items():
         # One device under two topics in one batch is ambiguous: the first source seen
         # is credited first, never beyond what it offered, so duplicates stay ≥ 0.
         for source, offered in tally.device_rows.get(device_id, {}).items():
@@ -138,17 +138,17 @@ def _attribute(tally: Tally, stored: Stored) -> tuple[Counter[str], Counter[str]
             rows[source] += take
             late[source] += take_late
             n, n_late = n - take, n_late - take_late
-    for system, (n, n_late) in stored.events_by_system.items():  # an event source is named by its system
+    for system, (n, n_late) in new.events_by_system.items():  # an event source is named by its system
         rows[system] += n
         late[system] += n_late
-    if stored.statuses:
-        rows[STATUS_SOURCE.name] += stored.statuses
+    if new.statuses:
+        rows[STATUS_SOURCE.name] += new.statuses
     return rows, late
 
 
-def counter_rows(tally: Tally, stored: Stored) -> list[CounterRow]:
+def counter_rows(tally: SourceTally, new: NewRows) -> list[CounterRow]:
     """One increment per source, sorted by name (a fixed lock order for concurrent upserts)."""
-    rows, late = _attribute(tally, stored)
+    rows, late = _attribute(tally, new)
     return [
         CounterRow(
             source=name, kind=tally.kinds[name].value, received=tally.received[name],

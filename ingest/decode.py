@@ -110,7 +110,7 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
-class Status:
+class DeviceStatus:
     device_id: str
     online: bool
 
@@ -123,7 +123,7 @@ class DeadLetter:
     detail: str
 
 
-Decoded = list[Reading] | Event | Status | DeadLetter
+Decoded = list[Reading] | Event | DeviceStatus | DeadLetter
 DeviceLookup = Callable[[str], DeviceInfo | None]
 
 
@@ -172,9 +172,9 @@ def decode(topic: str, payload: bytes, *, city: str, now: datetime, devices: Dev
 def _decode_status(topic: StatusTopic, payload: bytes, dead: Callable[[Reason, str], DeadLetter]) -> Decoded:
     text = payload.decode("utf-8", "replace").strip().lower()
     if text in ("online", "1", "true", '{"online": true}', '{"online":true}'):
-        return Status(topic.device_id, True)
+        return DeviceStatus(topic.device_id, True)
     if text in ("offline", "0", "false", '{"online": false}', '{"online":false}'):
-        return Status(topic.device_id, False)
+        return DeviceStatus(topic.device_id, False)
     return dead(Reason.BAD_SCHEMA, "status payload must be online or offline")
 
 
@@ -212,12 +212,16 @@ def _decode_telemetry(
     readings: list[Reading] = []
     append = readings.append
     for item in batch:
-        moving = item.lon is not None and item.lat is not None
-        lon, lat = (item.lon, item.lat) if moving else (device.lon, device.lat)
-        codes = (None, None, None) if moving else (device.district_code, device.township_code, device.grid_code)
-        values = item.values
-        if moving:  # a moving device's track is data too: the map and geofences read it back
-            values = dict(values)
+        if item.lon is None or item.lat is None:  # at the device's registered site, tagged then
+            moving = False
+            lon, lat = device.lon, device.lat
+            district, township, grid = device.district_code, device.township_code, device.grid_code
+            values = item.values
+        else:  # a moving device's track is data too: the map and geofences read it back
+            moving = True
+            lon, lat = item.lon, item.lat
+            district = township = grid = None
+            values = dict(item.values)
             values.setdefault("lon", lon)
             values.setdefault("lat", lat)
         for name, value in values.items():
@@ -227,5 +231,5 @@ def _decode_telemetry(
             if not metric.low <= value <= metric.high:
                 return dead(Reason.OUT_OF_RANGE,
                             f"{name}={value} outside {metric.low}..{metric.high} {metric.unit}".rstrip())
-            append(Reading(item.ts, topic.device_id, name, value, lon, lat, *codes, moving))  # type: ignore[arg-type]
+            append(Reading(item.ts, topic.device_id, name, value, lon, lat, district, township, grid, moving))
     return readings

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import psycopg
+from psycopg.rows import class_row
 
 ONLINE_FACTOR = 3
 
@@ -47,8 +48,8 @@ def assess(device_id: str, device_type: str, dept: str, codes: tuple[str | None,
 
 def read_device_health(conn: psycopg.Connection, now: datetime) -> list[DeviceHealth]:
     """Every registered device's health as of ``now``, computed by the database."""
-    rows = conn.execute("SELECT * FROM device_health(%s) ORDER BY device_id", (now,)).fetchall()
-    return [DeviceHealth(*row) for row in rows]
+    with conn.cursor(row_factory=class_row(DeviceHealth)) as cur:  # columns named as in migration 0003
+        return cur.execute("SELECT * FROM device_health(%s) ORDER BY device_id", (now,)).fetchall()
 
 
 def online_rate(health: list[DeviceHealth]) -> float | None:

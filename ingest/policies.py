@@ -67,7 +67,7 @@ def current(conn: psycopg.Connection) -> Policies | None:
     """The policies in force, or None on plain PostgreSQL or when one is missing."""
     if current_flavour(conn) != "timescale":
         return None
-    rows = dict(conn.execute(
+    rows: dict[str, timedelta] = dict(conn.execute(
         "SELECT proc_name, coalesce(config->>'compress_after', config->>'drop_after')::interval"
         " FROM timescaledb_information.jobs WHERE hypertable_schema = 'public' AND hypertable_name = 'telemetry'"
         " AND proc_name IN ('policy_compression', 'policy_retention')").fetchall())

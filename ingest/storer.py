@@ -9,7 +9,7 @@ committed; this process decodes the next batch while the database stores this on
 
 Protocol, pickled over two one-way pipes:
   MQTT → store: ``(seq, [(topic, payload), ...])`` per batch; ``None`` to stop.
-  store → MQTT: ``Ready`` once, then ``Stored`` for every batch in order, and ``Holding``
+  store → MQTT: ``Ready`` once, then ``Committed`` for every batch in order, and ``Holding``
   each time a write fails for a reason that is not the messages' own (database down).
 A store process whose pipe reaches EOF (its MQTT process died) stops: whatever it had not
 reported is unacked, the broker redelivers it, and the writes are idempotent.
@@ -54,7 +54,7 @@ class Ready(NamedTuple):
     boundary_version: str
 
 
-class Stored(NamedTuple):
+class Committed(NamedTuple):
     seq: int
     result: WriteResult
     reasons: list[str]  # the dead-letter reason of each rejected message
@@ -126,7 +126,7 @@ class Store:
             self._reader_failed = exc
             self._stop.set()
 
-    def _reply(self, reply: Stored | Holding) -> None:
+    def _reply(self, reply: Committed | Holding) -> None:
         try:
             self._replies.send(reply)
         except OSError:
@@ -146,7 +146,7 @@ class Store:
         return self._store(refused_batch(topic, payload, f"{type(exc).__name__}: {exc}"[:500],
                                          city=self._city, now=self._clock()))
 
-    def _commit(self, seq: int, messages: Messages, batch: Batch | None) -> Stored | None:
+    def _commit(self, seq: int, messages: Messages, batch: Batch | None) -> Committed | None:
         """Write until it succeeds; ``None`` when told to stop first (the batch stays unacked)."""
 
         def write(part: Sequence[tuple[str, bytes]]) -> _Written:
@@ -169,7 +169,7 @@ class Store:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            return Stored(seq, written.result, written.reasons, time.monotonic() - started)
+            return Committed(seq, written.result, written.reasons, time.monotonic() - started)
         return None
 
 

@@ -19,7 +19,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from ingest.batch import Batch, TaggedEvent
-from ingest.counters import Stored, counter_day, counter_rows, late_before
+from ingest.counters import NewRows, counter_day, counter_rows, late_before
 from ingest.decode import Reading
 
 STAGING_DDL = (
@@ -158,8 +158,8 @@ def write_batch(conn: psycopg.Connection, batch: Batch) -> WriteResult:
                 "INSERT INTO dead_letters (topic, payload, reason, detail) VALUES (%s, %s, %s, %s)",
                 [(_safe_text(d.topic), d.payload, d.reason.value, _safe_text(d.detail)) for d in batch.dead_letters],
             )
-        stored = Stored(by_device, by_system, len(batch.statuses))
-        rows = counter_rows(batch.tally, stored)
+        new_rows = NewRows(by_device, by_system, len(batch.statuses))
+        rows = counter_rows(batch.tally, new_rows)
         if rows:
             cur.execute(_COUNTERS, (counter_day(batch.now), Jsonb([
                 {"source": r.source, "kind": r.kind, "received": r.received, "stored": r.stored,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ingest.decode import MAX_PAYLOAD_BYTES, DeadLetter, DeviceInfo, Event, Reading, Reason, Status, decode
+from ingest.decode import MAX_PAYLOAD_BYTES, DeadLetter, DeviceInfo, DeviceStatus, Event, Reading, Reason, decode
 from ingest.topics import EventTopic, StatusTopic, TelemetryTopic, parse_topic, subscriptions
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -56,7 +56,7 @@ def test_batch_and_moving_position() -> None:
 
 
 def test_status_and_event() -> None:
-    assert run("city/chenzhou/status/rain-1", b"offline") == Status("rain-1", False)
+    assert run("city/chenzhou/status/rain-1", b"offline") == DeviceStatus("rain-1", False)
     ev = run("city/chenzhou/event/ga/police110", {"event_id": "110-1", "ts": NOW.isoformat(), "category": "x",
                                                    "title": "警情", "level": 3, "lon": 113.0, "lat": 25.8})
     assert isinstance(ev, Event) and ev.body.level == 3 and ev.source_system == "police110"

@@ -20,10 +20,10 @@ from ingest.counters import (
     BAD_TOPIC_SOURCE,
     STATUS_SOURCE,
     CounterRow,
+    NewRows,
     Source,
     SourceKind,
-    Stored,
-    Tally,
+    SourceTally,
     counter_day,
     counter_rows,
     source_of,
@@ -101,14 +101,14 @@ def test_tally_of_a_mixed_batch() -> None:
 
 
 def test_rows_attribute_stored_readings_and_count_duplicates() -> None:
-    t = Tally()
+    t = SourceTally()
     other = Source(SourceKind.TELEMETRY, "sw/rain_gauge")
     for source, rows in ((TELEMETRY, 3), (other, 2)):  # one device under two topics in one batch
         t.receive(source)
         t.offer(source, rows, "rain-1")
     t.receive(TELEMETRY)
     t.offer(TELEMETRY, 4, "rain-2")
-    rows = counter_rows(t, Stored({"rain-1": (4, 1), "rain-2": (1, 0)}))
+    rows = counter_rows(t, NewRows({"rain-1": (4, 1), "rain-2": (1, 0)}))
     assert rows == [
         CounterRow("qx/rain_gauge", "telemetry", received=2, stored=3 + 1, duplicates=3, rejected={}, late=1),
         CounterRow("sw/rain_gauge", "telemetry", received=1, stored=1, duplicates=1, rejected={}, late=0),

@@ -20,7 +20,7 @@ from psycopg_pool import ConnectionPool
 
 from ingest.batch import UNTAGGED, Codes
 from ingest.decode import DeviceInfo, DeviceLookupUnavailable
-from ingest.storer import Holding, Store, Stored
+from ingest.storer import Committed, Holding, Store
 from ingest.writer import prepare_connection
 from store.db import make_pool
 
@@ -94,7 +94,7 @@ def test_an_unreachable_device_registry_holds_the_batch_and_loses_no_message(poo
     assert isinstance(first, Holding) and "database down" in first.error  # held, not dead-lettered
     reachable.set()
     reply = first
-    while not isinstance(reply, Stored):
+    while not isinstance(reply, Committed):
         assert replies_in.poll(15), "the held batch was never written"
         reply = replies_in.recv()
     assert reply.seq == 1 and reply.result.readings_stored == 1 and reply.reasons == []
