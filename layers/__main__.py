@@ -43,7 +43,7 @@ def _field_maps(args: argparse.Namespace) -> dict[Level, FieldMap]:
         for value in getattr(args, f"{role}_field") or []:
             level, sep, name = value.partition("=")
             if sep and level in LEVELS:
-                chosen[level][role] = name  # type: ignore[index]
+                chosen[level][role] = name
             elif sep:
                 raise SystemExit(f"--{role}-field {value}: level must be one of {', '.join(LEVELS)}")
             else:

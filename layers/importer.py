@@ -39,7 +39,7 @@ class ImportResult:
     source: str
     layers: Layers | None = None
     version: int | None = None
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[Level, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterator
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import psycopg
 import shapely
+from psycopg.rows import dict_row
 
 from layers.geo import CRS, LEVELS, Layers, Level, demo_layers, make_layers
+from store.frames import frame
 
 log = logging.getLogger("cityops.layers.loader")
 
@@ -71,35 +72,36 @@ def write_version(conn_or_dsn: ConnOrDsn, layers: Layers, source: str, note: str
     Rows already routed (incidents, devices) keep the version number they were tagged
     with: old versions stay in ``regions``, only ``active`` moves.
     """
-    with _connection(conn_or_dsn) as conn, conn.transaction():
-        conn.execute(_LOCK)
-        row = conn.execute(
+    with _connection(conn_or_dsn) as conn, conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(_LOCK)
+        row = cur.execute(
             "SELECT version, active FROM boundary_versions WHERE source = %s ORDER BY version DESC LIMIT 1",
             (source,),
         ).fetchone()
         if row is not None:
-            version, active = row
-            if not active:
-                _activate(conn, version)
-                log.info("boundary version %s (%s) re-activated", version, source)
-            return int(version)
-        version = int(conn.execute("SELECT coalesce(max(version), 0) + 1 FROM boundary_versions").fetchone()[0])  # type: ignore[index]
-        conn.execute("INSERT INTO boundary_versions (version, source, note) VALUES (%s, %s, %s)",
-                     (version, source, note))
+            if not row["active"]:
+                _activate(conn, row["version"])
+                log.info("boundary version %s (%s) re-activated", row["version"], source)
+            return int(row["version"])
+        following = cur.execute("SELECT coalesce(max(version), 0) + 1 AS version FROM boundary_versions").fetchone()
+        assert following is not None, "an aggregate query always returns one row"
+        version = int(following["version"])
+        cur.execute("INSERT INTO boundary_versions (version, source, note) VALUES (%s, %s, %s)",
+                    (version, source, note))
         counts = {lv: len(layers.level(lv)) for lv in LEVELS}
         total = sum(counts.values())
         written = 0
-        with conn.cursor() as cur, cur.copy(
+        with cur.copy(
             "COPY regions (version, level, code, name, parent_code, illustrative, geom_wkb, label_lon, label_lat)"
             " FROM STDIN"
         ) as copy:
             for level in LEVELS:
-                frame = layers.level(level)
-                geoms = frame.geometry.values
+                units = layers.level(level)
+                geoms = units.geometry.values
                 wkb = shapely.to_wkb(geoms, output_dimension=2)
                 labels = label_points(np.asarray(geoms))
                 for i, (code, name, parent, illus) in enumerate(zip(
-                        frame["code"], frame["name"], frame["parent_code"], frame["illustrative"], strict=True)):
+                        units["code"], units["name"], units["parent_code"], units["illustrative"], strict=True)):
                     copy.write_row((version, level, code, name, parent, bool(illus), wkb[i],
                                     float(labels[i, 0]), float(labels[i, 1])))
                     written += 1
@@ -112,9 +114,9 @@ def write_version(conn_or_dsn: ConnOrDsn, layers: Layers, source: str, note: str
 
 def active_version(conn_or_dsn: ConnOrDsn) -> int | None:
     """The active boundary version's number: cheap, so a long-running tagger can poll it and reload."""
-    with _connection(conn_or_dsn) as conn, conn.transaction():
-        row = conn.execute("SELECT version FROM boundary_versions WHERE active").fetchone()
-    return int(row[0]) if row else None
+    with _connection(conn_or_dsn) as conn, conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute("SELECT version FROM boundary_versions WHERE active").fetchone()
+    return int(row["version"]) if row else None
 
 
 def load_demo_layers(conn_or_dsn: ConnOrDsn) -> int:
@@ -127,20 +129,17 @@ def load_demo_layers(conn_or_dsn: ConnOrDsn) -> int:
 def load_active_layers(conn_or_dsn: ConnOrDsn) -> Layers:
     """The active boundary version as :class:`Layers` (what ingest tags with)."""
     # A transaction (or savepoint) of our own: it leaves a borrowed connection as it found it.
-    with _connection(conn_or_dsn) as conn, conn.transaction():
-        head = conn.execute("SELECT version, source FROM boundary_versions WHERE active").fetchone()
+    with _connection(conn_or_dsn) as conn, conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        head = cur.execute("SELECT version, source FROM boundary_versions WHERE active").fetchone()
         if head is None:
             raise NoActiveLayers("no active boundary version: run `python -m layers load-demo` or load layers")
-        version, source = head
-        rows = conn.execute(
-            "SELECT level, code, name, parent_code, illustrative, geom_wkb FROM regions WHERE version = %s",
-            (version,),
-        ).fetchall()
-    df = pd.DataFrame(rows, columns=["level", "code", "name", "parent_code", "illustrative", "geom_wkb"])
+        cur.execute("SELECT level, code, name, parent_code, illustrative, geom_wkb FROM regions WHERE version = %s",
+                    (head["version"],))
+        df = frame(cur)
     geoms = shapely.from_wkb(df["geom_wkb"].to_numpy())
     frames: dict[Level, gpd.GeoDataFrame] = {}
     for level in LEVELS:
         mask = (df["level"] == level).to_numpy()
         part = df.loc[mask, ["code", "name", "parent_code", "illustrative"]].reset_index(drop=True)
         frames[level] = gpd.GeoDataFrame(part, geometry=geoms[mask], crs=CRS)
-    return make_layers(frames, version=int(version), source=str(source))
+    return make_layers(frames, version=int(head["version"]), source=str(head["source"]))

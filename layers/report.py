@@ -96,7 +96,7 @@ def resolve_lang(lang: str | None = None) -> Lang:
     chosen = (lang or os.environ.get("CITYOPS_LANG") or "zh").strip().lower()
     if chosen not in LANGS:
         raise ValueError(f"language must be zh or en, got {chosen!r}")
-    return chosen  # type: ignore[return-value]
+    return chosen
 
 
 def level_name(level: str | None, lang: Lang) -> str:

@@ -32,6 +32,7 @@ import pandas as pd
 import pyogrio
 import pyproj
 import shapely
+from pyogrio.errors import CRSError, DataLayerError, DataSourceError, FieldError, GeometryError
 
 from layers.coords import bd09_to_wgs84, gcj02_to_wgs84
 from layers.densify import densify_all
@@ -159,8 +160,8 @@ def _declared_crs_text(ds: Dataset) -> str | None:
             with zipfile.ZipFile(ds.zip_path) as zf:
                 members = {n.lower(): n for n in zf.namelist()}
                 if name.endswith(".shp"):
-                    prj = members.get(name[:-4] + ".prj")
-                    return zf.read(prj).decode("utf-8", "replace").strip() if prj else None
+                    member = members.get(name[:-4] + ".prj")
+                    return zf.read(member).decode("utf-8", "replace").strip() if member else None
                 if name.endswith((".geojson", ".json")):
                     return _geojson_crs_name(zf.read(ds.inner)[:1 << 20].decode("utf-8", "replace"))
                 return None
@@ -325,8 +326,7 @@ def read_level(spec: str, level: Level, fields: FieldMap = FieldMap(), *, assume
             warnings.simplefilter("always")
             raw = pyogrio.read_dataframe(gdal_path, layer=layer or names[0], encoding=encoding)
         src.notes.extend(f"GDAL: {w.message}" for w in caught)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
-            pyogrio.errors.GeometryError, pyogrio.errors.CRSError, OSError, UnicodeDecodeError) as exc:
+    except (DataSourceError, DataLayerError, FieldError, GeometryError, CRSError, OSError, UnicodeDecodeError) as exc:
         src.problems.append(Problem("file_unreadable", level, detail=f"{spec}: {exc}"))
         return src
     if len(raw) == 0:

@@ -211,7 +211,7 @@ def validate(frames: dict[Level, gpd.GeoDataFrame], tolerance_m2: float = DEFAUL
         parent = PARENT_OF.get(level)
         if parent in frames:
             step("containment", level)
-            problems += topo.containment(level, parent)  # type: ignore[arg-type]
+            problems += topo.containment(level, parent)
     return problems
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg.rows import dict_row
 
 log = logging.getLogger("cityops.store.migrate")
 
@@ -64,15 +65,15 @@ def detect_flavour(conn: psycopg.Connection, timescale: str) -> str:
 
 
 def current_flavour(conn: psycopg.Connection) -> str | None:
-    row = conn.execute(
-        "SELECT flavour FROM schema_migrations ORDER BY version LIMIT 1"
-        if _has_table(conn) else "SELECT NULL"
-    ).fetchone()
-    return row[0] if row else None
+    if not _has_table(conn):
+        return None
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute("SELECT flavour FROM schema_migrations ORDER BY version LIMIT 1").fetchone()
+    return str(row["flavour"]) if row else None
 
 
 def _has_table(conn: psycopg.Connection) -> bool:
-    return conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()[0]  # type: ignore[index]
+    return conn.execute("SELECT 1 WHERE to_regclass('schema_migrations') IS NOT NULL").fetchone() is not None
 
 
 def migrate(dsn: str, timescale: str = "auto") -> list[str]:
@@ -87,7 +88,8 @@ def migrate(dsn: str, timescale: str = "auto") -> list[str]:
                 " applied_at timestamptz NOT NULL DEFAULT now())"
             )
             flavour = current_flavour(conn) or detect_flavour(conn, timescale)
-            done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+            with conn.cursor(row_factory=dict_row) as cur:
+                done = {r["version"] for r in cur.execute("SELECT version FROM schema_migrations")}
             for mig in plan(flavour):
                 if mig.version in done:
                     continue
@@ -95,7 +97,7 @@ def migrate(dsn: str, timescale: str = "auto") -> list[str]:
                 try:
                     with conn.transaction():
                         for path in mig.paths:
-                            conn.execute(path.read_text())  # type: ignore[arg-type]
+                            conn.execute(path.read_text())
                         conn.execute(
                             "INSERT INTO schema_migrations (version, name, flavour) VALUES (%s, %s, %s)",
                             (mig.version, mig.name, flavour),
