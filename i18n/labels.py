@@ -1,7 +1,7 @@
 """Chinese (default) and English texts for every word the dashboard shows.
 
 One table per kind of word, keyed by the same enums the lifecycle uses, so a new
-status, action or refusal without a label fails ``tests/test_dashboard_i18n.py``
+status, action or refusal without a label fails ``tests/test_dashboard_pure.py``
 instead of showing a raw enum value to a duty officer.
 """
 
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from alerts.lifecycle import Action, Refusal, Role, Status
+from alerts.lifecycle import Action, Refusal, Role
+from alerts.status import Status
 from i18n.texts import PAGE_MESSAGES
 
 Lang = Literal["zh", "en"]
@@ -69,7 +70,7 @@ LEVEL: dict[int, dict[Lang, str]] = {
     3: {"zh": "黄色 III级", "en": "Yellow (III)"},
     4: {"zh": "蓝色 IV级", "en": "Blue (IV)"},
 }
-# Incident categories (the domains of DESIGN.md); a category without a label shows as is.
+# Incident categories (of the rules in alerts/rules.toml and of department events); one without a label shows as is.
 CATEGORY: dict[str, dict[Lang, str]] = {
     "flood": {"zh": "防汛防台", "en": "Flood"},
     "production_safety": {"zh": "生产安全", "en": "Production safety"},
@@ -250,7 +251,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
 
 if set(MESSAGES) & set(PAGE_MESSAGES):
     raise RuntimeError(f"texts defined twice: {sorted(set(MESSAGES) & set(PAGE_MESSAGES))}")
-MESSAGES.update(PAGE_MESSAGES)  # type: ignore[arg-type]  # the same shape, keyed by "zh"/"en"
+MESSAGES.update(PAGE_MESSAGES)
 
 
 def t(key: str, lang: Lang, **fmt: object) -> str:

@@ -3,21 +3,23 @@ rates with the digits that matter, changes with their sign. Pure."""
 
 from __future__ import annotations
 
+from typing import SupportsFloat, SupportsInt
+
 from i18n.labels import Lang
 
 
-def fmt_int(value: object) -> str:
+def fmt_int(value: SupportsInt | None) -> str:
     """12,345: digit groups as Chinese reports print them; None as a dash."""
     if value is None:
         return "—"
-    return f"{int(value):,}"  # type: ignore[call-overload]
+    return f"{int(value):,}"
 
 
-def fmt_pct(value: object) -> str:
+def fmt_pct(value: SupportsFloat | None) -> str:
     """85.3% (one decimal); None (nothing to divide) as a dash, never 0%."""
     if value is None:
         return "—"
-    return f"{float(value):.1f}%"  # type: ignore[arg-type]
+    return f"{float(value):.1f}%"
 
 
 def fmt_rate(value: float | None) -> str:

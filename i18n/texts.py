@@ -1,15 +1,19 @@
 """Texts of the leader, data-quality and admin pages and of the big screen's layers.
 
-Kept apart from ``i18n.py`` (whose tables follow the lifecycle's enums) and merged into
-``i18n.MESSAGES`` at import; a key defined in both places fails at import. Also the
+Kept apart from ``i18n.labels`` (whose tables follow the lifecycle's enums) and merged into
+``i18n.labels.MESSAGES`` at import; a key defined in both places fails at import. Also the
 label tables of things the ingest side names by code: departments, device types and
 dead-letter reasons (the same values as in the database and the metrics).
 """
 
 from __future__ import annotations
 
-# Deliberately typed with plain ``str`` keys: this module must not import i18n (i18n imports it).
-PAGE_MESSAGES: dict[str, dict[str, str]] = {
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for the type checker: i18n.labels imports this module when it runs
+    from i18n.labels import Lang
+
+PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
     "nav.leader": {"zh": "领导驾驶舱", "en": "Leader cockpit"},
     "nav.quality": {"zh": "数据质量", "en": "Data quality"},
     "nav.admin": {"zh": "系统管理", "en": "Administration"},

@@ -93,7 +93,7 @@ def _shade(cell_element: CT_Tc, fill: str) -> None:
 def add_table(doc: DocumentObject, headers: Sequence[str], rows: Sequence[Sequence[str]], *,
               numeric_from: int | None = None, widths_cm: Sequence[float] | None = None) -> Table:
     """A grid table; columns from ``numeric_from`` on are numbers (right-aligned, header too)."""
-    table = doc.add_table(rows=1 + len(rows), cols=len(headers))
+    table: Table = doc.add_table(rows=1 + len(rows), cols=len(headers))  # python-docx leaves it unannotated
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     header = table.rows[0]

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 import psycopg
+from psycopg.rows import class_row
 
 from ingest.health import ONLINE_FACTOR
 from reports.month import Month
@@ -116,7 +117,7 @@ class QualityFigures:
 
 def _df(conn: psycopg.Connection, query: str, params: dict[str, Any]) -> pd.DataFrame:
     with conn.cursor() as cur:
-        cur.execute(query, params)  # type: ignore[arg-type]  # a constant query with named parameters
+        cur.execute(query, params)
         return frame(cur)
 
 
@@ -125,9 +126,10 @@ def read_counters(conn: psycopg.Connection, month: Month) -> pd.DataFrame:
 
 
 def read_fleet(conn: psycopg.Connection, at: datetime) -> Fleet:
-    row = conn.execute(_FLEET, {"at": at}).fetchone()  # type: ignore[call-overload]
-    assert row is not None, "an aggregate query always returns one row"
-    return Fleet(int(row[0]), int(row[1]))
+    with conn.cursor(row_factory=class_row(Fleet)) as cur:
+        fleet = cur.execute(_FLEET, {"at": at}).fetchone()
+    assert fleet is not None, "an aggregate query always returns one row"
+    return fleet
 
 
 def read_quality(conn: psycopg.Connection, month: Month, now: datetime) -> QualityFigures:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 import psycopg
+from paho.mqtt.enums import CallbackAPIVersion
 
 from cityops import settings
 from cityops.runtime import on_stop, setup_logging
@@ -39,7 +40,7 @@ def register(dsn: str, seed: int, near_m: float = DEFAULT_NEAR_M) -> int:
 
 
 def _client(cfg: settings.Settings, client_id: str) -> mqtt.Client:
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
     addr = cfg.mqtt()
     if addr.username:
         client.username_pw_set(addr.username, addr.password)

@@ -14,7 +14,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from alerts.lifecycle import Action, Status
+from alerts.lifecycle import Action
+from alerts.status import Status
 
 IGNORED_SHARE = 0.1  # incidents whose township never answers
 SIGN_MINUTES = (0.5, 10.0)  # after dispatch; a level-1 flood must be signed within 7.5

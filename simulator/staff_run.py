@@ -12,12 +12,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import psycopg
+from psycopg.rows import class_row
 
 from alerts.incidents import act
-from alerts.lifecycle import Actor, IllegalMove, Role, Status
+from alerts.lifecycle import Actor, IllegalMove, Role
+from alerts.status import Status
 from simulator.staff import next_move, plan_for
 from store.users import township_username
 
@@ -35,24 +38,39 @@ ORDER BY since NULLS LAST, i.id
 """
 
 
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A row of ``_WAITING_SQL``."""
+
+    id: int
+    status: str
+    category: str
+    township_code: str
+    since: datetime | None  # None: no log row says when it entered its status
+
+
 def tick(conn: psycopg.Connection, now: datetime, seed: int, limit: int) -> int:
     """Make up to ``limit`` due moves (``conn`` in autocommit: each move commits on its own)."""
     done = 0
-    for incident_id, status, category, township, since in conn.execute(_WAITING_SQL, (WAITING,)).fetchall():
+    with conn.cursor(row_factory=class_row(Waiting)) as cur:
+        waiting = cur.execute(_WAITING_SQL, (WAITING,)).fetchall()
+    for incident in waiting:
         if done >= limit:
             break
-        if since is None:
+        if incident.since is None:
             continue
-        move = next_move(Status(status), category, now - since, plan_for(incident_id, seed))
+        move = next_move(Status(incident.status), incident.category, now - incident.since,
+                         plan_for(incident.id, seed))
         if move is None:
             continue
+        township = incident.township_code
         staff = Actor(township_username(township), Role.TOWNSHIP, township)
         try:
-            act(conn, incident_id, move.action, staff, now, note=move.note, details=move.details, source="api")
+            act(conn, incident.id, move.action, staff, now, note=move.note, details=move.details, source="api")
         except IllegalMove as exc:  # someone at a desk moved it first
-            log.info("simulated staff: incident %d moved on meanwhile (%s)", incident_id, exc)
+            log.info("simulated staff: incident %d moved on meanwhile (%s)", incident.id, exc)
             continue
-        log.info("simulated staff of %s: %s incident %d", township, move.action.value, incident_id)
+        log.info("simulated staff of %s: %s incident %d", township, move.action.value, incident.id)
         done += 1
     return done
 
