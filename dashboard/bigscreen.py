@@ -3,6 +3,8 @@ refresh plan (which parts changed and what to send for them)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,8 +12,8 @@ from typing import Any
 import pandas as pd
 from dash import Patch, html
 
-from dashboard import bigmap
 from dashboard.components import level_badge
+from dashboard.map.model import Changes, Props
 from i18n.labels import Lang, t
 from i18n.numbers import fmt_int, fmt_pct
 from i18n.timefmt import fmt_recent
@@ -76,30 +78,38 @@ def warnings_key(warnings: pd.DataFrame, now: datetime) -> Any:
     return [[int(w.id), w.status, str(w.updated_at), now - w.opened_at < FRESH] for w in warnings.itertuples()]
 
 
+def fingerprint(value: Any) -> str:
+    """Short stable digest of what a part would send: equal digests, nothing to send."""
+    return hashlib.blake2b(json.dumps(value, sort_keys=True, default=str, separators=(",", ":")).encode(),
+                           digest_size=6).hexdigest()
+
+
 @dataclass
 class Plan:
     """What one refresh sends: a map Patch of the parts that changed, and the other outputs."""
 
     fp: dict[str, str]
-    map_changes: bigmap.Changes = field(default_factory=dict)
+    map_changes: Changes = field(default_factory=Changes)
     kpis: dict[str, Any] | None = None
     warnings: list[Any] | None = None
     trend: Any = None
 
     def part(self, name: str, value: Any) -> bool:
         """Record ``value``'s fingerprint under ``name``; True if it differs from what the screen has."""
-        digest = bigmap.fingerprint(value)
+        digest = fingerprint(value)
         changed = self.fp.get(name) != digest
         self.fp[name] = digest
         return changed
 
-    def map(self, changes: bigmap.Changes) -> None:
+    def map(self, changes: Changes) -> None:
         """Queue the trace properties whose content differs from what the screen shows, one by one
         (a device going offline resends its colour, not every position)."""
-        for index, props in changes.items():
+        queued: dict[int, Props] = {}
+        for index, props in changes.traces.items():
             for key, value in props.items():
                 if self.part(f"{int(index)}.{key}", value):
-                    self.map_changes.setdefault(int(index), {})[key] = value
+                    queued.setdefault(int(index), {})[key] = value
+        self.map_changes = self.map_changes.merge(Changes(queued))
 
     def map_patch(self) -> Patch | None:
-        return bigmap.apply(Patch(), self.map_changes) if self.map_changes else None
+        return self.map_changes.apply_to(Patch()) if self.map_changes.traces else None

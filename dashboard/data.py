@@ -19,7 +19,8 @@ from psycopg_pool import ConnectionPool
 
 from alerts.incidents import act
 from alerts.lifecycle import Action, Actor, IllegalMove, Refusal, Status
-from dashboard import geo
+from dashboard.map import basemap
+from dashboard.map.model import BaseMap
 from dashboard.reads import DEADLINE_SQL, OPEN_STATUSES
 from dashboard.reads_directives import DirectiveReads
 from dashboard.reads_leader import LeaderReads
@@ -49,7 +50,7 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
     def __init__(self, pool: ConnectionPool) -> None:
         self.pool = pool
         self._geo_lock = threading.Lock()
-        self._geo_cache: dict[int, dict[str, Any]] = {}  # per boundary version: they never change once loaded
+        self._geo_cache: dict[int, BaseMap] = {}  # per boundary version: they never change once loaded
 
     def close(self) -> None:
         self.pool.close()
@@ -61,29 +62,28 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
             row = conn.execute("SELECT version FROM boundary_versions WHERE active").fetchone()
         return int(row[0]) if row else None
 
-    def _regions(self, version: int, level: str) -> list[geo.Region]:
+    def _regions(self, version: int, level: str) -> list[basemap.Region]:
         with self.pool.connection() as conn:
             rows = conn.execute(
                 "SELECT code, name, parent_code, illustrative, geom_wkb, label_lon, label_lat FROM regions"
                 " WHERE version = %s AND level = %s ORDER BY code", (version, level)).fetchall()
-        return [geo.Region(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], r[6]) for r in rows]
+        return [basemap.Region(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], r[6]) for r in rows]
 
-    def base_layers(self) -> dict[str, Any]:
+    def base_map(self) -> BaseMap:
         """The active version's polygons, simplified, serialised and indexed once, then cached."""
         version = self.active_version()
         if version is None:
-            return geo.empty_layers()
+            return basemap.EMPTY
         with self._geo_lock:
             cached = self._geo_cache.get(version)
             if cached is None:
-                cached = geo.build_layers(version, *(self._regions(version, level)
-                                                     for level in ("district", "township", "grid")))
+                cached = basemap.build(version, *(self._regions(version, level)
+                                                  for level in ("district", "township", "grid")))
                 self._geo_cache[version] = cached
         return cached
 
     def region_names(self) -> dict[str, str]:
-        names: dict[str, str] = self.base_layers()["names"]
-        return names
+        return self.base_map().names
 
     def townships(self) -> list[tuple[str, str]]:
         with self.pool.connection() as conn:

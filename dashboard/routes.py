@@ -49,6 +49,15 @@ def _render_login(error: str = "", username: str = "", status: int = 200) -> tup
     return html, status
 
 
+def _geojson(body: str | None) -> flask.Response:
+    """A boundary file as served, or 404 (not the active version, or no such level or township)."""
+    if body is None:
+        flask.abort(404)
+    response = flask.Response(body, mimetype="application/geo+json")
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"  # a version never changes
+    return response
+
+
 def register(server: flask.Flask, data: Data) -> None:
     @server.get("/login")
     def login_form() -> tuple[str, int]:
@@ -91,23 +100,14 @@ def register(server: flask.Flask, data: Data) -> None:
     def boundaries(version: int, level: str) -> flask.Response:
         # The base map's polygons by URL: the browser fetches them once per boundary version
         # and caches them, instead of receiving ~370 KB inside every big-screen page load.
-        layers = data.base_layers()
-        if level not in ("district", "township") or layers["version"] != version:
-            flask.abort(404)
-        response = flask.Response(layers[f"{level}_json"], mimetype="application/geo+json")
-        response.headers["Cache-Control"] = "private, max-age=31536000, immutable"  # a version never changes
-        return response
+        base = data.base_map()
+        return _geojson(base.geojson.get(level) if base.version == version else None)
 
     @server.get("/geo/<int:version>/grid/<township>.geojson")
     def grids(version: int, township: str) -> flask.Response:
         # One township's grids, fetched when the big screen drills into it.
-        layers = data.base_layers()
-        body = layers["grid_json"].get(township) if layers["version"] == version else None
-        if body is None:
-            flask.abort(404)
-        response = flask.Response(body, mimetype="application/geo+json")
-        response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
-        return response
+        base = data.base_map()
+        return _geojson(base.grid_geojson.get(township) if base.version == version else None)
 
     @server.get("/attachment/<int:attachment_id>")
     def attachment(attachment_id: int) -> flask.Response:

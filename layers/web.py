@@ -8,6 +8,8 @@ border (per-feature simplify opens slivers between them); coordinates are rounde
 - ``overview``: 4× coarser, for the whole city on one screen (一屏观全域), where one
   pixel is already ~150–300 m and the finer vertices only cost bytes.
 
+``simplify`` is the one simplifier of web geometry: the dashboard's base map
+(``dashboard.map.basemap``, from the boundary rows in the database) uses it at ``detail``.
 ``python -m layers web-sizes`` prints the bytes of every level and zoom.
 """
 
@@ -16,14 +18,19 @@ from __future__ import annotations
 import functools
 import gzip
 import json
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import shapely
 
-from layers.geo import LEVELS, Layers, Level, demo_layers
+if TYPE_CHECKING:  # imported where used: layers.geo pulls in geopandas, the dashboard needs only ``simplify``
+    from layers.geo import Layers, Level
+
+log = logging.getLogger("cityops.layers.web")
 
 Zoom = Literal["overview", "detail"]
 ZOOMS: tuple[Zoom, ...] = ("overview", "detail")
@@ -53,40 +60,65 @@ def _check_zoom(zoom: str) -> None:
         raise ValueError(f"zoom must be one of {ZOOMS}, got {zoom!r}")
 
 
+def simplify(geoms: npt.NDArray[np.object_], level: Level, zoom: Zoom = "detail") -> npt.NDArray[np.object_]:
+    """One level's polygons as a browser gets them: simplified as a coverage at the level's tolerance,
+    rounded to ``WEB_DECIMALS``, repeated points dropped."""
+    tolerance = WEB_TOLERANCE[zoom][level]
+    try:
+        out = shapely.coverage_simplify(geoms, tolerance)
+    except shapely.errors.GEOSException as exc:
+        # A city's own layer may overlap itself; an ugly border beats no map.
+        log.warning("%s layer is not a valid coverage (%s); simplifying polygons one by one", level, exc)
+        out = shapely.simplify(geoms, tolerance, preserve_topology=True)
+    return np.asarray(shapely.remove_repeated_points(shapely.transform(out, _round_coords)))
+
+
+def feature_collection(codes: Sequence[str], properties: Sequence[dict[str, Any]],
+                       geoms: npt.NDArray[np.object_]) -> dict[str, Any]:
+    """A FeatureCollection whose features carry ``id`` = code (``featureidkey="id"``) and ``properties``."""
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": code, "properties": props, "geometry": json.loads(shapely.to_geojson(geom))}
+        for code, props, geom in zip(codes, properties, geoms, strict=True)]}
+
+
+def dumps(doc: Any) -> str:
+    """Compact JSON, Chinese left as it is: what is served."""
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
 def web_geojson(level: Level, layers: Layers | None = None, zoom: Zoom = "detail") -> dict[str, Any]:
     """A light FeatureCollection of one level; features carry ``id`` = code (``featureidkey="id"``).
 
     Cached per (level, Layers object, zoom) and shared: callers must not mutate it.
     """
     _check_zoom(zoom)
-    return _web_geojson(level, layers or demo_layers(), zoom)
+    return _web_geojson(level, layers or _demo_layers(), zoom)
 
 
 @functools.lru_cache(maxsize=32)  # keyed on positional arguments only: every call spelling hits one entry
 def _web_geojson(level: Level, layers: Layers, zoom: Zoom) -> dict[str, Any]:
     frame = layers.level(level)
-    geoms = shapely.coverage_simplify(np.asarray(frame.geometry.values), WEB_TOLERANCE[zoom][level])
-    geoms = shapely.remove_repeated_points(shapely.transform(geoms, _round_coords))
-    features = []
-    for code, name, parent, geom in zip(frame["code"], frame["name"], frame["parent_code"], geoms, strict=True):
-        features.append({
-            "type": "Feature",
-            "id": code,
-            "properties": {"code": code, "name": name, "parent_code": parent},
-            "geometry": json.loads(shapely.to_geojson(geom)),
-        })
-    return {"type": "FeatureCollection", "features": features}
+    properties = [{"code": code, "name": name, "parent_code": parent}
+                  for code, name, parent in zip(frame["code"], frame["name"], frame["parent_code"], strict=True)]
+    return feature_collection(list(frame["code"]), properties,
+                              simplify(np.asarray(frame.geometry.values), level, zoom))
 
 
 def web_geojson_bytes(level: Level, layers: Layers | None = None, zoom: Zoom = "detail") -> bytes:
     """The same, serialised once (compact UTF-8) for serving as-is."""
     _check_zoom(zoom)
-    return _web_bytes(level, layers or demo_layers(), zoom)
+    return _web_bytes(level, layers or _demo_layers(), zoom)
 
 
 @functools.lru_cache(maxsize=32)
 def _web_bytes(level: Level, layers: Layers, zoom: Zoom) -> bytes:
-    return json.dumps(_web_geojson(level, layers, zoom), ensure_ascii=False, separators=(",", ":")).encode()
+    return dumps(_web_geojson(level, layers, zoom)).encode()
+
+
+def _demo_layers() -> Layers:
+    from layers.geo import demo_layers
+
+    return demo_layers()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +132,8 @@ class WebSize:
 
 
 def web_sizes(layers: Layers | None = None) -> list[WebSize]:
+    from layers.geo import LEVELS
+
     out = []
     for level in LEVELS:
         for zoom in ZOOMS:

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from cityops.localserver import LocalMosquitto
-from dashboard.bigmap import T
+from dashboard.map.model import T
 from tests.fix_system import ServiceFactory
 from tests.mqtt_publish import publish
 

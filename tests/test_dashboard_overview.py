@@ -9,7 +9,7 @@ import importlib
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from types import ModuleType
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import dash
@@ -19,9 +19,8 @@ from dash.exceptions import PreventUpdate
 from plotly.io.json import to_json_plotly
 
 from alerts.incidents import Location, open_incident
-from dashboard import bigmap
-from dashboard.bigmap import T
 from dashboard.data import Data
+from dashboard.map.model import CITY, T
 from store.db import make_pool
 from store.users import township_username
 from tests.fix_db import migrated_timescale
@@ -37,8 +36,12 @@ A, B, C = f"{D1}001", f"{D1}002", f"{D2}001"
 
 
 @pytest.fixture(scope="module")
-def overview(dash_app: dash.Dash) -> ModuleType:
-    return importlib.import_module("dashboard.pages.overview")
+def overview(dash_app: dash.Dash) -> SimpleNamespace:
+    """The page as these tests use it: its layout, ids and callbacks (imported once the app exists)."""
+    page = importlib.import_module("dashboard.pages.overview")
+    return SimpleNamespace(layout=page.layout, Ids=page.ids.Ids, refresh=page.callbacks.refresh,
+                           show_view=page.callbacks.show_view, navigate=page.callbacks.navigate,
+                           on_click=page.callbacks.on_click)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -138,9 +141,17 @@ def _state(page: Any, dash_calls: DashCalls, ids: Any) -> dict[str, Any]:
     return dash_calls.find(page, ids.MARKER).data
 
 
-def _payload(outputs: tuple[Any, ...]) -> int:
+CITY_VIEW = CITY.to_store()  # as the browser's view store holds it
+BESIDE_STATE = ("map", "kpis", "warnings", "trend")  # a refresh's outputs but the state and the clock
+
+
+def _unsent(outputs: dict[str, Any]) -> list[Any]:
+    return [outputs[name] for name in BESIDE_STATE]
+
+
+def _payload(outputs: dict[str, Any]) -> int:
     """Bytes of the refresh response as Dash would send it (outputs left unchanged are not sent)."""
-    sent = [o for o in outputs if o is not dash.no_update]
+    sent = [o for o in outputs.values() if o is not dash.no_update]
     return len(to_json_plotly(sent).encode())
 
 
@@ -148,12 +159,12 @@ def _ops(patch: Any) -> dict[tuple[Any, ...], Any]:
     return {tuple(op["location"]): op["params"]["value"] for op in patch.to_plotly_json()["operations"]}
 
 
-def test_the_first_picture_and_an_idle_refresh(overview: ModuleType, logged_in: LoggedIn,
+def test_the_first_picture_and_an_idle_refresh(overview: SimpleNamespace, logged_in: LoggedIn,
                                                dash_calls: DashCalls) -> None:
     with logged_in("zhihui"):
         page = overview.layout()
         state = _state(page, dash_calls, overview.Ids)
-        idle = overview.refresh(1, state, bigmap.CITY, "open", 1)
+        idle = overview.refresh(1, state, CITY_VIEW, "open", 1)
     fig = dash_calls.find(page, overview.Ids.MAP).figure
     assert len(fig["data"]) == len(T) and fig["layout"]["map"]["style"] == "/assets/map-dark.json"
     assert fig["data"][T.DISTRICT_FILL]["geojson"].endswith("/district.geojson")
@@ -164,17 +175,17 @@ def test_the_first_picture_and_an_idle_refresh(overview: ModuleType, logged_in: 
     for word in ("今日新增", "超时", "今日按时签收率", "设备在线率", "最新预警", "近 24 小时新增事件", "危货车辆",
                  "热线热力", "区县界线", "最高预警等级", "近1小时雨量"):
         assert word in text, word
-    assert idle[:4] == (dash.no_update,) * 4  # nothing changed: only the clock and the small state move
+    assert _unsent(idle) == [dash.no_update] * 4  # nothing changed: only the clock and the small state move
     assert _payload(idle) < 2_000
 
 
-def test_a_new_red_incident_patches_its_own_points_only(overview: ModuleType, logged_in: LoggedIn, town: tuple,
+def test_a_new_red_incident_patches_its_own_points_only(overview: SimpleNamespace, logged_in: LoggedIn, town: tuple,
                                                         dashboard_dsn: str, dash_calls: DashCalls) -> None:
     with logged_in("zhihui"):
         state = _state(overview.layout(), dash_calls, overview.Ids)
         incident_id = _incident(dashboard_dsn, town[0], "新的红色事件", level=1)
-        changed = overview.refresh(2, state, bigmap.CITY, "open", 1)
-    patch, kpis, _, _, new_state, _ = changed
+        changed = overview.refresh(2, state, CITY_VIEW, "open", 1)
+    patch, kpis, new_state = changed["map"], changed["kpis"], changed["marker"]
     ops = _ops(patch)
     assert {place[1] for place in ops} == {int(T.INCIDENT_1), int(T.DISTRICT_FILL)}  # red points, area counts
     assert incident_id in ops[("data", int(T.INCIDENT_1), "customdata")]
@@ -182,10 +193,10 @@ def test_a_new_red_incident_patches_its_own_points_only(overview: ModuleType, lo
     assert "今日新增" in dash_calls.text_of(kpis)
     assert _payload(changed) < 30_000
     with logged_in("zhihui"):
-        assert overview.refresh(3, new_state, bigmap.CITY, "open", 1)[0] is dash.no_update  # sent once only
+        assert overview.refresh(3, new_state, CITY_VIEW, "open", 1)["map"] is dash.no_update  # sent once only
 
 
-def test_live_layers_follow_the_devices(overview: ModuleType, logged_in: LoggedIn, town: tuple, dashboard_dsn: str,
+def test_live_layers_follow_the_devices(overview: SimpleNamespace, logged_in: LoggedIn, town: tuple, dashboard_dsn: str,
                                         dash_calls: DashCalls) -> None:
     now = datetime.now(UTC)
     with psycopg.connect(dashboard_dsn) as conn:
@@ -205,16 +216,16 @@ def test_live_layers_follow_the_devices(overview: ModuleType, logged_in: LoggedI
             conn.execute("UPDATE device_status SET last_seen = %s WHERE device_id = 'ov-truck'",
                          (now - timedelta(hours=1),))
             conn.commit()
-        moved = overview.refresh(4, {**state, "live_at": 0}, bigmap.CITY, "open", 1)
-    ops = _ops(moved[0])
+        moved = overview.refresh(4, {**state, "live_at": 0}, CITY_VIEW, "open", 1)
+    ops = _ops(moved["map"])
     assert ops[("data", int(T.VEHICLES), "lon")] == [round(lon + 0.01, 5)]
     assert "62 km/h" in ops[("data", int(T.VEHICLES), "text")][0]
     assert 0 in ops[("data", int(T.DEVICES), "marker", "color")]  # silent for an hour: offline
     assert ("data", int(T.DEVICES), "lon") not in ops  # it went offline where it was: no positions resent
-    assert "设备在线率" in dash_calls.text_of(moved[1])
+    assert "设备在线率" in dash_calls.text_of(moved["kpis"])
 
 
-def test_the_areas_coloured_by_warnings_then_by_rain(overview: ModuleType, logged_in: LoggedIn, town: tuple,
+def test_the_areas_coloured_by_warnings_then_by_rain(overview: SimpleNamespace, logged_in: LoggedIn, town: tuple,
                                                      dashboard_dsn: str, dash_calls: DashCalls) -> None:
     code, district = town
     now = datetime.now(UTC)
@@ -236,19 +247,19 @@ def test_the_areas_coloured_by_warnings_then_by_rain(overview: ModuleType, logge
         rained = dash_calls.triggered_by(overview.show_view, f"{overview.Ids.METRIC}.value", "rain", view, "rain")
         live = overview.refresh(5, {**state, "change": state["change"], "live_at": 0}, view, "rain", 1)
     fill = int(T.TOWNSHIP_FILL)
-    ops = _ops(warned[0])
+    ops = _ops(warned["map"])
     at = ops[("data", fill, "locations")].index(code)
     assert ops[("data", fill, "z")][at] == 3  # an orange (II) warning: class 5 − 2
     assert "橙色 II级" in ops[("data", fill, "text")][at] and ops[("data", fill, "visible")] is True
     assert ops[("data", fill, "colorbar", "title", "text")] == "最高预警等级"
-    assert warned[1] is dash.no_update  # the same view: the map keeps where the user put it
-    ops = _ops(rained[0])
+    assert warned["fit"] is dash.no_update  # the same view: the map keeps where the user put it
+    ops = _ops(rained["map"])
     assert ops[("data", fill, "z")][at] == 57.5 and "57.5 mm" in ops[("data", fill, "text")][at]
-    live_ops = _ops(live[0])  # rain is a live layer: the next live tick brings it, for the view on screen
+    live_ops = _ops(live["map"])  # rain is a live layer: the next live tick brings it, for the view on screen
     assert live_ops[("data", fill, "z")][at] == 57.5
 
 
-def test_the_first_tick_finishes_the_picture(overview: ModuleType, logged_in: LoggedIn, town: tuple,
+def test_the_first_tick_finishes_the_picture(overview: SimpleNamespace, logged_in: LoggedIn, town: tuple,
                                             dashboard_dsn: str, dash_calls: DashCalls) -> None:
     """A long feed stands still while the map is drawn and rolls from the first tick; a 4K wall gets its
     larger trend then too. Nothing else is sent: the first picture already had it."""
@@ -262,44 +273,44 @@ def test_the_first_tick_finishes_the_picture(overview: ModuleType, logged_in: Lo
     with logged_in("zhihui"):
         page = overview.layout()
         state = _state(page, dash_calls, overview.Ids)
-        first = overview.refresh(1, state, bigmap.CITY, "open", 2)
-        second = overview.refresh(2, first[4], bigmap.CITY, "open", 2)
+        first = overview.refresh(1, state, CITY_VIEW, "open", 2)
+        second = overview.refresh(2, first["marker"], CITY_VIEW, "open", 2)
     assert "rolling" not in dash_calls.text_of(dash_calls.find(page, overview.Ids.WARNINGS))
-    patch, kpis, feed, trend, _, _ = first
+    patch, kpis, feed, trend = _unsent(first)
     assert patch is dash.no_update and kpis is dash.no_update  # the map and the KPIs are as first drawn
     assert "rolling" in dash_calls.text_of(feed) and "滚动预警8" in dash_calls.text_of(feed)
     assert trend["layout"]["font"]["size"] == 24  # 2 × 12 px: read from across the room on a 4K wall
-    assert second[:4] == (dash.no_update,) * 4
+    assert _unsent(second) == [dash.no_update] * 4
 
 
-def test_drill_down_and_back(overview: ModuleType, logged_in: LoggedIn, town: tuple,
+def test_drill_down_and_back(overview: SimpleNamespace, logged_in: LoggedIn, town: tuple,
                              dash_calls: DashCalls) -> None:
     code, district = town
     click = {"points": [{"curveNumber": int(T.DISTRICT_FILL), "location": district}]}
     with logged_in("lingdao"):
         view = dash_calls.triggered_by(overview.navigate, f"{overview.Ids.MAP}.clickData", click, click, 0, None,
-                                       bigmap.CITY)
+                                       CITY_VIEW)
         assert view == {"level": "district", "code": district}
-        patch, fit, crumb, back_hidden, options, _, placeholder, _ = dash_calls.triggered_by(
-            overview.show_view, f"{overview.Ids.VIEW}.data", view, view, "open")
+        shown = dash_calls.triggered_by(overview.show_view, f"{overview.Ids.VIEW}.data", view, view, "open")
         down = dash_calls.triggered_by(overview.navigate, f"{overview.Ids.PICK}.value", code, None, 0, code, view)
         up = dash_calls.triggered_by(overview.navigate, f"{overview.Ids.BACK}.n_clicks", 1, None, 1, None, down)
         with pytest.raises(PreventUpdate):  # a township that is not in this district
             dash_calls.triggered_by(overview.navigate, f"{overview.Ids.PICK}.value", "999999999", None, 0,
                                     "999999999", view)
-    ops = _ops(patch)
+    ops = _ops(shown["map"])
     assert ops[("data", int(T.TOWNSHIP_FILL), "visible")] is True
     assert ops[("data", int(T.DISTRICT_FILL), "visible")] is False
     assert code in ops[("data", int(T.TOWNSHIP_FILL), "locations")]
-    assert fit["bounds"] is not None and back_hidden is False and placeholder == "选择镇街"
-    assert "›" in crumb and code in [o["value"] for o in options]
+    assert shown["fit"]["bounds"] is not None and shown["back_hidden"] is False
+    assert shown["pick_placeholder"] == "选择镇街"
+    assert "›" in shown["crumb"] and code in [o["value"] for o in shown["pick_options"]]
     assert down == {"level": "township", "code": code} and up == view
 
 
-def test_township_staff_get_nothing(overview: ModuleType, logged_in: LoggedIn, town: tuple,
+def test_township_staff_get_nothing(overview: SimpleNamespace, logged_in: LoggedIn, town: tuple,
                                     dash_calls: DashCalls) -> None:
     calls: tuple[Callable[[], Any], ...] = (
-        lambda: overview.refresh(1, None, None, "open", 1), lambda: overview.show_view(bigmap.CITY, "rain"),
+        lambda: overview.refresh(1, None, None, "open", 1), lambda: overview.show_view(CITY_VIEW, "rain"),
         lambda: overview.on_click({"points": [{"curveNumber": int(T.INCIDENT_1), "customdata": 1}]}))
     with logged_in(township_username(town[0])):
         assert "您的角色无权查看此页面" in dash_calls.text_of(overview.layout())
@@ -308,8 +319,8 @@ def test_township_staff_get_nothing(overview: ModuleType, logged_in: LoggedIn, t
                 call()
 
 
-def test_refresh_survives_a_forged_state(overview: ModuleType, logged_in: LoggedIn) -> None:
+def test_refresh_survives_a_forged_state(overview: SimpleNamespace, logged_in: LoggedIn) -> None:
     with logged_in("zhihui"):
         out = overview.refresh(1, {"fp": "junk", "live_at": "x"}, {"level": "district", "code": "'; DROP"}, "x", 9)
-    assert out[0] is not dash.no_update  # everything resent, nothing trusted
-    json.dumps(out[4])
+    assert out["map"] is not dash.no_update  # everything resent, nothing trusted
+    json.dumps(out["marker"])

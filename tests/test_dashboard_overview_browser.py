@@ -17,9 +17,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from alerts.incidents import Location, open_incident
-from dashboard import bigmap
-from dashboard.bigmap import T
 from dashboard.data import Data
+from dashboard.map.figure import fit
+from dashboard.map.model import T
 from store.db import make_pool
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def _scene(dsn: str) -> tuple[str, tuple[dict[str, float], float]]:
         conn.commit()
     data = Data(make_pool(dsn, "browser-test", min_size=1, max_size=1))
     try:
-        return name, bigmap.fit(data.base_layers()["bounds"])
+        return name, fit(data.base_map().bounds)
     finally:
         data.close()
 

@@ -13,8 +13,9 @@ import shapely
 from shapely.geometry import box
 
 from alerts.lifecycle import Action, Refusal, Role, Status
-from dashboard import figures, geo
+from dashboard import figures
 from dashboard.actions import MAX_PHOTO_BYTES, InvalidInput, parse_evacuated, parse_photo
+from dashboard.map import basemap
 from i18n import labels as i18n
 from i18n import timefmt
 
@@ -122,16 +123,16 @@ def test_bad_photos_are_refused(contents: str, key: str) -> None:
 
 def test_coverage_keeps_shared_borders_and_rounds() -> None:
     left, right = box(113.0, 25.0, 113.1234567, 25.1), box(113.1234567, 25.0, 113.3, 25.1)
-    regions = [geo.Region(code, code, None, False, shapely.to_wkb(g), 0.0, 0.0)
+    regions = [basemap.Region(code, code, None, False, shapely.to_wkb(g), 0.0, 0.0)
                for code, g in (("431002001", left), ("431002002", right))]
-    fc = geo.feature_collection(regions)
+    fc = basemap.features(regions, "district")
     assert [f["id"] for f in fc["features"]] == ["431002001", "431002002"]
     coords = [c for f in fc["features"] for c in f["geometry"]["coordinates"][0]]
     assert all(round(x, 5) == x and round(y, 5) == y for x, y in coords)
     back = [shapely.geometry.shape(f["geometry"]) for f in fc["features"]]
     assert back[0].intersection(back[1]).area == 0  # no overlap
     assert back[0].union(back[1]).area == pytest.approx(left.union(right).area, rel=1e-4)  # no gap
-    assert geo.bounds(regions) == pytest.approx((113.0, 25.0, 113.3, 25.1))
+    assert basemap.total_bounds(regions) == pytest.approx((113.0, 25.0, 113.3, 25.1))
 
 
 # -- figures --

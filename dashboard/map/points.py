@@ -1,0 +1,128 @@
+"""The map's point layers: open incidents, devices, hazmat vehicles, and the hotline heat.
+
+Each definition holds the whole layer: the read that feeds it, when it is read again, the
+traces it draws with their look and marker sizes, and the style that turns the read's frame
+into their properties (pure). Coordinates are rounded to 5 decimals (~1 m) for the wire.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.map.model import LEVELS, Cadence, Changes, Kind, Layer, Props, Scene, T, incident_trace
+from i18n.labels import LEVEL_COLOR, Lang, level_label, status_label, t
+from i18n.timefmt import fmt_time
+
+ONLINE, OFFLINE = "#3ddc84", "#ff8a80"  # an offline device is the one to look at
+VEHICLE = "#c77dff"
+HEAT_SCALE = [[0, "rgba(255,200,0,0)"], [0.4, "rgba(255,170,0,0.35)"], [1, "rgba(255,60,0,0.8)"]]
+BLUE_FIRST = sorted(LEVELS, reverse=True)  # red is drawn last, on top (the order of ``T``)
+
+
+def _coords(values: pd.Series) -> list[float]:
+    return [round(float(v), 5) for v in values]
+
+
+def _markers(name: str, marker: dict[str, Any], **props: Any) -> go.Scattermap:
+    """A point trace without points; its marker size comes from its layer's ``sizes``."""
+    return go.Scattermap(mode="markers", name=name, hovertemplate="%{text}<extra></extra>", showlegend=False,
+                         lon=[], lat=[], text=[], marker=marker, **props)
+
+
+# -- open incidents: one trace per level --
+
+def incident_traces(lang: Lang) -> list[go.Scattermap]:
+    return [_markers(level_label(level, lang), {"color": LEVEL_COLOR[level], "opacity": 0.95}, customdata=[])
+            for level in BLUE_FIRST]  # customdata: the incident ids, a click opens one
+
+
+def incident_points(incidents: pd.DataFrame, level: int, names: dict[str, str], lang: Lang) -> Props:
+    """lat/lon/hover text/ids of one level's open incidents: the part of the map that changes most."""
+    rows = incidents[(incidents["level"] == level) & incidents["lon"].notna() & incidents["lat"].notna()] \
+        if len(incidents) else incidents
+    if not len(rows):
+        return {"lat": [], "lon": [], "text": [], "customdata": []}
+    text = [f"#{r.id} {r.title}<br>{level_label(int(r.level), lang)} · {status_label(r.status, lang)}"
+            f"<br>{names.get(r.township_code or '', r.township_code or '—')}" for r in rows.itertuples()]
+    return {"lat": _coords(rows["lat"]), "lon": _coords(rows["lon"]), "text": text,
+            "customdata": [int(v) for v in rows["id"]]}
+
+
+def incident_style(frame: pd.DataFrame, scene: Scene) -> Changes:
+    return Changes({incident_trace(level): incident_points(frame, level, scene.base.names, scene.lang)
+                    for level in LEVELS})
+
+
+INCIDENTS = Layer("incidents", "layer.incidents", Kind.POINTS, Cadence.CHANGE, lambda d, _now: d.open_incidents(),
+                  incident_style, tuple(incident_trace(level) for level in BLUE_FIRST), incident_traces,
+                  sizes=tuple(15 if level == 1 else 12 for level in BLUE_FIRST), default_on=True)
+
+
+# -- devices: online or not --
+
+def device_trace(lang: Lang) -> list[go.Scattermap]:
+    return [_markers(t("layer.devices", lang), {"color": [], "cmin": 0, "cmax": 1, "opacity": 0.85,
+                                                "colorscale": [[0, OFFLINE], [0.5, OFFLINE], [0.5, ONLINE],
+                                                               [1, ONLINE]]})]
+
+
+def device_colors(devices: pd.DataFrame) -> list[int]:
+    """1 online, 0 offline, in the device order (by id): 2 bytes a device on the wire."""
+    return [1 if v else 0 for v in devices["online"]] if len(devices) else []
+
+
+def device_style(frame: pd.DataFrame, _scene: Scene) -> Changes:
+    """Positions and colours apart: a device going offline sends 2 bytes, not its position again."""
+    if not len(frame):
+        return Changes({T.DEVICES: {"lon": [], "lat": [], "text": [], "marker.color": []}})
+    return Changes({T.DEVICES: {"lon": _coords(frame["lon"]), "lat": _coords(frame["lat"]),
+                                "text": list(frame["name"]), "marker.color": device_colors(frame)}})
+
+
+DEVICES = Layer("devices", "layer.devices", Kind.POINTS, Cadence.LIVE, lambda d, now: d.device_states(now),
+                device_style, (T.DEVICES,), device_trace, sizes=(6,))  # 1,000 dots: on request
+
+
+# -- hazmat vehicles: where they are now --
+
+def vehicle_trace(lang: Lang) -> list[go.Scattermap]:
+    return [_markers(t("layer.hazmat", lang), {"color": VEHICLE, "opacity": 0.95})]
+
+
+def vehicle_points(vehicles: pd.DataFrame, lang: Lang) -> Props:
+    if not len(vehicles):
+        return {"lat": [], "lon": [], "text": []}
+    text = [f"{r.name}<br>{'' if r.speed is None else f'{float(r.speed):.0f} km/h · '}{fmt_time(r.ts)}"
+            for r in vehicles.itertuples()]
+    return {"lat": _coords(vehicles["lat"]), "lon": _coords(vehicles["lon"]), "text": text}
+
+
+def vehicle_style(frame: pd.DataFrame, scene: Scene) -> Changes:
+    return Changes({T.VEHICLES: vehicle_points(frame, scene.lang)})
+
+
+HAZMAT = Layer("hazmat", "layer.hazmat", Kind.POINTS, Cadence.LIVE, lambda d, now: d.vehicle_positions(now),
+               vehicle_style, (T.VEHICLES,), vehicle_trace, sizes=(11,), default_on=True)
+
+
+# -- hotline tickets: a heat map --
+
+def heat_trace(lang: Lang) -> list[go.Densitymap]:
+    return [go.Densitymap(name=t("layer.hotline", lang), radius=18, colorscale=HEAT_SCALE, showscale=False,
+                          hoverinfo="skip", lat=[], lon=[], z=[])]
+
+
+def heat_style(frame: pd.DataFrame, _scene: Scene) -> Changes:
+    if not len(frame):
+        return Changes({T.HEAT: {"lat": [], "lon": [], "z": []}})
+    return Changes({T.HEAT: {"lat": [round(float(v), 3) for v in frame["lat"]],
+                             "lon": [round(float(v), 3) for v in frame["lon"]], "z": [int(v) for v in frame["n"]]}})
+
+
+HOTLINE = Layer("hotline", "layer.hotline", Kind.HEAT, Cadence.LIVE, lambda d, now: d.hotline_heat(now), heat_style,
+                (T.HEAT,), heat_trace, default_on=True)
+
+LAYERS = (INCIDENTS, DEVICES, HAZMAT, HOTLINE)
