@@ -16,6 +16,7 @@ from alerts.lifecycle import Action, Refusal, Role, Status
 from dashboard import figures
 from dashboard.actions import MAX_PHOTO_BYTES, InvalidInput, parse_evacuated, parse_photo
 from dashboard.map import basemap
+from dashboard.map.model import CITY
 from i18n import labels as i18n
 from i18n import timefmt
 
@@ -133,6 +134,26 @@ def test_coverage_keeps_shared_borders_and_rounds() -> None:
     assert back[0].intersection(back[1]).area == 0  # no overlap
     assert back[0].union(back[1]).area == pytest.approx(left.union(right).area, rel=1e-4)  # no gap
     assert basemap.total_bounds(regions) == pytest.approx((113.0, 25.0, 113.3, 25.1))
+
+
+def test_the_base_map_indexes_one_version_and_serves_each_townships_grids_apart() -> None:
+    def region(code: str, parent: str | None, g: shapely.Geometry) -> basemap.Region:
+        return basemap.Region(code, f"名{code}", parent, len(code) > 6, shapely.to_wkb(g), 113.05, 25.05)
+
+    district = region("431002", None, box(113.0, 25.0, 113.2, 25.1))
+    towns = [region("431002001", "431002", box(113.0, 25.0, 113.1, 25.1)),
+             region("431002002", "431002", box(113.1, 25.0, 113.2, 25.1))]
+    grids = [region("431002001001", "431002001", box(113.0, 25.0, 113.1, 25.1))]
+    base = basemap.build(7, [district], towns, grids)
+    assert base.children == {"": ["431002"], "431002": ["431002001", "431002002"], "431002001": ["431002001001"]}
+    assert list(base.grid_geojson) == ["431002001"]  # a township without grids has no file
+    assert [f["id"] for f in json.loads(base.grid_geojson["431002001"])["features"]] == ["431002001001"]
+    assert json.loads(base.geojson["township"])["features"][1]["properties"] == {
+        "code": "431002002", "name": "名431002002", "illustrative": True}
+    assert base.illustrative and base.bounds == pytest.approx((113.0, 25.0, 113.2, 25.1))
+    assert base.urls.grid_of("431002001") == "/geo/7/grid/431002001.geojson"
+    assert set(base.label_of) == {"431002", "431002001", "431002002"}  # names are printed down to townships
+    assert basemap.EMPTY.children_of(CITY) == [] and basemap.EMPTY.bounds_of(CITY) is None  # no version loaded
 
 
 # -- figures --
