@@ -20,16 +20,18 @@ from dash import html
 from dashboard import auth
 from dashboard.components import session_user
 from dashboard.context import get_data
-from dashboard.pages.overview import callbacks, load, views  # noqa: F401  (callbacks: registers them)
-from dashboard.pages.overview.ids import ROLES
 from dashboard.shell import page_title
 from i18n.timefmt import utcnow
+
+from . import callbacks, load, views
+
+__all__ = ["callbacks", "layout", "load", "views"]  # imported here, the callbacks register
 
 
 def layout(**_: object) -> html.Div:
     lang = auth.current_lang()
-    user = session_user(lang, *ROLES)
-    if isinstance(user, html.Div):
+    user = session_user(lang, *callbacks.ROLES)
+    if not isinstance(user, auth.SessionUser):
         return user
     return views.page(load.first(get_data(), utcnow()), lang, dash.get_asset_url("map-dark.json"))
 

@@ -11,13 +11,17 @@ from typing import Any
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
+from alerts.lifecycle import Role
 from dashboard import auth
 from dashboard.context import get_data
 from dashboard.map import figure, registry
 from dashboard.map.model import LEVELS, Scene, T, View, incident_trace
-from dashboard.pages.overview import load, views
-from dashboard.pages.overview.ids import ROLES, Ids
 from i18n.timefmt import fmt_time, utcnow
+
+from . import load, views
+from .ids import Ids
+
+ROLES = (Role.COMMAND, Role.LEADER, Role.ADMIN)
 
 clientside_callback(
     ClientsideFunction(namespace="cityops", function_name="fitMap"),

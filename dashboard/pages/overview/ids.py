@@ -1,12 +1,8 @@
-"""What the big screen's modules share: its element ids, and who may see it."""
+"""The ids of the 一张图 page's components, each declared once."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-from alerts.lifecycle import Role
-
-ROLES = (Role.COMMAND, Role.LEADER, Role.ADMIN)
 
 
 class Ids(StrEnum):

@@ -16,10 +16,11 @@ from dashboard.components import level_badge
 from dashboard.map import figure, registry
 from dashboard.map import views as map_views
 from dashboard.map.model import CITY, BaseMap, Cadence, Layer, Scene, View
-from dashboard.pages.overview.ids import Ids
-from dashboard.pages.overview.load import Kpis, Reads, Shown
 from i18n.labels import Lang, level_label, t
 from i18n.timefmt import fmt_time, local
+
+from .ids import Ids
+from .load import Kpis, Reads, Shown
 
 REFRESH_MS = 3000
 
