@@ -342,6 +342,7 @@ def as_user(app: Any, username: str) -> Iterator[None]:
 
     from alerts.lifecycle import Role
     from dashboard import auth
+    from i18n.timefmt import utcnow
     from store.users import get_user
 
     with app.server.test_request_context("/_dash-update-component", method="POST"):
@@ -351,7 +352,7 @@ def as_user(app: Any, username: str) -> Iterator[None]:
         assert record is not None
         flask.session["lang"] = "zh"
         auth.login_session(auth.SessionUser(record.username, record.display_name, Role(record.role),
-                                            record.township_code))
+                                            record.township_code), utcnow())
         yield
 
 

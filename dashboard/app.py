@@ -195,7 +195,8 @@ def _cache_fingerprinted(response: flask.Response) -> flask.Response:
     return response
 
 
-def create_app(dsn: str, *, secret_key: str, pool_size: int = 4) -> dash.Dash:
+def create_app(dsn: str, *, secret_key: str, pool_size: int = 4,
+               sessions: auth.SessionPolicy | None = None) -> dash.Dash:
     pool = make_pool(dsn, "dashboard", min_size=1, max_size=pool_size)
     data = Data(pool)
     server = flask.Flask("dashboard")
@@ -221,7 +222,7 @@ def create_app(dsn: str, *, secret_key: str, pool_size: int = 4) -> dash.Dash:
     app.enable_dev_tools(debug=False, dev_tools_disable_version_check=True, dev_tools_ui=False,
                          dev_tools_hot_reload=False)
     app.server.extensions[EXTENSION] = data
-    auth.configure(app.server, secret_key)
+    auth.configure(app.server, secret_key, sessions or auth.SessionPolicy())
     routes.register(app.server, data)
     register_webfont(app.server, WEBFONT_PACKAGE)
     register_plotly_bundle(app.server, PLOTLY_BUNDLE)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
 from urllib.parse import quote
 
 import flask
@@ -22,8 +23,12 @@ import psycopg
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from alerts.lifecycle import Actor, Role
+from dashboard.context import get_data
+from dashboard.lockout import LockoutPolicy, locked_until
 from i18n.labels import Lang, as_lang, t
-from store import users
+from i18n.timefmt import utcnow
+from store import audit, users
+from store.audit import AuthEvent
 from store.users import township_username
 
 CSRF_COOKIE = "_csrf_token"  # the name dash-renderer reads and echoes as X-CSRFToken
@@ -92,20 +97,41 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def authenticate(conn: psycopg.Connection, username: str, password: str) -> SessionUser | None:
+class LoginRefusal(StrEnum):
+    WRONG = "login.failed"  # also for an unknown account: no user-name probing
+    LOCKED = "login.locked"
+    DISABLED = "login.disabled"
+
+
+def authenticate(conn: psycopg.Connection, username: str, password: str, *, address: str, now: datetime,
+                 policy: LockoutPolicy) -> SessionUser | tuple[LoginRefusal, datetime | None]:
+    """The user, or why not (with when a lock lifts); every outcome is a row of ``auth_events``."""
+    since = now - policy.window
+    until = max((u for u in (
+        locked_until(audit.account_failures(conn, username, since), policy.per_account, policy.window, now),
+        locked_until(audit.address_failures(conn, address, since), policy.per_address, policy.window, now),
+    ) if u is not None), default=None)
+    if until is not None:
+        audit.record(conn, now, AuthEvent.LOCKED_OUT, username=username, address=address,
+                     detail=f"until {until.isoformat()}")
+        return LoginRefusal.LOCKED, until
     record = users.get_user(conn, username)
-    if record is None:
-        check_password_hash(_DUMMY_HASH, password)  # same work either way: no user-name probing by timing
-        return None
-    if not check_password_hash(record.password_hash, password):
-        return None
+    if record is None or not check_password_hash(record.password_hash, password):
+        if record is None:
+            check_password_hash(_DUMMY_HASH, password)  # same work either way: no user-name probing by timing
+        audit.record(conn, now, AuthEvent.LOGIN_FAILED, username=username, address=address)
+        return LoginRefusal.WRONG, None
+    if record.disabled:
+        audit.record(conn, now, AuthEvent.DISABLED, username=username, address=address)
+        return LoginRefusal.DISABLED, None
+    audit.record(conn, now, AuthEvent.LOGIN, username=username, address=address)
     return SessionUser(record.username, record.display_name, Role(record.role), record.township_code)
 
 
 _DUMMY_HASH = generate_password_hash("not-a-password")
 
 
-def login_session(user: SessionUser) -> None:
+def login_session(user: SessionUser, now: datetime) -> None:
     """Start a fresh session for ``user`` (a new CSRF token too: no session fixation)."""
     lang = current_lang()
     flask.session.clear()
@@ -114,6 +140,18 @@ def login_session(user: SessionUser) -> None:
                              "role": user.role.value, "township_code": user.township_code}
     flask.session["lang"] = lang
     flask.session["csrf"] = secrets.token_urlsafe(32)
+    flask.session["since"] = flask.session["seen"] = now.timestamp()
+
+
+def end_session() -> None:
+    """Log out: only the language stays."""
+    lang = current_lang()
+    flask.session.clear()
+    flask.session["lang"] = lang
+
+
+def client_address() -> str:
+    return flask.request.remote_addr or ""
 
 
 def _csrf_ok(sent: str | None) -> bool:
@@ -125,12 +163,56 @@ def _is_public(path: str) -> bool:
     return path.startswith(_PUBLIC_PREFIXES)
 
 
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    idle: timedelta = timedelta(minutes=30)  # no request at all for this long (an open page polls, so stays)
+    absolute: timedelta = timedelta(hours=12)  # one duty shift, then log in again
+    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+
+    def __post_init__(self) -> None:
+        if self.idle <= timedelta(0) or self.absolute <= timedelta(0):
+            raise ValueError(f"session timeouts must be positive: {self}")
+
+
+SEEN_EVERY = 30.0  # seconds: how stale "last seen" may get before the cookie is rewritten
+
+
+def _session_ended(user: SessionUser, policy: SessionPolicy, now: datetime) -> str | None:
+    """Why this session may not go on (idle, too old, account disabled or changed), or None."""
+    since, seen = flask.session.get("since"), flask.session.get("seen")
+    if not isinstance(since, float) or not isinstance(seen, float):
+        return "no session times"  # a session from an older release
+    stamp = now.timestamp()
+    if stamp - seen > policy.idle.total_seconds():
+        return "idle"
+    if stamp - since > policy.absolute.total_seconds():
+        return "too old"
+    with get_data().pool.connection() as conn:
+        record = users.get_user(conn, user.username)
+    if record is None or record.disabled:
+        return "account disabled"
+    if record.role != user.role.value or record.township_code != user.township_code:
+        return "role or township changed"
+    if stamp - seen > SEEN_EVERY:
+        flask.session["seen"] = stamp
+    return None
+
+
 def gate() -> flask.Response | None:
-    """``before_request``: no data, layout or page without a session; no callback without CSRF."""
+    """``before_request``: no data, layout or page without a live session; no callback without CSRF."""
     path = flask.request.path
     if _is_public(path):
         return None
     user = current_user()
+    if user is not None:
+        now = utcnow()
+        why = _session_ended(user, flask.current_app.config["CITYOPS_SESSIONS"], now)
+        if why is not None:
+            with get_data().pool.connection() as conn:
+                audit.record(conn, now, AuthEvent.EXPIRED, username=user.username, address=client_address(),
+                             detail=why)
+            end_session()
+            user = None
     if path.startswith("/_dash-"):
         if user is None:
             return flask.Response(t("auth.required", current_lang()), status=401, mimetype="text/plain")
@@ -188,15 +270,16 @@ def seed_demo_users(conn: psycopg.Connection) -> int:
     return created
 
 
-def configure(server: flask.Flask, secret_key: str) -> None:
+def configure(server: flask.Flask, secret_key: str, sessions: SessionPolicy) -> None:
     if not secret_key:
         raise ValueError("secret_key must not be empty: it signs every session")
     server.secret_key = secret_key
     server.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),  # one duty shift
+        PERMANENT_SESSION_LIFETIME=sessions.absolute,  # the cookie's own life; the server checks it too
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,  # a 5 MB photo as base64 in a callback, and not much more
+        CITYOPS_SESSIONS=sessions,
     )
     server.before_request(gate)
     server.after_request(set_csrf_cookie)

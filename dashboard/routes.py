@@ -14,6 +14,9 @@ from alerts.lifecycle import Role
 from dashboard import auth
 from dashboard.data import Data
 from i18n.labels import LANGS, as_lang, t
+from i18n.timefmt import fmt_time, utcnow
+from store import audit
+from store.audit import AuthEvent
 
 _LOGIN_HTML = """<!DOCTYPE html>
 <html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}">
@@ -70,12 +73,17 @@ def register(server: flask.Flask, data: Data) -> None:
         expected = flask.session.get("csrf")
         if not isinstance(expected, str) or not secrets.compare_digest(form.get("csrf", ""), expected):
             return _render_login(t("login.expired", lang), status=400)
-        username = form.get("username", "").strip()
+        username = form.get("username", "").strip()[:200]
+        now = utcnow()
         with data.pool.connection() as conn:
-            user = auth.authenticate(conn, username, form.get("password", ""))
-        if user is None:
-            return _render_login(t("login.failed", lang), username=username, status=401)
-        auth.login_session(user)
+            outcome = auth.authenticate(conn, username, form.get("password", ""), address=auth.client_address(),
+                                        now=now, policy=server.config["CITYOPS_SESSIONS"].lockout)
+        if not isinstance(outcome, auth.SessionUser):
+            refusal, until = outcome
+            text = t(refusal.value, lang, until=fmt_time(until) if until else "")
+            return _render_login(text, username=username, status=429 if until else 401)
+        user = outcome
+        auth.login_session(user, now)
         target = auth.safe_next(form.get("next"))
         if target in ("/", "/login") or target.startswith("/login?"):
             target = auth.home_for(user.role)
@@ -83,9 +91,11 @@ def register(server: flask.Flask, data: Data) -> None:
 
     @server.get("/logout")
     def logout() -> flask.Response:
-        lang = auth.current_lang()
-        flask.session.clear()
-        flask.session["lang"] = lang
+        user = auth.current_user()
+        if user is not None:
+            with data.pool.connection() as conn:
+                audit.record(conn, utcnow(), AuthEvent.LOGOUT, username=user.username, address=auth.client_address())
+        auth.end_session()
         response = flask.redirect("/login")
         response.delete_cookie(auth.CSRF_COOKIE, path="/")
         return response

@@ -83,6 +83,7 @@ def logged_in(dash_app: dash.Dash) -> LoggedIn:
     from alerts.lifecycle import Role
     from dashboard import auth
     from dashboard.context import get_data
+    from i18n.timefmt import utcnow
     from store.users import get_user
 
     @contextlib.contextmanager
@@ -94,7 +95,7 @@ def logged_in(dash_app: dash.Dash) -> LoggedIn:
                     record = get_user(conn, username)
                 assert record is not None, f"no such test user {username}"
                 auth.login_session(auth.SessionUser(record.username, record.display_name, Role(record.role),
-                                                    record.township_code))
+                                                    record.township_code), utcnow())
             yield
 
     return as_user
