@@ -21,7 +21,7 @@ import flask
 from plotly.offline import get_plotlyjs_version
 
 from cityops.settings import PROJECT_ROOT
-from dashboard import auth, routes
+from dashboard import auth, headers, routes
 from dashboard.context import EXTENSION
 from dashboard.data import Data
 from store.db import make_pool
@@ -230,6 +230,7 @@ def create_app(dsn: str, *, secret_key: str, pool_size: int = 4,
     app.server.after_request(_cache_fingerprinted)
     _import_pages()
     app.layout = sys.modules["dashboard.shell"].layout
+    headers.register(app)
     paths = [p.get("path_template") or p["path"] for p in dash.page_registry.values()]
     log.info("dashboard ready: pages %s", ", ".join(paths))
     return app

@@ -90,7 +90,7 @@ def test_a_fire_published_over_mqtt_appears_on_the_open_screen(
             _fire(broker.port, device_id, dept)
             item = page.locator("#overview-warnings .warning-item", has_text=name)
             expect(item.first).to_contain_text("烟感火警", timeout=LIVE_WITHIN_S * 1000)
-            page.wait_for_function(f"({RED_ON_MAP})()[0] >= {before[0] + round_}", timeout=LIVE_WITHIN_S * 1000)
+            page.wait_for_function(f"() => ({RED_ON_MAP})()[0] >= {before[0] + round_}", timeout=LIVE_WITHIN_S * 1000)
             seen_after = time.monotonic() - published
             assert seen_after < LIVE_WITHIN_S, f"round {round_}: {seen_after:.1f} s"
             on_map, in_plotly = _red_counts(page)

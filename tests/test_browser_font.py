@@ -107,7 +107,7 @@ def _open(browser: Browser, url: str, user: str, password: str, path: str, ready
     page.click("#login-submit")
     page.wait_for_url(f"{url}{path}")
     page.wait_for_selector(ready, timeout=60_000)
-    page.wait_for_function("document.fonts.status === 'loaded'", timeout=30_000)
+    page.wait_for_function("() => document.fonts.status === 'loaded'", timeout=30_000)
     return page, watch, fonts
 
 

@@ -98,7 +98,7 @@ def test_the_big_screen_comes_up_drawn_and_its_layers_switch(
         line_visible = f"document.querySelector('#overview-map .js-plotly-plot').data[{int(T.DISTRICT_LINE)}].visible"
         assert page.evaluate(line_visible) is True
         page.get_by_label("区县界线").uncheck()
-        page.wait_for_function(f"{line_visible} === false", timeout=10_000)
+        page.wait_for_function(f"() => {line_visible} === false", timeout=10_000)
 
         page.click("#overview-districts")  # drill into the storm's district: its township shows 66.6 mm
         page.get_by_role("option").first.click()
