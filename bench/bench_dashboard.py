@@ -322,7 +322,8 @@ def payload_bytes(outputs: Any) -> tuple[int, int]:
     import dash
     from plotly.io.json import to_json_plotly
 
-    sent = [o for o in (outputs if isinstance(outputs, tuple) else (outputs,)) if o is not dash.no_update]
+    parts = outputs.values() if isinstance(outputs, dict) else outputs if isinstance(outputs, tuple) else (outputs,)
+    sent = [o for o in parts if o is not dash.no_update]
     raw = to_json_plotly(sent).encode()
     return len(raw), len(gzip.compress(raw, 6))
 
@@ -369,8 +370,8 @@ def new_incident(dsn: str, district: str, now: datetime) -> None:
 
 
 def measure_callbacks(dsn: str, samples: int, district: str) -> list[dict[str, Any]]:
-    from dashboard import bigmap
     from dashboard.app import create_app
+    from dashboard.map.model import CITY, T
 
     app = create_app(dsn, secret_key="bench", pool_size=4)
     overview = sys.modules["dashboard.pages.overview"]
@@ -380,14 +381,14 @@ def measure_callbacks(dsn: str, samples: int, district: str) -> list[dict[str, A
         t0 = time.perf_counter()
         page = overview.layout()
         say(f"  big screen layout (first request, boundaries cached after): {time.perf_counter() - t0:.2f} s")
-        state = next(c.data for c in _walk(page) if getattr(c, "id", None) == overview.Ids.MARKER)
-        city = dict(bigmap.CITY)
-        state = overview.refresh(0, state, city, "open", 1)[4]  # the first tick: the feed starts rolling
+        state = next(c.data for c in _walk(page) if getattr(c, "id", None) == overview.ids.Ids.MARKER)
+        city = CITY.to_store()
+        state = overview.callbacks.refresh(0, state, city, "open", 1)["marker"]  # first tick: the feed rolls
 
-        idle = lambda: overview.refresh(1, state, city, "open", 1)  # noqa: E731
+        idle = lambda: overview.callbacks.refresh(1, state, city, "open", 1)  # noqa: E731
         times, out = timed(idle, samples)
         rows.append(report("refresh, nothing changed", times, payload_bytes(out)))
-        live = lambda: overview.refresh(1, {**state, "live_at": 0}, city, "open", 1)  # noqa: E731
+        live = lambda: overview.callbacks.refresh(1, {**state, "live_at": 0}, city, "open", 1)  # noqa: E731
         times, out = timed(live, samples)
         rows.append(report("refresh, live layers due (devices, vehicles, heat)", times, payload_bytes(out)))
 
@@ -395,33 +396,35 @@ def measure_callbacks(dsn: str, samples: int, district: str) -> list[dict[str, A
         for _ in range(samples):
             new_incident(dsn, district, datetime.now(UTC))
             t0 = time.perf_counter()
-            out = overview.refresh(1, {**current, "live_at": 0}, city, "open", 1)
+            out = overview.callbacks.refresh(1, {**current, "live_at": 0}, city, "open", 1)
             sizes.append(payload_bytes(out))
             changed_times.append((time.perf_counter() - t0) * 1000)
-            current = out[4]
+            current = out["marker"]
         worst = max(sizes)
         rows.append(report("refresh, a new incident + live layers (Patch)", changed_times, worst, "target < 150 ms"))
 
         data = app.server.extensions["cityops_data"]
-        layers = data.base_layers()
+        layers = data.base_map()
+        from dashboard.map.model import GeoUrls
+        inline = GeoUrls(json.loads(layers.geojson["district"]), json.loads(layers.geojson["township"]), "{code}")
 
         def full_rebuild() -> Any:
             """The baseline: what a refresh costs if it rebuilds the figure (boundaries inline) every time."""
-            from dashboard import charts, map_layers
+            from dashboard import charts
+            from dashboard.map import figure, registry
+            from dashboard.map.model import Cadence, Scene
 
             now = datetime.now(UTC)
-            inline = {"district": layers["district"], "township": layers["township"], "grid": "{code}"}
-            view = dict(bigmap.CITY)
-            scene = map_layers.Scene(layers, view, "zh", inline)
-            fig = bigmap.build(map_layers.REGISTRY, layers, inline, "/assets/map-dark.json", "zh", view,
-                               map_layers.DEFAULT_ON)
-            for layer in map_layers.due(tuple(map_layers.Cadence), map_layers.choropleth(None)):
-                bigmap.apply(fig, layer.style(layer.read(data, now), scene))
+            scene = Scene(layers, CITY, "zh", inline)
+            fig = figure.build(registry.REGISTRY, layers, inline, "/assets/map-dark.json", "zh", CITY,
+                               registry.DEFAULT_ON)
+            for layer in registry.due(tuple(Cadence), registry.choropleth(None)):
+                layer.style(layer.read(data, now), scene).apply_to(fig)
             kpis = data.kpis(datetime.now(UTC).replace(hour=0, minute=0), now)
-            return (fig, overview.kpi_cards(kpis, "zh"), charts.hourly_trend(data.hourly_new(now), now, "zh"))
+            return (fig, overview.views.kpi_cards(kpis, "zh"), charts.hourly_trend(data.hourly_new(now), now, "zh"))
 
         times, out = timed(full_rebuild, max(5, samples // 4))
-        assert len(out[0]["data"]) == len(bigmap.T)
+        assert len(out[0]["data"]) == len(T)
         rows.append(report("baseline: rebuild the whole figure each refresh", times, payload_bytes(out)))
         with data.pool.connection() as conn:
             code, n_open = conn.execute(
@@ -509,10 +512,10 @@ def measure_first_render(url: str, runs: int = 3) -> list[dict[str, float]]:
     """
     from playwright.sync_api import sync_playwright
 
-    from dashboard import bigmap
+    from dashboard.map.model import LEVELS, T, incident_trace
 
-    script = FIRST_RENDER_JS.replace("FILL", str(int(bigmap.T.DISTRICT_FILL))).replace(
-        "INCIDENTS", json.dumps([bigmap.incident_trace(level) for level in bigmap.LEVELS]))
+    script = FIRST_RENDER_JS.replace("FILL", str(int(T.DISTRICT_FILL))).replace(
+        "INCIDENTS", json.dumps([incident_trace(level) for level in LEVELS]))
     times = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
