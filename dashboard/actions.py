@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import psycopg
+from dash import html
+from dash.exceptions import PreventUpdate
 
 from alerts.directives import DirectiveError
 from alerts.incidents import IncidentNotFound
 from alerts.lifecycle import Action, IllegalMove, Refusal, Role
 from dashboard import auth
+from dashboard.components import bump, clicked, outcome_message
 from dashboard.context import get_data
 from dashboard.data import Photo
 from i18n.labels import MESSAGES, Lang, action_label, refusal_message, t
@@ -147,6 +150,15 @@ def perform(incident_id: object, action: Action, roles: tuple[Role, ...], *, not
     log.info("dashboard: %s on incident %s by %s (%s)", action, incident_id, user.username, user.role)
     sep = "：" if lang == "zh" else ": "
     return Outcome(True, f"#{incident_id} {action_label(action, lang)}{sep}{t('common.done', lang)}")
+
+
+def act_on_click(action: Action, roles: tuple[Role, ...], version: int | None) -> tuple[html.Div, int]:
+    """A click on an incident's ``action`` button (the index of its id is the incident): what doing it said,
+    and the page's next version. A re-render that fired the callback is no click: nothing is sent."""
+    incident_id = clicked()
+    if incident_id is None:
+        raise PreventUpdate
+    return outcome_message(perform(incident_id, action, roles)), bump(version)
 
 
 def issue_directive(*, title: object, body: object, townships: list[str], minutes: object) -> Outcome:

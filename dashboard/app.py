@@ -7,6 +7,7 @@ the command center runs on an intranet without internet.
 
 from __future__ import annotations
 
+import graphlib
 import hashlib
 import importlib
 import json
@@ -15,6 +16,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import dash
 import flask
@@ -83,19 +85,34 @@ def _revalidated(data: bytes | str, mimetype: str) -> Callable[[], flask.Respons
     return serve
 
 
+def _reload_order(package: str) -> list[str]:
+    """The loaded submodules of ``package``, each after the siblings whose objects it holds (what it imports)."""
+    subs = {name for name, module in sys.modules.items() if name.startswith(f"{package}.") and module is not None}
+
+    def imported(name: str) -> set[str]:
+        held = {v.__name__ if isinstance(v, ModuleType) else getattr(v, "__module__", None)
+                for v in vars(sys.modules[name]).values()}
+        return (held & subs) - {name}
+
+    return list(graphlib.TopologicalSorter({name: imported(name) for name in subs}).static_order())
+
+
 def _import_pages() -> None:
     """Import (or re-import, for a second app in one process) the page modules.
 
     ``register_page`` and module-level ``@callback`` register into Dash's globals,
     which the next app takes over at its first request; re-executing the modules is
-    what gives a second app its own copy.
+    what gives a second app its own copy. A page that is a package re-executes its
+    submodules first (where its callbacks are), then itself, so it binds their new objects.
     """
     for name in PAGE_MODULES:
         module = sys.modules.get(name)
         if module is None:
             importlib.import_module(name)
-        else:
-            importlib.reload(module)
+            continue
+        for sub in _reload_order(name):
+            importlib.reload(sys.modules[sub])
+        importlib.reload(module)
 
 
 def _slice_file(key: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dash import ALL, ClientsideFunction, Input, State, clientside_callback, ctx, html
+from dash.exceptions import PreventUpdate
 
 from alerts.lifecycle import Role
 from dashboard import auth
@@ -52,6 +53,13 @@ def session_user(lang: Lang, *roles: Role) -> auth.SessionUser | html.Div:
         return auth.require(*roles)
     except auth.Denied as exc:
         return denied(exc, lang)
+
+
+def skip_unchanged(marker: str, shown: object, tick: str) -> None:
+    """Send nothing (PreventUpdate) when the timer ``tick`` fired and ``marker`` is still the one the
+    browser shows: a list not re-sent keeps a half-made choice in it, and a phone's data."""
+    if marker == shown and ctx.triggered_id == tick:
+        raise PreventUpdate
 
 
 def scroll_into_view(panel_id: str) -> None:

@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextvars import copy_context
+from contextvars import ContextVar, copy_context
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +26,7 @@ import dash
 import flask
 import psycopg
 import pytest
+from flask.testing import FlaskClient
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
 
 from cityops.localserver import free_port
@@ -75,11 +76,14 @@ def dash_app(dashboard_dsn: str) -> Iterator[dash.Dash]:
 
 
 LoggedIn = Callable[..., contextlib.AbstractContextManager[None]]
+# The browser of ``logged_in``'s user: a test client holding the same session, and the CSRF header it sends.
+_BROWSER: ContextVar[tuple[FlaskClient, dict[str, str]]] = ContextVar("dashboard_test_browser")
 
 
 @pytest.fixture(scope="session")
 def logged_in(dash_app: dash.Dash) -> LoggedIn:
-    """``with logged_in("zhihui"):`` runs callbacks as that user (None: nobody) inside a request."""
+    """``with logged_in("zhihui"):`` runs page functions as that user (None: nobody) inside a request, and
+    gives ``dash_calls`` a browser session of the same user."""
     from alerts.lifecycle import Role
     from dashboard import auth
     from dashboard.context import get_data
@@ -88,6 +92,7 @@ def logged_in(dash_app: dash.Dash) -> LoggedIn:
 
     @contextlib.contextmanager
     def as_user(username: str | None, lang: str = "zh") -> Iterator[None]:
+        client = dash_app.server.test_client()
         with dash_app.server.test_request_context("/_dash-update-component", method="POST"):
             flask.session["lang"] = lang
             if username is not None:
@@ -96,13 +101,46 @@ def logged_in(dash_app: dash.Dash) -> LoggedIn:
                 assert record is not None, f"no such test user {username}"
                 auth.login_session(auth.SessionUser(record.username, record.display_name, Role(record.role),
                                                     record.township_code), utcnow())
-            yield
+            with client.session_transaction() as cookie:
+                cookie.update(flask.session)
+            csrf = flask.session.get("csrf")
+            token = _BROWSER.set((client, {auth.CSRF_HEADER: csrf} if csrf else {}))
+            try:
+                yield
+            finally:
+                _BROWSER.reset(token)
 
     return as_user
 
 
+class Sent(dict[str, Any]):
+    """A JSON object of a callback's reply. It serialises as itself (``to_plotly_json``), as the component or
+    Patch it was made from did, so ``text_of`` and tests written for those read it the same way."""
+
+    def to_plotly_json(self) -> dict[str, Any]:
+        return dict(self)
+
+
+def _parse_id(text: str) -> Any:
+    """A component id as Dash writes it in callback specs and prop ids: a string, or JSON for a dict id."""
+    return json.loads(text) if text.startswith("{") else text
+
+
+def _matches(pattern: Any, component_id: Any) -> bool:
+    """Whether a pattern-matching id (values ``["ALL"]`` as Dash serialises the wildcard) covers ``component_id``."""
+    return (isinstance(component_id, dict) and component_id.keys() == pattern.keys()
+            and all(want == ["ALL"] or want == component_id[key] for key, want in pattern.items()))
+
+
 class DashCalls:
-    """Call Dash callbacks directly as Dash would, and read what they return."""
+    """Run callbacks as a browser does, and read what they send back and what layouts hold.
+
+    Dash sets ``dash.ctx`` (which input changed) only while it serves ``/_dash-update-component``,
+    so a callback that reads it is posted there, in the session of ``logged_in``'s user.
+    """
+
+    def __init__(self, app: dash.Dash) -> None:
+        self.app = app
 
     @staticmethod
     def text_of(component: Any) -> str:
@@ -111,29 +149,93 @@ class DashCalls:
 
         return json.dumps(json.loads(to_json_plotly(component)), ensure_ascii=False, separators=(",", ":"))
 
-    @staticmethod
-    def triggered_by(func: Callable[..., Any], prop_id: str, value: Any, *args: Any,
-                     states_list: list[Any] | None = None) -> Any:
-        """``func(*args)`` as if ``prop_id`` (``"id.prop"`` or a JSON id + ``".prop"``) had just changed."""
-        from dash._callback_context import context_value
-        from dash._utils import AttributeDict
+    def _spec(self, func: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
+        """The callback id and the app's record of the callback ``func`` is (Dash keeps ``func`` as ``__wrapped__``)."""
+        for key, spec in self.app.callback_map.items():
+            if getattr(spec.get("callback"), "__wrapped__", None) is func:
+                return key, spec
+        raise LookupError(f"{func.__qualname__} is not a callback of this app")
 
-        def run() -> Any:
-            context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": value}],
-                                            states_list=states_list or []))
-            return func(*args)
-        return copy_context().run(run)
+    def triggered_by(self, func: Callable[..., Any], prop_id: str, value: Any, *args: Any,
+                     matched: list[dict[str, Any]] | None = None) -> Any:
+        """``func``'s reply when ``prop_id`` (``"id.prop"`` or a JSON id + ``".prop"``) has just become ``value``.
 
-    def clicked(self, func: Callable[..., Any], button: dict[str, Any], *args: Any) -> Any:
+        ``args`` are the values of its inputs and states, as ``func`` takes them. A pattern-matching (ALL)
+        dependency is sent the changed component and the ``matched`` ones (``{"id", "property", "value"}``)
+        that it covers; their values must be the ones in ``args``. The reply comes back in ``func``'s shape
+        (one value, a tuple, a dict), ``dash.no_update`` for what was not sent. A callback that prevented
+        the update raises PreventUpdate; a request the server refused, PermissionError with its words.
+        """
+        from dash.exceptions import PreventUpdate
+
+        client, headers = _BROWSER.get()
+        key, spec = self._spec(func)
+        changed_id, _, changed_prop = prop_id.rpartition(".")
+        around = [{"id": _parse_id(changed_id), "property": changed_prop, "value": value}, *(matched or [])]
+        deps = spec["inputs"] + spec["state"]
+        values: list[Any] = [None] * len(deps)
+        order = spec["inputs_state_indices"]  # where each argument of ``func`` is among the dependencies
+        for arg, index in zip(args, [order] if isinstance(order, int) else order, strict=True):
+            values[index] = arg
+
+        def sent(dep: dict[str, Any], arg: Any) -> Any:
+            pattern = _parse_id(dep["id"])
+            if not isinstance(pattern, dict) or ["ALL"] not in pattern.values():
+                return {"id": pattern, "property": dep["property"], "value": arg}
+            found = [c for c in around if c["property"] == dep["property"] and _matches(pattern, c["id"])]
+            assert [c["value"] for c in found] == arg, f"{dep} is sent {found}, not {arg}"
+            return found
+
+        multi = key.startswith("..")
+        outputs = [{"id": _parse_id(i), "property": p}
+                   for i, p in (part.rsplit(".", 1) for part in (key[2:-2].split("...") if multi else [key]))]
+        entries = [sent(d, v) for d, v in zip(deps, values, strict=True)]
+        body = {"output": key, "outputs": outputs if multi else outputs[0], "changedPropIds": [prop_id],
+                "inputs": entries[:len(spec["inputs"])], "state": entries[len(spec["inputs"]):]}
+        reply = copy_context().run(client.post, "/_dash-update-component", json=body, headers=headers)
+        if reply.status_code == 204:
+            raise PreventUpdate
+        if reply.status_code in (401, 403):
+            raise PermissionError(reply.text)
+        assert reply.status_code == 200, reply.text
+        response = json.loads(reply.data, object_hook=Sent)["response"]
+        flat = [response.get(dash.stringify_id(o["id"]), {}).get(o["property"].split("@")[0], dash.no_update)
+                for o in outputs]
+        shape = spec["outputs_indices"]  # the outputs' grouping, by index into the flat list
+        if isinstance(shape, dict):
+            return {name: flat[index] for name, index in shape.items()}
+        return tuple(flat[index] for index in shape) if isinstance(shape, list) else flat[shape]
+
+    def clicked(self, func: Callable[..., Any], button: dict[str, Any], *args: Any,
+                matched: list[dict[str, Any]] | None = None) -> Any:
         """A pattern-matching button ``{"type": ..., "index": ...}`` was clicked once."""
-        prop_id = json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"
-        return self.triggered_by(func, prop_id, 1, *args)
+        return self.triggered_by(func, f"{dash.stringify_id(button)}.n_clicks", 1, *args, matched=matched)
+
+    def told(self, func: Callable[..., Any], button: dict[str, Any], *args: Any) -> str:
+        """What a click on ``button`` tells the user: the text of the reply's first output, or the server's
+        words when it refused the request (nobody logged in: the gate answers before any callback runs)."""
+        try:
+            return self.text_of(self.clicked(func, button, *args)[0])
+        except PermissionError as refused:
+            return str(refused)
+
+    @staticmethod
+    def _props(component: Any) -> dict[str, Any]:
+        """The id and children of a component, or of one in a reply (JSON)."""
+        if isinstance(component, dict):
+            props: dict[str, Any] = component.get("props", {}) if "namespace" in component else {}
+            return props
+        return {"id": getattr(component, "id", None), "children": getattr(component, "children", None)}
 
     def find(self, component: Any, component_id: Any) -> Any:
-        """The component with ``component_id`` inside a layout, or None."""
-        if getattr(component, "id", None) == component_id:
-            return component
-        children = getattr(component, "children", None)
+        """The component with ``component_id`` inside a layout or a reply (or a list of them), or None."""
+        if isinstance(component, list | tuple):
+            children: Any = component
+        else:
+            props = self._props(component)
+            if props.get("id") == component_id:
+                return component
+            children = props.get("children")
         for child in children if isinstance(children, list | tuple) else [children]:
             if child is not None and not isinstance(child, str | int | float):
                 found = self.find(child, component_id)
@@ -141,10 +243,18 @@ class DashCalls:
                     return found
         return None
 
+    def part(self, component: Any, component_id: Any) -> str:
+        """The text of the component with ``component_id`` inside ``component``, which must hold it."""
+        found = self.find(component, component_id)
+        assert found is not None, f"no {component_id} in what was drawn"
+        return self.text_of(found)
+
 
 @pytest.fixture(scope="session")
-def dash_calls() -> DashCalls:
-    return DashCalls()
+def dash_calls(dash_app: dash.Dash) -> DashCalls:
+    # Dash hands the pages' callbacks to the app at its first request: make one, so they can be looked up.
+    dash_app.server.test_client().get("/login")
+    return DashCalls(dash_app)
 
 
 class DashboardProcess:

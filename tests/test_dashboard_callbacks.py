@@ -11,7 +11,6 @@ import base64
 import importlib
 import json
 from collections.abc import Callable
-from contextvars import copy_context
 from datetime import UTC, datetime, timedelta
 from types import ModuleType, SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -19,17 +18,18 @@ from typing import TYPE_CHECKING, Any
 import dash
 import psycopg
 import pytest
-from dash._callback_context import context_value
-from dash._utils import AttributeDict
 from dash.exceptions import PreventUpdate
 from plotly.io.json import to_json_plotly
 
 from alerts.incidents import Location, act, open_incident
 from alerts.lifecycle import Action, Actor, Role
+from dashboard.context import get_data
+from dashboard.widgets import format_details
+from i18n.timefmt import utcnow
 from store.users import township_username
 
 if TYPE_CHECKING:
-    from tests.fix_browser import LoggedIn
+    from tests.fix_browser import DashCalls, LoggedIn
 
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -74,23 +74,6 @@ def text_of(component: Any) -> str:
     return json.dumps(json.loads(to_json_plotly(component)), ensure_ascii=False, separators=(",", ":"))
 
 
-def clicked(func: Callable[..., Any], button: dict[str, Any], *args: Any,
-            states_list: list[Any] | None = None) -> Any:
-    """Call a pattern-matching callback as Dash would after a click on ``button``."""
-    prop_id = json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"
-
-    def run() -> Any:
-        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}],
-                                        states_list=states_list or []))
-        return func(*args)
-    return copy_context().run(run)
-
-
-def triggered_by(func: Callable[..., Any], prop_id: str, value: Any, *args: Any) -> Any:
-    def run() -> Any:
-        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": value}]))
-        return func(*args)
-    return copy_context().run(run)
 
 
 def log_rows(dsn: str, incident_id: int) -> list[tuple[Any, ...]]:
@@ -120,14 +103,15 @@ def test_township_sees_only_its_own_incidents(pages: SimpleNamespace, logged_in:
 
 def test_sign_writes_the_log_and_a_second_sign_is_refused(pages: SimpleNamespace, logged_in: LoggedIn,
                                                           towns: tuple[str, str], dashboard_dsn: str,
-                                                          new_incident: Callable[..., int]) -> None:
+                                                          new_incident: Callable[..., int],
+                                                          dash_calls: DashCalls) -> None:
     a, _ = towns
     incident_id = new_incident(a)
     button = {"type": "tw-sign", "index": incident_id}
     with logged_in(township_username(a)):
-        msg, version = clicked(pages.township.sign, button, [1], 3)
+        msg, version = dash_calls.clicked(pages.township.sign, button, [1], 3)
         assert "操作成功" in text_of(msg) and version == 4
-        msg, _ = clicked(pages.township.sign, button, [1], 4)
+        msg, _ = dash_calls.clicked(pages.township.sign, button, [1], 4)
         assert "该事件已签收或状态已变化，请刷新" in text_of(msg)
     signs = [r for r in log_rows(dashboard_dsn, incident_id) if r[0] == "sign"]
     assert [(r[1], r[2], r[3], r[4]) for r in signs] == [(township_username(a), "township", "dispatched", "signed")]
@@ -140,31 +124,27 @@ def test_sign_writes_the_log_and_a_second_sign_is_refused(pages: SimpleNamespace
 ])
 def test_sign_is_refused_on_the_server(pages: SimpleNamespace, logged_in: LoggedIn, towns: tuple[str, str],
                                        dashboard_dsn: str, new_incident: Callable[..., int], who: str | None,
-                                       expected: str) -> None:
+                                       expected: str, dash_calls: DashCalls) -> None:
     a, b = towns
     incident_id = new_incident(a)
     user = township_username(b) if who == "other-township" else who
     with logged_in(user):
-        msg, _ = clicked(pages.township.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
-    assert expected in text_of(msg)
+        told = dash_calls.told(pages.township.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
+    assert expected in told
     assert status_of(dashboard_dsn, incident_id) == "dispatched"
 
 
 def test_other_townships_ids_are_not_confirmed(pages: SimpleNamespace, logged_in: LoggedIn,
-                                               towns: tuple[str, str]) -> None:
+                                               towns: tuple[str, str], dash_calls: DashCalls) -> None:
     with logged_in(township_username(towns[0])):
-        msg, _ = clicked(pages.township.sign, {"type": "tw-sign", "index": 987654321}, [1], 0)
+        msg, _ = dash_calls.clicked(pages.township.sign, {"type": "tw-sign", "index": 987654321}, [1], 0)
     assert "该事件不属于本镇街" in text_of(msg)  # the same answer as for an existing incident of another township
 
 
 def test_a_rerendered_button_is_not_a_click(pages: SimpleNamespace, logged_in: LoggedIn,
-                                            towns: tuple[str, str]) -> None:
-    def run() -> Any:
-        context_value.set(AttributeDict(triggered_inputs=[
-            {"prop_id": '{"index":1,"type":"tw-sign"}.n_clicks', "value": 0}]))
-        return pages.township.sign([0], 0)
+                                            towns: tuple[str, str], dash_calls: DashCalls) -> None:
     with logged_in(township_username(towns[0])), pytest.raises(PreventUpdate):
-        copy_context().run(run)
+        dash_calls.triggered_by(pages.township.sign, '{"index":1,"type":"tw-sign"}.n_clicks', 0, [0], 0)
 
 
 def _feedback(pages: SimpleNamespace, incident_id: int, note: str, evacuated: object,
@@ -175,12 +155,13 @@ def _feedback(pages: SimpleNamespace, incident_id: int, note: str, evacuated: ob
 
 def test_feedback_validates_then_stores_details_and_photo(pages: SimpleNamespace, logged_in: LoggedIn,
                                                           towns: tuple[str, str], dashboard_dsn: str,
-                                                          new_incident: Callable[..., int]) -> None:
+                                                          new_incident: Callable[..., int],
+                                                          dash_calls: DashCalls) -> None:
     a, _ = towns
     incident_id = new_incident(a)
     photo = "data:image/png;base64," + base64.b64encode(PNG).decode()
     with logged_in(township_username(a)):
-        clicked(pages.township.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
+        dash_calls.clicked(pages.township.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
         bad_number = _feedback(pages, incident_id, "已处置", "-2")
         assert "转移人数须为不小于 0 的整数" in text_of(bad_number[1])  # shown in the form, which stays open
         assert bad_number[3] is dash.no_update
@@ -216,12 +197,12 @@ def test_return_needs_a_reason(pages: SimpleNamespace, logged_in: LoggedIn, town
 
 
 def test_english_refusal(pages: SimpleNamespace, logged_in: LoggedIn, towns: tuple[str, str],
-                         new_incident: Callable[..., int]) -> None:
+                         new_incident: Callable[..., int], dash_calls: DashCalls) -> None:
     a, _ = towns
     incident_id = new_incident(a)
     with logged_in(township_username(a), lang="en"):
-        clicked(pages.township.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
-        msg, _ = clicked(pages.township.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
+        dash_calls.clicked(pages.township.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
+        msg, _ = dash_calls.clicked(pages.township.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
     assert "Already signed for or changed meanwhile" in text_of(msg)
 
 
@@ -229,26 +210,29 @@ def test_english_refusal(pages: SimpleNamespace, logged_in: LoggedIn, towns: tup
 
 def test_dispatch_needs_a_real_township_and_a_command_role(pages: SimpleNamespace, logged_in: LoggedIn,
                                                            towns: tuple[str, str], dashboard_dsn: str,
-                                                           new_incident: Callable[..., int]) -> None:
+                                                           new_incident: Callable[..., int],
+                                                           dash_calls: DashCalls) -> None:
     b = towns[1]
     incident_id = new_incident(None, "无位置的事件")  # no township: stays 待分拨
     button = {"type": "cmd-dispatch", "index": incident_id}
 
-    def states(value: str | None) -> list[Any]:
-        return [[{"id": {"type": "cmd-target", "index": incident_id}, "property": "value", "value": value}]]
+    def chosen(value: str | None) -> list[dict[str, Any]]:
+        """The dropdown of the card, with ``value`` chosen."""
+        return [{"id": {"type": "cmd-target", "index": incident_id}, "property": "value", "value": value}]
 
     with logged_in("zhihui"):
         assert "cmd-dispatch" in text_of(pages.command.layout())
-        none_chosen = clicked(pages.command.dispatch, button, [1], [None], 0, states_list=states(None))
+        none_chosen = dash_calls.clicked(pages.command.callbacks.dispatch, button, [1], [None], 0, matched=chosen(None))
         assert "请选择派遣的镇街" in text_of(none_chosen[0])
-        bogus = clicked(pages.command.dispatch, button, [1], ["999999999"], 0, states_list=states("999999999"))
+        bogus = dash_calls.clicked(pages.command.callbacks.dispatch, button, [1], ["999999999"], 0,
+                                   matched=chosen("999999999"))
         assert "请选择派遣的镇街" in text_of(bogus[0])
     with logged_in("lingdao"):
-        leader = clicked(pages.command.dispatch, button, [1], [b], 0, states_list=states(b))
+        leader = dash_calls.clicked(pages.command.callbacks.dispatch, button, [1], [b], 0, matched=chosen(b))
         assert "您的角色无权" in text_of(leader[0])
     assert status_of(dashboard_dsn, incident_id) == "new"
     with logged_in("zhihui"):
-        ok = clicked(pages.command.dispatch, button, [1], [b], 0, states_list=states(b))
+        ok = dash_calls.clicked(pages.command.callbacks.dispatch, button, [1], [b], 0, matched=chosen(b))
         assert "操作成功" in text_of(ok[0])
     with psycopg.connect(dashboard_dsn) as conn:
         assert conn.execute("SELECT status, township_code FROM incidents WHERE id = %s",
@@ -267,24 +251,25 @@ def _resolved(dsn: str, township: str, new_incident: Callable[..., int]) -> int:
 
 
 def test_verify_and_rework(pages: SimpleNamespace, logged_in: LoggedIn, towns: tuple[str, str],
-                           dashboard_dsn: str, new_incident: Callable[..., int]) -> None:
+                           dashboard_dsn: str, new_incident: Callable[..., int], dash_calls: DashCalls) -> None:
     a, _ = towns
     to_close, to_redo = _resolved(dashboard_dsn, a, new_incident), _resolved(dashboard_dsn, a, new_incident)
     with logged_in("zhihui"):
-        shown = text_of(pages.command.queues("zh", True, {"verify": 10_000}))  # the whole queue
+        whole = pages.command.load.queues(get_data(), utcnow(), pages.command.load.shown_rows({"verify": 10_000}))
+        shown = text_of(pages.command.views.queues(whole, "zh", True))
         assert f'{{"type":"cmd-verify","index":{to_close}}}' in shown
         # Cards keyed by incident: when a redraw removes one, React keeps the others' buttons, so a
         # click landing during the redraw is neither lost nor applied to the card that slid under it.
         assert f"cmd-resolved-{to_close}" in shown and f"cmd-resolved-{to_redo}" in shown
         assert "转移人数 2" in shown  # the verifier sees what was reported
-        msg = clicked(pages.command.verify, {"type": "cmd-verify", "index": to_close}, [1], 0)[0]
+        msg = dash_calls.clicked(pages.command.callbacks.verify, {"type": "cmd-verify", "index": to_close}, [1], 0)[0]
         assert "核查结案：操作成功" in text_of(msg)
-        again = clicked(pages.command.verify, {"type": "cmd-verify", "index": to_close}, [1], 0)[0]
+        again = dash_calls.clicked(pages.command.callbacks.verify, {"type": "cmd-verify", "index": to_close}, [1], 0)[0]
         assert "该事件已结案或状态已变化，请刷新" in text_of(again)
-        no_reason = pages.command.rework(1, to_redo, " ", 0)
-        assert "请填写返工原因" in text_of(no_reason[0])
-        redo = pages.command.rework(1, to_redo, "照片不清晰，请补充", 0)
-        assert "操作成功" in text_of(redo[0])
+        no_reason = pages.command.callbacks.rework(1, to_redo, " ", 0)
+        assert "请填写返工原因" in text_of(no_reason["msg"])
+        redo = pages.command.callbacks.rework(1, to_redo, "照片不清晰，请补充", 0)
+        assert "操作成功" in text_of(redo["msg"])
     assert status_of(dashboard_dsn, to_close) == "closed"
     assert status_of(dashboard_dsn, to_redo) == "in_progress"
     assert log_rows(dashboard_dsn, to_redo)[-1][:3] == ("rework", "zhihui", "command")
@@ -292,11 +277,13 @@ def test_verify_and_rework(pages: SimpleNamespace, logged_in: LoggedIn, towns: t
 
 def test_township_cannot_verify_and_leader_sees_read_only(pages: SimpleNamespace, logged_in: LoggedIn,
                                                           towns: tuple[str, str], dashboard_dsn: str,
-                                                          new_incident: Callable[..., int]) -> None:
+                                                          new_incident: Callable[..., int],
+                                                          dash_calls: DashCalls) -> None:
     a, _ = towns
     incident_id = _resolved(dashboard_dsn, a, new_incident)
     with logged_in(township_username(a)):
-        msg = clicked(pages.command.verify, {"type": "cmd-verify", "index": incident_id}, [1], 0)[0]
+        msg = dash_calls.clicked(pages.command.callbacks.verify, {"type": "cmd-verify", "index": incident_id},
+                                 [1], 0)[0]
         assert "您的角色无权查看此页面" in text_of(msg)
         assert "您的角色无权查看此页面" in text_of(pages.command.layout())
     with logged_in("lingdao"):
@@ -353,24 +340,26 @@ def test_incident_page_shows_log_and_timeline(pages: SimpleNamespace, logged_in:
      "People evacuated: 2; Merged into: #7; Closed anyway: yes"),
     ({"new_key": "x"}, "new_key：x", "new_key: x"),  # a key of a newer lifecycle shows as it is
 ])
-def test_log_details_are_said_in_the_users_language(pages: SimpleNamespace, details: Any, zh: str, en: str) -> None:
+def test_log_details_are_said_in_the_users_language(details: Any, zh: str, en: str) -> None:
     names = {"431002001": "人民路街道"}
-    assert pages.incident.format_details(details, names, "zh") == zh
-    assert pages.incident.format_details(details, names, "en") == en
+    assert format_details(details, names, "zh") == zh
+    assert format_details(details, names, "en") == en
 
 
 def test_the_township_list_is_sent_again_only_when_it_changed(pages: SimpleNamespace, logged_in: LoggedIn,
                                                               towns: tuple[str, str], monkeypatch: pytest.MonkeyPatch,
-                                                              new_incident: Callable[..., int]) -> None:
+                                                              new_incident: Callable[..., int],
+                                                              dash_calls: DashCalls) -> None:
     a, _ = towns
     new_incident(a, "第一件")
     monkeypatch.setattr(pages.township, "utcnow", lambda: datetime(2026, 5, 1, 8, 0, 30, tzinfo=UTC))
     with logged_in(township_username(a)):
-        _, marker = triggered_by(pages.township.refresh_list, "tw-tick.n_intervals", 1, 1, 0, None)
+        _, marker = dash_calls.triggered_by(pages.township.refresh_list, "tw-tick.n_intervals", 1, 1, 0, None)
         with pytest.raises(PreventUpdate):  # same minute, same rows: nothing is sent
-            triggered_by(pages.township.refresh_list, "tw-tick.n_intervals", 2, 2, 0, marker)
-        after_action, _ = triggered_by(pages.township.refresh_list, "tw-version.data", 1, 2, 1, marker)
+            dash_calls.triggered_by(pages.township.refresh_list, "tw-tick.n_intervals", 2, 2, 0, marker)
+        after_action, _ = dash_calls.triggered_by(pages.township.refresh_list, "tw-version.data", 1, 2, 1, marker)
         new_incident(a, "第二件")
-        changed, new_marker = triggered_by(pages.township.refresh_list, "tw-tick.n_intervals", 3, 3, 1, marker)
+        changed, new_marker = dash_calls.triggered_by(pages.township.refresh_list, "tw-tick.n_intervals", 3, 3, 1,
+                                                      marker)
     assert "tw-card-" in text_of(after_action)  # an action always re-reads
     assert "第二件" in text_of(changed) and new_marker != marker

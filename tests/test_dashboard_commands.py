@@ -9,8 +9,6 @@ import importlib
 import json
 import re
 import uuid
-from collections.abc import Callable
-from contextvars import copy_context
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -18,19 +16,19 @@ from typing import TYPE_CHECKING, Any
 import dash
 import psycopg
 import pytest
-from dash._callback_context import context_value
-from dash._utils import AttributeDict
 from plotly.io.json import to_json_plotly
 
 from alerts.incidents import Location, act, open_incident
 from alerts.lifecycle import Action, Actor, Role
 from alerts.locate import locate
+from dashboard.context import get_data
+from i18n.timefmt import utcnow
 from layers.loader import load_active_layers
 from store.users import township_username
 from tests.near_border import border_points
 
 if TYPE_CHECKING:
-    from tests.fix_browser import LoggedIn
+    from tests.fix_browser import DashCalls, LoggedIn
 
 
 @pytest.fixture(scope="module")
@@ -93,14 +91,6 @@ def text_of(component: Any) -> str:
     return json.dumps(json.loads(to_json_plotly(component)), ensure_ascii=False, separators=(",", ":"))
 
 
-def clicked(func: Callable[..., Any], button: dict[str, Any], *args: Any) -> Any:
-    prop_id = json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"
-
-    def run() -> Any:
-        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}], states_list=[]))
-        return func(*args)
-    return copy_context().run(run)
-
 
 def row(dsn: str, incident_id: int) -> tuple[Any, ...]:
     with psycopg.connect(dsn) as conn:
@@ -117,35 +107,43 @@ def actions(dsn: str, incident_id: int) -> list[str]:
 
 
 def submit(pages: SimpleNamespace, incident_id: int, mode: str, *, township: str | None = None,
-           into: object = None, override: list[str] | None = None, note: str = "") -> tuple[Any, ...]:
-    result: tuple[Any, ...] = pages.command.submit_act(1, {"id": incident_id, "action": mode}, township, into,
-                                                       override or [], note, 0)
+           into: object = None, override: list[str] | None = None, note: str = "") -> dict[str, Any]:
+    result: dict[str, Any] = pages.command.callbacks.submit_act(1, {"id": incident_id, "action": mode}, township,
+                                                                into, override or [], note, 0)
     return result
+
+
+def command_queues(pages: SimpleNamespace, lang: str, can_act: bool, asked: object = None) -> list[Any]:
+    """The command desk's queues as the page draws them, with ``asked`` rows per queue (as a browser asks)."""
+    command = pages.command
+    model = command.load.queues(get_data(), utcnow(), command.load.shown_rows(asked))
+    return command.views.queues(model, lang, can_act)
 
 
 # -- 转派 / 协办 / 缓办 / 恢复办理 / 合并 --
 
 def test_transfer_needs_a_reason_and_moves_the_incident(pages: SimpleNamespace, logged_in: LoggedIn,
-                                                        towns: tuple[str, str, str], dashboard_dsn: str) -> None:
+                                                        towns: tuple[str, str, str], dashboard_dsn: str,
+                                                        dash_calls: DashCalls) -> None:
     a, b, _ = towns
     incident_id = _signed(dashboard_dsn, a)
     with logged_in("zhihui"):
         assert '"action":"transfer"' in text_of(pages.command.layout())
-        assert f"cmd-row-{incident_id}" in text_of(pages.command.queues("zh", True, EVERY_ROW))
-        opened = clicked(pages.command.select_act, {"type": "cmd-open-act", "index": incident_id,
+        assert f"cmd-row-{incident_id}" in text_of(command_queues(pages, "zh", True, EVERY_ROW))
+        opened = dash_calls.clicked(pages.command.callbacks.select_act, {"type": "cmd-open-act", "index": incident_id,
                                                     "action": "transfer"}, [1], 0)
         assert opened == ({"id": incident_id, "action": "transfer"}, None, None)
-        panel = pages.command.show_act_panel(opened[0])
-        assert panel[0] is False and "转派 · #" in panel[1] and panel[2] is False
-        assert a not in [o["value"] for o in panel[4]]  # the current unit is not offered
+        panel = pages.command.callbacks.show_act_panel(opened[0])
+        assert panel["hidden"] is False and "转派 · #" in panel["title"] and panel["township_hidden"] is False
+        assert a not in [o["value"] for o in panel["township_options"]]  # the current unit is not offered
         no_reason = submit(pages, incident_id, "transfer", township=b, note=" ")
-        assert "请填写转派原因" in text_of(no_reason[1])
+        assert "请填写转派原因" in text_of(no_reason["form_msg"])
         no_target = submit(pages, incident_id, "transfer", township=None, note="属地有误")
-        assert "请选择转派的镇街" in text_of(no_target[1])
+        assert "请选择转派的镇街" in text_of(no_target["form_msg"])
         ok = submit(pages, incident_id, "transfer", township=b, note="属地有误")
-        assert "转派：操作成功" in text_of(ok[0]) and ok[3] is None
+        assert "转派：操作成功" in text_of(ok["msg"]) and ok["selected"] is None
         again = submit(pages, incident_id, "transfer", township=b, note="属地有误")  # a double submit
-        assert "不能转派给当前承办单位" in text_of(again[1])
+        assert "不能转派给当前承办单位" in text_of(again["form_msg"])
     assert row(dashboard_dsn, incident_id)[:2] == ("dispatched", b)
     assert actions(dashboard_dsn, incident_id).count("transfer") == 1
 
@@ -155,33 +153,33 @@ def test_assist_is_logged_once(pages: SimpleNamespace, logged_in: LoggedIn, town
     a, b, c = towns
     incident_id = _signed(dashboard_dsn, a)
     with logged_in("zhihui"):
-        assert "请填写协办事项说明" in text_of(submit(pages, incident_id, "assist", township=b)[1])
-        assert "操作成功" in text_of(submit(pages, incident_id, "assist", township=b, note="协助疏散")[0])
+        assert "请填写协办事项说明" in text_of(submit(pages, incident_id, "assist", township=b)["form_msg"])
+        assert "操作成功" in text_of(submit(pages, incident_id, "assist", township=b, note="协助疏散")["msg"])
         twice = submit(pages, incident_id, "assist", township=b, note="协助疏散")
-        assert "该镇街已是承办或协办单位" in text_of(twice[1])
+        assert "该镇街已是承办或协办单位" in text_of(twice["form_msg"])
         own = submit(pages, incident_id, "assist", township=a, note="自己协办自己")
-        assert "该镇街已是承办或协办单位" in text_of(own[1])
-        assert "协办：" in text_of(pages.command.queues("zh", True, EVERY_ROW))
+        assert "该镇街已是承办或协办单位" in text_of(own["form_msg"])
+        assert "协办：" in text_of(command_queues(pages, "zh", True, EVERY_ROW))
     assert row(dashboard_dsn, incident_id)[:3] == ("signed", a, [b])
     assert actions(dashboard_dsn, incident_id).count("assist") == 1
     assert c not in row(dashboard_dsn, incident_id)[2]
 
 
 def test_postpone_and_resume(pages: SimpleNamespace, logged_in: LoggedIn, towns: tuple[str, str, str],
-                             dashboard_dsn: str) -> None:
+                             dashboard_dsn: str, dash_calls: DashCalls) -> None:
     a, _, _ = towns
     incident_id = _signed(dashboard_dsn, a)
     resume_button = {"type": "cmd-resume", "index": incident_id}
     with logged_in("zhihui"):
-        assert "请填写缓办理由" in text_of(submit(pages, incident_id, "postpone")[1])
-        assert "缓办：操作成功" in text_of(submit(pages, incident_id, "postpone", note="汛期过后施工，已批准")[0])
+        assert "请填写缓办理由" in text_of(submit(pages, incident_id, "postpone")["form_msg"])
+        assert "缓办：操作成功" in text_of(submit(pages, incident_id, "postpone", note="汛期过后施工，已批准")["msg"])
         twice = submit(pages, incident_id, "postpone", note="汛期过后施工，已批准")
-        assert "该事件已缓办或状态已变化" in text_of(twice[1])
-        page = text_of(pages.command.queues("zh", True, EVERY_ROW))
+        assert "该事件已缓办或状态已变化" in text_of(twice["form_msg"])
+        page = text_of(command_queues(pages, "zh", True, EVERY_ROW))
         assert "缓办中" in page and json.dumps(resume_button, ensure_ascii=False, separators=(",", ":")) in page
-        msg, _ = clicked(pages.command.resume, resume_button, [1], 0)
+        msg, _ = dash_calls.clicked(pages.command.callbacks.resume, resume_button, [1], 0)
         assert "恢复办理：操作成功" in text_of(msg)
-        msg, _ = clicked(pages.command.resume, resume_button, [1], 0)
+        msg, _ = dash_calls.clicked(pages.command.callbacks.resume, resume_button, [1], 0)
         assert "该事件已恢复办理或状态已变化" in text_of(msg)
     assert row(dashboard_dsn, incident_id)[0] == "in_progress"
     assert actions(dashboard_dsn, incident_id)[-2:] == ["postpone", "resume"]
@@ -192,36 +190,40 @@ def test_merge_into_an_open_incident(pages: SimpleNamespace, logged_in: LoggedIn
     a, _, _ = towns
     keep, duplicate = _signed(dashboard_dsn, a, title="燃气泄漏"), _incident(dashboard_dsn, a, "燃气泄漏（重复）")
     with logged_in("zhihui"):
-        assert "请填写要合并到的事件编号" in text_of(submit(pages, duplicate, "merge", into="abc", note="重复")[1])
-        assert "请填写合并说明" in text_of(submit(pages, duplicate, "merge", into=str(keep))[1])
+        not_a_number = submit(pages, duplicate, "merge", into="abc", note="重复")
+        assert "请填写要合并到的事件编号" in text_of(not_a_number["form_msg"])
+        assert "请填写合并说明" in text_of(submit(pages, duplicate, "merge", into=str(keep))["form_msg"])
         itself = submit(pages, duplicate, "merge", into=str(duplicate), note="重复")
-        assert "请填写要合并到的未结案事件编号" in text_of(itself[1])
+        assert "请填写要合并到的未结案事件编号" in text_of(itself["form_msg"])
         ok = submit(pages, duplicate, "merge", into=f"＃{keep}", note="同一处泄漏")  # typed with a Chinese IME
-        assert "合并：操作成功" in text_of(ok[0])
+        assert "合并：操作成功" in text_of(ok["msg"])
         again = submit(pages, duplicate, "merge", into=str(keep), note="同一处泄漏")
-        assert "该事件已合并或状态已变化" in text_of(again[1])
+        assert "该事件已合并或状态已变化" in text_of(again["form_msg"])
     assert row(dashboard_dsn, duplicate)[0] == "merged" and row(dashboard_dsn, duplicate)[3] == keep
 
 
 def test_override_close_when_the_sensor_still_breaches(pages: SimpleNamespace, logged_in: LoggedIn,
-                                                       towns: tuple[str, str, str], dashboard_dsn: str) -> None:
+                                                       towns: tuple[str, str, str], dashboard_dsn: str,
+                                                       dash_calls: DashCalls) -> None:
     a, _, _ = towns
     incident_id = _resolved(dashboard_dsn, a, warning=True)
     with logged_in("zhihui"):
-        msg, _, opened = clicked(pages.command.verify, {"type": "cmd-verify", "index": incident_id}, [1], 0)
+        msg, _, opened = dash_calls.clicked(pages.command.callbacks.verify,
+                                            {"type": "cmd-verify", "index": incident_id}, [1], 0)
         assert "监测设备仍在报警，不能结案" in text_of(msg)
         assert opened == {"id": incident_id, "action": "override"}  # the override form opens
-        panel = pages.command.show_act_panel(opened)
-        assert "强制结案 · #" in panel[1] and panel[8] is False and "强制结案理由" in panel[10]
+        panel = pages.command.callbacks.show_act_panel(opened)
+        assert "强制结案 · #" in panel["title"] and panel["override_hidden"] is False
+        assert "强制结案理由" in panel["note_label"]
         unticked = submit(pages, incident_id, "override", note="现场已处置，传感器待校准")
-        assert "请勾选“强制结案”" in text_of(unticked[1])
+        assert "请勾选“强制结案”" in text_of(unticked["form_msg"])
         no_reason = submit(pages, incident_id, "override", override=["override"], note="  ")
-        assert "请填写强制结案理由" in text_of(no_reason[1])
+        assert "请填写强制结案理由" in text_of(no_reason["form_msg"])
         assert row(dashboard_dsn, incident_id)[0] == "resolved"
         ok = submit(pages, incident_id, "override", override=["override"], note="现场已处置，传感器待校准")
-        assert "核查结案：操作成功" in text_of(ok[0])
+        assert "核查结案：操作成功" in text_of(ok["msg"])
         again = submit(pages, incident_id, "override", override=["override"], note="现场已处置，传感器待校准")
-        assert "该事件已结案或状态已变化" in text_of(again[1])
+        assert "该事件已结案或状态已变化" in text_of(again["form_msg"])
     assert row(dashboard_dsn, incident_id)[0] == "closed"
     with psycopg.connect(dashboard_dsn) as conn:
         note, details = conn.execute("SELECT note, details FROM incident_log WHERE incident_id = %s"
@@ -233,18 +235,18 @@ def test_override_close_when_the_sensor_still_breaches(pages: SimpleNamespace, l
                                            ("lingdao", "您的角色无权查看此页面"), (None, "请先登录")])
 def test_command_callbacks_refuse_other_roles(pages: SimpleNamespace, logged_in: LoggedIn,
                                               towns: tuple[str, str, str], dashboard_dsn: str, who: str | None,
-                                              expected: str) -> None:
+                                              expected: str, dash_calls: DashCalls) -> None:
     a, b, _ = towns
     incident_id = _signed(dashboard_dsn, a)
     user = township_username(a) if who == "township" else who
     with logged_in(user):
         for mode, kw in (("transfer", {"township": b, "note": "x"}), ("assist", {"township": b, "note": "x"}),
                          ("postpone", {"note": "x"}), ("merge", {"into": "1", "note": "x"})):
-            assert expected in text_of(submit(pages, incident_id, mode, **kw)[1]), mode
-        msg, _ = clicked(pages.command.resume, {"type": "cmd-resume", "index": incident_id}, [1], 0)
-        assert expected in text_of(msg)
-        issued = pages.command.submit_directive(1, "越权政令", "", "all", [], [], "30", 0)
-        assert expected in text_of(issued[0])
+            assert expected in text_of(submit(pages, incident_id, mode, **kw)["form_msg"]), mode
+        resume = {"type": "cmd-resume", "index": incident_id}
+        assert expected in dash_calls.told(pages.command.callbacks.resume, resume, [1], 0)
+        issued = pages.command.directives.submit_directive(1, "越权政令", "", "all", [], [], "30", 0)
+        assert expected in text_of(issued["msg"])
     assert row(dashboard_dsn, incident_id)[:3] == ("signed", a, [])
     assert actions(dashboard_dsn, incident_id) == ["create", "dispatch", "sign"]
     with psycopg.connect(dashboard_dsn) as conn:
@@ -252,7 +254,8 @@ def test_command_callbacks_refuse_other_roles(pages: SimpleNamespace, logged_in:
 
 
 def test_returned_incident_shows_reason_and_suggested_owner(pages: SimpleNamespace, logged_in: LoggedIn,
-                                                            towns: tuple[str, str, str], dashboard_dsn: str) -> None:
+                                                            towns: tuple[str, str, str], dashboard_dsn: str,
+                                                            dash_calls: DashCalls) -> None:
     a, b, _ = towns
     incident_id = _incident(dashboard_dsn, a, "边界处路灯损坏")
     with logged_in(township_username(a)):
@@ -260,32 +263,17 @@ def test_returned_incident_shows_reason_and_suggested_owner(pages: SimpleNamespa
         assert "退单：操作成功" in text_of(done[0])
         assert f"tw-card-{incident_id}" not in text_of(pages.township.layout())  # back with the command center
     with logged_in("zhihui"):
-        queues = pages.command.queues("zh", True, EVERY_ROW)
+        queues = command_queues(pages, "zh", True, EVERY_ROW)
         card = text_of(queues[1])
     assert "退单原因：位于邻镇辖区" in card and "建议承办：" in card
-    dropdown = next(c for c in _walk(queues[1]) if getattr(c, "id", None) == {"type": "cmd-target",
-                                                                               "index": incident_id})
+    dropdown = dash_calls.find(queues[1], {"type": "cmd-target", "index": incident_id})
     assert dropdown.value == b  # the suggestion is pre-chosen for re-dispatch
-
-
-def _walk(component: Any) -> Any:
-    yield component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, list | tuple) else [children]:
-        if child is not None and not isinstance(child, str | int | float):
-            yield from _walk(child)
 
 
 # -- 确认属地: an incident near a township border --
 
-def _part(tree: Any, component_id: str) -> str:
-    """The text of the component with ``component_id`` in a layout (or a list of them)."""
-    roots = tree if isinstance(tree, list) else [tree]
-    return text_of(next(c for root in roots for c in _walk(root) if getattr(c, "id", None) == component_id))
-
-
 def test_near_boundary_incident_is_badged_until_the_command_desk_confirms_its_area(
-        pages: SimpleNamespace, logged_in: LoggedIn, dashboard_dsn: str) -> None:
+        pages: SimpleNamespace, logged_in: LoggedIn, dashboard_dsn: str, dash_calls: DashCalls) -> None:
     points, layers = border_points(), load_active_layers(dashboard_dsn)
 
     def opened(point: tuple[float, float], title: str) -> int:
@@ -302,37 +290,38 @@ def test_near_boundary_incident_is_badged_until_the_command_desk_confirms_its_ar
     confirm_json = json.dumps(confirm, ensure_ascii=False, separators=(",", ":"))
     staff = township_username(points.township)
     with logged_in("zhihui"):
-        queues = pages.command.queues("zh", True, EVERY_ROW)
-        assert badge in _part(queues, f"cmd-row-{near}") and "确认属地" in _part(queues, f"cmd-row-{near}")
-        assert badge not in _part(queues, f"cmd-row-{far}") and '"action":"confirm"' not in _part(
-            queues, f"cmd-row-{far}")
-        english = pages.command.queues("en", True, EVERY_ROW)
-        assert "Near a boundary: confirm the area" in _part(english, f"cmd-row-{near}")
+        queues = command_queues(pages, "zh", True, EVERY_ROW)
+        near_row, far_row = dash_calls.part(queues, f"cmd-row-{near}"), dash_calls.part(queues, f"cmd-row-{far}")
+        assert badge in near_row and "确认属地" in near_row
+        assert badge not in far_row and '"action":"confirm"' not in far_row
+        english = command_queues(pages, "en", True, EVERY_ROW)
+        assert "Near a boundary: confirm the area" in dash_calls.part(english, f"cmd-row-{near}")
         assert badge in text_of(pages.incident.layout(incident_id=str(near)))
         assert badge not in text_of(pages.incident.layout(incident_id=str(far)))
-        opened_panel = clicked(pages.command.select_act, confirm, [1], 0)
+        opened_panel = dash_calls.clicked(pages.command.callbacks.select_act, confirm, [1], 0)
         assert opened_panel == ({"id": near, "action": "confirm"}, None, None)
-        panel = pages.command.show_act_panel(opened_panel[0])
-        assert panel[0] is False and f"确认属地 · #{near}" in panel[1] and panel[2] is True  # no township to pick
-        assert "核实情况（可选）" in panel[10]
+        panel = pages.command.callbacks.show_act_panel(opened_panel[0])
+        assert panel["hidden"] is False and f"确认属地 · #{near}" in panel["title"]
+        assert panel["township_hidden"] is True  # no township to pick
+        assert "核实情况（可选）" in panel["note_label"]
     with logged_in("lingdao"):  # leaders see the badge, read only
-        queue = _part(pages.command.queues("zh", False, EVERY_ROW), f"cmd-row-{near}")
+        queue = dash_calls.part(command_queues(pages, "zh", False, EVERY_ROW), f"cmd-row-{near}")
         assert badge in queue and confirm_json not in queue
     with logged_in(staff):
         page = pages.township.layout()
-        assert hint in _part(page, f"tw-card-{near}") and hint not in _part(page, f"tw-card-{far}")
-        assert "您的角色无权查看此页面" in text_of(submit(pages, near, "confirm", note="本镇自己确认")[1])
+        assert hint in dash_calls.part(page, f"tw-card-{near}") and hint not in dash_calls.part(page, f"tw-card-{far}")
+        assert "您的角色无权查看此页面" in text_of(submit(pages, near, "confirm", note="本镇自己确认")["form_msg"])
     with logged_in("zhihui"):
         ok = submit(pages, near, "confirm", note="电话核实：属本镇")
-        assert "确认属地：操作成功" in text_of(ok[0]) and ok[3] is None
+        assert "确认属地：操作成功" in text_of(ok["msg"]) and ok["selected"] is None
         for incident_id in (near, far):  # once only; and never for a point far from any border
             refused = submit(pages, incident_id, "confirm")
-            assert "属地已确认或该事件不在边界附近" in text_of(refused[1])
-        assert badge not in _part(pages.command.queues("zh", True, EVERY_ROW), f"cmd-row-{near}")
+            assert "属地已确认或该事件不在边界附近" in text_of(refused["form_msg"])
+        assert badge not in dash_calls.part(command_queues(pages, "zh", True, EVERY_ROW), f"cmd-row-{near}")
         page = text_of(pages.incident.layout(incident_id=str(near)))
         assert badge not in page and "确认属地" in page and "电话核实：属本镇" in page  # in the log table
     with logged_in(staff):
-        assert hint not in _part(pages.township.layout(), f"tw-card-{near}")
+        assert hint not in dash_calls.part(pages.township.layout(), f"tw-card-{near}")
     with psycopg.connect(dashboard_dsn) as conn:
         assert conn.execute("SELECT near_boundary FROM incidents WHERE id = %s", (near,)).fetchone() == (False,)
         assert conn.execute("SELECT actor, role, note FROM incident_log WHERE incident_id = %s"
@@ -344,9 +333,10 @@ def test_near_boundary_incident_is_badged_until_the_command_desk_confirms_its_ar
 # -- long queues: the most urgent first, more on request --
 
 def test_a_long_queue_shows_the_most_urgent_and_more_on_request(pages: SimpleNamespace, logged_in: LoggedIn,
-                                                               towns: tuple[str, str, str], dashboard_dsn: str) -> None:
+                                                               towns: tuple[str, str, str], dashboard_dsn: str,
+                                                               dash_calls: DashCalls) -> None:
     a, _, _ = towns
-    for _ in range(pages.command.SHOWN["active"] + 1):
+    for _ in range(pages.command.load.SHOWN["active"] + 1):
         _signed(dashboard_dsn, a, title="排队测试")
     with psycopg.connect(dashboard_dsn) as conn:
         urgent = [r[0] for r in conn.execute(
@@ -360,21 +350,23 @@ def test_a_long_queue_shows_the_most_urgent_and_more_on_request(pages: SimpleNam
         return [int(n) for n in re.findall(r'"cmd-row-(\d+)"', section)]
 
     with logged_in("zhihui"):
-        first = _part(pages.command.queues("zh", True), "cmd-queue-active")
+        first = dash_calls.part(command_queues(pages, "zh", True), "cmd-queue-active")
         assert rows(first) == urgent[:20] and "按紧急程度显示前 20 条" in first
         assert f"显示更多（还有 {len(urgent) - 20} 条）" in first and _json(more) in first and "收起" not in first
-        queues, _, shown = clicked(pages.command.refresh, more, 0, 0, [1], None, pages.command.SHOWN)
-        longer = _part(queues, "cmd-queue-active")
-        assert shown == pages.command.SHOWN | {"active": 40} and rows(longer) == urgent[:40]
+        queues, _, shown = dash_calls.clicked(pages.command.callbacks.refresh, more, 0, 0, [1], None,
+                                              pages.command.load.SHOWN)
+        longer = dash_calls.part(queues, "cmd-queue-active")
+        assert shown == pages.command.load.SHOWN | {"active": 40} and rows(longer) == urgent[:40]
         assert _json(less) in longer and "收起" in longer
-        assert clicked(pages.command.refresh, less, 0, 0, [1], None, shown)[2]["active"] == 20
+        assert dash_calls.clicked(pages.command.callbacks.refresh, less, 0, 0, [1], None, shown)[2]["active"] == 20
         # whatever the browser asks for: never fewer than the defaults, never without bound
-        assert pages.command.shown_rows({"active": -5, "verify": 10**9, "new": "x"}) == {
-            "verify": pages.command.MAX_SHOWN, "new": 9, "active": 20}
-        english = _part(pages.command.queues("en", True), "cmd-queue-active")
+        assert pages.command.load.shown_rows({"active": -5, "verify": 10**9, "new": "x"}) == {
+            "verify": pages.command.load.MAX_SHOWN, "new": 9, "active": 20}
+        english = dash_calls.part(command_queues(pages, "en", True), "cmd-queue-active")
         assert "The 20 most urgent shown" in english and "Show more (" in english
     with logged_in(township_username(a)):
-        assert "您的角色无权查看此页面" in text_of(clicked(pages.command.refresh, more, 0, 0, [1], None, None)[0])
+        refused = dash_calls.clicked(pages.command.callbacks.refresh, more, 0, 0, [1], None, None)
+        assert "您的角色无权查看此页面" in text_of(refused[0])
 
 
 def _json(component_id: dict[str, Any]) -> str:
@@ -402,7 +394,8 @@ def test_directive_form_is_validated_in_chinese(pages: SimpleNamespace, logged_i
     a, _, _ = towns
     with logged_in("zhihui"):
         def issue(title: str, scope: str, townships: list[str], minutes: object) -> str:
-            return text_of(pages.command.submit_directive(1, title, "", scope, [], townships, minutes, 0)[0])
+            sent = pages.command.directives.submit_directive(1, title, "", scope, [], townships, minutes, 0)
+            return text_of(sent["msg"])
         assert "请填写政令标题" in issue("  ", "all", [], "30")
         assert "请至少选择一个镇街" in issue("防汛通知", "some", [], "30")
         for bad in ("0", "abc", "-5", "1.5", "99999"):
@@ -411,31 +404,32 @@ def test_directive_form_is_validated_in_chinese(pages: SimpleNamespace, logged_i
 
 
 def test_directive_issue_and_acknowledge(pages: SimpleNamespace, logged_in: LoggedIn, towns: tuple[str, str, str],
-                                         dashboard_dsn: str) -> None:
+                                         dashboard_dsn: str, dash_calls: DashCalls) -> None:
     a, b, c = towns
     title = f"关于加强汛期值守的通知 {uuid.uuid4().hex[:6]}"
     with logged_in("zhihui"):
         page = text_of(pages.command.layout())
         assert "政令一键智达" in page and "dir-submit" in page
-        ok = pages.command.submit_directive(1, title, "请各镇街24小时值守", "some", [], [a, b], "３０", 0)
-        assert "已发送至 2 个镇街" in text_of(ok[0]) and ok[2:] == ("", "", [], [])
-        twice = pages.command.submit_directive(1, title, "请各镇街24小时值守", "some", [], [a, b], "30", 0)
-        assert "相同的政令刚刚已发布" in text_of(twice[0])  # a double submit does not send it twice
+        ok = pages.command.directives.submit_directive(1, title, "请各镇街24小时值守", "some", [], [a, b], "３０", 0)
+        assert "已发送至 2 个镇街" in text_of(ok["msg"])
+        assert (ok["title"], ok["body"], ok["townships"], ok["districts"]) == ("", "", [], [])  # the form is cleared
+        twice = pages.command.directives.submit_directive(1, title, "请各镇街24小时值守", "some", [], [a, b], "30", 0)
+        assert "相同的政令刚刚已发布" in text_of(twice["msg"])  # a double submit does not send it twice
     directive_id = _latest_directive(dashboard_dsn, title)
     assert _targets(dashboard_dsn, directive_id) == [(a, None), (b, None)]
     ack = {"type": "tw-ack", "index": directive_id}
     with logged_in(township_username(c)):  # not addressed to c
         assert title not in text_of(pages.township.layout())
-        msg, _ = clicked(pages.township.acknowledge, ack, [1], 0)
+        msg, _ = dash_calls.clicked(pages.township.acknowledge, ack, [1], 0)
         assert "该政令不是发给本镇街的" in text_of(msg)
     with logged_in("zhihui"):  # not township staff
-        msg, _ = clicked(pages.township.acknowledge, ack, [1], 0)
+        msg, _ = dash_calls.clicked(pages.township.acknowledge, ack, [1], 0)
         assert "您的角色无权查看此页面" in text_of(msg)
     with logged_in(township_username(a)):
         assert title in text_of(pages.township.layout())
-        msg, version = clicked(pages.township.acknowledge, ack, [1], 0)
+        msg, version = dash_calls.clicked(pages.township.acknowledge, ack, [1], 0)
         assert f"政令 #{directive_id} 已确认收到" in text_of(msg) and version == 1
-        again, _ = clicked(pages.township.acknowledge, ack, [1], 1)
+        again, _ = dash_calls.clicked(pages.township.acknowledge, ack, [1], 1)
         assert "本镇街已确认过该政令" in text_of(again)
         shown, _ = pages.township.refresh_directives(None, 1, None)
         assert title not in text_of(shown)
@@ -445,7 +439,7 @@ def test_directive_issue_and_acknowledge(pages: SimpleNamespace, logged_in: Logg
                      (directive_id, b))
         conn.commit()
     with logged_in("zhihui"):
-        listing, _ = pages.command.refresh_directives(None, 1, None)
+        listing, _ = pages.command.directives.refresh_directives(None, 1, None)
         shown = text_of(listing)
     assert f'"dir-count-{directive_id}"' in shown and "已确认 1/2" in shown
     assert "已升级督办（区指挥中心）" in shown and "laggard tier-2" in shown

@@ -130,16 +130,17 @@ def test_the_cockpit_as_a_leader(leader: ModuleType, logged_in: LoggedIn, scene:
 
 def test_a_timeline_opens_from_the_list(leader: ModuleType, logged_in: LoggedIn, scene: dict[str, Any],
                                         dash_calls: DashCalls) -> None:
+    button = {"type": "ld-open", "index": scene["reworked"]}
     with logged_in("lingdao"):
-        hidden, body = dash_calls.clicked(leader.open_timeline, {"type": "ld-open", "index": scene["reworked"]},
-                                          [1], 0)
-        closed = dash_calls.triggered_by(leader.open_timeline, "ld-panel-close.n_clicks", 1, [1], 1)
+        hidden, body = dash_calls.clicked(leader.open_timeline, button, [1], 0)
+        closed = dash_calls.triggered_by(leader.open_timeline, "ld-panel-close.n_clicks", 1, [1], 1,
+                                         matched=[{"id": button, "property": "n_clicks", "value": 1}])
     shown = dash_calls.text_of(body)
     assert hidden is False
     for word in ("立案", "派遣", "签收", "处置反馈", "返工", "照片不清", "已反馈 → 处置中", "zhihui"):
         assert word in shown, word
-    timeline = dash_calls.find(body, "ld-timeline").figure
-    assert list(timeline.data[0].y) == ["待分拨", "已分拨", "已签收", "已反馈", "处置中"]
+    timeline = dash_calls.find(body, "ld-timeline")["props"]["figure"]  # as sent: JSON
+    assert list(timeline["data"][0]["y"]) == ["待分拨", "已分拨", "已签收", "已反馈", "处置中"]
     assert closed == (True, None)
 
 

@@ -23,8 +23,6 @@ from store.users import township_username
 if TYPE_CHECKING:
     from tests.fix_browser import DashCalls, LoggedIn
 
-PROP = "dq-report.n_clicks"
-
 
 @pytest.fixture(scope="module")
 def quality(dash_app: dash.Dash) -> ModuleType:
@@ -55,11 +53,11 @@ def test_the_page_offers_this_month_and_the_eleven_before(quality: ModuleType, l
     assert "下载月报（Word）" in dash_calls.text_of(page)
 
 
-def test_a_leader_downloads_last_months_report(quality: ModuleType, logged_in: LoggedIn, dash_calls: DashCalls,
+def test_a_leader_downloads_last_months_report(quality: ModuleType, logged_in: LoggedIn,
                                                last_month_source: str) -> None:
     month = Month.of(utcnow()).previous()
     with logged_in("lingdao"):
-        download, msg = dash_calls.triggered_by(quality.download_report, PROP, 1, 1, month.key)
+        download, msg = quality.download_report(1, month.key)
     assert msg is None and download["filename"] == f"数据质量月报_{month.key}.docx"
     doc = Document(io.BytesIO(base64.b64decode(download["content"])))
     assert doc.paragraphs[0].text == f"郴州市一网统管 数据质量月报 {month.label('zh')}"
@@ -67,12 +65,11 @@ def test_a_leader_downloads_last_months_report(quality: ModuleType, logged_in: L
     assert [last_month_source + " · 雨量站", "设备数据", "1,234", "1,200", "30", "4", "0.32%", "7", "0.58%"] in sources
 
 
-def test_command_and_admin_get_it_in_english_too(quality: ModuleType, logged_in: LoggedIn,
-                                                 dash_calls: DashCalls) -> None:
+def test_command_and_admin_get_it_in_english_too(quality: ModuleType, logged_in: LoggedIn) -> None:
     this = Month.of(utcnow())
     for user in ("zhihui", "admin"):
         with logged_in(user, lang="en"):
-            download, _ = dash_calls.triggered_by(quality.download_report, PROP, 1, 1, this.key)
+            download, _ = quality.download_report(1, this.key)
         assert download["filename"] == f"data-quality-report_{this.key}.docx"
         doc = Document(io.BytesIO(base64.b64decode(download["content"])))
         assert "(Beijing time; the month is not over)" in doc.paragraphs[1].text
@@ -86,9 +83,9 @@ def test_no_report_for_others_or_a_forged_month(quality: ModuleType, logged_in: 
     assert township is not None
     for user, refusal in ((township_username(township[0]), "您的角色无权查看此页面"), (None, "请先登录")):
         with logged_in(user):
-            download, msg = dash_calls.triggered_by(quality.download_report, PROP, 1, 1, month)
+            download, msg = quality.download_report(1, month)
         assert download is dash.no_update and refusal in dash_calls.text_of(msg)
     with logged_in("lingdao"):
         for forged in ("2019-01", "../../etc/passwd", None):
-            download, msg = dash_calls.triggered_by(quality.download_report, PROP, 1, 1, forged)
+            download, msg = quality.download_report(1, forged)
             assert download is dash.no_update and "请选择近 12 个月内的月份" in dash_calls.text_of(msg)

@@ -33,8 +33,8 @@ from dashboard.components import (
 )
 from dashboard.context import get_data
 from dashboard.filters import BadFilter, Filters, default_range, parse
-from dashboard.pages.incident import log_table
 from dashboard.shell import page_title
+from dashboard.widgets import log_table, timeline_graph
 from i18n.labels import Lang, category_label, level_label, t
 from i18n.numbers import fmt_int, fmt_pct
 from i18n.timefmt import fmt_dt, local, remaining, utcnow
@@ -401,8 +401,7 @@ def open_timeline(_clicks: list[int | None], _close: int | None) -> tuple[bool, 
         html.H3([f"#{incident['id']} {incident['title']} ", level_badge(incident["level"], lang), " ",
                  status_chip(incident["status"], lang), " ",
                  html.A(t("leader.open_page", lang), href=f"/incident/{incident['id']}", className="small-link")]),
-        dcc.Graph(id="ld-timeline", figure=figures.timeline(log, utcnow(), lang),
-                  config={"displayModeBar": False, "displaylogo": False}),
+        timeline_graph("ld-timeline", log, utcnow(), lang),
         html.Div(log_table(log, names, lang), className="table-wrap"),
     ], id="ld-timeline-box")
 

@@ -35,6 +35,7 @@ from dashboard.components import (
 from dashboard.context import get_data
 from dashboard.directive_views import DirIds, pending_cards
 from dashboard.shell import page_title
+from dashboard.widgets import incident_button
 from i18n.labels import Lang, action_label, category_label, t
 from i18n.timefmt import fmt_dt, local, remaining, utcnow
 
@@ -69,21 +70,17 @@ class Ids(StrEnum):
     OPEN_RETURN = "tw-open-return"
 
 
-def _button(kind: Ids, incident_id: int, label: str, css: str) -> html.Button:
-    return html.Button(label, id={"type": kind, "index": incident_id}, className=f"btn {css}", n_clicks=0)
-
-
 def incident_card(row: Any, now: Any, near: bool, lang: Lang) -> html.Div:
     status = Status(row.status)
     deadline_key = "time.sign_by" if status is Status.DISPATCHED else "time.finish_by"
     left, overdue = remaining(row.deadline if pd.notna(row.deadline) else None, now, lang)
     buttons = []
     if status is Status.DISPATCHED:
-        buttons.append(_button(Ids.SIGN, row.id, action_label(Action.SIGN, lang), "btn-primary"))
+        buttons.append(incident_button(Ids.SIGN, row.id, action_label(Action.SIGN, lang), "btn-primary"))
     if status in (Status.SIGNED, Status.IN_PROGRESS):
-        buttons.append(_button(Ids.OPEN_FEEDBACK, row.id, action_label(Action.FEEDBACK, lang), "btn-primary"))
+        buttons.append(incident_button(Ids.OPEN_FEEDBACK, row.id, action_label(Action.FEEDBACK, lang), "btn-primary"))
     if status in (Status.DISPATCHED, Status.SIGNED):
-        buttons.append(_button(Ids.OPEN_RETURN, row.id, action_label(Action.RETURN, lang), "btn-secondary"))
+        buttons.append(incident_button(Ids.OPEN_RETURN, row.id, action_label(Action.RETURN, lang), "btn-secondary"))
     return html.Div([
         html.Div([level_badge(int(row.level), lang), status_chip(row.status, lang)], className="card-top"),
         html.Div(html.A(f"#{row.id} {row.title}", href=f"/incident/{row.id}"), className="card-title"),

@@ -1,0 +1,36 @@
+"""值班指挥: verify or send back what townships reported, dispatch what is still unassigned,
+transfer, add an assisting township, postpone and resume, merge duplicates, confirm the
+area of incidents near a township border (确认属地), and send directives (政令一键智达) and
+watch who has acknowledged them.
+
+Duty officers (role command) act; leaders and admins see the same queues read-only.
+``load`` reads, ``views`` draws, ``callbacks`` and ``directives`` answer the browser.
+"""
+
+from __future__ import annotations
+
+import dash
+from dash import html
+
+from dashboard import auth
+from dashboard.components import session_user
+from dashboard.context import get_data
+from dashboard.shell import page_title
+from i18n.timefmt import utcnow
+
+from . import callbacks, directives, load, views
+
+__all__ = ["callbacks", "directives", "layout", "load", "views"]  # imported here, the callbacks register
+
+
+def layout(**_: object) -> html.Div:
+    lang = auth.current_lang()
+    user = session_user(lang, *callbacks.VIEW_ROLES)
+    if not isinstance(user, auth.SessionUser):
+        return user
+    can_act = user.role in callbacks.ACT_ROLES
+    return views.page(load.page(get_data(), utcnow(), can_act=can_act), lang, can_act)
+
+
+# Registered after ``layout`` exists: pages are imported as ordinary modules, not scanned by Dash.
+dash.register_page(__name__, path="/command", title=page_title("nav.command"), order=2, layout=layout)

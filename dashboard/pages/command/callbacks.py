@@ -1,0 +1,280 @@
+"""The 值班指挥 page's callbacks: re-draw the queues when the incidents changed, and every button that
+changes an incident (核查结案, 返工, 分拨, the panel's actions, 恢复办理), each re-checked on the server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import ALL, Input, Output, State, callback, ctx, no_update
+from dash.exceptions import PreventUpdate
+
+from alerts.lifecycle import Action, Refusal, Role
+from dashboard import auth
+from dashboard.actions import InvalidInput, act_on_click, parse_incident_ref, perform
+from dashboard.components import (
+    bump,
+    clicked,
+    message,
+    outcome_message,
+    scroll_into_view,
+    session_user,
+    skip_unchanged,
+)
+from dashboard.context import get_data
+from i18n.labels import action_label, refusal_message, t
+from i18n.timefmt import utcnow
+
+from . import load, views
+from .ids import Ids
+from .panels import CLOSED, OVERRIDE, PANEL_ACTIONS, TO_TOWNSHIP, shown
+
+VIEW_ROLES = (Role.COMMAND, Role.LEADER, Role.ADMIN)
+ACT_ROLES = (Role.COMMAND,)  # leaders and admins see the same queues, read only
+
+
+@callback(
+    Output(Ids.QUEUES, "children"),
+    Output(Ids.MARKER, "data"),
+    Output(Ids.SHOWN, "data"),
+    Input(Ids.TICK, "n_intervals"),
+    Input(Ids.VERSION, "data"),
+    Input({"type": Ids.MORE, "queue": ALL, "to": ALL}, "n_clicks"),
+    State(Ids.MARKER, "data"),
+    State(Ids.SHOWN, "data"),
+    prevent_initial_call=True,
+)
+def refresh(_n: int | None, _version: int | None, _more: list[int | None], marker: str | None,
+            asked: object) -> tuple[Any, Any, Any]:
+    """Re-draw the queues when the incidents changed, after an action, or for 显示更多 / 收起 (one queue longer).
+
+    A timer tick with nothing changed sends nothing, so a half-made choice in a dropdown is not wiped.
+    """
+    lang = auth.current_lang()
+    user = session_user(lang, *VIEW_ROLES)
+    if not isinstance(user, auth.SessionUser):
+        return user, no_update, no_update
+    rows, tid = load.shown_rows(asked), ctx.triggered_id
+    if isinstance(tid, dict):
+        to = clicked("to")
+        if to is None or tid.get("queue") not in load.SHOWN:
+            raise PreventUpdate  # the buttons were re-drawn, not clicked
+        rows = load.shown_rows(rows | {tid["queue"]: to})
+    data = get_data()
+    new_marker = data.change_marker()
+    skip_unchanged(new_marker, marker, Ids.TICK)
+    return views.queues(load.queues(data, utcnow(), rows), lang, user.role in ACT_ROLES), new_marker, rows
+
+
+@callback(
+    Output(Ids.MSG, "children"),
+    Output(Ids.VERSION, "data"),
+    Output(Ids.ACT_SELECTED, "data", allow_duplicate=True),
+    Input({"type": Ids.VERIFY, "index": ALL}, "n_clicks"),
+    State(Ids.VERSION, "data"),
+    prevent_initial_call=True,
+)
+def verify(_clicks: list[int | None], version: int | None) -> tuple[Any, Any, Any]:
+    """核查结案; refused because the sensor still breaches, it opens the override (强制结案) form."""
+    incident_id = clicked()
+    if incident_id is None:
+        raise PreventUpdate
+    outcome = perform(incident_id, Action.VERIFY, ACT_ROLES)
+    override = {"id": incident_id, "action": OVERRIDE} if outcome.refusal is Refusal.SENSOR_STILL_BREACHING \
+        else no_update
+    return outcome_message(outcome), bump(version), override
+
+
+def target_for(incident_id: int, states: list[dict[str, Any]]) -> str | None:
+    """The township chosen in the dropdown of the card whose button was clicked."""
+    for state in states:
+        sid = state.get("id")
+        if isinstance(sid, dict) and sid.get("index") == incident_id:
+            value = state.get("value")
+            return value if isinstance(value, str) and value else None
+    return None
+
+
+@callback(
+    Output(Ids.MSG, "children", allow_duplicate=True),
+    Output(Ids.VERSION, "data", allow_duplicate=True),
+    Input({"type": Ids.DISPATCH, "index": ALL}, "n_clicks"),
+    State({"type": Ids.TARGET, "index": ALL}, "value"),
+    State(Ids.VERSION, "data"),
+    prevent_initial_call=True,
+)
+def dispatch(_clicks: list[int | None], _targets: list[str | None], version: int | None) -> tuple[Any, Any]:
+    incident_id = clicked()
+    if incident_id is None:
+        raise PreventUpdate
+    target = target_for(incident_id, ctx.states_list[0])
+    if target is None or target not in load.township_codes(get_data()):  # none chosen, or not of the active layer
+        return message(t("err.choose_township", auth.current_lang()), "error"), no_update
+    outcome = perform(incident_id, Action.DISPATCH, ACT_ROLES, township_code=target)
+    return outcome_message(outcome), bump(version)
+
+
+@callback(
+    Output(Ids.SELECTED, "data"),
+    Output(Ids.ACT_SELECTED, "data", allow_duplicate=True),
+    Input({"type": Ids.OPEN_REWORK, "index": ALL}, "n_clicks"),
+    Input(Ids.REWORK_CANCEL, "n_clicks"),
+    prevent_initial_call=True,
+)
+def select_rework(_clicks: list[int | None], _cancel: int | None) -> tuple[int | None, Any]:
+    """Open the rework form (and close the other panel: one form at a time)."""
+    if ctx.triggered_id == Ids.REWORK_CANCEL:
+        return None, no_update
+    incident_id = clicked()
+    if incident_id is None:
+        raise PreventUpdate
+    return incident_id, None
+
+
+scroll_into_view(Ids.REWORK_PANEL)
+
+
+@callback(
+    Output(Ids.REWORK_PANEL, "hidden"),
+    Output(Ids.REWORK_TITLE, "children"),
+    Input(Ids.SELECTED, "data"),
+    prevent_initial_call=True,
+)
+def show_rework(selected: int | None) -> tuple[bool, str]:
+    if not selected:
+        return True, ""
+    return False, f"{action_label(Action.REWORK, auth.current_lang())} · #{selected}"
+
+
+@callback(
+    output={"msg": Output(Ids.MSG, "children", allow_duplicate=True),
+            "version": Output(Ids.VERSION, "data", allow_duplicate=True),
+            "selected": Output(Ids.SELECTED, "data", allow_duplicate=True),
+            "reason": Output(Ids.REWORK_REASON, "value")},
+    inputs=[Input(Ids.REWORK_SUBMIT, "n_clicks")],
+    state=[State(Ids.SELECTED, "data"), State(Ids.REWORK_REASON, "value"), State(Ids.VERSION, "data")],
+    prevent_initial_call=True,
+)
+def rework(n: int | None, selected: int | None, reason: str | None, version: int | None) -> dict[str, Any]:
+    """返工 with its reason; refused, the form stays open with what was typed."""
+    if not n or not selected:
+        raise PreventUpdate
+    outcome = perform(selected, Action.REWORK, ACT_ROLES, note=reason or "")
+    if not outcome.ok:
+        return {"msg": outcome_message(outcome), "version": bump(version), "selected": no_update, "reason": no_update}
+    return {"msg": outcome_message(outcome), "version": bump(version), "selected": None, "reason": ""}
+
+
+# -- 转派 / 协办 / 缓办 / 合并 / 确认属地 / 强制结案 --
+
+@callback(
+    Output(Ids.ACT_SELECTED, "data", allow_duplicate=True),
+    Output(Ids.SELECTED, "data", allow_duplicate=True),
+    Output(Ids.MSG, "children", allow_duplicate=True),
+    Input({"type": Ids.OPEN_ACT, "index": ALL, "action": ALL}, "n_clicks"),
+    Input(Ids.ACT_CANCEL, "n_clicks"),
+    prevent_initial_call=True,
+)
+def select_act(_clicks: list[int | None], _cancel: int | None) -> tuple[Any, Any, Any]:
+    """Open the form of the clicked action (closing the rework form and the last, now stale, message)."""
+    if ctx.triggered_id == Ids.ACT_CANCEL:
+        return None, no_update, no_update
+    incident_id = clicked()
+    tid = ctx.triggered_id
+    action = tid.get("action") if isinstance(tid, dict) else None
+    if incident_id is None or action not in PANEL_ACTIONS or action == OVERRIDE:
+        raise PreventUpdate
+    return {"id": incident_id, "action": action}, None, None
+
+
+scroll_into_view(Ids.ACT_PANEL)
+
+
+@callback(
+    output={"hidden": Output(Ids.ACT_PANEL, "hidden"), "title": Output(Ids.ACT_TITLE, "children"),
+            "township_hidden": Output(Ids.ACT_TOWNSHIP_ROW, "hidden"),
+            "township_label": Output(Ids.ACT_TOWNSHIP_LABEL, "children"),
+            "township_options": Output(Ids.ACT_TOWNSHIP, "options"), "township": Output(Ids.ACT_TOWNSHIP, "value"),
+            "into_hidden": Output(Ids.ACT_INTO_ROW, "hidden"), "into": Output(Ids.ACT_INTO, "value"),
+            "override_hidden": Output(Ids.ACT_OVERRIDE_ROW, "hidden"),
+            "override": Output(Ids.ACT_OVERRIDE, "value"),
+            "note_label": Output(Ids.ACT_NOTE_LABEL, "children"), "note": Output(Ids.ACT_NOTE, "value"),
+            "msg": Output(Ids.ACT_MSG, "children")},
+    inputs=[Input(Ids.ACT_SELECTED, "data")],
+    prevent_initial_call=True,
+)
+def show_act_panel(selected: dict[str, Any] | None) -> dict[str, Any]:
+    """Show the chosen action's fields, empty; the township choices leave out the current unit."""
+    if not isinstance(selected, dict) or selected.get("action") not in PANEL_ACTIONS:
+        return dict(CLOSED)
+    mode, incident_id = selected["action"], selected.get("id")
+    targets = load.act_targets(get_data(), incident_id) if mode in TO_TOWNSHIP and isinstance(incident_id, int) \
+        else []
+    return shown(mode, incident_id, targets, auth.current_lang())
+
+
+@callback(
+    output={"msg": Output(Ids.MSG, "children", allow_duplicate=True),
+            "form_msg": Output(Ids.ACT_MSG, "children", allow_duplicate=True),
+            "version": Output(Ids.VERSION, "data", allow_duplicate=True),
+            "selected": Output(Ids.ACT_SELECTED, "data", allow_duplicate=True)},
+    inputs=[Input(Ids.ACT_SUBMIT, "n_clicks")],
+    state=[State(Ids.ACT_SELECTED, "data"), State(Ids.ACT_TOWNSHIP, "value"), State(Ids.ACT_INTO, "value"),
+           State(Ids.ACT_OVERRIDE, "value"), State(Ids.ACT_NOTE, "value"), State(Ids.VERSION, "data")],
+    running=[(Output(Ids.ACT_SUBMIT, "disabled"), True, False)],  # no second click while the first runs
+    prevent_initial_call=True,
+)
+def submit_act(n: int | None, selected: dict[str, Any] | None, township: str | None, into: object,
+               override: list[str] | None, note: str | None, version: int | None) -> dict[str, Any]:
+    """Errors stay in the form; success closes it and reports above the queues.
+
+    A repeated submit is refused by the lifecycle (the status moved on, the unit is the
+    same, the township already assists, the area is confirmed already), never applied twice.
+    """
+    if not n or not isinstance(selected, dict):
+        raise PreventUpdate
+    lang = auth.current_lang()
+
+    def form_error(text: str) -> dict[str, Any]:
+        return {"msg": no_update, "form_msg": message(text, "error"), "version": no_update, "selected": no_update}
+
+    try:
+        auth.require(*ACT_ROLES)
+    except auth.Denied as exc:
+        return form_error(t(exc.key, lang))
+    incident_id, mode = selected.get("id"), selected.get("action")
+    if mode not in PANEL_ACTIONS:
+        return form_error(t("command.choose_action", lang))
+    action, note = PANEL_ACTIONS[mode], note or ""
+
+    kwargs: dict[str, Any] = {"note": note}
+    if mode in TO_TOWNSHIP:
+        if not isinstance(township, str) or township not in load.township_codes(get_data()):
+            return form_error(refusal_message(Refusal.TARGET_REQUIRED, action, lang))
+        kwargs["township_code"] = township
+    elif mode == "merge":
+        try:
+            kwargs["details"] = {"into": parse_incident_ref(into)}
+        except InvalidInput as exc:
+            return form_error(t(exc.key, lang))
+    elif mode == OVERRIDE:
+        if OVERRIDE not in (override or []):
+            return form_error(t("err.override_check", lang))
+        if not note.strip():
+            return form_error(t("err.override_reason", lang))
+        kwargs["details"] = {"override": True}
+    outcome = perform(incident_id, action, ACT_ROLES, **kwargs)
+    if not outcome.ok:
+        return {"msg": no_update, "form_msg": outcome_message(outcome), "version": bump(version),
+                "selected": no_update}
+    return {"msg": outcome_message(outcome), "form_msg": None, "version": bump(version), "selected": None}
+
+
+@callback(
+    Output(Ids.MSG, "children", allow_duplicate=True),
+    Output(Ids.VERSION, "data", allow_duplicate=True),
+    Input({"type": Ids.RESUME, "index": ALL}, "n_clicks"),
+    State(Ids.VERSION, "data"),
+    prevent_initial_call=True,
+)
+def resume(_clicks: list[int | None], version: int | None) -> tuple[Any, Any]:
+    return act_on_click(Action.RESUME, ACT_ROLES, version)
