@@ -108,7 +108,7 @@ def actions(dsn: str, incident_id: int) -> list[str]:
 
 def submit(pages: SimpleNamespace, incident_id: int, mode: str, *, township: str | None = None,
            into: object = None, override: list[str] | None = None, note: str = "") -> dict[str, Any]:
-    result: dict[str, Any] = pages.command.callbacks.submit_act(1, {"id": incident_id, "action": mode}, township,
+    result: dict[str, Any] = pages.command.act.submit_act(1, {"id": incident_id, "action": mode}, township,
                                                                 into, override or [], note, 0)
     return result
 
@@ -130,10 +130,10 @@ def test_transfer_needs_a_reason_and_moves_the_incident(pages: SimpleNamespace, 
     with logged_in("zhihui"):
         assert '"action":"transfer"' in text_of(pages.command.layout())
         assert f"cmd-row-{incident_id}" in text_of(command_queues(pages, "zh", True, EVERY_ROW))
-        opened = dash_calls.clicked(pages.command.callbacks.select_act, {"type": "cmd-open-act", "index": incident_id,
+        opened = dash_calls.clicked(pages.command.act.select_act, {"type": "cmd-open-act", "index": incident_id,
                                                     "action": "transfer"}, [1], 0)
         assert opened == ({"id": incident_id, "action": "transfer"}, None, None)
-        panel = pages.command.callbacks.show_act_panel(opened[0])
+        panel = pages.command.act.show_act_panel(opened[0])
         assert panel["hidden"] is False and "转派 · #" in panel["title"] and panel["township_hidden"] is False
         assert a not in [o["value"] for o in panel["township_options"]]  # the current unit is not offered
         no_reason = submit(pages, incident_id, "transfer", township=b, note=" ")
@@ -212,7 +212,7 @@ def test_override_close_when_the_sensor_still_breaches(pages: SimpleNamespace, l
                                             {"type": "cmd-verify", "index": incident_id}, [1], 0)
         assert "监测设备仍在报警，不能结案" in text_of(msg)
         assert opened == {"id": incident_id, "action": "override"}  # the override form opens
-        panel = pages.command.callbacks.show_act_panel(opened)
+        panel = pages.command.act.show_act_panel(opened)
         assert "强制结案 · #" in panel["title"] and panel["override_hidden"] is False
         assert "强制结案理由" in panel["note_label"]
         unticked = submit(pages, incident_id, "override", note="现场已处置，传感器待校准")
@@ -298,9 +298,9 @@ def test_near_boundary_incident_is_badged_until_the_command_desk_confirms_its_ar
         assert "Near a boundary: confirm the area" in dash_calls.part(english, f"cmd-row-{near}")
         assert badge in text_of(pages.incident.layout(incident_id=str(near)))
         assert badge not in text_of(pages.incident.layout(incident_id=str(far)))
-        opened_panel = dash_calls.clicked(pages.command.callbacks.select_act, confirm, [1], 0)
+        opened_panel = dash_calls.clicked(pages.command.act.select_act, confirm, [1], 0)
         assert opened_panel == ({"id": near, "action": "confirm"}, None, None)
-        panel = pages.command.callbacks.show_act_panel(opened_panel[0])
+        panel = pages.command.act.show_act_panel(opened_panel[0])
         assert panel["hidden"] is False and f"确认属地 · #{near}" in panel["title"]
         assert panel["township_hidden"] is True  # no township to pick
         assert "核实情况（可选）" in panel["note_label"]

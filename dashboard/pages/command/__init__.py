@@ -4,7 +4,8 @@ area of incidents near a township border (确认属地), and send directives (�
 watch who has acknowledged them.
 
 Duty officers (role command) act; leaders and admins see the same queues read-only.
-``load`` reads, ``views`` draws, ``callbacks`` and ``directives`` answer the browser.
+``load`` reads, ``views`` and ``panels`` draw; ``callbacks`` (the queues and one-click actions), ``act``
+(the action panel) and ``directives`` answer the browser.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from dashboard.context import get_data
 from dashboard.shell import page_title
 from i18n.timefmt import utcnow
 
-from . import callbacks, directives, load, views
+from . import act, callbacks, directives, load, views
 
-__all__ = ["callbacks", "directives", "layout", "load", "views"]  # imported here, the callbacks register
+__all__ = ["act", "callbacks", "directives", "layout", "load", "views"]  # imported here, the callbacks register
 
 
 def layout(**_: object) -> html.Div:
