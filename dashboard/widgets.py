@@ -1,9 +1,10 @@
-"""Pieces of an incident that more than one page shows: the near-boundary badge, the buttons of a card,
-and its history (the log table, its details in words, the state timeline)."""
+"""Pieces of an incident that more than one page shows: the row a desk's queue holds, the near-boundary
+badge, the buttons of a card, and its history (the log table, its details in words, the state timeline)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -11,9 +12,32 @@ from typing import Any
 import pandas as pd
 from dash import dcc, html
 
+from alerts.lifecycle import Status
 from dashboard import figures
 from i18n.labels import MESSAGES, Lang, action_label, category_label, level_label, role_label, status_label, t
 from i18n.timefmt import fmt_dt
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """An open incident as a desk's queue shows it (the rows of ``Data.command_queue`` / ``township_queue``)."""
+
+    id: int
+    title: str
+    category: str
+    level: int
+    status: Status
+    township_code: str | None
+    created_at: datetime
+    deadline: datetime | None  # the one it waits on now
+    near: bool  # near a township border, its area not confirmed yet
+
+
+def incidents(rows: pd.DataFrame) -> tuple[Incident, ...]:
+    return tuple(Incident(int(r.id), r.title, r.category, int(r.level), Status(r.status),
+                          r.township_code if isinstance(r.township_code, str) else None, r.created_at,
+                          r.deadline if pd.notna(r.deadline) else None, bool(r.near_boundary))
+                 for r in rows.itertuples())
 
 
 class WidgetIds(StrEnum):

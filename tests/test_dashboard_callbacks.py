@@ -95,7 +95,7 @@ def test_township_sees_only_its_own_incidents(pages: SimpleNamespace, logged_in:
     mine, theirs = new_incident(a, "本镇积水"), new_incident(b, "他镇积水")
     with logged_in(township_username(a)):
         page = text_of(pages.township.layout())
-        refreshed = text_of(pages.township.refresh_list(1, 0))
+        refreshed = text_of(pages.township.callbacks.refresh_list(1, 0))
     for shown in (page, refreshed):
         assert f"tw-card-{mine}" in shown and "本镇积水" in shown
         assert f"tw-card-{theirs}" not in shown and "他镇积水" not in shown
@@ -109,9 +109,9 @@ def test_sign_writes_the_log_and_a_second_sign_is_refused(pages: SimpleNamespace
     incident_id = new_incident(a)
     button = {"type": "tw-sign", "index": incident_id}
     with logged_in(township_username(a)):
-        msg, version = dash_calls.clicked(pages.township.sign, button, [1], 3)
+        msg, version = dash_calls.clicked(pages.township.callbacks.sign, button, [1], 3)
         assert "操作成功" in text_of(msg) and version == 4
-        msg, _ = dash_calls.clicked(pages.township.sign, button, [1], 4)
+        msg, _ = dash_calls.clicked(pages.township.callbacks.sign, button, [1], 4)
         assert "该事件已签收或状态已变化，请刷新" in text_of(msg)
     signs = [r for r in log_rows(dashboard_dsn, incident_id) if r[0] == "sign"]
     assert [(r[1], r[2], r[3], r[4]) for r in signs] == [(township_username(a), "township", "dispatched", "signed")]
@@ -129,7 +129,7 @@ def test_sign_is_refused_on_the_server(pages: SimpleNamespace, logged_in: Logged
     incident_id = new_incident(a)
     user = township_username(b) if who == "other-township" else who
     with logged_in(user):
-        told = dash_calls.told(pages.township.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
+        told = dash_calls.told(pages.township.callbacks.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
     assert expected in told
     assert status_of(dashboard_dsn, incident_id) == "dispatched"
 
@@ -137,20 +137,20 @@ def test_sign_is_refused_on_the_server(pages: SimpleNamespace, logged_in: Logged
 def test_other_townships_ids_are_not_confirmed(pages: SimpleNamespace, logged_in: LoggedIn,
                                                towns: tuple[str, str], dash_calls: DashCalls) -> None:
     with logged_in(township_username(towns[0])):
-        msg, _ = dash_calls.clicked(pages.township.sign, {"type": "tw-sign", "index": 987654321}, [1], 0)
+        msg, _ = dash_calls.clicked(pages.township.callbacks.sign, {"type": "tw-sign", "index": 987654321}, [1], 0)
     assert "该事件不属于本镇街" in text_of(msg)  # the same answer as for an existing incident of another township
 
 
 def test_a_rerendered_button_is_not_a_click(pages: SimpleNamespace, logged_in: LoggedIn,
                                             towns: tuple[str, str], dash_calls: DashCalls) -> None:
     with logged_in(township_username(towns[0])), pytest.raises(PreventUpdate):
-        dash_calls.triggered_by(pages.township.sign, '{"index":1,"type":"tw-sign"}.n_clicks', 0, [0], 0)
+        dash_calls.triggered_by(pages.township.callbacks.sign, '{"index":1,"type":"tw-sign"}.n_clicks', 0, [0], 0)
 
 
 def _feedback(pages: SimpleNamespace, incident_id: int, note: str, evacuated: object,
-              photo: str | None = None) -> tuple[Any, ...]:
-    return pages.township.submit_feedback(1, {"id": incident_id, "mode": "feedback"}, note,
-                                                      evacuated, photo, "现场.png" if photo else None, 0)
+              photo: str | None = None) -> dict[str, Any]:
+    return pages.township.callbacks.submit_feedback(1, {"id": incident_id, "mode": "feedback"}, note,
+                                                    evacuated, photo, "现场.png" if photo else None, 0)
 
 
 def test_feedback_validates_then_stores_details_and_photo(pages: SimpleNamespace, logged_in: LoggedIn,
@@ -161,16 +161,17 @@ def test_feedback_validates_then_stores_details_and_photo(pages: SimpleNamespace
     incident_id = new_incident(a)
     photo = "data:image/png;base64," + base64.b64encode(PNG).decode()
     with logged_in(township_username(a)):
-        dash_calls.clicked(pages.township.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
+        dash_calls.clicked(pages.township.callbacks.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
         bad_number = _feedback(pages, incident_id, "已处置", "-2")
-        assert "转移人数须为不小于 0 的整数" in text_of(bad_number[1])  # shown in the form, which stays open
-        assert bad_number[3] is dash.no_update
+        assert "转移人数须为不小于 0 的整数" in text_of(bad_number["form_msg"])  # shown in the form, which stays open
+        assert bad_number["selected"] is dash.no_update
         no_note = _feedback(pages, incident_id, "   ", "3")
-        assert "请填写处置情况" in text_of(no_note[1])
+        assert "请填写处置情况" in text_of(no_note["form_msg"])
         assert status_of(dashboard_dsn, incident_id) == "signed"
         ok = _feedback(pages, incident_id, "已转移群众，积水已排除", "3", photo)
-        assert "操作成功" in text_of(ok[0])
-        assert ok[3:] == (None, "", "0", None, None)  # panel closed, form cleared
+        assert "操作成功" in text_of(ok["msg"])
+        cleared = (ok["selected"], ok["note"], ok["evacuated"], ok["photo"], ok["filename"])
+        assert cleared == (None, "", "0", None, None)  # panel closed, form cleared
     assert status_of(dashboard_dsn, incident_id) == "resolved"
     action, _, _, _, to_status, note, details = log_rows(dashboard_dsn, incident_id)[-1]
     assert (action, to_status, note) == ("feedback", "resolved", "已转移群众，积水已排除")
@@ -188,10 +189,10 @@ def test_return_needs_a_reason(pages: SimpleNamespace, logged_in: LoggedIn, town
     incident_id = new_incident(a)
     selected = {"id": incident_id, "mode": "return"}
     with logged_in(township_username(a)):
-        empty = pages.township.submit_return(1, selected, "", 0)
-        assert "请填写退单原因" in text_of(empty[1])
-        done = pages.township.submit_return(1, selected, "不属于本辖区", 0)
-        assert "操作成功" in text_of(done[0])
+        empty = pages.township.callbacks.submit_return(1, selected, "", 0)
+        assert "请填写退单原因" in text_of(empty["form_msg"])
+        done = pages.township.callbacks.submit_return(1, selected, "不属于本辖区", 0)
+        assert "操作成功" in text_of(done["msg"])
     assert status_of(dashboard_dsn, incident_id) == "new"
     assert log_rows(dashboard_dsn, incident_id)[-1][5] == "不属于本辖区"
 
@@ -201,8 +202,8 @@ def test_english_refusal(pages: SimpleNamespace, logged_in: LoggedIn, towns: tup
     a, _ = towns
     incident_id = new_incident(a)
     with logged_in(township_username(a), lang="en"):
-        dash_calls.clicked(pages.township.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
-        msg, _ = dash_calls.clicked(pages.township.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
+        dash_calls.clicked(pages.township.callbacks.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
+        msg, _ = dash_calls.clicked(pages.township.callbacks.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
     assert "Already signed for or changed meanwhile" in text_of(msg)
 
 
@@ -352,14 +353,14 @@ def test_the_township_list_is_sent_again_only_when_it_changed(pages: SimpleNames
                                                               dash_calls: DashCalls) -> None:
     a, _ = towns
     new_incident(a, "第一件")
-    monkeypatch.setattr(pages.township, "utcnow", lambda: datetime(2026, 5, 1, 8, 0, 30, tzinfo=UTC))
+    monkeypatch.setattr(pages.township.callbacks, "utcnow", lambda: datetime(2026, 5, 1, 8, 0, 30, tzinfo=UTC))
+    refresh = pages.township.callbacks.refresh_list
     with logged_in(township_username(a)):
-        _, marker = dash_calls.triggered_by(pages.township.refresh_list, "tw-tick.n_intervals", 1, 1, 0, None)
+        _, marker = dash_calls.triggered_by(refresh, "tw-tick.n_intervals", 1, 1, 0, None)
         with pytest.raises(PreventUpdate):  # same minute, same rows: nothing is sent
-            dash_calls.triggered_by(pages.township.refresh_list, "tw-tick.n_intervals", 2, 2, 0, marker)
-        after_action, _ = dash_calls.triggered_by(pages.township.refresh_list, "tw-version.data", 1, 2, 1, marker)
+            dash_calls.triggered_by(refresh, "tw-tick.n_intervals", 2, 2, 0, marker)
+        after_action, _ = dash_calls.triggered_by(refresh, "tw-version.data", 1, 2, 1, marker)
         new_incident(a, "第二件")
-        changed, new_marker = dash_calls.triggered_by(pages.township.refresh_list, "tw-tick.n_intervals", 3, 3, 1,
-                                                      marker)
+        changed, new_marker = dash_calls.triggered_by(refresh, "tw-tick.n_intervals", 3, 3, 1, marker)
     assert "tw-card-" in text_of(after_action)  # an action always re-reads
     assert "第二件" in text_of(changed) and new_marker != marker

@@ -259,8 +259,8 @@ def test_returned_incident_shows_reason_and_suggested_owner(pages: SimpleNamespa
     a, b, _ = towns
     incident_id = _incident(dashboard_dsn, a, "边界处路灯损坏")
     with logged_in(township_username(a)):
-        done = pages.township.submit_return(1, {"id": incident_id, "mode": "return"}, "位于邻镇辖区", 0, b)
-        assert "退单：操作成功" in text_of(done[0])
+        done = pages.township.callbacks.submit_return(1, {"id": incident_id, "mode": "return"}, "位于邻镇辖区", 0, b)
+        assert "退单：操作成功" in text_of(done["msg"])
         assert f"tw-card-{incident_id}" not in text_of(pages.township.layout())  # back with the command center
     with logged_in("zhihui"):
         queues = command_queues(pages, "zh", True, EVERY_ROW)
@@ -420,18 +420,18 @@ def test_directive_issue_and_acknowledge(pages: SimpleNamespace, logged_in: Logg
     ack = {"type": "tw-ack", "index": directive_id}
     with logged_in(township_username(c)):  # not addressed to c
         assert title not in text_of(pages.township.layout())
-        msg, _ = dash_calls.clicked(pages.township.acknowledge, ack, [1], 0)
+        msg, _ = dash_calls.clicked(pages.township.directives.acknowledge, ack, [1], 0)
         assert "该政令不是发给本镇街的" in text_of(msg)
     with logged_in("zhihui"):  # not township staff
-        msg, _ = dash_calls.clicked(pages.township.acknowledge, ack, [1], 0)
+        msg, _ = dash_calls.clicked(pages.township.directives.acknowledge, ack, [1], 0)
         assert "您的角色无权查看此页面" in text_of(msg)
     with logged_in(township_username(a)):
         assert title in text_of(pages.township.layout())
-        msg, version = dash_calls.clicked(pages.township.acknowledge, ack, [1], 0)
+        msg, version = dash_calls.clicked(pages.township.directives.acknowledge, ack, [1], 0)
         assert f"政令 #{directive_id} 已确认收到" in text_of(msg) and version == 1
-        again, _ = dash_calls.clicked(pages.township.acknowledge, ack, [1], 1)
+        again, _ = dash_calls.clicked(pages.township.directives.acknowledge, ack, [1], 1)
         assert "本镇街已确认过该政令" in text_of(again)
-        shown, _ = pages.township.refresh_directives(None, 1, None)
+        shown, _ = pages.township.directives.refresh_directives(None, 1, None)
         assert title not in text_of(shown)
     assert _targets(dashboard_dsn, directive_id) == [(a, township_username(a)), (b, None)]
     with psycopg.connect(dashboard_dsn) as conn:

@@ -7,30 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import pandas as pd
-
 from alerts.lifecycle import Status
 from dashboard.data import Data
+from dashboard.widgets import Incident, incidents
 
 # How many of each queue show at first, the most urgent first (level, then deadline); "show more" adds as many.
 SHOWN = {"verify": 9, "new": 9, "active": 20}
 MAX_SHOWN = 10_000  # what a browser may ask for, at most
 ACTIVE = (Status.DISPATCHED, Status.SIGNED, Status.IN_PROGRESS, Status.POSTPONED)
-
-
-@dataclass(frozen=True, slots=True)
-class Incident:
-    """An open incident as a queue shows it."""
-
-    id: int
-    title: str
-    category: str
-    level: int
-    status: Status
-    township_code: str | None
-    created_at: datetime
-    deadline: datetime | None  # the one it waits on now
-    near: bool  # near a township border, its area not confirmed yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +77,6 @@ def shown_rows(asked: object) -> dict[str, int]:
     return shown
 
 
-def _incidents(rows: pd.DataFrame) -> tuple[Incident, ...]:
-    return tuple(Incident(int(r.id), r.title, r.category, int(r.level), Status(r.status),
-                          r.township_code if isinstance(r.township_code, str) else None, r.created_at,
-                          r.deadline if pd.notna(r.deadline) else None, bool(r.near_boundary))
-                 for r in rows.itertuples())
-
-
 def _notes(rows: dict[int, dict[str, Any]]) -> dict[int, Note]:
     return {incident_id: Note(r["at"], r["actor"], r["note"], r.get("unit"),
                               r["details"] if isinstance(r["details"], dict) else {})
@@ -112,7 +89,7 @@ def queues(data: Data, now: datetime, shown: dict[str, int]) -> Queues:
     status = rows["status"].astype(str)
     frames = {"verify": rows[status == Status.RESOLVED.value], "new": rows[status == Status.NEW.value],
               "active": rows[status.isin([s.value for s in ACTIVE])]}
-    cut = {key: Queue(key, _incidents(frame.head(shown[key])), len(frame), shown[key])
+    cut = {key: Queue(key, incidents(frame.head(shown[key])), len(frame), shown[key])
            for key, frame in frames.items()}
 
     def ids(key: str) -> list[int]:

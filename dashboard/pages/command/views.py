@@ -11,12 +11,12 @@ from alerts.lifecycle import Action, Status
 from dashboard import directive_views as dv
 from dashboard.components import level_badge, message, status_chip
 from dashboard.directive_views import DirIds
-from dashboard.widgets import incident_button, near_badge, township_options
+from dashboard.widgets import Incident, incident_button, near_badge, township_options
 from i18n.labels import Lang, action_label, category_label, t
 from i18n.timefmt import fmt_dt, remaining
 
 from .ids import Ids
-from .load import SHOWN, Directives, Incident, Note, Page, Queue, Queues
+from .load import SHOWN, Directives, Note, Page, Queue, Queues
 from .panels import PANEL_ACTIONS, action_panel, rework_panel
 
 REFRESH_MS = 5000

@@ -1,0 +1,155 @@
+"""The 镇街工作台's callbacks: re-read the queue when it changed, and 签收, 处置反馈 (note, people evacuated,
+a photo) and 退单 (reason, suggested township). Every action re-checks on the server (``actions.perform``)
+that the incident is the session's township's, whatever the browser sends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import ALL, Input, Output, State, callback, ctx, no_update
+from dash.exceptions import PreventUpdate
+
+from alerts.lifecycle import Action, Role
+from dashboard import auth
+from dashboard.actions import InvalidInput, act_on_click, parse_evacuated, parse_photo, perform
+from dashboard.components import bump, clicked, message, outcome_message, scroll_into_view, session_user, skip_unchanged
+from dashboard.context import get_data
+from i18n.labels import action_label, t
+from i18n.timefmt import utcnow
+
+from . import load, views
+from .ids import Ids
+
+ROLES = (Role.TOWNSHIP,)
+
+
+@callback(Output(Ids.LIST, "children"), Output(Ids.MARKER, "data"), Input(Ids.TICK, "n_intervals"),
+          Input(Ids.VERSION, "data"), State(Ids.MARKER, "data"), prevent_initial_call=True)
+def refresh_list(_n: int | None, _version: int | None, marker: Any = None) -> Any:
+    """Re-read the queue after an action, or on the timer when something changed (the minute included):
+    a phone on mobile data is not sent the same list again."""
+    lang = auth.current_lang()
+    user = session_user(lang, *ROLES)
+    if not isinstance(user, auth.SessionUser):
+        return user, no_update
+    assert user.township_code is not None  # require() refuses a township account without one
+    data, now = get_data(), utcnow()
+    current = load.marker(data, user.township_code, now)
+    skip_unchanged(current, marker, Ids.TICK)
+    return views.incident_list(load.queue(data, user.township_code, now), lang), current
+
+
+@callback(
+    Output(Ids.MSG, "children"),
+    Output(Ids.VERSION, "data"),
+    Input({"type": Ids.SIGN, "index": ALL}, "n_clicks"),
+    State(Ids.VERSION, "data"),
+    prevent_initial_call=True,
+)
+def sign(_clicks: list[int | None], version: int | None) -> tuple[Any, Any]:
+    return act_on_click(Action.SIGN, ROLES, version)
+
+
+@callback(
+    Output(Ids.SELECTED, "data"),
+    Input({"type": Ids.OPEN_FEEDBACK, "index": ALL}, "n_clicks"),
+    Input({"type": Ids.OPEN_RETURN, "index": ALL}, "n_clicks"),
+    Input(Ids.CANCEL, "n_clicks"),
+    prevent_initial_call=True,
+)
+def select(_fb: list[int | None], _ret: list[int | None], _cancel: int | None) -> dict[str, Any] | None:
+    if ctx.triggered_id == Ids.CANCEL:
+        return None
+    incident_id = clicked()
+    if incident_id is None:
+        raise PreventUpdate
+    mode = "feedback" if isinstance(ctx.triggered_id, dict) and ctx.triggered_id["type"] == Ids.OPEN_FEEDBACK \
+        else "return"
+    return {"id": incident_id, "mode": mode}
+
+
+@callback(
+    output={"hidden": Output(Ids.PANEL, "hidden"), "feedback_hidden": Output(Ids.FEEDBACK_FORM, "hidden"),
+            "return_hidden": Output(Ids.RETURN_FORM, "hidden"), "title": Output(Ids.PANEL_TITLE, "children"),
+            "form_msg": Output(Ids.FORM_MSG, "children", allow_duplicate=True)},
+    inputs=[Input(Ids.SELECTED, "data")],
+    prevent_initial_call=True,
+)
+def show_panel(selected: dict[str, Any] | None) -> dict[str, Any]:
+    """The form of the chosen action, without the last form's error; nothing when none is chosen."""
+    if not selected:
+        return {"hidden": True, "feedback_hidden": True, "return_hidden": True, "title": "", "form_msg": None}
+    action = Action.FEEDBACK if selected.get("mode") == "feedback" else Action.RETURN
+    return {"hidden": False, "feedback_hidden": action is not Action.FEEDBACK,
+            "return_hidden": action is not Action.RETURN,
+            "title": f"{action_label(action, auth.current_lang())} · #{selected.get('id')}", "form_msg": None}
+
+
+# On a phone the form may be off screen when a card's button opens it: bring it into view.
+scroll_into_view(Ids.PANEL)
+
+
+@callback(Output(Ids.PHOTO_NAME, "children"), Input(Ids.PHOTO, "filename"), prevent_initial_call=True)
+def photo_name(filename: str | None) -> str:
+    return filename or ""
+
+
+@callback(
+    output={"msg": Output(Ids.MSG, "children", allow_duplicate=True), "form_msg": Output(Ids.FORM_MSG, "children"),
+            "version": Output(Ids.VERSION, "data", allow_duplicate=True),
+            "selected": Output(Ids.SELECTED, "data", allow_duplicate=True), "note": Output(Ids.NOTE, "value"),
+            "evacuated": Output(Ids.EVACUATED, "value"), "photo": Output(Ids.PHOTO, "contents"),
+            "filename": Output(Ids.PHOTO, "filename")},
+    inputs=[Input(Ids.SUBMIT_FEEDBACK, "n_clicks")],
+    state=[State(Ids.SELECTED, "data"), State(Ids.NOTE, "value"), State(Ids.EVACUATED, "value"),
+           State(Ids.PHOTO, "contents"), State(Ids.PHOTO, "filename"), State(Ids.VERSION, "data")],
+    prevent_initial_call=True,
+)
+def submit_feedback(n: int | None, selected: dict[str, Any] | None, note: str | None, evacuated: object,
+                    contents: str | None, filename: str | None, version: int | None) -> dict[str, Any]:
+    """Errors go to the form (where the user is looking), which keeps what was typed; success closes it,
+    clears it and reports above the list."""
+    if not n or not selected:
+        raise PreventUpdate
+    keep = {"msg": no_update, "version": no_update, "selected": no_update, "note": no_update,
+            "evacuated": no_update, "photo": no_update, "filename": no_update}
+    try:
+        people = parse_evacuated(evacuated)
+        photo = parse_photo(contents, filename)
+    except InvalidInput as exc:
+        return {**keep, "form_msg": message(t(exc.key, auth.current_lang()), "error")}
+    details: dict[str, object] = {"people_evacuated": people}
+    if photo is not None:
+        details["photo"] = photo.filename
+    outcome = perform(selected.get("id"), Action.FEEDBACK, ROLES, note=note or "", details=details, photo=photo)
+    if not outcome.ok:
+        return {**keep, "form_msg": outcome_message(outcome), "version": bump(version)}
+    return {"msg": outcome_message(outcome), "form_msg": None, "version": bump(version), "selected": None,
+            "note": "", "evacuated": "0", "photo": None, "filename": None}
+
+
+@callback(
+    output={"msg": Output(Ids.MSG, "children", allow_duplicate=True),
+            "form_msg": Output(Ids.FORM_MSG, "children", allow_duplicate=True),
+            "version": Output(Ids.VERSION, "data", allow_duplicate=True),
+            "selected": Output(Ids.SELECTED, "data", allow_duplicate=True), "reason": Output(Ids.REASON, "value"),
+            "suggest": Output(Ids.SUGGEST, "value")},
+    inputs=[Input(Ids.SUBMIT_RETURN, "n_clicks")],
+    state=[State(Ids.SELECTED, "data"), State(Ids.REASON, "value"), State(Ids.VERSION, "data"),
+           State(Ids.SUGGEST, "value")],
+    prevent_initial_call=True,
+)
+def submit_return(n: int | None, selected: dict[str, Any] | None, reason: str | None,
+                  version: int | None, suggested: str | None = None) -> dict[str, Any]:
+    """退单 with its reason; the suggested owner (a township of the active layer) goes into the log row."""
+    if not n or not selected:
+        raise PreventUpdate
+    details: dict[str, object] = {}
+    if isinstance(suggested, str) and suggested in dict(get_data().townships()):
+        details["suggested"] = suggested
+    outcome = perform(selected.get("id"), Action.RETURN, ROLES, note=reason or "", details=details)
+    if not outcome.ok:
+        return {"msg": no_update, "form_msg": outcome_message(outcome), "version": bump(version),
+                "selected": no_update, "reason": no_update, "suggest": no_update}
+    return {"msg": outcome_message(outcome), "form_msg": None, "version": bump(version), "selected": None,
+            "reason": "", "suggest": None}

@@ -1,0 +1,105 @@
+"""The 镇街工作台 as components, from what ``load`` read: one column of large cards (phone width), the
+form panel for 处置反馈 and 退单, and the directives to acknowledge on top."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from dash import dcc, html
+
+from alerts.lifecycle import Action, Status
+from dashboard.components import level_badge, status_chip
+from dashboard.directive_views import DirIds, pending_cards
+from dashboard.widgets import Incident, incident_button
+from i18n.labels import Lang, action_label, category_label, t
+from i18n.timefmt import fmt_dt, remaining
+
+from .ids import Ids
+from .load import Page, Pending, Queue
+
+REFRESH_MS = 10_000
+
+
+def incident_card(row: Incident, now: datetime, lang: Lang) -> html.Div:
+    """One incident: its deadline and what is left of it, and the buttons its status allows."""
+    deadline_key = "time.sign_by" if row.status is Status.DISPATCHED else "time.finish_by"
+    left, overdue = remaining(row.deadline, now, lang)
+    buttons = []
+    if row.status is Status.DISPATCHED:
+        buttons.append(incident_button(Ids.SIGN, row.id, action_label(Action.SIGN, lang), "btn-primary"))
+    if row.status in (Status.SIGNED, Status.IN_PROGRESS):
+        buttons.append(incident_button(Ids.OPEN_FEEDBACK, row.id, action_label(Action.FEEDBACK, lang), "btn-primary"))
+    if row.status in (Status.DISPATCHED, Status.SIGNED):
+        buttons.append(incident_button(Ids.OPEN_RETURN, row.id, action_label(Action.RETURN, lang), "btn-secondary"))
+    return html.Div([
+        html.Div([level_badge(row.level, lang), status_chip(row.status, lang)], className="card-top"),
+        html.Div(html.A(f"#{row.id} {row.title}", href=f"/incident/{row.id}"), className="card-title"),
+        html.Div([
+            html.Span(f"{t(deadline_key, lang)} {fmt_dt(row.deadline) if row.deadline is not None else '—'}"),
+            html.Span(left, className="overdue" if overdue else "remaining"),
+        ], className="card-deadline") if row.status not in (Status.RESOLVED, Status.POSTPONED) else None,
+        html.Div(f"{t('col.created', lang)} {fmt_dt(row.created_at)} · {category_label(row.category, lang)}",
+                 className="card-meta"),
+        html.Div(t("near.township_hint", lang), className="msg msg-info") if row.near else None,
+        html.Div(buttons, className="card-actions") if buttons else None,
+    ], className="card incident-card" + (" card-overdue" if overdue else ""), id=f"tw-card-{row.id}")
+
+
+def incident_list(queue: Queue, lang: Lang) -> list[html.Div] | html.Div:
+    if not queue.cards:
+        return html.Div(t("township.empty", lang), className="muted empty")
+    cards = [incident_card(r, queue.now, lang) for r in queue.cards]
+    if queue.more:
+        cards.append(html.Div(t("township.more", lang, n=queue.more), className="muted empty", id=Ids.MORE))
+    return cards
+
+
+def pending(p: Pending, lang: Lang) -> html.Section | None:
+    return pending_cards(p.rows, p.now, lang)
+
+
+def _panel(others: list[tuple[str, str]], lang: Lang) -> html.Div:
+    """The form of 处置反馈 (note, people evacuated, a photo) or of 退单 (reason, suggested township), hidden."""
+    return html.Div([
+        html.H2(id=Ids.PANEL_TITLE),
+        html.Div(id=Ids.FORM_MSG, **{"aria-live": "assertive"}),
+        html.Div([
+            html.Label(t("township.note", lang), htmlFor=Ids.NOTE),
+            dcc.Textarea(id=Ids.NOTE, className="input textarea", maxLength=2000),
+            html.Label(t("township.evacuated", lang), htmlFor=Ids.EVACUATED),
+            # type=text: the server validates and explains; a number input would hide bad values as None
+            dcc.Input(id=Ids.EVACUATED, type="text", inputMode="numeric", value="0", className="input",
+                      maxLength=9),
+            dcc.Upload(html.Div(t("township.photo", lang)), id=Ids.PHOTO, className="upload",
+                       accept="image/jpeg,image/png,image/webp", max_size=5 * 1024 * 1024, multiple=False),
+            html.Div(id=Ids.PHOTO_NAME, className="muted"),
+            html.Button(t("township.submit_feedback", lang), id=Ids.SUBMIT_FEEDBACK, className="btn btn-primary",
+                        n_clicks=0),
+        ], id=Ids.FEEDBACK_FORM, className="form", hidden=True),
+        html.Div([
+            html.Label(t("township.reason", lang), htmlFor=Ids.REASON),
+            dcc.Textarea(id=Ids.REASON, className="input textarea", maxLength=2000),
+            html.Label(t("township.suggest", lang), htmlFor=Ids.SUGGEST),
+            dcc.Dropdown(id=Ids.SUGGEST, options=[{"label": name, "value": code} for code, name in others],
+                         clearable=True, className="dropdown", placeholder=t("township.suggest", lang)),
+            html.Button(t("township.submit_return", lang), id=Ids.SUBMIT_RETURN, className="btn btn-danger",
+                        n_clicks=0),
+        ], id=Ids.RETURN_FORM, className="form", hidden=True),
+        html.Button(t("township.cancel", lang), id=Ids.CANCEL, className="btn btn-secondary", n_clicks=0),
+    ], id=Ids.PANEL, className="card action-panel", hidden=True)
+
+
+def page(p: Page, lang: Lang) -> html.Div:
+    return html.Div([
+        html.H1([t("township.title", lang), html.Span(f" · {p.name}", className="subtitle")]),
+        html.Div(id=Ids.MSG, className="msg-area", **{"aria-live": "polite"}),
+        html.Div(pending(p.pending, lang), id=DirIds.PENDING),
+        dcc.Store(id=DirIds.PENDING_MARKER, data=p.directive_marker),
+        dcc.Store(id=DirIds.PENDING_VERSION, data=0),
+        _panel(p.others, lang),
+        html.Div(incident_list(p.queue, lang), id=Ids.LIST, className="card-list"),
+        dcc.Store(id=Ids.SELECTED),
+        dcc.Store(id=Ids.VERSION, data=0),
+        dcc.Store(id=Ids.MARKER, data=p.marker),
+        dcc.Interval(id=Ids.TICK, interval=REFRESH_MS),
+    ], className="page page-light township")
