@@ -318,7 +318,7 @@ def test_incident_page_shows_log_and_timeline(pages: SimpleNamespace, logged_in:
     for word in ("立案", "派遣", "签收", "处置反馈", "已签收 → 已反馈", "处置完毕", "转移人数：2", "system",
                  "镇街工作人员"):
         assert word in shown, word
-    timeline = _find(page, pages.incident.Ids.TIMELINE).figure
+    timeline = _find(page, pages.incident.ids.Ids.TIMELINE).figure
     assert list(timeline.data[0].y) == ["待分拨", "已分拨", "已签收", "已反馈"]
     with logged_in(township_username(a)):
         assert "处置完毕" in text_of(pages.incident.layout(incident_id=str(incident_id)))

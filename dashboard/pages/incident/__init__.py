@@ -1,0 +1,37 @@
+"""/incident/<id>: one incident's details and its whole history, read from incident_log only.
+
+Township staff may open only incidents that are or were routed to their own township. The page
+has no callbacks: ``load`` reads, ``views`` draws.
+"""
+
+from __future__ import annotations
+
+import dash
+from dash import html
+
+from alerts.lifecycle import Role
+from dashboard import auth
+from dashboard.components import session_user
+from dashboard.context import get_data
+from dashboard.shell import page_title
+from i18n.timefmt import utcnow
+
+from . import load, views
+
+__all__ = ["layout", "load", "views"]
+
+ROLES = (Role.COMMAND, Role.LEADER, Role.ADMIN, Role.TOWNSHIP)
+
+
+def layout(incident_id: str | None = None, **_: object) -> html.Div:
+    lang = auth.current_lang()
+    user = session_user(lang, *ROLES)
+    if not isinstance(user, auth.SessionUser):
+        return user
+    record = load.record(get_data(), load.incident_number(incident_id), user, utcnow())
+    return views.page(record, lang) if record is not None else views.not_found(lang)
+
+
+# Registered after ``layout`` exists: pages are imported as ordinary modules, not scanned by Dash.
+dash.register_page(__name__, path_template="/incident/<incident_id>", title=page_title("incident.title"),
+                   order=3, layout=layout)

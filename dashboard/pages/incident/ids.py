@@ -1,0 +1,10 @@
+"""The ids of the incident page's components, each declared once (the log table's is ``widgets.WidgetIds.LOG``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Ids(StrEnum):
+    TIMELINE = "incident-timeline"
+    PHOTOS = "incident-photos"
