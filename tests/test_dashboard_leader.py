@@ -111,10 +111,11 @@ def test_the_cockpit_as_a_leader(leader: ModuleType, logged_in: LoggedIn, scene:
                                  dash_calls: DashCalls) -> None:
     with logged_in("lingdao"):
         page = dash_calls.text_of(leader.layout())
-        msg, kpis, trend, overdue, ranking = leader.update(*_filters().values())
-        by_id, count = leader.update_list(*_filters().values(), f"#{scene['overdue']}")
-        by_title, _ = leader.update_list(*_filters().values(), f"按时签收{scene['tag']}")
-        days = leader.quick_range(7)
+        panels = leader.callbacks.update(*_filters().values())
+        msg, kpis, trend, overdue, ranking = (panels[k] for k in ("msg", "kpis", "trend", "overdue", "ranking"))
+        by_id, count = leader.callbacks.update_list(*_filters().values(), f"#{scene['overdue']}")
+        by_title, _ = leader.callbacks.update_list(*_filters().values(), f"按时签收{scene['tag']}")
+        days = leader.callbacks.quick_range(7)
     assert "领导驾驶舱" in page and "镇街考核排名" in page and "导出事件清单" in page
     assert msg is None
     assert '"ld-kpi-total"' in dash_calls.text_of(kpis) and "33.3%" in dash_calls.text_of(kpis)
@@ -132,8 +133,8 @@ def test_a_timeline_opens_from_the_list(leader: ModuleType, logged_in: LoggedIn,
                                         dash_calls: DashCalls) -> None:
     button = {"type": "ld-open", "index": scene["reworked"]}
     with logged_in("lingdao"):
-        hidden, body = dash_calls.clicked(leader.open_timeline, button, [1], 0)
-        closed = dash_calls.triggered_by(leader.open_timeline, "ld-panel-close.n_clicks", 1, [1], 1,
+        hidden, body = dash_calls.clicked(leader.callbacks.open_timeline, button, [1], 0)
+        closed = dash_calls.triggered_by(leader.callbacks.open_timeline, "ld-panel-close.n_clicks", 1, [1], 1,
                                          matched=[{"id": button, "property": "n_clicks", "value": 1}])
     shown = dash_calls.text_of(body)
     assert hidden is False
@@ -150,18 +151,20 @@ def test_long_panels_turn_pages_instead_of_scrolling(leader: ModuleType, logged_
     with logged_in("lingdao"):
         page = leader.layout()
         ranking = dash_calls.text_of(dash_calls.find(page, "ld-ranking"))
-        turned = dash_calls.clicked(leader.turn_page, second, [], [1], [], *_filters().values(), "")
-        past_end = dash_calls.clicked(leader.turn_page, {**second, "to": 99}, [], [1], [], *_filters().values(), "")
+        turn = leader.callbacks.turn_page
+        turned = dash_calls.clicked(turn, second, [], [1], [], *_filters().values(), "")
+        past_end = dash_calls.clicked(turn, {**second, "to": 99}, [], [1], [], *_filters().values(), "")
     start = dash_calls.find(page, "ld-start")
     assert start.display_format == "YYYY-MM-DD" and start.month_format == "YYYY年M月"  # not the browser's 10/25/2026
-    assert "第 1/" in ranking and ranking.count('"rank"') == leader.PAGE_ROWS  # 20 rows and the pager, no inner scroll
+    # 20 rows and the pager, no inner scroll
+    assert "第 1/" in ranking and ranking.count('"rank"') == leader.load.PAGE_ROWS
     assert turned[0] is dash.no_update and turned[2] is dash.no_update
     shown = dash_calls.text_of(turned[1])
-    assert "第 2/" in shown and shown.count('"rank"') == leader.PAGE_ROWS
+    assert "第 2/" in shown and shown.count('"rank"') == leader.load.PAGE_ROWS
     last = dash_calls.text_of(past_end[1])  # fewer townships than the page asked for: the last page
     assert '"to":99' not in last and '"disabled":true' in last
     with logged_in(township_username(scene["a"])):
-        refused = dash_calls.clicked(leader.turn_page, second, [], [1], [], *_filters().values(), "")
+        refused = dash_calls.clicked(leader.callbacks.turn_page, second, [], [1], [], *_filters().values(), "")
     assert "您的角色无权查看此页面" in dash_calls.text_of(refused[1])
 
 
@@ -174,18 +177,19 @@ def test_bad_filters_are_refused_in_the_users_language(leader: ModuleType, logge
                                                        change: dict[str, Any], text: str,
                                                        dash_calls: DashCalls) -> None:
     with logged_in("lingdao"):
-        out = leader.update(*_filters(**change).values())
-        listed = leader.update_list(*_filters(**change).values(), "")
-    assert text in dash_calls.text_of(out[0])
-    assert all(o is dash.no_update for o in out[1:]) and listed == (dash.no_update, dash.no_update)
+        out = leader.callbacks.update(*_filters(**change).values())
+        listed = leader.callbacks.update_list(*_filters(**change).values(), "")
+    assert text in dash_calls.text_of(out["msg"])
+    kept = [out[k] for k in ("kpis", "trend", "overdue", "ranking")]
+    assert all(o is dash.no_update for o in kept) and listed == (dash.no_update, dash.no_update)
 
 
 def test_exports_are_excel_files_of_the_filtered_rows(leader: ModuleType, logged_in: LoggedIn,
                                                       scene: dict[str, Any], dash_calls: DashCalls) -> None:
     with logged_in("lingdao"):
-        listed, _ = dash_calls.triggered_by(leader.export, "ld-export-list.n_clicks", 1, 1, 0,
+        listed, _ = dash_calls.triggered_by(leader.callbacks.export, "ld-export-list.n_clicks", 1, 1, 0,
                                             *_filters().values(), "")
-        ranked, _ = dash_calls.triggered_by(leader.export, "ld-export-ranking.n_clicks", 1, 0, 1,
+        ranked, _ = dash_calls.triggered_by(leader.callbacks.export, "ld-export-ranking.n_clicks", 1, 0, 1,
                                             *_filters().values(), "")
     assert listed["filename"].startswith("事件清单_") and listed["filename"].endswith(".xlsx")
     sheet = load_workbook(io.BytesIO(base64.b64decode(listed["content"]))).active
@@ -207,11 +211,12 @@ def test_only_leaders_command_and_admin_get_in(leader: ModuleType, logged_in: Lo
             assert "镇街考核排名" in dash_calls.text_of(leader.layout())
     with logged_in(township_username(scene["a"])):
         assert "您的角色无权查看此页面" in dash_calls.text_of(leader.layout())
-        assert "您的角色无权查看此页面" in dash_calls.text_of(leader.update(*_filters().values())[0])
-        assert "您的角色无权查看此页面" in dash_calls.text_of(leader.update_list(*_filters().values(), "")[0])
-        _, body = dash_calls.clicked(leader.open_timeline, {"type": "ld-open", "index": scene["closed"]}, [1], 0)
+        assert "您的角色无权查看此页面" in dash_calls.text_of(leader.callbacks.update(*_filters().values())["msg"])
+        assert "您的角色无权查看此页面" in dash_calls.text_of(leader.callbacks.update_list(*_filters().values(), "")[0])
+        _, body = dash_calls.clicked(leader.callbacks.open_timeline, {"type": "ld-open", "index": scene["closed"]},
+                                     [1], 0)
         assert "按时签收" not in dash_calls.text_of(body)
-        download, msg = dash_calls.triggered_by(leader.export, "ld-export-list.n_clicks", 1, 1, 0,
+        download, msg = dash_calls.triggered_by(leader.callbacks.export, "ld-export-list.n_clicks", 1, 1, 0,
                                                 *_filters().values(), "")
         assert download is dash.no_update and "您的角色无权" in dash_calls.text_of(msg)
     with logged_in(None):

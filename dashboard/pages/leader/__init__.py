@@ -1,0 +1,33 @@
+"""领导驾驶舱: trends, overdue incidents, township rankings, any incident's timeline, Excel exports.
+
+One set of filters (time range, district/township, category, level) drives every panel; the
+server re-checks them (``filters.parse``) and the role on every callback. ``load`` reads (SQL
+aggregates, ``reads_leader``), ``views`` lays them out, ``callbacks`` answer the browser.
+"""
+
+from __future__ import annotations
+
+import dash
+from dash import html
+
+from dashboard import auth
+from dashboard.components import session_user
+from dashboard.context import get_data
+from dashboard.shell import page_title
+from i18n.timefmt import utcnow
+
+from . import callbacks, load, views
+
+__all__ = ["callbacks", "layout", "load", "views"]  # imported here, the callbacks register
+
+
+def layout(**_: object) -> html.Div:
+    lang = auth.current_lang()
+    user = session_user(lang, *callbacks.ROLES)
+    if not isinstance(user, auth.SessionUser):
+        return user
+    return views.page(load.page(get_data(), utcnow()), lang)
+
+
+# Registered after ``layout`` exists: pages are imported as ordinary modules, not scanned by Dash.
+dash.register_page(__name__, path="/leader", title=page_title("nav.leader"), order=4, layout=layout)

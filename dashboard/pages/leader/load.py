@@ -1,0 +1,143 @@
+"""What the 领导驾驶舱 reads, as typed models: under one set of filters (checked on the server), the
+totals, the daily trend, and a page at a time of the overdue list, the township ranking and the incident
+list; any incident's log for its timeline; and the rows of both Excel exports. The numbers are SQL
+aggregates (``reads_leader``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from dashboard.components import pages_of
+from dashboard.data import Data
+from dashboard.filters import Filters, default_range
+
+PAGE_ROWS = 20  # the ranking and the incident list, a page at a time: nothing scrolls inside the page
+OVERDUE_ROWS = 8  # beside the trend chart, about as tall as it
+EXPORT_LIMIT = 100_000  # rows; a year of a city's incidents fits, a runaway query does not
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    total: int
+    closed: int
+    close_rate: float | None
+    overdue: int
+    on_time_rate: float | None
+    rework: int
+
+
+@dataclass(frozen=True, slots=True)
+class Paged:
+    """One page of a table: its rows, how many rows there are in all, and which page this is."""
+
+    now: datetime
+    names: dict[str, str]  # region code → name
+    rows: pd.DataFrame
+    total: int
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class Panels:
+    """What the filters drive at once: the totals, the trend and the first page of the overdue list and
+    of the ranking (``update``'s outputs)."""
+
+    filters: Filters
+    summary: Summary
+    daily: pd.DataFrame  # incidents per local day and category
+    overdue: Paged
+    ranking: Paged
+
+
+@dataclass(frozen=True, slots=True)
+class Choices:
+    """What the filter bar offers: (code, name) of districts and townships, and the categories."""
+
+    districts: list[tuple[str, str]]
+    townships: list[tuple[str, str]]
+    categories: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """What the cockpit shows when it opens: the last 30 days, everywhere."""
+
+    choices: Choices
+    panels: Panels
+    listing: Paged
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    now: datetime
+    incident: dict[str, object]  # ``Data.incident``'s row
+    log: pd.DataFrame
+    names: dict[str, str]
+
+
+Reader = Callable[[int, int], tuple[pd.DataFrame, int]]  # (limit, offset) → (rows, rows in all)
+
+
+def _page(read: Reader, page: int, size: int, now: datetime, names: dict[str, str]) -> Paged:
+    """Page ``page``; the last one when fewer rows are left than it needs (rows may have gone meanwhile)."""
+    page = max(page, 1)
+    rows, total = read(size, (page - 1) * size)
+    if rows.empty and total:
+        page = pages_of(total, size)
+        rows, total = read(size, (page - 1) * size)
+    return Paged(now, names, rows, total, page)
+
+
+def overdue(data: Data, f: Filters, now: datetime, names: dict[str, str], page: int = 1) -> Paged:
+    return _page(lambda n, skip: data.overdue_list(f, now, n, skip), page, OVERDUE_ROWS, now, names)
+
+
+def ranking(data: Data, f: Filters, now: datetime, names: dict[str, str], page: int = 1) -> Paged:
+    ranked = data.township_ranking(f, now)  # every township: the rank needs them all
+    return _page(lambda n, skip: (ranked.iloc[skip:skip + n], len(ranked)), page, PAGE_ROWS, now, names)
+
+
+def listing(data: Data, f: Filters, now: datetime, names: dict[str, str], page: int = 1) -> Paged:
+    """A page of the incidents that match (the export has them all)."""
+    return _page(lambda n, skip: data.incident_list(f, now, n, skip), page, PAGE_ROWS, now, names)
+
+
+def panels(data: Data, f: Filters, now: datetime, names: dict[str, str]) -> Panels:
+    return Panels(f, Summary(**data.leader_summary(f, now)), data.daily_counts(f), overdue(data, f, now, names),
+                  ranking(data, f, now, names))
+
+
+def page(data: Data, now: datetime) -> Page:
+    f, names = Filters(*default_range(now)), data.region_names()
+    return Page(Choices(data.districts(), data.townships(), data.categories()), panels(data, f, now, names),
+                listing(data, f, now, names))
+
+
+def townships_in(data: Data, district: object) -> list[tuple[str, str]]:
+    """The townships (code, name) of a district; all of them without one."""
+    pairs = data.townships()
+    return [(code, name) for code, name in pairs if code.startswith(district)] \
+        if isinstance(district, str) and district else pairs
+
+
+def timeline(data: Data, incident_id: int, now: datetime) -> Timeline | None:
+    incident = data.incident(incident_id)
+    if incident is None:
+        return None
+    return Timeline(now, incident, data.incident_log(incident["id"]), data.region_names())
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    rows: pd.DataFrame
+    names: dict[str, str]
+
+
+def export(data: Data, f: Filters, now: datetime, *, ranked: bool) -> Export:
+    """The rows of an Excel export: the whole ranking, or every matching incident (not just a page)."""
+    rows = data.township_ranking(f, now) if ranked else data.incident_list(f, now, EXPORT_LIMIT)[0]
+    return Export(rows, data.region_names())
