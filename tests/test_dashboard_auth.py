@@ -176,9 +176,10 @@ def test_admin_lists_accounts_a_page_at_a_time(dash_app: dash.Dash, logged_in: L
     second = {"type": "pager", "table": "adm-users", "to": 2}
     with logged_in("admin"):
         first = dash_calls.text_of(dash_calls.find(admin.layout(), "adm-users"))
-        turned = dash_calls.text_of(dash_calls.clicked(admin.users_page, second, [1]))
+        turned = dash_calls.text_of(dash_calls.clicked(admin.callbacks.users_page, second, [1]))
     # a page of rows and a pager under it, instead of a box that scrolls inside the page
-    assert first.count('"type":"Tr"') == admin.USERS_PAGE + 1 and "第 1/" in first and '"admin"' in first
-    assert turned.count('"type":"Tr"') == admin.USERS_PAGE + 1 and "第 2/" in turned and '"admin"' not in turned
+    assert first.count('"type":"Tr"') == admin.views.USERS_PAGE + 1 and "第 1/" in first and '"admin"' in first
+    assert turned.count('"type":"Tr"') == admin.views.USERS_PAGE + 1 and "第 2/" in turned and '"admin"' not in turned
     with logged_in("zhihui"):
-        assert "您的角色无权查看此页面" in dash_calls.text_of(dash_calls.clicked(admin.users_page, second, [1]))
+        refused = dash_calls.clicked(admin.callbacks.users_page, second, [1])
+        assert "您的角色无权查看此页面" in dash_calls.text_of(refused)

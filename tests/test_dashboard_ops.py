@@ -87,16 +87,18 @@ def test_admin_creates_users_and_explains_refusals(pages: dict[str, ModuleType],
     form = _user_form()
     with logged_in("admin"):
         page = dash_calls.text_of(admin.layout())
-        short = admin.create_user(1, *_user_form(password="123", password2="123"))
-        no_town = admin.create_user(1, *_user_form(role="township"))
-        ok = admin.create_user(1, *form)
-        again = admin.create_user(1, *form)
+        short = admin.callbacks.create_user(1, *_user_form(password="123", password2="123"))
+        no_town = admin.callbacks.create_user(1, *_user_form(role="township"))
+        ok = admin.callbacks.create_user(1, *form)
+        again = admin.callbacks.create_user(1, *form)
     assert "新建用户" in page and "预警规则" in page and "heavy_rain" in page and "边界图层版本" in page
-    assert "密码至少 8 位" in dash_calls.text_of(short[0]) and short[1:] == (dash.no_update,) * 5
-    assert "镇街工作人员须选择所属镇街" in dash_calls.text_of(no_town[0])
-    assert f"已创建用户 {form[0]}" in dash_calls.text_of(ok[0]) and form[0] in dash_calls.text_of(ok[1])
-    assert ok[2:] == ("", "", "", "")  # the form is cleared
-    assert "用户名已存在" in dash_calls.text_of(again[0])
+    fields = ("username", "display", "password", "password2")
+    assert "密码至少 8 位" in dash_calls.text_of(short["msg"])
+    assert [short[k] for k in ("users", *fields)] == [dash.no_update] * 5
+    assert "镇街工作人员须选择所属镇街" in dash_calls.text_of(no_town["msg"])
+    assert f"已创建用户 {form[0]}" in dash_calls.text_of(ok["msg"]) and form[0] in dash_calls.text_of(ok["users"])
+    assert [ok[k] for k in fields] == ["", "", "", ""]  # the form is cleared
+    assert "用户名已存在" in dash_calls.text_of(again["msg"])
     with psycopg.connect(dashboard_dsn) as conn:
         row = conn.execute("SELECT display_name, role, township_code, password_hash FROM users WHERE username = %s",
                            (form[0],)).fetchone()
@@ -113,9 +115,9 @@ def test_only_admins_administer(pages: dict[str, ModuleType], logged_in: LoggedI
     form = _user_form(role="admin")
     with logged_in(user):
         page = dash_calls.text_of(pages["admin"].layout())
-        out = pages["admin"].create_user(1, *form)
+        out = pages["admin"].callbacks.create_user(1, *form)
     assert "新建用户" not in page and ("无权" in page or "请先登录" in page)
-    assert "无权" in dash_calls.text_of(out[0]) or "请先登录" in dash_calls.text_of(out[0])
+    assert "无权" in dash_calls.text_of(out["msg"]) or "请先登录" in dash_calls.text_of(out["msg"])
     with psycopg.connect(dashboard_dsn) as conn:
         assert conn.execute("SELECT 1 FROM users WHERE username = %s", (form[0],)).fetchone() is None
 
