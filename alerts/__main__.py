@@ -24,9 +24,10 @@ def main() -> None:
     setup_logging()
     cfg = settings.load()
     rules = load_rules(Path(args.rules))  # refuse to start on a broken rule file
-    pool = make_pool(cfg.dsn(), "alerts", max_size=2)
+    dsn = cfg.dsn("alerts")
+    pool = make_pool(dsn, "alerts", max_size=2)
     publisher = MqttPublisher(cfg.mqtt(), cfg.city, client_id=f"cityops-{args.name}-outbox")
-    engine = AlertEngine(cfg.dsn(), pool, rules, publisher=publisher, tick_s=args.tick, listen=not args.poll_only)
+    engine = AlertEngine(dsn, pool, rules, publisher=publisher, tick_s=args.tick, listen=not args.poll_only)
     on_stop(engine.stop)
     try:
         engine.run()

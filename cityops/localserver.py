@@ -17,6 +17,9 @@ import subprocess
 import time
 from pathlib import Path
 
+from cityops.credentials import PG_CREDENTIALS, DbCredentials
+from cityops.settings import DB_ROLES, OWNER, runtime_role
+
 log = logging.getLogger("cityops.localserver")
 
 
@@ -59,10 +62,16 @@ class LocalPostgres:
         self.port = port
         self.bindir = _pg_bindir()
         self._owner = "postgres" if os.geteuid() == 0 else None
+        self.credentials = DbCredentials(data_dir.parent / PG_CREDENTIALS)
 
     @property
     def dsn(self) -> str:
-        return f"postgresql://cityops@127.0.0.1:{self.port}/cityops"
+        """The owner's URL: migrations, imports, registration (what an administrator runs)."""
+        return self.role_dsn(OWNER)
+
+    def role_dsn(self, role: str, database: str = "cityops") -> str:
+        """The URL of ``role`` (the owner or one of ``DB_ROLES``) on this server, with its password."""
+        return f"postgresql://{role}:{self.credentials.password(role)}@127.0.0.1:{self.port}/{database}"
 
     def _command(self, *args: str) -> list[str]:
         """A PostgreSQL binary's command line, run as the cluster's owner when that is not us."""
@@ -98,7 +107,7 @@ class LocalPostgres:
 
     def init(self) -> None:
         self._prepare_dir()
-        self._run("initdb", "-D", str(self.data_dir), "-U", "cityops", "--auth=trust", "-E", "UTF8",
+        self._run("initdb", "-D", str(self.data_dir), "-U", OWNER, "--auth=trust", "-E", "UTF8",
                   "--locale=C.UTF-8", "--no-instructions")
         conf = self.data_dir / "postgresql.conf"
         with conf.open("a") as f:
@@ -112,15 +121,26 @@ class LocalPostgres:
                 "log_timezone = 'UTC'\n"
             )
 
+    def _write_hba(self) -> None:
+        # Passwords on TCP for everyone, the owner included. The unix socket lives in the data folder (0700),
+        # which only the cluster's OS user and root can enter: it is how this class sets the passwords.
+        (self.data_dir / "pg_hba.conf").write_text(
+            "# written by cityops (cityops/localserver.py) at every start\n"
+            "local all all trust\n"
+            "host all all 127.0.0.1/32 scram-sha-256\n"
+            "host all all ::1/128 scram-sha-256\n")
+
     def start(self) -> None:
         if not self.initialized():
             self.init()
+        self._write_hba()
         if self.running():
+            self._run("pg_ctl", "-D", str(self.data_dir), "reload")
             log.info("PostgreSQL already running in %s", self.data_dir)
         else:
             self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.data_dir / "server.log"),
                       "-o", f"-p {self.port}", "-w", "-t", "60", "start")
-        self._ensure_database()
+        self._ensure_roles_and_database()
 
     def running(self) -> bool:
         pid_file = self.data_dir / "postmaster.pid"
@@ -129,10 +149,18 @@ class LocalPostgres:
         status = self._command("pg_ctl", "-D", str(self.data_dir), "status")
         return subprocess.run(status, capture_output=True, check=False).returncode == 0
 
-    def _ensure_database(self) -> None:
+    def _ensure_roles_and_database(self) -> None:
+        """The owner's password, the runtime login roles with theirs, and the database; idempotent."""
         import psycopg
+        from psycopg import sql
 
-        with psycopg.connect(f"postgresql://cityops@127.0.0.1:{self.port}/postgres", autocommit=True) as conn:
+        socket_dsn = f"host={self.data_dir} port={self.port} user={OWNER} dbname=postgres"
+        with psycopg.connect(socket_dsn, autocommit=True) as conn:
+            for role in (OWNER, *(runtime_role(r) for r in DB_ROLES)):
+                if role != OWNER and not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+                    conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+                conn.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(
+                    sql.Identifier(role), sql.Literal(self.credentials.password(role))))
             if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'cityops'").fetchone():
                 conn.execute("CREATE DATABASE cityops")
 

@@ -13,6 +13,18 @@ from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# Database accounts. The owner runs migrations and owns every table (imports and registration run as it
+# too: they are an administrator's work). Each long-running process connects as a runtime role of its
+# own, with only the grants it needs (store/migrations/0008_roles.sql) and owning nothing.
+OWNER = "cityops"
+DB_ROLES = ("ingest", "alerts", "dashboard")
+
+
+def runtime_role(name: str) -> str:
+    if name not in DB_ROLES:
+        raise SettingsError(f"no database role for {name!r}: one of {', '.join(DB_ROLES)}")
+    return f"cityops_{name}"
+
 
 class SettingsError(ValueError):
     """A setting has a value the system cannot run with."""
@@ -47,6 +59,7 @@ class Settings:
     secret_key: str
     language: str
     near_boundary_m: int  # a point this close to a township border is flagged for the dispatcher to confirm
+    role_urls: dict[str, str]  # CITYOPS_<ROLE>_DATABASE_URL per runtime role, where set
 
     @property
     def embedded_db(self) -> bool:
@@ -56,10 +69,23 @@ class Settings:
     def embedded_broker(self) -> bool:
         return self.mqtt_url is None
 
-    def dsn(self) -> str:
+    def dsn(self, role: str | None = None) -> str:
+        """The owner's URL (``role`` None), or the URL a runtime process connects with.
+
+        Production sets ``CITYOPS_<ROLE>_DATABASE_URL`` per process (a runtime role without one falls
+        back to ``CITYOPS_DATABASE_URL``); the embedded server's passwords are in the run folder.
+        """
+        if role is not None:
+            runtime_role(role)  # a typo fails here, not as a login error
+            if role in self.role_urls:
+                return self.role_urls[role]
         if self.database_url:
             return self.database_url
-        return f"postgresql://cityops@127.0.0.1:{self.pg_port}/cityops"
+        from cityops.credentials import PG_CREDENTIALS, DbCredentials  # the embedded server's file
+
+        name = OWNER if role is None else runtime_role(role)
+        password = DbCredentials(self.run_dir / PG_CREDENTIALS).password(name)
+        return f"postgresql://{name}:{password}@127.0.0.1:{self.pg_port}/cityops"
 
     def mqtt(self) -> MqttAddress:
         if self.mqtt_url:
@@ -100,4 +126,6 @@ def load(env: dict[str, str] | None = None) -> Settings:
         secret_key=env.get("CITYOPS_SECRET_KEY", "cityops-demo-secret-change-me"),
         language=language,
         near_boundary_m=_int(env, "CITYOPS_NEAR_BOUNDARY_M", 50),
+        role_urls={role: env[f"CITYOPS_{role.upper()}_DATABASE_URL"] for role in DB_ROLES
+                   if env.get(f"CITYOPS_{role.upper()}_DATABASE_URL")},
     )

@@ -17,7 +17,8 @@ log = logging.getLogger("cityops.dashboard")
 def main(argv: list[str] | None = None) -> None:
     conf = cityops_settings.load()
     parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
-    parser.add_argument("--dsn", default=conf.dsn(), help="PostgreSQL URL (default: CITYOPS_DATABASE_URL)")
+    parser.add_argument("--dsn", default=conf.dsn("dashboard"),
+                        help="PostgreSQL URL (default: CITYOPS_DASHBOARD_DATABASE_URL)")
     parser.add_argument("--host", default=conf.dash_host, help="listen address (default: loopback)")
     parser.add_argument("--port", type=int, default=conf.dash_port)
     parser.add_argument("--secret-key", default=conf.secret_key, help="signs sessions (CITYOPS_SECRET_KEY)")

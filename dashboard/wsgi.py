@@ -16,5 +16,5 @@ _conf = cityops_settings.load()
 if _conf.secret_key == "cityops-demo-secret-change-me":
     logging.getLogger("cityops.dashboard").warning(
         "dashboard: CITYOPS_SECRET_KEY is the demo default; anyone who knows it can forge sessions")
-app = create_app(_conf.dsn(), secret_key=_conf.secret_key)
+app = create_app(_conf.dsn("dashboard"), secret_key=_conf.secret_key)
 server = app.server

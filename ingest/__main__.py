@@ -79,7 +79,7 @@ def run_worker(cfg: settings.Settings, args: argparse.Namespace) -> None:
                               retire=args.retire)
     except ValueError as exc:
         sys.exit(f"ingest: {exc}")
-    ingestor = Ingestor(config, cfg.mqtt(), dsn=cfg.dsn(), near_boundary_m=cfg.near_boundary_m)
+    ingestor = Ingestor(config, cfg.mqtt(), dsn=cfg.dsn("ingest"), near_boundary_m=cfg.near_boundary_m)
     if args.metrics_port:
         ingestor.metrics.serve(args.metrics_port)
     on_stop(ingestor.stop)

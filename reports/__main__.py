@@ -35,7 +35,8 @@ def _parser(conf: settings.Settings) -> argparse.ArgumentParser:
     quality.add_argument("--lang", choices=("zh", "en"), default=as_lang(conf.language),
                          help="language of the report (default: CITYOPS_LANG)")
     quality.add_argument("--out", type=Path, help="file to write (default: the report's name, here)")
-    quality.add_argument("--dsn", default=conf.dsn(), help="PostgreSQL URL (default: CITYOPS_DATABASE_URL)")
+    quality.add_argument("--dsn", default=conf.dsn("dashboard"),
+                         help="PostgreSQL URL (default: CITYOPS_DASHBOARD_DATABASE_URL: it reads what the pages read)")
     return parser
 
 

@@ -121,7 +121,7 @@ def main() -> None:
 
         stop = threading.Event()
         on_stop(stop.set)
-        staff_run.run(cfg.dsn(), args.seed, args.interval, args.per_round, stop)
+        staff_run.run(cfg.dsn("dashboard"), args.seed, args.interval, args.per_round, stop)
     else:
         inject(cfg, args.scenario, args.district, args.steps)
 

@@ -31,6 +31,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_pla
 
 from cityops.localserver import free_port
 from cityops.settings import PROJECT_ROOT
+from tests.fix_db import AsRole
 from tests.fix_system import new_database
 
 CHROMIUM = "/usr/bin/chromium"
@@ -65,12 +66,13 @@ def dashboard_dsn(pg_dsn: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def dash_app(dashboard_dsn: str) -> Iterator[dash.Dash]:
-    """One app per test session: Dash pages register their callbacks process-wide."""
+def dash_app(dashboard_dsn: str, as_role: AsRole) -> Iterator[dash.Dash]:
+    """One app per test session (Dash pages register their callbacks process-wide), connected as the
+    dashboard's own database role."""
     from dashboard.app import create_app
     from dashboard.context import EXTENSION
 
-    app = create_app(dashboard_dsn, secret_key="test-secret-key")
+    app = create_app(as_role(dashboard_dsn, "dashboard"), secret_key="test-secret-key")
     yield app
     app.server.extensions[EXTENSION].close()
 
@@ -298,12 +300,14 @@ class DashboardProcess:
 
 
 @pytest.fixture(scope="session")
-def dashboard_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], DashboardProcess]]:
-    """Factory: start the dashboard on a database and wait until it answers; all are stopped at the end."""
+def dashboard_process(tmp_path_factory: pytest.TempPathFactory, as_role: AsRole,
+                      ) -> Iterator[Callable[[str], DashboardProcess]]:
+    """Factory: start the dashboard on a database (as its own role) and wait until it answers; all are
+    stopped at the end."""
     started: list[DashboardProcess] = []
 
     def start(dsn: str) -> DashboardProcess:
-        server = DashboardProcess(dsn, tmp_path_factory.mktemp("dashboard") / "dashboard.log")
+        server = DashboardProcess(as_role(dsn, "dashboard"), tmp_path_factory.mktemp("dashboard") / "dashboard.log")
         started.append(server)
         server.wait_ready()
         return server

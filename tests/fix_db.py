@@ -10,18 +10,20 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from cityops.localserver import LocalPostgres, LocalServerError, free_port
+from cityops.settings import runtime_role
 from cityops.timescale_pglite import PgliteTimescale
 from store.migrate import migrate
 
 
 @pytest.fixture(scope="session")
-def pg_dsn() -> Iterator[str]:
+def pg_server() -> Iterator[LocalPostgres]:
     tmp = Path(tempfile.mkdtemp(prefix="cityops-pg-"))
     tmp.chmod(0o755)  # as root the server runs as OS user postgres, which must reach its folder
     server: LocalPostgres | None = None
@@ -29,11 +31,29 @@ def pg_dsn() -> Iterator[str]:
         server = LocalPostgres(tmp / "pg", free_port())
         server.start()
         migrate(server.dsn)
-        yield server.dsn
+        yield server
     finally:
         if server is not None:
             server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_dsn(pg_server: LocalPostgres) -> str:
+    """The owner's URL: what migrations, imports and a test's own arrangements connect with."""
+    return pg_server.dsn
+
+
+AsRole = Callable[[str, str], str]
+
+
+@pytest.fixture(scope="session")
+def as_role(pg_server: LocalPostgres) -> AsRole:
+    """``as_role(dsn, "dashboard")``: the database of ``dsn`` as a runtime process connects to it, with
+    that process's own role and password, so a test exercises the grants the process really has."""
+    def convert(dsn: str, role: str) -> str:
+        return pg_server.role_dsn(runtime_role(role), conninfo_to_dict(dsn)["dbname"])
+    return convert
 
 
 @contextlib.contextmanager

@@ -20,8 +20,9 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from cityops.localserver import LocalMosquitto
-from cityops.settings import PROJECT_ROOT
+from cityops.settings import DB_ROLES, PROJECT_ROOT
 from store.migrate import migrate
+from tests.fix_db import AsRole
 
 
 def new_database(server_dsn: str) -> str:
@@ -82,13 +83,15 @@ ServiceFactory = Callable[..., Service]
 
 
 @pytest.fixture
-def services(broker: LocalMosquitto, tmp_path: Path) -> Iterator[ServiceFactory]:
+def services(broker: LocalMosquitto, tmp_path: Path, as_role: AsRole) -> Iterator[ServiceFactory]:
     """Start cityops processes; all are stopped at the end of the test."""
     started: list[Service] = []
 
     def start(module: str, dsn: str, *args: str, city: str = "chenzhou") -> Service:
+        # Each process connects as its own role, as `up` runs it; the owner's URL for what it runs as an admin.
+        roles = {f"CITYOPS_{r.upper()}_DATABASE_URL": as_role(dsn, r) for r in DB_ROLES}
         env = dict(os.environ, CITYOPS_DATABASE_URL=dsn, CITYOPS_MQTT_URL=f"mqtt://127.0.0.1:{broker.port}",
-                   CITYOPS_CITY=city, PYTHONUNBUFFERED="1")
+                   CITYOPS_CITY=city, PYTHONUNBUFFERED="1", **roles)
         svc = Service(module, list(args), env, tmp_path / f"{module}-{len(started)}.log").start()
         started.append(svc)
         return svc
