@@ -85,7 +85,7 @@ def supervise(children: list[Child], stop: threading.Event, env: dict[str, str],
 
 def up(cfg: settings.Settings, storm: str | None, staff: bool) -> None:
     pg, mq = prepare(cfg)
-    env = dict(os.environ, CITYOPS_DATABASE_URL=cfg.dsn(),
+    env = dict(os.environ, CITYOPS_DEMO="1", CITYOPS_DATABASE_URL=cfg.dsn(),
                **{f"CITYOPS_{role.upper()}_DATABASE_URL": cfg.dsn(role) for role in settings.DB_ROLES},
                CITYOPS_MQTT_URL=f"mqtt://{cfg.mqtt().host}:{cfg.mqtt().port}")
     py = sys.executable

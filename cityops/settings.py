@@ -18,6 +18,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # own, with only the grants it needs (store/migrations/0008_roles.sql) and owning nothing.
 OWNER = "cityops"
 DB_ROLES = ("ingest", "alerts", "dashboard")
+DEMO_SECRET_KEY = "cityops-demo-secret-change-me"  # a production start refuses it (dashboard/production.py)
 
 
 def runtime_role(name: str) -> str:
@@ -60,6 +61,7 @@ class Settings:
     language: str
     near_boundary_m: int  # a point this close to a township border is flagged for the dispatcher to confirm
     role_urls: dict[str, str]  # CITYOPS_<ROLE>_DATABASE_URL per runtime role, where set
+    demo: bool  # CITYOPS_DEMO=1 (set by `up`): demo secrets allowed; otherwise a production start refuses them
 
     @property
     def embedded_db(self) -> bool:
@@ -123,7 +125,8 @@ def load(env: dict[str, str] | None = None) -> Settings:
         dash_port=_int(env, "CITYOPS_DASH_PORT", 8050),
         city=env.get("CITYOPS_CITY", "chenzhou"),
         timescale=timescale,
-        secret_key=env.get("CITYOPS_SECRET_KEY", "cityops-demo-secret-change-me"),
+        secret_key=env.get("CITYOPS_SECRET_KEY", DEMO_SECRET_KEY),
+        demo=env.get("CITYOPS_DEMO") == "1",
         language=language,
         near_boundary_m=_int(env, "CITYOPS_NEAR_BOUNDARY_M", 50),
         role_urls={role: env[f"CITYOPS_{role.upper()}_DATABASE_URL"] for role in DB_ROLES

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 import psycopg
 
 from cityops import settings as cityops_settings
 from dashboard.app import create_app, run
 from dashboard.auth import seed_demo_users
+from dashboard.production import demo_secrets
 
 log = logging.getLogger("cityops.dashboard")
 
@@ -30,8 +32,19 @@ def main(argv: list[str] | None = None) -> None:
     if args.seed_demo_users:
         with psycopg.connect(args.dsn) as conn:
             log.info("dashboard: %d demo users created", seed_demo_users(conn))
+    if not conf.demo:
+        refuse_demo_secrets(args.dsn, args.secret_key)
     app = create_app(args.dsn, secret_key=args.secret_key)
     run(app, args.host, args.port, debug=args.debug)
+
+
+def refuse_demo_secrets(dsn: str, secret_key: str) -> None:
+    """Exit (status 2) with the reasons when a production start would run on the demo's secrets."""
+    with psycopg.connect(dsn) as conn:
+        found = demo_secrets(secret_key, conn)
+    if found:
+        sys.exit("dashboard: refusing a production start (set CITYOPS_DEMO=1 for a demo):\n  - "
+                 + "\n  - ".join(found))
 
 
 if __name__ == "__main__":

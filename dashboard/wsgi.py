@@ -1,20 +1,18 @@
 """WSGI entry for gunicorn: ``gunicorn -w 4 -b 127.0.0.1:8050 dashboard.wsgi:server``.
 
-Reads CITYOPS_DATABASE_URL and CITYOPS_SECRET_KEY (cityops.settings). Each worker
-has its own pool and boundary cache; sessions are signed cookies, so any worker
-serves any user.
+Reads CITYOPS_DASHBOARD_DATABASE_URL and CITYOPS_SECRET_KEY (cityops.settings), and refuses to start
+on the demo's secrets unless CITYOPS_DEMO=1. Each worker has its own pool and boundary cache; sessions
+are signed cookies, so any worker serves any user.
 """
 
 from __future__ import annotations
 
-import logging
-
 from cityops import settings as cityops_settings
+from dashboard.__main__ import refuse_demo_secrets
 from dashboard.app import create_app
 
 _conf = cityops_settings.load()
-if _conf.secret_key == "cityops-demo-secret-change-me":
-    logging.getLogger("cityops.dashboard").warning(
-        "dashboard: CITYOPS_SECRET_KEY is the demo default; anyone who knows it can forge sessions")
+if not _conf.demo:
+    refuse_demo_secrets(_conf.dsn("dashboard"), _conf.secret_key)
 app = create_app(_conf.dsn("dashboard"), secret_key=_conf.secret_key)
 server = app.server

@@ -266,7 +266,7 @@ class DashboardProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONUNBUFFERED="1", CITYOPS_DEMO="1")  # the demo accounts sign in
         with log_path.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "dashboard", "--dsn", dsn, "--port", str(self.port),

@@ -91,7 +91,7 @@ def services(broker: LocalMosquitto, tmp_path: Path, as_role: AsRole) -> Iterato
         # Each process connects as its own role, as `up` runs it; the owner's URL for what it runs as an admin.
         roles = {f"CITYOPS_{r.upper()}_DATABASE_URL": as_role(dsn, r) for r in DB_ROLES}
         env = dict(os.environ, CITYOPS_DATABASE_URL=dsn, CITYOPS_MQTT_URL=f"mqtt://127.0.0.1:{broker.port}",
-                   CITYOPS_CITY=city, PYTHONUNBUFFERED="1", **roles)
+                   CITYOPS_CITY=city, PYTHONUNBUFFERED="1", CITYOPS_DEMO="1", **roles)
         svc = Service(module, list(args), env, tmp_path / f"{module}-{len(started)}.log").start()
         started.append(svc)
         return svc
