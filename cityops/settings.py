@@ -62,6 +62,8 @@ class Settings:
     near_boundary_m: int  # a point this close to a township border is flagged for the dispatcher to confirm
     role_urls: dict[str, str]  # CITYOPS_<ROLE>_DATABASE_URL per runtime role, where set
     demo: bool  # CITYOPS_DEMO=1 (set by `up`): demo secrets allowed; otherwise a production start refuses them
+    session_idle_min: int  # a dashboard session with no request for this long ends
+    session_max_hours: int  # and any session this old (one duty shift)
 
     @property
     def embedded_db(self) -> bool:
@@ -105,6 +107,13 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _positive(env: dict[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value <= 0:
+        raise SettingsError(f"{name} must be a positive integer, got {value}")
+    return value
+
+
 def load(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     timescale = env.get("CITYOPS_TIMESCALE", "auto")
@@ -127,6 +136,8 @@ def load(env: dict[str, str] | None = None) -> Settings:
         timescale=timescale,
         secret_key=env.get("CITYOPS_SECRET_KEY", DEMO_SECRET_KEY),
         demo=env.get("CITYOPS_DEMO") == "1",
+        session_idle_min=_positive(env, "CITYOPS_SESSION_IDLE_MIN", 30),
+        session_max_hours=_positive(env, "CITYOPS_SESSION_MAX_HOURS", 12),
         language=language,
         near_boundary_m=_int(env, "CITYOPS_NEAR_BOUNDARY_M", 50),
         role_urls={role: env[f"CITYOPS_{role.upper()}_DATABASE_URL"] for role in DB_ROLES

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from datetime import timedelta
 
 import psycopg
 
 from cityops import settings as cityops_settings
 from dashboard.app import create_app, run
-from dashboard.auth import seed_demo_users
+from dashboard.auth import SessionPolicy, seed_demo_users
 from dashboard.production import demo_secrets
 
 log = logging.getLogger("cityops.dashboard")
@@ -34,8 +35,13 @@ def main(argv: list[str] | None = None) -> None:
             log.info("dashboard: %d demo users created", seed_demo_users(conn))
     if not conf.demo:
         refuse_demo_secrets(args.dsn, args.secret_key)
-    app = create_app(args.dsn, secret_key=args.secret_key)
+    app = create_app(args.dsn, secret_key=args.secret_key, sessions=session_policy(conf))
     run(app, args.host, args.port, debug=args.debug)
+
+
+def session_policy(conf: cityops_settings.Settings) -> SessionPolicy:
+    return SessionPolicy(idle=timedelta(minutes=conf.session_idle_min),
+                         absolute=timedelta(hours=conf.session_max_hours))
 
 
 def refuse_demo_secrets(dsn: str, secret_key: str) -> None:

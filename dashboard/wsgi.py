@@ -8,11 +8,11 @@ are signed cookies, so any worker serves any user.
 from __future__ import annotations
 
 from cityops import settings as cityops_settings
-from dashboard.__main__ import refuse_demo_secrets
+from dashboard.__main__ import refuse_demo_secrets, session_policy
 from dashboard.app import create_app
 
 _conf = cityops_settings.load()
 if not _conf.demo:
     refuse_demo_secrets(_conf.dsn("dashboard"), _conf.secret_key)
-app = create_app(_conf.dsn("dashboard"), secret_key=_conf.secret_key)
+app = create_app(_conf.dsn("dashboard"), secret_key=_conf.secret_key, sessions=session_policy(_conf))
 server = app.server

@@ -41,7 +41,8 @@ def test_production_settings_are_read() -> None:
 
 @pytest.mark.parametrize(("name", "value"), [
     ("CITYOPS_NEAR_BOUNDARY_M", "fifty"), ("CITYOPS_PG_PORT", "5432x"), ("CITYOPS_TIMESCALE", "maybe"),
-    ("CITYOPS_LANG", "fr"), ("CITYOPS_MQTT_URL", "http://broker:1883"),
+    ("CITYOPS_LANG", "fr"), ("CITYOPS_MQTT_URL", "http://broker:1883"), ("CITYOPS_SESSION_IDLE_MIN", "0"),
+    ("CITYOPS_SESSION_MAX_HOURS", "-1"),
 ])
 def test_a_bad_value_is_refused_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
