@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from dash import ALL, ClientsideFunction, Input, State, clientside_callback, ctx, html
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 
 from alerts.lifecycle import Role
@@ -60,6 +62,14 @@ def skip_unchanged(marker: str, shown: object, tick: str) -> None:
     browser shows: a list not re-sent keeps a half-made choice in it, and a phone's data."""
     if marker == shown and ctx.triggered_id == tick:
         raise PreventUpdate
+
+
+def for_roles(roles: tuple[Role, ...], draw: Callable[[auth.SessionUser, Lang], Component]) -> Component:
+    """A page's layout for this session (Dash calls it per page load): ``draw(user, lang)`` when the
+    user's role is one of ``roles``, the denied notice otherwise."""
+    lang = auth.current_lang()
+    user = session_user(lang, *roles)
+    return draw(user, lang) if isinstance(user, auth.SessionUser) else user
 
 
 def scroll_into_view(panel_id: str) -> None:

@@ -66,7 +66,7 @@ def test_quality_page_in_both_languages(pages: dict[str, ModuleType], logged_in:
                                         dash_calls: DashCalls) -> None:
     with logged_in("lingdao"):
         page = dash_calls.text_of(pages["quality"].layout())
-        body, _ = pages["quality"].refresh(1)
+        body, _ = pages["quality"].callbacks.refresh(1)
     with logged_in("zhihui", lang="en"):
         english = dash_calls.text_of(pages["quality"].layout())
     for shown in (page, dash_calls.text_of(body)):
@@ -128,4 +128,4 @@ def test_township_staff_see_no_data_quality(pages: dict[str, ModuleType], logged
         code = conn.execute("SELECT township_code FROM users WHERE role = 'township' LIMIT 1").fetchone()[0]  # type: ignore[index]
     with logged_in(township_username(code)):
         assert "您的角色无权查看此页面" in dash_calls.text_of(pages["quality"].layout())
-        assert "您的角色无权查看此页面" in dash_calls.text_of(pages["quality"].refresh(1)[0])
+        assert "您的角色无权查看此页面" in dash_calls.text_of(pages["quality"].callbacks.refresh(1)[0])

@@ -57,7 +57,7 @@ def test_a_leader_downloads_last_months_report(quality: ModuleType, logged_in: L
                                                last_month_source: str) -> None:
     month = Month.of(utcnow()).previous()
     with logged_in("lingdao"):
-        download, msg = quality.download_report(1, month.key)
+        download, msg = quality.callbacks.download_report(1, month.key)
     assert msg is None and download["filename"] == f"数据质量月报_{month.key}.docx"
     doc = Document(io.BytesIO(base64.b64decode(download["content"])))
     assert doc.paragraphs[0].text == f"郴州市一网统管 数据质量月报 {month.label('zh')}"
@@ -69,7 +69,7 @@ def test_command_and_admin_get_it_in_english_too(quality: ModuleType, logged_in:
     this = Month.of(utcnow())
     for user in ("zhihui", "admin"):
         with logged_in(user, lang="en"):
-            download, _ = quality.download_report(1, this.key)
+            download, _ = quality.callbacks.download_report(1, this.key)
         assert download["filename"] == f"data-quality-report_{this.key}.docx"
         doc = Document(io.BytesIO(base64.b64decode(download["content"])))
         assert "(Beijing time; the month is not over)" in doc.paragraphs[1].text
@@ -83,9 +83,9 @@ def test_no_report_for_others_or_a_forged_month(quality: ModuleType, logged_in: 
     assert township is not None
     for user, refusal in ((township_username(township[0]), "您的角色无权查看此页面"), (None, "请先登录")):
         with logged_in(user):
-            download, msg = quality.download_report(1, month)
+            download, msg = quality.callbacks.download_report(1, month)
         assert download is dash.no_update and refusal in dash_calls.text_of(msg)
     with logged_in("lingdao"):
         for forged in ("2019-01", "../../etc/passwd", None):
-            download, msg = quality.download_report(1, forged)
+            download, msg = quality.callbacks.download_report(1, forged)
             assert download is dash.no_update and "请选择近 12 个月内的月份" in dash_calls.text_of(msg)

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import dash
 from dash import html
+from dash.development.base_component import Component
 
 from dashboard import auth
-from dashboard.components import session_user
+from dashboard.components import for_roles
 from dashboard.context import get_data
 from dashboard.shell import page_title
+from i18n.labels import Lang
 from i18n.timefmt import utcnow
 
 from . import act, callbacks, directives, load, views
@@ -24,13 +26,13 @@ from . import act, callbacks, directives, load, views
 __all__ = ["act", "callbacks", "directives", "layout", "load", "views"]  # imported here, the callbacks register
 
 
-def layout(**_: object) -> html.Div:
-    lang = auth.current_lang()
-    user = session_user(lang, *callbacks.VIEW_ROLES)
-    if not isinstance(user, auth.SessionUser):
-        return user
+def _page(user: auth.SessionUser, lang: Lang) -> html.Div:
     can_act = user.role in callbacks.ACT_ROLES
     return views.page(load.page(get_data(), utcnow(), can_act=can_act), lang, can_act)
+
+
+def layout(**_: object) -> Component:
+    return for_roles(callbacks.VIEW_ROLES, _page)
 
 
 # Registered after ``layout`` exists: pages are imported as ordinary modules, not scanned by Dash.

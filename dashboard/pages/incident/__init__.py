@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dash
 from dash import html
+from dash.development.base_component import Component
 
 from alerts.lifecycle import Role
 from dashboard import auth
-from dashboard.components import session_user
+from dashboard.components import for_roles
 from dashboard.context import get_data
 from dashboard.shell import page_title
+from i18n.labels import Lang
 from i18n.timefmt import utcnow
 
 from . import load, views
@@ -23,13 +25,12 @@ __all__ = ["layout", "load", "views"]
 ROLES = (Role.COMMAND, Role.LEADER, Role.ADMIN, Role.TOWNSHIP)
 
 
-def layout(incident_id: str | None = None, **_: object) -> html.Div:
-    lang = auth.current_lang()
-    user = session_user(lang, *ROLES)
-    if not isinstance(user, auth.SessionUser):
-        return user
-    record = load.record(get_data(), load.incident_number(incident_id), user, utcnow())
-    return views.page(record, lang) if record is not None else views.not_found(lang)
+def layout(incident_id: str | None = None, **_: object) -> Component:
+    def page(user: auth.SessionUser, lang: Lang) -> html.Div:
+        record = load.record(get_data(), load.incident_number(incident_id), user, utcnow())
+        return views.page(record, lang) if record is not None else views.not_found(lang)
+
+    return for_roles(ROLES, page)
 
 
 # Registered after ``layout`` exists: pages are imported as ordinary modules, not scanned by Dash.

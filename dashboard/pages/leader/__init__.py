@@ -8,10 +8,9 @@ aggregates, ``reads_leader``), ``views`` lays them out, ``callbacks`` answer the
 from __future__ import annotations
 
 import dash
-from dash import html
+from dash.development.base_component import Component
 
-from dashboard import auth
-from dashboard.components import session_user
+from dashboard.components import for_roles
 from dashboard.context import get_data
 from dashboard.shell import page_title
 from i18n.timefmt import utcnow
@@ -21,12 +20,8 @@ from . import callbacks, load, views
 __all__ = ["callbacks", "layout", "load", "views"]  # imported here, the callbacks register
 
 
-def layout(**_: object) -> html.Div:
-    lang = auth.current_lang()
-    user = session_user(lang, *callbacks.ROLES)
-    if not isinstance(user, auth.SessionUser):
-        return user
-    return views.page(load.page(get_data(), utcnow()), lang)
+def layout(**_: object) -> Component:
+    return for_roles(callbacks.ROLES, lambda _user, lang: views.page(load.page(get_data(), utcnow()), lang))
 
 
 # Registered after ``layout`` exists: pages are imported as ordinary modules, not scanned by Dash.

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import dash
 from dash import html
+from dash.development.base_component import Component
 
 from dashboard import auth
-from dashboard.components import session_user
+from dashboard.components import for_roles
 from dashboard.context import get_data
 from dashboard.shell import page_title
+from i18n.labels import Lang
 from i18n.timefmt import utcnow
 
 from . import callbacks, directives, load, views
@@ -25,13 +27,13 @@ from . import callbacks, directives, load, views
 __all__ = ["callbacks", "directives", "layout", "load", "views"]  # imported here, the callbacks register
 
 
-def layout(**_: object) -> html.Div:
-    lang = auth.current_lang()
-    user = session_user(lang, *callbacks.ROLES)
-    if not isinstance(user, auth.SessionUser):
-        return user
+def _page(user: auth.SessionUser, lang: Lang) -> html.Div:
     assert user.township_code is not None  # require() refuses a township account without one
     return views.page(load.page(get_data(), user.township_code, utcnow()), lang)
+
+
+def layout(**_: object) -> Component:
+    return for_roles(callbacks.ROLES, _page)
 
 
 # Registered after ``layout`` exists: pages are imported as ordinary modules, not scanned by Dash.
