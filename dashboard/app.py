@@ -90,9 +90,9 @@ def _reload_order(package: str) -> list[str]:
     subs = {name for name, module in sys.modules.items() if name.startswith(f"{package}.") and module is not None}
 
     def imported(name: str) -> set[str]:
-        held = {v.__name__ if isinstance(v, ModuleType) else getattr(v, "__module__", None)
+        held = {v.__name__ if isinstance(v, ModuleType) else getattr(v, "__module__", "")
                 for v in vars(sys.modules[name]).values()}
-        return (held & subs) - {name}
+        return {sub for sub in held & subs if sub != name}
 
     return list(graphlib.TopologicalSorter({name: imported(name) for name in subs}).static_order())
 

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 from dash import dcc, html
 
-from alerts.lifecycle import Status
+from alerts.status import Status
 from dashboard import figures
 from i18n.labels import MESSAGES, Lang, action_label, category_label, level_label, role_label, status_label, t
 from i18n.timefmt import fmt_dt

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from alerts.lifecycle import Status
+from alerts.status import Status
 from dashboard.data import Data
 from dashboard.widgets import Incident, incidents
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from dash import dcc, html
 
-from alerts.lifecycle import Action, Status
+from alerts.lifecycle import Action
+from alerts.status import Status
 from dashboard import directive_views as dv
 from dashboard.components import level_badge, message, status_chip
 from dashboard.directive_views import DirIds

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 
@@ -74,7 +75,7 @@ class Page:
 @dataclass(frozen=True, slots=True)
 class Timeline:
     now: datetime
-    incident: dict[str, object]  # ``Data.incident``'s row
+    incident: dict[str, Any]  # ``Data.incident``'s row
     log: pd.DataFrame
     names: dict[str, str]
 

@@ -21,7 +21,6 @@ from .load import OVERDUE_ROWS, PAGE_ROWS, Choices, Page, Paged, Panels, Summary
 
 QUICK_DAYS = (7, 30, 90, 365)
 MONTH_FORMAT: dict[Lang, str] = {"zh": "YYYY年M月", "en": "MMMM YYYY"}  # the calendar's month header
-GRAPH_CONFIG = {"displayModeBar": False, "displaylogo": False}
 
 
 def _name(names: dict[str, str], code: Any) -> str:
@@ -156,7 +155,8 @@ def page(p: Page, lang: Lang) -> html.Div:
         html.Div(kpi_cards(panels.summary, lang), id=Ids.KPIS, className="stat-row"),
         html.Div([
             html.Section([html.H2(t("leader.trend", lang)),
-                          dcc.Graph(id=Ids.TREND, figure=trend(panels, lang), config=GRAPH_CONFIG)],
+                          dcc.Graph(id=Ids.TREND, figure=trend(panels, lang),
+                                    config={"displayModeBar": False, "displaylogo": False})],
                          className="card panel"),
             html.Section([html.H2(t("leader.overdue", lang)),
                           html.Div(overdue_panel(panels.overdue, lang), id=Ids.OVERDUE)],

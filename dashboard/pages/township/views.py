@@ -4,10 +4,12 @@ form panel for 处置反馈 and 退单, and the directives to acknowledge on top
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from dash import dcc, html
 
-from alerts.lifecycle import Action, Status
+from alerts.lifecycle import Action
+from alerts.status import Status
 from dashboard.components import level_badge, status_chip
 from dashboard.directive_views import DirIds, pending_cards
 from dashboard.widgets import Incident, incident_button
@@ -54,7 +56,7 @@ def incident_list(queue: Queue, lang: Lang) -> list[html.Div] | html.Div:
     return cards
 
 
-def pending(p: Pending, lang: Lang) -> html.Section | None:
+def pending(p: Pending, lang: Lang) -> Any:
     return pending_cards(p.rows, p.now, lang)
 
 
