@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
                 for level in ("district", "township"):  # drill down twice through the area picker
                     page.click("#overview-districts")
                     page.get_by_role("option").first.click()
-                    page.wait_for_function("document.querySelector('#overview-crumb').textContent.split('›')"
+                    page.wait_for_function("() => document.querySelector('#overview-crumb').textContent.split('›')"
                                            f".length == {2 if level == 'district' else 3}", timeout=30_000)
                     time.sleep(5.0)
                     wall(page, args.out, f"map-{level}{suffix}", f"/ drilled into a {level}", watch)
