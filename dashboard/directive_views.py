@@ -1,7 +1,7 @@
 """政令一键智达 widgets: the command desk's form and list, the township desk's cards to acknowledge.
 
 Pure builders over what ``Data`` returns; the callbacks live in the pages
-(``pages/command.py``, ``pages/township.py``) and every write in ``actions``.
+(``pages/command/directives.py``, ``pages/township/directives.py``) and every write in ``actions``.
 """
 
 from __future__ import annotations

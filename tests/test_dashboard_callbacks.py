@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import importlib
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import ModuleType, SimpleNamespace
@@ -23,6 +25,7 @@ from plotly.io.json import to_json_plotly
 
 from alerts.incidents import Location, act, open_incident
 from alerts.lifecycle import Action, Actor, Role
+from cityops.settings import PROJECT_ROOT
 from dashboard.context import get_data
 from dashboard.widgets import format_details
 from i18n.timefmt import utcnow
@@ -364,3 +367,30 @@ def test_the_township_list_is_sent_again_only_when_it_changed(pages: SimpleNames
         changed, new_marker = dash_calls.triggered_by(refresh, "tw-tick.n_intervals", 3, 3, 1, marker)
     assert "tw-card-" in text_of(after_action)  # an action always re-reads
     assert "第二件" in text_of(changed) and new_marker != marker
+
+
+# Two apps in one process; apart from this session's, whose modules it would re-execute.
+SECOND_APP = """
+import sys
+from dashboard.app import create_app
+from dashboard.context import EXTENSION
+
+apps = []
+for key in ("first", "second"):
+    app = create_app(sys.argv[1], secret_key=key)
+    app.server.test_client().get("/login")  # the first request takes over the callbacks registered so far
+    app.server.extensions[EXTENSION].close()
+    apps.append(app)
+first, second = (set(app.callback_map) for app in apps)
+assert first == second and len(second) > 30, first ^ second
+command = sys.modules["dashboard.pages.command"]
+assert command.callbacks is sys.modules["dashboard.pages.command.callbacks"]
+served = {getattr(spec.get("callback"), "__wrapped__", None) for spec in apps[1].callback_map.values()}
+assert command.callbacks.refresh in served and command.act.submit_act in served
+"""
+
+
+def test_a_second_app_gets_every_callback_again(dashboard_dsn: str) -> None:
+    """A page package is re-executed submodules first: the callbacks in them register for the next app too,
+    and the package holds the re-executed modules."""
+    subprocess.run([sys.executable, "-c", SECOND_APP, dashboard_dsn], cwd=PROJECT_ROOT, check=True, timeout=120)
