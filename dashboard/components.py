@@ -1,4 +1,6 @@
-"""Small shared widgets: level badges, status chips, messages, the denied notice, the pager of long tables."""
+"""Small shared widgets (level badges, status chips, messages, the denied notice, the pager of long tables)
+and what every page's layout and callbacks do alike: check the session's role, tell a click from a
+re-render, send nothing when nothing changed, bring an opened panel into view."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The 值班指挥 page's callbacks: re-draw the queues when the incidents changed, and every button that
-changes an incident (核查结案, 返工, 分拨, the panel's actions, 恢复办理), each re-checked on the server."""
+changes an incident at one click (核查结案, 返工, 分拨, 恢复办理; the panel of the others is ``act``), each
+re-checked on the server."""
 
 from __future__ import annotations
 
