@@ -38,8 +38,7 @@ def create_user(n: int | None, username: Any, display_name: Any, password: Any, 
     if not n:
         raise PreventUpdate
     lang = auth.current_lang()
-    keep = {"users": no_update, "username": no_update, "display": no_update, "password": no_update,
-            "password2": no_update}
+    keep = dict.fromkeys(("users", "username", "display", "password", "password2"), no_update)
     try:
         auth.require(*ROLES)
     except auth.Denied as exc:

@@ -45,8 +45,7 @@ def submit_directive(n: int | None, title: str | None, body: str | None, scope: 
     if not n:
         raise PreventUpdate
     lang = auth.current_lang()
-    keep = {"version": no_update, "title": no_update, "body": no_update, "townships": no_update,
-            "districts": no_update}
+    keep = dict.fromkeys(("version", "title", "body", "townships", "districts"), no_update)
     try:
         auth.require(*ACT_ROLES)
     except auth.Denied as exc:

@@ -74,7 +74,7 @@ def township_options(district: Any, township: Any) -> tuple[Any, Any]:
 def update(start: Any, end: Any, district: Any, township: Any, category: Any, level: Any) -> dict[str, Any]:
     """Every panel under the filters; refused, only the message above them changes."""
     lang = auth.current_lang()
-    keep = {"kpis": no_update, "trend": no_update, "overdue": no_update, "ranking": no_update}
+    keep = dict.fromkeys(("kpis", "trend", "overdue", "ranking"), no_update)
     now = utcnow()
     try:
         f = _checked(now, start, end, district, township, category, level)

@@ -111,8 +111,7 @@ def submit_feedback(n: int | None, selected: dict[str, Any] | None, note: str | 
     clears it and reports above the list."""
     if not n or not selected:
         raise PreventUpdate
-    keep = {"msg": no_update, "version": no_update, "selected": no_update, "note": no_update,
-            "evacuated": no_update, "photo": no_update, "filename": no_update}
+    keep = dict.fromkeys(("msg", "version", "selected", "note", "evacuated", "photo", "filename"), no_update)
     try:
         people = parse_evacuated(evacuated)
         photo = parse_photo(contents, filename)
