@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -150,7 +151,8 @@ def test_photos_are_served_only_to_whom_may_see_the_incident(dash_app: dash.Dash
     assert theirs.get(f"/attachment/{attachment_id}").status_code == 404
 
 
-def test_seeding_is_idempotent(dashboard_dsn: str) -> None:
+def test_seeding_is_idempotent(demo_db: Callable[[], str]) -> None:
+    dashboard_dsn = demo_db()  # a database of its own: other tests add accounts to the shared one
     with psycopg.connect(dashboard_dsn) as conn:
         assert seed_demo_users(conn) == 0
         townships = conn.execute("SELECT count(*) FROM regions r JOIN boundary_versions v USING (version)"
