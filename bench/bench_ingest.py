@@ -14,7 +14,7 @@ then measures:
 6. publish→row latency with ingest live at a fixed publish rate;
 7. peak memory (VmHWM) of the ingest worker in 2, 3 and 6, summed over its MQTT and store processes.
 
-Backlogs are pre-queued the way tests/test_ingest_durability.py does it: the subscriber's
+Backlogs are pre-queued the way tests/ingest/test_durability.py does it: the subscriber's
 persistent session is created, the subscriber goes offline, a separate publisher process
 (this script with ``--publish``) publishes, then the subscriber comes back and drains.
 Each phase has its own client id and share group, and its session is discarded afterwards

@@ -1,7 +1,7 @@
 """Chinese (default) and English texts for every word the dashboard shows.
 
 One table per kind of word, keyed by the same enums the lifecycle uses, so a new
-status, action or refusal without a label fails ``tests/test_dashboard_pure.py``
+status, action or refusal without a label fails ``tests/dashboard/test_pure.py``
 instead of showing a raw enum value to a duty officer.
 """
 

@@ -1,4 +1,4 @@
-"""The committed 郴州 layers: invariants and point tagging (near-boundary: test_layers_lookup.py)."""
+"""The committed 郴州 layers: invariants and point tagging (near-boundary: tests/layers/test_lookup.py)."""
 
 from __future__ import annotations
 

@@ -81,7 +81,7 @@ def test_migration_creates_hypertables_continuous_aggregate_and_policy(timescale
             "SELECT view_name, materialized_only FROM timescaledb_information.continuous_aggregates"
             " WHERE view_schema = 'public' ORDER BY view_name"
         ).fetchall()
-        # real-time: reads raw rows past the watermark (telemetry_1h: tests/test_ingest_timescale.py)
+        # real-time: reads raw rows past the watermark (telemetry_1h: tests/ingest/test_timescale.py)
         assert caggs == [("telemetry_1h", False), ("telemetry_1m", False)]
 
         jobs = conn.execute(

@@ -2,7 +2,7 @@
 
 One fresh database for this module (tests.fix_system.new_database on the session's
 server, tests/fix_db.py). Files are written by the tests: the tiny city of
-test_layers_import.py, and the real 郴州 demo layers exported to Shapefile, GeoPackage
+tests/layers/test_import.py, and the real 郴州 demo layers exported to Shapefile, GeoPackage
 and projected GeoJSON, which must come back tagging exactly as the originals.
 """
 
@@ -25,7 +25,7 @@ from layers.geo import LEVELS, demo_layers, tag_points
 from layers.importer import ImportOptions, import_files
 from layers.loader import active_version, load_active_layers, load_demo_layers
 from tests.fix_system import new_database
-from tests.test_layers_import import BROKEN_CITIES, city, write
+from tests.layers.test_import import BROKEN_CITIES, city, write
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ A tiny city (2 districts → 4 townships → 8 grids, exact shared borders) is w
 Shapefile (plain, zipped, in a folder), GeoPackage and GeoJSON (WGS84 and a projected
 CGCS2000 Gauss-Krüger zone), and read back; then broken variants of it, one per
 refusal, must each be refused with that problem named in the report (中文 and English).
-Loading into PostgreSQL is in test_layers_import_db.py.
+Loading into PostgreSQL is in tests/layers/test_import_db.py.
 """
 
 from __future__ import annotations

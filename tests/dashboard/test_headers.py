@@ -14,7 +14,7 @@ import re
 import dash
 import pytest
 
-from tests.test_dashboard_auth import login
+from tests.dashboard.test_auth import login
 
 
 @pytest.mark.parametrize("path", ["/login", "/", "/assets/cityops.css", "/_dash-layout"])
