@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 import psycopg
-from paho.mqtt.enums import CallbackAPIVersion
 
+from cityops.mqtt import PublishAcks, new_client
 from cityops.settings import MqttAddress
 
 log = logging.getLogger("cityops.alerts.outbox")
@@ -44,9 +44,8 @@ class MqttPublisher:
 
     def __init__(self, broker: MqttAddress, city: str, client_id: str = "cityops-alerts-outbox") -> None:
         self._city = city
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-        if broker.username:
-            self._client.username_pw_set(broker.username, broker.password)
+        self._client = new_client(broker, client_id)
+        self._acks = PublishAcks(self._client)
         self._client.connect_async(broker.host, broker.port, keepalive=30)
         self._client.loop_start()
 
@@ -57,6 +56,8 @@ class MqttPublisher:
         info.wait_for_publish(timeout=10)
         if not info.is_published():
             raise RuntimeError("broker did not acknowledge within 10 s")
+        if (refused := self._acks.refusal(info)) is not None:  # e.g. an ACL without this topic: keep it queued
+            raise RuntimeError(f"broker refused {topic}: {refused}")
 
     def close(self) -> None:
         self._client.loop_stop()

@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 
@@ -29,6 +29,7 @@ log = logging.getLogger("cityops.up")
 class Child:
     name: str
     argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)  # its own settings over the shared ones (its MQTT login)
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
 
@@ -46,13 +47,19 @@ def prepare(cfg: settings.Settings) -> tuple[LocalPostgres | None, LocalMosquitt
         log.info("starting project-local PostgreSQL on 127.0.0.1:%d (%s)", cfg.pg_port, pg.data_dir)
         pg.start()
     if cfg.embedded_broker:
-        mq = LocalMosquitto(cfg.run_dir / "mqtt", cfg.mqtt_port)
-        log.info("starting project-local mosquitto on 127.0.0.1:%d", cfg.mqtt_port)
+        mq = LocalMosquitto(cfg.run_dir / "mqtt", cfg.mqtt_port, cfg.mqtt_tls_port)
+        log.info("starting project-local mosquitto on 127.0.0.1:%d (TLS %d)", cfg.mqtt_port, cfg.mqtt_tls_port)
         mq.start()
     applied = migrate(cfg.dsn(), cfg.timescale)
     log.info("migrations applied: %s", applied or "none (up to date)")
     load_demo_layers(cfg.dsn())
-    log.info("demo devices registered: %d", register(cfg.dsn(), seed=20261122, near_m=cfg.near_boundary_m))
+    log.info("demo devices registered: %d", register(cfg.dsn(), seed=20261122, near_m=cfg.near_boundary_m,
+                                                      city=cfg.city, credentials=cfg.mqtt_credentials if mq else None))
+    if mq:  # the accounts just issued, before any child connects; `ingest accounts sync` keeps it so
+        from ingest.broker_sync import rebuild
+
+        with psycopg.connect(cfg.dsn("ingest")) as conn:
+            log.info("broker accounts installed: %d", rebuild(conn, mq, cfg.city).accounts)
     with psycopg.connect(cfg.dsn()) as conn:
         seed_demo_users(conn)
     return pg, mq
@@ -61,7 +68,7 @@ def prepare(cfg: settings.Settings) -> tuple[LocalPostgres | None, LocalMosquitt
 def supervise(children: list[Child], stop: threading.Event, env: dict[str, str], logdir: str) -> None:
     def start(child: Child) -> None:
         out = open(os.path.join(logdir, f"{child.name}.log"), "ab")  # noqa: SIM115 - the child owns it
-        child.proc = subprocess.Popen(child.argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+        child.proc = subprocess.Popen(child.argv, env=env | child.env, stdout=out, stderr=subprocess.STDOUT)
 
     for child in children:
         start(child)
@@ -84,15 +91,24 @@ def supervise(children: list[Child], stop: threading.Event, env: dict[str, str],
 
 
 def up(cfg: settings.Settings, storm: str | None, staff: bool) -> None:
+    from cityops import mqtt
+    from simulator import accounts
+
     pg, mq = prepare(cfg)
     env = dict(os.environ, CITYOPS_DEMO="1", CITYOPS_DATABASE_URL=cfg.dsn(),
                **{f"CITYOPS_{role.upper()}_DATABASE_URL": cfg.dsn(role) for role in settings.DB_ROLES},
-               CITYOPS_MQTT_URL=f"mqtt://{cfg.mqtt().host}:{cfg.mqtt().port}")
+               CITYOPS_MQTT_URL=f"mqtt://{cfg.mqtt().host}:{cfg.mqtt().port}",
+               CITYOPS_MQTT_CREDENTIALS=str(cfg.mqtt_credentials))  # the simulator's gateways and systems
     py = sys.executable
     sim = [py, "-m", "simulator", "run"] + (["--storm", storm] if storm else [])
+
+    def login(account: str) -> dict[str, str]:  # each service its own account, as production runs them
+        return {"CITYOPS_MQTT_URL": mqtt.url(cfg.mqtt(account))}
+
     children = [
-        Child("ingest", [py, "-m", "ingest", "--client-id", "cityops-ingest-1"]),
-        Child("alerts", [py, "-m", "alerts"]),
+        *([Child("broker-accounts", [py, "-m", "ingest", "accounts", "sync"])] if mq else []),
+        Child("ingest", [py, "-m", "ingest", "--client-id", accounts.INGEST], login(accounts.INGEST)),
+        Child("alerts", [py, "-m", "alerts"], login(accounts.ALERTS)),
         Child("simulator", sim),
         *([Child("staff", [py, "-m", "simulator", "staff"])] if staff else []),
         Child("dashboard", [py, "-m", "dashboard", "--host", cfg.dash_host, "--port", str(cfg.dash_port)]),

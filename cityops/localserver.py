@@ -12,12 +12,15 @@ import logging
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
 
 from cityops.credentials import PG_CREDENTIALS, DbCredentials
+from cityops.files import write_private
+from cityops.localtls import TlsFiles, ensure_server_tls, tls_files
 from cityops.settings import DB_ROLES, OWNER, runtime_role
 
 log = logging.getLogger("cityops.localserver")
@@ -170,15 +173,20 @@ class LocalPostgres:
 
 
 class LocalMosquitto:
-    """A mosquitto broker with persistence in ``data_dir`` on 127.0.0.1:``port``.
+    """A mosquitto broker with persistence in ``data_dir`` on 127.0.0.1:``port``, and TLS on ``tls_port``.
 
     The defaults of stock mosquitto lose QoS-1 messages (1,000 queued per client) and
-    stall an ack-after-commit consumer (20 in flight); this config lifts both.
+    stall an ack-after-commit consumer (20 in flight); this config lifts both. Nobody connects
+    without an account: the password and ACL files are written by ``install`` (rendered from the
+    broker_accounts registry by ``ingest.broker_acl``) and re-read on ``reload`` (SIGHUP: no
+    restart, connected clients stay, one whose account is gone is disconnected). Each listener
+    uses the user name as the client id, so one account cannot take over another's session.
     """
 
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, tls_port: int | None = None) -> None:
         self.data_dir = data_dir
         self.port = port
+        self.tls_port = tls_port
         self.proc: subprocess.Popen[bytes] | None = None
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(binary).exists():
@@ -189,11 +197,30 @@ class LocalMosquitto:
     def conf_path(self) -> Path:
         return self.data_dir / "mosquitto.conf"
 
+    @property
+    def password_path(self) -> Path:
+        return self.data_dir / "passwords"
+
+    @property
+    def acl_path(self) -> Path:
+        return self.data_dir / "acl"
+
+    @property
+    def pid_path(self) -> Path:
+        return self.data_dir / "mosquitto.pid"
+
+    @property
+    def tls(self) -> TlsFiles:
+        return tls_files(self.data_dir / "tls")
+
     def write_config(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         lines = [
-            f"listener {self.port} 127.0.0.1",
-            "allow_anonymous true",
+            "per_listener_settings false",
+            "allow_anonymous false",
+            f"password_file {self.password_path}",
+            f"acl_file {self.acl_path}",
+            f"pid_file {self.pid_path}",
             "persistence true",
             f"persistence_location {self.data_dir}/",
             "autosave_interval 1",
@@ -203,20 +230,51 @@ class LocalMosquitto:
             "log_type error",
             "log_type warning",
             "log_type notice",
+            f"listener {self.port} 127.0.0.1",
+            "use_username_as_clientid true",
         ]
+        if self.tls_port is not None:
+            tls = ensure_server_tls(self.data_dir / "tls")
+            lines += [f"listener {self.tls_port} 127.0.0.1", "use_username_as_clientid true",
+                      f"cafile {tls.ca_cert}", f"certfile {tls.server_cert}", f"keyfile {tls.server_key}",
+                      "tls_version tlsv1.2"]
         if os.environ.get("CITYOPS_MQTT_DEBUG_LOG"):
             lines += ["log_type debug", "log_type information", "log_type subscribe"]
         if os.geteuid() == 0:
             lines.append("user root")  # keep the project-local folder writable; loopback only
         self.conf_path.write_text("\n".join(lines) + "\n")
 
+    def install(self, passwords: str, acl: str) -> None:
+        """Replace the password and ACL files, each whole (a reload never reads half a file)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        write_private(self.password_path, passwords.encode())
+        write_private(self.acl_path, acl.encode())
+
+    def reload(self) -> None:
+        """SIGHUP: mosquitto re-reads the password and ACL files and keeps every connection and message."""
+        if self.proc is not None and self.proc.poll() is None:
+            pid = self.proc.pid
+        else:  # started by another process (the supervisor): its pid file says which
+            try:
+                pid = int(self.pid_path.read_text().strip())
+            except (OSError, ValueError) as exc:
+                raise LocalServerError(f"mosquitto in {self.data_dir} is not running (pid file: {exc})") from None
+        try:
+            os.kill(pid, signal.SIGHUP)
+        except ProcessLookupError:
+            raise LocalServerError(f"mosquitto (pid {pid}, {self.data_dir}) is not running") from None
+
     def start(self) -> None:
         self.write_config()
+        if not (self.password_path.exists() and self.acl_path.exists()):
+            self.install("", "")  # no account yet: nobody may connect until accounts are installed
         self.proc = subprocess.Popen([self.binary, "-c", str(self.conf_path)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      start_new_session=True)
         try:
             wait_for_port(self.port)
+            if self.tls_port is not None:
+                wait_for_port(self.tls_port)
         except LocalServerError:
             self.stop()
             raise LocalServerError(f"mosquitto did not start; see {self.data_dir}/mosquitto.log") from None

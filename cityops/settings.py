@@ -7,7 +7,7 @@ under ``.run/`` on loopback ports. Production points them elsewhere.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,6 +18,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # own, with only the grants it needs (store/migrations/0008_roles.sql) and owning nothing.
 OWNER = "cityops"
 DB_ROLES = ("ingest", "alerts", "dashboard")
+MQTT_CREDENTIALS = "mqtt/credentials.json"  # the embedded broker's accounts' passwords, in the run folder
 DEMO_SECRET_KEY = "cityops-demo-secret-change-me"  # a production start refuses it (dashboard/production.py)
 
 
@@ -37,13 +38,17 @@ class MqttAddress:
     port: int
     username: str | None = None
     password: str | None = None
+    tls: bool = False  # mqtts://: the broker is verified against ca_file, or the system's CAs
+    ca_file: str | None = None
 
     @classmethod
-    def parse(cls, url: str) -> MqttAddress:
+    def parse(cls, url: str, ca_file: str | None = None) -> MqttAddress:
         parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
-            raise SettingsError(f"CITYOPS_MQTT_URL must look like mqtt://host:1883, got {url!r}")
-        return cls(parts.hostname, parts.port or 1883, parts.username, parts.password)
+        if parts.scheme not in ("mqtt", "tcp", "mqtts", "ssl") or not parts.hostname:
+            raise SettingsError(f"CITYOPS_MQTT_URL must look like mqtt://host:1883 or mqtts://host:8883, got {url!r}")
+        tls = parts.scheme in ("mqtts", "ssl")
+        return cls(parts.hostname, parts.port or (8883 if tls else 1883), parts.username, parts.password, tls,
+                   ca_file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,9 @@ class Settings:
     mqtt_url: str | None  # None: start the embedded mosquitto
     pg_port: int
     mqtt_port: int
+    mqtt_tls_port: int  # the embedded broker's TLS listener
+    mqtt_ca: str | None  # CITYOPS_MQTT_CA: the CA an mqtts:// broker is verified against
+    mqtt_credentials: Path  # account → password (JSON), for clients whose CITYOPS_MQTT_URL names no user
     dash_host: str
     dash_port: int
     city: str
@@ -91,10 +99,19 @@ class Settings:
         password = DbCredentials(self.run_dir / PG_CREDENTIALS).password(name)
         return f"postgresql://{name}:{password}@127.0.0.1:{self.pg_port}/cityops"
 
-    def mqtt(self) -> MqttAddress:
-        if self.mqtt_url:
-            return MqttAddress.parse(self.mqtt_url)
-        return MqttAddress("127.0.0.1", self.mqtt_port)
+    def mqtt(self, account: str | None = None) -> MqttAddress:
+        """The broker; with ``account``, logged in as it: as the URL's user when the URL names one, else
+        with the account's password from ``mqtt_credentials`` (the embedded broker's are in the run folder)."""
+        address = (MqttAddress.parse(self.mqtt_url, self.mqtt_ca) if self.mqtt_url
+                   else MqttAddress("127.0.0.1", self.mqtt_port))
+        if account is None or address.username:
+            return address
+        from cityops.mqtt import read_credentials  # paho is imported only by the processes that use MQTT
+
+        password = read_credentials(self.mqtt_credentials).get(account)
+        if password is None:
+            raise SettingsError(f"no MQTT password for account {account!r} in {self.mqtt_credentials}")
+        return replace(address, username=account, password=password)
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:
@@ -124,12 +141,16 @@ def load(env: dict[str, str] | None = None) -> Settings:
         raise SettingsError(f"CITYOPS_LANG must be zh or en, got {language!r}")
     if env.get("CITYOPS_MQTT_URL"):
         MqttAddress.parse(env["CITYOPS_MQTT_URL"])  # refuse a bad URL at start, not at first use
+    run_dir = Path(env.get("CITYOPS_RUN_DIR") or PROJECT_ROOT / ".run")
     return Settings(
-        run_dir=Path(env.get("CITYOPS_RUN_DIR") or PROJECT_ROOT / ".run"),
+        run_dir=run_dir,
         database_url=env.get("CITYOPS_DATABASE_URL") or None,
         mqtt_url=env.get("CITYOPS_MQTT_URL") or None,
         pg_port=_int(env, "CITYOPS_PG_PORT", 55432),
         mqtt_port=_int(env, "CITYOPS_MQTT_PORT", 51883),
+        mqtt_tls_port=_int(env, "CITYOPS_MQTT_TLS_PORT", 58883),
+        mqtt_ca=env.get("CITYOPS_MQTT_CA") or None,
+        mqtt_credentials=Path(env.get("CITYOPS_MQTT_CREDENTIALS") or run_dir / MQTT_CREDENTIALS),
         dash_host=env.get("CITYOPS_DASH_HOST", "127.0.0.1"),
         dash_port=_int(env, "CITYOPS_DASH_PORT", 8050),
         city=env.get("CITYOPS_CITY", "chenzhou"),

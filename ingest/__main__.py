@@ -2,6 +2,10 @@
 
 python -m ingest policies [--compress-after 7d] [--retain 365d]: show or change telemetry's
 compression and retention on TimescaleDB (on plain PostgreSQL it says there are none).
+
+python -m ingest accounts issue {device,system,township} NAME... | retire USER... | sync: the broker's
+accounts (ingest/broker_accounts.py). ``issue`` prints each new ``user password`` once; ``sync`` keeps
+the embedded broker's files equal to the registry (``up`` runs it).
 """
 
 from __future__ import annotations
@@ -10,12 +14,14 @@ import argparse
 import os
 import socket
 import sys
+import threading
 
 import psycopg
 
 from cityops import settings
 from cityops.runtime import on_stop, setup_logging
-from ingest import policies
+from ingest import broker_accounts, broker_acl, policies
+from ingest.broker_accounts import BrokerAccountError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +43,14 @@ def _parser() -> argparse.ArgumentParser:
     pol = sub.add_parser("policies", help="show or change telemetry compression and retention (TimescaleDB)")
     pol.add_argument("--compress-after", help="compress telemetry chunks older than this, e.g. 7d (default 7d)")
     pol.add_argument("--retain", help="drop telemetry chunks older than this, e.g. 365d (default 365d)")
+    acc = sub.add_parser("accounts", help="broker accounts: issue, retire, keep the embedded broker in sync")
+    acc_sub = acc.add_subparsers(dest="action", required=True)
+    issue = acc_sub.add_parser("issue", help="a new password for each (printed once): device ids, dept/system, "
+                                             "township codes")
+    issue.add_argument("kind", choices=("device", "system", "township"))
+    issue.add_argument("names", nargs="+")
+    acc_sub.add_parser("retire").add_argument("usernames", nargs="+")
+    acc_sub.add_parser("sync", help="rebuild the embedded broker's password and ACL files now and on every change")
     return parser
 
 
@@ -66,7 +80,46 @@ def main() -> None:
     cfg = settings.load()
     if args.command == "policies":
         sys.exit(run_policies(cfg.dsn(), args.compress_after, args.retain))
+    if args.command == "accounts":
+        sys.exit(run_accounts(cfg, args))
     run_worker(cfg, args)
+
+
+def _accounts_to_issue(conn: psycopg.Connection, city: str, kind: str, names: list[str]) -> list[broker_acl.Account]:
+    if kind == "device":
+        known = {row[0] for row in conn.execute("SELECT device_id FROM devices WHERE device_id = ANY(%s)", (names,))}
+        if missing := [n for n in names if n not in known]:
+            raise BrokerAccountError(f"devices not registered: {', '.join(missing)}")
+        return [broker_acl.device(city, n) for n in names]
+    if kind == "system":
+        if bad := [n for n in names if n.count("/") != 1]:
+            raise BrokerAccountError(f"a system is named dept/system, got {', '.join(bad)}")
+        return [broker_acl.system(city, *n.split("/")) for n in names]
+    return [broker_acl.township(city, n) for n in names]
+
+
+def run_accounts(cfg: settings.Settings, args: argparse.Namespace) -> int:
+    from cityops.localserver import LocalMosquitto
+    from ingest.broker_sync import keep_in_sync
+
+    if args.action == "sync":
+        stop = threading.Event()
+        on_stop(stop.set)
+        keep_in_sync(cfg.dsn("ingest"), LocalMosquitto(cfg.run_dir / "mqtt", cfg.mqtt_port), cfg.city, stop)
+        return 0
+    try:
+        with psycopg.connect(cfg.dsn()) as conn:
+            if args.action == "retire":
+                retired = broker_accounts.retire(conn, args.usernames)
+                print(f"retired: {', '.join(retired) or 'none (unknown or retired already)'}")
+                return 0
+            passwords = broker_accounts.issue(conn, _accounts_to_issue(conn, cfg.city, args.kind, args.names))
+    except (BrokerAccountError, broker_acl.AclError) as exc:
+        print(f"ingest accounts: {exc}", file=sys.stderr)
+        return 2
+    for username, password in passwords.items():
+        print(username, password)
+    return 0
 
 
 def run_worker(cfg: settings.Settings, args: argparse.Namespace) -> None:
@@ -79,7 +132,7 @@ def run_worker(cfg: settings.Settings, args: argparse.Namespace) -> None:
                               retire=args.retire)
     except ValueError as exc:
         sys.exit(f"ingest: {exc}")
-    ingestor = Ingestor(config, cfg.mqtt(), dsn=cfg.dsn("ingest"), near_boundary_m=cfg.near_boundary_m)
+    ingestor = Ingestor(config, cfg.mqtt(args.client_id), dsn=cfg.dsn("ingest"), near_boundary_m=cfg.near_boundary_m)
     if args.metrics_port:
         ingestor.metrics.serve(args.metrics_port)
     on_stop(ingestor.stop)

@@ -28,12 +28,13 @@ from multiprocessing.connection import Connection
 from typing import NamedTuple, cast
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from cityops.mqtt import new_client
 from cityops.settings import MqttAddress
+from ingest.broker_acl import ingest_probe_topic
 from ingest.prom import IngestMetrics
 from ingest.storer import Committed, Holding, Ready, StoreOptions, store_main
 from ingest.topics import subscriptions
@@ -101,10 +102,7 @@ class Ingestor:
         self._settled = 0  # messages committed and acked (counted on the main thread)
         self._last_received = time.monotonic()
         self.metrics = IngestMetrics()
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=config.client_id,
-                                   protocol=mqtt.MQTTv5, manual_ack=True)
-        if broker.username:
-            self._client.username_pw_set(broker.username, broker.password)
+        self._client = new_client(broker, config.client_id, manual_ack=True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
@@ -346,7 +344,7 @@ class Ingestor:
         backlog). The broker answers a QoS-1 publish only after every packet before it, so its
         PUBACK says the acks were read. Nobody subscribes to the topic.
         """
-        info = self._client.publish(f"cityops/ingest/{self.config.client_id}/stopping", b"", qos=1)
+        info = self._client.publish(ingest_probe_topic(self.config.client_id), b"", qos=1)
         try:
             info.wait_for_publish(timeout=5)
         except (RuntimeError, ValueError) as exc:  # not connected: nothing more can be acked anyway

@@ -7,44 +7,49 @@ import json
 import logging
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import psycopg
-from paho.mqtt.enums import CallbackAPIVersion
 
 from cityops import settings
+from cityops.mqtt import PublishAcks, new_client, write_credentials
 from cityops.runtime import on_stop, setup_logging
+from ingest import broker_accounts
+from ingest.broker_acl import simulator_control_topic
 from ingest.devices import register_devices
 from ingest.tagging import layer_tagger
 from layers.loader import load_active_layers
 from layers.near import DEFAULT_NEAR_M
+from simulator.accounts import INJECT, SIMULATOR, demo_accounts, publisher_of, publishing_accounts
 from simulator.catalogue import Device, build_catalogue
 from simulator.world import SCENARIOS, World
 
 log = logging.getLogger("cityops.simulator")
 
 
-def control_topic(city: str) -> str:
-    return f"city/{city}/sim/control"
-
-
 def _catalogue(dsn: str, seed: int) -> list[Device]:
     return build_catalogue(load_active_layers(dsn).townships, seed)
 
 
-def register(dsn: str, seed: int, near_m: float = DEFAULT_NEAR_M) -> int:
+def register(dsn: str, seed: int, near_m: float = DEFAULT_NEAR_M, city: str = "chenzhou",
+             credentials: Path | None = None) -> int:
+    """Register the demo devices and issue every demo broker account (new passwords each time), in one
+    transaction; the passwords go to ``credentials`` (the run folder's file) when given."""
     layers = load_active_layers(dsn)  # read once: it places the devices and tags them
-    with psycopg.connect(dsn) as conn:
-        return register_devices(conn, build_catalogue(layers.townships, seed), layer_tagger(layers, near_m),
-                                layers.version)
+    devices = build_catalogue(layers.townships, seed)
+    with psycopg.connect(dsn) as conn, conn.transaction():
+        count = register_devices(conn, devices, layer_tagger(layers, near_m), layers.version)
+        passwords = broker_accounts.issue(conn, demo_accounts(city, devices, sorted(layers.townships["code"])))
+    if credentials is not None:
+        write_credentials(credentials, passwords)
+    return count
 
 
-def _client(cfg: settings.Settings, client_id: str) -> mqtt.Client:
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-    addr = cfg.mqtt()
-    if addr.username:
-        client.username_pw_set(addr.username, addr.password)
-    client.connect(addr.host, addr.port, keepalive=30)
+def _client(cfg: settings.Settings, account: str) -> mqtt.Client:
+    address = cfg.mqtt(account)
+    client = new_client(address, account)
+    client.connect(address.host, address.port, keepalive=30)
     return client
 
 
@@ -65,30 +70,38 @@ def run(cfg: settings.Settings, seed: int, interval: float, storm: str | None) -
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("bad scenario order %r: %s", msg.payload[:200], exc)
 
-    client = _client(cfg, f"cityops-simulator-{seed}")
-    client.on_message = on_control
-    client.subscribe(control_topic(cfg.city), qos=1)
-    client.loop_start()
+    control = _client(cfg, SIMULATOR)
+    control.on_message = on_control
+    control.subscribe(simulator_control_topic(cfg.city), qos=1)
+    account_of = publisher_of(cfg.city, world.devices)
+    publishers = {name: _client(cfg, name) for name in publishing_accounts(world.devices)}
+    acks = {name: PublishAcks(c) for name, c in publishers.items()}
+    for c in (control, *publishers.values()):
+        c.loop_start()
     on_stop(stop.set)
-    log.info("simulating %d devices every %.0f s", len(world.devices), interval)
+    log.info("simulating %d devices every %.0f s through %d accounts", len(world.devices), interval,
+             len(publishers))
     try:
         while not stop.is_set():
             with lock:
                 messages = world.messages(datetime.now(UTC))
-            sent = [client.publish(topic, payload, qos=1) for topic, payload in messages]
-            for info in sent:
+            sent = [(t, account_of(t), publishers[account_of(t)].publish(t, payload, qos=1)) for t, payload in messages]
+            for topic, name, info in sent:
                 info.wait_for_publish(timeout=30)
+                if (refused := acks[name].refusal(info)) is not None:
+                    log.warning("the broker refused %s from %s: %s", topic, name, refused)
             stop.wait(interval)
     finally:
-        client.loop_stop()
-        client.disconnect()
+        for c in (control, *publishers.values()):
+            c.loop_stop()
+            c.disconnect()
 
 
 def inject(cfg: settings.Settings, scenario: str, district: str | None, steps: int) -> None:
-    client = _client(cfg, "cityops-simulator-control")
+    client = _client(cfg, INJECT)
     client.loop_start()
     order = {"scenario": scenario, "district": district, "steps": steps}
-    client.publish(control_topic(cfg.city), json.dumps(order), qos=1).wait_for_publish(timeout=10)
+    client.publish(simulator_control_topic(cfg.city), json.dumps(order), qos=1).wait_for_publish(timeout=10)
     client.loop_stop()
     client.disconnect()
 
@@ -113,7 +126,10 @@ def main() -> None:
     setup_logging()
     cfg = settings.load()
     if args.command == "register":
-        log.info("registered %d devices", register(cfg.dsn(), args.seed, cfg.near_boundary_m))
+        credentials = cfg.mqtt_credentials if cfg.embedded_broker else None
+        log.info("registered %d devices and the demo's broker accounts%s", register(
+            cfg.dsn(), args.seed, cfg.near_boundary_m, cfg.city, credentials),
+            f" (passwords in {credentials})" if credentials else "")
     elif args.command == "run":
         run(cfg, args.seed, args.interval, args.storm)
     elif args.command == "staff":

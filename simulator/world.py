@@ -16,6 +16,8 @@ import numpy as np
 from simulator.catalogue import Device
 
 SCENARIOS = ("rainstorm", "gas_leak", "fire")
+HOTLINE = ("zw", "hotline12345")  # (dept, system) of the department systems whose events it plays
+POLICE = ("ga", "police110")
 
 
 @dataclass(slots=True)
@@ -113,6 +115,10 @@ class World:
         self.scenarios = [s for s in self.scenarios if s.until_step > self.step]
         return out
 
+    def _event_topic(self, system: tuple[str, str]) -> str:
+        dept, name = system
+        return f"city/{self.city}/event/{dept}/{name}"
+
     def _hotline(self, now: datetime) -> list[tuple[str, bytes]]:
         """12345 tickets: stored as events; a few 110 reports carry a level and become incidents."""
         out = []
@@ -124,12 +130,12 @@ class World:
                     "category": "hotline", "title": str(self._rng.choice(subjects)),
                     "lon": round(d.lon + float(self._rng.normal(0, 0.003)), 6),
                     "lat": round(d.lat + float(self._rng.normal(0, 0.003)), 6)}
-            out.append((f"city/{self.city}/event/zw/hotline12345", json.dumps(body, ensure_ascii=False).encode()))
+            out.append((self._event_topic(HOTLINE), json.dumps(body, ensure_ascii=False).encode()))
         if self.step % 60 == 40:
             d = self.devices[int(self._rng.integers(len(self.devices)))]
             self._ticket_seq += 1
             body = {"event_id": f"110-{self.seed}-{self._ticket_seq}", "ts": now.isoformat(),
                     "category": "public_safety", "title": "110警情：群众报警道路塌陷", "level": 3,
                     "lon": d.lon, "lat": d.lat}
-            out.append((f"city/{self.city}/event/ga/police110", json.dumps(body, ensure_ascii=False).encode()))
+            out.append((self._event_topic(POLICE), json.dumps(body, ensure_ascii=False).encode()))
         return out

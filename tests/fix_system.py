@@ -23,6 +23,7 @@ from cityops.localserver import LocalMosquitto
 from cityops.settings import DB_ROLES, PROJECT_ROOT
 from store.migrate import migrate
 from tests.fix_db import AsRole
+from tests.fix_mqtt import service_url
 
 
 def new_database(server_dsn: str) -> str:
@@ -90,7 +91,8 @@ def services(broker: LocalMosquitto, tmp_path: Path, as_role: AsRole) -> Iterato
     def start(module: str, dsn: str, *args: str, city: str = "chenzhou") -> Service:
         # Each process connects as its own role, as `up` runs it; the owner's URL for what it runs as an admin.
         roles = {f"CITYOPS_{r.upper()}_DATABASE_URL": as_role(dsn, r) for r in DB_ROLES}
-        env = dict(os.environ, CITYOPS_DATABASE_URL=dsn, CITYOPS_MQTT_URL=f"mqtt://127.0.0.1:{broker.port}",
+        # And logs in to the broker as its own account (ingest and alerts: one per instance name).
+        env = dict(os.environ, CITYOPS_DATABASE_URL=dsn, CITYOPS_MQTT_URL=service_url(broker.port, module, list(args)),
                    CITYOPS_CITY=city, PYTHONUNBUFFERED="1", CITYOPS_DEMO="1", **roles)
         svc = Service(module, list(args), env, tmp_path / f"{module}-{len(started)}.log").start()
         started.append(svc)
