@@ -9,6 +9,7 @@ account is accepted. Tests of the registry itself start brokers of their own.
 
 from __future__ import annotations
 
+import queue
 import tempfile
 import threading
 import time
@@ -19,7 +20,7 @@ import pytest
 from paho.mqtt.reasoncodes import ReasonCode
 
 from cityops.localserver import LocalMosquitto, free_port
-from cityops.mqtt import new_client, url
+from cityops.mqtt import PublishAcks, new_client, url
 from cityops.settings import MqttAddress
 from ingest import broker_acl
 from ingest.broker_acl import Account
@@ -53,6 +54,52 @@ def wait_until_accepted(address: MqttAddress, timeout: float = 10.0) -> float:
             raise AssertionError(f"{address.username!r} still refused after {timeout:.0f} s: {reason}")
         time.sleep(0.05)
     return time.monotonic() - start
+
+
+class Peer:
+    """One logged-in MQTT 5 client, as a device, an app or an attacker runs it: what the broker answers it."""
+
+    def __init__(self, address: MqttAddress, client_id: str | None = None) -> None:
+        self.client = new_client(address, client_id or address.username or "anonymous")
+        self.acks = PublishAcks(self.client)
+        self.messages: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self.disconnected = threading.Event()
+        self._subacks: queue.Queue[list[ReasonCode]] = queue.Queue()
+        connected: queue.Queue[ReasonCode] = queue.Queue()
+        self.client.on_connect = lambda _c, _u, _f, rc, _p: connected.put(rc)
+        self.client.on_message = lambda _c, _u, m: self.messages.put((m.topic, bytes(m.payload)))
+        self.client.on_subscribe = lambda _c, _u, _m, codes, _p: self._subacks.put(codes)
+        self.client.on_disconnect = lambda *_a: self.disconnected.set()
+        self.client.connect(address.host, address.port, keepalive=10)
+        self.client.loop_start()
+        reason = connected.get(timeout=10)
+        if reason.is_failure:
+            self.close()
+            raise ConnectionRefusedError(f"{address.username!r} refused: {reason}")
+
+    def publish(self, topic: str, payload: bytes | str) -> str:
+        """QoS 1; the broker's answer in PUBACK: Success, or why it dropped the message."""
+        info = self.client.publish(topic, payload, qos=1)
+        info.wait_for_publish(timeout=10)
+        return self.acks.refusal(info) or "Success"
+
+    def subscribe(self, *topics: str) -> list[str]:
+        """QoS 1; the SUBACK's reason codes, one per topic."""
+        self.client.subscribe([(t, 1) for t in topics])
+        return [str(code) for code in self._subacks.get(timeout=10)]
+
+    def received(self, within: float) -> list[tuple[str, bytes]]:
+        deadline, got = time.monotonic() + within, []
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                got.append(self.messages.get(timeout=left))
+            except queue.Empty:
+                break
+        return got
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
 
 
 class SessionAccounts:
