@@ -12,10 +12,10 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg
-from psycopg.rows import class_row
+from psycopg.rows import kwargs_row
 
 from alerts.apply import Site, Tally, apply_verdict
 from alerts.directives import escalate_laggards
@@ -61,31 +61,25 @@ def claim_inbox(conn: psycopg.Connection, limit: int = 200) -> list[tuple[str, l
 
 @dataclass(frozen=True, slots=True)
 class DeviceRow:
-    """A registered device as the rules see it: where it is, how often it reports, when it last did."""
+    """A registered device as the rules see it, with how often it reports and when it last did."""
 
-    device_id: str
-    device_type: str
-    name: str
-    lon: float | None
-    lat: float | None
-    district_code: str | None
-    township_code: str | None
-    grid_code: str | None
-    boundary_version: int | None
-    near_boundary: bool
+    device: Device
     registered_at: datetime
-    expected_interval_s: int
+    expected_interval: timedelta
     last_seen: datetime | None
 
     @property
-    def location(self) -> Location:
-        return Location(self.lon, self.lat, self.district_code, self.township_code, self.grid_code,
-                        self.boundary_version, self.near_boundary)
-
-    @property
     def silence(self) -> DeviceSilence:
-        return DeviceSilence(self.device_id, self.township_code, self.last_seen, self.registered_at,
-                             timedelta(seconds=self.expected_interval_s))
+        d = self.device
+        return DeviceSilence(d.device_id, d.location.township_code, self.last_seen, self.registered_at,
+                             self.expected_interval)
+
+
+def _device_row(*, device_id: str, device_type: str, name: str, registered_at: datetime, expected_interval_s: int,
+                last_seen: datetime | None, **location: Any) -> DeviceRow:
+    """A row of ``_DEVICE_ROWS`` (the other columns are Location's fields, by name)."""
+    return DeviceRow(Device(device_id, device_type, name, Location(**location)), registered_at,
+                     timedelta(seconds=expected_interval_s), last_seen)
 
 
 _DEVICE_ROWS = ("SELECT d.device_id, d.device_type, d.name, d.lon, d.lat, d.district_code, d.township_code,"
@@ -94,13 +88,12 @@ _DEVICE_ROWS = ("SELECT d.device_id, d.device_type, d.name, d.lon, d.lat, d.dist
 
 
 def _device_rows(conn: psycopg.Connection, where: str = "", params: tuple[object, ...] = ()) -> list[DeviceRow]:
-    with conn.cursor(row_factory=class_row(DeviceRow)) as cur:
+    with conn.cursor(row_factory=kwargs_row(_device_row)) as cur:
         return cur.execute(_DEVICE_ROWS + where + " ORDER BY d.device_id", params).fetchall()
 
 
 def _devices(conn: psycopg.Connection, device_ids: list[str]) -> dict[str, Device]:
-    rows = _device_rows(conn, " WHERE d.device_id = ANY(%s)", (device_ids,))
-    return {r.device_id: Device(r.device_id, r.device_type, r.name, r.location) for r in rows}
+    return {r.device.device_id: r.device for r in _device_rows(conn, " WHERE d.device_id = ANY(%s)", (device_ids,))}
 
 
 def _series(conn: psycopg.Connection, pairs: list[Pair], since: datetime) -> dict[Pair, list[tuple[datetime, float]]]:
@@ -338,9 +331,9 @@ def _silence(conn: psycopg.Connection, rules: list[NoDataRule], now: datetime) -
         return tally  # no data at all yet: nothing to compare silence against
     reference = min(now, freshest)
     for rule in rules:
-        mine = [r for r in rows if rule.device_type in ("*", r.device_type)]
+        mine = [r for r in rows if rule.device_type in ("*", r.device.device_type)]
         verdicts, _inhibited = no_data(rule, [r.silence for r in mine], reference)
-        by_id = {r.device_id: r for r in mine}
+        by_id = {r.device.device_id: r.device for r in mine}
         open_now = {s for rid, s in open_warnings(conn, [v.subject for v in verdicts]) if rid == rule.id}
         for v in verdicts:
             if not v.firing and v.subject not in open_now:
@@ -349,8 +342,7 @@ def _silence(conn: psycopg.Connection, rules: list[NoDataRule], now: datetime) -
                 site = region_site(conn, v.subject.removeprefix("township:"), v.subject)
                 site = Site(v.subject, f"{site.name}大面积设备离线", site.location)
             else:
-                device = by_id[v.subject]
-                site = Site(v.subject, device.name, device.location)
+                site = by_id[v.subject].site()
             tally.add(apply_verdict(conn, rule, site, v, now))
     return tally
 
