@@ -31,6 +31,7 @@ from alerts.rules import (
     ThresholdRule,
 )
 from alerts.verdicts import DeviceSilence, compound, event_count, geofence, no_data, rate, threshold
+from store.privacy import Reporter
 
 log = logging.getLogger("cityops.alerts")
 
@@ -245,20 +246,22 @@ def _geofence_rules(conn: psycopg.Connection, rules: list[GeofenceRule], devices
 
 
 def _graded_events(conn: psycopg.Connection, keys: list[tuple[str, str, str]], now: datetime) -> int:
-    """A department event that carries a level is already a graded case: open an incident for it."""
+    """A department event that carries a level is already a graded case: open an incident for it (with the
+    event's reporter, if it came with one)."""
     rows = conn.execute(
         "SELECT e.source_system, e.event_id, e.category, e.title, (e.payload->>'level')::int, e.lon, e.lat,"
         " e.district_code, e.township_code, e.grid_code, (SELECT version FROM boundary_versions WHERE active),"
-        " e.near_boundary FROM events e"
+        " e.near_boundary, r.name, r.phone FROM events e"
         " JOIN unnest(%s::text[], %s::text[], %s::timestamptz[]) AS k(source_system, event_id, ts)"
-        " USING (source_system, event_id, ts) WHERE e.payload->>'level' IS NOT NULL",
+        " USING (source_system, event_id, ts) LEFT JOIN event_reporters r USING (source_system, event_id, ts)"
+        " WHERE e.payload->>'level' IS NOT NULL",
         ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys])).fetchall()
     opened = 0
-    for system, event_id, category, title, level, lon, lat, district, township, grid, version, near in rows:
+    for system, event_id, category, title, level, *place, name, phone in rows:  # place: Location's fields
         incident_id = open_incident(
-            conn, title=title, category=category, level=level, source_kind="event",
-            location=Location(lon, lat, district, township, grid, version, near), now=now,
-            source_ref=f"event:{system}:{event_id}")
+            conn, title=title, category=category, level=level, source_kind="event", location=Location(*place),
+            now=now, source_ref=f"event:{system}:{event_id}",
+            reporter=Reporter(name, phone) if phone is not None else None)
         opened += incident_id is not None
     return opened
 

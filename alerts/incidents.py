@@ -1,7 +1,7 @@
 """Incident persistence: every transition writes the incident row and its log row in one transaction.
 
 Dispatches and transfers also leave a message in the MQTT outbox in that transaction,
-for the township apps (``city/<city>/dispatch/<township>``).
+for the township apps (``city/<city>/dispatch/<township>``); a reporter goes there masked only.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from alerts.lifecycle import (
 )
 from alerts.routing import route
 from alerts.status import OPEN, Status
+from store.privacy import Reporter
 
 
 class IncidentNotFound(LookupError):
@@ -74,10 +75,12 @@ def open_incident(
     group_key: str | None = None,
     actor: Actor = SYSTEM,
     source: str = "system",
+    reporter: Reporter | None = None,
 ) -> int | None:
     """Create an incident (立案) and dispatch it to ``route_to`` (default: the township of the point).
 
-    The incident inherits the location's near-boundary flag (the create row records it).
+    The incident inherits the location's near-boundary flag (the create row records it) and the
+    reporter of its cause (a 12345 ticket's), kept in ``incident_contacts``.
     Call inside the caller's transaction so the incident commits with what caused it.
     Returns None when an incident for ``source_ref`` already exists (a replayed cause).
     """
@@ -99,6 +102,9 @@ def open_incident(
         return None
     incident_id = int(row[0])
     _insert_log(conn, incident_id, create_entry, source)
+    if reporter is not None:
+        conn.execute("INSERT INTO incident_contacts (incident_id, name, phone) VALUES (%s, %s, %s)",
+                     (incident_id, reporter.name, reporter.phone))
     target = route_to or location.township_code
     if target:
         _apply(conn, incident_id, created, Action.DISPATCH, SYSTEM, now, note="按属地自动派遣",
@@ -116,11 +122,20 @@ def load(conn: psycopg.Connection, incident_id: int, *, lock: bool = True) -> In
                                               "assist_units": tuple(row["assist_units"])}))
 
 
+def contact(conn: psycopg.Connection, incident_id: int) -> Reporter | None:
+    """The incident's reporter as stored (unmasked): whoever shows it masks it for whoever may not see it."""
+    row = conn.execute("SELECT name, phone FROM incident_contacts WHERE incident_id = %s", (incident_id,)).fetchone()
+    return Reporter(row[0], row[1]) if row else None
+
+
 def _publish_dispatch(conn: psycopg.Connection, incident_id: int, township: str, entry: LogEntry) -> None:
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute("SELECT title, category, level, lon, lat, near_boundary FROM incidents WHERE id = %s",
                           (incident_id,)).fetchone()
     assert row is not None
+    if (reporter := contact(conn, incident_id)) is not None:
+        masked = reporter.masked()
+        row["reporter"] = {"name": masked.name, "phone": masked.phone}
     conn.execute(
         "INSERT INTO mqtt_outbox (topic, payload) VALUES ('dispatch/' || %s, %s)",
         (township, Jsonb({"incident_id": incident_id, "action": entry.action.value, **row,

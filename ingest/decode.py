@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from ingest.metrics import METRICS
 from ingest.topics import EventTopic, StatusTopic, TelemetryTopic, parse_topic
+from store.privacy import normalise_name, normalise_phone
 
 CITY_TZ = ZoneInfo("Asia/Shanghai")
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -60,6 +61,16 @@ class ReadingIn(_Strict):
     _ts = field_validator("ts")(_city_time_if_naive)
 
 
+class ReporterIn(_Strict):
+    """Who called in a 12345 ticket: stored apart from the event and shown masked (``store.privacy``)."""
+
+    name: str = Field(default="", max_length=64)
+    phone: str = Field(min_length=1, max_length=32)
+
+    _name = field_validator("name")(normalise_name)
+    _phone = field_validator("phone")(normalise_phone)
+
+
 class EventIn(_Strict):
     event_id: str = Field(min_length=1, max_length=128)
     ts: datetime
@@ -69,6 +80,7 @@ class EventIn(_Strict):
     lon: float | None = Field(default=None, ge=-180, le=180)
     lat: float | None = Field(default=None, ge=-90, le=90)
     level: int | None = Field(default=None, ge=1, le=4)
+    reporter: ReporterIn | None = None
 
     _ts = field_validator("ts")(_city_time_if_naive)
 

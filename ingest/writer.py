@@ -4,9 +4,10 @@ Telemetry is keyed (device_id, metric, ts) and events (source_system, event_id, 
 redelivered message adds no row. Readings are copied straight into ``telemetry`` under a
 savepoint; only when that hits a stored key (a redelivery after a restart) are they copied
 again into a staging table and inserted with ON CONFLICT DO NOTHING, which costs about
-twice as much. The alert inbox row, NOTIFY and the per-source counters
-commit with the data. Rows of shared tables (device_status, ingest_counters) are upserted
-in key order, so two workers writing at once queue behind each other instead of deadlocking.
+twice as much. The alert inbox row, NOTIFY, the per-source counters and the reporters of 12345
+tickets (in a table of their own) commit with the data. Rows of shared tables (device_status,
+ingest_counters) are upserted in key order, so two workers writing at once queue behind each
+other instead of deadlocking.
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ _INSERT_EVENTS = (
     " district_code, township_code, grid_code, near_boundary, payload)"
     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
     " RETURNING source_system, ts"
+)
+# A 12345 ticket's reporter, apart from the event (whose payload every role reads); a redelivery adds nothing.
+_INSERT_REPORTERS = (
+    "INSERT INTO event_reporters (ts, source_system, event_id, name, phone) VALUES (%s, %s, %s, %s, %s)"
+    " ON CONFLICT DO NOTHING"
 )
 # status_at is when the status topic last changed the state: a retained message delivered
 # again on every (re)subscribe does not move it.
@@ -95,7 +101,8 @@ def _safe_text(text: str) -> str:
 def _event_params(t: TaggedEvent) -> tuple[object, ...]:
     e = t.event
     return (e.ts, e.source_system, e.body.event_id, e.dept, e.body.category, e.body.title, e.body.lon, e.body.lat,
-            t.district_code, t.township_code, t.grid_code, t.near_boundary, Jsonb(e.body.model_dump(mode="json")))
+            t.district_code, t.township_code, t.grid_code, t.near_boundary,
+            Jsonb(e.body.model_dump(mode="json", exclude={"reporter"})))
 
 
 def _copy(cur: psycopg.Cursor, table: str, readings: list[Reading]) -> None:
@@ -147,6 +154,10 @@ def write_batch(conn: psycopg.Connection, batch: Batch) -> WriteResult:
                 if not cur.nextset():
                     break
             by_system = {s: (new[s], late[s]) for s in new}
+            reporters = [(t.event.ts, t.event.source_system, t.event.body.event_id, r.name, r.phone)
+                         for t in batch.events if (r := t.event.body.reporter) is not None]
+            if reporters:
+                cur.executemany(_INSERT_REPORTERS, reporters)
             keys = sorted({(t.event.source_system, t.event.body.event_id, t.event.ts.isoformat())
                            for t in batch.events})
             cur.execute("INSERT INTO alert_inbox (kind, keys) VALUES ('event', %s)", (Jsonb(keys),))
