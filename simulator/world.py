@@ -18,6 +18,8 @@ from simulator.catalogue import Device
 SCENARIOS = ("rainstorm", "gas_leak", "fire")
 HOTLINE = ("zw", "hotline12345")  # (dept, system) of the department systems whose events it plays
 POLICE = ("ga", "police110")
+# Callers of the feeds, clearly fake: names from a short list ("": the caller gave none), numbers of 139 0000 xxxx.
+CALLERS = ("张先生", "李女士", "王建国", "刘芳", "陈伟", "杨秀英", "赵磊", "")
 
 
 @dataclass(slots=True)
@@ -120,7 +122,8 @@ class World:
         return f"city/{self.city}/event/{dept}/{name}"
 
     def _hotline(self, now: datetime) -> list[tuple[str, bytes]]:
-        """12345 tickets: stored as events; a few 110 reports carry a level and become incidents."""
+        """12345 tickets: stored as events; a few 110 reports carry a level and become incidents. Each names its
+        caller (``reporter``)."""
         out = []
         subjects = ("噪音扰民", "占道经营", "路灯不亮", "垃圾清运不及时", "井盖缺失", "违章停车")
         for _ in range(int(self._rng.poisson(0.6))):
@@ -129,13 +132,18 @@ class World:
             body = {"event_id": f"12345-{self.seed}-{self._ticket_seq}", "ts": now.isoformat(),
                     "category": "hotline", "title": str(self._rng.choice(subjects)),
                     "lon": round(d.lon + float(self._rng.normal(0, 0.003)), 6),
-                    "lat": round(d.lat + float(self._rng.normal(0, 0.003)), 6)}
+                    "lat": round(d.lat + float(self._rng.normal(0, 0.003)), 6), "reporter": self._caller()}
             out.append((self._event_topic(HOTLINE), json.dumps(body, ensure_ascii=False).encode()))
         if self.step % 60 == 40:
             d = self.devices[int(self._rng.integers(len(self.devices)))]
             self._ticket_seq += 1
             body = {"event_id": f"110-{self.seed}-{self._ticket_seq}", "ts": now.isoformat(),
                     "category": "public_safety", "title": "110警情：群众报警道路塌陷", "level": 3,
-                    "lon": d.lon, "lat": d.lat}
+                    "lon": d.lon, "lat": d.lat, "reporter": self._caller()}
             out.append((self._event_topic(POLICE), json.dumps(body, ensure_ascii=False).encode()))
         return out
+
+    def _caller(self) -> dict[str, str]:
+        """Who called in the current ticket (shown masked but to the command center and the township)."""
+        n = self._ticket_seq
+        return {"name": CALLERS[n % len(CALLERS)], "phone": f"1390000{n % 10_000:04d}"}

@@ -4,11 +4,14 @@ reason names the field. The whole way through ingest, the engine and MQTT: tests
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
 
 from ingest.decode import DeadLetter, Event, Reason, ReporterIn, decode
+from simulator.catalogue import Device
+from simulator.world import World
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 TOPIC = "city/chenzhou/event/zw/hotline12345"
@@ -45,3 +48,15 @@ def test_an_implausible_reporter_is_a_dead_letter_naming_the_field(reporter: obj
     dead = ticket(reporter)
     assert isinstance(dead, DeadLetter) and dead.reason is Reason.BAD_SCHEMA
     assert dead.detail.startswith(field), dead.detail
+
+
+def test_the_simulators_callers_are_accepted_and_clearly_fake() -> None:
+    world = World([Device(f"{kind}-1", kind, "yj", kind, 113.0, 25.8, township_code="431002001")
+                   for kind in ("gas_detector", "smoke_detector")], "chenzhou", seed=7)
+    events = [decode(topic, payload, city="chenzhou", now=NOW, devices=lambda _d: None)
+              for _step in range(120) for topic, payload in world.messages(NOW) if "/event/" in topic]
+    assert {e.source_system for e in events if isinstance(e, Event)} == {"hotline12345", "police110"}
+    reporters = [e.body.reporter for e in events if isinstance(e, Event)]
+    assert len(reporters) == len(events) > 20 and all(r is not None for r in reporters)
+    assert all(re.fullmatch(r"1390000[0-9]{4}", r.phone) for r in reporters if r)
+    assert "" in {r.name for r in reporters if r}  # now and then a caller gives no name
