@@ -26,17 +26,16 @@ GRANT SELECT ON event_reporters TO cityops_alerts;
 GRANT SELECT, INSERT ON incident_contacts TO cityops_alerts;
 GRANT SELECT ON event_reporters, incident_contacts TO cityops_dashboard;
 
--- Every unmasked display is a row of the login log: 'pii_viewed', detail the incident. The values earlier
--- migrations allow are kept, whichever they are.
+-- Every unmasked display is a row of the login log: 'pii_viewed', detail the incident. The constraint keeps
+-- whatever earlier migrations allow, however PostgreSQL spells it, and allows this one too.
 DO $$
-DECLARE allowed text[];
+DECLARE
+    definition text := (SELECT pg_get_constraintdef(oid) FROM pg_constraint
+                        WHERE conrelid = 'auth_events'::regclass AND conname = 'auth_events_event_check');
 BEGIN
-    SELECT array_agg(m[1] ORDER BY m[1]) INTO allowed
-        FROM pg_constraint c, regexp_matches(pg_get_constraintdef(c.oid), '''([a-z_]+)''', 'g') AS m
-        WHERE c.conrelid = 'auth_events'::regclass AND c.conname = 'auth_events_event_check';
     ALTER TABLE auth_events DROP CONSTRAINT auth_events_event_check;
-    EXECUTE format('ALTER TABLE auth_events ADD CONSTRAINT auth_events_event_check CHECK (event = ANY (%L::text[]))',
-                   allowed || '{pii_viewed}'::text[]);
+    EXECUTE 'ALTER TABLE auth_events ADD CONSTRAINT auth_events_event_check '
+        || regexp_replace(definition, '^CHECK \((.*)\)$', 'CHECK (\1 OR event = ''pii_viewed'')');
 END $$;
 
 -- At most one such row per user, incident and minute: a page that polls does not flood the log.
