@@ -120,10 +120,9 @@ def parse_photo(contents: str | None, filename: str | None) -> Photo | None:
     return Photo(name, kind, raw)
 
 
-def perform(incident_id: object, action: Action, roles: tuple[Role, ...], *, note: str = "",
-            township_code: str | None = None, details: dict[str, object] | None = None,
-            photo: Photo | None = None) -> Outcome:
-    """Check the session, apply ``action`` to the incident, and say what happened."""
+def may_act(incident_id: object, action: Action, roles: tuple[Role, ...]) -> auth.SessionUser | Outcome:
+    """The session's user when its role is one of ``roles`` and, for township staff, the incident is their
+    township's; otherwise what to say instead (a refusal of the role or the township is recorded)."""
     lang: Lang = auth.current_lang()
     try:
         user = auth.require(*roles)
@@ -131,16 +130,34 @@ def perform(incident_id: object, action: Action, roles: tuple[Role, ...], *, not
         return Outcome(False, t(exc.key, lang))
     if not isinstance(incident_id, int) or isinstance(incident_id, bool):
         return Outcome(False, t("common.not_found", lang))  # ids come from the browser: trust nothing
-    data = get_data()
     if user.role is Role.TOWNSHIP:
-        incident = data.incident(incident_id)
+        incident = get_data().incident(incident_id)
         if incident is None or incident["township_code"] != user.township_code:
             # Same answer whether the incident exists or not: no probing other townships' ids.
+            auth.record_refusal(user)
             return Outcome(False, refusal_message(Refusal.NOT_YOUR_TOWNSHIP, action, lang))
+    return user
+
+
+# The lifecycle's refusals that are about who asks, not about the incident's state: recorded as refusals.
+_NOT_YOURS = frozenset({Refusal.WRONG_ROLE, Refusal.NOT_YOUR_TOWNSHIP})
+
+
+def perform(incident_id: object, action: Action, roles: tuple[Role, ...], *, note: str = "",
+            township_code: str | None = None, details: dict[str, object] | None = None,
+            photo: Photo | None = None) -> Outcome:
+    """Check the session, apply ``action`` to the incident, and say what happened."""
+    lang: Lang = auth.current_lang()
+    user = may_act(incident_id, action, roles)
+    if isinstance(user, Outcome):
+        return user
+    assert isinstance(incident_id, int)  # may_act refuses anything else
     try:
-        data.act(incident_id, action, user.actor(), utcnow(), note=note, township_code=township_code,
-                 details=details, photo=photo)
+        get_data().act(incident_id, action, user.actor(), utcnow(), note=note, township_code=township_code,
+                       details=details, photo=photo)
     except IllegalMove as exc:
+        if exc.refusal in _NOT_YOURS:
+            auth.record_refusal(user)
         return Outcome(False, refusal_message(exc.refusal, exc.action, lang), exc.refusal)
     except IncidentNotFound:
         return Outcome(False, t("common.not_found", lang))
@@ -208,6 +225,8 @@ def acknowledge_directive(directive_id: object) -> Outcome:
     try:
         fresh = get_data().acknowledge_directive(directive_id, user.actor(), utcnow())
     except DirectiveError as exc:
+        if exc.code == "not_addressed":
+            auth.record_refusal(user)  # another township's directive (or none): refused for the township
         return Outcome(False, directive_error(exc.code, lang))
     except psycopg.Error:
         log.exception("dashboard: acknowledging directive %s by %s failed", directive_id, user.username)

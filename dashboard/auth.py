@@ -67,15 +67,43 @@ def current_user() -> SessionUser | None:
 
 
 def require(*roles: Role) -> SessionUser:
-    """The session's user if their role is one of ``roles``; raises ``Denied`` otherwise."""
+    """The session's user if their role is one of ``roles``; raises ``Denied`` otherwise (recorded)."""
     user = current_user()
     if user is None:
-        raise Denied("auth.required")
+        raise Denied("auth.required")  # nobody to record: over HTTP the gate has answered 401 already
     if user.role not in roles:
+        record_refusal(user)
         raise Denied("auth.forbidden")
     if user.role is Role.TOWNSHIP and not user.township_code:
+        record_refusal(user)
         raise Denied("auth.forbidden")  # a township account without a township sees nothing
     return user
+
+
+_PAGE_ASKED = ("_pages_location", "pathname")  # the input of Dash's page router: the path of the page asked for
+
+
+def _asked() -> str:
+    """What the request asked for: the page's path for a page's layout, a callback's output id, else the URL's path."""
+    request = flask.request
+    body = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(body, dict) or not isinstance(body.get("output"), str):
+        return request.path
+    for dep in body.get("inputs") or ():
+        if isinstance(dep, dict) and (dep.get("id"), dep.get("property")) == _PAGE_ASKED:
+            return str(dep.get("value"))
+    return str(body["output"])
+
+
+def record_refusal(user: SessionUser) -> None:
+    """A row ``refused`` of ``auth_events``: who, from which address, what was asked. Every refusal of a role
+    or a township comes here; one request writes one row at most (one INSERT), however many checks refuse it."""
+    if flask.g.get("cityops_refused"):
+        return
+    flask.g.cityops_refused = True
+    with get_data().pool.connection() as conn:
+        audit.record(conn, utcnow(), AuthEvent.REFUSED, username=user.username, address=client_address(),
+                     detail=_asked())
 
 
 def current_lang() -> Lang:

@@ -59,6 +59,15 @@ def session_user(lang: Lang, *roles: Role) -> auth.SessionUser | html.Div:
         return denied(exc, lang)
 
 
+def only_for(*roles: Role) -> auth.SessionUser:
+    """The session's user when its role is one of ``roles``; otherwise nothing is sent (PreventUpdate). For
+    the callbacks that open and close a form: other roles are not drawn its buttons, a forged click opens nothing."""
+    try:
+        return auth.require(*roles)
+    except auth.Denied:
+        raise PreventUpdate from None
+
+
 def skip_unchanged(marker: str, shown: object, tick: str) -> None:
     """Send nothing (PreventUpdate) when the timer ``tick`` fired and ``marker`` is still the one the
     browser shows: a list not re-sent keeps a half-made choice in it, and a phone's data."""

@@ -11,7 +11,7 @@ from dash.exceptions import PreventUpdate
 from alerts.lifecycle import Refusal
 from dashboard import auth
 from dashboard.actions import InvalidInput, parse_incident_ref, perform
-from dashboard.components import bump, clicked, message, outcome_message, scroll_into_view
+from dashboard.components import bump, clicked, message, only_for, outcome_message, scroll_into_view
 from dashboard.context import get_data
 from i18n.labels import refusal_message, t
 
@@ -31,6 +31,7 @@ from .panels import CLOSED, OVERRIDE, PANEL_ACTIONS, TO_TOWNSHIP, shown
 )
 def select_act(_clicks: list[int | None], _cancel: int | None) -> tuple[Any, Any, Any]:
     """Open the form of the clicked action (closing the rework form and the last, now stale, message)."""
+    only_for(*ACT_ROLES)
     if ctx.triggered_id == Ids.ACT_CANCEL:
         return None, no_update, no_update
     incident_id = clicked()
@@ -59,6 +60,7 @@ scroll_into_view(Ids.ACT_PANEL)
 )
 def show_act_panel(selected: dict[str, Any] | None) -> dict[str, Any]:
     """Show the chosen action's fields, empty; the township choices leave out the current unit."""
+    only_for(*ACT_ROLES)
     if not isinstance(selected, dict) or selected.get("action") not in PANEL_ACTIONS:
         return dict(CLOSED)
     mode, incident_id = selected["action"], selected.get("id")

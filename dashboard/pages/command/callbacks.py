@@ -16,6 +16,7 @@ from dashboard.components import (
     bump,
     clicked,
     message,
+    only_for,
     outcome_message,
     scroll_into_view,
     session_user,
@@ -123,6 +124,7 @@ def dispatch(_clicks: list[int | None], _targets: list[str | None], version: int
 )
 def select_rework(_clicks: list[int | None], _cancel: int | None) -> tuple[int | None, Any]:
     """Open the rework form (and close the other panel: one form at a time)."""
+    only_for(*ACT_ROLES)
     if ctx.triggered_id == Ids.REWORK_CANCEL:
         return None, no_update
     incident_id = clicked()
@@ -141,6 +143,7 @@ scroll_into_view(Ids.REWORK_PANEL)
     prevent_initial_call=True,
 )
 def show_rework(selected: int | None) -> tuple[bool, str]:
+    only_for(*ACT_ROLES)
     if not selected:
         return True, ""
     return False, f"{action_label(Action.REWORK, auth.current_lang())} · #{selected}"

@@ -11,7 +11,7 @@ from dash.exceptions import PreventUpdate
 
 from alerts.lifecycle import Action, Role
 from dashboard import auth
-from dashboard.actions import InvalidInput, act_on_click, parse_evacuated, parse_photo, perform
+from dashboard.actions import InvalidInput, Outcome, act_on_click, may_act, parse_evacuated, parse_photo, perform
 from dashboard.components import bump, clicked, message, outcome_message, scroll_into_view, session_user, skip_unchanged
 from dashboard.context import get_data
 from i18n.labels import action_label, t
@@ -58,6 +58,7 @@ def sign(_clicks: list[int | None], version: int | None) -> tuple[Any, Any]:
     prevent_initial_call=True,
 )
 def select(_fb: list[int | None], _ret: list[int | None], _cancel: int | None) -> dict[str, Any] | None:
+    """The incident and the form chosen; a form opens only on the session's own township's incident."""
     if ctx.triggered_id == Ids.CANCEL:
         return None
     incident_id = clicked()
@@ -65,7 +66,17 @@ def select(_fb: list[int | None], _ret: list[int | None], _cancel: int | None) -
         raise PreventUpdate
     mode = "feedback" if isinstance(ctx.triggered_id, dict) and ctx.triggered_id["type"] == Ids.OPEN_FEEDBACK \
         else "return"
+    if isinstance(may_act(incident_id, _action_of(mode), ROLES), Outcome):
+        raise PreventUpdate
     return {"id": incident_id, "mode": mode}
+
+
+def _action_of(mode: object) -> Action:
+    return Action.FEEDBACK if mode == "feedback" else Action.RETURN
+
+
+PANEL_CLOSED: dict[str, Any] = {"hidden": True, "feedback_hidden": True, "return_hidden": True, "title": "",
+                                "form_msg": None}
 
 
 @callback(
@@ -76,10 +87,13 @@ def select(_fb: list[int | None], _ret: list[int | None], _cancel: int | None) -
     prevent_initial_call=True,
 )
 def show_panel(selected: dict[str, Any] | None) -> dict[str, Any]:
-    """The form of the chosen action, without the last form's error; nothing when none is chosen."""
-    if not selected:
-        return {"hidden": True, "feedback_hidden": True, "return_hidden": True, "title": "", "form_msg": None}
-    action = Action.FEEDBACK if selected.get("mode") == "feedback" else Action.RETURN
+    """The form of the chosen action, without the last form's error; nothing when none is chosen, or when
+    the incident is not the session's township's (the store is the browser's: trust nothing)."""
+    if not isinstance(selected, dict):
+        return dict(PANEL_CLOSED)
+    action = _action_of(selected.get("mode"))
+    if isinstance(may_act(selected.get("id"), action, ROLES), Outcome):
+        return dict(PANEL_CLOSED)
     return {"hidden": False, "feedback_hidden": action is not Action.FEEDBACK,
             "return_hidden": action is not Action.RETURN,
             "title": f"{action_label(action, auth.current_lang())} · #{selected.get('id')}", "form_msg": None}
