@@ -15,7 +15,7 @@ from dashboard import auth
 from dashboard.data import Data
 from i18n.labels import LANGS, as_lang, t
 from i18n.timefmt import fmt_time, utcnow
-from store import audit
+from store import audit, users
 from store.audit import AuthEvent
 
 _LOGIN_HTML = """<!DOCTYPE html>
@@ -78,13 +78,15 @@ def register(server: flask.Flask, data: Data) -> None:
         with data.pool.connection() as conn:
             outcome = auth.authenticate(conn, username, form.get("password", ""), address=auth.client_address(),
                                         now=now, policy=server.config["CITYOPS_SESSIONS"].lockout)
+            # A password an admin set (a new account, a reset) is changed first: such a login lands on /account.
+            forced = isinstance(outcome, auth.SessionUser) and users.must_change_password(conn, outcome.username)
         if not isinstance(outcome, auth.SessionUser):
             refusal, until = outcome
             text = t(refusal.value, lang, until=fmt_time(until) if until else "")
             return _render_login(text, username=username, status=429 if until else 401)
         user = outcome
         auth.login_session(user, now)
-        target = auth.safe_next(form.get("next"))
+        target = "/account" if forced else auth.safe_next(form.get("next"))
         if target in ("/", "/login") or target.startswith("/login?"):
             target = auth.home_for(user.role)
         return flask.redirect(target)

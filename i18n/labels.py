@@ -63,6 +63,25 @@ ROLE: dict[Role, dict[Lang, str]] = {
     Role.ADMIN: {"zh": "管理员", "en": "Administrator"},
 }
 
+# The login log's events by their stored value (store.audit.AuthEvent): one without a label shows as is.
+AUTH_EVENT: dict[str, dict[Lang, str]] = {
+    "login": {"zh": "登录", "en": "Login"},
+    "login_failed": {"zh": "登录失败", "en": "Failed login"},
+    "locked_out": {"zh": "锁定中，拒绝登录", "en": "Refused: locked out"},
+    "logout": {"zh": "退出", "en": "Logout"},
+    "expired": {"zh": "会话结束", "en": "Session ended"},
+    "refused": {"zh": "拒绝访问", "en": "Access refused"},
+    "unlocked": {"zh": "解除锁定", "en": "Unlocked"},
+    "disabled": {"zh": "已停用账号尝试登录", "en": "Disabled account tried to log in"},
+    "pii_viewed": {"zh": "查看诉求人信息（未脱敏）", "en": "Reporter's personal data viewed unmasked"},
+    "password_changed": {"zh": "修改密码", "en": "Password changed"},
+    "password_reset": {"zh": "重置密码", "en": "Password reset"},
+    "account_created": {"zh": "创建账号", "en": "Account created"},
+    "account_changed": {"zh": "更改角色/镇街", "en": "Role or township changed"},
+    "account_disabled": {"zh": "停用账号", "en": "Account disabled"},
+    "account_enabled": {"zh": "启用账号", "en": "Account enabled"},
+}
+
 # Level 1 is the most severe (national four-colour scheme: 红 I … 蓝 IV).
 LEVEL: dict[int, dict[Lang, str]] = {
     1: {"zh": "红色 I级", "en": "Red (I)"},
@@ -250,6 +269,71 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "command.shown": {"zh": "按紧急程度显示前 {shown} 条", "en": "The {shown} most urgent shown"},
     "command.more": {"zh": "显示更多（还有 {n} 条）", "en": "Show more ({n} more)"},
     "command.less": {"zh": "收起", "en": "Show fewer"},
+    # -- accounts: one's own password (/account); on the admin page, managing accounts, lock-outs, the login log --
+    "nav.account": {"zh": "修改密码", "en": "Password"},
+    "account.title": {"zh": "修改密码", "en": "Change your password"},
+    "account.current": {"zh": "当前密码", "en": "Current password"},
+    "account.new": {"zh": "新密码", "en": "New password"},
+    "account.new2": {"zh": "再次输入新密码", "en": "Repeat the new password"},
+    "account.rules": {"zh": "至少 8 位，不能包含用户名，不能使用演示密码",
+                      "en": "At least 8 characters, not containing your user name, not a demo password"},
+    "account.submit": {"zh": "修改密码", "en": "Change password"},
+    "account.changed": {"zh": "密码已修改", "en": "Your password is changed"},
+    "account.must_change": {"zh": "管理员为您设置了密码：请先改为只有您自己知道的新密码",
+                            "en": "An administrator set your password: choose a new one that only you know"},
+    "account.continue": {"zh": "继续", "en": "Continue"},
+    "err.current_wrong": {"zh": "当前密码不正确", "en": "The current password is wrong"},
+    "err.password_username": {"zh": "密码不能包含用户名", "en": "The password must not contain the user name"},
+    "err.password_demo": {"zh": "演示密码人人皆知，请换一个", "en": "Demo passwords are public: choose another"},
+    "err.password_same": {"zh": "新密码不能与当前密码相同", "en": "The new password must differ from the current one"},
+    "admin.manage": {"zh": "管理账号", "en": "Manage an account"},
+    "admin.choose_account": {"zh": "选择账号（可输入搜索）", "en": "Choose an account (type to search)"},
+    "admin.save": {"zh": "保存角色与镇街", "en": "Save role and township"},
+    "admin.reset_password": {"zh": "新密码（用户下次登录须修改）",
+                             "en": "New password (changed by its user at next login)"},
+    "admin.reset": {"zh": "重置密码", "en": "Reset password"},
+    "admin.disable": {"zh": "停用账号", "en": "Disable account"},
+    "admin.enable": {"zh": "启用账号", "en": "Enable account"},
+    "admin.saved": {"zh": "已保存 {u} 的角色与镇街", "en": "{u}: role and township saved"},
+    "admin.reset_done": {"zh": "已重置 {u} 的密码，该用户下次登录须修改密码",
+                         "en": "{u}: password reset; they must change it at the next login"},
+    "admin.disabled_done": {"zh": "已停用 {u}，其已登录的会话随即结束",
+                            "en": "{u} disabled; their open sessions end at once"},
+    "admin.enabled_done": {"zh": "已启用 {u}", "en": "{u} enabled"},
+    "admin.unchanged": {"zh": "{u} 没有变化", "en": "{u}: nothing changed"},
+    "admin.state_of": {"zh": "{u}：{state}", "en": "{u}: {state}"},
+    "state.active": {"zh": "正常", "en": "active"},
+    "state.disabled": {"zh": "已停用", "en": "disabled"},
+    "state.must_change": {"zh": "待修改密码", "en": "must change password"},
+    "col.state": {"zh": "状态", "en": "State"},
+    "err.choose_account": {"zh": "请选择账号", "en": "Choose an account"},
+    "err.account_gone": {"zh": "该账号不存在", "en": "No such account"},
+    "err.self_demote": {"zh": "不能更改自己账号的管理员角色，请由另一位管理员操作",
+                        "en": "You cannot take the admin role from your own account; another admin can"},
+    "err.self_disable": {"zh": "不能停用自己的账号", "en": "You cannot disable your own account"},
+    "err.self_reset": {"zh": "请在“修改密码”页修改自己的密码", "en": "Change your own password on the Password page"},
+    "err.last_admin": {"zh": "至少须保留一个启用的管理员账号", "en": "At least one enabled admin account must remain"},
+    "admin.locks": {"zh": "登录锁定", "en": "Login lock-outs"},
+    "admin.no_locks": {"zh": "当前没有被锁定的账号或地址", "en": "No account or address is locked out"},
+    "admin.choose_lock": {"zh": "选择要解锁的账号或地址", "en": "Choose what to unlock"},
+    "admin.unlock": {"zh": "解锁", "en": "Unlock"},
+    "admin.unlocked": {"zh": "已解锁 {who}", "en": "{who} unlocked"},
+    "admin.not_locked": {"zh": "{who} 当前未被锁定", "en": "{who} is not locked out (any more)"},
+    "err.choose_lock": {"zh": "请选择要解锁的账号或地址", "en": "Choose an account or address to unlock"},
+    "lock.account": {"zh": "账号", "en": "Account"},
+    "lock.address": {"zh": "客户端地址", "en": "Client address"},
+    "lock.option": {"zh": "{who}（锁定至 {until}）", "en": "{who} (until {until})"},
+    "col.locked": {"zh": "对象", "en": "Locked"},
+    "col.failures": {"zh": "失败次数", "en": "Failures"},
+    "col.until": {"zh": "锁定至", "en": "Locked until"},
+    "admin.audit": {"zh": "登录与账号日志", "en": "Login and account log"},
+    "admin.filter_user": {"zh": "用户名（完整）", "en": "User name (whole)"},
+    "admin.filter_event": {"zh": "事件", "en": "Event"},
+    "admin.all_events": {"zh": "全部事件", "en": "All events"},
+    "admin.audit_empty": {"zh": "没有符合条件的记录", "en": "No matching rows"},
+    "err.event": {"zh": "所选事件无效", "en": "Unknown event"},
+    "col.event": {"zh": "事件", "en": "Event"},
+    "col.address": {"zh": "地址", "en": "Address"},
 }
 
 if set(MESSAGES) & set(PAGE_MESSAGES):
@@ -284,6 +368,10 @@ def role_label(role: str, lang: Lang) -> str:
         return ROLE[Role(role)][lang]
     except ValueError:
         return role
+
+
+def auth_event_label(event: str, lang: Lang) -> str:
+    return AUTH_EVENT.get(event, {}).get(lang, event)
 
 
 def category_label(category: str, lang: Lang) -> str:

@@ -1,4 +1,5 @@
-"""The append-only record of logins, failures, lock-outs, logouts, expiries and refusals (``auth_events``)."""
+"""The append-only record of logins, failures, lock-outs, logouts, expiries, refusals and account changes
+(``auth_events``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,13 @@ class AuthEvent(StrEnum):
     REFUSED = "refused"  # a page or action the role may not use
     UNLOCKED = "unlocked"  # an admin lifted a lock-out
     DISABLED = "disabled"  # a disabled account tried to log in
+    # Account changes: ``actor`` is the admin who made them (empty for users changing their own password).
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET = "password_reset"
+    ACCOUNT_CREATED = "account_created"
+    ACCOUNT_CHANGED = "account_changed"  # role or township
+    ACCOUNT_DISABLED = "account_disabled"
+    ACCOUNT_ENABLED = "account_enabled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +68,42 @@ def address_failures(conn: psycopg.Connection, address: str, since: datetime) ->
     return [r[0] for r in rows]
 
 
-def recent(conn: psycopg.Connection, limit: int = 200, offset: int = 0) -> list[AuthEventRow]:
-    """The newest events first, for the admin page."""
+def _filter(username: str | None, event: AuthEvent | None) -> tuple[str, dict[str, str]]:
+    """The WHERE clause (and its parameters) of the admin page's filters: one account's rows, one event's."""
+    terms, params = [], {}
+    if username is not None:
+        terms.append("username = %(u)s")
+        params["u"] = username
+    if event is not None:
+        terms.append("event = %(e)s")
+        params["e"] = event.value
+    return (" WHERE " + " AND ".join(terms)) if terms else "", params
+
+
+def recent(conn: psycopg.Connection, limit: int = 200, offset: int = 0, *, username: str | None = None,
+           event: AuthEvent | None = None) -> list[AuthEventRow]:
+    """The newest events first (of one account, of one event when given), for the admin page."""
+    where, params = _filter(username, event)
     with conn.cursor(row_factory=class_row(AuthEventRow)) as cur:
-        return cur.execute("SELECT id, at, username, address, event, actor, detail FROM auth_events"
-                           " ORDER BY id DESC LIMIT %s OFFSET %s", (limit, offset)).fetchall()
+        return cur.execute("SELECT id, at, username, address, event, actor, detail FROM auth_events" + where
+                           + " ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s",
+                           params | {"limit": limit, "offset": offset}).fetchall()
+
+
+def count(conn: psycopg.Connection, *, username: str | None = None, event: AuthEvent | None = None) -> int:
+    """How many rows ``recent`` pages through with the same filters."""
+    where, params = _filter(username, event)
+    row = conn.execute("SELECT count(*) FROM auth_events" + where, params).fetchone()
+    return int(row[0]) if row else 0
+
+
+def lock_candidates(conn: psycopg.Connection, since: datetime, *, per_account: int,
+                    per_address: int) -> tuple[list[str], list[str]]:
+    """Accounts and addresses with at least that many failed logins after ``since``, unlocks not minded:
+    the few that ``account_failures`` and ``address_failures`` may find locked."""
+    def over(column: str, limit: int) -> list[str]:
+        return [r[0] for r in conn.execute(
+            f"SELECT {column} FROM auth_events WHERE event = 'login_failed' AND at > %s AND {column} <> ''"
+            f" GROUP BY 1 HAVING count(*) >= %s ORDER BY 1", (since, limit))]
+
+    return over("username", per_account), over("address", per_address)

@@ -3,7 +3,7 @@ and the demo's naming of township accounts, which the simulator's staff use as w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import psycopg
 from psycopg.rows import class_row, dict_row
@@ -17,16 +17,79 @@ class UserRecord:
     role: str
     township_code: str | None
     disabled: bool = False  # set by an admin: no login, and an open session ends at its next request
+    must_change_password: bool = False  # an admin set the password: its user changes it at the next login
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """An account as the admin page lists it (never its password hash)."""
+
+    username: str
+    display_name: str
+    role: str
+    township_code: str | None
+    disabled: bool
+    must_change_password: bool
+
+
+class UsernameTaken(ValueError):
+    pass
 
 
 def township_username(code: str) -> str:
     return f"zj{code}"
 
 
-def get_user(conn: psycopg.Connection, username: str) -> UserRecord | None:
+_USER_COLUMNS = ", ".join(f.name for f in fields(UserRecord))
+
+
+def get_user(conn: psycopg.Connection, username: str, *, lock: bool = False) -> UserRecord | None:
+    """The account, or None; ``lock`` holds its row until the transaction ends (a change decided on it)."""
     with conn.cursor(row_factory=class_row(UserRecord)) as cur:
-        return cur.execute("SELECT username, display_name, password_hash, role, township_code, disabled FROM users"
-                           " WHERE username = %s", (username,)).fetchone()
+        return cur.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE username = %s"
+                           + (" FOR UPDATE" if lock else ""), (username,)).fetchone()
+
+
+def must_change_password(conn: psycopg.Connection, username: str) -> bool:
+    row = conn.execute("SELECT must_change_password FROM users WHERE username = %s", (username,)).fetchone()
+    return bool(row and row[0])
+
+
+def accounts(conn: psycopg.Connection) -> list[Account]:
+    """Every account, by role, then name."""
+    with conn.cursor(row_factory=class_row(Account)) as cur:
+        return cur.execute("SELECT username, display_name, role, township_code, disabled, must_change_password"
+                           " FROM users ORDER BY role, username").fetchall()
+
+
+def enabled_admins(conn: psycopg.Connection) -> int:
+    """How many enabled admin accounts there are, their rows held until the transaction ends: two admins
+    demoting each other at once cannot both see the other one as the admin who stays."""
+    return len(conn.execute("SELECT username FROM users WHERE role = 'admin' AND NOT disabled FOR UPDATE")
+               .fetchall())
+
+
+def create_user(conn: psycopg.Connection, user: UserRecord) -> None:
+    """Insert a new account; ``UsernameTaken`` if the name exists (an existing user is never overwritten)."""
+    row = conn.execute(
+        "INSERT INTO users (username, display_name, password_hash, role, township_code, must_change_password)"
+        " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (username) DO NOTHING RETURNING username",
+        (user.username, user.display_name, user.password_hash, user.role, user.township_code,
+         user.must_change_password)).fetchone()
+    if row is None:
+        raise UsernameTaken(user.username)
+
+
+def set_state(conn: psycopg.Connection, username: str, role: str, township_code: str | None, disabled: bool) -> None:
+    """What an admin changes of an account; an open session of it ends at its next request (dashboard.auth)."""
+    conn.execute("UPDATE users SET role = %s, township_code = %s, disabled = %s WHERE username = %s",
+                 (role, township_code, disabled, username))
+
+
+def set_password(conn: psycopg.Connection, username: str, password_hash: str, *, must_change: bool) -> None:
+    """A new password; ``must_change`` when someone other than its user chose it (an admin's reset)."""
+    conn.execute("UPDATE users SET password_hash = %s, must_change_password = %s WHERE username = %s",
+                 (password_hash, must_change, username))
 
 
 def upsert_user(conn: psycopg.Connection, user: UserRecord, *, keep_password: bool = True) -> bool:

@@ -77,7 +77,7 @@ def test_quality_page_in_both_languages(pages: dict[str, ModuleType], logged_in:
 
 def _user_form(**kw: Any) -> list[Any]:
     form = {"username": "zhang_" + uuid.uuid4().hex[:6], "display": "张三", "password": "long-enough",
-            "password2": "long-enough", "role": "leader", "township": None} | kw
+            "password2": "long-enough", "role": "leader", "township": None, "version": 0} | kw  # version: a State
     return list(form.values())
 
 
