@@ -27,13 +27,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+CITY = "chenzhou"
 sys.path.insert(0, str(ROOT))
 
 from cityops.localserver import LocalMosquitto, LocalPostgres, free_port  # noqa: E402
+from cityops.mqtt import new_client, url  # noqa: E402
+from cityops.settings import MqttAddress  # noqa: E402
+from ingest import broker_acl  # noqa: E402
+from ingest.broker_sync import LocalAccounts  # noqa: E402
 from store.migrate import migrate  # noqa: E402
 
 
@@ -41,11 +45,11 @@ def log(text: str) -> None:
     print(f"[{datetime.now().strftime('%H:%M:%S')}] {text}", flush=True)
 
 
-def background(port: int, rate: int, seconds: float, devices: list[tuple[str, str]]) -> None:
+def background(address: MqttAddress, rate: int, seconds: float, devices: list[tuple[str, str]]) -> None:
     """Publisher process: ``rate`` quiet rain readings a second for ``seconds``."""
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-bg-{os.getpid()}", protocol=mqtt.MQTTv5)
+    client = new_client(address, f"bench-bg-{os.getpid()}")
     client.max_inflight_messages_set(2000)
-    client.connect("127.0.0.1", port)
+    client.connect(address.host, address.port)
     client.loop_start()
     start, sent = time.monotonic(), 0
     while (elapsed := time.monotonic() - start) < seconds:
@@ -93,22 +97,31 @@ def _pct(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1] if len(values) > 1 else values[0]
 
 
-def one_run(label: str, dsn: str, mqtt_port: int, rate: int, probes: int, poll_only: bool, workdir: Path) -> Run:
-    env = dict(os.environ, CITYOPS_DATABASE_URL=dsn, CITYOPS_MQTT_URL=f"mqtt://127.0.0.1:{mqtt_port}",
-               CITYOPS_CITY="chenzhou", PYTHONPATH=str(ROOT))
+def one_run(label: str, dsn: str, accounts: LocalAccounts, rate: int, probes: int, poll_only: bool,
+            workdir: Path) -> Run:
+    env = dict(os.environ, CITYOPS_DATABASE_URL=dsn, CITYOPS_CITY=CITY, PYTHONPATH=str(ROOT))
     tag = label.split()[0]
+    # Each process and client logs in as its own account, as `up` runs them.
+    ingest = url(accounts.login(broker_acl.ingest(CITY, f"bench-ingest-{tag}")))
+    alerts = url(accounts.login(broker_acl.alerts(CITY, f"bench-alerts-{tag}")))
+    # The listener hears every township's dispatches: a township app account granted all their topics.
+    app_login = accounts.login(broker_acl.Account(f"bench-app-{tag}", broker_acl.Kind.TOWNSHIP,
+                                                  subscribe=(f"city/{CITY}/dispatch/+",)))
+    probe_login = accounts.login(broker_acl.bridge(CITY, f"bench-probe-{tag}"))
+    background_login = url(accounts.login(broker_acl.bridge(CITY, f"bench-bg-{tag}")))
     logs = {name: (workdir / f"{tag}-{name}.log").open("wb") for name in ("ingest", "alerts")}
     procs = [
         subprocess.Popen([sys.executable, "-m", "ingest", "--client-id", f"bench-{tag}", "--share-group",
-                          f"bench-{tag}"], env=env, cwd=ROOT, stdout=logs["ingest"], stderr=subprocess.STDOUT),
-        subprocess.Popen([sys.executable, "-m", "alerts", "--name", f"bench-{tag}", "--tick", "10"]
-                         + (["--poll-only"] if poll_only else []), env=env, cwd=ROOT, stdout=logs["alerts"],
+                          f"bench-{tag}"], env=env | {"CITYOPS_MQTT_URL": ingest}, cwd=ROOT, stdout=logs["ingest"],
                          stderr=subprocess.STDOUT),
+        subprocess.Popen([sys.executable, "-m", "alerts", "--name", f"bench-{tag}", "--tick", "10"]
+                         + (["--poll-only"] if poll_only else []), env=env | {"CITYOPS_MQTT_URL": alerts}, cwd=ROOT,
+                         stdout=logs["alerts"], stderr=subprocess.STDOUT),
     ]
     heard: queue.Queue[tuple[int, float]] = queue.Queue()
-    app = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-app-{tag}", protocol=mqtt.MQTTv5)
+    app = new_client(app_login, f"bench-app-{tag}")
     app.on_message = lambda _c, _u, m: heard.put((json.loads(m.payload).get("incident_id"), time.time()))
-    app.connect("127.0.0.1", mqtt_port)
+    app.connect(app_login.host, app_login.port)
     app.subscribe("city/chenzhou/dispatch/+", qos=1)
     app.loop_start()
     try:
@@ -120,11 +133,11 @@ def one_run(label: str, dsn: str, mqtt_port: int, rate: int, probes: int, poll_o
                                      " ORDER BY device_id LIMIT %s", (probes,)).fetchall()
         seconds = probes * 0.25 + 4
         bg = subprocess.Popen([sys.executable, __file__, "--background", json.dumps(
-            {"port": mqtt_port, "rate": rate, "seconds": seconds, "devices": gauges})], stdout=subprocess.PIPE,
+            {"login": background_login, "rate": rate, "seconds": seconds, "devices": gauges})], stdout=subprocess.PIPE,
             cwd=ROOT, env=env)
         time.sleep(2)
-        pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-probe-{tag}", protocol=mqtt.MQTTv5)
-        pub.connect("127.0.0.1", mqtt_port)
+        pub = new_client(probe_login, f"bench-probe-{tag}")
+        pub.connect(probe_login.host, probe_login.port)
         pub.loop_start()
         sent_at: dict[str, float] = {}
         to_incident: dict[str, float] = {}
@@ -182,7 +195,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.background:
         spec = json.loads(args.background)
-        background(spec["port"], spec["rate"], spec["seconds"], [tuple(d) for d in spec["devices"]])
+        background(MqttAddress.parse(spec["login"]), spec["rate"], spec["seconds"], [tuple(d) for d in spec["devices"]])
         return
     if args.quick:
         args.rate, args.probes = 500, 12
@@ -193,6 +206,7 @@ def main() -> None:
         log("starting PostgreSQL and mosquitto, loading the demo city")
         pg.start()
         broker.start()
+        accounts = LocalAccounts(broker, CITY)
         migrate(pg.dsn)
         from layers.loader import load_demo_layers
         from simulator.__main__ import register
@@ -202,7 +216,7 @@ def main() -> None:
         runs = []
         for label, poll_only in (("notify (design)", False), ("poll-1s (baseline)", True)):
             log(f"run {label}: {args.probes} probes at {args.rate} msg/s background")
-            runs.append(one_run(label, pg.dsn, broker.port, args.rate, args.probes, poll_only, work))
+            runs.append(one_run(label, pg.dsn, accounts, args.rate, args.probes, poll_only, work))
         print()
         print(f"{'engine':<20} {'bg msg/s':>9} {'n':>4} {'→incident p50':>14} {'p99':>8} {'→app p50':>10} {'p99':>8}")
         for r in runs:

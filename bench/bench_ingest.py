@@ -54,6 +54,11 @@ from paho.mqtt.properties import Properties
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cityops.mqtt import new_client, read_credentials, url  # noqa: E402
+from cityops.settings import MqttAddress  # noqa: E402
+from ingest import broker_acl  # noqa: E402
+from ingest.broker_sync import LocalAccounts  # noqa: E402
+
 CITY = "chenzhou"
 DEPT = "qx"
 DEVICE_TYPE = "rain_gauge"
@@ -105,10 +110,10 @@ def backlog_messages(kind: str, devices: list[list[str]], base: datetime, count:
 
 
 class WindowedPublisher:
-    def __init__(self, port: int, client_id: str) -> None:
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    def __init__(self, address: MqttAddress, client_id: str) -> None:
+        self.client = new_client(address, client_id)
         self.client.max_inflight_messages_set(1000)
-        self.client.connect("127.0.0.1", port, keepalive=60)
+        self.client.connect(address.host, address.port, keepalive=60)
         self.client.loop_start()
         self.pending: deque[mqtt.MQTTMessageInfo] = deque()
 
@@ -138,7 +143,8 @@ class WindowedPublisher:
 def publisher_main(args: argparse.Namespace) -> None:
     devices = json.loads(Path(args.devices_file).read_text())
     label = f"  publisher ({args.publish})"
-    pub = WindowedPublisher(args.port, args.client_id)
+    password = read_credentials(Path(args.credentials))[args.client_id]
+    pub = WindowedPublisher(MqttAddress("127.0.0.1", args.port, args.client_id, password), args.client_id)
     started = last_report = time.monotonic()
     sent = 0
     result: dict[str, object] = {}
@@ -205,6 +211,7 @@ class Env:
     mqtt_port: int
     devices_file: Path
     devices: list[tuple[str, str, str | None, str | None, str | None]]  # id, dept, district, township, grid
+    accounts: LocalAccounts  # the broker's: every client logs in as its own account
     started: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
 
@@ -216,12 +223,17 @@ def connect_props(expiry: int, receive_maximum: int | None = None) -> Properties
     return props
 
 
-def retire_session(port: int, client_id: str) -> None:
+def subscriber_login(env: Env, client_id: str) -> MqttAddress:
+    """A subscriber's own account (one that reads what ingest reads): the broker keys sessions by account."""
+    return env.accounts.login(broker_acl.ingest(CITY, client_id))
+
+
+def retire_session(address: MqttAddress, client_id: str) -> None:
     """Discard a persistent session (clean start, expiry 0) so it takes no copies of later messages."""
     done = threading.Event()
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    client = new_client(address, client_id)
     client.on_connect = lambda *_a: done.set()
-    client.connect("127.0.0.1", port, clean_start=True, properties=connect_props(0))
+    client.connect(address.host, address.port, clean_start=True, properties=connect_props(0))
     client.loop_start()
     try:
         if not done.wait(10):
@@ -234,21 +246,20 @@ def retire_session(port: int, client_id: str) -> None:
 class Subscriber:
     """A paho MQTT 5 subscriber with the same persistent-session pattern as ingest."""
 
-    def __init__(self, port: int, client_id: str, group: str, on_message: Callable[..., None],
+    def __init__(self, address: MqttAddress, client_id: str, group: str, on_message: Callable[..., None],
                  manual_ack: bool) -> None:
-        self.port, self.client_id, self.group = port, client_id, group
+        self.address, self.client_id, self.group = address, client_id, group
         self.on_message, self.manual_ack = on_message, manual_ack
         self.client: mqtt.Client | None = None
 
     def online(self, wait_suback: bool = True) -> None:
         """Connect (persistent session) and subscribe; on a drain the SUBACK queues behind the backlog."""
         subscribed = threading.Event()
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5,
-                             manual_ack=self.manual_ack)
+        client = new_client(self.address, self.client_id, manual_ack=self.manual_ack)
         client.on_connect = lambda c, *_a: c.subscribe(f"$share/{self.group}/{TOPIC_FILTER}", qos=1)
         client.on_subscribe = lambda *_a: subscribed.set()
         client.on_message = self.on_message
-        client.connect("127.0.0.1", self.port, keepalive=30, clean_start=False,
+        client.connect(self.address.host, self.address.port, keepalive=30, clean_start=False,
                        properties=connect_props(3600, 20_000))
         client.loop_start()
         self.client = client
@@ -266,7 +277,9 @@ def publish(env: Env, kind: str, tag: str, *, count: int = 0, base: datetime | N
             per_message: int = 1, rate: int = 0, duration: float = 0.0) -> dict[str, float]:
     """Run the publisher as a child process; its progress lines go straight to the terminal."""
     result = env.tmp / f"publish-{tag}.json"
+    env.accounts.login(broker_acl.bridge(CITY, f"bench-pub-{tag}"))  # its password goes to the credentials file
     cmd = [sys.executable, str(Path(__file__).resolve()), "--publish", kind, "--port", str(env.mqtt_port),
+           "--credentials", str(env.accounts.credentials),
            "--devices-file", str(env.devices_file), "--result", str(result), "--client-id", f"bench-pub-{tag}",
            "--count", str(count), "--batch-readings", str(per_message), "--rate", str(rate),
            "--duration", str(duration),
@@ -311,7 +324,7 @@ class IngestProcess:
 
     def start(self) -> None:
         child_env = dict(os.environ, CITYOPS_DATABASE_URL=self.env.dsn,
-                         CITYOPS_MQTT_URL=f"mqtt://127.0.0.1:{self.env.mqtt_port}", CITYOPS_CITY=CITY,
+                         CITYOPS_MQTT_URL=url(subscriber_login(self.env, self.client_id)), CITYOPS_CITY=CITY,
                          PYTHONUNBUFFERED="1")
         with self.log_path.open("ab") as out:
             self.proc = subprocess.Popen(
@@ -632,7 +645,7 @@ def phase_counting(env: Env, n: int) -> tuple[Row, float | None, bool]:
         if len(seen) >= n:
             done.set()
 
-    sub = Subscriber(env.mqtt_port, "bench-count", "bench-count", on_message, manual_ack=True)
+    sub = Subscriber(subscriber_login(env, "bench-count"), "bench-count", "bench-count", on_message, manual_ack=True)
     sub.online()
     sub.offline()
     publish(env, "single", "count", count=n, base=datetime.now(UTC) - timedelta(hours=6))
@@ -645,7 +658,7 @@ def phase_counting(env: Env, n: int) -> tuple[Row, float | None, bool]:
         time.sleep(1.0)  # anything redelivered late would show as a duplicate
     finally:
         sub.offline()
-        retire_session(env.mqtt_port, "bench-count")
+        retire_session(subscriber_login(env, "bench-count"), "bench-count")
     received = int(state["received"])
     seconds = state["last"] - state["first"]
     rate, value = rate_text(received - 1, seconds, "msg/s")
@@ -675,7 +688,7 @@ def phase_ingest_backlog(env: Env, name: str, kind: str, messages: int, per_mess
         connected = connected_wall(ingest)
     finally:
         ingest.stop()
-        retire_session(env.mqtt_port, ingest.client_id)
+        retire_session(subscriber_login(env, ingest.client_id), ingest.client_id)
     until = base + timedelta(milliseconds=readings)
     got, total = stored(env, base, until)
     dl = dead_letters(env)
@@ -761,7 +774,7 @@ def phase_naive(env: Env, n: int, base: datetime) -> tuple[Row, float | None, bo
         if state["done"] >= n:
             done.set()
 
-    sub = Subscriber(env.mqtt_port, "bench-naive", "bench-naive", on_message, manual_ack=False)
+    sub = Subscriber(subscriber_login(env, "bench-naive"), "bench-naive", "bench-naive", on_message, manual_ack=False)
     try:
         sub.online()
         sub.offline()
@@ -774,7 +787,7 @@ def phase_naive(env: Env, n: int, base: datetime) -> tuple[Row, float | None, bo
         time.sleep(1.0)
     finally:
         sub.offline()
-        retire_session(env.mqtt_port, "bench-naive")
+        retire_session(subscriber_login(env, "bench-naive"), "bench-naive")
         conn.close()
     seconds = state["last"] - state["first"]
     got, total = stored(env, base, base + timedelta(milliseconds=n))
@@ -802,7 +815,7 @@ def phase_latency(env: Env, rate: int, duration: float, notes: list[str], poll: 
         hwm = ingest.status_kb("VmHWM")
     finally:
         ingest.stop()
-        retire_session(env.mqtt_port, ingest.client_id)
+        retire_session(subscriber_login(env, ingest.client_id), ingest.client_id)
     until = datetime.now(UTC) + timedelta(minutes=1)
     got, total = stored(env, since, until)
     check, ok = check_text(sent, got, 0, total == expected_value_sum10(sent))
@@ -893,7 +906,8 @@ def bench(args: argparse.Namespace) -> int:
                 " WHERE device_id LIKE 'bench-rg-%' ORDER BY device_id").fetchall()
         devices_file = tmp / "devices.json"
         devices_file.write_text(json.dumps([[d[0], d[1]] for d in devices]))
-        env = Env(tmp, pg.dsn, broker.port, devices_file, devices)
+        env = Env(tmp, pg.dsn, broker.port, devices_file, devices,
+                  LocalAccounts(broker, CITY, tmp / "credentials.json"))
         METER.roots.add(int((pg.data_dir / "postmaster.pid").read_text().split()[0]))  # daemonised by pg_ctl
         inside = sum(1 for d in devices if d[2] is not None)
         log(f"setup: {len(devices):,} rain gauges registered ({inside:,} inside a district, the rest in the bbox "
@@ -1022,6 +1036,7 @@ def main() -> None:
     ap.add_argument("--devices-file", help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
     ap.add_argument("--client-id", help=argparse.SUPPRESS)
+    ap.add_argument("--credentials", help=argparse.SUPPRESS)
     ap.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--base-ms", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import ssl
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -44,6 +45,31 @@ def url(address: MqttAddress) -> str:
     """The address as CITYOPS_MQTT_URL, with its login (passwords are URL-safe tokens)."""
     login = f"{address.username}:{address.password}@" if address.username else ""
     return f"{'mqtts' if address.tls else 'mqtt'}://{login}{address.host}:{address.port}"
+
+
+def connack(address: MqttAddress, timeout: float = 5.0) -> ReasonCode:
+    """The broker's CONNACK reason for this login (a real connection, closed at once)."""
+    client = new_client(address, address.username or "cityops-login-probe")
+    reason: list[ReasonCode] = []
+    client.on_connect = lambda _c, _u, _f, rc, _p: reason.append(rc)
+    client.connect(address.host, address.port, keepalive=10)
+    deadline = time.monotonic() + timeout
+    while not reason and time.monotonic() < deadline:
+        client.loop(timeout=0.1)
+    client.disconnect()
+    if not reason:
+        raise TimeoutError(f"no CONNACK from {address.host}:{address.port} within {timeout:.0f} s")
+    return reason[0]
+
+
+def wait_until_accepted(address: MqttAddress, timeout: float = 10.0) -> float:
+    """Seconds until the broker accepts this login (mosquitto applies a reload shortly after SIGHUP)."""
+    start = time.monotonic()
+    while (reason := connack(address)).is_failure:
+        if time.monotonic() - start > timeout:
+            raise TimeoutError(f"{address.username!r} still refused after {timeout:.0f} s: {reason}")
+        time.sleep(0.05)
+    return time.monotonic() - start
 
 
 def new_client(address: MqttAddress, client_id: str, *, manual_ack: bool = False) -> mqtt.Client:

@@ -1,10 +1,10 @@
 """A real mosquitto per test session, started with the project's own LocalMosquitto and locked as `up`'s is.
 
 The session's broker serves every test module, each with a database of its own, so its accounts
-are kept here rather than in a database: ``login(port, account)`` creates the account on first
-use (``ingest.broker_acl`` makes one of each kind; a bare name is a bridge, which may publish any
-telemetry, event and status topic), rewrites the broker's files, reloads it and waits until the
-account is accepted. Tests of the registry itself start brokers of their own.
+are kept in this process rather than in a database (``ingest.broker_sync.LocalAccounts``):
+``login(port, account)`` creates the account on first use (``ingest.broker_acl`` makes one of each
+kind; a bare name is a bridge, which may publish any telemetry, event and status topic), reloads the
+broker and waits until it accepts the account. Tests of the registry itself start brokers of their own.
 """
 
 from __future__ import annotations
@@ -24,36 +24,13 @@ from cityops.mqtt import PublishAcks, new_client, url
 from cityops.settings import MqttAddress
 from ingest import broker_acl
 from ingest.broker_acl import Account
+from ingest.broker_sync import LocalAccounts
 
 CITY = "chenzhou"
 # The flag that names an instance of a service, and its account: a restarted instance must log in as
 # the same account, because the broker keys persistent sessions by account.
 _SERVICES: dict[str, tuple[str, Callable[[str, str], Account]]] = {
     "ingest": ("--client-id", broker_acl.ingest), "alerts": ("--name", broker_acl.alerts)}
-
-
-def accepted(address: MqttAddress) -> ReasonCode:
-    """The CONNACK reason the broker gives this login (a real connection, closed at once)."""
-    client = new_client(address, f"probe-{address.username}")
-    reason: list[ReasonCode] = []
-    client.on_connect = lambda _c, _u, _f, rc, _p: reason.append(rc)
-    client.connect(address.host, address.port, keepalive=10)
-    deadline = time.monotonic() + 5
-    while not reason and time.monotonic() < deadline:
-        client.loop(timeout=0.1)
-    client.disconnect()
-    assert reason, f"no CONNACK from {address.host}:{address.port} within 5 s"
-    return reason[0]
-
-
-def wait_until_accepted(address: MqttAddress, timeout: float = 10.0) -> float:
-    """Seconds until the broker accepts this login (it applies a reload shortly after SIGHUP)."""
-    start = time.monotonic()
-    while (reason := accepted(address)).is_failure:
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"{address.username!r} still refused after {timeout:.0f} s: {reason}")
-        time.sleep(0.05)
-    return time.monotonic() - start
 
 
 class Peer:
@@ -102,31 +79,7 @@ class Peer:
         self.client.disconnect()
 
 
-class SessionAccounts:
-    def __init__(self, broker: LocalMosquitto) -> None:
-        self._broker = broker
-        self._accounts: dict[str, tuple[Account, str, str]] = {}  # name → (account, hash, password)
-        self._lock = threading.Lock()
-
-    def login(self, account: Account) -> MqttAddress:
-        with self._lock:
-            known = self._accounts.get(account.username)
-            if known is None:
-                password = broker_acl.new_password()
-                self._accounts[account.username] = (account, broker_acl.hash_password(password), password)
-                files = broker_acl.render(CITY, [(a, h) for a, h, _ in self._accounts.values()])
-                self._broker.install(files.passwords, files.acl)
-                self._broker.reload()
-                wait_until_accepted(self._address(account.username))
-            elif known[0] != account:
-                raise AssertionError(f"{account.username!r} is already an account with other grants: {known[0]}")
-            return self._address(account.username)
-
-    def _address(self, username: str) -> MqttAddress:
-        return MqttAddress("127.0.0.1", self._broker.port, username, self._accounts[username][2])
-
-
-_BY_PORT: dict[int, SessionAccounts] = {}
+_BY_PORT: dict[int, LocalAccounts] = {}
 
 
 def login(port: int, account: Account | str) -> MqttAddress:
@@ -148,6 +101,6 @@ def broker() -> Iterator[LocalMosquitto]:
     folder = Path(tempfile.mkdtemp(prefix="cityops-mqtt-"))
     server = LocalMosquitto(folder, free_port(), tls_port=free_port())
     server.start()  # a broker that does not start fails the fixture, never skips
-    _BY_PORT[server.port] = SessionAccounts(server)
+    _BY_PORT[server.port] = LocalAccounts(server, CITY)
     yield server
     server.stop()

@@ -21,14 +21,14 @@ import psycopg
 import pytest
 
 from cityops.localserver import LocalMosquitto, free_port
-from cityops.mqtt import url
+from cityops.mqtt import connack, url, wait_until_accepted
 from cityops.settings import MqttAddress
 from ingest import broker_accounts, broker_acl
 from ingest.devices import DeviceSpec, register_devices
 from ingest.tagging import layer_tagger
 from layers.loader import load_active_layers
 from tests.fix_db import AsRole
-from tests.fix_mqtt import Peer, accepted, wait_until_accepted
+from tests.fix_mqtt import Peer
 from tests.fix_system import Service, wait_until
 
 CITY = "chenzhou"
@@ -102,10 +102,10 @@ def _reading(value: float, metric: str) -> str:
 def test_anonymous_and_wrong_passwords_are_refused_at_connect(locked: Locked) -> None:
     gas, _ = _devices(locked.dsn)["gas_detector"]
     good = locked.login(gas)
-    assert str(accepted(MqttAddress("127.0.0.1", locked.broker.port))) == "Not authorized"
-    assert str(accepted(MqttAddress("127.0.0.1", locked.broker.port, gas, "wrong-password"))) == "Not authorized"
-    assert str(accepted(MqttAddress("127.0.0.1", locked.broker.port, "nobody", good.password))) == "Not authorized"
-    assert str(accepted(good)) == "Success"
+    assert str(connack(MqttAddress("127.0.0.1", locked.broker.port))) == "Not authorized"
+    assert str(connack(MqttAddress("127.0.0.1", locked.broker.port, gas, "wrong-password"))) == "Not authorized"
+    assert str(connack(MqttAddress("127.0.0.1", locked.broker.port, "nobody", good.password))) == "Not authorized"
+    assert str(connack(good)) == "Success"
     # The attack: one anonymous mosquitto_pub of a red 110 event.
     event = {"event_id": "anon-110", "ts": datetime.now(UTC).isoformat(), "category": "public_safety",
              "title": "假警情", "level": 1}
@@ -215,7 +215,7 @@ def test_a_device_registered_while_running_publishes_within_seconds_and_a_retire
         assert broker_accounts.retire(conn, ["gas-new-1"]) == ["gas-new-1"]
     assert device.disconnected.wait(10), "the reload did not end the retired device's open connection"
     device.close()
-    wait_until("the retired device refused", lambda: str(accepted(new)) == "Not authorized", timeout=10)
+    wait_until("the retired device refused", lambda: str(connack(new)) == "Not authorized", timeout=10)
     assert locked.rows("SELECT count(*) FROM telemetry WHERE device_id = 'gas-new-1'") == [(1,)]
     assert "broker accounts rebuilt" in locked.sync.log()
 
