@@ -131,6 +131,7 @@ def register(server: flask.Flask, data: Data) -> None:
         incident_id, photo = found
         if user.role is Role.TOWNSHIP and not (
                 user.township_code and data.township_involved(incident_id, user.township_code)):
+            auth.record_refusal(user)
             flask.abort(404)  # 404, not 403: do not confirm that the photo exists
         response = flask.Response(photo.data, mimetype=photo.content_type)
         response.headers["X-Content-Type-Options"] = "nosniff"

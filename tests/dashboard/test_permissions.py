@@ -15,11 +15,13 @@ Every refusal is one row of ``auth_events`` naming the user, the address and wha
 from __future__ import annotations
 
 import base64
+import html
 import io
 import itertools
 import json
 import re
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 import dash
 import psycopg
 import pytest
-from openpyxl import load_workbook
 
 from alerts import directives
 from alerts.incidents import Location, act, open_incident
@@ -131,14 +132,14 @@ FILL: dict[str, Fill] = {
     "tw-photo.contents": lambda s: ["data:image/png;base64," + base64.b64encode(s.photo).decode()],
     "tw-photo.filename": lambda s: ["现场.png"],
     "ld-start.date": lambda s: [(local(datetime.now(UTC)).date() - timedelta(days=30)).isoformat()],
-    "ld-search.value": lambda s: [s.title[s.incidents["signed"]]],
     "dq-report-month.value": lambda s: _months()[:1],
+    "incident-number.data": lambda s: [str(i) for i in s.ids],
     "adm-username.value": lambda s: [f"probe{uuid.uuid4().hex[:8]}"],
     "adm-password.value": lambda s: ["Probe-2025-secret"],
     "adm-password2.value": lambda s: ["Probe-2025-secret"],
     "adm-role.value": lambda s: ["admin"],
-    **dict.fromkeys(("ld-quick.value", "ld-category.value", "ld-level.value", "overview-metric.value",
-                     "overview-scale.data"), lambda s: [None]),
+    **dict.fromkeys(("ld-quick.value", "ld-category.value", "ld-level.value", "ld-search.value",
+                     "overview-metric.value", "overview-scale.data"), lambda s: [None]),
 }
 BY_PROPERTY: dict[str, Fill] = {"n_clicks": lambda s: [1], "n_intervals": lambda s: [1], "value": lambda s: [TEXT],
                                 "date": lambda s: [_today()], "data": lambda s: [None]}
@@ -217,6 +218,7 @@ class Reply:
     trigger: str
     status: int
     text: str  # JSON as readable text (Chinese unescaped), or the body as sent
+    files: str  # the text of the files it sends (an Excel export, a Word report)
     refusals: list[tuple[str, str, str]]  # the auth_events rows it added: (username, address, detail)
     asked: str
 
@@ -237,10 +239,33 @@ def fingerprint(dsn: str) -> dict[str, str]:
             f" FROM {table} x").fetchone()[0] for table in TABLES}  # type: ignore[index]
 
 
-def _readable(data: bytes) -> str:
+def _readable(data: bytes) -> tuple[str, str]:
+    """A reply as text (JSON with Chinese unescaped, or the body as sent), and the text of the files it sends."""
     try:
-        return json.dumps(json.loads(data), ensure_ascii=False, separators=(",", ":"))
+        reply = json.loads(data)
     except ValueError:
+        return data.decode(errors="replace"), ""
+    return json.dumps(reply, ensure_ascii=False, separators=(",", ":")), "".join(map(_file_text, _files(reply)))
+
+
+def _files(node: Any) -> Iterator[bytes]:
+    """The files in a reply, wherever they are (``dcc.send_bytes``: base64 content)."""
+    if isinstance(node, dict):
+        if node.get("base64") is True and isinstance(node.get("content"), str):
+            yield base64.b64decode(node["content"])
+        for value in node.values():
+            yield from _files(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _files(value)
+
+
+def _file_text(data: bytes) -> str:
+    """A file's text: every member of an Office file (a zip of XML, character references resolved), else its bytes."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as office:
+            return "".join(html.unescape(office.read(name).decode(errors="replace")) for name in office.namelist())
+    except zipfile.BadZipFile:
         return data.decode(errors="replace")
 
 
@@ -283,7 +308,7 @@ class Browser:
     def post(self, request: Request) -> Reply:
         before = self.last_event()
         reply = self.client.post("/_dash-update-component", json=request.body, headers=self.headers)
-        return Reply(request.trigger, reply.status_code, _readable(reply.data), self.refusals(before),
+        return Reply(request.trigger, reply.status_code, *_readable(reply.data), self.refusals(before),
                      request.asked)
 
     def walk(self, side: Side, only: Callable[[str], bool] = lambda name: True, *,
@@ -324,7 +349,7 @@ def _changes(answers: list[Answer]) -> dict[str, list[str]]:
 
 
 def _leaked(answers: list[Answer], side: Side) -> dict[str, list[str]]:
-    shown = {a.callback: sorted({x for r in a.replies for x in leaks(r.text, side)}) for a in answers}
+    shown = {a.callback: sorted({x for r in a.replies for x in leaks(r.text + r.files, side)}) for a in answers}
     return {name: found for name, found in shown.items() if found}
 
 
@@ -495,7 +520,8 @@ def test_self_check_the_leak_detector_sees_what_may_be_read(browser: Callable[[s
     desk = _leaked(browser("zhihui").walk(b), b)
     assert {"dash.dash.Dash.enable_pages.<locals>.router_sync.<locals>.update",
             "dashboard.pages.leader.callbacks.open_timeline", "dashboard.pages.leader.callbacks.update_list",
-            "dashboard.pages.overview.callbacks.on_click", "dashboard.pages.command.callbacks.refresh"} <= set(desk)
+            "dashboard.pages.overview.callbacks.on_click", "dashboard.pages.command.callbacks.refresh",
+            "dashboard.pages.leader.callbacks.export"} <= set(desk)  # the last in its Excel file
     own = _leaked(browser(township_username(a.township)).walk(a), a)
     assert {"dash.dash.Dash.enable_pages.<locals>.router_sync.<locals>.update",
             "dashboard.pages.township.callbacks.refresh_list",
@@ -513,8 +539,9 @@ def _posts(who: Browser, side: Side, callback: str) -> list[Reply]:
 def test_photos_of_b_are_not_served_to_a(browser: Callable[[str | None], Browser], sides: tuple[Side, Side]) -> None:
     a, b = sides
     staff = browser(township_username(a.township))
-    status, data, _ = staff.get(f"/attachment/{b.attachment}")
+    status, data, refusals = staff.get(f"/attachment/{b.attachment}")
     assert status in (403, 404) and b.photo not in data
+    assert refusals == [(staff.username, staff.address, f"/attachment/{b.attachment}")]
     assert staff.get(f"/attachment/{a.attachment}")[:2] == (200, a.photo)  # A's own: served
     assert browser("zhihui").get(f"/attachment/{b.attachment}")[:2] == (200, b.photo)
 
@@ -539,20 +566,15 @@ def test_incident_page_of_b_shows_a_nothing(browser: Callable[[str | None], Brow
 def test_leader_exports_and_the_quality_report_are_refused_to_a(browser: Callable[[str | None], Browser],
                                                                sides: tuple[Side, Side]) -> None:
     """The Excel exports (list and ranking, filtered on B) and the monthly report: A gets no file at all;
-    a leader gets them, with B's incidents in the list."""
+    a leader gets them, with B's incidents in the list's workbook."""
     a, b = sides
     staff, leader = browser(township_username(a.township)), browser("lingdao")
-    for callback, download in (("dashboard.pages.leader.callbacks.export", "ld-download"),
-                               ("dashboard.pages.quality.callbacks.download_report", "dq-download")):
+    export = "dashboard.pages.leader.callbacks.export"
+    for callback in (export, "dashboard.pages.quality.callbacks.download_report"):
         refused = _posts(staff, b, callback)
-        assert refused and all(download not in r.text and r.refusals for r in refused), callback
+        assert refused and all(not r.files and r.refusals for r in refused), callback
         allowed = _posts(leader, b, callback)
-        files = [json.loads(r.text)["response"][download]["data"] for r in allowed if download in r.text]
-        assert len(files) == len(allowed) and all(f["content"] for f in files), callback
-    listed = next(json.loads(r.text)["response"]["ld-download"]["data"]
-                  for r in _posts(leader, b, "dashboard.pages.leader.callbacks.export")
-                  if r.trigger == "ld-export-list.n_clicks")
-    sheet = load_workbook(io.BytesIO(base64.b64decode(listed["content"]))).active
-    assert sheet is not None
-    cells = {c for row in sheet.iter_rows(values_only=True) for c in row}
-    assert b.title[b.incidents["signed"]] in cells
+        assert allowed and all(r.files for r in allowed), callback
+    listed = [r for r in _posts(leader, b, export) if r.trigger == "ld-export-list.n_clicks"]
+    routed = [b.title[i] for state, i in b.incidents.items() if state != "new"]  # the filter is B's township
+    assert listed and all(title in r.files for r in listed for title in routed)
