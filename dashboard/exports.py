@@ -1,4 +1,5 @@
-"""What the leader's Excel files contain: the same rows as the page, with words instead of codes."""
+"""What the Excel files contain: the same rows as the page, with words instead of codes (the leader's lists;
+one incident's facts and log, its reporter as the page shows it to whoever exports)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pandas as pd
 
 from dashboard.excel import Sheet, workbook
 from dashboard.filters import Filters
-from i18n.labels import Lang, category_label, level_label, status_label, t
+from dashboard.widgets import format_details
+from i18n.labels import Lang, action_label, category_label, level_label, role_label, status_label, t
 from i18n.timefmt import fmt_dt, local
 
 
@@ -34,8 +36,8 @@ def _stamp(now: datetime, lang: Lang) -> str:
     return f"{t('export.generated', lang)}{'：' if lang == 'zh' else ': '}{fmt_dt(now, seconds=True)}"
 
 
-def _filename(stem_key: str, now: datetime, lang: Lang) -> str:
-    return f"{t(stem_key, lang)}_{local(now).strftime('%Y%m%d_%H%M')}.xlsx"
+def _filename(stem: str, now: datetime) -> str:
+    return f"{stem}_{local(now).strftime('%Y%m%d_%H%M')}.xlsx"
 
 
 def incidents(rows: pd.DataFrame, f: Filters, names: dict[str, str], now: datetime, lang: Lang) -> tuple[bytes, str]:
@@ -50,7 +52,7 @@ def incidents(rows: pd.DataFrame, f: Filters, names: dict[str, str], now: dateti
              int(r.rework_count), yes if r.overdue else no] for r in rows.itertuples()]
     sheet = Sheet(t("leader.sheet_list", lang), t("leader.list", lang), [describe(f, names, lang), _stamp(now, lang)],
                   columns, body)
-    return workbook([sheet]), _filename("leader.sheet_list", now, lang)
+    return workbook([sheet]), _filename(t("leader.sheet_list", lang), now)
 
 
 def ranking(rows: pd.DataFrame, f: Filters, names: dict[str, str], now: datetime, lang: Lang) -> tuple[bytes, str]:
@@ -63,4 +65,21 @@ def ranking(rows: pd.DataFrame, f: Filters, names: dict[str, str], now: datetime
              int(r.open), int(r.rework), int(r.overdue)] for r in rows.itertuples()]
     sheet = Sheet(t("leader.sheet_ranking", lang), t("leader.ranking", lang),
                   [describe(f, names, lang), t("leader.ranking_note", lang), _stamp(now, lang)], columns, body)
-    return workbook([sheet]), _filename("leader.sheet_ranking", now, lang)
+    return workbook([sheet]), _filename(t("leader.sheet_ranking", lang), now)
+
+
+def incident(incident_id: int, title: str, facts: list[tuple[str, str]], log: pd.DataFrame, names: dict[str, str],
+             now: datetime, lang: Lang) -> tuple[bytes, str]:
+    """One incident: its facts as (label, value) rows, then every row of its log."""
+    heading, notes = f"#{incident_id} {title}", [_stamp(now, lang)]
+    about = Sheet(t("incident.sheet_facts", lang), heading, notes,
+                  [(t("export.field", lang), 14), (t("export.value", lang), 60)], facts)
+    columns = [(t("col.at", lang), 18), (t("col.actor", lang), 16), (t("col.role", lang), 14),
+               (t("col.action", lang), 12), (t("col.transition", lang), 18), (t("col.note", lang), 40),
+               (t("col.details", lang), 40)]
+    body = [[r.at, r.actor, role_label(r.role, lang), action_label(r.action, lang),
+             f"{status_label(r.from_status if isinstance(r.from_status, str) else None, lang)}"
+             f" → {status_label(r.to_status, lang)}", r.note, format_details(r.details, names, lang)]
+            for r in log.itertuples()]
+    history = Sheet(t("incident.log", lang), heading, notes, columns, body)
+    return workbook([about, history]), _filename(f"{t('incident.title', lang)}{incident_id}", now)

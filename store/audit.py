@@ -20,6 +20,7 @@ class AuthEvent(StrEnum):
     REFUSED = "refused"  # a page or action the role may not use
     UNLOCKED = "unlocked"  # an admin lifted a lock-out
     DISABLED = "disabled"  # a disabled account tried to log in
+    PII_VIEWED = "pii_viewed"  # a reporter's name and phone shown unmasked (a page or an export); detail: the incident
     # Account changes: ``actor`` is the admin who made them (empty for users changing their own password).
     PASSWORD_CHANGED = "password_changed"
     PASSWORD_RESET = "password_reset"
@@ -44,6 +45,15 @@ def record(conn: psycopg.Connection, at: datetime, event: AuthEvent, *, username
            actor: str = "", detail: str = "") -> None:
     conn.execute("INSERT INTO auth_events (at, username, address, event, actor, detail)"
                  " VALUES (%s, %s, %s, %s, %s, %s)", (at, username, address, event.value, actor, detail[:500]))
+
+
+def record_pii_view(conn: psycopg.Connection, at: datetime, *, username: str, address: str, incident_id: int) -> bool:
+    """Record that ``username`` saw the reporter of ``incident_id`` unmasked; at most one row per user, incident and
+    minute (a unique index), so a page that polls writes one a minute. True when this call wrote the row."""
+    cur = conn.execute("INSERT INTO auth_events (at, username, address, event, detail) VALUES (%s, %s, %s, %s, %s)"
+                       " ON CONFLICT DO NOTHING", (at, username, address, AuthEvent.PII_VIEWED.value,
+                                                   f"incident:{incident_id}"))
+    return cur.rowcount == 1
 
 
 def account_failures(conn: psycopg.Connection, username: str, since: datetime) -> list[datetime]:

@@ -8,3 +8,6 @@ from enum import StrEnum
 class Ids(StrEnum):
     TIMELINE = "incident-timeline"
     PHOTOS = "incident-photos"
+    NUMBER = "incident-number"  # the incident's id, for the export (checked again on the server)
+    EXPORT = "incident-export"
+    DOWNLOAD = "incident-download"

@@ -1,5 +1,8 @@
-"""What the incident page reads, as a typed model: the incident, its whole log and its photos, for a
-session that may see it (township staff: only incidents that are or were routed to their township)."""
+"""What the incident page reads, as a typed model: the incident, its whole log, its photos and its reporter,
+for a session that may see it (township staff: only incidents that are or were routed to their township).
+
+The reporter comes masked unless the session may see it whole (``store.privacy``); reading it whole is
+a row of ``auth_events`` in the same transaction (one per user, incident and minute)."""
 
 from __future__ import annotations
 
@@ -8,10 +11,13 @@ from datetime import datetime
 
 import pandas as pd
 
+from alerts.incidents import contact
 from alerts.lifecycle import Role
 from dashboard.auth import SessionUser
 from dashboard.data import Data
 from dashboard.reads import OPEN_STATUSES
+from store import audit
+from store.privacy import Reporter, may_see_unmasked
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +44,21 @@ class Photo:
 
 
 @dataclass(frozen=True, slots=True)
+class Contact:
+    """Who reported the incident's cause, as this session may see it."""
+
+    reporter: Reporter
+    masked: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Record:
     now: datetime
     facts: Facts
     log: pd.DataFrame  # every row of incident_log, oldest first: the table and the timeline
     photos: tuple[Photo, ...]
     names: dict[str, str]  # region code → name
+    contact: Contact | None  # None: no reporter came with its cause
 
 
 def incident_number(text: str | None) -> int | None:
@@ -51,8 +66,10 @@ def incident_number(text: str | None) -> int | None:
     return int(text) if text and text.isdigit() and len(text) < 19 else None
 
 
-def record(data: Data, incident_id: int | None, user: SessionUser, now: datetime) -> Record | None:
-    """The incident's page, or None when it does not exist or is not the session's to see."""
+def record(data: Data, incident_id: int | None, user: SessionUser, now: datetime, address: str) -> Record | None:
+    """The incident's page (or export), or None when it does not exist or is not the session's to see.
+
+    ``address`` is the client's, for the audit row of an unmasked reporter."""
     row = data.incident(incident_id) if incident_id is not None else None
     if row is None or (user.role is Role.TOWNSHIP and (
             user.township_code is None or not data.township_involved(row["id"], user.township_code))):
@@ -61,4 +78,16 @@ def record(data: Data, incident_id: int | None, user: SessionUser, now: datetime
                   row["lon"], row["lat"], row["created_at"], row["sign_deadline"], row["finish_deadline"],
                   row["rework_count"], bool(row["near_boundary"]) and row["status"] in OPEN_STATUSES)
     photos = tuple(Photo(int(p.id), p.filename) for p in data.attachments(row["id"]).itertuples())
-    return Record(now, facts, data.incident_log(row["id"]), photos, data.region_names())
+    return Record(now, facts, data.incident_log(row["id"]), photos, data.region_names(),
+                  _contact(data, facts, user, now, address))
+
+
+def _contact(data: Data, facts: Facts, user: SessionUser, now: datetime, address: str) -> Contact | None:
+    whole = may_see_unmasked(user.role, user.township_code, facts.township_code)
+    with data.pool.connection() as conn:
+        reporter = contact(conn, facts.id)
+        if reporter is not None and whole:
+            audit.record_pii_view(conn, now, username=user.username, address=address, incident_id=facts.id)
+    if reporter is None:
+        return None
+    return Contact(reporter if whole else reporter.masked(), masked=not whole)

@@ -1,9 +1,10 @@
-"""The incident page as components: its facts, the timeline of its states and the log table (two views
-of the same log rows, so what a leader reviews cannot disagree with what happened), and its photos."""
+"""The incident page as components: its facts (with its reporter, as the session may see them), the timeline
+of its states and the log table (two views of the same log rows, so what a leader reviews cannot disagree
+with what happened), and its photos; and the rows of its Excel export."""
 
 from __future__ import annotations
 
-from dash import html
+from dash import dcc, html
 
 from dashboard.components import level_badge, message, status_chip
 from dashboard.widgets import log_table, near_badge, timeline_graph
@@ -11,12 +12,15 @@ from i18n.labels import Lang, category_label, t
 from i18n.timefmt import fmt_dt
 
 from .ids import Ids
-from .load import Facts, Record
+from .load import Record
 
 
-def _facts(f: Facts, names: dict[str, str], lang: Lang) -> html.Dl:
+def fact_rows(r: Record, lang: Lang) -> list[tuple[str, str]]:
+    """(label, value) of the incident's facts, as the page and its export show them to this session."""
+    f = r.facts
+
     def place(code: str | None) -> str:
-        return f"{names.get(code, code)}（{code}）" if code else "—"
+        return f"{r.names.get(code, code)}（{code}）" if code else "—"
 
     pairs = [
         ("col.category", category_label(f.category, lang)),
@@ -27,8 +31,11 @@ def _facts(f: Facts, names: dict[str, str], lang: Lang) -> html.Dl:
         ("time.finish_by", fmt_dt(f.finish_deadline)),
         ("incident.rework_count", str(f.rework_count)),
     ]
-    return html.Dl([item for key, value in pairs for item in (html.Dt(t(key, lang)), html.Dd(value))],
-                   className="facts")
+    if r.contact is not None:
+        pairs += [("incident.reporter", r.contact.reporter.name or "—"),
+                  ("incident.reporter_phone", r.contact.reporter.phone),
+                  ("incident.privacy", t("incident.masked" if r.contact.masked else "incident.unmasked", lang))]
+    return [(t(key, lang), value) for key, value in pairs]
 
 
 def page(r: Record, lang: Lang) -> html.Div:
@@ -36,7 +43,11 @@ def page(r: Record, lang: Lang) -> html.Div:
     return html.Div([
         html.H1([f"#{f.id} {f.title} ", level_badge(f.level, lang), " ", status_chip(f.status, lang),
                  *([" ", near_badge(lang)] if f.near else [])]),
-        _facts(f, r.names, lang),
+        html.Dl([item for label, value in fact_rows(r, lang) for item in (html.Dt(label), html.Dd(value))],
+                className="facts"),
+        html.Button(t("incident.export", lang), id=Ids.EXPORT, className="btn btn-secondary", n_clicks=0),
+        dcc.Store(id=Ids.NUMBER, data=str(f.id)),
+        dcc.Download(id=Ids.DOWNLOAD),
         html.H2(t("incident.timeline", lang)),
         timeline_graph(Ids.TIMELINE, r.log, r.now, lang),
         html.H2(t("incident.log", lang)),
