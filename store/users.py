@@ -55,11 +55,18 @@ def must_change_password(conn: psycopg.Connection, username: str) -> bool:
     return bool(row and row[0])
 
 
+_ACCOUNT_COLUMNS = ", ".join(f.name for f in fields(Account))
+
+
 def accounts(conn: psycopg.Connection) -> list[Account]:
     """Every account, by role, then name."""
     with conn.cursor(row_factory=class_row(Account)) as cur:
-        return cur.execute("SELECT username, display_name, role, township_code, disabled, must_change_password"
-                           " FROM users ORDER BY role, username").fetchall()
+        return cur.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM users ORDER BY role, username").fetchall()
+
+
+def account(conn: psycopg.Connection, username: str) -> Account | None:
+    with conn.cursor(row_factory=class_row(Account)) as cur:
+        return cur.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM users WHERE username = %s", (username,)).fetchone()
 
 
 def enabled_admins(conn: psycopg.Connection) -> int:

@@ -283,6 +283,19 @@ def test_the_own_password_change_refuses_bad_input(made: Made, logged_in: Logged
     assert made.events(name) == ([("login_failed", "", "127.0.0.1", "password change")] if wrong else [])
 
 
+def test_the_own_password_change_shares_the_logins_lock_out(made: Made, logged_in: LoggedIn, dash_calls: DashCalls,
+                                                          dash_app: dash.Dash, change_own: Told) -> None:
+    """Five wrong passwords at the login form lock the change too: no guessing from an unattended session."""
+    name = made.new()
+    client = _client(dash_app)
+    for _ in range(5):
+        assert _login(client, name, "wrong").status_code == 401
+    with logged_in(name):
+        refused = change_own(PASSWORD, "Only-I-know-it")
+    assert "登录失败次数过多" in dash_calls.text_of(refused["msg"])
+    assert check_password_hash(made.row(name).password_hash, PASSWORD)
+
+
 def test_refusals_are_said_in_the_users_language(made: Made, logged_in: LoggedIn, dash_calls: DashCalls,
                                                  change_own: Told, manage: Told) -> None:
     name = made.new()

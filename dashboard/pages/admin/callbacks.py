@@ -100,7 +100,7 @@ def show_account(username: Any, _edited: int | None) -> dict[str, Any]:
     hidden = {"hidden": True, "state": "", "role": no_update, "township": no_update, "disable": True, "enable": True}
     if not isinstance(session_user(lang, *ROLES), auth.SessionUser) or not isinstance(username, str):
         return hidden
-    found = next((a for a in load.accounts(get_data()).rows if a.username == username), None)
+    found = load.account(get_data(), username)
     if found is None:
         return hidden | {"hidden": False, "state": t("err.account_gone", lang)}
     return {"hidden": False, "state": t("admin.state_of", lang, u=found.username, state=views.state_label(found, lang)),

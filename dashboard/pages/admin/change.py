@@ -51,6 +51,7 @@ def lockout() -> LockoutPolicy:
 
 def create(conn: psycopg.Connection, new: NewUser, by: By) -> None:
     """A new account; its user changes the password the admin chose at the first login."""
+    # ``dashboard.users.validate`` checked the form (length, the repeat); these are the rules it does not know
     password = policy.check_password(new.username, new.password, new.password)
     record = users.UserRecord(new.username, new.display_name, generate_password_hash(password), new.role.value,
                               new.township_code, must_change_password=True)

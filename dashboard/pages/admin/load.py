@@ -73,6 +73,11 @@ def accounts(data: Data) -> Accounts:
     return Accounts(rows, data.region_names())
 
 
+def account(data: Data, username: str) -> users.Account | None:
+    with data.pool.connection() as conn:
+        return users.account(conn, username)
+
+
 def lock_of(conn: psycopg.Connection, kind: LockKind, key: str, limits: LockoutPolicy, now: datetime) -> Lock | None:
     """The lock-out of one account or address in force at ``now``, as the login form applies it, or None."""
     since = now - limits.window
