@@ -63,7 +63,7 @@ class Side:
     directive: int
     directive_title: str
     attachment: int
-    photo: bytes
+    photo: bytes = field(repr=False)
 
     @property
     def ids(self) -> list[int]:
