@@ -234,7 +234,7 @@ class LocalMosquitto:
             "use_username_as_clientid true",
         ]
         if self.tls_port is not None:
-            tls = ensure_server_tls(self.data_dir / "tls")
+            tls = ensure_server_tls(self.data_dir / "tls")  # made at the first start, kept after
             lines += [f"listener {self.tls_port} 127.0.0.1", "use_username_as_clientid true",
                       f"cafile {tls.ca_cert}", f"certfile {tls.server_cert}", f"keyfile {tls.server_key}",
                       "tls_version tlsv1.2"]

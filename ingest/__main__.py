@@ -87,7 +87,8 @@ def main() -> None:
 
 def _accounts_to_issue(conn: psycopg.Connection, city: str, kind: str, names: list[str]) -> list[broker_acl.Account]:
     if kind == "device":
-        known = {row[0] for row in conn.execute("SELECT device_id FROM devices WHERE device_id = ANY(%s)", (names,))}
+        known = {device_id for (device_id,) in conn.execute("SELECT device_id FROM devices WHERE device_id = ANY(%s)",
+                                                            (names,))}
         if missing := [n for n in names if n not in known]:
             raise BrokerAccountError(f"devices not registered: {', '.join(missing)}")
         return [broker_acl.device(city, n) for n in names]

@@ -51,7 +51,7 @@ def retire(conn: psycopg.Connection, usernames: Sequence[str]) -> list[str]:
     with conn.transaction():
         rows = conn.execute("UPDATE broker_accounts SET retired_at = now() WHERE username = ANY(%s)"
                             " AND retired_at IS NULL RETURNING username", (list(usernames),)).fetchall()
-    return sorted(r[0] for r in rows)
+    return sorted(username for (username,) in rows)
 
 
 def _live_row(*, username: str, kind: str, publish: list[str], subscribe: list[str],
