@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import make_conninfo
 
 from cityops.localserver import LocalPostgres, LocalServerError, free_port
 from cityops.settings import runtime_role
@@ -52,7 +52,9 @@ def as_role(pg_server: LocalPostgres) -> AsRole:
     """``as_role(dsn, "dashboard")``: the database of ``dsn`` as a runtime process connects to it, with
     that process's own role and password, so a test exercises the grants the process really has."""
     def convert(dsn: str, role: str) -> str:
-        return pg_server.role_dsn(runtime_role(role), conninfo_to_dict(dsn)["dbname"])
+        # Only the account changes: the host and port stay those of ``dsn`` (a test's cuttable proxy, say).
+        name = runtime_role(role)
+        return make_conninfo(dsn, user=name, password=pg_server.credentials.password(name))
     return convert
 
 

@@ -17,6 +17,9 @@ from alerts import directives
 from alerts.incidents import Location, act, open_incident
 from alerts.lifecycle import Action, Actor, Role, Status
 from cityops.localserver import LocalMosquitto
+from cityops.mqtt import new_client
+from ingest import broker_acl
+from tests.fix_mqtt import login
 from tests.fix_system import ServiceFactory, wait_until
 from tests.mqtt_publish import publish
 
@@ -41,16 +44,20 @@ def reading(device_type: str, dev: tuple[str, str, str], metric: str, value: flo
 
 
 class AppListener:
-    """What a township app subscribed to its dispatch and directive topics receives."""
+    """What township apps subscribed to their dispatch and directive topics receive: one app per township,
+    each logged in as that township's account (which may receive only its own topics)."""
 
     def __init__(self, port: int, townships: list[str]) -> None:
         self.messages: queue.Queue[tuple[str, dict]] = queue.Queue()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="township-app", protocol=mqtt.MQTTv5)
-        self.client.on_message = lambda _c, _u, m: self.messages.put((m.topic, json.loads(m.payload)))
-        self.client.connect("127.0.0.1", port)
+        self.clients: list[mqtt.Client] = []
         for t in townships:
-            self.client.subscribe([(f"city/chenzhou/dispatch/{t}", 1), (f"city/chenzhou/directive/{t}", 1)])
-        self.client.loop_start()
+            address = login(port, broker_acl.township("chenzhou", t))
+            client = new_client(address, f"township-app-{t}")
+            client.on_message = lambda _c, _u, m: self.messages.put((m.topic, json.loads(m.payload)))
+            client.connect(address.host, address.port)
+            client.subscribe([(f"city/chenzhou/dispatch/{t}", 1), (f"city/chenzhou/directive/{t}", 1)])
+            client.loop_start()
+            self.clients.append(client)
         time.sleep(0.5)
 
     def expect(self, topic: str, match: dict, timeout: float = 20) -> dict:
@@ -67,8 +74,9 @@ class AppListener:
         raise AssertionError(f"no message on {topic} matching {match}; saw {seen}")
 
     def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
+        for client in self.clients:
+            client.loop_stop()
+            client.disconnect()
 
 
 @pytest.fixture

@@ -31,8 +31,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cityops.localserver import LocalMosquitto
+from cityops.mqtt import new_client
 from ingest.decode import CITY_TZ, MAX_PAYLOAD_BYTES
 from ingest.metrics import METRICS
+from tests.fix_mqtt import login
 from tests.fix_system import Service, ServiceFactory
 
 CITY = "chenzhou"
@@ -386,9 +388,10 @@ MAKERS = {"valid": _valid, "broken": _broken, "huge": _huge, "random": _random, 
 
 class Publisher:
     def __init__(self, port: int) -> None:
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="prop-pub", protocol=mqtt.MQTTv5)
+        address = login(port, "prop-pub")  # a bridge account: any telemetry, event and status topic
+        self.client = new_client(address, "prop-pub")
         self.client.max_inflight_messages_set(1000)
-        self.client.connect("127.0.0.1", port)
+        self.client.connect(address.host, address.port)
         self.client.loop_start()
 
     def send(self, messages: list[Sent]) -> None:
