@@ -341,7 +341,6 @@ def as_user(app: Any, username: str) -> Iterator[None]:
     """Run callbacks inside a request with ``username`` logged in (what the browser's session gives them)."""
     import flask
 
-    from alerts.lifecycle import Role
     from dashboard import auth
     from i18n.timefmt import utcnow
     from store.users import get_user
@@ -352,8 +351,7 @@ def as_user(app: Any, username: str) -> Iterator[None]:
             record = get_user(conn, username)
         assert record is not None
         flask.session["lang"] = "zh"
-        auth.login_session(auth.SessionUser(record.username, record.display_name, Role(record.role),
-                                            record.township_code), utcnow())
+        auth.login_session(auth.session_user_of(record), utcnow())
         yield
 
 

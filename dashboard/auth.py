@@ -33,6 +33,7 @@ from store.users import township_username
 
 CSRF_COOKIE = "_csrf_token"  # the name dash-renderer reads and echoes as X-CSRFToken
 CSRF_HEADER = "X-CSRFToken"
+ACCOUNT_PAGE = "/account"  # where a user changes their own password
 # Paths anyone may fetch: the login form and the static JavaScript/CSS it needs.
 _PUBLIC_PREFIXES = ("/login", "/logout", "/lang/", "/assets/", "/_dash-component-suites/", "/_favicon")
 
@@ -51,6 +52,7 @@ class SessionUser:
     display_name: str
     role: Role
     township_code: str | None
+    password_stamp: float = 0.0  # when its password last changed, as the login saw it (not in the cookie's user)
 
     def actor(self) -> Actor:
         return Actor(self.username, self.role, self.township_code if self.role is Role.TOWNSHIP else None)
@@ -66,11 +68,16 @@ def current_user() -> SessionUser | None:
         return None  # a session from an older release: treat as logged out
 
 
-def require(*roles: Role) -> SessionUser:
-    """The session's user if their role is one of ``roles``; raises ``Denied`` otherwise (recorded)."""
+def require(*roles: Role, changing_password: bool = False) -> SessionUser:
+    """The session's user if their role is one of ``roles``; raises ``Denied`` otherwise (recorded).
+
+    A user whose password an admin set may do nothing but change it (``changing_password``: the account page).
+    """
     user = current_user()
     if user is None:
         raise Denied("auth.required")  # nobody to record: over HTTP the gate has answered 401 already
+    if flask.g.get("must_change_password") and not changing_password:
+        raise Denied("auth.must_change_password")
     if user.role not in roles:
         record_refusal(user)
         raise Denied("auth.forbidden")
@@ -153,7 +160,13 @@ def authenticate(conn: psycopg.Connection, username: str, password: str, *, addr
         audit.record(conn, now, AuthEvent.DISABLED, username=username, address=address)
         return LoginRefusal.DISABLED, None
     audit.record(conn, now, AuthEvent.LOGIN, username=username, address=address)
-    return SessionUser(record.username, record.display_name, Role(record.role), record.township_code)
+    return session_user_of(record)
+
+
+def session_user_of(record: users.UserRecord) -> SessionUser:
+    """The account as a session carries it (what ``login_session`` takes)."""
+    return SessionUser(record.username, record.display_name, Role(record.role), record.township_code,
+                       _stamp(record.password_changed_at))
 
 
 _DUMMY_HASH = generate_password_hash("not-a-password")
@@ -169,6 +182,16 @@ def login_session(user: SessionUser, now: datetime) -> None:
     flask.session["lang"] = lang
     flask.session["csrf"] = secrets.token_urlsafe(32)
     flask.session["since"] = flask.session["seen"] = now.timestamp()
+    flask.session["pw"] = user.password_stamp
+
+
+def _stamp(changed_at: datetime | None) -> float:
+    return changed_at.timestamp() if changed_at else 0.0
+
+
+def password_changed_here(at: datetime) -> None:
+    """This session changed its user's password at ``at``: it goes on, every other one of theirs ends."""
+    flask.session["pw"] = _stamp(at)
 
 
 def end_session() -> None:
@@ -221,6 +244,9 @@ def _session_ended(user: SessionUser, policy: SessionPolicy, now: datetime) -> s
         return "account disabled"
     if record.role != user.role.value or record.township_code != user.township_code:
         return "role or township changed"
+    if flask.session.get("pw") != _stamp(record.password_changed_at):
+        return "password changed"
+    flask.g.must_change_password = record.must_change_password  # ``require`` refuses everything else then
     if stamp - seen > SEEN_EVERY:
         flask.session["seen"] = stamp
     return None
@@ -250,6 +276,8 @@ def gate() -> flask.Response | None:
     if user is None:
         full = flask.request.full_path.rstrip("?")
         return flask.redirect(f"/login?next={quote(full)}")
+    if flask.g.get("must_change_password") and path != ACCOUNT_PAGE:
+        return flask.redirect(ACCOUNT_PAGE)  # an admin set the password: change it before anything else
     if path == "/" and user.role is Role.TOWNSHIP:
         return flask.redirect("/township")  # township staff have no business on the city screen
     return None

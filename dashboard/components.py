@@ -51,10 +51,10 @@ def denied(exc: auth.Denied, lang: Lang) -> html.Div:
     return html.Div(children, className="page page-light denied")
 
 
-def session_user(lang: Lang, *roles: Role) -> auth.SessionUser | html.Div:
+def session_user(lang: Lang, *roles: Role, changing_password: bool = False) -> auth.SessionUser | html.Div:
     """The session's user when its role is one of ``roles``; otherwise the denied notice to show instead."""
     try:
-        return auth.require(*roles)
+        return auth.require(*roles, changing_password=changing_password)
     except auth.Denied as exc:
         return denied(exc, lang)
 
@@ -75,11 +75,12 @@ def skip_unchanged(marker: str, shown: object, tick: str) -> None:
         raise PreventUpdate
 
 
-def for_roles(roles: tuple[Role, ...], draw: Callable[[auth.SessionUser, Lang], Component]) -> Component:
+def for_roles(roles: tuple[Role, ...], draw: Callable[[auth.SessionUser, Lang], Component], *,
+              changing_password: bool = False) -> Component:
     """A page's layout for this session (Dash calls it per page load): ``draw(user, lang)`` when the
-    user's role is one of ``roles``, the denied notice otherwise."""
+    user's role is one of ``roles``, the denied notice otherwise (``changing_password``: see ``auth.require``)."""
     lang = auth.current_lang()
-    user = session_user(lang, *roles)
+    user = session_user(lang, *roles, changing_password=changing_password)
     return draw(user, lang) if isinstance(user, auth.SessionUser) else user
 
 

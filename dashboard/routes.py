@@ -86,7 +86,7 @@ def register(server: flask.Flask, data: Data) -> None:
             return _render_login(text, username=username, status=429 if until else 401)
         user = outcome
         auth.login_session(user, now)
-        target = "/account" if forced else auth.safe_next(form.get("next"))
+        target = auth.ACCOUNT_PAGE if forced else auth.safe_next(form.get("next"))
         if target in ("/", "/login") or target.startswith("/login?"):
             target = auth.home_for(user.role)
         return flask.redirect(target)

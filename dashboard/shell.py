@@ -38,7 +38,7 @@ def navbar(user: auth.SessionUser | None, lang: Lang) -> html.Header:
         who = user.username if user.display_name == role else user.display_name
         right.append(html.Span(f"{who} · {role}", className="nav-user", id="nav-user"))
         # Every role's own password, beside the name (still shown on a phone, where the name is not).
-        right.append(dcc.Link(t("nav.account", lang), href="/account", className="nav-link", id="nav-account"))
+        right.append(dcc.Link(t("nav.account", lang), href=auth.ACCOUNT_PAGE, className="nav-link", id="nav-account"))
     right += [
         html.A(t("nav.switch_lang", lang), href=f"/lang/{other}", id=Ids.LANG_LINK, className="nav-link"),
         html.A(t("nav.logout", lang), href="/logout", className="nav-link", id="nav-logout") if user else None,

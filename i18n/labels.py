@@ -165,6 +165,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "login.disabled": {"zh": "该账号已停用，请联系管理员", "en": "This account is disabled; ask an admin"},
     "auth.required": {"zh": "请先登录", "en": "Please log in"},
     "auth.forbidden": {"zh": "您的角色无权查看此页面", "en": "Your role may not view this page"},
+    "auth.must_change_password": {"zh": "请先修改密码（管理员为您设置了新密码）",
+                                  "en": "Change your password first (an admin set a new one for you)"},
     "kpi.today_new": {"zh": "今日新增", "en": "New today"},
     "kpi.dispatched": {"zh": "待签收", "en": "Awaiting sign-for"},
     "kpi.signed": {"zh": "处置中", "en": "Being handled"},

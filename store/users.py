@@ -4,6 +4,7 @@ and the demo's naming of township accounts, which the simulator's staff use as w
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import datetime
 
 import psycopg
 from psycopg.rows import class_row, dict_row
@@ -18,6 +19,7 @@ class UserRecord:
     township_code: str | None
     disabled: bool = False  # set by an admin: no login, and an open session ends at its next request
     must_change_password: bool = False  # an admin set the password: its user changes it at the next login
+    password_changed_at: datetime | None = None  # sessions opened before it end (store/migrations/0012)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +95,12 @@ def set_state(conn: psycopg.Connection, username: str, role: str, township_code:
                  (role, township_code, disabled, username))
 
 
-def set_password(conn: psycopg.Connection, username: str, password_hash: str, *, must_change: bool) -> None:
-    """A new password; ``must_change`` when someone other than its user chose it (an admin's reset)."""
-    conn.execute("UPDATE users SET password_hash = %s, must_change_password = %s WHERE username = %s",
-                 (password_hash, must_change, username))
+def set_password(conn: psycopg.Connection, username: str, password_hash: str, *, must_change: bool,
+                 at: datetime) -> None:
+    """A new password; ``must_change`` when someone other than its user chose it (an admin's reset). Every
+    session opened before ``at`` ends at its next request (``dashboard.auth``)."""
+    conn.execute("UPDATE users SET password_hash = %s, must_change_password = %s, password_changed_at = %s"
+                 " WHERE username = %s", (password_hash, must_change, at, username))
 
 
 def upsert_user(conn: psycopg.Connection, user: UserRecord, *, keep_password: bool = True) -> bool:

@@ -86,7 +86,6 @@ _BROWSER: ContextVar[tuple[FlaskClient, dict[str, str]]] = ContextVar("dashboard
 def logged_in(dash_app: dash.Dash) -> LoggedIn:
     """``with logged_in("zhihui"):`` runs page functions as that user (None: nobody) inside a request, and
     gives ``dash_calls`` a browser session of the same user."""
-    from alerts.lifecycle import Role
     from dashboard import auth
     from dashboard.context import get_data
     from i18n.timefmt import utcnow
@@ -101,8 +100,7 @@ def logged_in(dash_app: dash.Dash) -> LoggedIn:
                 with get_data().pool.connection() as conn:
                     record = get_user(conn, username)
                 assert record is not None, f"no such test user {username}"
-                auth.login_session(auth.SessionUser(record.username, record.display_name, Role(record.role),
-                                                    record.township_code), utcnow())
+                auth.login_session(auth.session_user_of(record), utcnow())
             with client.session_transaction() as cookie:
                 cookie.update(flask.session)
             csrf = flask.session.get("csrf")

@@ -10,13 +10,16 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import dash
+import flask
 import psycopg
 import pytest
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
+from alerts.lifecycle import Role
+from dashboard import auth
 from dashboard.lockout import LockoutPolicy, locked_until
-from store.users import UserRecord, upsert_user
+from store.users import UserRecord, set_password, upsert_user
 
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 PASSWORD = "correct-horse-7"
@@ -174,3 +177,34 @@ def test_the_audit_table_cannot_be_rewritten(dashboard_dsn: str) -> None:
                           "TRUNCATE auth_events"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
                 conn.execute(statement)
+
+
+def test_a_new_password_ends_the_other_sessions_and_forces_the_change(dash_app: dash.Dash, dashboard_dsn: str,
+                                                                       clock: Clock, accounts: Accounts) -> None:
+    user = accounts()
+    desk, phone = _client(dash_app, _address()), _client(dash_app, _address())
+    assert _login(desk, user, PASSWORD)[0] == 302 and _login(phone, user, PASSWORD)[0] == 302
+    with psycopg.connect(dashboard_dsn) as conn:  # what an admin's reset writes
+        set_password(conn, user, generate_password_hash("temporary-pw-1"), must_change=True, at=clock.now)
+    for client in (desk, phone):  # whoever knew the old password is out
+        assert client.get("/command").headers["Location"].startswith("/login")
+    assert _login(desk, user, "temporary-pw-1")[0] == 302
+    assert desk.get("/command").headers["Location"] == "/account"  # nothing but the change, first
+    assert desk.get("/account").status_code == 200
+    clock.now += timedelta(minutes=1)
+    with psycopg.connect(dashboard_dsn) as conn:  # the user's own change, made elsewhere
+        set_password(conn, user, generate_password_hash("my-own-pw-22"), must_change=False, at=clock.now)
+    assert desk.get("/account").headers["Location"].startswith("/login")
+    assert _login(desk, user, "my-own-pw-22")[0] == 302
+    assert desk.get("/command").status_code == 200
+    expired = [e for e, _ in _events(dashboard_dsn, user) if e == "expired"]
+    assert len(expired) == 3  # desk and phone at the reset, desk at its own (made outside this session) change
+
+
+def test_while_the_password_must_change_only_the_account_page_answers(dash_app: dash.Dash) -> None:
+    with dash_app.server.test_request_context("/_dash-update-component", method="POST"):
+        flask.session["user"] = {"username": "zhihui", "display_name": "值班员", "role": "command"}
+        flask.g.must_change_password = True  # as the gate finds it
+        with pytest.raises(auth.Denied, match=r"auth\.must_change_password"):
+            auth.require(Role.COMMAND)
+        assert auth.require(Role.COMMAND, changing_password=True).username == "zhihui"

@@ -26,8 +26,8 @@ def _page(user: auth.SessionUser, lang: Lang) -> Component:
 
 
 def layout(**_: object) -> Component:
-    return for_roles(callbacks.ROLES, _page)
+    return for_roles(callbacks.ROLES, _page, changing_password=True)
 
 
 # Registered after ``layout`` exists: pages are imported as ordinary modules, not scanned by Dash.
-dash.register_page(__name__, path="/account", title=page_title("nav.account"), order=7, layout=layout)
+dash.register_page(__name__, path=auth.ACCOUNT_PAGE, title=page_title("nav.account"), order=7, layout=layout)

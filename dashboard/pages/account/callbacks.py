@@ -38,10 +38,12 @@ def change_password(n: int | None, current: Any, new: Any, new2: Any) -> dict[st
     lang = auth.current_lang()
     keep = dict.fromkeys(("current", "new", "new2"), no_update)
     try:
-        user = auth.require(*ROLES)
+        user = auth.require(*ROLES, changing_password=True)
+        now = utcnow()
         with get_data().pool.connection() as conn:
             change.change_own_password(conn, user.username, current, new, new2, address=auth.client_address(),
-                                       at=utcnow())
+                                       at=now)
+        auth.password_changed_here(now)
     except (auth.Denied, InvalidInput) as exc:
         return {"msg": message(t(exc.key, lang), "error"), **keep}
     except change.Locked as exc:

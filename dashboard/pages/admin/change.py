@@ -95,7 +95,7 @@ def reset_password(conn: psycopg.Connection, by: By, username: str, password: ob
     with conn.transaction():
         if users.get_user(conn, username, lock=True) is None:
             raise InvalidInput("err.account_gone")
-        users.set_password(conn, username, password_hash, must_change=True)
+        users.set_password(conn, username, password_hash, must_change=True, at=by.at)
         audit.record(conn, by.at, AuthEvent.PASSWORD_RESET, username=username, address=by.address, actor=by.actor)
 
 
@@ -128,5 +128,5 @@ def change_own_password(conn: psycopg.Connection, username: str, current: object
         raise InvalidInput("err.current_wrong")
     password_hash = generate_password_hash(policy.check_own_password(username, known, new, again))
     with conn.transaction():
-        users.set_password(conn, username, password_hash, must_change=False)
+        users.set_password(conn, username, password_hash, must_change=False, at=at)
         audit.record(conn, at, AuthEvent.PASSWORD_CHANGED, username=username, address=address)
