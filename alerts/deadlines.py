@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from alerts.status import OPEN, STEPS, Clock, Status
+from alerts.status import OPEN, STEPS, Clock, Party, Status
 
 
 class Windows(NamedTuple):
@@ -78,19 +78,35 @@ def _statuses(clock: Clock) -> str:
     return ", ".join(f"'{s.value}'" for s, step in STEPS.items() if step.clock is clock)
 
 
+def _clocks(owner: Party | None) -> list[Clock]:
+    return [c for c in Clock if owner is None or c.owner is owner]
+
+
 def deadline_sql(alias: str = "i") -> str:
     """SQL for the deadline the incident waits on now (NULL when no clock runs), for a table alias."""
     whens = " ".join(f"WHEN {alias}.status IN ({_statuses(c)}) THEN {alias}.{c.column}" for c in Clock)
     return f"(CASE {whens} END)"
 
 
-def overdue_sql(alias: str = "i", now: str = "%(now)s") -> str:
-    """SQL that is true for an incident past the deadline it waits on at ``now`` (a parameter or expression).
+def overdue_sql(alias: str = "i", now: str = "%(now)s", owner: Party | None = None) -> str:
+    """SQL that is true for an incident past the deadline it waits on at ``now`` (a parameter or expression);
+    with ``owner``, only when that deadline is that party's (a township is not late for the desk's 核查).
 
-    One OR branch per clock, so each compares one column (the planner can use an index per branch).
+    One OR branch per clock, each comparing one column.
     """
-    branches = " OR ".join(f"({alias}.status IN ({_statuses(c)}) AND {alias}.{c.column} < {now})" for c in Clock)
+    branches = " OR ".join(f"({alias}.status IN ({_statuses(c)}) AND {alias}.{c.column} < {now})"
+                           for c in _clocks(owner))
     return f"({branches})"
+
+
+def on_time_sql(done: str, deadline: str) -> str:
+    """SQL: the step was done by its deadline (``is_overdue``'s other side: done at the deadline is on time)."""
+    return f"({done} <= {deadline})"
+
+
+def due_sql(done: str, deadline: str, now: str = "%(now)s") -> str:
+    """SQL: the step counts in an on-time rate at ``now``: it was done, or its deadline has passed."""
+    return f"({done} IS NOT NULL OR {deadline} < {now})"
 
 
 OPEN_STATUSES: tuple[str, ...] = tuple(sorted(s.value for s in OPEN))  # as SQL parameters: status = ANY(%s)

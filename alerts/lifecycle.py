@@ -106,6 +106,11 @@ MOVES: dict[Action, Move] = {
 }
 
 
+def offered(status: Status, role: Role) -> list[Action]:
+    """The moves ``role`` may make from ``status``, in the table's order: what a desk offers as buttons."""
+    return [action for action, move in MOVES.items() if status in move.sources and role in move.roles]
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     name: str

@@ -23,6 +23,13 @@ class Status(StrEnum):
     MERGED = "merged"  # 已合并 into another incident
 
 
+class Party(StrEnum):
+    """Who must act before a deadline: what a township is ranked on is its own clocks only."""
+
+    TOWNSHIP = "township"
+    DESK = "desk"  # the command center
+
+
 class Clock(StrEnum):
     """The deadline an incident waits on; the value names its column (``<clock>_deadline``)."""
 
@@ -33,6 +40,10 @@ class Clock(StrEnum):
     @property
     def column(self) -> str:
         return f"{self.value}_deadline"
+
+    @property
+    def owner(self) -> Party:
+        return Party.DESK if self is Clock.VERIFY else Party.TOWNSHIP
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +64,5 @@ STEPS: dict[Status, Step] = {
 }
 
 OPEN: frozenset[Status] = frozenset(s for s, step in STEPS.items() if step.open)
+# A township's queue: what is routed to it and open, but not what is back with the desk (new, or 退单).
+WITH_TOWNSHIP: frozenset[Status] = OPEN - {Status.NEW}

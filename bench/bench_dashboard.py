@@ -44,6 +44,7 @@ from psycopg.types.json import Jsonb
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alerts.deadlines import windows
+from alerts.status import WITH_TOWNSHIP
 from cityops.localserver import LocalPostgres, free_port
 from ingest.devices import DeviceSpec, register_devices
 from ingest.tagging import active_layer_tagger
@@ -217,7 +218,7 @@ def load_incidents(dsn: str, n: int, start: datetime, now: datetime, rng: np.ran
                         deadlines = (deadlines[0], deadlines[1], t + verify_w)
                         if rng.random() < 0.07 and step(late(verify_w, 0.05), "zhihui", "command", None, "rework",
                                                         "in_progress", "照片不清晰，请补充"):
-                            rework = 1
+                            rework, deadlines = 1, (deadlines[0], deadlines[1], None)  # as the lifecycle does
                             if step(late(finish_w, 0.1), user, "township", code, "feedback", "resolved", "已补充"):
                                 deadlines = (deadlines[0], deadlines[1], t + verify_w)
                         if status == "resolved":
@@ -427,7 +428,7 @@ def measure_callbacks(dsn: str, samples: int, district: str) -> list[dict[str, A
         with data.pool.connection() as conn:
             code, n_open = conn.execute(
                 "SELECT township_code, count(*) FROM incidents WHERE status = ANY(%s) AND township_code IS NOT NULL"
-                " GROUP BY 1 ORDER BY count(*) DESC LIMIT 1", (sorted(OPEN_FOR_BENCH),)).fetchone()  # type: ignore[misc]
+                " GROUP BY 1 ORDER BY count(*) DESC LIMIT 1", (sorted(WITH_TOWNSHIP),)).fetchone()  # type: ignore[misc]
     with as_user(app, f"zj{code}"):
         times, out = timed(lambda: township.callbacks.refresh_list(1, 0), samples)
         rows.append(report(f"township queue ({n_open} open incidents)", times, payload_bytes(out),
@@ -435,8 +436,6 @@ def measure_callbacks(dsn: str, samples: int, district: str) -> list[dict[str, A
     app.server.extensions["cityops_data"].close()
     return rows
 
-
-OPEN_FOR_BENCH = {"dispatched", "signed", "in_progress", "postponed", "resolved", "new"}
 
 
 def _walk(component: Any) -> Iterator[Any]:

@@ -18,7 +18,8 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from alerts.incidents import act
-from alerts.lifecycle import Action, Actor, IllegalMove, Refusal, Status
+from alerts.lifecycle import Action, Actor, IllegalMove, Refusal
+from alerts.status import WITH_TOWNSHIP, Status
 from dashboard.map import basemap
 from dashboard.map.model import BaseMap
 from dashboard.reads import DEADLINE_SQL, OPEN_STATUSES
@@ -30,8 +31,7 @@ from store.frames import frame
 from store.users import active_townships
 
 OPEN = tuple(OPEN_STATUSES)
-# A township's queue: not what it sent back (退单 leaves the incident 待分拨 with the command center).
-TOWNSHIP_OPEN = tuple(s for s in OPEN_STATUSES if s != Status.NEW.value)
+TOWNSHIP_OPEN = tuple(sorted(s.value for s in WITH_TOWNSHIP))  # not what is back with the desk (new, 退单)
 _INCIDENT_COLS = ("id, title, category, level, status, lon, lat, district_code, township_code, grid_code,"
                   " created_at, updated_at, sign_deadline, finish_deadline, rework_count, source_kind, near_boundary")
 

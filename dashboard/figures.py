@@ -1,4 +1,4 @@
-"""Pure figure builders: DataFrames and dicts in, plotly figures out (the big screen's map: ``bigmap``).
+"""Pure figure builders: DataFrames and dicts in, plotly figures out (the big screen's map: ``dashboard/map/``).
 
 No database, no Flask, no clock: ``now`` is passed in. Tests build figures from
 hand-made frames and look at the traces.
@@ -11,6 +11,7 @@ from datetime import datetime
 import pandas as pd
 import plotly.graph_objects as go
 
+from alerts.status import OPEN, Status
 from i18n.labels import Lang, status_label
 from i18n.timefmt import SHANGHAI
 
@@ -28,7 +29,7 @@ def state_spans(log: pd.DataFrame, now: datetime) -> pd.DataFrame:
         return pd.DataFrame({"status": [], "start": [], "end": []})
     starts = pd.to_datetime(log["at"], utc=True).reset_index(drop=True)
     ends = starts.shift(-1)
-    last_open = log["to_status"].iloc[-1] != "closed"
+    last_open = Status(log["to_status"].iloc[-1]) in OPEN
     ends.iloc[-1] = pd.Timestamp(now).tz_convert("UTC") if last_open else starts.iloc[-1]
     # A state entered and left within one second (or the final 已结案) is drawn one second wide.
     ends = ends.where(ends > starts, starts + pd.Timedelta(seconds=1))
@@ -37,7 +38,7 @@ def state_spans(log: pd.DataFrame, now: datetime) -> pd.DataFrame:
 
 
 STATUS_COLOR = {"new": "#9e9e9e", "dispatched": "#4f9be0", "signed": "#26a69a", "in_progress": "#ffb74d",
-                "resolved": "#ab47bc", "closed": "#66bb6a"}
+                "postponed": "#8d6e63", "resolved": "#ab47bc", "closed": "#66bb6a", "merged": "#78909c"}
 
 
 def timeline(log: pd.DataFrame, now: datetime, lang: Lang) -> go.Figure:

@@ -15,7 +15,8 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from alerts import deadlines
-from alerts.deadlines import CATEGORY_FACTOR, windows
+from alerts.deadlines import BY_LEVEL, CATEGORY_FACTOR, windows
+from alerts.status import Party
 from store.frames import frame
 
 OPEN_STATUSES: list[str] = list(deadlines.OPEN_STATUSES)
@@ -23,7 +24,11 @@ OPEN_STATUSES: list[str] = list(deadlines.OPEN_STATUSES)
 # The deadline an incident waits on and "past it now", generated from ``alerts.status.STEPS`` (the rule
 # the escalator applies too). Need the parameter %(now)s and an incidents alias ``i``.
 OVERDUE_SQL = deadlines.overdue_sql("i")
+TOWNSHIP_OVERDUE_SQL = deadlines.overdue_sql("i", owner=Party.TOWNSHIP)  # what a township is ranked on
 DEADLINE_SQL = deadlines.deadline_sql("i")
+# Of the dispatches of ``DISPATCHES_CTE``: signed by the deadline given, and counted in the rate at %(now)s.
+SIGNED_ON_TIME_SQL = deadlines.on_time_sql("signed_at", "due_at")
+SIGN_DUE_SQL = deadlines.due_sql("signed_at", "due_at")
 
 # Every dispatch (or transfer) to a township, the sign deadline it was given and when that township
 # signed. The deadline is the one the log row recorded; rows written before the log recorded it get
@@ -50,10 +55,10 @@ def sign_window_params() -> dict[str, list[Any]]:
     """The sign-for windows of ``alerts.deadlines`` as the three arrays ``DISPATCHES_CTE`` reads."""
     levels, cats, secs = [], [], []
     for category in ("", *CATEGORY_FACTOR):
-        for level in (1, 2, 3, 4):
+        for level in BY_LEVEL:
             levels.append(level)
             cats.append(category)
-            secs.append(windows(level, category)[0].total_seconds())
+            secs.append(windows(level, category).sign.total_seconds())
     return {"w_level": levels, "w_cat": cats, "w_sign": secs}
 
 

@@ -13,7 +13,17 @@ import pandas as pd
 from psycopg import sql
 
 from dashboard.filters import Filters
-from dashboard.reads import DEADLINE_SQL, DISPATCHES_CTE, OVERDUE_SQL, Reads, now_param, sign_window_params
+from dashboard.reads import (
+    DEADLINE_SQL,
+    DISPATCHES_CTE,
+    OVERDUE_SQL,
+    SIGN_DUE_SQL,
+    SIGNED_ON_TIME_SQL,
+    TOWNSHIP_OVERDUE_SQL,
+    Reads,
+    now_param,
+    sign_window_params,
+)
 
 LIST_COLUMNS = ("id", "title", "category", "level", "status", "district_code", "township_code", "created_at",
                 "closed_at", "rework_count", "overdue")
@@ -84,11 +94,11 @@ class LeaderReads(Reads):
         r_cond, r_params = _townships_where(f)
         query = sql.SQL(
             "WITH inc AS (SELECT i.id, i.level, i.category, i.status, i.township_code, i.rework_count,"
-            " " + OVERDUE_SQL + " AS overdue FROM incidents i WHERE {cond}),"
+            " " + TOWNSHIP_OVERDUE_SQL + " AS overdue FROM incidents i WHERE {cond}),"
             + DISPATCHES_CTE + ","
             " d AS (SELECT township_code, count(*) AS dispatched,"
-            "  count(*) FILTER (WHERE signed_at <= due_at) AS signed_on_time,"
-            "  count(*) FILTER (WHERE signed_at IS NOT NULL OR due_at < %(now)s) AS due"
+            "  count(*) FILTER (WHERE " + SIGNED_ON_TIME_SQL + ") AS signed_on_time,"
+            "  count(*) FILTER (WHERE " + SIGN_DUE_SQL + ") AS due"
             "  FROM disp GROUP BY 1),"
             " c AS (SELECT township_code, count(*) FILTER (WHERE status = 'closed') AS closed,"
             "  count(*) FILTER (WHERE status = ANY(%(open)s)) AS open, sum(rework_count) AS rework,"
@@ -117,8 +127,8 @@ class LeaderReads(Reads):
             " SELECT (SELECT count(*) FROM inc), (SELECT count(*) FROM inc WHERE status = 'closed'),"
             " (SELECT coalesce(sum(rework_count), 0) FROM inc),"
             " (SELECT count(*) FROM incidents i WHERE {} AND " + OVERDUE_SQL + "),"
-            " (SELECT count(*) FILTER (WHERE signed_at <= due_at) FROM disp),"
-            " (SELECT count(*) FILTER (WHERE signed_at IS NOT NULL OR due_at < %(now)s) FROM disp)"
+            " (SELECT count(*) FILTER (WHERE " + SIGNED_ON_TIME_SQL + ") FROM disp),"
+            " (SELECT count(*) FILTER (WHERE " + SIGN_DUE_SQL + ") FROM disp)"
         ).format(cond, undated), params | now_param(now) | sign_window_params())
         total, closed, rework, overdue, on_time, due = (int(v) for v in row)
         return {"total": total, "closed": closed, "rework": rework, "overdue": overdue,

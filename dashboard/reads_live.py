@@ -13,7 +13,15 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard.reads import DISPATCHES_CTE, OVERDUE_SQL, Reads, now_param, sign_window_params
+from dashboard.reads import (
+    DISPATCHES_CTE,
+    OVERDUE_SQL,
+    SIGN_DUE_SQL,
+    SIGNED_ON_TIME_SQL,
+    Reads,
+    now_param,
+    sign_window_params,
+)
 from dashboard.reads_ops import ONLINE_SQL
 
 HEAT_CELL_DEG = 0.01  # ~1 km: hotline tickets are summed per cell before they leave the database
@@ -48,8 +56,8 @@ class LiveReads(Reads):
         signed = self._row(
             "WITH inc AS (SELECT i.id, i.level, i.category FROM incidents i WHERE i.updated_at >= %(day)s), "
             + DISPATCHES_CTE +
-            " SELECT count(*) FILTER (WHERE signed_at <= due_at),"
-            " count(*) FILTER (WHERE signed_at IS NOT NULL OR due_at < %(now)s)"
+            " SELECT count(*) FILTER (WHERE " + SIGNED_ON_TIME_SQL + "),"
+            " count(*) FILTER (WHERE " + SIGN_DUE_SQL + ")"
             " FROM disp WHERE dispatched_at >= %(day)s", params)
         on_time, due = int(signed[0]), int(signed[1])
         return {"today_new": row[0], "dispatched": row[1], "signed": row[2], "open": row[3], "overdue": row[4],

@@ -40,6 +40,7 @@ class Case:
     township: str
     incident_id: int
     overdue: bool  # what the rule says at NOW
+    desks_clock: bool = False  # the deadline is the command center's (核查): the township is not ranked on it
 
 
 def _build(conn: psycopg.Connection, townships: list[str]) -> list[Case]:
@@ -70,7 +71,7 @@ def _build(conn: psycopg.Connection, townships: list[str]) -> list[Case]:
         town, iid, staff = incident(f"verify {when}", deadline - VERIFY - timedelta(hours=1))
         act(conn, iid, Action.SIGN, staff, deadline - VERIFY - timedelta(minutes=50))
         act(conn, iid, Action.FEEDBACK, staff, deadline - VERIFY, note="已处置")
-        cases.append(Case(f"resolved, {when} verify deadline", town, iid, offset < timedelta(0)))
+        cases.append(Case(f"resolved, {when} verify deadline", town, iid, offset < timedelta(0), desks_clock=True))
     # No clock runs: postponed long past its finish deadline, returned to the desk, closed late.
     town, iid, staff = incident("postponed", NOW - 2 * FINISH)
     act(conn, iid, Action.SIGN, staff, NOW - 2 * FINISH + timedelta(minutes=1))
@@ -155,7 +156,8 @@ def test_the_leader_figures(scene: tuple[str, Data, list[Case]]) -> None:
     late, _ = data.overdue_list(f, NOW)
     assert {int(i) for i in late.id} == _expected(cases)
     ranking = data.township_ranking(f, NOW).set_index("code")
-    assert {c.name: int(ranking.loc[c.township, "overdue"]) for c in cases} == {c.name: int(c.overdue) for c in cases}
+    assert ({c.name: int(ranking.loc[c.township, "overdue"]) for c in cases}
+            == {c.name: int(c.overdue and not c.desks_clock) for c in cases})
     assert data.leader_summary(f, NOW)["overdue"] == len(_expected(cases))
 
 
@@ -203,3 +205,20 @@ def test_sign_on_time_is_judged_by_the_deadline_given(demo_db: Callable[[], str]
         assert (int(row.dispatched), int(row.signed_on_time), int(row.due)) == (1, 1, 1)
     finally:
         data.close()
+
+
+def test_the_township_desk_marks_late_only_what_is_its_own(scene: tuple[str, Data, list[Case]],
+                                                          dash_app: object) -> None:
+    """The township card shows the township's own deadline and turns red only for it: a 已反馈 incident
+    past the command center's 核查 deadline is not the township's lateness."""
+    from dashboard.pages.township.views import incident_card
+    from dashboard.widgets import incidents
+
+    _, data, cases = scene
+    red: dict[str, bool] = {}
+    for c in cases:
+        rows = {r.id: r for r in incidents(data.township_queue(c.township))}
+        if c.incident_id in rows:
+            red[c.name] = "card-overdue" in (incident_card(rows[c.incident_id], NOW, "zh").className or "")
+    assert red == {c.name: c.overdue and not c.desks_clock
+                   for c in cases if c.name not in ("closed", "returned to the desk")}

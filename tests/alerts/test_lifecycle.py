@@ -19,6 +19,7 @@ from alerts.lifecycle import (
     Role,
     Status,
     escalation_due,
+    offered,
     replay,
     transition,
 )
@@ -201,3 +202,15 @@ def test_replaying_the_log_rebuilds_every_state() -> None:
     for _ in range(2000):
         level, category, entries, final = _random_history(rng)
         assert replay(entries, level, category) == final
+
+
+@pytest.mark.parametrize(("status", "role", "moves"), [
+    (Status.DISPATCHED, Role.TOWNSHIP, [Action.SIGN, Action.RETURN]),
+    (Status.IN_PROGRESS, Role.TOWNSHIP, [Action.PROGRESS, Action.FEEDBACK]),
+    (Status.RESOLVED, Role.TOWNSHIP, []),
+    (Status.POSTPONED, Role.COMMAND, [Action.ASSIST, Action.RESUME, Action.MERGE, Action.RELEVEL, Action.AMEND,
+                                      Action.CONFIRM_AREA]),
+    (Status.CLOSED, Role.COMMAND, []),
+])
+def test_offered_moves_follow_the_table(status: Status, role: Role, moves: list[Action]) -> None:
+    assert offered(status, role) == moves

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from alerts.status import Status
+from alerts.status import OPEN, Status
 from dashboard.data import Data
-from dashboard.widgets import Incident, incidents
+from dashboard.widgets import QueueRow, incidents
 
 # How many of each queue show at first, the most urgent first (level, then deadline); "show more" adds as many.
 SHOWN = {"verify": 9, "new": 9, "active": 20}
 MAX_SHOWN = 10_000  # what a browser may ask for, at most
-ACTIVE = (Status.DISPATCHED, Status.SIGNED, Status.IN_PROGRESS, Status.POSTPONED)
+ACTIVE = OPEN - {Status.NEW, Status.RESOLVED}  # the third queue: neither 待分拨 nor 待核查
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,7 @@ class Note:
 @dataclass(frozen=True, slots=True)
 class Queue:
     key: str  # verify | new | active: the key of ``SHOWN`` and of the section's id
-    rows: tuple[Incident, ...]  # the most urgent first, cut to ``shown``
+    rows: tuple[QueueRow, ...]  # the most urgent first, cut to ``shown``
     count: int  # how many the queue holds
     shown: int  # how many rows were asked for
 

@@ -7,12 +7,13 @@ from typing import Any
 
 from dash import dcc, html
 
-from alerts.lifecycle import Action
+from alerts.deadlines import waiting_on
+from alerts.lifecycle import Action, Role, offered
 from alerts.status import Status
 from dashboard import directive_views as dv
 from dashboard.components import level_badge, message, status_chip
 from dashboard.directive_views import DirIds
-from dashboard.widgets import Incident, incident_button, near_badge, township_options
+from dashboard.widgets import QueueRow, incident_button, near_badge, township_options
 from i18n.labels import Lang, action_label, category_label, t
 from i18n.timefmt import fmt_dt, remaining
 
@@ -34,18 +35,18 @@ def confirm_button(incident_id: int, lang: Lang) -> html.Button:
     return _act_btn(incident_id, "confirm", lang, "btn-primary")
 
 
+# The row's moves that open the action panel, in this order, where the lifecycle allows them.
+ROW_ACTIONS = (Action.TRANSFER, Action.ASSIST, Action.POSTPONE, Action.MERGE)
+
+
 def row_actions(incident_id: int, status: Status, near: bool, lang: Lang) -> list[html.Button]:
     """The buttons an open incident's row offers, by what the lifecycle allows from its status."""
     buttons = [confirm_button(incident_id, lang)] if near else []
-    if status is Status.POSTPONED:
+    allowed = offered(status, Role.COMMAND)
+    if Action.RESUME in allowed:
         buttons.append(incident_button(Ids.RESUME, incident_id, action_label(Action.RESUME, lang),
                                        "btn-primary btn-sm"))
-    if status in (Status.DISPATCHED, Status.SIGNED, Status.IN_PROGRESS):
-        buttons.append(_act_btn(incident_id, "transfer", lang))
-    buttons.append(_act_btn(incident_id, "assist", lang))
-    if status in (Status.SIGNED, Status.IN_PROGRESS):
-        buttons.append(_act_btn(incident_id, "postpone", lang))
-    buttons.append(_act_btn(incident_id, "merge", lang))
+    buttons += [_act_btn(incident_id, a.value, lang) for a in ROW_ACTIONS if a in allowed]
     return buttons
 
 
@@ -76,7 +77,7 @@ def _feedback_lines(fb: Note | None, lang: Lang) -> html.Div | None:
     return html.Div(f"{fmt_dt(fb.at)} {fb.actor}：{fb.note}{extra}", className="feedback-note")
 
 
-def _head(row: Incident, names: dict[str, str], lang: Lang) -> list[Any]:
+def _head(row: QueueRow, names: dict[str, str], lang: Lang) -> list[Any]:
     return [
         html.Div([level_badge(row.level, lang), status_chip(row.status, lang), near_badge(lang) if row.near else None],
                  className="card-top"),
@@ -86,7 +87,7 @@ def _head(row: Incident, names: dict[str, str], lang: Lang) -> list[Any]:
     ]
 
 
-def _verify_card(row: Incident, q: Queues, lang: Lang, can_act: bool) -> html.Div:
+def _verify_card(row: QueueRow, q: Queues, lang: Lang, can_act: bool) -> html.Div:
     return html.Div([
         *_head(row, q.names, lang), _feedback_lines(q.feedback.get(row.id), lang),
         html.Div([incident_button(Ids.VERIFY, row.id, action_label(Action.VERIFY, lang), "btn-primary"),
@@ -96,7 +97,7 @@ def _verify_card(row: Incident, q: Queues, lang: Lang, can_act: bool) -> html.Di
     ], className="card", id=f"cmd-resolved-{row.id}")
 
 
-def _new_card(row: Incident, q: Queues, lang: Lang, can_act: bool) -> html.Div:
+def _new_card(row: QueueRow, q: Queues, lang: Lang, can_act: bool) -> html.Div:
     ret = q.returns.get(row.id)
     suggested = ret.details.get("suggested") if ret else None
     known = {code for code, _ in q.townships}
@@ -113,8 +114,8 @@ def _new_card(row: Incident, q: Queues, lang: Lang, can_act: bool) -> html.Div:
     ], className="card", id=f"cmd-card-{row.id}")
 
 
-def _active_row(row: Incident, q: Queues, lang: Lang, can_act: bool) -> html.Tr:
-    if row.status is Status.POSTPONED:  # the finish clock is stopped while postponed
+def _active_row(row: QueueRow, q: Queues, lang: Lang, can_act: bool) -> html.Tr:
+    if waiting_on(row.status) is None:  # 缓办: the finish clock is stopped
         left, overdue = t("command.paused", lang), False
     else:
         left, overdue = remaining(row.deadline, q.now, lang)

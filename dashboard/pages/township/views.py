@@ -8,11 +8,12 @@ from typing import Any
 
 from dash import dcc, html
 
-from alerts.lifecycle import Action
-from alerts.status import Status
+from alerts.deadlines import waiting_on
+from alerts.lifecycle import Action, Role, offered
+from alerts.status import Clock, Party
 from dashboard.components import level_badge, status_chip
 from dashboard.directive_views import DirIds, pending_cards
-from dashboard.widgets import Incident, incident_button
+from dashboard.widgets import QueueRow, incident_button
 from i18n.labels import Lang, action_label, category_label, t
 from i18n.timefmt import fmt_dt, remaining
 
@@ -22,24 +23,28 @@ from .load import Page, Pending, Queue
 REFRESH_MS = 10_000
 
 
-def incident_card(row: Incident, now: datetime, lang: Lang) -> html.Div:
-    """One incident: its deadline and what is left of it, and the buttons its status allows."""
-    deadline_key = "time.sign_by" if row.status is Status.DISPATCHED else "time.finish_by"
-    left, overdue = remaining(row.deadline, now, lang)
-    buttons = []
-    if row.status is Status.DISPATCHED:
-        buttons.append(incident_button(Ids.SIGN, row.id, action_label(Action.SIGN, lang), "btn-primary"))
-    if row.status in (Status.SIGNED, Status.IN_PROGRESS):
-        buttons.append(incident_button(Ids.OPEN_FEEDBACK, row.id, action_label(Action.FEEDBACK, lang), "btn-primary"))
-    if row.status in (Status.DISPATCHED, Status.SIGNED):
-        buttons.append(incident_button(Ids.OPEN_RETURN, row.id, action_label(Action.RETURN, lang), "btn-secondary"))
+# The card's buttons, for the moves the lifecycle offers township staff from the incident's status.
+BUTTONS: dict[Action, tuple[Ids, str]] = {Action.SIGN: (Ids.SIGN, "btn-primary"),
+                                          Action.FEEDBACK: (Ids.OPEN_FEEDBACK, "btn-primary"),
+                                          Action.RETURN: (Ids.OPEN_RETURN, "btn-secondary")}
+DEADLINE_KEY = {Clock.SIGN: "time.sign_by", Clock.FINISH: "time.finish_by"}
+
+
+def incident_card(row: QueueRow, now: datetime, lang: Lang) -> html.Div:
+    """One incident: the township's own deadline and what is left of it (not the desk's 核查 deadline: a
+    township is not late for that), and the buttons its status allows."""
+    clock = waiting_on(row.status)
+    mine = clock is not None and clock.owner is Party.TOWNSHIP
+    left, overdue = remaining(row.deadline, now, lang) if mine else ("", False)
+    buttons = [incident_button(BUTTONS[a][0], row.id, action_label(a, lang), BUTTONS[a][1])
+               for a in offered(row.status, Role.TOWNSHIP) if a in BUTTONS]
     return html.Div([
         html.Div([level_badge(row.level, lang), status_chip(row.status, lang)], className="card-top"),
         html.Div(html.A(f"#{row.id} {row.title}", href=f"/incident/{row.id}"), className="card-title"),
         html.Div([
-            html.Span(f"{t(deadline_key, lang)} {fmt_dt(row.deadline) if row.deadline is not None else '—'}"),
+            html.Span(f"{t(DEADLINE_KEY[clock], lang)} {fmt_dt(row.deadline) if row.deadline is not None else '—'}"),
             html.Span(left, className="overdue" if overdue else "remaining"),
-        ], className="card-deadline") if row.status not in (Status.RESOLVED, Status.POSTPONED) else None,
+        ], className="card-deadline") if mine and clock is not None else None,
         html.Div(f"{t('col.created', lang)} {fmt_dt(row.created_at)} · {category_label(row.category, lang)}",
                  className="card-meta"),
         html.Div(t("near.township_hint", lang), className="msg msg-info") if row.near else None,
