@@ -19,7 +19,7 @@ from i18n.timefmt import fmt_dt
 
 
 @dataclass(frozen=True, slots=True)
-class Incident:
+class QueueRow:
     """An open incident as a desk's queue shows it (the rows of ``Data.command_queue`` / ``township_queue``)."""
 
     id: int
@@ -33,8 +33,8 @@ class Incident:
     near: bool  # near a township border, its area not confirmed yet
 
 
-def incidents(rows: pd.DataFrame) -> tuple[Incident, ...]:
-    return tuple(Incident(int(r.id), r.title, r.category, int(r.level), Status(r.status),
+def incidents(rows: pd.DataFrame) -> tuple[QueueRow, ...]:
+    return tuple(QueueRow(int(r.id), r.title, r.category, int(r.level), Status(r.status),
                           r.township_code if isinstance(r.township_code, str) else None, r.created_at,
                           r.deadline if pd.notna(r.deadline) else None, bool(r.near_boundary))
                  for r in rows.itertuples())

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from dashboard.data import Data
-from dashboard.widgets import Incident, incidents
+from dashboard.widgets import QueueRow, incidents
 from i18n.timefmt import local
 
 MAX_CARDS = 60  # the most urgent first; a phone does not scroll through hundreds of cards
@@ -17,7 +17,7 @@ MAX_CARDS = 60  # the most urgent first; a phone does not scroll through hundred
 @dataclass(frozen=True, slots=True)
 class Queue:
     now: datetime
-    cards: tuple[Incident, ...]  # the deadline that comes first on top
+    cards: tuple[QueueRow, ...]  # the deadline that comes first on top
     more: int  # how many more the township has than the cards shown
 
 
