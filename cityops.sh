@@ -95,6 +95,7 @@ case "$cmd" in
     install_python
     install_npm tools/timescale "the TimescaleDB test server"
     install_browser_assets
+    .venv/bin/ruff check .  # lint first: a finding stops here
     .venv/bin/python -m mypy  # the packages and strictness are in pyproject.toml; a type error stops here
     exec .venv/bin/python -m pytest "$@"
     ;;
