@@ -48,6 +48,7 @@ from alerts.status import WITH_TOWNSHIP
 from cityops.localserver import LocalPostgres, free_port
 from ingest.devices import DeviceSpec, register_devices
 from ingest.tagging import active_layer_tagger
+from tests.fix_db import one
 
 DISTRICT = "431002"  # 北湖区: the bench's district
 # (device_type, dept, share of the fleet, metrics per reading, expected interval s)
@@ -171,7 +172,7 @@ def load_incidents(dsn: str, n: int, start: datetime, now: datetime, rng: np.ran
             "SELECT r.code, r.parent_code, r.label_lon, r.label_lat FROM regions r JOIN boundary_versions b"
             f" USING (version) WHERE b.active AND r.level = 'township' {sql_where} ORDER BY r.code",
             (district,) if district else ()).fetchall()
-        base_id = int(conn.execute("SELECT coalesce(max(id), 0) FROM incidents").fetchone()[0])  # type: ignore[index]
+        base_id = int(one(conn, "SELECT coalesce(max(id), 0) FROM incidents")[0])
         span = (now - start).total_seconds()
         created = sorted(start + timedelta(seconds=float(s)) for s in rng.uniform(0, span, n))
         cats, levels = _choice(rng, CATEGORIES, n), _choice(rng, LEVELS, n)
@@ -426,9 +427,9 @@ def measure_callbacks(dsn: str, samples: int, district: str) -> list[dict[str, A
         assert len(out[0]["data"]) == len(T)
         rows.append(report("baseline: rebuild the whole figure each refresh", times, payload_bytes(out)))
         with data.pool.connection() as conn:
-            code, n_open = conn.execute(
+            code, n_open = one(conn,
                 "SELECT township_code, count(*) FROM incidents WHERE status = ANY(%s) AND township_code IS NOT NULL"
-                " GROUP BY 1 ORDER BY count(*) DESC LIMIT 1", (sorted(WITH_TOWNSHIP),)).fetchone()  # type: ignore[misc]
+                " GROUP BY 1 ORDER BY count(*) DESC LIMIT 1", (sorted(WITH_TOWNSHIP),))
     with as_user(app, f"zj{code}"):
         times, out = timed(lambda: township.callbacks.refresh_list(1, 0), samples)
         rows.append(report(f"township queue ({n_open} open incidents)", times, payload_bytes(out),
@@ -557,7 +558,7 @@ def run(args: argparse.Namespace, tdays: float, now: datetime) -> int:
         dsn = server.dsn
         migrate(dsn, "auto")
         with psycopg.connect(dsn) as conn:
-            loaded = conn.execute("SELECT count(*) FROM devices WHERE device_id LIKE 'b-%%'").fetchone()[0]  # type: ignore[index]
+            loaded = one(conn, "SELECT count(*) FROM devices WHERE device_id LIKE 'b-%%'")[0]
         if not loaded:
             load_demo_layers(dsn)
             with psycopg.connect(dsn) as conn:
@@ -571,9 +572,9 @@ def run(args: argparse.Namespace, tdays: float, now: datetime) -> int:
             say("reusing the loaded database (--keep); device_status refreshed")
             mark_devices_seen(dsn, datetime.now(UTC))
         with psycopg.connect(dsn) as conn:
-            counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
+            counts = {t: one(conn, f"SELECT count(*) FROM {t}")[0]
                       for t in ("telemetry", "devices", "incidents", "incident_log", "events")}
-            size = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]  # type: ignore[index]
+            size = one(conn, "SELECT pg_size_pretty(pg_database_size(current_database()))")[0]
         say("rows: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()) + f"; database {size}")
         say("callbacks (server time, in-process, as a logged-in user):")
         rows = measure_callbacks(dsn, args.samples, args.district or DISTRICT)

@@ -58,6 +58,7 @@ from cityops.mqtt import new_client, read_credentials, url  # noqa: E402
 from cityops.settings import MqttAddress  # noqa: E402
 from ingest import broker_acl  # noqa: E402
 from ingest.broker_sync import LocalAccounts  # noqa: E402
+from tests.fix_db import one  # noqa: E402
 
 CITY = "chenzhou"
 DEPT = "qx"
@@ -288,7 +289,7 @@ def publish(env: Env, kind: str, tag: str, *, count: int = 0, base: datetime | N
     env.started.append(proc)
     if proc.wait() != 0:
         raise RuntimeError(f"publisher ({kind}) exited with {proc.returncode}")
-    return json.loads(result.read_text())  # type: ignore[no-any-return]
+    return json.loads(result.read_text())
 
 
 def wait_progress(label: str, unit: str, total: int, current: Callable[[], int], done: threading.Event,
@@ -416,15 +417,15 @@ def truncate(env: Env) -> None:
 def stored(env: Env, since: datetime, until: datetime) -> tuple[int, int]:
     """Rows and sum(round(value*10)) in [since, until)."""
     with psycopg.connect(env.dsn) as conn:
-        n, s = conn.execute(
+        n, s = one(conn,
             "SELECT count(*), coalesce(sum(round(value * 10)::bigint), 0) FROM telemetry"
-            " WHERE metric = 'rain_1h' AND ts >= %s AND ts < %s", (since, until)).fetchone()  # type: ignore[misc]
+            " WHERE metric = 'rain_1h' AND ts >= %s AND ts < %s", (since, until))
     return int(n), int(s)
 
 
 def dead_letters(env: Env) -> int:
     with psycopg.connect(env.dsn) as conn:
-        return int(conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0])  # type: ignore[index]
+        return int(one(conn, "SELECT count(*) FROM dead_letters")[0])
 
 
 def check_text(expected: int, got: int, dups: int, sum_ok: bool, extra: str = "") -> tuple[str, bool]:
@@ -535,10 +536,10 @@ def watch_rows(env: Env, ingest: IngestProcess, target: int, label: str, poll: s
         conn.execute("SET max_parallel_workers_per_gather = 0")  # keep the poller on one core
 
         def count() -> int:
-            return int(conn.execute("SELECT count(*) FROM telemetry").fetchone()[0])  # type: ignore[index]
+            return int(one(conn, "SELECT count(*) FROM telemetry")[0])
 
         def exists(sql: str, params: tuple[object, ...] = ()) -> bool:
-            return bool(conn.execute(sql, params).fetchone()[0])  # type: ignore[index]
+            return bool(one(conn, sql, params)[0])
 
         first_t = 0.0
         first_n = polls = 0
@@ -630,7 +631,7 @@ def target_text(value: float | None, limit: float, kind: str = "≥") -> str:
 
 def phase_counting(env: Env, n: int) -> tuple[Row, float | None, bool]:
     log(f"phase 1/6: counting subscriber draining a backlog of {n:,} single-reading messages")
-    seen: set[bytes] = set()
+    seen: set[bytes | bytearray] = set()
     state = {"received": 0, "first": 0.0, "last": 0.0}
     done = threading.Event()
 
@@ -820,10 +821,10 @@ def phase_latency(env: Env, rate: int, duration: float, notes: list[str], poll: 
     got, total = stored(env, since, until)
     check, ok = check_text(sent, got, 0, total == expected_value_sum10(sent))
     with psycopg.connect(env.dsn) as conn:
-        p50, p99, worst = conn.execute(
+        p50, p99, worst = one(conn,
             "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP"
             " (ORDER BY ms), max(ms) FROM (SELECT extract(epoch FROM ingested_at - ts) * 1000 AS ms"
-            " FROM telemetry WHERE ts >= %s AND ts < %s) s", (since, until)).fetchone()  # type: ignore[misc]
+            " FROM telemetry WHERE ts >= %s AND ts < %s) s", (since, until))
     commits = metrics.get("cityops_ingest_commit_seconds_count", 0.0)
     mean_commit = 1000 * metrics.get("cityops_ingest_commit_seconds_sum", 0.0) / commits if commits else 0.0
     offered = sent / float(result["send_seconds"])
@@ -858,7 +859,7 @@ def register_gauges(dsn: str, count: int, seed: int) -> None:
 
 def versions(dsn: str) -> str:
     with psycopg.connect(dsn) as conn:
-        pg = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
+        pg = one(conn, "SHOW server_version")[0]
     mosq = subprocess.run([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-h"], capture_output=True,
                           text=True, check=False).stdout.splitlines()
     return (f"PostgreSQL {pg}, {mosq[0] if mosq else 'mosquitto ?'}, paho-mqtt {PAHO_VERSION}, "

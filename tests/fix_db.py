@@ -12,9 +12,13 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
+from psycopg.abc import Params, QueryNoTemplate
 from psycopg.conninfo import make_conninfo
+from psycopg.rows import TupleRow
 
 from cityops.localserver import LocalPostgres, LocalServerError, free_port
 from cityops.settings import runtime_role
@@ -75,3 +79,10 @@ def migrated_timescale() -> Iterator[str]:
         yield server.dsn
     finally:
         server.stop()
+
+
+def one(conn: psycopg.Connection[TupleRow], query: QueryNoTemplate, params: Params | None = None) -> tuple[Any, ...]:
+    """The row a query must return (a test's arrangement or check): fails, naming the query, when none came back."""
+    row = conn.execute(query, params).fetchone()
+    assert row is not None, f"no row from {query!r}"
+    return row

@@ -53,7 +53,9 @@ class CuttableProxy:
         try:
             while True:
                 for key, _ in sel.select():
-                    data = key.fileobj.recv(65536)  # type: ignore[union-attr]
+                    sock = key.fileobj  # what was registered: the two sockets
+                    assert isinstance(sock, socket.socket)
+                    data = sock.recv(65536)
                     if not data:
                         return
                     key.data.sendall(data)

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 import pytest
@@ -103,8 +104,11 @@ def services(broker: LocalMosquitto, tmp_path: Path, as_role: AsRole) -> Iterato
         svc.stop()
 
 
-def wait_until(what: str, check: Callable[[], object], timeout: float = 30.0,
-               logs: Callable[[], str] | None = None) -> object:
+T = TypeVar("T")
+
+
+def wait_until(what: str, check: Callable[[], T | None], timeout: float = 30.0,
+               logs: Callable[[], str] | None = None) -> T:
     """Poll until ``check()`` is truthy; fail naming what never happened (with service logs)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -16,15 +16,17 @@ import pytest
 from alerts import directives
 from alerts.evaluate import step, tick
 from alerts.incidents import Location, act, amend, open_incident
-from alerts.lifecycle import Action, Actor, IllegalMove, LogEntry, Refusal, Role, Status, replay
+from alerts.lifecycle import Action, Actor, IllegalMove, LogEntry, Refusal, Role, replay
 from alerts.locate import locate
 from alerts.rules import Rule, parse_rules
-from ingest.batch import Batch, build_batch
+from alerts.status import Status
+from ingest.batch import Batch, TaggedEvent, build_batch
 from ingest.decode import Event, EventIn, Reading
 from ingest.devices import DeviceSpec, register_devices
 from ingest.tagging import layer_tagger
-from ingest.writer import TaggedEvent, prepare_connection, write_batch
+from ingest.writer import prepare_connection, write_batch
 from layers.loader import load_active_layers
+from tests.fix_db import one
 from tests.fix_system import new_database
 from tests.near_border import border_points
 
@@ -62,8 +64,8 @@ def device(conn: psycopg.Connection, device_type: str, nth: int = 0, township: s
 
 def write(conn: psycopg.Connection, device_id: str, metric: str, points: list[tuple[datetime, float]],
           codes: tuple[str | None, str | None, str | None] | None = None) -> None:
-    d, t, g = codes or conn.execute("SELECT district_code, township_code, grid_code FROM devices"
-                                    " WHERE device_id = %s", (device_id,)).fetchone()  # type: ignore[misc]
+    d, t, g = codes or one(conn, "SELECT district_code, township_code, grid_code FROM devices"
+                                    " WHERE device_id = %s", (device_id,))
     readings = [Reading(ts, device_id, metric, value, 0.0, 0.0, d, t, g, codes is not None) for ts, value in points]
     write_batch(conn, Batch(points[-1][0], readings=readings))
 
@@ -216,7 +218,7 @@ level = 4
     codes = ("431002", "431002001", "431002001001", False)
 
     def ticket(n: int, dlon: float) -> TaggedEvent:
-        body = EventIn(event_id=f"t-{n}", ts=(NOW + timedelta(hours=n)).isoformat(), category="hotline",  # type: ignore[arg-type]
+        body = EventIn(event_id=f"t-{n}", ts=NOW + timedelta(hours=n), category="hotline",
                        title="噪音扰民", lon=lon + dlon, lat=lat)
         return TaggedEvent(Event(body.ts, "zw", "hotline12345", body), *codes)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict
 
 import pytest
 
@@ -17,12 +18,12 @@ from alerts.lifecycle import (
     Incident,
     Refusal,
     Role,
-    Status,
     escalation_due,
     offered,
     replay,
     transition,
 )
+from alerts.status import Status
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 T1 = "431002001"
@@ -30,6 +31,13 @@ T2 = "431002002"
 COMMAND = Actor("zhihui", Role.COMMAND)
 STAFF = Actor("zj431002001", Role.TOWNSHIP, T1)
 OTHER_STAFF = Actor("zj431002002", Role.TOWNSHIP, T2)
+
+
+class MoveArgs(TypedDict, total=False):
+    """The keyword arguments of ``transition`` a case passes."""
+    note: str
+    township_code: str | None
+    details: dict[str, object]
 
 
 def at(status: Status | None, township: str | None = T1, level: int = 2) -> Incident:
@@ -59,9 +67,9 @@ def at(status: Status | None, township: str | None = T1, level: int = 2) -> Inci
         (Status.SIGNED, Action.RELEVEL, SYSTEM, {"details": {"level": 1}}, Status.SIGNED),
     ],
 )
-def test_allowed_moves(start: Status | None, action: Action, actor: Actor, kwargs: dict[str, str],
+def test_allowed_moves(start: Status | None, action: Action, actor: Actor, kwargs: MoveArgs,
                        expected: Status) -> None:
-    nxt, entry = transition(at(start), action, actor, NOW, **kwargs)  # type: ignore[arg-type]
+    nxt, entry = transition(at(start), action, actor, NOW, **kwargs)
     assert nxt.status is expected
     assert (entry.from_status, entry.to_status, entry.actor, entry.role, entry.at) == (
         start, expected, actor.name, actor.role, NOW)
@@ -88,7 +96,7 @@ def test_allowed_moves(start: Status | None, action: Action, actor: Actor, kwarg
         (Status.MERGED, Action.SIGN, STAFF, {}, Refusal.WRONG_STATE),
     ],
 )
-def test_refused_moves(start: Status, action: Action, actor: Actor, kwargs: dict[str, str],
+def test_refused_moves(start: Status, action: Action, actor: Actor, kwargs: MoveArgs,
                        refusal: Refusal) -> None:
     with pytest.raises(IllegalMove) as err:
         transition(at(start), action, actor, NOW, **kwargs)
@@ -189,7 +197,7 @@ def _random_history(rng: random.Random) -> tuple[int, str, list, Incident]:
         actor = Actor(f"u-{role}", role, state.township_code if role is Role.TOWNSHIP else None)
         now += timedelta(minutes=rng.randint(1, 90))
         target = T2 if state.township_code == T1 else T1
-        details = ({"level": level, "category": category} if action is Action.CREATE
+        details: dict[str, object] = ({"level": level, "category": category} if action is Action.CREATE
                    else {"into": 99, "tier": rng.randint(1, 3), "level": rng.randint(1, 4)})
         details["near_boundary"] = rng.random() < 0.5  # read by create and amend only
         state, entry = transition(state, action, actor, now, note="说明", township_code=target, details=details)

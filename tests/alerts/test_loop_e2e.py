@@ -60,7 +60,7 @@ def test_gas_reading_over_threshold_runs_the_whole_loop(pipeline: Pipeline, brok
     found = wait_until("an incident for the gas warning", lambda: _query(
         dsn, "SELECT i.id, i.township_code, i.status, i.level FROM incidents i JOIN warnings w ON w.id = i.warning_id"
         " WHERE w.subject = %s", device_id), logs=pipeline.logs)
-    (incident_id, routed_to, status, level), = found  # type: ignore[misc]
+    (incident_id, routed_to, status, level), = found
     assert routed_to == township, "routed to the township that contains the detector"
     assert (status, level) == ("dispatched", 1)
 
@@ -113,11 +113,11 @@ def test_malformed_payloads_land_in_dead_letters_with_reason(pipeline: Pipeline,
                                                                    "values": {"rain_1h": 3}}),
         (good_topic, {"ts": datetime.now(UTC).isoformat(), "values": {"rain_1h": 4.5}}),
     ])
-    rows = wait_until("two dead letters", lambda: (r := _query(
-        dsn, "SELECT reason, payload, topic FROM dead_letters ORDER BY id")) and len(r) >= 2 and r,
+    rows = wait_until("two dead letters", lambda: r if len(r := _query(
+        dsn, "SELECT reason, payload, topic FROM dead_letters ORDER BY id")) >= 2 else None,
         logs=pipeline.logs)
-    assert (rows[0][0], bytes(rows[0][1])) == ("not_json", garbage)  # type: ignore[index]
-    assert rows[1][0] == "unknown_device"  # type: ignore[index]
+    assert (rows[0][0], bytes(rows[0][1])) == ("not_json", garbage)
+    assert rows[1][0] == "unknown_device"
     wait_until("the good reading stored beside the bad ones", lambda: _query(
         dsn, "SELECT 1 FROM telemetry WHERE device_id = %s AND value = 4.5", device_id))
 

@@ -15,10 +15,12 @@ import pytest
 
 from alerts import directives
 from alerts.incidents import Location, act, open_incident
-from alerts.lifecycle import Action, Actor, Role, Status
+from alerts.lifecycle import Action, Actor, Role
+from alerts.status import Status
 from cityops.localserver import LocalMosquitto
 from cityops.mqtt import new_client
 from ingest import broker_acl
+from tests.fix_db import one
 from tests.fix_mqtt import login
 from tests.fix_system import ServiceFactory, wait_until
 from tests.mqtt_publish import publish
@@ -147,7 +149,7 @@ def test_township_apps_hear_the_whole_loop(demo_dsn: str, services: ServiceFacto
     services("alerts", demo_dsn, "--name", "engine-m", "--tick", "1").wait_for_log("alert engine active")
     now = datetime.now(UTC)
     with psycopg.connect(demo_dsn) as conn:
-        (lon, lat) = conn.execute("SELECT label_lon, label_lat FROM regions WHERE code = %s", (t1,)).fetchone()  # type: ignore[misc]
+        (lon, lat) = one(conn, "SELECT label_lon, label_lat FROM regions WHERE code = %s", (t1,))
         where = Location(lon, lat, t1[:6], t1, None, None)
         incident_id = open_incident(conn, title="道路积水", category="flood", level=3, source_kind="manual",
                                     location=where, now=now)

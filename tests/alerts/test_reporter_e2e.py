@@ -63,7 +63,7 @@ def test_a_reporter_is_stored_apart_and_leaves_only_masked(
         return f"--- ingest\n{ingest.log()}\n--- alerts\n{alerts.log()}"
 
     (topic, body), = wait_until("the dispatch on the township's topic", lambda: app.received(within=0.5),
-                                logs=logs)  # type: ignore[misc]
+                                logs=logs)
     sent = json.loads(body)
     assert topic == f"city/{CITY}/dispatch/{code}" and sent["action"] == "dispatch"
     assert sent["reporter"] == {"name": "张**", "phone": "139****1234"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 import pytest
 
@@ -150,30 +150,31 @@ def test_event_count() -> None:
 
 # --- one contract every kind passes --------------------------------------------------------
 # (sample rule TOML, a breaching evaluation, a quiet evaluation)
-Case = tuple[str, Callable[[object], v.Verdict], Callable[[object], v.Verdict]]
+# The callables take the rule the TOML parses to: each kind its own class (the key names it).
+Case = tuple[str, Callable[[Any], v.Verdict], Callable[[Any], v.Verdict]]
 CONTRACT: dict[str, Case] = {
     "threshold": ('id = "k_threshold"\nname = "n"\ncategory = "c"\ndevice_type = "d"\nmetric = "m"\n'
                   'levels = [{level = 2, at_least = 5.0}]\nclear_below = 1.0\n',
-                  lambda r: v.threshold(r, "s", series(9)), lambda r: v.threshold(r, "s", series(0))),  # type: ignore[arg-type]
+                  lambda r: v.threshold(r, "s", series(9)), lambda r: v.threshold(r, "s", series(0))),
     "rate": ('id = "k_rate"\nkind = "rate"\nname = "n"\ncategory = "c"\ndevice_type = "d"\nmetric = "m"\n'
              'window_minutes = 1\nlevels = [{level = 3, at_least = 1.0}]\nclear_below = 0.1\n',
-             lambda r: v.rate(r, "s", series(0, 5)), lambda r: v.rate(r, "s", series(5, 5))),  # type: ignore[arg-type]
+             lambda r: v.rate(r, "s", series(0, 5)), lambda r: v.rate(r, "s", series(5, 5))),
     "no_data": ('id = "k_no_data"\nkind = "no_data"\nname = "n"\ncategory = "c"\n',
-                lambda r: v.no_data(r, [_silence("s", "T", 60)], T0)[0][-1],  # type: ignore[arg-type]
-                lambda r: v.no_data(r, [_silence("s", "T", 0)], T0)[0][-1]),  # type: ignore[arg-type]
+                lambda r: v.no_data(r, [_silence("s", "T", 60)], T0)[0][-1],
+                lambda r: v.no_data(r, [_silence("s", "T", 0)], T0)[0][-1]),
     "compound": ('id = "k_compound"\nkind = "compound"\nname = "n"\ncategory = "c"\ncombine = "all"\n'
                  'within_minutes = 5\nlevel = 1\nconditions = [{device_type = "a", metric = "x", at_least = 1.0},'
                  ' {device_type = "b", metric = "y", at_least = 1.0}]\n',
-                 lambda r: v.compound(r, "T", {("a", "x"): 2, ("b", "y"): 2}),  # type: ignore[arg-type]
-                 lambda r: v.compound(r, "T", {})),  # type: ignore[arg-type]
+                 lambda r: v.compound(r, "T", {("a", "x"): 2, ("b", "y"): 2}),
+                 lambda r: v.compound(r, "T", {})),
     "geofence": ('id = "k_geofence"\nkind = "geofence"\nname = "n"\ncategory = "c"\ndevice_type = "d"\n'
                  'zone = ["4310"]\nlevel = 2\n',
-                 lambda r: v.geofence(r, "s", [(T0, "431002001001")]),  # type: ignore[arg-type]
-                 lambda r: v.geofence(r, "s", [(T0, "440000000001")])),  # type: ignore[arg-type]
+                 lambda r: v.geofence(r, "s", [(T0, "431002001001")]),
+                 lambda r: v.geofence(r, "s", [(T0, "440000000001")])),
     "event_count": ('id = "k_event_count"\nkind = "event_count"\nname = "n"\ncategory = "c"\n'
                     'event_category = "hotline"\nradius_m = 100\nwindow_hours = 1\nat_least = 3\nlevel = 4\n',
-                    lambda r: v.event_count(r.at_least, r.level, "s", 3),  # type: ignore[attr-defined]
-                    lambda r: v.event_count(r.at_least, r.level, "s", 1)),  # type: ignore[attr-defined]
+                    lambda r: v.event_count(r.at_least, r.level, "s", 3),
+                    lambda r: v.event_count(r.at_least, r.level, "s", 1)),
 }
 
 

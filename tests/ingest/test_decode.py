@@ -7,7 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ingest.decode import MAX_PAYLOAD_BYTES, DeadLetter, DeviceInfo, DeviceStatus, Event, Reading, Reason, decode
+from ingest.decode import (
+    MAX_PAYLOAD_BYTES,
+    DeadLetter,
+    Decoded,
+    DeviceInfo,
+    DeviceLookup,
+    DeviceStatus,
+    Event,
+    Reading,
+    Reason,
+    decode,
+)
 from ingest.topics import EventTopic, StatusTopic, TelemetryTopic, parse_topic, subscriptions
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -19,7 +30,7 @@ def devices(device_id: str) -> DeviceInfo | None:
     return GAUGE if device_id == "rain-1" else None
 
 
-def run(topic: str, payload: bytes | str | object) -> object:
+def run(topic: str, payload: bytes | str | object) -> Decoded:
     raw = payload if isinstance(payload, bytes) else (payload if isinstance(payload, str) else json.dumps(payload))
     raw = raw.encode() if isinstance(raw, str) else raw
     return decode(topic, raw, city="chenzhou", now=NOW, devices=devices)
@@ -41,8 +52,10 @@ def test_single_reading_gets_device_codes() -> None:
 
 
 def test_naive_time_is_beijing_time_and_epoch_ms_is_utc() -> None:
-    (a,) = run(TOPIC, {"ts": "2026-11-22T16:00:00", "values": {"rain_1h": 1}})  # type: ignore[misc]
-    (b,) = run(TOPIC, {"ts": int(NOW.timestamp() * 1000), "values": {"rain_1h": 1}})  # type: ignore[misc]
+    naive = run(TOPIC, {"ts": "2026-11-22T16:00:00", "values": {"rain_1h": 1}})
+    epoch_ms = run(TOPIC, {"ts": int(NOW.timestamp() * 1000), "values": {"rain_1h": 1}})
+    assert isinstance(naive, list) and isinstance(epoch_ms, list)
+    (a,), (b,) = naive, epoch_ms
     assert a.ts == b.ts == NOW
 
 
@@ -114,10 +127,10 @@ def test_bad_payloads_are_dead_lettered_whole(topic: str, payload: object, reaso
 def test_a_decode_bug_costs_one_message_not_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     import ingest.batch
 
-    def broken(topic: str, payload: bytes, **_kw: object) -> object:
+    def broken(topic: str, payload: bytes, *, city: str, now: datetime, devices: DeviceLookup) -> Decoded:
         if payload == b"boom":
             raise KeyError("a bug")
-        return decode(topic, payload, **_kw)  # type: ignore[arg-type]
+        return decode(topic, payload, city=city, now=now, devices=devices)
 
     monkeypatch.setattr(ingest.batch, "decode", broken)
     good = json.dumps({"ts": NOW.isoformat(), "values": {"rain_1h": 1}}).encode()

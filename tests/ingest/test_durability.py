@@ -23,6 +23,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from cityops.localserver import LocalMosquitto, free_port
+from tests.fix_db import one
 from tests.fix_proxy import CuttableProxy
 from tests.fix_system import Service, ServiceFactory, wait_until
 from tests.mqtt_publish import publish
@@ -50,10 +51,10 @@ def _expected_sum(n: int) -> float:
 
 def _stored(dsn: str, base: datetime, n: int) -> tuple[int, float]:
     with psycopg.connect(dsn) as conn:
-        count, total = conn.execute(
+        count, total = one(conn,
             "SELECT count(*), coalesce(round(sum(value)::numeric, 1), 0) FROM telemetry"
             " WHERE metric = 'rain_1h' AND ts >= %s AND ts < %s",
-            (base, base + timedelta(milliseconds=n))).fetchone()  # type: ignore[misc]
+            (base, base + timedelta(milliseconds=n)))
     return int(count), float(total)
 
 
@@ -164,7 +165,7 @@ def test_broker_restart_loses_nothing(demo_dsn: str, services: ServiceFactory, b
 @pytest.fixture
 def proxied_dsn(demo_dsn: str) -> Iterator[tuple[str, CuttableProxy]]:
     params = conninfo_to_dict(demo_dsn)
-    proxy = CuttableProxy(int(params["port"]))  # type: ignore[arg-type]
+    proxy = CuttableProxy(int(str(params["port"])))  # a conninfo value: str, int or None
     proxy.start()
     yield make_conninfo(demo_dsn, port=str(proxy.port)), proxy
     proxy.cut()

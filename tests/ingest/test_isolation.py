@@ -23,6 +23,7 @@ from ingest.batch import UNTAGGED, Codes, build_batch, refused_batch
 from ingest.decode import DeviceInfo
 from ingest.isolate import refused_by_database, write_isolating
 from ingest.writer import WriteResult, prepare_connection, write_batch
+from tests.fix_db import one
 from tests.fix_system import ServiceFactory, new_database, wait_until
 from tests.mqtt_publish import publish
 
@@ -153,8 +154,8 @@ def _metric(port: int, name: str) -> float:
 def test_running_ingest_dead_letters_only_the_refused_message(demo_dsn: str, services: ServiceFactory,
                                                              broker: LocalMosquitto) -> None:
     with psycopg.connect(demo_dsn) as conn:
-        device_id, dept = conn.execute("SELECT device_id, dept FROM devices WHERE device_type = 'rain_gauge'"
-                                       " ORDER BY 1 LIMIT 1").fetchone()  # type: ignore[misc]
+        device_id, dept = one(conn, "SELECT device_id, dept FROM devices WHERE device_type = 'rain_gauge'"
+                                       " ORDER BY 1 LIMIT 1")
     topic = f"city/chenzhou/telemetry/{dept}/rain_gauge/{device_id}"
     base = NOW - timedelta(hours=2)
     good = [(topic, {"ts": (base + timedelta(milliseconds=i)).isoformat(), "values": {"rain_1h": 1.5}})
@@ -163,7 +164,8 @@ def test_running_ingest_dead_letters_only_the_refused_message(demo_dsn: str, ser
                                                       "category": "road", "title": f"坑洼{i}"}) for i in range(40)]
     bad = ("city/chenzhou/event/zw/iso-hotline",  # json.dumps spells NUL as \u0000
            json.dumps({"event_id": "iso-bad", "ts": NOW.isoformat(), "category": "road", "title": "a\x00b"}))
-    messages: list[tuple[str, object]] = [*good[:1000], *events[:20], bad, *events[20:], *good[1000:]]
+    messages: list[tuple[str, bytes | str | dict | list]] = [*good[:1000], *events[:20], bad, *events[20:],
+                                                            *good[1000:]]
 
     # Queue everything while ingest is away, so it arrives in one burst and lands in one batch.
     first = services("ingest", demo_dsn, "--client-id", "iso", "--share-group", "iso")
@@ -176,11 +178,11 @@ def test_running_ingest_dead_letters_only_the_refused_message(demo_dsn: str, ser
 
     def stored() -> tuple[int, int, int]:
         with psycopg.connect(demo_dsn) as conn:
-            return conn.execute(
-                "SELECT (SELECT count(*) FROM telemetry WHERE device_id = %s AND ts >= %s AND ts < %s),"
+            return one(
+                conn, "SELECT (SELECT count(*) FROM telemetry WHERE device_id = %s AND ts >= %s AND ts < %s),"
                 " (SELECT count(*) FROM events WHERE source_system = 'iso-hotline'),"
                 " (SELECT count(*) FROM dead_letters WHERE topic = %s)",
-                (device_id, base, base + timedelta(seconds=2), bad[0])).fetchone()  # type: ignore[return-value]
+                (device_id, base, base + timedelta(seconds=2), bad[0]))
 
     wait_until("every good message stored and the bad one dead-lettered", lambda: stored() == (2000, 40, 1),
                timeout=60, logs=worker.log)

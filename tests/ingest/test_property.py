@@ -34,6 +34,7 @@ from cityops.localserver import LocalMosquitto
 from cityops.mqtt import new_client
 from ingest.decode import CITY_TZ, MAX_PAYLOAD_BYTES
 from ingest.metrics import METRICS
+from tests.fix_db import one
 from tests.fix_mqtt import login
 from tests.fix_system import Service, ServiceFactory
 
@@ -424,7 +425,7 @@ class Ledger:
         self.last_dead_id = self._max_dead_id()
 
     def _max_dead_id(self) -> int:
-        return int(self.conn.execute("SELECT coalesce(max(id), 0) FROM dead_letters").fetchone()[0])  # type: ignore[index]
+        return int(one(self.conn, "SELECT coalesce(max(id), 0) FROM dead_letters")[0])
 
     def observe(self, sent: list[Sent]) -> Observed:
         c = self.conn
@@ -518,10 +519,10 @@ def test_running_ingest_accounts_for_every_random_message(demo_dsn: str, service
         publish_and_account()
 
         # The counters, committed with each batch, add up to the same totals.
-        received, rejected_json, dead, rows, events = conn.execute(
+        received, rejected_json, dead, rows, events = one(conn,
             "SELECT (SELECT sum(received) FROM ingest_counters), (SELECT jsonb_agg(rejected) FROM ingest_counters),"
             " (SELECT count(*) FROM dead_letters), (SELECT count(*) FROM telemetry), (SELECT count(*) FROM events)"
-        ).fetchone()  # type: ignore[misc]
+        )
         stored_by_kind = dict(conn.execute("SELECT kind, sum(stored) FROM ingest_counters GROUP BY kind").fetchall())
     rejected = sum((Counter(r) for r in rejected_json), Counter())
     elapsed = time.monotonic() - started

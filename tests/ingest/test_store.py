@@ -23,6 +23,7 @@ from ingest.decode import DeviceInfo, DeviceLookupUnavailable
 from ingest.storer import Committed, Holding, Store
 from ingest.writer import prepare_connection
 from store.db import make_pool
+from tests.fix_db import one
 
 EVENT_TOPIC = "city/chenzhou/event/zw/store-hotline"
 
@@ -72,8 +73,8 @@ def test_a_store_whose_reader_breaks_ends_instead_of_stalling(pool: ConnectionPo
 def test_an_unreachable_device_registry_holds_the_batch_and_loses_no_message(pool: ConnectionPool,
                                                                               demo_dsn: str) -> None:
     with psycopg.connect(demo_dsn) as conn:
-        device_id, dept = conn.execute("SELECT device_id, dept FROM devices WHERE device_type = 'rain_gauge'"
-                                       " ORDER BY 1 LIMIT 1").fetchone()  # type: ignore[misc]
+        device_id, dept = one(conn, "SELECT device_id, dept FROM devices WHERE device_type = 'rain_gauge'"
+                                       " ORDER BY 1 LIMIT 1")
     reachable = threading.Event()
 
     def registry(asked: str) -> DeviceInfo | None:

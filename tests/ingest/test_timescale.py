@@ -57,7 +57,7 @@ def _insert(conn: psycopg.Connection, rows: list[tuple]) -> int:
 
 
 def _one(conn: psycopg.Connection, sql: str, params: tuple = ()) -> tuple:
-    row = conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
+    row = conn.execute(sql, params).fetchone()
     assert row is not None, sql
     return row
 

@@ -10,14 +10,15 @@ import shapely
 from layers.__main__ import main as cli
 from layers.geo import LEVELS, Layers, demo_layers, tag_points
 from layers.loader import load_active_layers, load_demo_layers, write_version
+from tests.fix_db import one
 
 # pg_dsn (a real, migrated PostgreSQL) comes from tests/fix_db.py via tests/conftest.py.
 
 
 def counts(dsn: str) -> tuple[int, int, list[int]]:
     with psycopg.connect(dsn) as conn:
-        versions = conn.execute("SELECT count(*) FROM boundary_versions").fetchone()[0]  # type: ignore[index]
-        regions = conn.execute("SELECT count(*) FROM regions").fetchone()[0]  # type: ignore[index]
+        versions = one(conn, "SELECT count(*) FROM boundary_versions")[0]
+        regions = one(conn, "SELECT count(*) FROM regions")[0]
         active = [r[0] for r in conn.execute("SELECT version FROM boundary_versions WHERE active")]
     return versions, regions, active
 

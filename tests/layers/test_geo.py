@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import shapely
 
-from layers.geo import DATA_DIR, LEVELS, Layers, demo_layers, demo_paths, tag_points
+from layers.geo import DATA_DIR, LEVELS, Layers, Level, demo_layers, demo_paths, tag_points
 
 # County seats (WGS84), each kilometres inside its own district.
 SEATS = {
@@ -65,17 +65,17 @@ def test_townships_and_grids_codes_nest(layers: Layers) -> None:
 
 
 @pytest.mark.parametrize("level", LEVELS)
-def test_each_level_is_a_valid_gap_free_coverage(layers: Layers, level: str) -> None:
-    geoms = np.asarray(layers.level(level).geometry.values)  # type: ignore[arg-type]
+def test_each_level_is_a_valid_gap_free_coverage(layers: Layers, level: Level) -> None:
+    geoms = np.asarray(layers.level(level).geometry.values)
     assert shapely.is_valid(geoms).all()
     assert set(shapely.get_type_id(geoms)) <= {3, 6}  # Polygon, MultiPolygon
     assert shapely.coverage_is_valid(geoms)  # no overlaps; shared borders share their vertices
 
 
 @pytest.mark.parametrize(("child", "parent"), [("township", "district"), ("grid", "township")])
-def test_children_tile_their_parent_exactly(layers: Layers, child: str, parent: str) -> None:
-    children = layers.level(child)  # type: ignore[arg-type]
-    for code, pgeom in zip(layers.level(parent)["code"], layers.level(parent).geometry, strict=True):  # type: ignore[arg-type]
+def test_children_tile_their_parent_exactly(layers: Layers, child: Level, parent: Level) -> None:
+    children = layers.level(child)
+    for code, pgeom in zip(layers.level(parent)["code"], layers.level(parent).geometry, strict=True):
         kids = children.geometry.values[(children["parent_code"] == code).to_numpy()]
         union = shapely.coverage_union_all(kids)
         assert abs(shapely.area(kids).sum() - pgeom.area) < 1e-9 * pgeom.area  # no overlaps

@@ -275,7 +275,7 @@ def test_sizes_and_places_in_the_report_are_right(tmp_path: Path) -> None:
     gap = next(p for p in result.problems if p.kind == "gap")
     # 0.01° of longitude × 0.1° of latitude at 25.75° N: ~1,003 m × ~11,070 m.
     assert gap.area_m2 == pytest.approx(1003.5 * 11070, rel=0.01)
-    assert XS[1] < gap.where[0] < XS[1] + 0.01  # type: ignore[index]
+    assert gap.where is not None and XS[1] < gap.where[0] < XS[1] + 0.01
     assert "11.1" in render(result.problems, "zh") and "平方公里" in render(result.problems, "zh")
 
 

@@ -24,6 +24,7 @@ from layers.__main__ import main as cli
 from layers.geo import LEVELS, demo_layers, tag_points
 from layers.importer import ImportOptions, import_files
 from layers.loader import active_version, load_active_layers, load_demo_layers
+from tests.fix_db import one
 from tests.fix_system import new_database
 from tests.layers.test_import import BROKEN_CITIES, city, write
 
@@ -36,8 +37,8 @@ def dsn(pg_dsn: str) -> str:
 def state(dsn: str) -> tuple[int, int, int | None]:
     """(versions, region rows, active version)."""
     with psycopg.connect(dsn) as conn:
-        versions = conn.execute("SELECT count(*) FROM boundary_versions").fetchone()[0]  # type: ignore[index]
-        regions = conn.execute("SELECT count(*) FROM regions").fetchone()[0]  # type: ignore[index]
+        versions = one(conn, "SELECT count(*) FROM boundary_versions")[0]
+        regions = one(conn, "SELECT count(*) FROM regions")[0]
     return int(versions), int(regions), active_version(dsn)
 
 
@@ -56,7 +57,7 @@ def test_import_loads_a_new_active_version_and_reimport_is_a_no_op(dsn: str, tmp
                                     np.asarray(result.layers.level(level).geometry.values), 0).all()
     assert back.source.startswith("import:")
     with psycopg.connect(dsn) as conn:
-        note = conn.execute("SELECT note FROM boundary_versions WHERE active").fetchone()[0]  # type: ignore[index]
+        note = one(conn, "SELECT note FROM boundary_versions WHERE active")[0]
     assert "city.gpkg" in note
     # The same files again: recognised, nothing written.
     again = import_files(dsn, files)
@@ -78,11 +79,11 @@ def test_incidents_keep_the_version_they_were_routed_with(dsn: str, tmp_path: Pa
     demo_version = load_demo_layers(dsn)
     now = datetime.now(UTC)
     with psycopg.connect(dsn) as conn:
-        incident = conn.execute(
+        incident = one(conn,
             "INSERT INTO incidents (title, category, level, status, source_kind, lon, lat, district_code,"
             " township_code, grid_code, boundary_version, created_at, updated_at)"
             " VALUES ('积水', 'flood', 2, 'dispatched', 'manual', 113.011, 25.784, '431002', '431002001',"
-            " '431002001001', %s, %s, %s) RETURNING id", (demo_version, now, now)).fetchone()[0]  # type: ignore[index]
+            " '431002001001', %s, %s, %s) RETURNING id", (demo_version, now, now))[0]
     frames = city()
     frames["grid"].loc[0, "name"] = "改名的网格"  # a different file: a new version
     result = import_files(dsn, write(frames, tmp_path))
@@ -90,8 +91,8 @@ def test_incidents_keep_the_version_they_were_routed_with(dsn: str, tmp_path: Pa
     with psycopg.connect(dsn) as conn:
         kept = conn.execute("SELECT boundary_version, grid_code FROM incidents WHERE id = %s",
                             (incident,)).fetchone()
-        old_regions = conn.execute("SELECT count(*) FROM regions WHERE version = %s",
-                                   (demo_version,)).fetchone()[0]  # type: ignore[index]
+        old_regions = one(conn, "SELECT count(*) FROM regions WHERE version = %s",
+                                   (demo_version,))[0]
     assert kept == (demo_version, "431002001001")
     assert old_regions == len(demo_layers().districts) + len(demo_layers().townships) + len(demo_layers().grids)
     assert active_version(dsn) == result.version
@@ -106,7 +107,7 @@ def test_the_real_demo_layers_round_trip_through_files(dsn: str, tmp_path: Path,
             frames[lv].to_crs("EPSG:4547").to_file(tmp_path / f"{lv}.geojson", driver="GeoJSON")
         files = {lv: str(tmp_path / f"{lv}.geojson") for lv in LEVELS}
     else:
-        files = write(frames, tmp_path, fmt)  # type: ignore[arg-type]
+        files = write(frames, tmp_path, fmt)
     result = import_files(dsn, files)
     assert result.ok, result.problems[:5]
     back = load_active_layers(dsn)

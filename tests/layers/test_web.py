@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -11,8 +12,8 @@ import pytest
 import shapely
 
 from layers.__main__ import main as cli
-from layers.geo import LEVELS, Layers, demo_layers
-from layers.web import ZOOMS, web_geojson, web_geojson_bytes, web_sizes, zoom_for
+from layers.geo import LEVELS, Layers, Level, demo_layers
+from layers.web import ZOOMS, Zoom, web_geojson, web_geojson_bytes, web_sizes, zoom_for
 
 
 @pytest.fixture(scope="module")
@@ -22,13 +23,13 @@ def layers() -> Layers:
 
 @pytest.mark.parametrize("zoom", ZOOMS)
 @pytest.mark.parametrize("level", LEVELS)
-def test_web_geojson_is_light_and_keeps_shared_borders(layers: Layers, level: str, zoom: str) -> None:
-    fc = web_geojson(level, None, zoom)  # type: ignore[arg-type]
-    assert web_geojson(level, None, zoom) is fc  # type: ignore[arg-type]  # cached
-    frame = layers.level(level)  # type: ignore[arg-type]
+def test_web_geojson_is_light_and_keeps_shared_borders(layers: Layers, level: Level, zoom: Zoom) -> None:
+    fc = web_geojson(level, None, zoom)
+    assert web_geojson(level, None, zoom) is fc  # cached
+    frame = layers.level(level)
     assert [f["id"] for f in fc["features"]] == frame["code"].tolist()
     assert set(fc["features"][0]["properties"]) == {"code", "name", "parent_code"}
-    text = web_geojson_bytes(level, None, zoom).decode()  # type: ignore[arg-type]
+    text = web_geojson_bytes(level, None, zoom).decode()
     assert json.loads(text) == fc
     assert not re.search(r"\d\.\d{6,}", text)  # rounded to 5 decimals
     assert len(text.encode()) < 600_000
@@ -52,7 +53,7 @@ def test_overview_is_lighter_than_detail() -> None:
 def test_zoom_choice_and_bad_zoom() -> None:
     assert zoom_for(8.5) == "overview" and zoom_for(11) == "detail"
     with pytest.raises(ValueError, match="zoom"):
-        web_geojson("district", None, "street")  # type: ignore[arg-type]
+        web_geojson("district", None, cast(Zoom, "street"))  # not a Zoom on purpose: the check at run time
 
 
 def test_web_geojson_of_given_layers_is_cached_per_object(layers: Layers) -> None:

@@ -12,6 +12,7 @@ import pytest
 from docx import Document
 from docx.document import Document as DocumentObject
 
+from i18n.labels import Lang
 from i18n.numbers import fmt_change, fmt_points, fmt_rate
 from reports.month import Month, recent_months
 from reports.quality_chart import cjk_family, daily_chart
@@ -61,8 +62,8 @@ def figures(previous: pd.DataFrame = OCTOBER) -> QualityFigures:
     return QualityFigures(month, month.end, NOVEMBER, DEVICES, DEAD, Fleet(10, 9), previous, Fleet(8, 6))
 
 
-def document(report: QualityReport, lang: str = "zh") -> DocumentObject:
-    content = build(report, lang, daily_chart(report.daily, 30, lang, cjk_family()),  # type: ignore[arg-type]
+def document(report: QualityReport, lang: Lang = "zh") -> DocumentObject:
+    content = build(report, lang, daily_chart(report.daily, 30, lang, cjk_family()),
                     datetime(2026, 12, 1, 1, 0, tzinfo=UTC))
     return Document(io.BytesIO(content))
 
@@ -126,7 +127,8 @@ def test_the_chinese_report_reads_right() -> None:
     doc = document(compute(figures()))
     text = paragraphs(doc)
     assert text[0] == "郴州市一网统管 数据质量月报 2026年11月"
-    assert doc.paragraphs[0].style.name == "Title"
+    style = doc.paragraphs[0].style
+    assert style is not None and style.name == "Title"
     assert "统计周期：2026-11-01 至 2026-11-30（北京时间）" in text
     summary = next(p for p in text if p.startswith("2026年11月，"))
     for part in ("接收消息 2,504 条（环比 +150.4%）", "入库数据 2,479 行",

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from alerts.incidents import Location, open_incident
-from alerts.lifecycle import Action, Status
+from alerts.lifecycle import Action
+from alerts.status import Status
 from simulator.staff import IGNORED_SHARE, NOTES, Plan, next_move, plan_for
 from simulator.staff_run import tick
+from tests.fix_db import one
 
 SEED = 20261122
 ANSWERING = Plan(True, timedelta(minutes=4), timedelta(minutes=2), timedelta(minutes=10), evacuated=12)
@@ -28,7 +30,8 @@ def test_about_one_township_in_ten_never_answers() -> None:
 
 def test_each_step_waits_its_time_then_follows_the_lifecycle() -> None:
     assert next_move(Status.DISPATCHED, "flood", timedelta(minutes=3), ANSWERING) is None
-    assert next_move(Status.DISPATCHED, "flood", timedelta(minutes=4), ANSWERING).action is Action.SIGN
+    sign = next_move(Status.DISPATCHED, "flood", timedelta(minutes=4), ANSWERING)
+    assert sign is not None and sign.action is Action.SIGN
     progress = next_move(Status.SIGNED, "flood", timedelta(minutes=2), ANSWERING)
     assert progress is not None and progress.action is Action.PROGRESS and progress.note == NOTES["flood"][0]
     assert next_move(Status.IN_PROGRESS, "flood", timedelta(minutes=9), ANSWERING) is None
@@ -54,9 +57,9 @@ def _log(conn: psycopg.Connection, incident_id: int) -> list[tuple[str, str, str
 def test_staff_sign_work_and_report_back_through_the_lifecycle(demo_dsn: str) -> None:
     t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=6)
     with psycopg.connect(demo_dsn, autocommit=True) as conn:
-        township, district, lon, lat = conn.execute(
+        township, district, lon, lat = one(conn,
             "SELECT code, parent_code, label_lon, label_lat FROM regions r JOIN boundary_versions v USING (version)"
-            " WHERE v.active AND r.level = 'township' ORDER BY code LIMIT 1").fetchone()  # type: ignore[misc]
+            " WHERE v.active AND r.level = 'township' ORDER BY code LIMIT 1")
         ids = []
         for k in range(12):
             with conn.transaction():
@@ -73,7 +76,8 @@ def test_staff_sign_work_and_report_back_through_the_lifecycle(demo_dsn: str) ->
         for hour in range(2, 9):
             tick(conn, t0 + timedelta(hours=hour), SEED, limit=100)
 
-        statuses = dict(conn.execute("SELECT id, status FROM incidents WHERE id = ANY(%s)", (ids,)).fetchall())
+        statuses: dict[int, str] = dict(conn.execute("SELECT id, status FROM incidents WHERE id = ANY(%s)",
+                                                     (ids,)).fetchall())
         assert {statuses[i] for i in answering} == {Status.RESOLVED.value}
         assert {statuses[i] for i in silent} == {Status.DISPATCHED.value}
         staff = f"zj{township}"

@@ -56,7 +56,7 @@ def plain_dsn() -> Iterator[str]:
 
 
 def _one(conn: psycopg.Connection, sql: str, params: tuple = ()) -> tuple:
-    row = conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
+    row = conn.execute(sql, params).fetchone()
     assert row is not None, sql
     return row
 
@@ -69,7 +69,7 @@ def test_migration_creates_hypertables_continuous_aggregate_and_policy(timescale
         assert {r[0] for r in conn.execute("SELECT flavour FROM schema_migrations")} == {"timescale"}
         assert _one(conn, "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")[0].startswith("2.23")
 
-        dims = dict(conn.execute(
+        dims: dict[str, str] = dict(conn.execute(
             "SELECT d.hypertable_name, d.column_name || ' ' || d.time_interval::text"
             " FROM timescaledb_information.hypertables h"
             " JOIN timescaledb_information.dimensions d USING (hypertable_schema, hypertable_name)"
