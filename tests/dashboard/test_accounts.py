@@ -27,6 +27,7 @@ from dashboard.actions import InvalidInput
 from i18n.timefmt import fmt_dt
 from store.audit import AuthEvent
 from store.users import UserRecord, township_username, upsert_user
+from tests.fix_db import one
 
 if TYPE_CHECKING:
     from tests.fix_browser import DashCalls, LoggedIn
@@ -311,7 +312,7 @@ def test_an_admin_sets_role_and_township_resets_the_password_disables_and_enable
         dashboard_dsn: str) -> None:
     name = made.new()
     with psycopg.connect(dashboard_dsn) as conn:
-        town = conn.execute("SELECT township_code FROM users WHERE role = 'township' ORDER BY 1 LIMIT 1").fetchone()[0]  # type: ignore[index]
+        town = one(conn, "SELECT township_code FROM users WHERE role = 'township' ORDER BY 1 LIMIT 1")[0]
 
     def said(reply: dict[str, Any]) -> str:
         return dash_calls.text_of(reply["msg"])
@@ -366,8 +367,8 @@ def test_non_admins_are_refused_and_nothing_changes(admin: ModuleType, made: Mad
                                                     who: str | None) -> None:
     if who == "township":
         with psycopg.connect(dashboard_dsn) as conn:
-            who = township_username(conn.execute("SELECT township_code FROM users WHERE role = 'township'"
-                                                 " LIMIT 1").fetchone()[0])  # type: ignore[index]
+            who = township_username(one(conn, "SELECT township_code FROM users WHERE role = 'township'"
+                                                 " LIMIT 1")[0])
     target = made.new()
     client = _client(dash_calls.app)
     for _ in range(5):

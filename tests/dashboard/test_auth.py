@@ -19,6 +19,7 @@ from alerts.lifecycle import Action, Actor, Role
 from dashboard.auth import CSRF_COOKIE, CSRF_HEADER, seed_demo_users
 from dashboard.data import Photo
 from store.users import township_username
+from tests.fix_db import one
 
 if TYPE_CHECKING:
     from tests.fix_browser import DashCalls, LoggedIn
@@ -42,8 +43,8 @@ def login(client: FlaskClient, username: str, password: str, next_: str = "/") -
 
 def township(dsn: str) -> str:
     with psycopg.connect(dsn) as conn:
-        return conn.execute("SELECT code FROM regions r JOIN boundary_versions v USING (version)"
-                            " WHERE v.active AND level = 'township' ORDER BY code DESC LIMIT 1").fetchone()[0]  # type: ignore[index]
+        return one(conn, "SELECT code FROM regions r JOIN boundary_versions v USING (version)"
+                            " WHERE v.active AND level = 'township' ORDER BY code DESC LIMIT 1")[0]
 
 
 def test_strangers_get_the_login_form_and_no_data(client: FlaskClient) -> None:
@@ -90,7 +91,7 @@ def _refresh_body() -> dict[str, object]:
 
 def test_boundaries_are_served_by_version_with_long_caching(client: FlaskClient, dashboard_dsn: str) -> None:
     with psycopg.connect(dashboard_dsn) as conn:
-        version = conn.execute("SELECT version FROM boundary_versions WHERE active").fetchone()[0]  # type: ignore[index]
+        version = one(conn, "SELECT version FROM boundary_versions WHERE active")[0]
     url = f"/geo/{version}/township.geojson"
     assert client.get(url).status_code == 302  # behind the login like everything else
     login(client, "lingdao", "lingdao123")
@@ -128,8 +129,8 @@ def test_photos_are_served_only_to_whom_may_see_the_incident(dash_app: dash.Dash
 
     code = township(dashboard_dsn)
     with psycopg.connect(dashboard_dsn) as conn:
-        other = conn.execute("SELECT code FROM regions r JOIN boundary_versions v USING (version) WHERE v.active"
-                             " AND level = 'township' AND code <> %s LIMIT 1", (code,)).fetchone()[0]  # type: ignore[index]
+        other = one(conn, "SELECT code FROM regions r JOIN boundary_versions v USING (version) WHERE v.active"
+                             " AND level = 'township' AND code <> %s LIMIT 1", (code,))[0]
         incident_id = open_incident(conn, title="照片测试", category="防汛", level=3, source_kind="manual",
                                     location=Location(None, None, None, code, None, None), now=datetime.now(UTC))
         assert incident_id is not None
@@ -155,10 +156,10 @@ def test_seeding_is_idempotent(demo_db: Callable[[], str]) -> None:
     dashboard_dsn = demo_db()  # a database of its own: other tests add accounts to the shared one
     with psycopg.connect(dashboard_dsn) as conn:
         assert seed_demo_users(conn) == 0
-        townships = conn.execute("SELECT count(*) FROM regions r JOIN boundary_versions v USING (version)"
-                                 " WHERE v.active AND level = 'township'").fetchone()[0]  # type: ignore[index]
+        townships = one(conn, "SELECT count(*) FROM regions r JOIN boundary_versions v USING (version)"
+                                 " WHERE v.active AND level = 'township'")[0]
         users = dict(conn.execute("SELECT role, count(*) FROM users GROUP BY role").fetchall())
-        zhihui, zj = (conn.execute("SELECT password_hash FROM users WHERE username = %s", (u,)).fetchone()[0]  # type: ignore[index]
+        zhihui, zj = (one(conn, "SELECT password_hash FROM users WHERE username = %s", (u,))[0]
                       for u in ("zhihui", township_username(township(dashboard_dsn))))
     assert users == {"command": 1, "leader": 1, "admin": 1, "township": townships} and townships >= 100
     assert check_password_hash(zhihui, "zhihui123") and check_password_hash(zj, "zj123456")

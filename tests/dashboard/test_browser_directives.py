@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from dashboard.auth import TOWNSHIP_PASSWORD
 from store.users import township_username
+from tests.fix_db import one
 
 if TYPE_CHECKING:
     from tests.fix_browser import DashboardProcess, PageWatch
@@ -60,9 +61,9 @@ def test_directive_is_sent_acknowledged_and_counted(browser: Browser, demo_db: C
         command.click("#dir-submit")
         expect(command.locator("#dir-msg")).to_contain_text("已发送至 2 个镇街", timeout=15_000)
         with psycopg.connect(dsn) as conn:
-            directive_id, targets = conn.execute(
+            directive_id, targets = one(conn,
                 "SELECT d.id, array_agg(t.township_code ORDER BY t.township_code) FROM directives d"
-                " JOIN directive_targets t ON t.directive_id = d.id GROUP BY d.id").fetchone()  # type: ignore[misc]
+                " JOIN directive_targets t ON t.directive_id = d.id GROUP BY d.id")
         assert targets == [a, b]
         count = command.locator(f"#dir-count-{directive_id}")
         expect(count).to_have_text("已确认 0/2", timeout=15_000)

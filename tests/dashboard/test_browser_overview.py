@@ -21,6 +21,7 @@ from dashboard.data import Data
 from dashboard.map.figure import fit
 from dashboard.map.model import T
 from store.db import make_pool
+from tests.fix_db import one
 
 if TYPE_CHECKING:
     from tests.fix_browser import DashboardProcess, PageWatch
@@ -47,9 +48,9 @@ def _scene(dsn: str) -> tuple[str, tuple[dict[str, float], float]]:
     """A red incident and a storm over one township; returns that township's name and the city's fit."""
     now = datetime.now(UTC)
     with psycopg.connect(dsn) as conn:
-        code, name, district, lon, lat = conn.execute(
+        code, name, district, lon, lat = one(conn,
             "SELECT code, name, parent_code, label_lon, label_lat FROM regions r JOIN boundary_versions v"
-            " USING (version) WHERE v.active AND r.level = 'township' ORDER BY code LIMIT 1").fetchone()  # type: ignore[misc]
+            " USING (version) WHERE v.active AND r.level = 'township' ORDER BY code LIMIT 1")
         open_incident(conn, title="浏览器测试红色事件", category="flood", level=1, source_kind="manual",
                       location=Location(lon, lat, district, code, None, None), now=now - timedelta(minutes=1))
         gauge = conn.execute("SELECT device_id FROM devices WHERE device_type = 'rain_gauge' AND township_code = %s"

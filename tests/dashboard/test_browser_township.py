@@ -20,6 +20,7 @@ from alerts.incidents import Location, act, open_incident
 from alerts.lifecycle import Action, Actor, Role
 from dashboard.auth import TOWNSHIP_PASSWORD
 from store.users import township_username
+from tests.fix_db import one
 
 if TYPE_CHECKING:
     from tests.fix_browser import DashboardProcess, PageWatch
@@ -28,9 +29,9 @@ pytestmark = pytest.mark.browser
 
 
 def _incident_in(conn: psycopg.Connection, township: str, title: str) -> int:
-    lon, lat, district = conn.execute(
+    lon, lat, district = one(conn,
         "SELECT label_lon, label_lat, parent_code FROM regions r JOIN boundary_versions b USING (version)"
-        " WHERE b.active AND r.code = %s", (township,)).fetchone()  # type: ignore[misc]
+        " WHERE b.active AND r.code = %s", (township,))
     incident_id = open_incident(conn, title=title, category="防汛", level=2, source_kind="manual",
                                 location=Location(lon, lat, district, township, None, None),
                                 now=datetime.now(UTC) - timedelta(minutes=3))

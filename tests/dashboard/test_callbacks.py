@@ -30,6 +30,7 @@ from dashboard.context import get_data
 from dashboard.widgets import format_details
 from i18n.timefmt import utcnow
 from store.users import township_username
+from tests.fix_db import one
 
 if TYPE_CHECKING:
     from tests.fix_browser import DashCalls, LoggedIn
@@ -87,7 +88,7 @@ def log_rows(dsn: str, incident_id: int) -> list[tuple[Any, ...]]:
 
 def status_of(dsn: str, incident_id: int) -> str:
     with psycopg.connect(dsn) as conn:
-        return conn.execute("SELECT status FROM incidents WHERE id = %s", (incident_id,)).fetchone()[0]  # type: ignore[index]
+        return one(conn, "SELECT status FROM incidents WHERE id = %s", (incident_id,))[0]
 
 
 # -- township desk --

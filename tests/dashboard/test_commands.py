@@ -25,6 +25,7 @@ from dashboard.context import get_data
 from i18n.timefmt import utcnow
 from layers.loader import load_active_layers
 from store.users import township_username
+from tests.fix_db import one
 from tests.near_border import border_points
 
 if TYPE_CHECKING:
@@ -226,8 +227,8 @@ def test_override_close_when_the_sensor_still_breaches(pages: SimpleNamespace, l
         assert "该事件已结案或状态已变化" in text_of(again["form_msg"])
     assert row(dashboard_dsn, incident_id)[0] == "closed"
     with psycopg.connect(dashboard_dsn) as conn:
-        note, details = conn.execute("SELECT note, details FROM incident_log WHERE incident_id = %s"
-                                     " AND action = 'verify'", (incident_id,)).fetchone()  # type: ignore[misc]
+        note, details = one(conn, "SELECT note, details FROM incident_log WHERE incident_id = %s"
+                                     " AND action = 'verify'", (incident_id,))
     assert (note, details) == ("现场已处置，传感器待校准", {"override": True})
 
 

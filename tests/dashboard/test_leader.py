@@ -24,6 +24,7 @@ from alerts.incidents import Location, act, open_incident
 from alerts.lifecycle import Action, Actor, Role
 from dashboard.filters import parse
 from store.users import township_username
+from tests.fix_db import one
 
 if TYPE_CHECKING:
     from tests.fix_browser import DashCalls, LoggedIn
@@ -49,9 +50,9 @@ def scene(dashboard_dsn: str) -> dict[str, Any]:
             " WHERE v.active AND r.level = 'township' ORDER BY code LIMIT 2")]
 
         def incident(town: str, title: str, at: datetime) -> int:
-            lon, lat, district = conn.execute("SELECT label_lon, label_lat, parent_code FROM regions r"
+            lon, lat, district = one(conn, "SELECT label_lon, label_lat, parent_code FROM regions r"
                                               " JOIN boundary_versions v USING (version) WHERE v.active"
-                                              " AND code = %s", (town,)).fetchone()  # type: ignore[misc]
+                                              " AND code = %s", (town,))
             iid = open_incident(conn, title=f"{title}{tag}", category=CATEGORY, level=2, source_kind="manual",
                                 location=Location(lon, lat, district, town, None, None), now=at)
             assert iid is not None

@@ -14,6 +14,7 @@ import pytest
 from werkzeug.security import check_password_hash
 
 from store.users import township_username
+from tests.fix_db import one
 
 if TYPE_CHECKING:
     from tests.fix_browser import DashCalls, LoggedIn
@@ -110,8 +111,8 @@ def test_only_admins_administer(pages: dict[str, ModuleType], logged_in: LoggedI
                                 dash_calls: DashCalls) -> None:
     if user == "township":
         with psycopg.connect(dashboard_dsn) as conn:
-            user = township_username(conn.execute("SELECT township_code FROM users WHERE role = 'township'"
-                                                  " LIMIT 1").fetchone()[0])  # type: ignore[index]
+            user = township_username(one(conn, "SELECT township_code FROM users WHERE role = 'township'"
+                                                  " LIMIT 1")[0])
     form = _user_form(role="admin")
     with logged_in(user):
         page = dash_calls.text_of(pages["admin"].layout())
@@ -125,7 +126,7 @@ def test_only_admins_administer(pages: dict[str, ModuleType], logged_in: LoggedI
 def test_township_staff_see_no_data_quality(pages: dict[str, ModuleType], logged_in: LoggedIn, dashboard_dsn: str,
                                             dash_calls: DashCalls) -> None:
     with psycopg.connect(dashboard_dsn) as conn:
-        code = conn.execute("SELECT township_code FROM users WHERE role = 'township' LIMIT 1").fetchone()[0]  # type: ignore[index]
+        code = one(conn, "SELECT township_code FROM users WHERE role = 'township' LIMIT 1")[0]
     with logged_in(township_username(code)):
         assert "您的角色无权查看此页面" in dash_calls.text_of(pages["quality"].layout())
         assert "您的角色无权查看此页面" in dash_calls.text_of(pages["quality"].callbacks.refresh(1)[0])

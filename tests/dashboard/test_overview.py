@@ -23,7 +23,7 @@ from dashboard.data import Data
 from dashboard.map.model import CITY, T
 from store.db import make_pool
 from store.users import township_username
-from tests.fix_db import migrated_timescale
+from tests.fix_db import migrated_timescale, one
 from tests.fix_system import new_database
 
 if TYPE_CHECKING:
@@ -126,9 +126,9 @@ def test_warning_level_per_area_is_the_highest_open_one(area_data: Data) -> None
 
 def _incident(dsn: str, township: str, title: str, level: int) -> int:
     with psycopg.connect(dsn) as conn:
-        lon, lat, district = conn.execute("SELECT label_lon, label_lat, parent_code FROM regions r JOIN"
+        lon, lat, district = one(conn, "SELECT label_lon, label_lat, parent_code FROM regions r JOIN"
                                           " boundary_versions v USING (version) WHERE v.active AND code = %s",
-                                          (township,)).fetchone()  # type: ignore[misc]
+                                          (township,))
         iid = open_incident(conn, title=title, category="flood", level=level, source_kind="manual",
                             location=Location(lon, lat, district, township, None, None),
                             now=datetime.now(UTC) - timedelta(minutes=1))
@@ -200,7 +200,7 @@ def test_live_layers_follow_the_devices(overview: SimpleNamespace, logged_in: Lo
                                         dash_calls: DashCalls) -> None:
     now = datetime.now(UTC)
     with psycopg.connect(dashboard_dsn) as conn:
-        lon, lat = conn.execute("SELECT label_lon, label_lat FROM regions WHERE code = %s", (town[0],)).fetchone()  # type: ignore[misc]
+        lon, lat = one(conn, "SELECT label_lon, label_lat FROM regions WHERE code = %s", (town[0],))
         conn.execute("INSERT INTO devices (device_id, device_type, dept, name, lon, lat, township_code)"
                      " VALUES ('ov-truck', 'hazmat_vehicle', 'jt', '测试危货车', %s, %s, %s)"
                      " ON CONFLICT DO NOTHING", (lon, lat, town[0]))

@@ -38,6 +38,7 @@ from dashboard import auth
 from dashboard.auth import CSRF_COOKIE, CSRF_HEADER, DEMO_USERS, TOWNSHIP_PASSWORD
 from i18n.timefmt import local
 from store.users import township_username
+from tests.fix_db import one
 
 if TYPE_CHECKING:
     from flask.testing import FlaskClient
@@ -234,9 +235,9 @@ class Answer:
 def fingerprint(dsn: str) -> dict[str, str]:
     """Every row of ``TABLES`` as one hash per table (version and updated_at included: whole rows)."""
     with psycopg.connect(dsn) as conn:
-        return {table: conn.execute(
+        return {table: one(conn,
             f"SELECT count(*) || ':' || coalesce(md5(string_agg(md5(x::text), '' ORDER BY md5(x::text))), '')"
-            f" FROM {table} x").fetchone()[0] for table in TABLES}  # type: ignore[index]
+            f" FROM {table} x")[0] for table in TABLES}
 
 
 def _readable(data: bytes) -> tuple[str, str]:
@@ -291,7 +292,7 @@ class Browser:
 
     def last_event(self) -> int:
         with psycopg.connect(self.dsn) as conn:
-            return int(conn.execute("SELECT coalesce(max(id), 0) FROM auth_events").fetchone()[0])  # type: ignore[index]
+            return int(one(conn, "SELECT coalesce(max(id), 0) FROM auth_events")[0])
 
     def refusals(self, after: int) -> list[tuple[str, str, str]]:
         with psycopg.connect(self.dsn) as conn:
@@ -375,9 +376,9 @@ def _side(dsn: str, township: str, label: str) -> Side:
     desk = Actor("zhihui", Role.COMMAND, None)
     photo = PNG + tag.encode()
     with psycopg.connect(dsn) as conn:
-        lon, lat, district = conn.execute(
+        lon, lat, district = one(conn,
             "SELECT label_lon, label_lat, parent_code FROM regions r JOIN boundary_versions v USING (version)"
-            " WHERE v.active AND code = %s", (township,)).fetchone()  # type: ignore[misc]
+            " WHERE v.active AND code = %s", (township,))
 
         def opened(state: str, routed: bool = True) -> int:
             where = Location(lon, lat, district, township if routed else None, None, None)
@@ -392,10 +393,10 @@ def _side(dsn: str, township: str, label: str) -> Side:
             act(conn, ids[state], Action.SIGN, staff, now)
         act(conn, ids["postponed"], Action.POSTPONE, desk, now, note="等待物资")
         log_id = act(conn, ids["resolved"], Action.FEEDBACK, staff, now, note="已处置")
-        attachment = conn.execute(
+        attachment = one(conn,
             "INSERT INTO incident_attachments (incident_id, log_id, filename, content_type, data, uploaded_at)"
             " VALUES (%s, %s, 'x.png', 'image/png', %s, %s) RETURNING id",
-            (ids["resolved"], log_id, photo, now)).fetchone()[0]  # type: ignore[index]
+            (ids["resolved"], log_id, photo, now))[0]
         directive_title = f"{label}政令{tag}"
         directive = directives.issue(conn, title=directive_title, body="", townships=[township], actor=desk, now=now)
         titles: dict[int, str] = dict(conn.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +13,8 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from alerts.lifecycle import Action, Refusal, Role, Status
+from alerts.lifecycle import Action, Refusal, Role
+from alerts.status import Status
 from dashboard import figures
 from dashboard.actions import MAX_PHOTO_BYTES, InvalidInput, parse_evacuated, parse_photo
 from dashboard.map import basemap
@@ -28,7 +30,7 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
 
 @pytest.mark.parametrize("table, enum", [(i18n.STATUS, Status), (i18n.ACTION, Action), (i18n.ROLE, Role),
                                          (i18n.REFUSAL, Refusal)])
-def test_every_enum_member_has_both_languages(table: dict, enum: type) -> None:
+def test_every_enum_member_has_both_languages(table: dict, enum: type[Enum]) -> None:
     for member in enum:
         assert set(table[member]) == {"zh", "en"}, member
         assert all(table[member].values()), member

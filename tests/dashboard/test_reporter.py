@@ -24,7 +24,7 @@ from store import audit
 from store.audit import AuthEvent
 from store.privacy import Reporter
 from store.users import township_username
-from tests.fix_db import AsRole
+from tests.fix_db import AsRole, one
 
 if TYPE_CHECKING:
     from tests.fix_browser import DashCalls, LoggedIn
@@ -54,9 +54,9 @@ def reported(dashboard_dsn: str, towns: tuple[str, str, str]) -> int:
     a, b, _ = towns
     now = datetime.now(UTC) - timedelta(minutes=5)
     with psycopg.connect(dashboard_dsn) as conn:
-        lon, lat, district = conn.execute("SELECT label_lon, label_lat, parent_code FROM regions r JOIN"
+        lon, lat, district = one(conn, "SELECT label_lon, label_lat, parent_code FROM regions r JOIN"
                                           " boundary_versions v USING (version) WHERE v.active AND code = %s",
-                                          (b,)).fetchone()  # type: ignore[misc]
+                                          (b,))
         incident_id = open_incident(conn, title="路灯不亮", category="hotline", level=3, source_kind="manual",
                                     location=Location(lon, lat, district, b, None, None), now=now, reporter=REPORTER)
         assert incident_id is not None

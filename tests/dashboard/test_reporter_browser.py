@@ -18,6 +18,7 @@ from alerts.incidents import Location, open_incident
 from dashboard.auth import DEMO_USERS, TOWNSHIP_PASSWORD
 from store.privacy import Reporter
 from store.users import township_username
+from tests.fix_db import one
 
 if TYPE_CHECKING:
     from tests.fix_browser import DashboardProcess, PageWatch
@@ -30,9 +31,9 @@ PASSWORDS = {username: password for username, password, _, _ in DEMO_USERS}
 def scene(demo_db: Callable[[], str], dashboard_process: Callable[[str], DashboardProcess]) -> dict[str, object]:
     dsn = demo_db()
     with psycopg.connect(dsn) as conn:
-        town, lon, lat, district = conn.execute(
+        town, lon, lat, district = one(conn,
             "SELECT code, label_lon, label_lat, parent_code FROM regions r JOIN boundary_versions v USING (version)"
-            " WHERE v.active AND r.level = 'township' ORDER BY code LIMIT 1").fetchone()  # type: ignore[misc]
+            " WHERE v.active AND r.level = 'township' ORDER BY code LIMIT 1")
         incident_id = open_incident(conn, title="井盖缺失", category="hotline", level=4, source_kind="manual",
                                     location=Location(lon, lat, district, town, None, None),
                                     now=datetime.now(UTC) - timedelta(minutes=3),
