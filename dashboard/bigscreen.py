@@ -17,6 +17,7 @@ from dashboard.map.model import Changes, Props
 from i18n.labels import Lang, t
 from i18n.numbers import fmt_int, fmt_pct
 from i18n.timefmt import fmt_recent
+from ingest.health import online_percent
 
 KPIS = ("today_new", "dispatched", "signed", "closed", "overdue", "open", "on_time", "online_rate")
 PERCENT_KPIS = ("on_time", "online_rate")
@@ -35,7 +36,7 @@ def kpi_class(key: str, values: dict[str, Any]) -> str:
 
 
 def online_rate(devices: pd.DataFrame) -> float | None:
-    return round(100 * float(devices["online"].astype(bool).mean()), 1) if len(devices) else None
+    return online_percent(int(devices["online"].astype(bool).sum()), len(devices))
 
 
 def warning_items(warnings: pd.DataFrame, names: dict[str, str], lang: Lang, now: datetime,

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from i18n.labels import LEVEL_COLOR, Lang, category_label, level_label
 from i18n.timefmt import SHANGHAI, local
+from ingest.health import online_percent
 
 FONT = "Noto Sans CJK SC, Microsoft YaHei, sans-serif"
 CATEGORY_COLOR = {"flood": "#2b83ba", "production_safety": "#fd8d3c", "public_safety": "#d7191c",
@@ -68,10 +69,9 @@ def hourly_trend(hourly: pd.DataFrame, now: datetime, lang: Lang, hours: int = 2
 
 def online_bars(online: pd.DataFrame, labels: list[str]) -> go.Figure:
     """Horizontal bars of the online rate (%) per department/type; ``labels`` name the rows."""
-    devices = online["devices"].astype(int)
-    rate = (100 * online["online"].astype(int) / devices.where(devices > 0)).fillna(0).round(1)
+    rate = [online_percent(int(r.online), int(r.devices)) or 0.0 for r in online.itertuples()]  # no devices: 0
     colors = ["#1e8e3e" if v >= 95 else "#f9a825" if v >= 80 else "#c62828" for v in rate]
-    fig = go.Figure(go.Bar(x=rate.tolist(), y=labels, orientation="h", marker_color=colors,
+    fig = go.Figure(go.Bar(x=rate, y=labels, orientation="h", marker_color=colors,
                            text=[f"{v:.1f}%" for v in rate], textposition="auto",
                            hovertemplate="%{y}: %{x:.1f}%<extra></extra>"))
     fig.update_layout(height=60 + 30 * len(labels), margin={"l": 10, "r": 20, "t": 10, "b": 30},

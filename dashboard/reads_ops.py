@@ -1,8 +1,7 @@
-"""Reads of the data-quality and admin pages: device health, dead letters, users, layers, devices;
+"""Reads of the data-quality and admin pages: device health, dead letters, layers, devices;
 and which of the desks' incidents still wait for their area to be confirmed (确认属地).
 
-"Online" is one definition everywhere (this page, the big screen's KPI): the device's
-last reading is younger than three of its reporting intervals.
+"Online" is one definition everywhere (this page, the big screen's KPI): ``ingest.health.ONLINE_SQL``.
 """
 
 from __future__ import annotations
@@ -10,17 +9,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pandas as pd
-import psycopg
 
 from dashboard.reads import Reads
+from ingest.health import ONLINE_SQL
 
-# Needs devices ``d`` LEFT JOINed to device_status ``s`` and the parameter %(now)s.
-ONLINE_SQL = "(s.last_seen > %(now)s - make_interval(secs => 3 * d.expected_interval_s))"
 PAYLOAD_PREVIEW = 160  # bytes of a dead letter shown on the page: enough to see what it was
-
-
-class UsernameTaken(ValueError):
-    pass
 
 
 class OpsReads(Reads):
@@ -43,23 +36,6 @@ class OpsReads(Reads):
             "SELECT id, received_at, topic, reason, detail, substring(payload FROM 1 FOR %(n)s) AS head,"
             " octet_length(payload) AS size FROM dead_letters ORDER BY id DESC LIMIT %(limit)s",
             {"n": PAYLOAD_PREVIEW, "limit": limit})
-
-    def users(self) -> pd.DataFrame:
-        return self._df("SELECT username, display_name, role, township_code FROM users ORDER BY role, username")
-
-    def create_user(self, username: str, display_name: str, password_hash: str, role: str,
-                    township_code: str | None) -> None:
-        """Insert a new account; ``UsernameTaken`` if the name exists (an existing user is never overwritten)."""
-        with self.pool.connection() as conn:
-            try:
-                row = conn.execute(
-                    "INSERT INTO users (username, display_name, password_hash, role, township_code)"
-                    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (username) DO NOTHING RETURNING username",
-                    (username, display_name, password_hash, role, township_code)).fetchone()
-            except psycopg.errors.CheckViolation as exc:
-                raise ValueError(f"users row refused by the database: {exc}") from exc
-        if row is None:
-            raise UsernameTaken(username)
 
     def boundary_versions(self) -> pd.DataFrame:
         return self._df(

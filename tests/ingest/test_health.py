@@ -1,8 +1,8 @@
 """Device health: last-seen never moves backwards; online from data and from the status topic.
 
 The rule "online from data = the last reading is younger than 3 × the expected interval" lives
-twice, as ``ingest.health.online_from_data`` and in the SQL function ``device_health``;
-the last test holds them to the same answers, boundaries included.
+twice, as ``ingest.health.ONLINE_SQL`` (what the dashboard reads) and in the SQL function
+``device_health`` (migration 0003); the last test holds them to the same answers, boundaries included.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 
 from ingest.batch import UNTAGGED, Batch, Codes, build_batch
 from ingest.decode import DeviceInfo
-from ingest.health import DeviceHealth, assess, online_from_data, online_rate, read_device_health
+from ingest.health import ONLINE_SQL, online_percent
 from ingest.writer import prepare_connection, write_batch
 from tests.fix_system import new_database
 
@@ -29,26 +29,8 @@ INTERVALS = {"g-10": 10, "g-60": 60, "g-300": 300, "g-never": 60, "g-status-only
 SITE = DeviceInfo("rain_gauge", 113.0, 25.8, "431002", "431002001", "431002001001")
 
 
-@pytest.mark.parametrize(
-    ("last_seen", "interval_s", "online"),
-    [
-        (None, 60, False),
-        (NOW, 60, True),
-        (NOW - 179 * S, 60, True),
-        (NOW - 180 * S, 60, False),  # exactly 3 × the interval: no longer online
-        (NOW - 29 * S, 10, True),
-        (NOW - 31 * S, 10, False),
-        (NOW + 120 * S, 60, True),  # a device clock slightly ahead (ingest allows 5 min)
-    ],
-)
-def test_online_from_data(last_seen: datetime | None, interval_s: int, online: bool) -> None:
-    assert online_from_data(last_seen, interval_s, NOW) is online
-
-
-def test_online_rate() -> None:
-    up = assess("a", "rain_gauge", "qx", (None, None, None), 60, NOW, None, None, NOW)
-    down = assess("b", "rain_gauge", "qx", (None, None, None), 60, None, True, NOW, NOW)
-    assert online_rate([up, down, down, up]) == 0.5 and online_rate([]) is None
+def test_online_percent() -> None:
+    assert online_percent(2, 4) == 50.0 and online_percent(1, 3) == 33.3 and online_percent(0, 0) is None
 
 
 # --- on a real PostgreSQL -----------------------------------------------------------
@@ -83,6 +65,27 @@ def conn(dsn: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(dsn) as c:
         prepare_connection(c)
         yield c
+
+
+@pytest.mark.parametrize(
+    ("last_seen", "interval_s", "online"),
+    [
+        (None, 60, False),
+        (NOW, 60, True),
+        (NOW - 179 * S, 60, True),
+        (NOW - 180 * S, 60, False),  # exactly 3 × the interval: no longer online
+        (NOW - 29 * S, 10, True),
+        (NOW - 31 * S, 10, False),
+        (NOW + 120 * S, 60, True),  # a device clock slightly ahead (ingest allows 5 min)
+    ],
+)
+def test_online_from_data(conn: psycopg.Connection, last_seen: datetime | None, interval_s: int,
+                          online: bool) -> None:
+    row = conn.execute("SELECT coalesce(" + ONLINE_SQL + ", false)"
+                       " FROM (SELECT %(interval)s::integer AS expected_interval_s) AS d,"
+                       " (SELECT %(last_seen)s::timestamptz AS last_seen) AS s",
+                       {"now": NOW, "interval": interval_s, "last_seen": last_seen}).fetchone()
+    assert row == (online,)
 
 
 def _status(conn: psycopg.Connection, device_id: str) -> tuple:
@@ -129,22 +132,26 @@ def test_status_topic_sets_online_and_when_it_changed(conn: psycopg.Connection) 
     assert _status(conn, "g-status-only") == (None, True, NOW)
 
 
-def test_device_health_in_sql_matches_the_pure_rule(conn: psycopg.Connection) -> None:
+def _device_health(conn: psycopg.Connection, now: datetime) -> dict[str, tuple]:
+    """device id → the row of the SQL function ``device_health(now)`` without its id."""
+    return {r[0]: r[1:] for r in conn.execute("SELECT * FROM device_health(%s) ORDER BY device_id", (now,))}
+
+
+def test_device_health_in_sql_matches_the_dashboards_rule(conn: psycopg.Connection) -> None:
     write_batch(conn, _batch([_reading("g-300", NOW - timedelta(minutes=2))], NOW))
     conn.commit()
     for offset in (0, 29, 30, 31, 180, 181, 899, 900, 901, 3600):
         now = NOW + offset * S
-        health = read_device_health(conn, now)
-        assert [h.device_id for h in health] == sorted(INTERVALS)
-        status = {r[0]: r[1:] for r in conn.execute(
-            "SELECT device_id, last_seen, online, status_at FROM device_status").fetchall()}
-        for h in health:
-            last_seen, online, status_at = status.get(h.device_id, (None, None, None))
-            want = assess(h.device_id, "rain_gauge", "qx", ("431002", "431002001", "431002001001"),
-                          INTERVALS[h.device_id], last_seen, online, status_at, now)
-            assert h == want, f"{h.device_id} at +{offset} s"
-    by_id = {h.device_id: h for h in read_device_health(conn, NOW)}
-    assert by_id["g-never"] == DeviceHealth("g-never", "rain_gauge", "qx", "431002", "431002001", "431002001001",
-                                            60, None, False, None, None)
-    later = {h.device_id: h for h in read_device_health(conn, NOW + 14 * 60 * S)}
-    assert by_id["g-300"].online_data and not later["g-300"].online_data  # seen 2 min before NOW, 15 min allowed
+        health = _device_health(conn, now)
+        assert list(health) == sorted(INTERVALS)
+        rule = {r[0]: r[1:] for r in conn.execute(
+            "SELECT d.device_id, d.device_type, d.dept, d.district_code, d.township_code, d.grid_code,"
+            " d.expected_interval_s, s.last_seen, coalesce(" + ONLINE_SQL + ", false), s.online, s.status_at"
+            " FROM devices d LEFT JOIN device_status s ON s.device_id = d.device_id", {"now": now})}
+        for device_id, row in health.items():
+            assert row == rule[device_id], f"{device_id} at +{offset} s"
+    by_id = _device_health(conn, NOW)
+    assert by_id["g-never"] == ("rain_gauge", "qx", "431002", "431002001", "431002001001", 60, None, False, None, None)
+    later = _device_health(conn, NOW + 14 * 60 * S)
+    online_data = 7  # the column of device_health after the id
+    assert by_id["g-300"][online_data] and not later["g-300"][online_data]  # seen 2 min before NOW, 15 min allowed

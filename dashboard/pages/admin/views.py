@@ -17,6 +17,7 @@ from i18n.labels import Lang, auth_event_label, role_label, t
 from i18n.numbers import fmt_int, fmt_pct
 from i18n.texts import DEPT, DEVICE_TYPE, label
 from i18n.timefmt import fmt_dt
+from ingest.health import online_percent
 from store.audit import AuthEvent
 from store.users import Account
 
@@ -118,7 +119,7 @@ def layers_table(frame: pd.DataFrame, lang: Lang) -> html.Div:
 
 def devices_table(frame: pd.DataFrame, lang: Lang) -> html.Div:
     rows = [[label(DEVICE_TYPE, r.device_type, lang), label(DEPT, r.dept, lang), fmt_int(r.devices),
-             fmt_int(r.online), fmt_pct(round(100 * int(r.online) / int(r.devices), 1) if r.devices else None)]
+             fmt_int(r.online), fmt_pct(online_percent(int(r.online), int(r.devices)))]
             for r in frame.itertuples()]
     return _table([t(k, lang) for k in ("col.device_type", "col.dept", "col.devices", "col.online",
                                         "col.online_rate")], rows, Ids.DEVICES_TABLE)

@@ -13,6 +13,7 @@ from i18n.labels import Lang, t
 from i18n.numbers import fmt_int, fmt_pct
 from i18n.texts import DEAD_REASON, DEPT, DEVICE_TYPE, label
 from i18n.timefmt import fmt_dt, fmt_time
+from ingest.health import online_percent
 from reports.month import Month
 from reports.texts import rt
 
@@ -22,10 +23,6 @@ from .load import Health, Page
 REFRESH_MS = 30_000
 
 
-def _rate(online: int, devices: int) -> float | None:
-    return round(100 * online / devices, 1) if devices else None
-
-
 def online_section(online: pd.DataFrame, lang: Lang) -> html.Section:
     labels = [f"{label(DEPT, r.dept, lang)} · {label(DEVICE_TYPE, r.device_type, lang)}" for r in online.itertuples()]
     rows = [html.Tr([
@@ -33,7 +30,7 @@ def online_section(online: pd.DataFrame, lang: Lang) -> html.Section:
         html.Td(fmt_int(r.devices), className="num"), html.Td(fmt_int(r.online), className="num"),
         html.Td(fmt_int(int(r.devices) - int(r.online)), className="num"),
         html.Td(fmt_int(r.never), className="num"),
-        html.Td(fmt_pct(_rate(int(r.online), int(r.devices))), className="num"),
+        html.Td(fmt_pct(online_percent(int(r.online), int(r.devices))), className="num"),
     ]) for r in online.itertuples()]
     headers = [html.Th(t(k, lang), className="num" if i > 1 else None) for i, k in enumerate(
         ("col.dept", "col.device_type", "col.devices", "col.online", "col.offline", "col.never", "col.online_rate"))]
@@ -82,7 +79,7 @@ def body(h: Health, lang: Lang) -> list[Any]:
     online, by_reason = h.online, h.by_reason
     devices, on = int(online["devices"].sum()) if len(online) else 0, int(online["online"].sum()) if len(online) else 0
     stats = [("quality.kpi.devices", fmt_int(devices)), ("quality.kpi.online", fmt_int(on)),
-             ("quality.kpi.rate", fmt_pct(_rate(on, devices))),
+             ("quality.kpi.rate", fmt_pct(online_percent(on, devices))),
              ("quality.kpi.dead", fmt_int(int(by_reason["n"].sum()) if len(by_reason) else 0))]
     return [
         html.Div([html.Div([html.Div(t(k, lang), className="stat-label"), html.Div(v, className="stat-value")],
