@@ -63,6 +63,8 @@ class Settings:
     mqtt_credentials: Path  # account → password (JSON), for clients whose CITYOPS_MQTT_URL names no user
     dash_host: str
     dash_port: int
+    dash_workers: int  # gunicorn worker processes of the dashboard
+    dash_threads: int  # threads per worker (the pages' polls are short and mostly wait on the database)
     city: str
     timescale: str  # auto | require | off
     secret_key: str
@@ -153,6 +155,8 @@ def load(env: dict[str, str] | None = None) -> Settings:
         mqtt_credentials=Path(env.get("CITYOPS_MQTT_CREDENTIALS") or run_dir / MQTT_CREDENTIALS),
         dash_host=env.get("CITYOPS_DASH_HOST", "127.0.0.1"),
         dash_port=_int(env, "CITYOPS_DASH_PORT", 8050),
+        dash_workers=_positive(env, "CITYOPS_DASH_WORKERS", 2),
+        dash_threads=_positive(env, "CITYOPS_DASH_THREADS", 8),
         city=env.get("CITYOPS_CITY", "chenzhou"),
         timescale=timescale,
         secret_key=env.get("CITYOPS_SECRET_KEY", DEMO_SECRET_KEY),

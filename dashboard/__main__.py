@@ -12,6 +12,7 @@ import psycopg
 from cityops import settings as cityops_settings
 from dashboard.app import create_app, run
 from dashboard.auth import SessionPolicy, seed_demo_users
+from dashboard.observe import start_heartbeat
 from dashboard.production import demo_secrets
 
 log = logging.getLogger("cityops.dashboard")
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     if not conf.demo:
         refuse_demo_secrets(args.dsn, args.secret_key)
     app = create_app(args.dsn, secret_key=args.secret_key, sessions=session_policy(conf))
+    start_heartbeat(app, args.dsn)
     run(app, args.host, args.port, debug=args.debug)
 
 

@@ -23,7 +23,7 @@ import flask
 from plotly.offline import get_plotlyjs_version
 
 from cityops.settings import PROJECT_ROOT
-from dashboard import auth, headers, routes
+from dashboard import auth, headers, observe, routes
 from dashboard.context import EXTENSION
 from dashboard.data import Data
 from store.db import make_pool
@@ -239,7 +239,9 @@ def create_app(dsn: str, *, secret_key: str, pool_size: int = 4,
     app.enable_dev_tools(debug=False, dev_tools_disable_version_check=True, dev_tools_ui=False,
                          dev_tools_hot_reload=False)
     app.server.extensions[EXTENSION] = data
-    auth.configure(app.server, secret_key, sessions or auth.SessionPolicy())
+    sessions = sessions or auth.SessionPolicy()
+    observe.register(app, data, sessions.idle)  # first: its clock starts before the gate may refuse
+    auth.configure(app.server, secret_key, sessions)
     routes.register(app.server, data)
     register_webfont(app.server, WEBFONT_PACKAGE)
     register_plotly_bundle(app.server, PLOTLY_BUNDLE)

@@ -23,6 +23,7 @@ import psycopg
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from alerts.lifecycle import Actor, Role
+from cityops.probe import HEALTH_PATHS
 from dashboard.context import get_data
 from dashboard.lockout import LockoutPolicy, locked_until
 from i18n.labels import Lang, as_lang, t
@@ -36,6 +37,7 @@ CSRF_HEADER = "X-CSRFToken"
 ACCOUNT_PAGE = "/account"  # where a user changes their own password
 # Paths anyone may fetch: the login form and the static JavaScript/CSS it needs.
 _PUBLIC_PREFIXES = ("/login", "/logout", "/lang/", "/assets/", "/_dash-component-suites/", "/_favicon")
+_PUBLIC_PATHS = frozenset(HEALTH_PATHS)  # probes and scrapers have no session (/metrics checks its own)
 
 
 class Denied(Exception):
@@ -211,7 +213,7 @@ def _csrf_ok(sent: str | None) -> bool:
 
 
 def _is_public(path: str) -> bool:
-    return path.startswith(_PUBLIC_PREFIXES)
+    return path in _PUBLIC_PATHS or path.startswith(_PUBLIC_PREFIXES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +251,8 @@ def _session_ended(user: SessionUser, policy: SessionPolicy, now: datetime) -> s
     flask.g.must_change_password = record.must_change_password  # ``require`` refuses everything else then
     if stamp - seen > SEEN_EVERY:
         flask.session["seen"] = stamp
+        with get_data().pool.connection() as conn:  # the active-sessions figure (dashboard/observe.py)
+            users.mark_seen(conn, user.username, now)
     return None
 
 

@@ -57,6 +57,10 @@ def must_change_password(conn: psycopg.Connection, username: str) -> bool:
     return bool(row and row[0])
 
 
+def mark_seen(conn: psycopg.Connection, username: str, at: datetime) -> None:
+    conn.execute("UPDATE users SET last_seen_at = %s WHERE username = %s", (at, username))
+
+
 _ACCOUNT_COLUMNS = ", ".join(f.name for f in fields(Account))
 
 
