@@ -15,6 +15,8 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 
@@ -138,13 +140,39 @@ def main() -> None:
     p_up.add_argument("--no-staff", action="store_true",
                       help="no simulated township staff: incidents wait for people at the township desks")
     sub.add_parser("prepare", help="start servers, migrate, load demo data, then exit (servers keep running)")
+    p_backup = sub.add_parser("backup", help="dump the database (pg_dump, custom format) while the system runs")
+    p_backup.add_argument("--out", type=Path, help="archive to write (default: <run dir>/backups/cityops-<time>.dump)")
+    p_restore = sub.add_parser("restore", help="restore an archive into an empty database")
+    p_restore.add_argument("archive", type=Path)
+    p_restore.add_argument("--into", help="the empty database's owner URL (default: CITYOPS_DATABASE_URL)")
     args = parser.parse_args()
-    setup_logging()
+    setup_logging("cityops")
     cfg = settings.load()
     if args.command == "up":
         up(cfg, args.storm or None, staff=not args.no_staff)
-    else:
+    elif args.command == "prepare":
         prepare(cfg)
+    else:
+        sys.exit(run_backup(cfg, args))
+
+
+def run_backup(cfg: settings.Settings, args: argparse.Namespace) -> int:
+    from cityops import backup
+
+    try:
+        if args.command == "backup":
+            out = args.out or cfg.run_dir / "backups" / f"cityops-{datetime.now(UTC):%Y%m%d-%H%M%S}.dump"
+            held = backup.backup(cfg.dsn(), out)
+            print(f"backup written: {out} ({out.stat().st_size:,} bytes)")
+        else:
+            held = backup.restore(args.archive, args.into or cfg.dsn(), progress=lambda step: print(step, flush=True))
+            print(f"restored {args.archive}")
+    except backup.BackupError as exc:
+        print(f"cityops {args.command}: {exc}", file=sys.stderr)
+        return 2
+    print(f"  migrations {', '.join(held.migrations)}")
+    print("  " + ", ".join(f"{table} {n:,}" for table, n in held.rows.items()))
+    return 0
 
 
 if __name__ == "__main__":
