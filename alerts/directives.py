@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import psycopg
+from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from alerts.lifecycle import Actor, Role, ladder_due
@@ -32,6 +33,17 @@ class Target:
     acked_at: datetime | None
     acked_by: str | None
     escalation_tier: int
+
+
+@dataclass(frozen=True, slots=True)
+class Laggard:
+    """A township that has not acknowledged a directive past its deadline, and the rung it is on."""
+
+    directive_id: int
+    township_code: str
+    escalation_tier: int
+    deadline: datetime
+    ack_within: timedelta
 
 
 def _log(conn: psycopg.Connection, directive_id: int, township: str | None, now: datetime, actor: str,
@@ -85,28 +97,30 @@ def acknowledge(conn: psycopg.Connection, directive_id: int, actor: Actor, now: 
 
 
 def targets(conn: psycopg.Connection, directive_id: int) -> list[Target]:
-    rows = conn.execute("SELECT township_code, acked_at, acked_by, escalation_tier FROM directive_targets"
-                        " WHERE directive_id = %s ORDER BY township_code", (directive_id,)).fetchall()
-    return [Target(*r) for r in rows]
+    with conn.cursor(row_factory=class_row(Target)) as cur:
+        return cur.execute("SELECT township_code, acked_at, acked_by, escalation_tier FROM directive_targets"
+                           " WHERE directive_id = %s ORDER BY township_code", (directive_id,)).fetchall()
 
 
 def escalate_laggards(conn: psycopg.Connection, now: datetime) -> int:
     """Remind, then escalate, townships that have not acknowledged in time; one log row each."""
-    rows = conn.execute(
-        "SELECT t.directive_id, t.township_code, t.escalation_tier, d.issued_at + d.ack_within, d.ack_within"
-        " FROM directive_targets t JOIN directives d ON d.id = t.directive_id"
-        " WHERE t.acked_at IS NULL AND d.issued_at + d.ack_within < %s", (now,)).fetchall()
+    with conn.cursor(row_factory=class_row(Laggard)) as cur:
+        rows = cur.execute(
+            "SELECT t.directive_id, t.township_code, t.escalation_tier, d.issued_at + d.ack_within AS deadline,"
+            " d.ack_within FROM directive_targets t JOIN directives d ON d.id = t.directive_id"
+            " WHERE t.acked_at IS NULL AND d.issued_at + d.ack_within < %s", (now,)).fetchall()
     done = 0
-    for directive_id, township, tier, deadline, window in rows:
-        due = ladder_due(deadline, window, tier, now)
+    for lag in rows:
+        due = ladder_due(lag.deadline, lag.ack_within, lag.escalation_tier, now)
         if due is None:
             continue
         rung, to = due
         with conn.transaction():
             conn.execute("UPDATE directive_targets SET escalation_tier = %s WHERE directive_id = %s"
-                         " AND township_code = %s", (rung, directive_id, township))
-            _log(conn, directive_id, township, now, "system", "remind" if rung == 1 else "escalate", to)
+                         " AND township_code = %s", (rung, lag.directive_id, lag.township_code))
+            _log(conn, lag.directive_id, lag.township_code, now, "system", "remind" if rung == 1 else "escalate", to)
             conn.execute("INSERT INTO mqtt_outbox (topic, payload) VALUES (%s, %s)",
-                         (f"directive/{township}", Jsonb({"directive_id": directive_id, "reminder": rung, "to": to})))
+                         (f"directive/{lag.township_code}",
+                          Jsonb({"directive_id": lag.directive_id, "reminder": rung, "to": to})))
         done += 1
     return done
