@@ -14,9 +14,10 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 import psycopg
+from psycopg.rows import class_row
 
 from alerts.deadlines import OPEN_STATUSES
-from alerts.incidents import Location, act, open_incident
+from alerts.incidents import Location, act, open_incident, responsibility
 from alerts.lifecycle import SYSTEM, Action, IllegalMove
 from alerts.routing import route
 from alerts.rules import Rule
@@ -59,38 +60,49 @@ def _maintenance(conn: psycopg.Connection, site: Site, now: datetime) -> int | N
     return int(row[0]) if row else None
 
 
-def _upsert(conn: psycopg.Connection, rule: Rule, site: Site, v: Verdict, now: datetime
-            ) -> tuple[int, bool, int | None, int, int | None]:
-    """The open warning of (rule, subject): (id, inserted, old level, new level, incident id)."""
+@dataclass(frozen=True, slots=True)
+class Upserted:
+    """The open warning of (rule, subject) as ``_upsert`` left it."""
+
+    id: int
+    inserted: bool  # no open warning of (rule, subject) before: this verdict opened it
+    old_level: int | None  # before the upsert (None when inserted)
+    level: int
+    incident_id: int | None
+
+
+def _upsert(conn: psycopg.Connection, rule: Rule, site: Site, v: Verdict, now: datetime) -> Upserted:
+    """Insert or update the open warning of (rule, subject)."""
     loc = site.location
     hold = timedelta(minutes=rule.downgrade_hold_minutes)
-    row = conn.execute(
-        # prev reads the statement's snapshot: the level before this upsert changes it
-        "WITH prev AS (SELECT level FROM warnings WHERE rule_id = %(rule)s AND subject = %(subject)s"
-        "              AND status = 'open')"
-        " INSERT INTO warnings (rule_id, subject, level, status, title, metric, opened_at, updated_at,"
-        " first_value, peak_value, last_value, lon, lat, district_code, township_code, grid_code)"
-        " VALUES (%(rule)s, %(subject)s, %(level)s, 'open', %(title)s, %(metric)s, %(now)s, %(now)s, %(last)s,"
-        " %(peak)s, %(last)s, %(lon)s, %(lat)s, %(district)s, %(township)s, %(grid)s)"
-        " ON CONFLICT (rule_id, subject) WHERE status = 'open' DO UPDATE SET"
-        # Rising: upgrade at once. Falling: only after it has stayed lower for the hold time.
-        "  level = CASE WHEN EXCLUDED.level < warnings.level THEN EXCLUDED.level"
-        "               WHEN EXCLUDED.level > warnings.level"
-        "                AND COALESCE(warnings.downgrade_since, %(now)s) <= %(now)s - %(hold)s"
-        "               THEN EXCLUDED.level ELSE warnings.level END,"
-        "  downgrade_since = CASE WHEN EXCLUDED.level > warnings.level"
-        "                     AND COALESCE(warnings.downgrade_since, %(now)s) > %(now)s - %(hold)s"
-        "                    THEN COALESCE(warnings.downgrade_since, %(now)s) END,"
-        "  updated_at = EXCLUDED.updated_at, last_value = EXCLUDED.last_value,"
-        "  peak_value = GREATEST(warnings.peak_value, EXCLUDED.peak_value)"
-        " RETURNING id, (xmax = 0), (SELECT level FROM prev), level, incident_id",
-        {"rule": rule.id, "subject": site.subject, "level": v.level, "title": f"{rule.name} · {site.name}",
-         "metric": getattr(rule, "metric", None), "now": now, "last": v.last, "peak": v.peak or v.last,
-         "lon": loc.lon, "lat": loc.lat, "district": loc.district_code, "township": loc.township_code,
-         "grid": loc.grid_code, "hold": hold},
-    ).fetchone()
+    with conn.cursor(row_factory=class_row(Upserted)) as cur:
+        row = cur.execute(
+            # prev reads the statement's snapshot: the level before this upsert changes it
+            "WITH prev AS (SELECT level FROM warnings WHERE rule_id = %(rule)s AND subject = %(subject)s"
+            "              AND status = 'open')"
+            " INSERT INTO warnings (rule_id, subject, level, status, title, metric, opened_at, updated_at,"
+            " first_value, peak_value, last_value, lon, lat, district_code, township_code, grid_code)"
+            " VALUES (%(rule)s, %(subject)s, %(level)s, 'open', %(title)s, %(metric)s, %(now)s, %(now)s, %(last)s,"
+            " %(peak)s, %(last)s, %(lon)s, %(lat)s, %(district)s, %(township)s, %(grid)s)"
+            " ON CONFLICT (rule_id, subject) WHERE status = 'open' DO UPDATE SET"
+            # Rising: upgrade at once. Falling: only after it has stayed lower for the hold time.
+            "  level = CASE WHEN EXCLUDED.level < warnings.level THEN EXCLUDED.level"
+            "               WHEN EXCLUDED.level > warnings.level"
+            "                AND COALESCE(warnings.downgrade_since, %(now)s) <= %(now)s - %(hold)s"
+            "               THEN EXCLUDED.level ELSE warnings.level END,"
+            "  downgrade_since = CASE WHEN EXCLUDED.level > warnings.level"
+            "                     AND COALESCE(warnings.downgrade_since, %(now)s) > %(now)s - %(hold)s"
+            "                    THEN COALESCE(warnings.downgrade_since, %(now)s) END,"
+            "  updated_at = EXCLUDED.updated_at, last_value = EXCLUDED.last_value,"
+            "  peak_value = GREATEST(warnings.peak_value, EXCLUDED.peak_value)"
+            " RETURNING id, (xmax = 0) AS inserted, (SELECT level FROM prev) AS old_level, level, incident_id",
+            {"rule": rule.id, "subject": site.subject, "level": v.level, "title": f"{rule.name} · {site.name}",
+             "metric": getattr(rule, "metric", None), "now": now, "last": v.last, "peak": v.peak or v.last,
+             "lon": loc.lon, "lat": loc.lat, "district": loc.district_code, "township": loc.township_code,
+             "grid": loc.grid_code, "hold": hold},
+        ).fetchone()
     assert row is not None
-    return int(row[0]), bool(row[1]), row[2], int(row[3]), row[4]
+    return row
 
 
 def _occurrence(conn: psycopg.Connection, warning_id: int, v: Verdict, level: int, now: datetime) -> None:
@@ -122,8 +134,7 @@ def _incident_for(conn: psycopg.Connection, rule: Rule, site: Site, warning_id: 
             (group_key, now - timedelta(minutes=rule.group_minutes), list(OPEN_STATUSES))).fetchone()
         if row:
             return int(row[0]), False
-    rows = conn.execute("SELECT area_code, category, asset_owner, unit_code FROM responsibility").fetchall()
-    unit = route(rows, loc, rule.category, site.asset_owner)
+    unit = route(responsibility(conn), loc, rule.category, site.asset_owner)
     incident_id = open_incident(
         conn, title=f"{rule.name} · {site.name}", category=rule.category, level=level, source_kind="warning",
         location=loc, now=now, warning_id=warning_id, source_ref=f"warning:{warning_id}", route_to=unit,
@@ -150,17 +161,17 @@ def apply_verdict(conn: psycopg.Connection, rule: Rule, site: Site, v: Verdict, 
                      (now, rule.id, site.subject, f"maintenance:{window}", v.level))
         tally.suppressed = 1
         return tally
-    warning_id, inserted, old_level, level, incident_id = _upsert(conn, rule, site, v, now)
-    _occurrence(conn, warning_id, v, level, now)
-    if inserted:
+    warning = _upsert(conn, rule, site, v, now)
+    _occurrence(conn, warning.id, v, warning.level, now)
+    if warning.inserted:
         tally.opened = 1
-        incident_id, new = _incident_for(conn, rule, site, warning_id, level, now)
-        conn.execute("UPDATE warnings SET incident_id = %s WHERE id = %s", (incident_id, warning_id))
+        incident_id, new = _incident_for(conn, rule, site, warning.id, warning.level, now)
+        conn.execute("UPDATE warnings SET incident_id = %s WHERE id = %s", (incident_id, warning.id))
         tally.incidents = int(new)
-        log.info("warning %s opened: %s on %s, level %s, incident %s", warning_id, rule.id, site.subject, level,
-                 incident_id)
-    elif old_level is not None and level != old_level and incident_id is not None:
-        tally.relevelled = _relevel(conn, incident_id, old_level, level, now)
+        log.info("warning %s opened: %s on %s, level %s, incident %s", warning.id, rule.id, site.subject,
+                 warning.level, incident_id)
+    elif warning.old_level is not None and warning.level != warning.old_level and warning.incident_id is not None:
+        tally.relevelled = _relevel(conn, warning.incident_id, warning.old_level, warning.level, now)
     return tally
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import class_row, dict_row
 from psycopg.types.json import Jsonb
 
 from alerts.lifecycle import (
@@ -24,7 +24,7 @@ from alerts.lifecycle import (
     Refusal,
     transition,
 )
-from alerts.routing import route
+from alerts.routing import Responsibility, route
 from alerts.status import OPEN, Status
 from store.privacy import Reporter
 
@@ -122,10 +122,17 @@ def load(conn: psycopg.Connection, incident_id: int, *, lock: bool = True) -> In
                                               "assist_units": tuple(row["assist_units"])}))
 
 
+def responsibility(conn: psycopg.Connection) -> list[Responsibility]:
+    """The responsibility table, for ``alerts.routing.route``."""
+    with conn.cursor(row_factory=class_row(Responsibility)) as cur:
+        return cur.execute("SELECT area_code, category, asset_owner, unit_code FROM responsibility").fetchall()
+
+
 def contact(conn: psycopg.Connection, incident_id: int) -> Reporter | None:
     """The incident's reporter as stored (unmasked): whoever shows it masks it for whoever may not see it."""
-    row = conn.execute("SELECT name, phone FROM incident_contacts WHERE incident_id = %s", (incident_id,)).fetchone()
-    return Reporter(row[0], row[1]) if row else None
+    with conn.cursor(row_factory=class_row(Reporter)) as cur:
+        return cur.execute("SELECT name, phone FROM incident_contacts WHERE incident_id = %s",
+                           (incident_id,)).fetchone()
 
 
 def _publish_dispatch(conn: psycopg.Connection, incident_id: int, township: str, entry: LogEntry) -> None:
@@ -203,8 +210,7 @@ def amend(conn: psycopg.Connection, incident_id: int, *, location: Location, cat
                      " boundary_version = COALESCE(%s, boundary_version) WHERE id = %s",
                      (location.lon, location.lat, location.district_code, location.grid_code, category,
                       location.boundary_version, incident_id))
-        rows = conn.execute("SELECT area_code, category, asset_owner, unit_code FROM responsibility").fetchall()
-        unit = route(rows, location, category)
+        unit = route(responsibility(conn), location, category)
         if unit and unit != amended.township_code and amended.status in MOVES[Action.TRANSFER].sources:
             _apply(conn, incident_id, amended, Action.TRANSFER, SYSTEM, now, note="位置或类别变更，按责任表重新派遣",
                    township_code=unit, details={}, source="system")

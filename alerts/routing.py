@@ -8,7 +8,7 @@ township that contains the point is responsible (属地管理).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 class Located(Protocol):
@@ -20,17 +20,24 @@ class Located(Protocol):
     def grid_code(self) -> str | None: ...
 
 
-Row = tuple[str, str, str, str]  # area_code, category, asset_owner, unit_code
+class Responsibility(NamedTuple):
+    """A row of the responsibility table (a tuple, so rows sort the same way every time)."""
+
+    area_code: str
+    category: str  # or "*"
+    asset_owner: str  # or "*"
+    unit_code: str
 
 
-def route(rows: Iterable[Row], where: Located, category: str, asset_owner: str = "*") -> str | None:
+def route(rows: Iterable[Responsibility], where: Located, category: str, asset_owner: str = "*") -> str | None:
     finest = where.grid_code or where.township_code or where.district_code or ""
     best: tuple[int, int, int] | None = None
     unit = None
-    for area, row_category, owner, row_unit in sorted(rows):  # sorted: ties resolve the same way every time
-        if not finest.startswith(area) or row_category not in ("*", category) or owner not in ("*", asset_owner):
+    for r in sorted(rows):  # sorted: ties resolve the same way every time
+        if (not finest.startswith(r.area_code) or r.category not in ("*", category)
+                or r.asset_owner not in ("*", asset_owner)):
             continue
-        rank = (len(area), row_category != "*", owner != "*")
+        rank = (len(r.area_code), r.category != "*", r.asset_owner != "*")
         if best is None or rank > best:
-            best, unit = rank, row_unit
+            best, unit = rank, r.unit_code
     return unit or where.township_code
