@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg.rows import kwargs_row
+from psycopg.rows import class_row, kwargs_row
 
 from alerts.apply import Site, Tally, apply_verdict
 from alerts.directives import escalate_laggards
@@ -51,13 +51,22 @@ class Device:
         return Site(self.device_id, self.name, self.location)
 
 
-def claim_inbox(conn: psycopg.Connection, limit: int = 200) -> list[tuple[str, list[list[str]]]]:
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A batch ingest committed: what kind of rows, and their keys (device and metric, or an event's key)."""
+
+    kind: str  # telemetry | event
+    keys: list[list[str]]
+
+
+def claim_inbox(conn: psycopg.Connection, limit: int = 200) -> list[Batch]:
     """Delete and return committed batches; the delete commits with the results, so none is lost."""
-    return conn.execute(
-        "DELETE FROM alert_inbox WHERE id IN"
-        " (SELECT id FROM alert_inbox ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING kind, keys",
-        (limit,),
-    ).fetchall()
+    with conn.cursor(row_factory=class_row(Batch)) as cur:
+        return cur.execute(
+            "DELETE FROM alert_inbox WHERE id IN"
+            " (SELECT id FROM alert_inbox ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING kind, keys",
+            (limit,),
+        ).fetchall()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,35 +106,63 @@ def _devices(conn: psycopg.Connection, device_ids: list[str]) -> dict[str, Devic
     return {r.device.device_id: r.device for r in _device_rows(conn, " WHERE d.device_id = ANY(%s)", (device_ids,))}
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A row of telemetry: one device's metric at one time."""
+
+    device_id: str
+    metric: str
+    ts: datetime
+    value: float
+
+
 def _series(conn: psycopg.Connection, pairs: list[Pair], since: datetime) -> dict[Pair, list[tuple[datetime, float]]]:
-    rows = conn.execute(
-        "SELECT t.device_id, t.metric, t.ts, t.value FROM telemetry t"
-        " JOIN unnest(%s::text[], %s::text[]) AS k(device_id, metric) USING (device_id, metric)"
-        " WHERE t.ts > %s ORDER BY t.device_id, t.metric, t.ts",
-        ([p[0] for p in pairs], [p[1] for p in pairs], since)).fetchall()
+    with conn.cursor(row_factory=class_row(Reading)) as cur:
+        rows = cur.execute(
+            "SELECT t.device_id, t.metric, t.ts, t.value FROM telemetry t"
+            " JOIN unnest(%s::text[], %s::text[]) AS k(device_id, metric) USING (device_id, metric)"
+            " WHERE t.ts > %s ORDER BY t.device_id, t.metric, t.ts",
+            ([p[0] for p in pairs], [p[1] for p in pairs], since)).fetchall()
     series: dict[Pair, list[tuple[datetime, float]]] = defaultdict(list)
-    for device_id, metric, ts, value in rows:
-        series[(device_id, metric)].append((ts, value))
+    for r in rows:
+        series[(r.device_id, r.metric)].append((r.ts, r.value))
     return series
+
+
+@dataclass(frozen=True, slots=True)
+class _Region:
+    name: str
+    label_lon: float
+    label_lat: float
+    parent_code: str | None
+    version: int
 
 
 def region_site(conn: psycopg.Connection, code: str, subject: str) -> Site:
     """A township (or any region) as the subject of an area warning: its label point and codes."""
-    row = conn.execute(
-        "SELECT r.name, r.label_lon, r.label_lat, r.parent_code, r.version FROM regions r"
-        " JOIN boundary_versions b USING (version) WHERE b.active AND r.code = %s", (code,)).fetchone()
+    with conn.cursor(row_factory=class_row(_Region)) as cur:
+        row = cur.execute(
+            "SELECT r.name, r.label_lon, r.label_lat, r.parent_code, r.version FROM regions r"
+            " JOIN boundary_versions b USING (version) WHERE b.active AND r.code = %s", (code,)).fetchone()
     if row is None:
         return Site(subject, code, Location(None, None, None, code, None, None))
-    name, lon, lat, _parent, version = row
-    return Site(subject, name, Location(lon, lat, code[:6], code[:9] if len(code) >= 9 else None,
-                                        code if len(code) == 12 else None, version))
+    return Site(subject, row.name, Location(row.label_lon, row.label_lat, code[:6],
+                                            code[:9] if len(code) >= 9 else None, code if len(code) == 12 else None,
+                                            row.version))
+
+
+@dataclass(frozen=True, slots=True)
+class _WarningKey:
+    rule_id: str
+    subject: str
 
 
 def open_warnings(conn: psycopg.Connection, subjects: list[str]) -> set[tuple[str, str]]:
     """(rule, subject) pairs with an open warning: only these need a non-firing verdict applied."""
-    rows = conn.execute("SELECT rule_id, subject FROM warnings WHERE status = 'open' AND subject = ANY(%s)",
-                        (subjects,)).fetchall()
-    return {(r[0], r[1]) for r in rows}
+    with conn.cursor(row_factory=class_row(_WarningKey)) as cur:
+        rows = cur.execute("SELECT rule_id, subject FROM warnings WHERE status = 'open' AND subject = ANY(%s)",
+                           (subjects,)).fetchall()
+    return {(r.rule_id, r.subject) for r in rows}
 
 
 def _worth_applying(rule: Rule, subject: str, firing: bool, open_now: set[tuple[str, str]]) -> bool:
@@ -135,12 +172,13 @@ def _worth_applying(rule: Rule, subject: str, firing: bool, open_now: set[tuple[
 def _latest(conn: psycopg.Connection, pairs: list[Pair], since: datetime | None = None
             ) -> dict[Pair, tuple[datetime, float]]:
     """The newest reading per (device, metric): one backward index probe each."""
-    rows = conn.execute(
-        "SELECT k.device_id, k.metric, l.ts, l.value FROM unnest(%s::text[], %s::text[]) AS k(device_id, metric)"
-        " CROSS JOIN LATERAL (SELECT ts, value FROM telemetry t WHERE t.device_id = k.device_id"
-        "   AND t.metric = k.metric AND (%s::timestamptz IS NULL OR t.ts > %s) ORDER BY ts DESC LIMIT 1) l",
-        ([p[0] for p in pairs], [p[1] for p in pairs], since, since)).fetchall()
-    return {(r[0], r[1]): (r[2], r[3]) for r in rows}
+    with conn.cursor(row_factory=class_row(Reading)) as cur:
+        rows = cur.execute(
+            "SELECT k.device_id, k.metric, l.ts, l.value FROM unnest(%s::text[], %s::text[]) AS k(device_id, metric)"
+            " CROSS JOIN LATERAL (SELECT ts, value FROM telemetry t WHERE t.device_id = k.device_id"
+            "   AND t.metric = k.metric AND (%s::timestamptz IS NULL OR t.ts > %s) ORDER BY ts DESC LIMIT 1) l",
+            ([p[0] for p in pairs], [p[1] for p in pairs], since, since)).fetchall()
+    return {(r.device_id, r.metric): (r.ts, r.value) for r in rows}
 
 
 def _needs_history(rule: ThresholdRule | RateRule, latest: float | None) -> bool:
@@ -186,6 +224,15 @@ def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateR
     return tally
 
 
+@dataclass(frozen=True, slots=True)
+class _Member:
+    """A device of a township that a compound rule watches."""
+
+    device_id: str
+    device_type: str
+    township_code: str
+
+
 def _compound_rules(conn: psycopg.Connection, rules: list[CompoundRule], pairs: set[Pair],
                     devices: dict[str, Device], now: datetime) -> Tally:
     """Per touched township: the latest reading (within the window) of every watched device, then AND/OR."""
@@ -197,12 +244,13 @@ def _compound_rules(conn: psycopg.Connection, rules: list[CompoundRule], pairs: 
                             and (d.device_type, metric) in watched})
         if not townships:
             continue
-        members = conn.execute(
-            "SELECT device_id, device_type, township_code FROM devices WHERE township_code = ANY(%s)"
-            " AND device_type = ANY(%s)", (townships, sorted({t for t, _ in watched}))).fetchall()
-        member_pairs = [(d, m) for d, dtype, _ in members for (wt, m) in watched if wt == dtype]
+        with conn.cursor(row_factory=class_row(_Member)) as cur:
+            members = cur.execute(
+                "SELECT device_id, device_type, township_code FROM devices WHERE township_code = ANY(%s)"
+                " AND device_type = ANY(%s)", (townships, sorted({t for t, _ in watched}))).fetchall()
+        member_pairs = [(d.device_id, m) for d in members for (wt, m) in watched if wt == d.device_type]
         latest = _latest(conn, member_pairs, now - rule.window) if member_pairs else {}
-        kind_of = {d: (dtype, township) for d, dtype, township in members}
+        kind_of = {d.device_id: (d.device_type, d.township_code) for d in members}
         maxima: dict[str, dict[tuple[str, str], float]] = defaultdict(dict)
         for (device_id, metric), (_ts, value) in latest.items():
             dtype, township = kind_of[device_id]
@@ -216,6 +264,17 @@ def _compound_rules(conn: psycopg.Connection, rules: list[CompoundRule], pairs: 
     return tally
 
 
+@dataclass(frozen=True, slots=True)
+class _Fix:
+    """Where a moving device was at one time, as ingest tagged its position."""
+
+    device_id: str
+    ts: datetime
+    grid_code: str | None
+    township_code: str | None
+    district_code: str | None
+
+
 def _geofence_rules(conn: psycopg.Connection, rules: list[GeofenceRule], devices: dict[str, Device],
                     now: datetime) -> Tally:
     tally = Tally()
@@ -223,15 +282,16 @@ def _geofence_rules(conn: psycopg.Connection, rules: list[GeofenceRule], devices
         moving = sorted(d for d, dev in devices.items() if dev.device_type == rule.device_type)
         if not moving:
             continue
-        rows = conn.execute(
-            "SELECT DISTINCT device_id, ts, grid_code, township_code, district_code FROM telemetry"
-            " WHERE device_id = ANY(%s) AND ts > %s ORDER BY device_id, ts",
-            (moving, now - timedelta(minutes=rule.dwell_minutes) - LOOKBACK_SLACK)).fetchall()
+        with conn.cursor(row_factory=class_row(_Fix)) as cur:
+            rows = cur.execute(
+                "SELECT DISTINCT device_id, ts, grid_code, township_code, district_code FROM telemetry"
+                " WHERE device_id = ANY(%s) AND ts > %s ORDER BY device_id, ts",
+                (moving, now - timedelta(minutes=rule.dwell_minutes) - LOOKBACK_SLACK)).fetchall()
         tracks: dict[str, list[tuple[datetime, str | None]]] = defaultdict(list)
         last_codes: dict[str, tuple[str | None, str | None, str | None]] = {}
-        for device_id, ts, grid, township, district in rows:
-            tracks[device_id].append((ts, grid))
-            last_codes[device_id] = (district, township, grid)
+        for fix in rows:
+            tracks[fix.device_id].append((fix.ts, fix.grid_code))
+            last_codes[fix.device_id] = (fix.district_code, fix.township_code, fix.grid_code)
         open_now = open_warnings(conn, moving)
         for device_id in moving:
             verdict = geofence(rule, device_id, tracks.get(device_id, []))
@@ -245,25 +305,58 @@ def _geofence_rules(conn: psycopg.Connection, rules: list[GeofenceRule], devices
     return tally
 
 
+@dataclass(frozen=True, slots=True)
+class _GradedEvent:
+    source_system: str
+    event_id: str
+    category: str
+    title: str
+    level: int
+    location: Location
+    reporter: Reporter | None
+
+
+def _graded_event(*, source_system: str, event_id: str, category: str, title: str, level: int, name: str | None,
+                  phone: str | None, **location: Any) -> _GradedEvent:
+    """A row of ``_graded_events`` (the other columns are Location's fields, by name)."""
+    reporter = Reporter(name, phone) if name is not None and phone is not None else None  # LEFT JOIN: both or neither
+    return _GradedEvent(source_system, event_id, category, title, level, Location(**location), reporter)
+
+
 def _graded_events(conn: psycopg.Connection, keys: list[tuple[str, str, str]], now: datetime) -> int:
     """A department event that carries a level is already a graded case: open an incident for it (with the
     event's reporter, if it came with one)."""
-    rows = conn.execute(
-        "SELECT e.source_system, e.event_id, e.category, e.title, (e.payload->>'level')::int, e.lon, e.lat,"
-        " e.district_code, e.township_code, e.grid_code, (SELECT version FROM boundary_versions WHERE active),"
-        " e.near_boundary, r.name, r.phone FROM events e"
-        " JOIN unnest(%s::text[], %s::text[], %s::timestamptz[]) AS k(source_system, event_id, ts)"
-        " USING (source_system, event_id, ts) LEFT JOIN event_reporters r USING (source_system, event_id, ts)"
-        " WHERE e.payload->>'level' IS NOT NULL",
-        ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys])).fetchall()
+    with conn.cursor(row_factory=kwargs_row(_graded_event)) as cur:
+        rows = cur.execute(
+            "SELECT e.source_system, e.event_id, e.category, e.title, (e.payload->>'level')::int AS level, e.lon,"
+            " e.lat, e.district_code, e.township_code, e.grid_code,"
+            " (SELECT version FROM boundary_versions WHERE active) AS boundary_version,"
+            " e.near_boundary, r.name, r.phone FROM events e"
+            " JOIN unnest(%s::text[], %s::text[], %s::timestamptz[]) AS k(source_system, event_id, ts)"
+            " USING (source_system, event_id, ts) LEFT JOIN event_reporters r USING (source_system, event_id, ts)"
+            " WHERE e.payload->>'level' IS NOT NULL",
+            ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys])).fetchall()
     opened = 0
-    for system, event_id, category, title, level, *place, name, phone in rows:  # place: Location's fields
+    for e in rows:
         incident_id = open_incident(
-            conn, title=title, category=category, level=level, source_kind="event", location=Location(*place),
-            now=now, source_ref=f"event:{system}:{event_id}",
-            reporter=Reporter(name, phone) if phone is not None else None)
+            conn, title=e.title, category=e.category, level=e.level, source_kind="event", location=e.location,
+            now=now, source_ref=f"event:{e.source_system}:{e.event_id}", reporter=e.reporter)
         opened += incident_id is not None
     return opened
+
+
+@dataclass(frozen=True, slots=True)
+class _Hotspot:
+    """The densest new complaint of a kind in a grid, and how many of its kind lie within the rule's radius."""
+
+    grid_code: str
+    title: str
+    lon: float | None
+    lat: float
+    district_code: str | None
+    township_code: str | None
+    near_boundary: bool
+    n: int
 
 
 def _event_count_rules(conn: psycopg.Connection, rules: list[EventCountRule], keys: list[tuple[str, str, str]],
@@ -271,27 +364,28 @@ def _event_count_rules(conn: psycopg.Connection, rules: list[EventCountRule], ke
     """Hotspots: one warning per grid and kind of complaint once enough gather within the radius."""
     tally = Tally()
     for rule in rules:
-        rows = conn.execute(
-            "SELECT DISTINCT ON (grid_code, title) * FROM ("
-            " SELECT e.grid_code, e.title, e.lon, e.lat, e.district_code, e.township_code, e.near_boundary,"
-            " (SELECT count(*) FROM events o WHERE o.category = e.category AND o.title = e.title"
-            "   AND o.ts > %(since)s AND o.lat IS NOT NULL"
-            "   AND o.lat BETWEEN e.lat - %(dlat)s AND e.lat + %(dlat)s"
-            "   AND o.lon BETWEEN e.lon - %(dlon)s AND e.lon + %(dlon)s"
-            "   AND 6371000 * 2 * asin(sqrt(power(sin(radians(o.lat - e.lat) / 2), 2) + cos(radians(e.lat))"
-            "       * cos(radians(o.lat)) * power(sin(radians(o.lon - e.lon) / 2), 2))) <= %(radius)s) AS n"
-            " FROM events e JOIN unnest(%(systems)s::text[], %(ids)s::text[], %(ts)s::timestamptz[])"
-            "   AS k(source_system, event_id, ts) USING (source_system, event_id, ts)"
-            " WHERE e.category = %(category)s AND e.lat IS NOT NULL AND e.grid_code IS NOT NULL"
-            ") new_events ORDER BY grid_code, title, n DESC",  # the densest new complaint stands for its grid
-            {"since": now - timedelta(hours=rule.window_hours), "dlat": rule.radius_m / 111_000,
-             "dlon": rule.radius_m / 100_000, "radius": rule.radius_m, "category": rule.event_category,
-             "systems": [k[0] for k in keys], "ids": [k[1] for k in keys], "ts": [k[2] for k in keys]},
-        ).fetchall()
-        for grid, title, lon, lat, district, township, near, count in rows:
-            verdict = event_count(rule.at_least, rule.level, f"hotspot:{grid}:{title}", int(count))
-            site = Site(verdict.subject, f"{title}（{count}件）",
-                        Location(lon, lat, district, township, grid, None, near))
+        with conn.cursor(row_factory=class_row(_Hotspot)) as cur:
+            rows = cur.execute(
+                "SELECT DISTINCT ON (grid_code, title) * FROM ("
+                " SELECT e.grid_code, e.title, e.lon, e.lat, e.district_code, e.township_code, e.near_boundary,"
+                " (SELECT count(*) FROM events o WHERE o.category = e.category AND o.title = e.title"
+                "   AND o.ts > %(since)s AND o.lat IS NOT NULL"
+                "   AND o.lat BETWEEN e.lat - %(dlat)s AND e.lat + %(dlat)s"
+                "   AND o.lon BETWEEN e.lon - %(dlon)s AND e.lon + %(dlon)s"
+                "   AND 6371000 * 2 * asin(sqrt(power(sin(radians(o.lat - e.lat) / 2), 2) + cos(radians(e.lat))"
+                "       * cos(radians(o.lat)) * power(sin(radians(o.lon - e.lon) / 2), 2))) <= %(radius)s) AS n"
+                " FROM events e JOIN unnest(%(systems)s::text[], %(ids)s::text[], %(ts)s::timestamptz[])"
+                "   AS k(source_system, event_id, ts) USING (source_system, event_id, ts)"
+                " WHERE e.category = %(category)s AND e.lat IS NOT NULL AND e.grid_code IS NOT NULL"
+                ") new_events ORDER BY grid_code, title, n DESC",  # the densest new complaint stands for its grid
+                {"since": now - timedelta(hours=rule.window_hours), "dlat": rule.radius_m / 111_000,
+                 "dlon": rule.radius_m / 100_000, "radius": rule.radius_m, "category": rule.event_category,
+                 "systems": [k[0] for k in keys], "ids": [k[1] for k in keys], "ts": [k[2] for k in keys]},
+            ).fetchall()
+        for h in rows:
+            verdict = event_count(rule.at_least, rule.level, f"hotspot:{h.grid_code}:{h.title}", int(h.n))
+            site = Site(verdict.subject, f"{h.title}（{h.n}件）",
+                        Location(h.lon, h.lat, h.district_code, h.township_code, h.grid_code, None, h.near_boundary))
             tally.add(apply_verdict(conn, rule, site, verdict, now))
     return tally
 
@@ -307,11 +401,11 @@ def step(conn: psycopg.Connection, rules: tuple[Rule, ...], now: datetime) -> tu
         claimed = claim_inbox(conn)
         pairs: set[Pair] = set()
         event_keys: set[tuple[str, str, str]] = set()
-        for kind, keys in claimed:
-            if kind == "telemetry":
-                pairs.update((k[0], k[1]) for k in keys)
+        for batch in claimed:
+            if batch.kind == "telemetry":
+                pairs.update((k[0], k[1]) for k in batch.keys)
             else:
-                event_keys.update((k[0], k[1], k[2]) for k in keys)
+                event_keys.update((k[0], k[1], k[2]) for k in batch.keys)
         if pairs:
             devices = _devices(conn, sorted({d for d, _ in pairs}))  # once per step, for every kind below
             tally.add(_telemetry_rules(conn, _of(rules, ThresholdRule, RateRule), pairs, devices, now))
