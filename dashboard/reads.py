@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 from psycopg import sql
+from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from alerts import deadlines
@@ -74,11 +75,12 @@ class Reads:
             return frame(cur)
 
     def _row(self, query: str | sql.Composable, params: dict[str, Any] | tuple[Any, ...] | None = None,
-             ) -> tuple[Any, ...]:
-        with self.pool.connection() as conn:
-            row = conn.execute(query, params).fetchone()  # type: ignore[arg-type]
+             ) -> dict[str, Any]:
+        """The one row of an aggregate query, by column name (name every column of the select list)."""
+        with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            row = cur.execute(query, params).fetchone()  # type: ignore[arg-type]
         assert row is not None, "an aggregate query always returns one row"
-        return tuple(row)
+        return row
 
 
 def now_param(now: datetime) -> dict[str, Any]:

@@ -71,9 +71,9 @@ class DirectiveReads(Reads):
     def directive_marker(self, township_code: str | None = None) -> str:
         """Changes when a directive is issued, acknowledged or its laggards are reminded."""
         row = self._row("SELECT count(*) || ':' || count(acked_at) || ':' || coalesce(sum(escalation_tier), 0)"
-                        " || ':' || coalesce(max(directive_id), 0) FROM directive_targets"
+                        " || ':' || coalesce(max(directive_id), 0) AS marker FROM directive_targets"
                         " WHERE %(t)s::text IS NULL OR township_code = %(t)s", {"t": township_code})
-        return str(row[0])
+        return str(row["marker"])
 
     def township_choices(self) -> list[dict[str, str]]:
         """Every township of the active layer with its district: the directive form's choices."""

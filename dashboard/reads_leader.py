@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from dashboard.filters import Filters
 from dashboard.reads import (
@@ -124,16 +125,17 @@ class LeaderReads(Reads):
         row = self._row(sql.SQL(
             "WITH inc AS (SELECT i.id, i.level, i.category, i.status, i.rework_count FROM incidents i WHERE {}), "
             + DISPATCHES_CTE +
-            " SELECT (SELECT count(*) FROM inc), (SELECT count(*) FROM inc WHERE status = 'closed'),"
-            " (SELECT coalesce(sum(rework_count), 0) FROM inc),"
-            " (SELECT count(*) FROM incidents i WHERE {} AND " + OVERDUE_SQL + "),"
-            " (SELECT count(*) FILTER (WHERE " + SIGNED_ON_TIME_SQL + ") FROM disp),"
-            " (SELECT count(*) FILTER (WHERE " + SIGN_DUE_SQL + ") FROM disp)"
+            " SELECT (SELECT count(*) FROM inc) AS total, (SELECT count(*) FROM inc WHERE status = 'closed') AS closed,"
+            " (SELECT coalesce(sum(rework_count), 0) FROM inc) AS rework,"
+            " (SELECT count(*) FROM incidents i WHERE {} AND " + OVERDUE_SQL + ") AS overdue,"
+            " (SELECT count(*) FILTER (WHERE " + SIGNED_ON_TIME_SQL + ") FROM disp) AS on_time,"
+            " (SELECT count(*) FILTER (WHERE " + SIGN_DUE_SQL + ") FROM disp) AS due"
         ).format(cond, undated), params | now_param(now) | sign_window_params())
-        total, closed, rework, overdue, on_time, due = (int(v) for v in row)
-        return {"total": total, "closed": closed, "rework": rework, "overdue": overdue,
+        n = {name: int(value) for name, value in row.items()}
+        total, closed, due = n["total"], n["closed"], n["due"]
+        return {"total": total, "closed": closed, "rework": n["rework"], "overdue": n["overdue"],
                 "close_rate": round(100 * closed / total, 1) if total else None,
-                "on_time_rate": round(100 * on_time / due, 1) if due else None}
+                "on_time_rate": round(100 * n["on_time"] / due, 1) if due else None}
 
     def categories(self) -> list[str]:
         """Categories that occur, for the filter (a loose index scan would be faster; 10⁴ rows need none)."""
@@ -141,7 +143,8 @@ class LeaderReads(Reads):
             return [r[0] for r in conn.execute("SELECT DISTINCT category FROM incidents ORDER BY 1")]
 
     def districts(self) -> list[tuple[str, str]]:
-        with self.pool.connection() as conn:
-            return [(r[0], r[1]) for r in conn.execute(
+        """(code, name) of the active layer's districts, as ``store.users.active_townships`` gives townships."""
+        with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            return [(r["code"], r["name"]) for r in cur.execute(
                 "SELECT r.code, r.name FROM regions r JOIN boundary_versions b ON b.version = r.version"
                 " WHERE b.active AND r.level = 'district' ORDER BY r.code")]

@@ -44,24 +44,23 @@ class LiveReads(Reads):
     def kpis(self, day_start: datetime, now: datetime) -> dict[str, Any]:
         """Today's figures for the big screen (``day_start``: local midnight)."""
         params = {"day": day_start} | now_param(now) | sign_window_params()
-        row = self._row(
-            "SELECT count(*) FILTER (WHERE i.created_at >= %(day)s),"
-            " count(*) FILTER (WHERE i.status = 'dispatched'),"
-            " count(*) FILTER (WHERE i.status IN ('signed', 'in_progress', 'postponed')),"
-            " count(*) FILTER (WHERE i.status = ANY(%(open)s)),"
-            " count(*) FILTER (WHERE " + OVERDUE_SQL + "),"
-            " count(*) FILTER (WHERE i.status = 'closed' AND i.updated_at >= %(day)s)"
+        counts = self._row(
+            "SELECT count(*) FILTER (WHERE i.created_at >= %(day)s) AS today_new,"
+            " count(*) FILTER (WHERE i.status = 'dispatched') AS dispatched,"
+            " count(*) FILTER (WHERE i.status IN ('signed', 'in_progress', 'postponed')) AS signed,"
+            " count(*) FILTER (WHERE i.status = ANY(%(open)s)) AS open,"
+            " count(*) FILTER (WHERE " + OVERDUE_SQL + ") AS overdue,"
+            " count(*) FILTER (WHERE i.status = 'closed' AND i.updated_at >= %(day)s) AS closed"
             " FROM incidents i WHERE i.status = ANY(%(open)s) OR i.updated_at >= %(day)s", params)
         # Dispatched today: their incidents changed today, so the scan stays within today's incidents.
         signed = self._row(
             "WITH inc AS (SELECT i.id, i.level, i.category FROM incidents i WHERE i.updated_at >= %(day)s), "
             + DISPATCHES_CTE +
-            " SELECT count(*) FILTER (WHERE " + SIGNED_ON_TIME_SQL + "),"
-            " count(*) FILTER (WHERE " + SIGN_DUE_SQL + ")"
+            " SELECT count(*) FILTER (WHERE " + SIGNED_ON_TIME_SQL + ") AS on_time,"
+            " count(*) FILTER (WHERE " + SIGN_DUE_SQL + ") AS due"
             " FROM disp WHERE dispatched_at >= %(day)s", params)
-        on_time, due = int(signed[0]), int(signed[1])
-        return {"today_new": row[0], "dispatched": row[1], "signed": row[2], "open": row[3], "overdue": row[4],
-                "closed": row[5], "on_time": round(100 * on_time / due) if due else None}
+        on_time, due = int(signed["on_time"]), int(signed["due"])
+        return counts | {"on_time": round(100 * on_time / due) if due else None}
 
     def area_counts(self, now: datetime) -> pd.DataFrame:
         """level, code, open, overdue: open incidents per district, township and grid in one pass."""
