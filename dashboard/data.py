@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from psycopg.rows import dict_row
+from psycopg.rows import class_row, dict_row
 from psycopg_pool import ConnectionPool
 
 from alerts.incidents import act
@@ -38,10 +38,11 @@ _INCIDENT_COLS = ("id, title, category, level, status, lon, lat, district_code, 
 
 @dataclass(frozen=True, slots=True)
 class Photo:
+    """A photo's file: what a township uploads with its feedback and what ``/attachment/<id>`` serves."""
+
     filename: str
     content_type: str
     data: bytes
-
 
 
 class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
@@ -63,11 +64,10 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
         return int(row[0]) if row else None
 
     def _regions(self, version: int, level: str) -> list[basemap.Region]:
-        with self.pool.connection() as conn:
-            rows = conn.execute(
+        with self.pool.connection() as conn, conn.cursor(row_factory=class_row(basemap.Region)) as cur:
+            return cur.execute(
                 "SELECT code, name, parent_code, illustrative, geom_wkb, label_lon, label_lat FROM regions"
                 " WHERE version = %s AND level = %s ORDER BY code", (version, level)).fetchall()
-        return [basemap.Region(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], r[6]) for r in rows]
 
     def base_map(self) -> BaseMap:
         """The active version's polygons, simplified, serialised and indexed once, then cached."""
@@ -99,14 +99,11 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
 
     def change_marker(self) -> str:
         """Cheap fingerprint of the incident and warning tables: unchanged means nothing to repaint."""
-        with self.pool.connection() as conn:
-            row = conn.execute(
-                "SELECT (SELECT count(*) || ':' || coalesce(sum(version), 0) || ':'"
-                " || coalesce(max(updated_at)::text, '') FROM incidents),"
-                " (SELECT count(*) || ':' || coalesce(max(updated_at)::text, '') FROM warnings)"
-            ).fetchone()
-        assert row is not None
-        return f"{row[0]}|{row[1]}"
+        row = self._row(
+            "SELECT (SELECT count(*) || ':' || coalesce(sum(version), 0) || ':'"
+            " || coalesce(max(updated_at)::text, '') FROM incidents) AS incidents,"
+            " (SELECT count(*) || ':' || coalesce(max(updated_at)::text, '') FROM warnings) AS warnings")
+        return f"{row['incidents']}|{row['warnings']}"
 
     def latest_warnings(self, limit: int = 12) -> pd.DataFrame:
         with self.pool.connection() as conn, conn.cursor() as cur:
@@ -141,34 +138,33 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
                 " FROM incidents i WHERE status = ANY(%s) ORDER BY level, deadline NULLS FIRST, id", (list(OPEN),))
             return frame(cur)
 
-    def latest_feedback(self, incident_ids: list[int]) -> dict[int, dict[str, Any]]:
-        """The newest feedback log row of each incident: what the verifier is asked to check."""
+    def latest_log(self, incident_ids: list[int], action: Action) -> dict[int, dict[str, Any]]:
+        """The newest log row of ``action`` of each incident that has one: incident_id, log_id, at, actor,
+        unit, note, details."""
         if not incident_ids:
             return {}
         with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            cur.execute("SELECT DISTINCT ON (incident_id) incident_id, id AS log_id, at, actor, note, details"
-                        " FROM incident_log WHERE incident_id = ANY(%s) AND action = 'feedback'"
-                        " ORDER BY incident_id, id DESC", (incident_ids,))
+            cur.execute("SELECT DISTINCT ON (incident_id) incident_id, id AS log_id, at, actor, unit, note, details"
+                        " FROM incident_log WHERE incident_id = ANY(%s) AND action = %s"
+                        " ORDER BY incident_id, id DESC", (incident_ids, action.value))
             return {int(r["incident_id"]): r for r in cur.fetchall()}
 
+    def latest_feedback(self, incident_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """The newest feedback of each incident: what the verifier is asked to check."""
+        return self.latest_log(incident_ids, Action.FEEDBACK)
+
     def latest_returns(self, incident_ids: list[int]) -> dict[int, dict[str, Any]]:
-        """The newest 退单 row of each incident: why it came back and whom the township suggested."""
-        if not incident_ids:
-            return {}
-        with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            cur.execute("SELECT DISTINCT ON (incident_id) incident_id, at, actor, unit, note, details"
-                        " FROM incident_log WHERE incident_id = ANY(%s) AND action = 'return'"
-                        " ORDER BY incident_id, id DESC", (incident_ids,))
-            return {int(r["incident_id"]): r for r in cur.fetchall()}
+        """The newest 退单 of each incident: why it came back and whom the township suggested."""
+        return self.latest_log(incident_ids, Action.RETURN)
 
     def assist_units(self, incident_ids: list[int]) -> dict[int, list[str]]:
         """The assisting townships (协办) of each incident that has any."""
         if not incident_ids:
             return {}
-        with self.pool.connection() as conn:
-            rows = conn.execute("SELECT id, assist_units FROM incidents WHERE id = ANY(%s)"
-                                " AND cardinality(assist_units) > 0", (incident_ids,)).fetchall()
-        return {int(r[0]): list(r[1]) for r in rows}
+        with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            rows = cur.execute("SELECT id, assist_units FROM incidents WHERE id = ANY(%s)"
+                               " AND cardinality(assist_units) > 0", (incident_ids,)).fetchall()
+        return {int(r["id"]): list(r["assist_units"]) for r in rows}
 
     def incident(self, incident_id: int) -> dict[str, Any] | None:
         with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
@@ -197,10 +193,13 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
             return frame(cur)
 
     def attachment(self, attachment_id: int) -> tuple[int, Photo] | None:
-        with self.pool.connection() as conn:
-            row = conn.execute("SELECT incident_id, filename, content_type, data FROM incident_attachments"
-                               " WHERE id = %s", (attachment_id,)).fetchone()
-        return (int(row[0]), Photo(row[1], row[2], bytes(row[3]))) if row else None
+        """The photo's incident (whose readers may see it) and its file."""
+        with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            row = cur.execute("SELECT incident_id, filename, content_type, data FROM incident_attachments"
+                              " WHERE id = %s", (attachment_id,)).fetchone()
+        if row is None:
+            return None
+        return int(row["incident_id"]), Photo(row["filename"], row["content_type"], bytes(row["data"]))
 
     # -- the one write path --
 
@@ -215,11 +214,12 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
             if action is Action.ASSIST:
                 # 协办 keeps the status, so the lifecycle would log a second click again: refuse it here,
                 # under the row lock, when the township already handles or assists the incident.
-                row = conn.execute("SELECT status, township_code, assist_units FROM incidents WHERE id = %s"
-                                   " FOR UPDATE", (incident_id,)).fetchone()
+                with conn.cursor(row_factory=dict_row) as cur:
+                    row = cur.execute("SELECT status, township_code, assist_units FROM incidents WHERE id = %s"
+                                      " FOR UPDATE", (incident_id,)).fetchone()
                 if row is not None and township_code is not None and (
-                        township_code == row[1] or township_code in (row[2] or [])):
-                    raise IllegalMove(Refusal.SAME_TARGET, action, Status(row[0]))
+                        township_code == row["township_code"] or township_code in (row["assist_units"] or [])):
+                    raise IllegalMove(Refusal.SAME_TARGET, action, Status(row["status"]))
             log_id = act(conn, incident_id, action, actor, now, note=note, township_code=township_code,
                          details=details, source="web")
             if photo is not None:
