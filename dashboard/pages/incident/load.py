@@ -38,7 +38,10 @@ class Facts:
 
 
 @dataclass(frozen=True, slots=True)
-class Photo:
+class PhotoRef:
+    """A stored photo as the page links it: its attachment id and file name (the file is ``data.Photo``,
+    served by ``/attachment/<id>``)."""
+
     id: int
     filename: str
 
@@ -56,7 +59,7 @@ class Record:
     now: datetime
     facts: Facts
     log: pd.DataFrame  # every row of incident_log, oldest first: the table and the timeline
-    photos: tuple[Photo, ...]
+    photos: tuple[PhotoRef, ...]
     names: dict[str, str]  # region code → name
     contact: Contact | None  # None: no reporter came with its cause
 
@@ -77,7 +80,7 @@ def record(data: Data, incident_id: int | None, user: SessionUser, now: datetime
     facts = Facts(row["id"], row["title"], row["category"], row["level"], row["status"], row["township_code"],
                   row["lon"], row["lat"], row["created_at"], row["sign_deadline"], row["finish_deadline"],
                   row["rework_count"], bool(row["near_boundary"]) and row["status"] in OPEN_STATUSES)
-    photos = tuple(Photo(int(p.id), p.filename) for p in data.attachments(row["id"]).itertuples())
+    photos = tuple(PhotoRef(int(p.id), p.filename) for p in data.attachments(row["id"]).itertuples())
     return Record(now, facts, data.incident_log(row["id"]), photos, data.region_names(),
                   _contact(data, facts, user, now, address))
 
