@@ -18,6 +18,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from alerts.evaluate import step, tick
+from alerts.observe import AlertMetrics
 from alerts.outbox import Publisher, drain_outbox
 from alerts.rules import Rule
 
@@ -31,7 +32,7 @@ class AlertEngine:
                  publisher: Publisher | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  wake_s: float = 1.0, tick_s: float = 10.0, standby_poll_s: float = 2.0,
-                 listen: bool = True) -> None:
+                 listen: bool = True, metrics: AlertMetrics | None = None) -> None:
         self._dsn = dsn
         self._pool = pool
         self.rules = rules
@@ -43,6 +44,7 @@ class AlertEngine:
         self._listen = listen  # False: poll every wake_s only (the benchmark's baseline)
         self._stop = threading.Event()
         self.active = threading.Event()
+        self._metrics = metrics
 
     def stop(self) -> None:
         self._stop.set()
@@ -53,6 +55,8 @@ class AlertEngine:
                 batches, t = step(conn, self.rules, self._clock())
                 if batches == 0:
                     return
+                if self._metrics is not None:
+                    self._metrics.evaluated(batches, t)
                 if t.incidents or t.relevelled:
                     self._announce()  # under steady load the inbox never empties: tell the townships now
                 if t.opened or t.cleared or t.incidents or t.relevelled or t.suppressed:
@@ -62,6 +66,8 @@ class AlertEngine:
     def _tick(self) -> None:
         with self._pool.connection() as conn:
             t = tick(conn, self.rules, self._clock())
+            if self._metrics is not None:
+                self._metrics.record(t)
             if t.opened or t.cleared:
                 log.info("timer: %d warnings opened, %d cleared", t.opened, t.cleared)
 
@@ -70,13 +76,21 @@ class AlertEngine:
             with self._pool.connection() as conn:
                 drain_outbox(conn, self._publisher)
 
+    def _set_active(self, active: bool) -> None:
+        if active:
+            self.active.set()
+        else:
+            self.active.clear()
+        if self._metrics is not None:
+            self._metrics.leader.set(1 if active else 0)
+
     def run(self) -> None:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self._dsn, autocommit=True, application_name="cityops-alerts-lock") as lock:
                     self._run_with(lock)
             except psycopg.OperationalError as exc:
-                self.active.clear()
+                self._set_active(False)
                 log.warning("alert engine lost the database, retrying: %s", exc)
                 self._stop.wait(2.0)
 
@@ -88,7 +102,7 @@ class AlertEngine:
             self._stop.wait(self._standby_poll_s)  # standby: another engine is active
         else:
             return
-        self.active.set()
+        self._set_active(True)
         log.info("alert engine active with %d rules", len(self.rules))
         if self._listen:
             lock.execute("LISTEN alert_inbox")

@@ -39,6 +39,11 @@ def drain_outbox(conn: psycopg.Connection, publish: Publisher, limit: int = 500)
     return len(sent)
 
 
+def outbox_client_id(engine: str) -> str:
+    """The MQTT client id of the engine named ``engine`` (``python -m alerts --name``), also its account."""
+    return f"cityops-{engine}-outbox"
+
+
 class MqttPublisher:
     """A paho client for the outbox, publishing under ``city/<city>/``."""
 
@@ -58,6 +63,9 @@ class MqttPublisher:
             raise RuntimeError("broker did not acknowledge within 10 s")
         if (refused := self._acks.refusal(info)) is not None:  # e.g. an ACL without this topic: keep it queued
             raise RuntimeError(f"broker refused {topic}: {refused}")
+
+    def connected(self) -> bool:
+        return self._client.is_connected()
 
     def close(self) -> None:
         self._client.loop_stop()

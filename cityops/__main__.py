@@ -93,6 +93,7 @@ def supervise(children: list[Child], stop: threading.Event, env: dict[str, str],
 
 
 def up(cfg: settings.Settings, storm: str | None, staff: bool) -> None:
+    from alerts.outbox import outbox_client_id
     from cityops import mqtt
     from simulator import accounts
 
@@ -107,21 +108,33 @@ def up(cfg: settings.Settings, storm: str | None, staff: bool) -> None:
     def login(account: str) -> dict[str, str]:  # each service its own account, as production runs them
         return {"CITYOPS_MQTT_URL": mqtt.url(cfg.mqtt(account))}
 
-    children = [
-        *([Child("broker-accounts", [py, "-m", "ingest", "accounts", "sync"])] if mq else []),
-        Child("ingest", [py, "-m", "ingest", "--client-id", accounts.INGEST], login(accounts.INGEST)),
-        Child("alerts", [py, "-m", "alerts"], login(accounts.ALERTS)),
+    # The topology a city runs: two ingest workers sharing one subscription, an active and a standby alert
+    # engine, the dashboard under gunicorn with several workers; each with its health and metrics endpoints.
+    probes = {}
+    children = [*([Child("broker-accounts", [py, "-m", "ingest", "accounts", "sync"])] if mq else [])]
+    for i, worker in enumerate(accounts.INGEST_WORKERS, start=1):
+        probes[worker] = port = cfg.probe_port_base + i
+        children.append(Child(worker.removeprefix("cityops-"),
+                              [py, "-m", "ingest", "--client-id", worker, "--metrics-port", str(port)], login(worker)))
+    for i, engine in enumerate(accounts.ALERT_ENGINES, start=1):
+        probes[engine] = port = cfg.probe_port_base + 10 + i
+        children.append(Child(engine, [py, "-m", "alerts", "--name", engine, "--metrics-port", str(port)],
+                              login(outbox_client_id(engine))))
+    children += [
         Child("simulator", sim),
         *([Child("staff", [py, "-m", "simulator", "staff"])] if staff else []),
-        Child("dashboard", [py, "-m", "dashboard", "--host", cfg.dash_host, "--port", str(cfg.dash_port)]),
+        Child("dashboard", [py, "-m", "gunicorn", "-c", "python:dashboard.gunicorn_conf", "dashboard.wsgi:server"]),
     ]
     logdir = cfg.run_dir / "logs"
     logdir.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
     on_stop(stop.set)
     url = f"http://{cfg.dash_host}:{cfg.dash_port}/"
+    health = ", ".join(f"{name} :{port}" for name, port in probes.items())
     print(f"\ncityops is running: {url}\n  logs: {logdir}\n  demo users: zhihui/zhihui123 (指挥中心), "
-          "lingdao/lingdao123 (领导), zj<镇街代码>/zj123456 (镇街)\n  Ctrl-C stops everything.\n", flush=True)
+          "lingdao/lingdao123 (领导), zj<镇街代码>/zj123456 (镇街)\n"
+          f"  health: {url}readyz, {url}metrics; {health} (/healthz /readyz /metrics)\n"
+          "  Ctrl-C stops everything.\n", flush=True)
     try:
         supervise(children, stop, env, str(logdir))
     finally:

@@ -255,19 +255,32 @@ class LocalMosquitto:
         if self.proc is not None and self.proc.poll() is None:
             pid = self.proc.pid
         else:  # started by another process (the supervisor): its pid file says which
-            try:
-                pid = int(self.pid_path.read_text().strip())
-            except (OSError, ValueError) as exc:
-                raise LocalServerError(f"mosquitto in {self.data_dir} is not running (pid file: {exc})") from None
+            running = self.running_pid()
+            if running is None:
+                raise LocalServerError(f"mosquitto in {self.data_dir} is not running (no live pid in {self.pid_path})")
+            pid = running
         try:
             os.kill(pid, signal.SIGHUP)
         except ProcessLookupError:
             raise LocalServerError(f"mosquitto (pid {pid}, {self.data_dir}) is not running") from None
 
+    def running_pid(self) -> int | None:
+        """The pid of this folder's broker when one runs (started by another process: ``prepare``)."""
+        try:
+            pid = int(self.pid_path.read_text().strip())
+            os.kill(pid, 0)
+        except (OSError, ValueError):
+            return None
+        return pid
+
     def start(self) -> None:
         self.write_config()
         if not (self.password_path.exists() and self.acl_path.exists()):
             self.install("", "")  # no account yet: nobody may connect until accounts are installed
+        if self.running_pid() is not None:  # a second one could not listen, and would delete the pid file
+            log.info("mosquitto already running in %s: reloading its configuration", self.data_dir)
+            self.reload()
+            return
         self.proc = subprocess.Popen([self.binary, "-c", str(self.conf_path)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      start_new_session=True)

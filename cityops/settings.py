@@ -65,6 +65,8 @@ class Settings:
     dash_port: int
     dash_workers: int  # gunicorn worker processes of the dashboard
     dash_threads: int  # threads per worker (the pages' polls are short and mostly wait on the database)
+    probe_host: str  # where ingest workers and alert engines serve /healthz, /readyz, /metrics
+    probe_port_base: int  # `up` gives its ingest workers base+1, base+2 … and its alert engines base+11 …
     city: str
     timescale: str  # auto | require | off
     secret_key: str
@@ -157,6 +159,8 @@ def load(env: dict[str, str] | None = None) -> Settings:
         dash_port=_int(env, "CITYOPS_DASH_PORT", 8050),
         dash_workers=_positive(env, "CITYOPS_DASH_WORKERS", 2),
         dash_threads=_positive(env, "CITYOPS_DASH_THREADS", 8),
+        probe_host=env.get("CITYOPS_PROBE_HOST", "127.0.0.1"),
+        probe_port_base=_positive(env, "CITYOPS_PROBE_PORT_BASE", 9100),
         city=env.get("CITYOPS_CITY", "chenzhou"),
         timescale=timescale,
         secret_key=env.get("CITYOPS_SECRET_KEY", DEMO_SECRET_KEY),

@@ -18,7 +18,8 @@ import threading
 
 import psycopg
 
-from cityops import settings
+from cityops import probe, settings
+from cityops.heartbeat import Heartbeat
 from cityops.runtime import on_stop, setup_logging
 from ingest import broker_accounts, broker_acl, policies
 from ingest.broker_accounts import BrokerAccountError
@@ -38,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--retire", action="store_true",
                         help="retire this client id: store what the broker holds for it, end its session, exit")
     parser.add_argument("--metrics-port", type=int, default=int(os.environ.get("CITYOPS_INGEST_METRICS_PORT", "0")),
-                        help="serve Prometheus metrics on this port (0: off)")
+                        help="serve /healthz, /readyz and Prometheus /metrics on this port (0: off)")
     sub = parser.add_subparsers(dest="command")
     pol = sub.add_parser("policies", help="show or change telemetry compression and retention (TimescaleDB)")
     pol.add_argument("--compress-after", help="compress telemetry chunks older than this, e.g. 7d (default 7d)")
@@ -76,7 +77,7 @@ def run_policies(dsn: str, compress_after: str | None, retain: str | None) -> in
 
 def main() -> None:
     args = _parser().parse_args()
-    setup_logging()
+    setup_logging("ingest", args.client_id)
     cfg = settings.load()
     if args.command == "policies":
         sys.exit(run_policies(cfg.dsn(), args.compress_after, args.retain))
@@ -135,9 +136,13 @@ def run_worker(cfg: settings.Settings, args: argparse.Namespace) -> None:
         sys.exit(f"ingest: {exc}")
     ingestor = Ingestor(config, cfg.mqtt(args.client_id), dsn=cfg.dsn("ingest"), near_boundary_m=cfg.near_boundary_m)
     if args.metrics_port:
-        ingestor.metrics.serve(args.metrics_port)
+        probe.serve(args.metrics_port, ingestor.readiness, ingestor.metrics.registry, host=cfg.probe_host)
+    heartbeat = Heartbeat(cfg.dsn("ingest"), "ingest", args.client_id, ingestor.readiness).start()
     on_stop(ingestor.stop)
-    ingestor.run()
+    try:
+        ingestor.run()
+    finally:
+        heartbeat.stop()
 
 
 if __name__ == "__main__":

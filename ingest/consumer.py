@@ -33,6 +33,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from cityops.mqtt import new_client
+from cityops.probe import Readiness
 from cityops.settings import MqttAddress
 from ingest.broker_acl import ingest_probe_topic
 from ingest.prom import IngestMetrics
@@ -83,6 +84,7 @@ class _Received(NamedTuple):
     mid: int
     qos: int
     epoch: int  # connection generation: a mid is only meaningful on the connection that delivered it
+    at: float  # time.monotonic() when it arrived: the ingest lag is the age of the oldest not yet committed
 
 
 class Ingestor:
@@ -102,6 +104,8 @@ class Ingestor:
         self._settled = 0  # messages committed and acked (counted on the main thread)
         self._last_received = time.monotonic()
         self.metrics = IngestMetrics()
+        self.metrics.lag.set_function(self.lag_s)
+        self._database_up = True  # False from a Holding reply (the store cannot commit) to the next commit
         self._client = new_client(broker, config.client_id, manual_ack=True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
@@ -111,6 +115,23 @@ class Ingestor:
         # paho annotates the delays as int, but only adds and doubles them as seconds: half a second works.
         self._client.reconnect_delay_set(cast(int, 0.5), 5)
         self._broker = broker
+
+    # --- readiness (the probe's HTTP thread and the heartbeat's) ------------------------
+    def lag_s(self) -> float:
+        """Seconds the oldest received, not yet committed message has waited (0 when none waits)."""
+        oldest: float | None = None
+        try:
+            oldest = self._in_flight[0][1][0].at
+        except IndexError:
+            with self._inbox.mutex:  # the queue's own lock: a consistent peek at its head
+                if self._inbox.queue:
+                    oldest = self._inbox.queue[0].at
+        return max(0.0, time.monotonic() - oldest) if oldest is not None else 0.0
+
+    def readiness(self) -> Readiness:
+        return Readiness({"database": self._database_up, "broker": self._client.is_connected()},
+                         {"client_id": self.config.client_id, "lag_s": round(self.lag_s(), 3),
+                          "buffered": self._received - self._settled})
 
     # --- paho network thread -------------------------------------------------------
     def _on_connect(self, client: mqtt.Client, _u: object, flags: mqtt.ConnectFlags, rc: object,
@@ -141,7 +162,7 @@ class Ingestor:
     def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         self._received += 1
         self._last_received = time.monotonic()
-        item = _Received(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._epoch)
+        item = _Received(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._epoch, self._last_received)
         while not self._stop.is_set():  # waiting here while the inbox is full is the back-pressure
             try:
                 self._inbox.put(item, timeout=0.5)
@@ -200,6 +221,7 @@ class Ingestor:
             raise RuntimeError(f"store replied for batch {committed.seq}, expected {seq}")
         result = committed.result
         m = self.metrics
+        self._database_up = True
         m.database_up.set(1)
         m.commit_seconds.observe(committed.commit_s)
         m.batch_size.observe(len(received))
@@ -297,6 +319,7 @@ class Ingestor:
                 self._settle(committed)
             case Holding() as holding:
                 held = self._received - self._settled
+                self._database_up = False
                 self.metrics.database_up.set(0)
                 self.metrics.buffer_depth.set(held)
                 log.warning("database unavailable, holding %d messages unacked: %s", held, holding.error)

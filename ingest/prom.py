@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class IngestMetrics:
@@ -23,6 +23,5 @@ class IngestMetrics:
         self.database_up = Gauge("cityops_ingest_database_up", "1 while commits succeed, 0 while holding",
                                  registry=r)
         self.database_up.set(1)
-
-    def serve(self, port: int, host: str = "127.0.0.1") -> None:
-        start_http_server(port, addr=host, registry=self.registry)
+        self.lag = Gauge("cityops_ingest_lag_seconds", "age of the oldest received message not yet committed",
+                         registry=r)

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
+from alerts.outbox import outbox_client_id
 from ingest import broker_acl
 from ingest.broker_acl import Account, GatewayDevice
 from ingest.topics import EventTopic, StatusTopic, TelemetryTopic, parse_topic
 from simulator.catalogue import Device
 from simulator.world import HOTLINE, POLICE
 
-INGEST = "cityops-ingest-1"
-ALERTS = "cityops-alerts-outbox"  # the client id of `python -m alerts` (--name alerts)
+# The demo runs the production topology: two ingest workers in one share group, an active and a standby
+# alert engine (``python -m alerts --name <name>``), each logged in with an account of its own.
+INGEST_WORKERS = ("cityops-ingest-1", "cityops-ingest-2")
+ALERT_ENGINES = ("alerts-1", "alerts-2")
 SIMULATOR = "cityops-simulator"  # reads the scenario orders
 INJECT = "cityops-simulator-inject"  # sends them (an account is one connection: not the reader's)
 SYSTEMS = (HOTLINE, POLICE)  # the department systems the simulator plays
@@ -37,7 +40,8 @@ def demo_accounts(city: str, devices: Sequence[Device], township_codes: Iterable
         *(broker_acl.gateway(city, name, members) for name, members in sorted(by_gateway.items())),
         *(broker_acl.township(city, code) for code in township_codes),
         *(broker_acl.system(city, dept, name) for dept, name in SYSTEMS),
-        broker_acl.ingest(city, INGEST), broker_acl.alerts(city, ALERTS),
+        *(broker_acl.ingest(city, worker) for worker in INGEST_WORKERS),
+        *(broker_acl.alerts(city, outbox_client_id(engine)) for engine in ALERT_ENGINES),
         broker_acl.simulator(city, SIMULATOR), broker_acl.simulator(city, INJECT),
     ]
 
