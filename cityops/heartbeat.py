@@ -4,11 +4,12 @@ system, on any machine, from the database they all share.
 
 The beat runs on a thread of its own with its own connection: a process busy with a long batch still
 beats, and one that lost the database says so in its readiness once it is back (the row's age says it
-in the meantime).
+in the meantime). A clean stop deletes the row; a killed process leaves it, silent, for the operator.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -84,6 +85,9 @@ class Heartbeat:
             if self._stop.wait(self._every_s):
                 break
         if conn is not None:
+            with contextlib.suppress(psycopg.Error):  # a clean stop is no news: the row goes (kill -9 leaves it)
+                conn.execute("DELETE FROM process_heartbeats WHERE component = %s AND process = %s",
+                             (self.component, self.process))
             conn.close()
 
     def _readiness(self) -> Readiness:

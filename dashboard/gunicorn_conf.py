@@ -42,3 +42,12 @@ def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """In the worker that ends: its heartbeat row goes with it (gunicorn replaces workers under new pids)."""
+    import sys
+
+    wsgi = sys.modules.get("dashboard.wsgi")
+    if wsgi is not None:
+        wsgi.heartbeat.stop()

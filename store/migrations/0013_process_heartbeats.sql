@@ -22,7 +22,9 @@ CREATE POLICY heartbeat_insert ON process_heartbeats FOR INSERT
 CREATE POLICY heartbeat_update ON process_heartbeats FOR UPDATE
     USING (pg_has_role(current_user, 'cityops_' || component, 'MEMBER'))
     WITH CHECK (pg_has_role(current_user, 'cityops_' || component, 'MEMBER'));
-GRANT SELECT, INSERT, UPDATE ON process_heartbeats TO cityops_ingest, cityops_alerts, cityops_dashboard;
+CREATE POLICY heartbeat_delete ON process_heartbeats FOR DELETE  -- a clean stop removes its own row
+    USING (pg_has_role(current_user, 'cityops_' || component, 'MEMBER'));
+GRANT SELECT, INSERT, UPDATE, DELETE ON process_heartbeats TO cityops_ingest, cityops_alerts, cityops_dashboard;
 
 -- When each user last made a request (written at most every 30 s per session): the dashboard's
 -- active-sessions figure counts it the same whichever worker answers.

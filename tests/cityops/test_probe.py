@@ -89,6 +89,8 @@ def test_heartbeat_thread_writes_and_refreshes_its_row(heartbeat_db: str, as_rol
             ready["broker"] = False
             later = wait_until("a not-ready beat", lambda: (r := row()) and not r[0] and r, timeout=10)
             assert later[2] > first[2] and later[1]["checks"] == {"broker": False}
+            heart.stop()  # a clean stop takes its row away; a killed process's stays, silent
+            assert row() is None
     finally:
         heart.stop()
 

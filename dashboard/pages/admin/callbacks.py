@@ -21,6 +21,7 @@ from store.users import UsernameTaken
 
 from . import change, load, policy, views
 from .ids import Ids
+from .processes import table as process_table
 
 ROLES = (Role.ADMIN,)
 
@@ -227,3 +228,13 @@ def audit_log(_version: int | None, _edited: int | None, _pages: list[int | None
     except InvalidInput as exc:
         return message(t(exc.key, lang), "error")
     return views.audit_table(load.audit_page(get_data(), page, name, chosen), lang)
+
+
+@callback(Output(Ids.PROCESSES, "children"), Input(Ids.PROCESS_TICK, "n_intervals"), prevent_initial_call=True)
+def refresh_processes(_tick: int | None) -> Any:
+    """The process list read again, as often as the processes beat."""
+    lang = auth.current_lang()
+    if not isinstance(session_user(lang, *ROLES), auth.SessionUser):
+        raise PreventUpdate
+    now = utcnow()
+    return process_table(load.processes(get_data(), now), now, lang)

@@ -44,3 +44,5 @@ class Ids(StrEnum):
     RULES_TABLE = "adm-rules-table"
     LAYERS_TABLE = "adm-layers-table"
     DEVICES_TABLE = "adm-devices-table"
+    PROCESSES = "adm-processes"
+    PROCESS_TICK = "adm-process-tick"

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pandas as pd
 import psycopg
+from psycopg.rows import class_row
 
 from alerts.rules import Rule, RuleError, load_rules
 from dashboard.components import page_in
@@ -18,6 +19,7 @@ from store import audit, users
 from store.audit import AuthEvent, AuthEventRow
 
 from .policy import LockKind
+from .processes import SHOWN_FOR, ProcessRow
 
 AUDIT_PAGE = 20  # rows of the login log per page
 
@@ -65,6 +67,8 @@ class Page:
     rules: Rules
     layers: pd.DataFrame  # boundary versions with their counts of districts, townships and grids
     devices: pd.DataFrame  # devices and those online, per type and department
+    processes: list[ProcessRow]  # every process's last heartbeat
+    now: datetime  # when it was read: how old each heartbeat is
 
 
 def accounts(data: Data) -> Accounts:
@@ -117,4 +121,10 @@ def rules() -> Rules:
 
 def page(data: Data, limits: LockoutPolicy, now: datetime) -> Page:
     return Page(data.townships(), accounts(data), locks(data, limits, now), audit_page(data, 1, None, None), rules(),
-                data.boundary_versions(), data.devices_by_type(now))
+                data.boundary_versions(), data.devices_by_type(now), processes(data, now), now)
+
+
+def processes(data: Data, now: datetime) -> list[ProcessRow]:
+    with data.pool.connection() as conn, conn.cursor(row_factory=class_row(ProcessRow)) as cur:
+        return cur.execute("SELECT component, process, host, pid, started_at, beat_at, ready, detail"
+                           " FROM process_heartbeats WHERE beat_at > %s", (now - SHOWN_FOR,)).fetchall()

@@ -21,11 +21,13 @@ from ingest.health import online_percent
 from store.audit import AuthEvent
 from store.users import Account
 
+from . import processes
 from .ids import Ids
 from .load import AUDIT_PAGE, Accounts, AuditPage, Lock, Page, Rules
 from .policy import LockKind
 
 USERS_PAGE = 20  # rows of the users table per page
+PROCESSES_REFRESH_MS = 5_000  # as often as the processes beat
 RULE_COLUMNS = ("nowrap", "nowrap", "nowrap", "nowrap", "rule-levels", "rule-settings")  # short ones never wrap
 
 
@@ -216,6 +218,9 @@ def page(p: Page, lang: Lang) -> html.Div:
     return html.Div([
         html.H1(t("admin.title", lang)),
         dcc.Store(id=Ids.VERSION, data=0),
+        html.Section([html.H2(t("admin.processes", lang)),
+                      html.Div(processes.table(p.processes, p.now, lang), id=Ids.PROCESSES),
+                      dcc.Interval(id=Ids.PROCESS_TICK, interval=PROCESSES_REFRESH_MS)], className="card panel"),
         user_form(p.townships, lang),
         manage_form(p.accounts, p.townships, lang),
         html.Section([html.H2(t("admin.users", lang)), html.Div(users_table(p.accounts, lang), id=Ids.USERS)],
