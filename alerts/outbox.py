@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 import psycopg
+from psycopg.rows import class_row
 
 from cityops.mqtt import PublishAcks, new_client
 from cityops.settings import MqttAddress
@@ -21,18 +23,28 @@ log = logging.getLogger("cityops.alerts.outbox")
 Publisher = Callable[[str, bytes], None]  # (topic under city/<city>/, payload) → returns once acknowledged
 
 
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A row of ``mqtt_outbox`` not published yet."""
+
+    id: int
+    topic: str  # under city/<city>/
+    payload: object  # jsonb, sent as JSON
+
+
 def drain_outbox(conn: psycopg.Connection, publish: Publisher, limit: int = 500) -> int:
-    rows = conn.execute("SELECT id, topic, payload FROM mqtt_outbox WHERE published_at IS NULL ORDER BY id LIMIT %s",
-                        (limit,)).fetchall()
+    with conn.cursor(row_factory=class_row(Message)) as cur:
+        rows = cur.execute("SELECT id, topic, payload FROM mqtt_outbox WHERE published_at IS NULL ORDER BY id"
+                           " LIMIT %s", (limit,)).fetchall()
     conn.commit()
     sent = []
-    for message_id, topic, payload in rows:
+    for message in rows:
         try:
-            publish(topic, json.dumps(payload, ensure_ascii=False).encode())
+            publish(message.topic, json.dumps(message.payload, ensure_ascii=False).encode())
         except (OSError, RuntimeError) as exc:
-            log.warning("outbox message %s not published yet: %s", message_id, exc)
+            log.warning("outbox message %s not published yet: %s", message.id, exc)
             break
-        sent.append(message_id)
+        sent.append(message.id)
     if sent:
         conn.execute("UPDATE mqtt_outbox SET published_at = now() WHERE id = ANY(%s)", (sent,))
         conn.commit()
