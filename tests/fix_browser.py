@@ -258,17 +258,20 @@ def dash_calls(dash_app: dash.Dash) -> DashCalls:
 
 
 class DashboardProcess:
-    """``python -m dashboard`` as a real child process on a free loopback port."""
+    """The dashboard as production runs it: gunicorn with two workers (``dashboard/gunicorn_conf.py``), as a
+    real child process on a free loopback port, so every browser test also crosses workers."""
 
     def __init__(self, dsn: str, log_path: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        env = dict(os.environ, PYTHONUNBUFFERED="1", CITYOPS_DEMO="1")  # the demo accounts sign in
+        env = dict(os.environ, PYTHONUNBUFFERED="1", CITYOPS_DEMO="1",  # the demo accounts sign in
+                   CITYOPS_DASHBOARD_DATABASE_URL=dsn, CITYOPS_DASH_HOST="127.0.0.1", CITYOPS_DASH_PORT=str(self.port),
+                   CITYOPS_DASH_WORKERS="2", CITYOPS_SECRET_KEY="browser-test-secret",
+                   CITYOPS_RUN_DIR=str(log_path.parent))  # the workers' metrics folder
         with log_path.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "dashboard", "--dsn", dsn, "--port", str(self.port),
-                 "--secret-key", "browser-test-secret"],
+                [sys.executable, "-m", "gunicorn", "-c", "python:dashboard.gunicorn_conf", "dashboard.wsgi:server"],
                 cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
