@@ -149,14 +149,6 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
                         " ORDER BY incident_id, id DESC", (incident_ids, action.value))
             return {int(r["incident_id"]): r for r in cur.fetchall()}
 
-    def latest_feedback(self, incident_ids: list[int]) -> dict[int, dict[str, Any]]:
-        """The newest feedback of each incident: what the verifier is asked to check."""
-        return self.latest_log(incident_ids, Action.FEEDBACK)
-
-    def latest_returns(self, incident_ids: list[int]) -> dict[int, dict[str, Any]]:
-        """The newest 退单 of each incident: why it came back and whom the township suggested."""
-        return self.latest_log(incident_ids, Action.RETURN)
-
     def assist_units(self, incident_ids: list[int]) -> dict[int, list[str]]:
         """The assisting townships (协办) of each incident that has any."""
         if not incident_ids:

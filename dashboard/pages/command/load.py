@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from alerts.lifecycle import Action
 from alerts.status import OPEN, Status
 from dashboard.data import Data
 from dashboard.widgets import QueueRow, incidents
@@ -95,8 +96,10 @@ def queues(data: Data, now: datetime, shown: dict[str, int]) -> Queues:
     def ids(key: str) -> list[int]:
         return [r.id for r in cut[key].rows]
 
-    return Queues(now, cut["verify"], cut["new"], cut["active"], feedback=_notes(data.latest_feedback(ids("verify"))),
-                  returns=_notes(data.latest_returns(ids("new"))), assists=data.assist_units(ids("active")),
+    # What the verifier is asked to check (the newest feedback), and why a 退单 came back and whom it suggested.
+    return Queues(now, cut["verify"], cut["new"], cut["active"],
+                  feedback=_notes(data.latest_log(ids("verify"), Action.FEEDBACK)),
+                  returns=_notes(data.latest_log(ids("new"), Action.RETURN)), assists=data.assist_units(ids("active")),
                   names=data.region_names(), townships=data.townships())
 
 
