@@ -26,6 +26,7 @@ from alerts.lifecycle import (
 )
 from alerts.routing import Responsibility, route
 from alerts.status import OPEN, Status
+from store.departments import units_for
 from store.privacy import Reporter
 
 
@@ -107,8 +108,12 @@ def open_incident(
                      (incident_id, reporter.name, reporter.phone))
     target = route_to or location.township_code
     if target:
-        _apply(conn, incident_id, created, Action.DISPATCH, SYSTEM, now, note="按属地自动派遣",
-               township_code=target, details={}, source="system")
+        current, _ = _apply(conn, incident_id, created, Action.DISPATCH, SYSTEM, now, note="按属地自动派遣",
+                            township_code=target, details={}, source="system")
+        for unit in units_for(conn, category):  # the departments that handle the category work with the township
+            if unit != target:
+                current, _ = _apply(conn, incident_id, current, Action.ASSIST, SYSTEM, now, note="行业主管部门协办",
+                                    township_code=unit, details={}, source="system")
     return incident_id
 
 
@@ -176,6 +181,8 @@ def _apply(
     log_id = _insert_log(conn, incident_id, entry, source)
     if action in (Action.DISPATCH, Action.TRANSFER, Action.REMIND, Action.ESCALATE) and nxt.township_code:
         _publish_dispatch(conn, incident_id, nxt.township_code, entry)
+    if action is Action.ASSIST and township_code:  # the 协办 unit's app hears of it too
+        _publish_dispatch(conn, incident_id, township_code, entry)
     return nxt, log_id
 
 

@@ -44,6 +44,7 @@ class Role(StrEnum):
     SYSTEM = "system"
     COMMAND = "command"  # 指挥中心值班员
     TOWNSHIP = "township"  # 镇街工作人员
+    DEPARTMENT = "department"  # 部门 (行业主管部门): a unit like a township, scoped by the categories it handles
     LEADER = "leader"
     ADMIN = "admin"
 
@@ -83,20 +84,22 @@ def _move(roles: set[Role], sources: Iterable[Status | None], target: Status | N
 
 S, R = Status, Role
 WORKING = {S.SIGNED, S.IN_PROGRESS}
+# The staff of a unit incidents are dispatched to (镇街 or 部门): they act only on their unit's incidents.
+UNIT_ROLES = frozenset({R.TOWNSHIP, R.DEPARTMENT})
 MOVES: dict[Action, Move] = {
     Action.CREATE: _move({R.SYSTEM, R.COMMAND}, {None}, S.NEW),
     Action.DISPATCH: _move({R.SYSTEM, R.COMMAND}, {S.NEW}, S.DISPATCHED, needs_township=True),
     Action.TRANSFER: _move({R.SYSTEM, R.COMMAND}, {S.DISPATCHED, *WORKING}, S.DISPATCHED, needs_note=True,
                            needs_township=True),
-    Action.ASSIST: _move({R.COMMAND}, OPEN - {S.NEW}, None, needs_note=True, needs_township=True),
-    Action.SIGN: _move({R.TOWNSHIP}, {S.DISPATCHED}, S.SIGNED),
-    Action.PROGRESS: _move({R.TOWNSHIP}, WORKING, S.IN_PROGRESS, needs_note=True),
-    Action.FEEDBACK: _move({R.TOWNSHIP}, WORKING, S.RESOLVED, needs_note=True),
+    Action.ASSIST: _move({R.SYSTEM, R.COMMAND}, OPEN - {S.NEW}, None, needs_note=True, needs_township=True),
+    Action.SIGN: _move(set(UNIT_ROLES), {S.DISPATCHED}, S.SIGNED),
+    Action.PROGRESS: _move(set(UNIT_ROLES), WORKING, S.IN_PROGRESS, needs_note=True),
+    Action.FEEDBACK: _move(set(UNIT_ROLES), WORKING, S.RESOLVED, needs_note=True),
     Action.VERIFY: _move({R.COMMAND}, {S.RESOLVED}, S.CLOSED),
     Action.REWORK: _move({R.COMMAND}, {S.RESOLVED}, S.IN_PROGRESS, needs_note=True),
-    Action.RETURN: _move({R.TOWNSHIP}, {S.DISPATCHED, S.SIGNED}, S.NEW, needs_note=True),
+    Action.RETURN: _move(set(UNIT_ROLES), {S.DISPATCHED, S.SIGNED}, S.NEW, needs_note=True),
     Action.POSTPONE: _move({R.COMMAND}, WORKING, S.POSTPONED, needs_note=True),
-    Action.RESUME: _move({R.COMMAND, R.TOWNSHIP, R.SYSTEM}, {S.POSTPONED}, S.IN_PROGRESS),
+    Action.RESUME: _move({R.COMMAND, *UNIT_ROLES, R.SYSTEM}, {S.POSTPONED}, S.IN_PROGRESS),
     Action.MERGE: _move({R.COMMAND}, OPEN - {S.RESOLVED}, S.MERGED, needs_note=True),
     Action.RELEVEL: _move({R.SYSTEM, R.COMMAND}, OPEN, None),
     Action.AMEND: _move({R.SYSTEM, R.COMMAND}, OPEN, None, needs_note=True),
@@ -104,6 +107,12 @@ MOVES: dict[Action, Move] = {
     Action.REMIND: _move({R.SYSTEM}, OPEN - {S.NEW}, None),
     Action.ESCALATE: _move({R.SYSTEM}, OPEN, None),
 }
+
+
+def is_assisting(actor: Actor, incident: Incident) -> bool:
+    """Whether ``actor`` is staff of a 协办 unit of ``incident`` (not its primary unit)."""
+    return (actor.role in UNIT_ROLES and actor.township_code is not None
+            and actor.township_code != incident.township_code and actor.township_code in incident.assist_units)
 
 
 def offered(status: Status, role: Role) -> list[Action]:
@@ -115,7 +124,7 @@ def offered(status: Status, role: Role) -> list[Action]:
 class Actor:
     name: str
     role: Role
-    township_code: str | None = None  # set for township staff: they act only on their own
+    township_code: str | None = None  # the unit of township or department staff: they act only on their own
 
 
 SYSTEM = Actor("system", Role.SYSTEM)
@@ -213,7 +222,9 @@ def transition(
         raise IllegalMove(Refusal.WRONG_STATE, action, incident.status)
     if actor.role not in move.roles:
         raise IllegalMove(Refusal.WRONG_ROLE, action, incident.status)
-    if actor.role is Role.TOWNSHIP and actor.township_code != incident.township_code:
+    assisting = is_assisting(actor, incident)
+    if actor.role in UNIT_ROLES and actor.township_code != incident.township_code and not (
+            assisting and action is Action.PROGRESS):  # a 协办 unit reports its part of the work, nothing more
         raise IllegalMove(Refusal.NOT_YOUR_TOWNSHIP, action, incident.status)
     if move.needs_note and not note.strip():
         raise IllegalMove(Refusal.NOTE_REQUIRED, action, incident.status)
@@ -228,9 +239,10 @@ def transition(
 
     target = township_code if move.needs_township else None
     nxt = _effects(incident, action, now, target, details)
-    status = move.target or incident.status
+    # A 协办 unit's progress is a note on the log: the incident's status is the primary unit's to move.
+    status = incident.status if assisting else (move.target or incident.status)
     assert status is not None  # only CREATE starts from None, and it has a target
-    if move.target is not None and move.target is not incident.status:
+    if status is not incident.status:
         nxt = replace(nxt, escalation_tier=0)  # the status moved on: escalation starts over
     if action in (Action.DISPATCH, Action.TRANSFER) and actor.role is Role.COMMAND:
         nxt = replace(nxt, near_boundary=False)  # a dispatcher who chose the unit has settled the area
@@ -258,7 +270,7 @@ def replay(entries: list[LogEntry], level: int | None = None, category: str | No
     state = Incident(id=None, status=None, level=start_level, township_code=None, category=start_category)
     for e in entries:
         township = e.details.get("township_code")
-        actor = Actor(e.actor, e.role, e.unit if e.role is Role.TOWNSHIP else None)
+        actor = Actor(e.actor, e.role, e.unit if e.role in UNIT_ROLES else None)
         state, _ = transition(state, e.action, actor, e.at, note=e.note, details=e.details,
                               township_code=township if isinstance(township, str) else None)
     return state

@@ -22,7 +22,7 @@ from dash.exceptions import PreventUpdate
 
 from alerts.directives import DirectiveError
 from alerts.incidents import IncidentNotFound
-from alerts.lifecycle import Action, IllegalMove, Refusal, Role
+from alerts.lifecycle import UNIT_ROLES, Action, IllegalMove, Refusal, Role
 from dashboard import auth
 from dashboard.components import bump, clicked, outcome_message
 from dashboard.context import get_data
@@ -130,7 +130,7 @@ def may_act(incident_id: object, action: Action, roles: tuple[Role, ...]) -> aut
         return Outcome(False, t(exc.key, lang))
     if not isinstance(incident_id, int) or isinstance(incident_id, bool):
         return Outcome(False, t("common.not_found", lang))  # ids come from the browser: trust nothing
-    if user.role is Role.TOWNSHIP:
+    if user.role in UNIT_ROLES:
         incident = get_data().incident(incident_id)
         if incident is None or incident["township_code"] != user.township_code:
             # Same answer whether the incident exists or not: no probing other townships' ids.

@@ -22,13 +22,13 @@ import flask
 import psycopg
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from alerts.lifecycle import Actor, Role
+from alerts.lifecycle import UNIT_ROLES, Actor, Role
 from cityops.probe import HEALTH_PATHS
 from dashboard.context import get_data
 from dashboard.lockout import LockoutPolicy, locked_until
 from i18n.labels import Lang, as_lang, t
 from i18n.timefmt import utcnow
-from store import audit, users
+from store import audit, departments, users
 from store.audit import AuthEvent
 from store.users import township_username
 
@@ -57,7 +57,7 @@ class SessionUser:
     password_stamp: float = 0.0  # when its password last changed, as the login saw it (not in the cookie's user)
 
     def actor(self) -> Actor:
-        return Actor(self.username, self.role, self.township_code if self.role is Role.TOWNSHIP else None)
+        return Actor(self.username, self.role, self.township_code if self.role in UNIT_ROLES else None)
 
 
 def current_user() -> SessionUser | None:
@@ -83,9 +83,9 @@ def require(*roles: Role, changing_password: bool = False) -> SessionUser:
     if user.role not in roles:
         record_refusal(user)
         raise Denied("auth.forbidden")
-    if user.role is Role.TOWNSHIP and not user.township_code:
+    if user.role in UNIT_ROLES and not user.township_code:
         record_refusal(user)
-        raise Denied("auth.forbidden")  # a township account without a township sees nothing
+        raise Denied("auth.forbidden")  # a township or department account without its unit sees nothing
     return user
 
 
@@ -119,7 +119,8 @@ def current_lang() -> Lang:
     return as_lang(flask.session.get("lang"))
 
 
-HOME: dict[Role, str] = {Role.TOWNSHIP: "/township", Role.LEADER: "/leader", Role.ADMIN: "/admin"}
+HOME: dict[Role, str] = {Role.TOWNSHIP: "/township", Role.DEPARTMENT: "/township", Role.LEADER: "/leader",
+                         Role.ADMIN: "/admin"}
 
 
 def home_for(role: Role) -> str:
@@ -282,8 +283,8 @@ def gate() -> flask.Response | None:
         return flask.redirect(f"/login?next={quote(full)}")
     if flask.g.get("must_change_password") and path != ACCOUNT_PAGE:
         return flask.redirect(ACCOUNT_PAGE)  # an admin set the password: change it before anything else
-    if path == "/" and user.role is Role.TOWNSHIP:
-        return flask.redirect("/township")  # township staff have no business on the city screen
+    if path == "/" and user.role in UNIT_ROLES:
+        return flask.redirect("/township")  # township and department staff have no business on the city screen
     return None
 
 
@@ -306,7 +307,8 @@ TOWNSHIP_PASSWORD = "zj123456"  # demo only; documented on the login page of the
 
 
 def seed_demo_users(conn: psycopg.Connection) -> int:
-    """Create the demo accounts and one per township of the active boundary version; returns how many are new.
+    """Create the demo accounts, the demo departments with one account each (bm<code>), and one account per
+    township of the active boundary version; returns how many are new.
 
     Idempotent: existing accounts keep their password. Hashing is slow on purpose
     (scrypt), so only new accounts are hashed, and the shared demo township password
@@ -318,6 +320,14 @@ def seed_demo_users(conn: psycopg.Connection) -> int:
             if users.get_user(conn, username) is None:
                 created += users.upsert_user(conn, users.UserRecord(username, display, generate_password_hash(password),
                                                               role.value, None))
+        departments.save(conn, departments.DEMO_DEPARTMENTS)
+        department_hash: str | None = None
+        for d in departments.DEMO_DEPARTMENTS:
+            username = departments.department_username(d.code)
+            if users.get_user(conn, username) is None:
+                department_hash = department_hash or generate_password_hash(departments.DEMO_PASSWORD)
+                created += users.upsert_user(conn, users.UserRecord(username, f"{d.name}工作人员", department_hash,
+                                                                    Role.DEPARTMENT.value, d.unit))
         township_hash: str | None = None
         for code, name in users.active_townships(conn):
             username = township_username(code)

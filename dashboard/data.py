@@ -27,6 +27,7 @@ from dashboard.reads_directives import DirectiveReads
 from dashboard.reads_leader import LeaderReads
 from dashboard.reads_live import LiveReads
 from dashboard.reads_ops import OpsReads
+from store.departments import departments
 from store.frames import frame
 from store.users import active_townships
 
@@ -34,6 +35,10 @@ OPEN = tuple(OPEN_STATUSES)
 TOWNSHIP_OPEN = tuple(sorted(s.value for s in WITH_TOWNSHIP))  # not what is back with the desk (new, 退单)
 _INCIDENT_COLS = ("id, title, category, level, status, lon, lat, district_code, township_code, grid_code,"
                   " created_at, updated_at, sign_deadline, finish_deadline, rework_count, source_kind, near_boundary")
+
+
+# A unit's open incidents: dispatched to it, or assisted by it (协办); two indexes, OR-ed by the planner.
+_UNIT_OPEN = "(i.township_code = %(unit)s OR i.assist_units @> ARRAY[%(unit)s]::text[]) AND i.status = ANY(%(open)s)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +87,20 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
                 self._geo_cache[version] = cached
         return cached
 
-    def region_names(self) -> dict[str, str]:
-        return self.base_map().names
+    def unit_names(self) -> dict[str, str]:
+        """Code → name of every region of the active boundaries and every department's unit."""
+        with self.pool.connection() as conn:
+            found = departments(conn)
+        return self.base_map().names | {d.unit: d.name for d in found}
 
     def townships(self) -> list[tuple[str, str]]:
         with self.pool.connection() as conn:
             return active_townships(conn)
+
+    def units(self) -> list[tuple[str, str]]:
+        """What an incident may be dispatched, transferred or given to 协办: every township, then every department."""
+        with self.pool.connection() as conn:
+            return active_townships(conn) + [(d.unit, d.name) for d in departments(conn)]
 
     # -- incidents --
 
@@ -112,22 +125,22 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
             return frame(cur)
 
     def township_queue(self, township_code: str) -> pd.DataFrame:
-        """A township's open incidents, the one whose deadline comes first on top (``deadline``: the one
-        the incident waits on now, ``alerts.deadlines``)."""
+        """A unit's open incidents (a township's or a department's): its own and those it assists (协办), the
+        one whose deadline comes first on top (``deadline``: the one the incident waits on now,
+        ``alerts.deadlines``)."""
         with self.pool.connection() as conn, conn.cursor() as cur:
             cur.execute(
                 f"SELECT {_INCIDENT_COLS}, {DEADLINE_SQL} AS deadline"
-                " FROM incidents i WHERE township_code = %s AND status = ANY(%s)"
-                " ORDER BY deadline NULLS LAST, level, id",
-                (township_code, list(TOWNSHIP_OPEN)))
+                f" FROM incidents i WHERE {_UNIT_OPEN} ORDER BY deadline NULLS LAST, level, id",
+                {"unit": township_code, "open": list(TOWNSHIP_OPEN)})
             return frame(cur)
 
     def township_marker(self, township_code: str) -> str:
-        """Cheap fingerprint of one township's open incidents (an index range, not the table)."""
+        """Cheap fingerprint of one unit's open incidents (index ranges, not the table)."""
         with self.pool.connection() as conn:
             row = conn.execute(
                 "SELECT count(*) || ':' || coalesce(sum(version), 0) || ':' || coalesce(max(updated_at)::text, '')"
-                " FROM incidents WHERE township_code = %s AND status = ANY(%s)", (township_code, list(TOWNSHIP_OPEN))
+                f" FROM incidents i WHERE {_UNIT_OPEN}", {"unit": township_code, "open": list(TOWNSHIP_OPEN)}
             ).fetchone()
         return str(row[0]) if row else ""
 

@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash
 
 from cityops.settings import DEMO_SECRET_KEY
 from dashboard.auth import DEMO_USERS, TOWNSHIP_PASSWORD
+from store.departments import DEMO_PASSWORD as DEPARTMENT_PASSWORD
 
 
 def demo_secrets(secret_key: str, conn: psycopg.Connection) -> list[str]:
@@ -24,10 +25,11 @@ def demo_secrets(secret_key: str, conn: psycopg.Connection) -> list[str]:
                            (username,)).fetchone()
         if row and check_password_hash(row[0], password):
             found.append(f"account {username} still has its demo password")
-    # Seeding hashes the shared township password once, so the distinct hashes are few.
-    hashes = conn.execute("SELECT password_hash, count(*) FROM users WHERE role = 'township' AND NOT disabled"
-                          " GROUP BY 1").fetchall()
-    demo = sum(n for h, n in hashes if check_password_hash(h, TOWNSHIP_PASSWORD))
-    if demo:
-        found.append(f"{demo} township accounts still have the demo password")
+    # Seeding hashes each shared unit password once, so the distinct hashes are few.
+    for role, password in (("township", TOWNSHIP_PASSWORD), ("department", DEPARTMENT_PASSWORD)):
+        hashes = conn.execute("SELECT password_hash, count(*) FROM users WHERE role = %s AND NOT disabled"
+                              " GROUP BY 1", (role,)).fetchall()
+        demo = sum(n for h, n in hashes if check_password_hash(h, password))
+        if demo:
+            found.append(f"{demo} {role} accounts still have the demo password")
     return found

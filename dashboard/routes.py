@@ -10,7 +10,7 @@ import secrets
 
 import flask
 
-from alerts.lifecycle import Role
+from alerts.lifecycle import UNIT_ROLES
 from dashboard import auth
 from dashboard.data import Data
 from i18n.labels import LANGS, as_lang, t
@@ -129,7 +129,7 @@ def register(server: flask.Flask, data: Data) -> None:
         if user is None or found is None:
             flask.abort(404)
         incident_id, photo = found
-        if user.role is Role.TOWNSHIP and not (
+        if user.role in UNIT_ROLES and not (
                 user.township_code and data.township_involved(incident_id, user.township_code)):
             auth.record_refusal(user)
             flask.abort(404)  # 404, not 403: do not confirm that the photo exists

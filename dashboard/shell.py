@@ -21,7 +21,7 @@ class Ids(StrEnum):
 NAV: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/", "nav.map", frozenset({Role.COMMAND, Role.LEADER, Role.ADMIN})),
     ("/command", "nav.command", frozenset({Role.COMMAND, Role.LEADER, Role.ADMIN})),
-    ("/township", "nav.township", frozenset({Role.TOWNSHIP})),
+    ("/township", "nav.township", frozenset({Role.TOWNSHIP, Role.DEPARTMENT})),
     ("/leader", "nav.leader", frozenset({Role.LEADER, Role.COMMAND, Role.ADMIN})),
     ("/quality", "nav.quality", frozenset({Role.LEADER, Role.COMMAND, Role.ADMIN})),
     ("/admin", "nav.admin", frozenset({Role.ADMIN})),

@@ -59,6 +59,7 @@ ROLE: dict[Role, dict[Lang, str]] = {
     Role.SYSTEM: {"zh": "系统", "en": "System"},
     Role.COMMAND: {"zh": "指挥中心值班员", "en": "Command duty officer"},
     Role.TOWNSHIP: {"zh": "镇街工作人员", "en": "Township staff"},
+    Role.DEPARTMENT: {"zh": "部门工作人员", "en": "Department staff"},
     Role.LEADER: {"zh": "领导", "en": "Leader"},
     Role.ADMIN: {"zh": "管理员", "en": "Administrator"},
 }
@@ -182,6 +183,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "warning.cleared": {"zh": "已解除", "en": "cleared"},
     "township.title": {"zh": "镇街工作台", "en": "Township desk"},
     "township.empty": {"zh": "本镇街暂无待办事件", "en": "No open incidents for your township"},
+    "township.assisting": {"zh": "协办", "en": "Assisting"},
     "township.feedback": {"zh": "处置反馈", "en": "Report feedback"},
     "township.return": {"zh": "退单", "en": "Send back"},
     "township.note": {"zh": "处置情况（必填）", "en": "What was done (required)"},

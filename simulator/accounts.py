@@ -17,6 +17,7 @@ from ingest.broker_acl import Account, GatewayDevice
 from ingest.topics import EventTopic, StatusTopic, TelemetryTopic, parse_topic
 from simulator.catalogue import Device
 from simulator.world import HOTLINE, POLICE
+from store.departments import DEMO_DEPARTMENTS
 
 # The demo runs the production topology: two ingest workers in one share group, an active and a standby
 # alert engine (``python -m alerts --name <name>``), each logged in with an account of its own.
@@ -39,6 +40,8 @@ def demo_accounts(city: str, devices: Sequence[Device], township_codes: Iterable
         *(broker_acl.device(city, d.device_id) for d in devices),
         *(broker_acl.gateway(city, name, members) for name, members in sorted(by_gateway.items())),
         *(broker_acl.township(city, code) for code in township_codes),
+        # a department's app is a unit's app like a township's: dispatch/ and directive/ of its unit code
+        *(broker_acl.township(city, d.unit) for d in DEMO_DEPARTMENTS),
         *(broker_acl.system(city, dept, name) for dept, name in SYSTEMS),
         *(broker_acl.ingest(city, worker) for worker in INGEST_WORKERS),
         *(broker_acl.alerts(city, outbox_client_id(engine)) for engine in ALERT_ENGINES),

@@ -12,6 +12,7 @@ from alerts.deadlines import windows
 from alerts.lifecycle import (
     MOVES,
     SYSTEM,
+    UNIT_ROLES,
     Action,
     Actor,
     IllegalMove,
@@ -194,7 +195,10 @@ def _random_history(rng: random.Random) -> tuple[int, str, list, Incident]:
             break
         action = rng.choice(options)
         role = rng.choice(sorted(MOVES[action].roles))
-        actor = Actor(f"u-{role}", role, state.township_code if role is Role.TOWNSHIP else None)
+        unit = state.township_code
+        if action is Action.PROGRESS and state.assist_units and rng.random() < 0.3:
+            unit = rng.choice(state.assist_units)  # a 协办 unit's progress note
+        actor = Actor(f"u-{role}", role, unit if role in UNIT_ROLES else None)
         now += timedelta(minutes=rng.randint(1, 90))
         target = T2 if state.township_code == T1 else T1
         details: dict[str, object] = ({"level": level, "category": category} if action is Action.CREATE
@@ -222,3 +226,26 @@ def test_replaying_the_log_rebuilds_every_state() -> None:
 ])
 def test_offered_moves_follow_the_table(status: Status, role: Role, moves: list[Action]) -> None:
     assert offered(status, role) == moves
+
+
+def test_department_staff_work_their_units_incidents_and_assist_with_notes_only() -> None:
+    dept = "dept-slj"
+    dispatched, _ = transition(Incident(1, Status.NEW, 2, None, category="flood"), Action.DISPATCH, SYSTEM, NOW,
+                               township_code=dept)
+    staff = Actor("bmslj", Role.DEPARTMENT, dept)
+    signed, entry = transition(dispatched, Action.SIGN, staff, NOW)
+    assert signed.status is Status.SIGNED and entry.unit == dept
+    with pytest.raises(IllegalMove) as refused:  # another unit's department staff
+        transition(dispatched, Action.SIGN, Actor("bmgaj", Role.DEPARTMENT, "dept-gaj"), NOW)
+    assert refused.value.refusal is Refusal.NOT_YOUR_TOWNSHIP
+
+    # A township incident the department assists (协办): a progress note, and the status stays the township's.
+    township, _ = transition(Incident(2, Status.NEW, 2, None, category="flood"), Action.DISPATCH, SYSTEM, NOW,
+                             township_code=T1)
+    township, _ = transition(township, Action.SIGN, Actor("zj", Role.TOWNSHIP, T1), NOW)
+    assisted, _ = transition(township, Action.ASSIST, SYSTEM, NOW, note="行业主管部门协办", township_code=dept)
+    noted, entry = transition(assisted, Action.PROGRESS, staff, NOW, note="已派员到场")
+    assert noted.status is Status.SIGNED and entry.unit == dept and entry.to_status is Status.SIGNED
+    for action in (Action.FEEDBACK, Action.RETURN):
+        with pytest.raises(IllegalMove):
+            transition(assisted, action, staff, NOW, note="不是它的")

@@ -95,7 +95,9 @@ def test_gas_reading_over_threshold_runs_the_whole_loop(pipeline: Pipeline, brok
 
     log = _query(dsn, "SELECT action, from_status, to_status, actor, role FROM incident_log WHERE incident_id = %s"
                       " ORDER BY id", incident_id)
-    assert [r[0] for r in log] == ["create", "dispatch", "sign", "feedback", "rework", "feedback", "verify"]
+    # 应急管理局 handles production safety: it assists (协办) from the dispatch on.
+    assert [r[0] for r in log] == ["create", "dispatch", "assist", "sign", "feedback", "rework", "feedback", "verify"]
+    assert _query(dsn, "SELECT assist_units FROM incidents WHERE id = %s", incident_id) == [(["dept-yjglj"],)]
     assert log[-1][1:] == ("resolved", "closed", "zhihui", "command")
     assert _query(dsn, "SELECT status, rework_count FROM incidents WHERE id = %s", incident_id) == [("closed", 1)]
     with psycopg.connect(dsn) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):

@@ -172,8 +172,8 @@ def test_township_apps_hear_the_whole_loop(demo_dsn: str, services: ServiceFacto
         act(conn, incident_id, Action.VERIFY, COMMAND, now)
     actions = [r[0] for r in q(demo_dsn, "SELECT action FROM incident_log WHERE incident_id = %s ORDER BY id",
                                incident_id)]
-    assert actions == ["create", "dispatch", "return", "dispatch", "sign", "postpone", "resume", "feedback",
-                       "rework", "feedback", "verify"]
+    assert actions == ["create", "dispatch", "assist", "return", "dispatch", "sign", "postpone", "resume", "feedback",
+                       "rework", "feedback", "verify"]  # 水利局 assists (协办) every flood incident
 
     # An incident nobody signed for: the engine's timer reminds the township and the app hears it.
     with psycopg.connect(demo_dsn) as conn:

@@ -161,7 +161,8 @@ def test_seeding_is_idempotent(demo_db: Callable[[], str]) -> None:
         users = dict(conn.execute("SELECT role, count(*) FROM users GROUP BY role").fetchall())
         zhihui, zj = (one(conn, "SELECT password_hash FROM users WHERE username = %s", (u,))[0]
                       for u in ("zhihui", township_username(township(dashboard_dsn))))
-    assert users == {"command": 1, "leader": 1, "admin": 1, "township": townships} and townships >= 100
+    assert users == {"command": 1, "leader": 1, "admin": 1, "department": 3, "township": townships}
+    assert townships >= 100
     assert check_password_hash(zhihui, "zhihui123") and check_password_hash(zj, "zj123456")
 
 

@@ -58,7 +58,8 @@ def _incident(dsn: str, township: str | None, title: str = "命令台测试", *,
                 " VALUES ('gas_high', %s, 2, 'open', '燃气浓度超标', %s, %s, %s) RETURNING id",
                 (f"dev-{uuid.uuid4().hex[:8]}", now, now, township)).fetchone()
             warning_id = row[0] if row else None
-        incident_id = open_incident(conn, title=title, category="production_safety", level=2,
+        # A category no department handles: the desk's own moves are what these tests watch (no 部门 协办).
+        incident_id = open_incident(conn, title=title, category="市容", level=2,
                                     source_kind="warning" if warning else "manual",
                                     location=Location(None, None, None, township, None, None), now=now,
                                     warning_id=warning_id)
@@ -279,7 +280,7 @@ def test_near_boundary_incident_is_badged_until_the_command_desk_confirms_its_ar
 
     def opened(point: tuple[float, float], title: str) -> int:
         with psycopg.connect(dashboard_dsn) as conn:
-            incident_id = open_incident(conn, title=title, category="public_safety", level=3, source_kind="manual",
+            incident_id = open_incident(conn, title=title, category="市容", level=3, source_kind="manual",
                                         location=locate(*point, layers), now=datetime.now(UTC) - timedelta(minutes=2))
             conn.commit()
         assert incident_id is not None

@@ -37,6 +37,7 @@ from alerts.lifecycle import Action, Actor, Role
 from dashboard import auth
 from dashboard.auth import CSRF_COOKIE, CSRF_HEADER, DEMO_USERS, TOWNSHIP_PASSWORD
 from i18n.timefmt import local
+from store.departments import DEMO_PASSWORD as DEPARTMENT_PASSWORD
 from store.users import township_username
 from tests.fix_db import one
 
@@ -283,7 +284,8 @@ class Browser:
         form = self.client.get("/login").get_data(as_text=True)
         csrf = re.search(r'name="csrf" value="([^"]+)"', form)
         assert csrf is not None
-        password = TOWNSHIP_PASSWORD if username.startswith("zj") else PASSWORDS[username]
+        password = (TOWNSHIP_PASSWORD if username.startswith("zj") else
+                    DEPARTMENT_PASSWORD if username.startswith("bm") else PASSWORDS[username])
         landed = self.client.post("/login", data={"username": username, "password": password, "csrf": csrf[1]})
         assert landed.status_code == 302, landed.get_data(as_text=True)
         cookie = self.client.get_cookie(CSRF_COOKIE)
@@ -527,6 +529,24 @@ def test_self_check_the_leak_detector_sees_what_may_be_read(browser: Callable[[s
     assert {"dash.dash.Dash.enable_pages.<locals>.router_sync.<locals>.update",
             "dashboard.pages.township.callbacks.refresh_list",
             "dashboard.pages.township.callbacks.show_panel"} <= set(own)
+
+
+@pytest.mark.parametrize("department", ["bmslj", "bmgaj"])
+def test_a_department_changes_and_reads_nothing_of_a_township_it_does_not_assist(
+        browser: Callable[[str | None], Browser], sides: tuple[Side, Side], department: str) -> None:
+    """部门 staff are a unit like a township's: B's incidents are neither dispatched to them nor assisted by them
+    (their category, 防汛 as the desk typed it, is none a department handles), so they get nothing of B."""
+    _, b = sides
+    staff = browser(department)
+    answers = staff.walk(b)
+    assert _changes(answers) == {}
+    assert _leaked(answers, b) == {}
+    refused = _refusals_as_asked(answers, staff)
+    assert {"dashboard.pages.command.callbacks.verify", "dashboard.pages.township.callbacks.sign",
+            "dashboard.pages.township.callbacks.submit_feedback", "dashboard.pages.admin.callbacks.create_user",
+            } <= refused
+    status, data, _ = staff.get(f"/attachment/{b.attachment}")
+    assert status in (403, 404) and b.photo not in data
 
 
 # -- the same cross-township check for what is downloaded --

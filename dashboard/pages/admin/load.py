@@ -74,7 +74,7 @@ class Page:
 def accounts(data: Data) -> Accounts:
     with data.pool.connection() as conn:
         rows = users.accounts(conn)
-    return Accounts(rows, data.region_names())
+    return Accounts(rows, data.unit_names())
 
 
 def account(data: Data, username: str) -> users.Account | None:

@@ -100,11 +100,11 @@ def queues(data: Data, now: datetime, shown: dict[str, int]) -> Queues:
     return Queues(now, cut["verify"], cut["new"], cut["active"],
                   feedback=_notes(data.latest_log(ids("verify"), Action.FEEDBACK)),
                   returns=_notes(data.latest_log(ids("new"), Action.RETURN)), assists=data.assist_units(ids("active")),
-                  names=data.region_names(), townships=data.townships())
+                  names=data.unit_names(), townships=data.units())
 
 
 def directives(data: Data, now: datetime) -> Directives:
-    return Directives(now, data.recent_directives(), data.region_names())
+    return Directives(now, data.recent_directives(), data.unit_names())
 
 
 def page(data: Data, now: datetime, *, can_act: bool) -> Page:

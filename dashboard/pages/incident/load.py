@@ -12,7 +12,7 @@ from datetime import datetime
 import pandas as pd
 
 from alerts.incidents import contact
-from alerts.lifecycle import Role
+from alerts.lifecycle import UNIT_ROLES
 from dashboard.auth import SessionUser
 from dashboard.data import Data
 from dashboard.reads import OPEN_STATUSES
@@ -74,14 +74,14 @@ def record(data: Data, incident_id: int | None, user: SessionUser, now: datetime
 
     ``address`` is the client's, for the audit row of an unmasked reporter."""
     row = data.incident(incident_id) if incident_id is not None else None
-    if row is None or (user.role is Role.TOWNSHIP and (
+    if row is None or (user.role in UNIT_ROLES and (
             user.township_code is None or not data.township_involved(row["id"], user.township_code))):
         return None
     facts = Facts(row["id"], row["title"], row["category"], row["level"], row["status"], row["township_code"],
                   row["lon"], row["lat"], row["created_at"], row["sign_deadline"], row["finish_deadline"],
                   row["rework_count"], bool(row["near_boundary"]) and row["status"] in OPEN_STATUSES)
     photos = tuple(PhotoRef(int(p.id), p.filename) for p in data.attachments(row["id"]).itertuples())
-    return Record(now, facts, data.incident_log(row["id"]), photos, data.region_names(),
+    return Record(now, facts, data.incident_log(row["id"]), photos, data.unit_names(),
                   _contact(data, facts, user, now, address))
 
 

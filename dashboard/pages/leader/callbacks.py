@@ -83,7 +83,7 @@ def update(start: Any, end: Any, district: Any, township: Any, category: Any, le
     except BadFilter as exc:
         return {"msg": message(t(exc.key, lang), "error"), **keep}
     data = get_data()
-    panels = load.panels(data, f, now, data.region_names())
+    panels = load.panels(data, f, now, data.unit_names())
     return {"msg": None, "kpis": views.kpi_cards(panels.summary, lang), "trend": views.trend(panels, lang),
             "overdue": views.overdue_panel(panels.overdue, lang), "ranking": views.ranking_panel(panels.ranking, lang)}
 
@@ -101,7 +101,7 @@ def update_list(start: Any, end: Any, district: Any, township: Any, category: An
     except BadFilter:
         return no_update, no_update  # ``update`` says what is wrong, above the panels
     data = get_data()
-    listed = load.listing(data, f, now, data.region_names())
+    listed = load.listing(data, f, now, data.unit_names())
     return views.list_panel(listed, lang), views.count(listed, lang)
 
 
@@ -128,7 +128,7 @@ def turn_page(_overdue: list[int | None], _ranking: list[int | None], _listed: l
     else:
         data = get_data()
         read, draw = PAGED[table]
-        shown = draw(read(data, f, now, data.region_names(), page), lang)
+        shown = draw(read(data, f, now, data.unit_names(), page), lang)
     return tuple(shown if panel is table else no_update for panel in PAGED)
 
 

@@ -113,7 +113,7 @@ def panels(data: Data, f: Filters, now: datetime, names: dict[str, str]) -> Pane
 
 
 def page(data: Data, now: datetime) -> Page:
-    f, names = Filters(*default_range(now)), data.region_names()
+    f, names = Filters(*default_range(now)), data.unit_names()
     return Page(Choices(data.districts(), data.townships(), data.categories()), panels(data, f, now, names),
                 listing(data, f, now, names))
 
@@ -129,7 +129,7 @@ def timeline(data: Data, incident_id: int, now: datetime) -> Timeline | None:
     incident = data.incident(incident_id)
     if incident is None:
         return None
-    return Timeline(now, incident, data.incident_log(incident["id"]), data.region_names())
+    return Timeline(now, incident, data.incident_log(incident["id"]), data.unit_names())
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,4 +141,4 @@ class Export:
 def export(data: Data, f: Filters, now: datetime, *, ranked: bool) -> Export:
     """The rows of an Excel export: the whole ranking, or every matching incident (not just a page)."""
     rows = data.township_ranking(f, now) if ranked else data.incident_list(f, now, EXPORT_LIMIT)[0]
-    return Export(rows, data.region_names())
+    return Export(rows, data.unit_names())

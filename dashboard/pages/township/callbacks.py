@@ -20,7 +20,7 @@ from i18n.timefmt import utcnow
 from . import load, views
 from .ids import Ids
 
-ROLES = (Role.TOWNSHIP,)
+ROLES = (Role.TOWNSHIP, Role.DEPARTMENT)
 
 
 @callback(Output(Ids.LIST, "children"), Output(Ids.MARKER, "data"), Input(Ids.TICK, "n_intervals"),

@@ -1,5 +1,6 @@
-"""What the 镇街工作台 reads, as typed models: the township's own open incidents (the most urgent first,
-at most ``MAX_CARDS``), the marker that says when they changed, and its directives still to acknowledge."""
+"""What the 镇街工作台 reads (also a department's: a 部门 is a unit like a township), as typed models: the
+unit's open incidents, its own and those it works on as 协办 (the most urgent first, at most ``MAX_CARDS``),
+the marker that says when they changed, and its directives still to acknowledge."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class Queue:
     now: datetime
     cards: tuple[QueueRow, ...]  # the deadline that comes first on top
     more: int  # how many more the township has than the cards shown
+    unit: str  # whose desk: a card of another unit's incident is one this unit assists (协办)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +45,7 @@ class Page:
 
 def queue(data: Data, township_code: str, now: datetime) -> Queue:
     rows = data.township_queue(township_code)
-    return Queue(now, incidents(rows.head(MAX_CARDS)), max(len(rows) - MAX_CARDS, 0))
+    return Queue(now, incidents(rows.head(MAX_CARDS)), max(len(rows) - MAX_CARDS, 0), township_code)
 
 
 def marker(data: Data, township_code: str, now: datetime) -> str:
@@ -58,6 +60,6 @@ def pending(data: Data, township_code: str, now: datetime) -> Pending:
 def page(data: Data, township_code: str, now: datetime) -> Page:
     # Each marker is read before what it marks: a change in between makes the next tick re-read, not skip.
     directive_marker, list_marker = data.directive_marker(township_code), marker(data, township_code, now)
-    return Page(data.region_names().get(township_code, township_code),
-                [(code, name) for code, name in data.townships() if code != township_code],
+    return Page(data.unit_names().get(township_code, township_code),
+                [(code, name) for code, name in data.units() if code != township_code],
                 pending(data, township_code, now), directive_marker, list_marker, queue(data, township_code, now))

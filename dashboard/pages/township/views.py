@@ -30,16 +30,20 @@ BUTTONS: dict[Action, tuple[Ids, str]] = {Action.SIGN: (Ids.SIGN, "btn-primary")
 DEADLINE_KEY = {Clock.SIGN: "time.sign_by", Clock.FINISH: "time.finish_by"}
 
 
-def incident_card(row: QueueRow, now: datetime, lang: Lang) -> html.Div:
+def incident_card(row: QueueRow, now: datetime, lang: Lang, unit: str | None = None) -> html.Div:
     """One incident: the township's own deadline and what is left of it (not the desk's 核查 deadline: a
-    township is not late for that), and the buttons its status allows."""
+    township is not late for that), and the buttons its status allows. An incident of another unit that
+    ``unit`` assists (协办) is shown marked, without the primary unit's deadline or buttons."""
+    assisting = unit is not None and row.township_code != unit
     clock = waiting_on(row.status)
-    mine = clock is not None and clock.owner is Party.TOWNSHIP
+    mine = clock is not None and clock.owner is Party.TOWNSHIP and not assisting
     left, overdue = remaining(row.deadline, now, lang) if mine else ("", False)
-    buttons = [incident_button(BUTTONS[a][0], row.id, action_label(a, lang), BUTTONS[a][1])
-               for a in offered(row.status, Role.TOWNSHIP) if a in BUTTONS]
+    buttons = [] if assisting else [incident_button(BUTTONS[a][0], row.id, action_label(a, lang), BUTTONS[a][1])
+                                    for a in offered(row.status, Role.TOWNSHIP) if a in BUTTONS]
     return html.Div([
-        html.Div([level_badge(row.level, lang), status_chip(row.status, lang)], className="card-top"),
+        html.Div([level_badge(row.level, lang), status_chip(row.status, lang),
+                  html.Span(t("township.assisting", lang), className="badge assisting") if assisting else None],
+                 className="card-top"),
         html.Div(html.A(f"#{row.id} {row.title}", href=f"/incident/{row.id}"), className="card-title"),
         html.Div([
             html.Span(f"{t(DEADLINE_KEY[clock], lang)} {fmt_dt(row.deadline) if row.deadline is not None else '—'}"),
@@ -55,7 +59,7 @@ def incident_card(row: QueueRow, now: datetime, lang: Lang) -> html.Div:
 def incident_list(queue: Queue, lang: Lang) -> list[html.Div] | html.Div:
     if not queue.cards:
         return html.Div(t("township.empty", lang), className="muted empty")
-    cards = [incident_card(r, queue.now, lang) for r in queue.cards]
+    cards = [incident_card(r, queue.now, lang, queue.unit) for r in queue.cards]
     if queue.more:
         cards.append(html.Div(t("township.more", lang, n=queue.more), className="muted empty", id=Ids.MORE))
     return cards
