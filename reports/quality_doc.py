@@ -25,6 +25,7 @@ from ingest.health import ONLINE_FACTOR
 from reports import docx_kit
 from reports.quality_figures import WORST_DEVICES, QualityReport
 from reports.texts import TEXTS, rt
+from store.privacy import payload_preview
 
 PAYLOAD_CHARS = 60  # of a dead letter's payload, in the examples table
 CHART_WIDTH_CM = 16.0
@@ -116,15 +117,9 @@ def device_rows(report: QualityReport, lang: Lang) -> list[list[str]]:
              fmt_int(r.silent_hours)] for r in report.worst.itertuples()]
 
 
-def _payload(head: Any, size: Any) -> str:
-    text = bytes(head or b"").decode("utf-8", errors="replace")
-    cut = text[:PAYLOAD_CHARS]
-    return cut + (" …" if int(size or 0) > len(head or b"") or len(text) > PAYLOAD_CHARS else "")
-
-
 def dead_rows(report: QualityReport, lang: Lang) -> list[list[str]]:
     return [[fmt_dt(r.received_at, seconds=True), label(DEAD_REASON, r.reason, lang), r.topic, r.detail or "—",
-             _payload(r.head, r.size)] for r in report.examples.itertuples()]
+             payload_preview(r.head, r.size, PAYLOAD_CHARS)] for r in report.examples.itertuples()]
 
 
 def _section(doc: DocumentObject, heading: str, rows: list[list[str]], empty: str, headers: list[str],

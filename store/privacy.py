@@ -13,6 +13,8 @@ comes out masked, a value this module would not have accepted as well as one it 
   ``010-****5678``); anything else is ``****``.
 - Masked, a name keeps its first character and hides how long it is (``张**``, ``J**``); a name of
   one character is ``*``; no name stays empty.
+- Any other text (a dead letter's raw payload) is shown with every phone-like number and every JSON
+  ``name`` / ``phone`` value masked (``mask_text``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,15 @@ _HIDDEN = "****"
 # The roles that see a reporter whole (values of ``alerts.lifecycle.Role``, which this layer cannot import):
 # the command center calls reporters back (回访); township staff, for the incidents their township handles.
 COMMAND = "command"
-TOWNSHIP = "township"
+UNIT_STAFF = frozenset({"township", "department"})  # the staff of the unit an incident is with
+
+# What looks like a phone inside any text (a dead letter's payload): a mobile or a landline, with the separators
+# and prefix a caller may type, never part of a longer run of digits (a device id, a timestamp).
+_PHONE_IN_TEXT = re.compile(r"(?<![0-9])(?:(?:\+|00)86[\s-]?)?(?:1[3-9][0-9](?:[\s-]?[0-9]){8}"
+                            r"|\(?0[0-9]{2,3}\)?[\s-]?[2-9][0-9]{6,7})(?![0-9])")
+_DIGITS_AT_CUT = re.compile(r"\+?(?:[0-9][\s-]?){4,}$")
+# A reporter's name or phone as a JSON field, even in the cut-off start of a payload.
+_FIELD_IN_TEXT = re.compile(r'("(?P<key>name|phone|reporter_name|reporter_phone)"\s*:\s*")(?P<value>[^"]*)(")')
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +90,30 @@ def mask_name(name: str) -> str:
 
 
 def may_see_unmasked(role: str, own_township: str | None, incident_township: str | None) -> bool:
-    """The command center, and the staff of the township the incident is with now; leaders, admins, other
-    townships (one it was transferred from, one that assists) see the masked form."""
+    """The command center, and the staff of the unit (township or department) the incident is with now;
+    leaders, admins, other units (one it was transferred from, one that assists) see the masked form."""
     if role == COMMAND:
         return True
-    return role == TOWNSHIP and own_township is not None and own_township == incident_township
+    return role in UNIT_STAFF and own_township is not None and own_township == incident_township
+
+
+def mask_text(text: str) -> str:
+    """``text`` with every phone-like number masked, and the value of every JSON ``name`` / ``phone`` field
+    (a raw payload that could not be stored shows nobody's personal data)."""
+    def field(m: re.Match[str]) -> str:
+        value = m["value"]
+        hidden = mask_phone(value) if "phone" in m["key"] else mask_name(value)
+        return f"{m.group(1)}{hidden}{m.group(4)}"
+
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), _FIELD_IN_TEXT.sub(field, text))
+
+
+def payload_preview(head: bytes | None, size: int | None, chars: int | None = None) -> str:
+    """The start of a refused payload (its first bytes, ``size`` the whole's) as masked text, at most ``chars``
+    characters, with " …" when there is more."""
+    text = bytes(head or b"").decode("utf-8", errors="replace")
+    cut = text if chars is None else text[:chars]
+    more = int(size or 0) > len(head or b"") or len(cut) < len(text)
+    if more:  # a number cut at the edge is no longer a phone to the pattern: hide what is left of it
+        cut = _DIGITS_AT_CUT.sub(_HIDDEN, cut)
+    return mask_text(cut) + (" …" if more else "")

@@ -76,6 +76,25 @@ def test_quality_page_in_both_languages(pages: dict[str, ModuleType], logged_in:
     assert "Devices online by department and type" in english and "Not JSON" in english
 
 
+def test_a_refused_12345_ticket_shows_no_reporter(pages: dict[str, ModuleType], logged_in: LoggedIn,
+                                                  dashboard_dsn: str, dash_calls: DashCalls) -> None:
+    """A ticket refused whole keeps its bytes (nothing is lost), but the quality page masks who called."""
+    ticket = ('{"event_id": "T-1", "reporter": {"name": "王小明", "phone": "13912345678"}, "text": "回电 0735-2221234",'
+              ' "level": "x"}').encode()
+    with psycopg.connect(dashboard_dsn) as conn:
+        conn.execute("INSERT INTO dead_letters (topic, payload, reason, detail) VALUES (%s, %s, 'bad_field', '')",
+                     ("city/chenzhou/event/hotline/12345", ticket))
+        conn.commit()
+    for user in ("lingdao", "zhihui", "admin"):
+        with logged_in(user):
+            body, _ = pages["quality"].callbacks.refresh(1)
+        shown = dash_calls.text_of(body)
+        assert "139****5678" in shown and "王**" in shown and "0735-****234" in shown
+        assert "13912345678" not in shown and "王小明" not in shown and "2221234" not in shown
+    with psycopg.connect(dashboard_dsn) as conn:  # stored as received
+        assert one(conn, "SELECT count(*) FROM dead_letters WHERE payload = %s", (ticket,))[0] == 1
+
+
 def _user_form(**kw: Any) -> list[Any]:
     form = {"username": "zhang_" + uuid.uuid4().hex[:6], "display": "张三", "password": "long-enough",
             "password2": "long-enough", "role": "leader", "township": None, "version": 0} | kw  # version: a State

@@ -6,7 +6,16 @@ from __future__ import annotations
 import pytest
 
 from alerts.lifecycle import Role
-from store.privacy import Reporter, mask_name, mask_phone, may_see_unmasked, normalise_name, normalise_phone
+from store.privacy import (
+    Reporter,
+    mask_name,
+    mask_phone,
+    mask_text,
+    may_see_unmasked,
+    normalise_name,
+    normalise_phone,
+    payload_preview,
+)
 
 
 @pytest.mark.parametrize(("given", "stored"), [
@@ -100,9 +109,31 @@ A, B = "431002001", "431002002"
     (Role.TOWNSHIP, B, A, False),  # another township (it was transferred from, or it assists)
     (Role.TOWNSHIP, None, None, False),  # an account without a township, an incident without one
     (Role.TOWNSHIP, A, None, False),
+    (Role.DEPARTMENT, "dept-slj", "dept-slj", True),  # a department handling it, as a township does
+    (Role.DEPARTMENT, "dept-slj", A, False),  # one that assists a township's incident
     (Role.LEADER, None, A, False),
     (Role.ADMIN, None, A, False),
     (Role.SYSTEM, None, A, False),
 ])
 def test_who_sees_a_reporter_unmasked(role: Role, own: str | None, incident: str | None, unmasked: bool) -> None:
     assert may_see_unmasked(role, own, incident) is unmasked
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ('{"reporter": {"name": "张三丰", "phone": "139 0000 1234"}, "ts": "2026-12-03T08:00:00Z"',
+     '{"reporter": {"name": "张**", "phone": "139****1234"}, "ts": "2026-12-03T08:00:00Z"'),
+    ("来电 13900001234，另 0735-2221234 / +86 138-0013-8000", "来电 139****1234，另 0735-****234 / 138****8000"),
+    ("rg-431002001-3 at 1796302564: 13.5 mm", "rg-431002001-3 at 1796302564: 13.5 mm"),  # ids and times stay
+    ('{"phone": "not a number"', '{"phone": "****"'),
+    ('{"reporter_name": "李', '{"reporter_name": "李'),  # cut off mid-value: no closing quote, nothing to match
+])
+def test_any_text_shows_no_phone_and_no_named_person(text: str, shown: str) -> None:
+    assert mask_text(text) == shown
+
+
+def test_a_payload_preview_is_cut_and_masked() -> None:
+    head = b'{"reporter": {"phone": "13900001234"}}'
+    assert payload_preview(head, len(head)) == '{"reporter": {"phone": "139****1234"}}'
+    assert payload_preview(head, 5000) == '{"reporter": {"phone": "139****1234"}} …'
+    assert payload_preview("来电13900001234".encode(), 200, chars=6) == "来电**** …"  # a number cut at the edge
+    assert payload_preview("来电1390000123".encode(), 200) == "来电**** …"  # ten of its eleven digits: hidden too

@@ -16,6 +16,7 @@ from i18n.timefmt import fmt_dt, fmt_time
 from ingest.health import online_percent
 from reports.month import Month
 from reports.texts import rt
+from store.privacy import payload_preview
 
 from .ids import Ids
 from .load import Health, Page
@@ -46,11 +47,6 @@ def online_section(online: pd.DataFrame, lang: Lang) -> html.Section:
     ], className="card panel")
 
 
-def _payload_text(head: Any, size: Any) -> str:
-    text = bytes(head or b"").decode("utf-8", errors="replace")
-    return text + (" …" if int(size or 0) > len(head or b"") else "")
-
-
 def dead_section(by_reason: pd.DataFrame, latest: pd.DataFrame, lang: Lang) -> html.Section:
     reason_rows = [html.Tr([html.Td(label(DEAD_REASON, r.reason, lang)), html.Td(r.reason, className="muted"),
                             html.Td(fmt_int(r.n), className="num")]) for r in by_reason.itertuples()]
@@ -59,7 +55,7 @@ def dead_section(by_reason: pd.DataFrame, latest: pd.DataFrame, lang: Lang) -> h
     latest_rows = [html.Tr([
         html.Td(fmt_dt(r.received_at, seconds=True), className="nowrap"), html.Td(r.topic, className="mono"),
         html.Td(label(DEAD_REASON, r.reason, lang)), html.Td(r.detail),
-        html.Td(_payload_text(r.head, r.size), className="mono payload"),
+        html.Td(payload_preview(r.head, r.size), className="mono payload"),  # masked
     ]) for r in latest.itertuples()]
     return html.Section([
         html.H2(t("quality.dead", lang)),
