@@ -1,16 +1,19 @@
-"""The admin's new-user form, checked on the server: each problem named in the user's language."""
+"""The admin's account forms, checked on the server: each problem named in the user's language. ``assignment``
+(a role and its unit) is the one rule of both the new-user form and the form managing an account."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from alerts.lifecycle import Role
+from alerts.lifecycle import UNIT_ROLES, Role
 from dashboard.actions import InvalidInput
+from store.departments import is_department_unit
 
 USERNAME = re.compile(r"^[a-z][a-z0-9_]{2,31}$")
 MIN_PASSWORD, MAX_PASSWORD = 8, 128
-ASSIGNABLE = (Role.COMMAND, Role.TOWNSHIP, Role.LEADER, Role.ADMIN)  # never SYSTEM: that is the engine
+ASSIGNABLE = (Role.COMMAND, Role.TOWNSHIP, Role.DEPARTMENT, Role.LEADER, Role.ADMIN)  # never SYSTEM: the engine's
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +30,7 @@ def _text(raw: object) -> str:
 
 
 def validate(*, username: object, display_name: object, password: object, password2: object, role: object,
-             township: object, townships: set[str]) -> NewUser:
+             township: object, townships: Collection[str]) -> NewUser:
     """The form's values as a ``NewUser``; raises ``InvalidInput`` with the first problem, top to bottom."""
     name = _text(username)
     if not USERNAME.match(name):
@@ -42,17 +45,21 @@ def validate(*, username: object, display_name: object, password: object, passwo
         raise InvalidInput("err.password_long")
     if secret != password2:
         raise InvalidInput("err.password_mismatch")
-    try:
-        chosen = Role(role)  # type: ignore[arg-type]
-    except ValueError:
-        raise InvalidInput("err.role") from None
-    if chosen not in ASSIGNABLE:
-        raise InvalidInput("err.role")
-    code: str | None = None
-    if chosen is Role.TOWNSHIP:
-        code = _text(township)
-        if not code:
-            raise InvalidInput("err.township_required")
-        if code not in townships:
-            raise InvalidInput("err.township_unknown")
+    chosen, code = assignment(role, township, townships)
     return NewUser(name, display, secret, chosen, code)
+
+
+def assignment(role: object, unit: object, units: Collection[str]) -> tuple[Role, str | None]:
+    """A role and unit as a form gave them: township and department staff need a unit of theirs (a township of
+    the active layer, a department), every other role none (a unit left chosen in the form is dropped)."""
+    chosen = next((r for r in ASSIGNABLE if r.value == role), None)
+    if chosen is None:
+        raise InvalidInput("err.role")
+    if chosen not in UNIT_ROLES:
+        return chosen, None
+    code = _text(unit)
+    if not code:
+        raise InvalidInput("err.township_required" if chosen is Role.TOWNSHIP else "err.department_required")
+    if code not in units or is_department_unit(code) != (chosen is Role.DEPARTMENT):
+        raise InvalidInput("err.township_unknown" if chosen is Role.TOWNSHIP else "err.department_unknown")
+    return chosen, code

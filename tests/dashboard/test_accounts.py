@@ -24,6 +24,7 @@ from werkzeug.test import TestResponse
 
 from alerts.lifecycle import Role
 from dashboard.actions import InvalidInput
+from dashboard.users import assignment
 from i18n.timefmt import fmt_dt
 from store.audit import AuthEvent
 from store.users import UserRecord, township_username, upsert_user
@@ -101,13 +102,19 @@ def test_a_new_own_password_must_differ_and_an_admin_resets_only_others(policy: 
     ("system", None, "err.role"),  # the engine's role is nobody's to assign
     (None, None, "err.role"),
     (["admin"], None, "err.role"),
+    ("department", "dept-slj", (Role.DEPARTMENT, "dept-slj")),
+    ("department", None, "err.department_required"),
+    ("department", "431002001", "err.department_unknown"),  # a township is no department
+    ("township", "dept-slj", "err.township_unknown"),  # nor a department a township
+    ("department", "dept-nope", "err.department_unknown"),
 ])
-def test_role_and_township(policy: ModuleType, role: object, township: object, expected: object) -> None:
+def test_role_and_unit(role: object, township: object, expected: object) -> None:
+    units = {*TOWNS, "dept-slj"}
     if isinstance(expected, tuple):
-        assert policy.assignment(role, township, TOWNS) == expected
+        assert assignment(role, township, units) == expected
         return
     with pytest.raises(InvalidInput) as refused:
-        policy.assignment(role, township, TOWNS)
+        assignment(role, township, units)
     assert refused.value.key == expected
 
 

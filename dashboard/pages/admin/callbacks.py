@@ -64,7 +64,7 @@ def create_user(n: int | None, username: Any, display_name: Any, password: Any, 
         by = _admin()
         new = users.validate(username=username, display_name=display_name, password=password,
                              password2=password2, role=role, township=township,
-                             townships={code for code, _ in data.townships()})
+                             townships={code for code, _ in data.units()})
         with data.pool.connection() as conn:
             change.create(conn, new, by)
     except InvalidInput as exc:
@@ -118,7 +118,7 @@ def _apply(button: Ids, by: change.By, username: str, role: Any, township: Any, 
     """The change ``button`` asks for; False when the account already was so."""
     data = get_data()
     if button is Ids.SAVE:
-        chosen, code = policy.assignment(role, township, {c for c, _ in data.townships()})
+        chosen, code = users.assignment(role, township, {c for c, _ in data.units()})
         with data.pool.connection() as conn:
             return change.assign(conn, by, username, chosen, code)
     with data.pool.connection() as conn:

@@ -60,7 +60,7 @@ class Rules:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    townships: list[tuple[str, str]]  # (code, name): whom a township account may belong to
+    townships: list[tuple[str, str]]  # (code, name): the units a township or department account may belong to
     accounts: Accounts
     locks: list[Lock]
     audit: AuditPage
@@ -120,7 +120,7 @@ def rules() -> Rules:
 
 
 def page(data: Data, limits: LockoutPolicy, now: datetime) -> Page:
-    return Page(data.townships(), accounts(data), locks(data, limits, now), audit_page(data, 1, None, None), rules(),
+    return Page(data.units(), accounts(data), locks(data, limits, now), audit_page(data, 1, None, None), rules(),
                 data.boundary_versions(), data.devices_by_type(now), processes(data, now), now)
 
 

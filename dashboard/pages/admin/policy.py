@@ -6,18 +6,18 @@ The account page (``dashboard.pages.account``) applies the same password rules t
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
 from alerts.lifecycle import Role
 from dashboard.actions import InvalidInput
 from dashboard.auth import DEMO_USERS, TOWNSHIP_PASSWORD
-from dashboard.users import ASSIGNABLE, MAX_PASSWORD, MIN_PASSWORD
+from dashboard.users import MAX_PASSWORD, MIN_PASSWORD
 from store.audit import AuthEvent
+from store.departments import DEMO_PASSWORD as DEPARTMENT_PASSWORD
 
 # Printed in the README and on the demo's login page: an account on one of them is anyone's.
-DEMO_PASSWORDS = frozenset({password for _, password, _, _ in DEMO_USERS} | {TOWNSHIP_PASSWORD})
+DEMO_PASSWORDS = frozenset({password for _, password, _, _ in DEMO_USERS} | {TOWNSHIP_PASSWORD, DEPARTMENT_PASSWORD})
 MAX_FILTER = 200  # characters of a user name filter: failed logins may name any string, but not megabytes
 
 
@@ -58,22 +58,6 @@ class State:
     role: Role
     township_code: str | None
     disabled: bool
-
-
-def assignment(role: object, township: object, townships: Collection[str]) -> tuple[Role, str | None]:
-    """A role and township as the form gave them: a township account needs a township of the active layer,
-    every other role none (a township left chosen in the form is dropped)."""
-    chosen = next((r for r in ASSIGNABLE if r.value == role), None)
-    if chosen is None:
-        raise InvalidInput("err.role")
-    if chosen is not Role.TOWNSHIP:
-        return chosen, None
-    code = township.strip() if isinstance(township, str) else ""
-    if not code:
-        raise InvalidInput("err.township_required")
-    if code not in townships:
-        raise InvalidInput("err.township_unknown")
-    return chosen, code
 
 
 @dataclass(frozen=True, slots=True)
