@@ -581,6 +581,7 @@ def test_incident_page_of_b_shows_a_nothing(browser: Callable[[str | None], Brow
         assert status == 200 and not [t for t in b.titles if t in page.decode()]
         shown = to_staff[path]
         assert shown.status == 200 and "事件不存在" in shown.text and not leaks(shown.text, b), path
+        assert shown.refusals == [(staff.username, staff.address, path)]  # asked for, refused, recorded
         assert title in to_desk[path].text  # the same post, by the desk: the incident itself
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from alerts.incidents import contact
 from alerts.lifecycle import UNIT_ROLES
+from dashboard import auth
 from dashboard.auth import SessionUser
 from dashboard.data import Data
 from dashboard.reads import OPEN_STATUSES
@@ -74,8 +75,11 @@ def record(data: Data, incident_id: int | None, user: SessionUser, now: datetime
 
     ``address`` is the client's, for the audit row of an unmasked reporter."""
     row = data.incident(incident_id) if incident_id is not None else None
-    if row is None or (user.role in UNIT_ROLES and (
-            user.township_code is None or not data.township_involved(row["id"], user.township_code))):
+    if row is None:
+        return None
+    if user.role in UNIT_ROLES and (
+            user.township_code is None or not data.township_involved(row["id"], user.township_code)):
+        auth.record_refusal(user)  # another unit's incident: the same "not found", and a row of the login log
         return None
     facts = Facts(row["id"], row["title"], row["category"], row["level"], row["status"], row["township_code"],
                   row["lon"], row["lat"], row["created_at"], row["sign_deadline"], row["finish_deadline"],
