@@ -15,11 +15,15 @@ def production_sql(database: str = "cityops", owner: str = OWNER, login_suffix: 
         f"CREATE ROLE {owner} LOGIN PASSWORD :'owner_password';",
         f"CREATE DATABASE {database} OWNER {owner};",
         f"\\connect {database}",
-        "CREATE EXTENSION IF NOT EXISTS timescaledb;  -- where the server has it; skip on plain PostgreSQL",
+        "-- TimescaleDB where the server has it (plain PostgreSQL runs the plain flavour of the migrations):",
+        "SELECT 'CREATE EXTENSION IF NOT EXISTS timescaledb'",
+        "    WHERE EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') \\gexec",
         "",
-        "-- 2. The grant roles, so the logins below can join them before the first migration runs.",
+        "-- 2. The grant roles (shared by every database of the server: created once), so the logins below can join",
+        "--    them before the first migration runs.",
     ]
-    lines += [f"CREATE ROLE {runtime_role(r)} NOLOGIN;" for r in DB_ROLES]
+    lines += [f"SELECT 'CREATE ROLE {runtime_role(r)} NOLOGIN' WHERE NOT EXISTS"
+              f" (SELECT 1 FROM pg_roles WHERE rolname = '{runtime_role(r)}') \\gexec" for r in DB_ROLES]
     lines += ["", "-- 3. One login per runtime process: it owns nothing and has only its role's grants."]
     for r in DB_ROLES:
         login = f"{runtime_role(r)}{login_suffix}"
