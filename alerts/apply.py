@@ -169,7 +169,9 @@ def apply_verdict(conn: psycopg.Connection, rule: Rule, site: Site, v: Verdict, 
         conn.execute("UPDATE warnings SET incident_id = %s WHERE id = %s", (incident_id, warning.id))
         tally.incidents = int(new)
         log.info("warning %s opened: %s on %s, level %s, incident %s", warning.id, rule.id, site.subject,
-                 warning.level, incident_id)
+                 warning.level, incident_id,  # as fields too, for a JSON log (CITYOPS_LOG_FORMAT=json)
+                 extra={"incident_id": incident_id, "warning_id": warning.id, "subject": site.subject,
+                        "rule_id": rule.id})
     elif warning.old_level is not None and warning.level != warning.old_level and warning.incident_id is not None:
         tally.relevelled = _relevel(conn, warning.incident_id, warning.old_level, warning.level, now)
     return tally

@@ -34,5 +34,6 @@ def escalate_overdue(conn: psycopg.Connection, now: datetime) -> int:
             act(conn, incident_id, action, SYSTEM, now, note=TO_WHOM[to], details={"tier": tier, "to": to},
                 source="system")
             done += 1
-            log.info("incident %s overdue: %s (tier %d, %s)", incident_id, action, tier, to)
+            log.info("incident %s overdue: %s (tier %d, %s)", incident_id, action, tier, to,
+                     extra={"incident_id": incident_id, "action": str(action), "tier": tier})
     return done

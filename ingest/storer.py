@@ -142,7 +142,7 @@ class Store:
 
     def _refuse(self, message: tuple[str, bytes], exc: BaseException) -> _Written:
         topic, payload = message
-        log.warning("database refused a message on %s, dead-lettered: %s", topic, exc)
+        log.warning("database refused a message on %s, dead-lettered: %s", topic, exc, extra={"topic": topic})
         return self._store(refused_batch(topic, payload, f"{type(exc).__name__}: {exc}"[:500],
                                          city=self._city, now=self._clock()))
 
@@ -178,7 +178,7 @@ def store_main(batches: Connection, replies: Connection, options: StoreOptions) 
     # Ctrl-C and SIGTERM reach the whole process group; the MQTT process decides when this one stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    setup_logging()
+    setup_logging("ingest")  # the worker is this store process's host:pid
     # Imported here: the MQTT process never needs geopandas behind the tagger.
     from ingest.registry import DeviceRegistry
     from ingest.tagging import FollowingTagger

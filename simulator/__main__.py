@@ -123,7 +123,7 @@ def main() -> None:
     p_inj.add_argument("--district", help="district code (6 digits)")
     p_inj.add_argument("--steps", type=int, default=90)
     args = parser.parse_args()
-    setup_logging()
+    setup_logging("simulator")
     cfg = settings.load()
     if args.command == "register":
         credentials = cfg.mqtt_credentials if cfg.embedded_broker else None

@@ -6,9 +6,12 @@ against a real mosquitto and PostgreSQL; the test publishes like a device would.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 import pytest
@@ -39,15 +42,27 @@ def _query(dsn: str, sql: str, *params: object) -> list[tuple]:
 class Pipeline:
     dsn: str
     logs: Callable[[], str]
+    engine_log: Callable[[], str]
 
 
 @pytest.fixture
-def pipeline(demo_dsn: str, services: ServiceFactory) -> Pipeline:
+def pipeline(demo_dsn: str, services: ServiceFactory, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
+    monkeypatch.setenv("CITYOPS_LOG_FORMAT", "json")  # as a log collector reads them
     ingest = services("ingest", demo_dsn, "--client-id", "e2e-ingest", "--share-group", "e2e")
     alerts = services("alerts", demo_dsn)
     ingest.wait_for_log("ingest subscribed")
     alerts.wait_for_log("alert engine active")
-    return Pipeline(demo_dsn, lambda: f"--- ingest\n{ingest.log()}\n--- alerts\n{alerts.log()}")
+    return Pipeline(demo_dsn, lambda: f"--- ingest\n{ingest.log()}\n--- alerts\n{alerts.log()}", alerts.log)
+
+
+def json_records(log: str) -> list[dict[str, Any]]:
+    """The log's lines that are JSON objects (a child process's own prints may not be)."""
+    records = []
+    for line in log.splitlines():
+        with contextlib.suppress(ValueError):
+            if isinstance(record := json.loads(line), dict):
+                records.append(record)
+    return records
 
 
 def test_gas_reading_over_threshold_runs_the_whole_loop(pipeline: Pipeline, broker: LocalMosquitto) -> None:
@@ -63,6 +78,9 @@ def test_gas_reading_over_threshold_runs_the_whole_loop(pipeline: Pipeline, brok
     (incident_id, routed_to, status, level), = found
     assert routed_to == township, "routed to the township that contains the detector"
     assert (status, level) == ("dispatched", 1)
+    opened = [r for r in json_records(pipeline.engine_log()) if r.get("incident_id") == incident_id]
+    assert opened and opened[0]["component"] == "alerts" and opened[0]["worker"] == "alerts"
+    assert opened[0]["subject"] == device_id and opened[0]["level"] == "INFO"
 
     # A second breach of the same rule on the same device is the same warning, not a new one.
     publish(broker.port, [(topic, {"ts": datetime.now(UTC).isoformat(), "values": {"gas_lel": 70.0}})])
