@@ -1,4 +1,5 @@
-"""Migration 0003 on real TimescaleDB 2.23 (PGlite) and its plain-PostgreSQL fallback.
+"""Migration 0003 on real TimescaleDB (2.23 in PGlite, or ``CITYOPS_TEST_TIMESCALE_URL``'s server) and its
+plain-PostgreSQL fallback.
 
 TimescaleDB: the hourly continuous aggregate and its refresh policy (which reaches back far
 enough for readings up to 7 days late), compression segmented by device and metric (rows
@@ -8,7 +9,9 @@ relation and function names with the same columns and answers; the command is a 
 that says so.
 
 PGlite serves one connection at a time, runs no background jobs (``run_job`` by hand)
-and cannot COPY, so rows go in with INSERT and every block closes its connection.
+and cannot COPY, so rows go in with INSERT and every block closes its connection. On a real
+server the jobs also run in the background: a test that shows a bucket stale until the policy
+runs holds them off (``jobs_paused``); ``tests/store/test_timescale_jobs.py`` checks the runs.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import pytest
 
 from cityops.settings import PROJECT_ROOT
 from ingest import policies
-from tests.fix_db import migrated_timescale
+from tests.fix_db import jobs_paused, migrated_timescale
 from tests.fix_system import new_database
 
 HOUR = timedelta(hours=1)
@@ -103,7 +106,7 @@ def test_hourly_aggregate_takes_late_readings_through_its_own_policy(timescale: 
             for metric, scale in (("rain_1h", 1), ("water_level", 10))
             for i in range(12)]  # 7-minute steps across two hourly buckets
     devices = ["h-a", "h-b"]
-    with psycopg.connect(timescale, autocommit=True) as conn:
+    with psycopg.connect(timescale, autocommit=True) as conn, jobs_paused(conn, "telemetry_1h"):
         _insert(conn, rows)
         assert conn.execute(HOURLY, (devices,)).fetchall() == _expected(rows)  # real time, nothing materialized
         refresh = _job(conn, "policy_refresh_continuous_aggregate", "telemetry_1h")

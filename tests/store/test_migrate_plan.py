@@ -9,13 +9,22 @@ import pytest
 from store.migrate import MigrationError, plan
 
 
-def test_shared_part_runs_before_the_flavours_part() -> None:
-    for flavour in ("plain", "timescale"):
-        steps = plan(flavour)
-        assert [m.version for m in steps] == sorted({m.version for m in steps})
-        by_version = {m.version: [p.name for p in m.paths] for m in steps}
-        assert by_version["0002"] == ["0002_timeseries.sql", f"0002_timeseries.{flavour}.sql"]
-        assert by_version["0001"] == ["0001_core.sql"]
+@pytest.mark.parametrize("flavour", ["plain", "timescale"])  # `-k timescale` selects the timescale one
+def test_shared_part_runs_before_the_flavours_part(flavour: str) -> None:
+    steps = plan(flavour)
+    assert [m.version for m in steps] == sorted({m.version for m in steps})
+    by_version = {m.version: [p.name for p in m.paths] for m in steps}
+    assert by_version["0002"] == ["0002_timeseries.sql", f"0002_timeseries.{flavour}.sql"]
+    assert by_version["0001"] == ["0001_core.sql"]
+
+
+def test_timescale_flavour_files_run_only_in_the_timescale_plan() -> None:
+    timescale = {p.name for m in plan("timescale") for p in m.paths}
+    plain = {p.name for m in plan("plain") for p in m.paths}
+    assert {"0003_ingest.timescale.sql", "0006_late_minutes.timescale.sql"} <= timescale
+    assert not {n for n in plain if ".timescale." in n}
+    assert not {n for n in timescale if ".plain." in n}
+    assert {n for n in timescale if n.count(".") == 1} == {n for n in plain if n.count(".") == 1}  # shared parts
 
 
 def test_clashing_names_for_one_number_are_refused(tmp_path: Path) -> None:

@@ -1,12 +1,15 @@
-"""The TimescaleDB schema flavour, proven against real TimescaleDB 2.23 (in PGlite/WASM).
+"""The TimescaleDB schema flavour, proven against real TimescaleDB: 2.23 in PGlite/WASM, or the server of
+``CITYOPS_TEST_TIMESCALE_URL`` (a database of its own there, its background jobs running).
 
-Starts ``tools/timescale/serve.mjs`` (``npm ci`` on first use); a server that does not
+PGlite: starts ``tools/timescale/serve.mjs`` (``npm ci`` on first use); a server that does not
 start fails these tests, it never skips them. The plain flavour is migrated on a
 project-local PostgreSQL alongside, to prove both flavours expose the same columns.
 
 The PGlite server takes one client connection at a time: every block below closes its
 connection before the next one opens. It cannot COPY and runs no background jobs, so
-rows go in with INSERT and the refresh policy is run by hand with ``run_job``.
+rows go in with INSERT and the refresh policy is run by hand with ``run_job``; where a test
+shows a bucket stale until a refresh, the real server's scheduler is held off (``jobs_paused``).
+What only the real server's scheduler shows is in ``tests/store/test_timescale_jobs.py``.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import pytest
 
 from cityops.localserver import LocalPostgres, free_port
 from store.migrate import migrate, plan
-from tests.fix_db import migrated_timescale
+from tests.fix_db import PGLITE_TIMESCALE_VERSION, jobs_paused, migrated_timescale, timescale_url
 
 SERIES = ("telemetry", "events", "telemetry_1m")
 MINUTE = timedelta(minutes=1)
@@ -67,7 +70,14 @@ def test_migration_creates_hypertables_continuous_aggregate_and_policy(timescale
     assert "0002" in applied
     with psycopg.connect(dsn, autocommit=True) as conn:
         assert {r[0] for r in conn.execute("SELECT flavour FROM schema_migrations")} == {"timescale"}
-        assert _one(conn, "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")[0].startswith("2.23")
+        (version,) = _one(conn, "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")
+        if timescale_url() is None:
+            assert version.startswith(PGLITE_TIMESCALE_VERSION + "."), version
+        else:  # the test database got the newest version the real server offers
+            assert (version,) == _one(conn, "SELECT default_version FROM pg_available_extensions"
+                                            " WHERE name = 'timescaledb'")
+        # 0006 adds a second refresh policy to telemetry_1m: TimescaleDB 2.21 or later
+        assert tuple(int(part) for part in version.split(".")[:2]) >= (2, 21), version
 
         dims: dict[str, str] = dict(conn.execute(
             "SELECT d.hypertable_name, d.column_name || ' ' || d.time_interval::text"
@@ -116,7 +126,7 @@ def test_telemetry_1m_aggregates_in_real_time_and_after_the_policy_runs(timescal
         return [(k[0], k[1], k[2], k[3], pytest.approx(sum(v) / len(v)), min(v), max(v), len(v))
                 for k, v in sorted(expected.items())]
 
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with psycopg.connect(dsn, autocommit=True) as conn, jobs_paused(conn, "telemetry_1m"):
         with conn.cursor() as cur:
             cur.executemany(insert, rows)
             # A redelivered reading with the same key (and a different value) is ignored.
@@ -135,7 +145,8 @@ def test_telemetry_1m_aggregates_in_real_time_and_after_the_policy_runs(timescal
             "SELECT j.job_id, c.materialization_hypertable_schema, c.materialization_hypertable_name"
             " FROM timescaledb_information.jobs j"
             " JOIN timescaledb_information.continuous_aggregates c ON c.view_name = j.hypertable_name"
-            " WHERE j.proc_name = 'policy_refresh_continuous_aggregate' AND c.view_name = 'telemetry_1m'",
+            " WHERE j.proc_name = 'policy_refresh_continuous_aggregate' AND c.view_name = 'telemetry_1m'"
+            " AND j.config->>'end_offset' = '00:01:00'",  # the frequent one: telemetry_1m has two
         )
         conn.execute("CALL run_job(%s)", (job_id,))
         materialized = _one(conn, f'SELECT count(*) FROM "{mat_schema}"."{mat_table}"')[0]
@@ -165,7 +176,7 @@ def test_a_reading_hours_late_reaches_telemetry_1m_with_the_hourly_refresh(times
     insert = ("INSERT INTO telemetry (ts, device_id, metric, value, township_code)"
               " VALUES (%s, 'dev-late', 'pm25', %s, '431002003')")
     query = "SELECT avg_value, n FROM telemetry_1m WHERE device_id = 'dev-late' AND bucket = %s"
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with psycopg.connect(dsn, autocommit=True) as conn, jobs_paused(conn, "telemetry_1m"):
         (late_job,) = _one(conn, "SELECT job_id FROM timescaledb_information.jobs"
                                  " WHERE hypertable_name = 'telemetry_1m' AND config->>'end_offset' = '03:00:00'")
         conn.execute(insert, (bucket, 10.0))
