@@ -148,6 +148,8 @@ POLICIES = [  # proc, relation, schedule, config offsets: what 0002, 0003 and 00
 
 
 def test_every_timescale_policy_is_registered_and_runs(db: Db) -> None:
+    """Every server: the five policies with their schedules and windows, scheduled. A real server: its scheduler
+    for this database ran each of them when it was added, without a failure."""
     with psycopg.connect(db.dsn, autocommit=True) as conn:
         jobs = conn.execute(
             "SELECT job_id, proc_name, hypertable_name, schedule_interval, scheduled, config"
@@ -269,6 +271,8 @@ def test_a_reading_five_days_late_lands_in_a_compressed_chunk(db: Db) -> None:
 
 
 def test_a_job_that_fails_is_reported_in_job_errors(db: Db) -> None:
+    """The real server's scheduler runs it: the failure is in job_stats and job_errors with its message. PGlite
+    has no scheduler (so nothing reaches job_errors there): run by hand, the failure comes back to the caller."""
     with psycopg.connect(db.dsn, autocommit=True) as conn:
         conn.execute(f"CREATE OR REPLACE PROCEDURE {FAILING}(job_id int, config jsonb) LANGUAGE plpgsql AS $$"
                      f" BEGIN RAISE EXCEPTION '{FAILURE} (%)', config->>'why'; END $$")
