@@ -274,18 +274,24 @@ class DashboardProcess:
                 [sys.executable, "-m", "gunicorn", "-c", "python:dashboard.gunicorn_conf", "dashboard.wsgi:server"],
                 cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, timeout: float = 90.0, workers: int = 2) -> None:
+        """Until the login page answers and ``workers`` distinct workers have said they are ready (a test's
+        first pages must not wait on a worker still importing the app)."""
         deadline = time.monotonic() + timeout
+        seen: set[int] = set()
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"dashboard exited with {self.proc.returncode}:\n{self.log()}")
             try:
-                with urllib.request.urlopen(f"{self.url}/login", timeout=2) as resp:
-                    if resp.status == 200:
+                with urllib.request.urlopen(f"{self.url}/readyz", timeout=2) as resp:
+                    seen.add(int(json.loads(resp.read())["pid"]))
+                with urllib.request.urlopen(f"{self.url}/login", timeout=5) as resp:
+                    if resp.status == 200 and len(seen) >= workers:
                         return
             except (urllib.error.URLError, OSError):
                 time.sleep(0.2)
-        raise RuntimeError(f"dashboard not answering on {self.url} after {timeout:.0f} s:\n{self.log()}")
+        raise RuntimeError(f"dashboard not answering on {self.url} ({len(seen)} of {workers} workers seen)"
+                           f" after {timeout:.0f} s:\n{self.log()}")
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
