@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import pwd
+import random
 import shutil
 import signal
 import socket
@@ -34,6 +35,27 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def free_port_range(count: int, low: int = 20000, high: int = 32000) -> int:
+    """The first of ``count`` consecutive free loopback ports, below the kernel's ephemeral range (where
+    ``free_port`` draws from, so a later ``free_port`` does not land inside the range)."""
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(low, high - count)
+        sockets = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise LocalServerError(f"no {count} consecutive free ports between {low} and {high}")
 
 
 def wait_for_port(port: int, timeout: float = 20.0) -> None:
