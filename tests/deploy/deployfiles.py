@@ -3,11 +3,16 @@ CITYOPS_* names the code reads. Shared by the tests of this folder."""
 
 from __future__ import annotations
 
+import argparse
+import importlib
+import os
 import re
 import shlex
+import sys
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import pytest
 import yaml
 
 from cityops.settings import DB_ROLES, PROJECT_ROOT
@@ -192,3 +197,42 @@ def unit_env(unit: Unit) -> dict[str, str]:
         assert file.parent == ETC, f"environment file outside {ETC}: {path}"
         env |= read_env_file(SYSTEMD_ENV / file.name)
     return env
+
+
+# --- the code's own parsers and configs, in a deployment's environment -----------------------------------
+
+def in_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    """This process's environment as the deployment gives it: its CITYOPS_* only (undone after the test)."""
+    for key in [k for k in os.environ if k.startswith("CITYOPS_")]:
+        monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+
+
+def parser_in(module: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> argparse.ArgumentParser:
+    """``<module>.__main__._parser()`` made in ``env`` (its defaults read CITYOPS_* when it is made)."""
+    in_env(monkeypatch, env)
+    parser = importlib.import_module(f"{module}.__main__")._parser()
+    assert isinstance(parser, argparse.ArgumentParser)
+    return parser
+
+
+def parse(parser: argparse.ArgumentParser, args: list[str]) -> argparse.Namespace:
+    try:
+        return parser.parse_args(args)
+    except SystemExit as exc:  # argparse's way of refusing
+        raise AssertionError(f"{parser.prog} refuses {args}") from exc
+
+
+def gunicorn_conf(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """dashboard/gunicorn_conf.py as gunicorn loads it in ``env`` (imported afresh, then forgotten)."""
+    in_env(monkeypatch, env)
+    multiproc = os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # the module sets it when unset
+    sys.modules.pop("dashboard.gunicorn_conf", None)
+    try:
+        return importlib.import_module("dashboard.gunicorn_conf")
+    finally:
+        sys.modules.pop("dashboard.gunicorn_conf", None)
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        if multiproc is not None:
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = multiproc

@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import ast
 import importlib
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path, PurePosixPath
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -35,9 +33,12 @@ from tests.deploy.deployfiles import (
     MissingVariable,
     compose,
     compose_raw,
+    gunicorn_conf,
     interpolate,
     mounts,
     names_the_code_reads,
+    parse,
+    parser_in,
     read_env_file,
     referenced,
     service_env,
@@ -55,22 +56,8 @@ def cfg_of(name: str) -> settings.Settings:
     return settings.load(env_of(name))
 
 
-def parse(parser: argparse.ArgumentParser, args: list[str]) -> argparse.Namespace:
-    try:
-        return parser.parse_args(args)
-    except SystemExit as exc:  # argparse's way of refusing
-        raise AssertionError(f"{parser.prog} refuses {args}") from exc
-
-
 def cli_parser(module: str, name: str, monkeypatch: pytest.MonkeyPatch) -> argparse.ArgumentParser:
-    """The module's own parser, made in the service's environment (its defaults read CITYOPS_* there)."""
-    for key in [k for k in os.environ if k.startswith("CITYOPS_")]:
-        monkeypatch.delenv(key)
-    for key, value in env_of(name).items():
-        monkeypatch.setenv(key, value)
-    parser = importlib.import_module(f"{module}.__main__")._parser()
-    assert isinstance(parser, argparse.ArgumentParser)
-    return parser
+    return parser_in(module, env_of(name), monkeypatch)
 
 
 def served_port(name: str, monkeypatch: pytest.MonkeyPatch) -> int:
@@ -167,23 +154,10 @@ def test_the_dashboard_runs_gunicorn_with_the_projects_config(monkeypatch: pytes
     assigned = {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign) for t in node.targets
                 if isinstance(t, ast.Name)}
     assert attribute in assigned  # not imported here: the WSGI module connects to the database
-    conf = gunicorn_conf(monkeypatch, env_of("dashboard"))
+    conf = gunicorn_conf(env_of("dashboard"), monkeypatch)
     cfg = cfg_of("dashboard")
     assert conf.bind == f"0.0.0.0:{cfg.dash_port}"
     assert (conf.workers, conf.threads, conf.worker_class) == (cfg.dash_workers, cfg.dash_threads, "gthread")
-
-
-def gunicorn_conf(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Any:
-    for key in [k for k in os.environ if k.startswith("CITYOPS_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    sys.modules.pop("dashboard.gunicorn_conf", None)
-    try:
-        return importlib.import_module("dashboard.gunicorn_conf")
-    finally:
-        sys.modules.pop("dashboard.gunicorn_conf", None)
 
 
 # --- settings ----------------------------------------------------------------------------------------------
