@@ -38,7 +38,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cityops import settings
-from cityops.localserver import free_port, free_port_range
+from cityops.localserver import isolated_up_env
 from cityops.mqtt import new_client
 from cityops.processes import stop as stop_process
 from cityops.settings import PROJECT_ROOT, MqttAddress
@@ -174,10 +174,7 @@ def main() -> int:
     run_dir = Path(f"/tmp/cityops-soak-{os.getpid()}")
     run_dir.mkdir(parents=True)
     run_dir.chmod(0o755)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYOPS_")} | {
-        "CITYOPS_RUN_DIR": str(run_dir), "CITYOPS_PG_PORT": str(free_port()), "CITYOPS_MQTT_PORT": str(free_port()),
-        "CITYOPS_MQTT_TLS_PORT": str(free_port()), "CITYOPS_DASH_PORT": str(free_port()),
-        "CITYOPS_PROBE_PORT_BASE": str(free_port_range(20))}
+    env = isolated_up_env(run_dir)
     cfg = settings.load(env)
     log = (run_dir / "up.log").open("wb")
     up = subprocess.Popen([sys.executable, "-m", "cityops", "up", "--no-staff"], cwd=PROJECT_ROOT, env=env,

@@ -22,6 +22,7 @@ from pathlib import Path
 from cityops.credentials import PG_CREDENTIALS, DbCredentials
 from cityops.files import write_private
 from cityops.localtls import TlsFiles, ensure_server_tls, tls_files
+from cityops.processes import stop as stop_process
 from cityops.settings import DB_ROLES, OWNER, runtime_role
 
 log = logging.getLogger("cityops.localserver")
@@ -56,6 +57,16 @@ def free_port_range(count: int, low: int = 20000, high: int = 32000) -> int:
             for sock in sockets:
                 sock.close()
     raise LocalServerError(f"no {count} consecutive free ports between {low} and {high}")
+
+
+def isolated_up_env(run_dir: Path) -> dict[str, str]:
+    """The environment of an ``up`` of its own beside any other (a test's, a soak's): this process's environment
+    without its ``CITYOPS_*`` settings, a run folder and free ports for every embedded server and probe."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYOPS_")}
+    return env | {"CITYOPS_RUN_DIR": str(run_dir), "CITYOPS_PG_PORT": str(free_port()),
+                  "CITYOPS_MQTT_PORT": str(free_port()), "CITYOPS_MQTT_TLS_PORT": str(free_port()),
+                  "CITYOPS_DASH_PORT": str(free_port()),
+                  "CITYOPS_PROBE_PORT_BASE": str(free_port_range(20))}  # ingest at base+1…, engines at base+11…
 
 
 def wait_for_port(port: int, timeout: float = 20.0) -> None:
@@ -316,13 +327,8 @@ class LocalMosquitto:
 
     def stop(self) -> None:
         """Clean shutdown: mosquitto writes its persistence file on SIGTERM."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc, timeout=10)
         self.proc = None
 
     def kill(self) -> None:

@@ -30,6 +30,7 @@ from flask.testing import FlaskClient
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
 
 from cityops.localserver import free_port
+from cityops.processes import stop as stop_process
 from cityops.settings import PROJECT_ROOT
 from tests.fix_db import AsRole
 from tests.fix_system import new_database
@@ -297,13 +298,7 @@ class DashboardProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 @pytest.fixture(scope="session")

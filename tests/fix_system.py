@@ -21,6 +21,7 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from cityops.localserver import LocalMosquitto
+from cityops.processes import stop as stop_process
 from cityops.settings import DB_ROLES, PROJECT_ROOT
 from store.migrate import migrate
 from tests.fix_db import AsRole
@@ -65,13 +66,8 @@ class Service:
         return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc, timeout=20, sig=sig)
         self.proc = None
 
     def wait_for_log(self, text: str, timeout: float = 30.0) -> None:

@@ -23,7 +23,7 @@ import psycopg
 import pytest
 
 from cityops import settings
-from cityops.localserver import free_port, free_port_range
+from cityops.localserver import isolated_up_env
 from cityops.processes import stop as stop_process
 from cityops.settings import PROJECT_ROOT
 from tests.fix_system import wait_until
@@ -69,11 +69,7 @@ class System:
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     run_dir = tmp_path_factory.mktemp("up")
     run_dir.chmod(0o755)  # as root the database runs as OS user postgres, which must reach its folder
-    probe_base = free_port_range(20)  # ingest workers at base+1…, engines at base+11…
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYOPS_")}
-    env.update(CITYOPS_RUN_DIR=str(run_dir), CITYOPS_PG_PORT=str(free_port()), CITYOPS_MQTT_PORT=str(free_port()),
-               CITYOPS_MQTT_TLS_PORT=str(free_port()), CITYOPS_DASH_PORT=str(free_port()),
-               CITYOPS_PROBE_PORT_BASE=str(probe_base), PYTHONUNBUFFERED="1")
+    env = isolated_up_env(run_dir) | {"PYTHONUNBUFFERED": "1"}
     log = run_dir / "up.log"
     with log.open("ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "cityops", "up", "--no-staff"], cwd=PROJECT_ROOT, env=env,
