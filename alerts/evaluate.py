@@ -41,7 +41,7 @@ RuleT = TypeVar("RuleT", bound=Rule)
 
 
 @dataclass(frozen=True, slots=True)
-class Device:
+class WatchedDevice:
     device_id: str
     device_type: str
     name: str
@@ -52,16 +52,16 @@ class Device:
 
 
 @dataclass(frozen=True, slots=True)
-class Batch:
+class InboxBatch:
     """A batch ingest committed: what kind of rows, and their keys (device and metric, or an event's key)."""
 
     kind: str  # telemetry | event
     keys: list[list[str]]
 
 
-def claim_inbox(conn: psycopg.Connection, limit: int = 200) -> list[Batch]:
+def claim_inbox(conn: psycopg.Connection, limit: int = 200) -> list[InboxBatch]:
     """Delete and return committed batches; the delete commits with the results, so none is lost."""
-    with conn.cursor(row_factory=class_row(Batch)) as cur:
+    with conn.cursor(row_factory=class_row(InboxBatch)) as cur:
         return cur.execute(
             "DELETE FROM alert_inbox WHERE id IN"
             " (SELECT id FROM alert_inbox ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING kind, keys",
@@ -73,7 +73,7 @@ def claim_inbox(conn: psycopg.Connection, limit: int = 200) -> list[Batch]:
 class DeviceRow:
     """A registered device as the rules see it, with how often it reports and when it last did."""
 
-    device: Device
+    device: WatchedDevice
     registered_at: datetime
     expected_interval: timedelta
     last_seen: datetime | None
@@ -88,7 +88,7 @@ class DeviceRow:
 def _device_row(*, device_id: str, device_type: str, name: str, registered_at: datetime, expected_interval_s: int,
                 last_seen: datetime | None, **location: Any) -> DeviceRow:
     """A row of ``_DEVICE_ROWS`` (the other columns are Location's fields, by name)."""
-    return DeviceRow(Device(device_id, device_type, name, Location(**location)), registered_at,
+    return DeviceRow(WatchedDevice(device_id, device_type, name, Location(**location)), registered_at,
                      timedelta(seconds=expected_interval_s), last_seen)
 
 
@@ -102,12 +102,12 @@ def _device_rows(conn: psycopg.Connection, where: str = "", params: tuple[object
         return cur.execute(_DEVICE_ROWS + where + " ORDER BY d.device_id", params).fetchall()
 
 
-def _devices(conn: psycopg.Connection, device_ids: list[str]) -> dict[str, Device]:
+def _devices(conn: psycopg.Connection, device_ids: list[str]) -> dict[str, WatchedDevice]:
     return {r.device.device_id: r.device for r in _device_rows(conn, " WHERE d.device_id = ANY(%s)", (device_ids,))}
 
 
 @dataclass(frozen=True, slots=True)
-class Reading:
+class TelemetryRow:
     """A row of telemetry: one device's metric at one time."""
 
     device_id: str
@@ -117,7 +117,7 @@ class Reading:
 
 
 def _series(conn: psycopg.Connection, pairs: list[Pair], since: datetime) -> dict[Pair, list[tuple[datetime, float]]]:
-    with conn.cursor(row_factory=class_row(Reading)) as cur:
+    with conn.cursor(row_factory=class_row(TelemetryRow)) as cur:
         rows = cur.execute(
             "SELECT t.device_id, t.metric, t.ts, t.value FROM telemetry t"
             " JOIN unnest(%s::text[], %s::text[]) AS k(device_id, metric) USING (device_id, metric)"
@@ -172,7 +172,7 @@ def _worth_applying(rule: Rule, subject: str, firing: bool, open_now: set[tuple[
 def _latest(conn: psycopg.Connection, pairs: list[Pair], since: datetime | None = None
             ) -> dict[Pair, tuple[datetime, float]]:
     """The newest reading per (device, metric): one backward index probe each."""
-    with conn.cursor(row_factory=class_row(Reading)) as cur:
+    with conn.cursor(row_factory=class_row(TelemetryRow)) as cur:
         rows = cur.execute(
             "SELECT k.device_id, k.metric, l.ts, l.value FROM unnest(%s::text[], %s::text[]) AS k(device_id, metric)"
             " CROSS JOIN LATERAL (SELECT ts, value FROM telemetry t WHERE t.device_id = k.device_id"
@@ -189,7 +189,7 @@ def _needs_history(rule: ThresholdRule | RateRule, latest: float | None) -> bool
 
 
 def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateRule], pairs: set[Pair],
-                     devices: dict[str, Device], now: datetime) -> Tally:
+                     devices: dict[str, WatchedDevice], now: datetime) -> Tally:
     tally = Tally()
     metrics = {r.metric for r in rules}
     wanted = sorted(p for p in pairs if p[1] in metrics)
@@ -234,7 +234,7 @@ class _Member:
 
 
 def _compound_rules(conn: psycopg.Connection, rules: list[CompoundRule], pairs: set[Pair],
-                    devices: dict[str, Device], now: datetime) -> Tally:
+                    devices: dict[str, WatchedDevice], now: datetime) -> Tally:
     """Per touched township: the latest reading (within the window) of every watched device, then AND/OR."""
     tally = Tally()
     for rule in rules:
@@ -275,7 +275,7 @@ class _Fix:
     district_code: str | None
 
 
-def _geofence_rules(conn: psycopg.Connection, rules: list[GeofenceRule], devices: dict[str, Device],
+def _geofence_rules(conn: psycopg.Connection, rules: list[GeofenceRule], devices: dict[str, WatchedDevice],
                     now: datetime) -> Tally:
     tally = Tally()
     for rule in rules:

@@ -140,7 +140,6 @@ class EventCountRule(_Rule):
 
 Rule = Annotated[ThresholdRule | RateRule | NoDataRule | CompoundRule | GeofenceRule | EventCountRule,
                  Field(discriminator="kind")]
-TelemetryRule = ThresholdRule | RateRule
 
 
 class RuleFile(_Config):

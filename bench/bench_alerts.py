@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from cityops.localserver import LocalMosquitto, LocalPostgres, free_port  # noqa: E402
 from cityops.mqtt import new_client, url  # noqa: E402
+from cityops.processes import stop_all  # noqa: E402
 from cityops.settings import MqttAddress  # noqa: E402
 from ingest import broker_acl  # noqa: E402
 from ingest.broker_sync import LocalAccounts  # noqa: E402
@@ -105,7 +106,7 @@ def one_run(label: str, dsn: str, accounts: LocalAccounts, rate: int, probes: in
     ingest = url(accounts.login(broker_acl.ingest(CITY, f"bench-ingest-{tag}")))
     alerts = url(accounts.login(broker_acl.alerts(CITY, f"bench-alerts-{tag}")))
     # The listener hears every township's dispatches: a township app account granted all their topics.
-    app_login = accounts.login(broker_acl.Account(f"bench-app-{tag}", broker_acl.Kind.TOWNSHIP,
+    app_login = accounts.login(broker_acl.BrokerAccount(f"bench-app-{tag}", broker_acl.AccountKind.TOWNSHIP,
                                                   subscribe=(f"city/{CITY}/dispatch/+",)))
     probe_login = accounts.login(broker_acl.bridge(CITY, f"bench-probe-{tag}"))
     background_login = url(accounts.login(broker_acl.bridge(CITY, f"bench-bg-{tag}")))
@@ -178,10 +179,7 @@ def one_run(label: str, dsn: str, accounts: LocalAccounts, rate: int, probes: in
     finally:
         app.loop_stop()
         app.disconnect()
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait(20)
+        stop_all(procs, timeout=20)
         for f in logs.values():
             f.close()
 

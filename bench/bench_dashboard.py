@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from alerts.deadlines import windows
 from alerts.status import WITH_TOWNSHIP
 from cityops.localserver import LocalPostgres, free_port
+from cityops.processes import stop as stop_process
 from ingest.devices import DeviceSpec, register_devices
 from ingest.tagging import active_layer_tagger
 from tests.fix_db import one
@@ -496,8 +497,7 @@ def dashboard_server(dsn: str) -> Iterator[str]:
                 time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
-        proc.wait(15)
+        stop_process(proc)
         log.close()
 
 

@@ -54,7 +54,10 @@ from paho.mqtt.properties import Properties
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cityops.localserver import free_port  # noqa: E402
 from cityops.mqtt import new_client, read_credentials, url  # noqa: E402
+from cityops.processes import stop as stop_process  # noqa: E402
+from cityops.processes import stop_all  # noqa: E402
 from cityops.settings import MqttAddress  # noqa: E402
 from ingest import broker_acl  # noqa: E402
 from ingest.broker_sync import LocalAccounts  # noqa: E402
@@ -393,20 +396,9 @@ class IngestProcess:
         return out
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            stop_process(self.proc, timeout=20)
         self.proc = None
-
-
-def free_port() -> int:
-    from cityops.localserver import free_port as _free_port
-
-    return _free_port()
 
 
 def truncate(env: Env) -> None:
@@ -1002,10 +994,7 @@ def bench(args: argparse.Namespace) -> int:
         return 0 if all_ok else 1
     finally:
         if env is not None:
-            for proc in env.started:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
+            stop_all(env.started, timeout=0, sig=signal.SIGKILL)
         broker.stop()
         pg.stop()
         if args.keep:

@@ -22,6 +22,7 @@ import psycopg
 
 from cityops import settings
 from cityops.localserver import LocalMosquitto, LocalPostgres
+from cityops.processes import stop_all
 from cityops.runtime import on_stop, setup_logging
 
 log = logging.getLogger("cityops.up")
@@ -81,15 +82,7 @@ def supervise(children: list[Child], stop: threading.Event, env: dict[str, str],
                 log.warning("%s exited with %s; restarting (restart %d), log: %s/%s.log", child.name,
                             child.proc.returncode, child.restarts, logdir, child.name)
                 start(child)
-    for child in children:
-        if child.proc and child.proc.poll() is None:
-            child.proc.terminate()
-    for child in children:
-        if child.proc:
-            try:
-                child.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                child.proc.kill()
+    stop_all([child.proc for child in children if child.proc])
 
 
 def up(cfg: settings.Settings, storm: str | None, staff: bool) -> None:

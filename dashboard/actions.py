@@ -40,7 +40,7 @@ _MAGIC: tuple[tuple[bytes, int, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
     (b"WEBP", 8, "image/webp"),
 )
-_DATA_URL = re.compile(r"^data:[^;,]*;base64,(?P<b64>.*)$", re.DOTALL)
+_DATA_URL = re.compile(r"data:[^;,]*;base64,(?P<b64>.*)", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +102,7 @@ def parse_photo(contents: str | None, filename: str | None) -> Photo | None:
     """A ``dcc.Upload`` data URL checked to be a JPEG, PNG or WebP of at most 5 MB; None if no photo."""
     if not contents:
         return None
-    m = _DATA_URL.match(contents)
+    m = _DATA_URL.fullmatch(contents)
     if m is None:
         raise InvalidInput("err.photo_type")
     if len(m["b64"]) > MAX_PHOTO_BYTES * 4 // 3 + 4:

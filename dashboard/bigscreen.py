@@ -86,7 +86,7 @@ def fingerprint(value: Any) -> str:
 
 
 @dataclass
-class Plan:
+class RefreshPlan:
     """What one refresh sends: a map Patch of the parts that changed, and the other outputs."""
 
     fp: dict[str, str]

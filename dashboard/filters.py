@@ -19,10 +19,10 @@ from i18n.timefmt import SHANGHAI, local
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
-_DISTRICT = re.compile(r"^\d{6}$")
-_TOWNSHIP = re.compile(r"^\d{9}$")
-_CATEGORY = re.compile(r"^[\w\-]{1,40}$")
-_ID = re.compile(r"^#?\s*(\d{1,12})$")
+_DISTRICT = re.compile(r"\d{6}")
+_TOWNSHIP = re.compile(r"\d{9}")
+_CATEGORY = re.compile(r"[\w\-]{1,40}")
+_ID = re.compile(r"#?\s*(\d{1,12})")
 
 
 class BadFilter(ValueError):
@@ -77,7 +77,7 @@ class Filters:
             parts.append(sql.SQL("{} = %(f_level)s").format(col("level")))
             params["f_level"] = self.level
         if search and self.search:
-            found = _ID.match(self.search)
+            found = _ID.fullmatch(self.search)
             if found:
                 parts.append(sql.SQL("({} = %(f_id)s OR {} ILIKE %(f_like)s)").format(col("id"), col("title")))
                 params["f_id"] = int(found[1])
@@ -110,7 +110,7 @@ def _day(raw: object, fallback: date) -> date:
 def _code(raw: object, pattern: re.Pattern[str]) -> str | None:
     if raw in (None, ""):
         return None
-    if not isinstance(raw, str) or not pattern.match(raw):
+    if not isinstance(raw, str) or not pattern.fullmatch(raw):
         raise BadFilter("err.bad_area")
     return raw
 
@@ -125,7 +125,7 @@ def parse(now: datetime, *, start: object = None, end: object = None, district: 
         raise BadFilter("err.date_order")
     if (end_d - start_d).days >= MAX_DAYS:
         raise BadFilter("err.date_span")
-    if category not in (None, "") and (not isinstance(category, str) or not _CATEGORY.match(category)):
+    if category not in (None, "") and (not isinstance(category, str) or not _CATEGORY.fullmatch(category)):
         raise BadFilter("err.bad_category")
     lvl: int | None = None
     if level not in (None, ""):

@@ -29,8 +29,6 @@ from dashboard.reads import (
 LIST_COLUMNS = ("id", "title", "category", "level", "status", "district_code", "township_code", "created_at",
                 "closed_at", "rework_count", "overdue")
 OVERDUE_COLUMNS = ("id", "title", "category", "level", "status", "township_code", "deadline")
-RANKING_COLUMNS = ("rank", "code", "name", "district_code", "dispatched", "signed_on_time", "due", "on_time_rate",
-                   "closed", "open", "rework", "overdue")
 
 
 def _townships_where(f: Filters) -> tuple[sql.Composable, dict[str, Any]]:

@@ -11,7 +11,7 @@ from alerts.lifecycle import UNIT_ROLES, Role
 from dashboard.actions import InvalidInput
 from store.departments import is_department_unit
 
-USERNAME = re.compile(r"^[a-z][a-z0-9_]{2,31}$")
+USERNAME = re.compile(r"[a-z][a-z0-9_]{2,31}")
 MIN_PASSWORD, MAX_PASSWORD = 8, 128
 ASSIGNABLE = (Role.COMMAND, Role.TOWNSHIP, Role.DEPARTMENT, Role.LEADER, Role.ADMIN)  # never SYSTEM: the engine's
 
@@ -33,7 +33,7 @@ def validate(*, username: object, display_name: object, password: object, passwo
              township: object, townships: Collection[str]) -> NewUser:
     """The form's values as a ``NewUser``; raises ``InvalidInput`` with the first problem, top to bottom."""
     name = _text(username)
-    if not USERNAME.match(name):
+    if not USERNAME.fullmatch(name):
         raise InvalidInput("err.username")
     display = _text(display_name)
     if not display or len(display) > 50:

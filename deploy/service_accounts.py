@@ -31,7 +31,7 @@ from ingest import broker_accounts, broker_acl
 
 @dataclass(frozen=True, slots=True)
 class Service:
-    account: broker_acl.Account
+    account: broker_acl.BrokerAccount
     env: str  # the deploy/.env variable that holds its password
 
 

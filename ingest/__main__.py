@@ -86,7 +86,8 @@ def main() -> None:
     run_worker(cfg, args)
 
 
-def _accounts_to_issue(conn: psycopg.Connection, city: str, kind: str, names: list[str]) -> list[broker_acl.Account]:
+def _accounts_to_issue(conn: psycopg.Connection, city: str, kind: str,
+                       names: list[str]) -> list[broker_acl.BrokerAccount]:
     if kind == "device":
         known = {device_id for (device_id,) in conn.execute("SELECT device_id FROM devices WHERE device_id = ANY(%s)",
                                                             (names,))}

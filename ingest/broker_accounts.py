@@ -13,14 +13,14 @@ from collections.abc import Sequence
 import psycopg
 from psycopg.rows import kwargs_row
 
-from ingest.broker_acl import Account, Kind, hash_password, new_password
+from ingest.broker_acl import AccountKind, BrokerAccount, hash_password, new_password
 
 
 class BrokerAccountError(ValueError):
     """An account cannot be issued or retired as asked; the message names it."""
 
 
-def issue(conn: psycopg.Connection, accounts: Sequence[Account]) -> dict[str, str]:
+def issue(conn: psycopg.Connection, accounts: Sequence[BrokerAccount]) -> dict[str, str]:
     """Issue (or reissue) ``accounts`` in one transaction; user name → the new password."""
     names = [a.username for a in accounts]
     if len(set(names)) != len(names):
@@ -55,11 +55,11 @@ def retire(conn: psycopg.Connection, usernames: Sequence[str]) -> list[str]:
 
 
 def _live_row(*, username: str, kind: str, publish: list[str], subscribe: list[str],
-              password_hash: str) -> tuple[Account, str]:
-    return Account(username, Kind(kind), tuple(publish), tuple(subscribe)), password_hash
+              password_hash: str) -> tuple[BrokerAccount, str]:
+    return BrokerAccount(username, AccountKind(kind), tuple(publish), tuple(subscribe)), password_hash
 
 
-def live(conn: psycopg.Connection) -> list[tuple[Account, str]]:
+def live(conn: psycopg.Connection) -> list[tuple[BrokerAccount, str]]:
     """Every account not retired, with its password hash, by user name."""
     with conn.cursor(row_factory=kwargs_row(_live_row)) as cur:
         return cur.execute("SELECT username, kind, publish, subscribe, password_hash FROM broker_accounts"

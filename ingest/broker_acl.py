@@ -50,7 +50,7 @@ class AclError(ValueError):
     """An account cannot be written into mosquitto's files; the message names it."""
 
 
-class Kind(StrEnum):
+class AccountKind(StrEnum):
     DEVICE = "device"
     GATEWAY = "gateway"
     BRIDGE = "bridge"
@@ -62,9 +62,9 @@ class Kind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Account:
+class BrokerAccount:
     username: str
-    kind: Kind
+    kind: AccountKind
     publish: tuple[str, ...] = ()  # topic filters it may publish on
     subscribe: tuple[str, ...] = ()  # topic filters whose messages it may receive
 
@@ -106,35 +106,36 @@ def _device_topics(city: str, device_id: str) -> tuple[str, ...]:
     return f"city/{city}/telemetry/+/+/{device_id}", f"city/{city}/status/{device_id}"
 
 
-def device(city: str, device_id: str) -> Account:
-    return Account(device_id, Kind.DEVICE, publish=_device_topics(city, device_id))
+def device(city: str, device_id: str) -> BrokerAccount:
+    return BrokerAccount(device_id, AccountKind.DEVICE, publish=_device_topics(city, device_id))
 
 
-def gateway(city: str, username: str, devices: Iterable[GatewayDevice]) -> Account:
+def gateway(city: str, username: str, devices: Iterable[GatewayDevice]) -> BrokerAccount:
     topics: list[str] = []
     for d in devices:
         topics += [f"city/{city}/telemetry/{d.dept}/{d.device_type}/{d.device_id}", f"city/{city}/status/{d.device_id}"]
-    return Account(username, Kind.GATEWAY, publish=tuple(topics))
+    return BrokerAccount(username, AccountKind.GATEWAY, publish=tuple(topics))
 
 
-def bridge(city: str, username: str) -> Account:
-    return Account(username, Kind.BRIDGE, publish=tuple(subscriptions(city, None)))
+def bridge(city: str, username: str) -> BrokerAccount:
+    return BrokerAccount(username, AccountKind.BRIDGE, publish=tuple(subscriptions(city, None)))
 
 
 def system_username(dept: str, system: str) -> str:
     return f"sys-{dept}-{system}"
 
 
-def system(city: str, dept: str, system: str) -> Account:
-    return Account(system_username(dept, system), Kind.SYSTEM, publish=(f"city/{city}/event/{dept}/{system}",))
+def system(city: str, dept: str, system: str) -> BrokerAccount:
+    return BrokerAccount(system_username(dept, system), AccountKind.SYSTEM,
+                         publish=(f"city/{city}/event/{dept}/{system}",))
 
 
-def township_username(code: str) -> str:
+def township_broker_user(code: str) -> str:
     return f"town-{code}"
 
 
-def township(city: str, code: str) -> Account:
-    return Account(township_username(code), Kind.TOWNSHIP,
+def township(city: str, code: str) -> BrokerAccount:
+    return BrokerAccount(township_broker_user(code), AccountKind.TOWNSHIP,
                    subscribe=(f"city/{city}/dispatch/{code}", f"city/{city}/directive/{code}"))
 
 
@@ -143,22 +144,22 @@ def ingest_probe_topic(client_id: str) -> str:
     return f"cityops/ingest/{client_id}/stopping"
 
 
-def ingest(city: str, username: str) -> Account:
-    return Account(username, Kind.INGEST, publish=(ingest_probe_topic("+"),),
+def ingest(city: str, username: str) -> BrokerAccount:
+    return BrokerAccount(username, AccountKind.INGEST, publish=(ingest_probe_topic("+"),),
                    subscribe=tuple(subscriptions(city, None)))
 
 
-def alerts(city: str, username: str) -> Account:
-    return Account(username, Kind.ALERTS, publish=(f"city/{city}/dispatch/+", f"city/{city}/directive/+"))
+def alerts(city: str, username: str) -> BrokerAccount:
+    return BrokerAccount(username, AccountKind.ALERTS, publish=(f"city/{city}/dispatch/+", f"city/{city}/directive/+"))
 
 
 def simulator_control_topic(city: str) -> str:
     return f"city/{city}/sim/control"
 
 
-def simulator(city: str, username: str) -> Account:
+def simulator(city: str, username: str) -> BrokerAccount:
     control = simulator_control_topic(city)
-    return Account(username, Kind.SIMULATOR, publish=(control,), subscribe=(control,))
+    return BrokerAccount(username, AccountKind.SIMULATOR, publish=(control,), subscribe=(control,))
 
 
 # --- passwords ----------------------------------------------------------------------------------------
@@ -176,7 +177,7 @@ def hash_password(password: str, salt: bytes | None = None, iterations: int = PB
 
 # --- mosquitto's files --------------------------------------------------------------------------------
 
-def render(city: str, accounts: Sequence[tuple[Account, str]]) -> BrokerFiles:
+def render(city: str, accounts: Sequence[tuple[BrokerAccount, str]]) -> BrokerFiles:
     """The password file and ACL file for these (account, password hash) pairs."""
     seen: set[str] = set()
     passwords: list[str] = []
@@ -193,8 +194,8 @@ def render(city: str, accounts: Sequence[tuple[Account, str]]) -> BrokerFiles:
     return BrokerFiles("\n".join(passwords) + "\n" if passwords else "", "\n".join(acl) + "\n")
 
 
-def _acl_block(city: str, account: Account) -> list[str]:
-    if account.kind is Kind.DEVICE:
+def _acl_block(city: str, account: BrokerAccount) -> list[str]:
+    if account.kind is AccountKind.DEVICE:
         if account.publish != _device_topics(city, account.username) or account.subscribe:
             raise AclError(f"device account {account.username!r} holds grants the device pattern does not give: "
                            f"{account.publish + account.subscribe}")

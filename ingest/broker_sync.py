@@ -21,7 +21,7 @@ from cityops.localserver import LocalMosquitto
 from cityops.mqtt import wait_until_accepted, write_credentials
 from cityops.settings import MqttAddress
 from ingest.broker_accounts import live
-from ingest.broker_acl import Account, hash_password, new_password, render
+from ingest.broker_acl import BrokerAccount, hash_password, new_password, render
 
 log = logging.getLogger("cityops.ingest.broker_sync")
 _SETTLE_S = 0.2  # after a notice, wait this long for the rest of a burst of changes
@@ -74,10 +74,10 @@ class LocalAccounts:
 
     def __init__(self, broker: LocalMosquitto, city: str, credentials: Path | None = None) -> None:
         self._broker, self._city, self.credentials = broker, city, credentials
-        self._accounts: dict[str, tuple[Account, str, str]] = {}  # name → (account, hash, password)
+        self._accounts: dict[str, tuple[BrokerAccount, str, str]] = {}  # name → (account, hash, password)
         self._lock = threading.Lock()
 
-    def login(self, account: Account) -> MqttAddress:
+    def login(self, account: BrokerAccount) -> MqttAddress:
         with self._lock:
             known = self._accounts.get(account.username)
             if known is None:

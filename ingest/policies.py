@@ -21,7 +21,7 @@ DEFAULT_RETAIN = timedelta(days=365)
 # raw data dropped inside that window would empty the hourly aggregate there.
 HOURLY_REFRESH_WINDOW = timedelta(days=8)
 
-_INTERVAL = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
+_INTERVAL = re.compile(r"\s*(\d+)\s*([hdw])\s*")
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 
 
@@ -31,7 +31,7 @@ class PolicyError(ValueError):
 
 def parse_interval(text: str, name: str) -> timedelta:
     """``12h``, ``7d``, ``2w`` → timedelta (no months: their length varies)."""
-    m = _INTERVAL.match(text)
+    m = _INTERVAL.fullmatch(text)
     if not m or int(m[1]) == 0:
         raise PolicyError(f"{name} must look like 12h, 7d or 2w (a positive whole number), got {text!r}")
     return int(m[1]) * _UNITS[m[2]]

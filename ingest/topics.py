@@ -11,7 +11,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-_SEGMENT = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_SEGMENT = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,7 @@ def parse_topic(topic: str, city: str) -> Topic | None:
     if len(parts) < 4 or parts[0] != "city" or parts[1] != city:
         return None
     kind, rest = parts[2], parts[3:]
-    if not all(_SEGMENT.match(p) for p in rest):
+    if not all(_SEGMENT.fullmatch(p) for p in rest):
         return None
     if kind == "telemetry" and len(rest) == 3:
         return TelemetryTopic(*rest)

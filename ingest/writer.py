@@ -90,7 +90,6 @@ class WriteResult:
                            self.events_stored + other.events_stored, self.dead_letters + other.dead_letters)
 
 
-NOTHING = WriteResult(0, 0, 0, 0)
 
 
 def _safe_text(text: str) -> str:

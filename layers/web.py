@@ -42,15 +42,6 @@ WEB_TOLERANCE: dict[Zoom, dict[Level, float]] = {
     "overview": {"district": 0.002, "township": 0.0012, "grid": 0.0008},
 }
 WEB_DECIMALS = 5  # ~1 m
-# Below this map zoom (MapLibre/plotly) the whole city fits one screen: overview is enough.
-OVERVIEW_BELOW_ZOOM = 10.0
-
-
-def zoom_for(map_zoom: float) -> Zoom:
-    """Which variant to draw at a given map zoom level."""
-    return "overview" if map_zoom < OVERVIEW_BELOW_ZOOM else "detail"
-
-
 def _round_coords(coords: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.round(coords, WEB_DECIMALS)
 

@@ -77,7 +77,7 @@ def point_change(now: float | None, before: float | None) -> float | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Changes:
+class MonthChanges:
     """This month against the previous one: counts in %, rates in percentage points. Message figures are
     not compared with a month that received nothing (a system's first month)."""
 
@@ -92,14 +92,14 @@ class Changes:
     online_rate: float | None
 
 
-def changes(now: Totals, before: Totals) -> Changes:
+def changes(now: Totals, before: Totals) -> MonthChanges:
     def counts(attr: str) -> float | None:
         return None if before.empty else relative_change(getattr(now, attr), getattr(before, attr))
 
     def rates(attr: str) -> float | None:
         return None if before.empty else point_change(getattr(now, attr), getattr(before, attr))
 
-    return Changes(counts("received"), counts("stored"), counts("rejected"), counts("late"), counts("duplicates"),
+    return MonthChanges(counts("received"), counts("stored"), counts("rejected"), counts("late"), counts("duplicates"),
                    relative_change(now.devices, before.devices), rates("reject_rate"), rates("late_rate"),
                    point_change(now.online_rate, before.online_rate))
 
@@ -202,7 +202,7 @@ class QualityReport:
     figures: QualityFigures
     totals: Totals
     previous: Totals
-    changes: Changes
+    changes: MonthChanges
     sources: pd.DataFrame
     reasons: pd.DataFrame
     daily: pd.DataFrame

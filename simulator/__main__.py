@@ -22,13 +22,13 @@ from ingest.tagging import layer_tagger
 from layers.loader import load_active_layers
 from layers.near import DEFAULT_NEAR_M
 from simulator.accounts import INJECT, SIMULATOR, demo_accounts, publisher_of, publishing_accounts
-from simulator.catalogue import Device, build_catalogue
+from simulator.catalogue import CatalogueDevice, build_catalogue
 from simulator.world import SCENARIOS, World
 
 log = logging.getLogger("cityops.simulator")
 
 
-def _catalogue(dsn: str, seed: int) -> list[Device]:
+def _catalogue(dsn: str, seed: int) -> list[CatalogueDevice]:
     return build_catalogue(load_active_layers(dsn).townships, seed)
 
 

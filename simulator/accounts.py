@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable, Sequence
 
 from alerts.outbox import outbox_client_id
 from ingest import broker_acl
-from ingest.broker_acl import Account, GatewayDevice
+from ingest.broker_acl import BrokerAccount, GatewayDevice
 from ingest.topics import EventTopic, StatusTopic, TelemetryTopic, parse_topic
-from simulator.catalogue import Device
+from simulator.catalogue import CatalogueDevice
 from simulator.world import HOTLINE, POLICE
 from store.departments import DEMO_DEPARTMENTS
 
@@ -28,11 +28,11 @@ INJECT = "cityops-simulator-inject"  # sends them (an account is one connection:
 SYSTEMS = (HOTLINE, POLICE)  # the department systems the simulator plays
 
 
-def gateway_username(device: Device) -> str:
+def gateway_username(device: CatalogueDevice) -> str:
     return f"gw-{device.township_code[:6]}"  # the district's
 
 
-def demo_accounts(city: str, devices: Sequence[Device], township_codes: Iterable[str]) -> list[Account]:
+def demo_accounts(city: str, devices: Sequence[CatalogueDevice], township_codes: Iterable[str]) -> list[BrokerAccount]:
     by_gateway: dict[str, list[GatewayDevice]] = {}
     for d in devices:
         by_gateway.setdefault(gateway_username(d), []).append(GatewayDevice(d.dept, d.device_type, d.device_id))
@@ -49,12 +49,12 @@ def demo_accounts(city: str, devices: Sequence[Device], township_codes: Iterable
     ]
 
 
-def publishing_accounts(devices: Iterable[Device]) -> list[str]:
+def publishing_accounts(devices: Iterable[CatalogueDevice]) -> list[str]:
     """The accounts the simulator publishes with: its gateways and the department systems."""
     return sorted({gateway_username(d) for d in devices} | {broker_acl.system_username(*s) for s in SYSTEMS})
 
 
-def publisher_of(city: str, devices: Sequence[Device]) -> Callable[[str], str]:
+def publisher_of(city: str, devices: Sequence[CatalogueDevice]) -> Callable[[str], str]:
     """topic → the account the simulator publishes it with."""
     gateway = {d.device_id: gateway_username(d) for d in devices}
 

@@ -20,21 +20,21 @@ KINDS: tuple[tuple[str, str, str, int, int], ...] = (
 
 
 @dataclass(frozen=True, slots=True)
-class Device(DeviceSpec):
+class CatalogueDevice(DeviceSpec):
     township_code: str = ""  # where the catalogue placed it; registration tags it for real
 
 
-def build_catalogue(townships: gpd.GeoDataFrame, seed: int = 20261122) -> list[Device]:
+def build_catalogue(townships: gpd.GeoDataFrame, seed: int = 20261122) -> list[CatalogueDevice]:
     """Devices for every township, at seeded random points inside it (same seed, same city)."""
     rng = np.random.default_rng(seed)
-    devices: list[Device] = []
+    devices: list[CatalogueDevice] = []
     ordered = townships.sort_values("code").reset_index(drop=True)
     for kind, dept, label, per_township, interval in KINDS:
         points = ordered.geometry.sample_points(per_township, rng=rng)
         for row, multipoint in zip(ordered.itertuples(), points, strict=True):
             pts = list(getattr(multipoint, "geoms", [multipoint]))
             for i, pt in enumerate(pts, start=1):
-                devices.append(Device(
+                devices.append(CatalogueDevice(
                     device_id=f"{kind.split('_')[0]}-{row.code}-{i}",
                     device_type=kind, dept=dept, name=f"{row.name}{label}{i}号",
                     lon=round(pt.x, 6), lat=round(pt.y, 6), expected_interval_s=interval,

@@ -35,7 +35,7 @@ SIMULATED: dict[str, object] = {"simulated": True}  # in every move's log detail
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
+class StaffPlan:
     answers: bool
     sign_after: timedelta
     progress_after: timedelta
@@ -44,31 +44,31 @@ class Plan:
 
 
 @dataclass(frozen=True, slots=True)
-class Move:
+class StaffMove:
     action: Action
     note: str = ""
     details: dict[str, object] = field(default_factory=dict)
 
 
-def plan_for(incident_id: int, seed: int) -> Plan:
+def plan_for(incident_id: int, seed: int) -> StaffPlan:
     rng = random.Random(seed * 1_000_003 + incident_id)
-    return Plan(answers=rng.random() >= IGNORED_SHARE,
+    return StaffPlan(answers=rng.random() >= IGNORED_SHARE,
                 sign_after=timedelta(minutes=rng.uniform(*SIGN_MINUTES)),
                 progress_after=timedelta(minutes=rng.uniform(*PROGRESS_MINUTES)),
                 feedback_after=timedelta(minutes=rng.uniform(*FEEDBACK_MINUTES)),
                 evacuated=rng.randint(0, 40))
 
 
-def next_move(status: Status, category: str, waited: timedelta, plan: Plan) -> Move | None:
+def next_move(status: Status, category: str, waited: timedelta, plan: StaffPlan) -> StaffMove | None:
     """What the township does now, ``waited`` after the incident entered ``status``; None: nothing yet."""
     if not plan.answers:
         return None
     progress_note, feedback_note = NOTES.get(category, DEFAULT_NOTES)
     if status is Status.DISPATCHED and waited >= plan.sign_after:
-        return Move(Action.SIGN, details=SIMULATED)
+        return StaffMove(Action.SIGN, details=SIMULATED)
     if status is Status.SIGNED and waited >= plan.progress_after:
-        return Move(Action.PROGRESS, progress_note, SIMULATED)
+        return StaffMove(Action.PROGRESS, progress_note, SIMULATED)
     if status is Status.IN_PROGRESS and waited >= plan.feedback_after:
         evacuated = {"people_evacuated": plan.evacuated} if category == "flood" else {}
-        return Move(Action.FEEDBACK, feedback_note, {**evacuated, **SIMULATED})
+        return StaffMove(Action.FEEDBACK, feedback_note, {**evacuated, **SIMULATED})
     return None

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import numpy as np
 
-from simulator.catalogue import Device
+from simulator.catalogue import CatalogueDevice
 
 SCENARIOS = ("rainstorm", "gas_leak", "fire")
 HOTLINE = ("zw", "hotline12345")  # (dept, system) of the department systems whose events it plays
@@ -32,7 +32,7 @@ class Scenario:
 
 @dataclass(slots=True)
 class World:
-    devices: list[Device]
+    devices: list[CatalogueDevice]
     city: str
     seed: int
     step: int = 0
@@ -69,7 +69,7 @@ class World:
     def _hit(self, kind: str, device_id: str) -> bool:
         return any(s.kind == kind and s.device_id == device_id for s in self.scenarios)
 
-    def _value(self, d: Device, storm: bool) -> dict[str, float]:
+    def _value(self, d: CatalogueDevice, storm: bool) -> dict[str, float]:
         r = self._rng
         if d.device_type == "rain_gauge":
             base = r.gamma(0.3, 2.0)

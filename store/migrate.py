@@ -19,7 +19,7 @@ from psycopg.rows import dict_row
 log = logging.getLogger("cityops.store.migrate")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-_NAME = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)(?:\.(?P<flavour>timescale|plain))?\.sql$")
+_NAME = re.compile(r"(?P<version>\d{4})_(?P<name>[a-z0-9_]+)(?:\.(?P<flavour>timescale|plain))?\.sql")
 _LOCK_KEY = 7_244_001  # advisory lock: two processes starting at once migrate one after the other
 
 
@@ -39,7 +39,7 @@ def plan(flavour: str, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     parts: dict[str, dict[str | None, Path]] = {}
     names: dict[str, str] = {}
     for path in sorted(directory.glob("*.sql")):
-        m = _NAME.match(path.name)
+        m = _NAME.fullmatch(path.name)
         if not m:
             raise MigrationError(f"migration file name not understood: {path.name}")
         if names.setdefault(m["version"], m["name"]) != m["name"]:

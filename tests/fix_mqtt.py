@@ -23,13 +23,13 @@ from cityops.localserver import LocalMosquitto, free_port
 from cityops.mqtt import PublishAcks, new_client, url
 from cityops.settings import MqttAddress
 from ingest import broker_acl
-from ingest.broker_acl import Account
+from ingest.broker_acl import BrokerAccount
 from ingest.broker_sync import LocalAccounts
 
 CITY = "chenzhou"
 # The flag that names an instance of a service, and its account: a restarted instance must log in as
 # the same account, because the broker keys persistent sessions by account.
-_SERVICES: dict[str, tuple[str, Callable[[str, str], Account]]] = {
+_SERVICES: dict[str, tuple[str, Callable[[str, str], BrokerAccount]]] = {
     "ingest": ("--client-id", broker_acl.ingest), "alerts": ("--name", broker_acl.alerts)}
 
 
@@ -82,7 +82,7 @@ class Peer:
 _BY_PORT: dict[int, LocalAccounts] = {}
 
 
-def login(port: int, account: Account | str) -> MqttAddress:
+def login(port: int, account: BrokerAccount | str) -> MqttAddress:
     """The session broker on ``port``, logged in as ``account`` (a name alone: a bridge of that name)."""
     return _BY_PORT[port].login(broker_acl.bridge(CITY, account) if isinstance(account, str) else account)
 

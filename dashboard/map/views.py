@@ -20,7 +20,6 @@ FOCUS_LINE = "#ffd166"
 
 FILL_OF_LEVEL: dict[ViewLevel, T] = {"city": T.DISTRICT_FILL, "district": T.TOWNSHIP_FILL, "township": T.GRID_FILL}
 FILLS: tuple[int, ...] = tuple(FILL_OF_LEVEL.values())
-OWNED = (*FILLS, T.FOCUS, T.LABELS)
 
 
 def fill_trace(name: str, geojson: str) -> go.Choroplethmap:
@@ -59,7 +58,7 @@ def labels_of(view: View, base: BaseMap) -> Props:
     """Names to print on the map: districts (city), townships (district), the township itself (township).
 
     Only Chinese names: MapLibre draws CJK ideographs with the browser's own font, while
-    digits or Latin letters would need glyphs from a server (FACTS.md).
+    digits or Latin letters would need glyphs from a glyph server, and the big screen runs offline.
     """
     codes = [view.code] if view.level == "township" and view.code else base.children_of(view)
     items = [base.label_of[c] for c in codes if c in base.label_of]

@@ -3,7 +3,7 @@ seconds, without a reload, and the map keeps changing refresh after refresh.
 
 The whole path runs for real: mosquitto, ``python -m ingest``, ``python -m alerts``, the
 dashboard process and headless Chromium. "The map changed" is read from MapLibre's own
-source data, not only from plotly's: a style whose updates fail (FACTS.md) leaves plotly's
+source data, not only from plotly's: a style whose updates fail (an empty sources object does) leaves plotly's
 copy updated while the picture stands still.
 """
 

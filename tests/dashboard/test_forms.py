@@ -39,6 +39,9 @@ def test_default_range_is_the_last_30_local_days() -> None:
     ({"township": "4310'; DROP"}, "err.bad_area"),
     ({"district": "43"}, "err.bad_area"),
     ({"category": "a b;c"}, "err.bad_category"),
+    ({"district": "431002\n"}, "err.bad_area"),  # `$` alone would let a trailing newline through
+    ({"township": "431002001\n"}, "err.bad_area"),
+    ({"category": "flood\n"}, "err.bad_category"),
 ])
 def test_bad_filters_are_named(kwargs: dict[str, object], key: str) -> None:
     with pytest.raises(filters.BadFilter) as exc:

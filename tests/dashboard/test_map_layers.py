@@ -240,13 +240,13 @@ def test_patches_and_figures_take_nested_properties_alike() -> None:
 
 
 def test_a_plan_sends_only_the_properties_that_changed() -> None:
-    plan = bigscreen.Plan(fp={})
+    plan = bigscreen.RefreshPlan(fp={})
     plan.map(point_layers.device_style(DEVICES, scene()))
     assert set(plan.map_changes[T.DEVICES]) == {"lon", "lat", "text", "marker.color"}  # the first time: all
-    again = bigscreen.Plan(fp=dict(plan.fp))
+    again = bigscreen.RefreshPlan(fp=dict(plan.fp))
     again.map(point_layers.device_style(DEVICES.assign(online=[False, False]), scene()))
     assert again.map_changes == Changes({T.DEVICES: {"marker.color": [0, 0]}})  # gone offline: 2 bytes, no positions
-    still = bigscreen.Plan(fp=dict(again.fp))
+    still = bigscreen.RefreshPlan(fp=dict(again.fp))
     still.map(point_layers.device_style(DEVICES.assign(online=[False, False]), scene()))
     assert still.map_patch() is None
     assert bigscreen.fingerprint({"a": 1, "b": 2}) == bigscreen.fingerprint({"b": 2, "a": 1})

@@ -162,7 +162,7 @@ def test_the_base_map_indexes_one_version_and_serves_each_townships_grids_apart(
 
 def test_the_style_file_works_offline() -> None:
     style = json.loads((Path(figures.__file__).parent / "assets" / "map-dark.json").read_text())
-    assert style["sources"], "an empty sources object breaks MapLibre updates (FACTS.md)"
+    assert style["sources"], "an empty sources object breaks MapLibre updates"
     assert style["glyphs"].startswith("/assets/")
     assert "http" not in json.dumps(style)
 

@@ -50,7 +50,7 @@ class Locked:
             return conn.execute(sql, params).fetchall()
 
 
-def _issue(dsn: str, port: int, accounts: list[broker_acl.Account]) -> dict[str, MqttAddress]:
+def _issue(dsn: str, port: int, accounts: list[broker_acl.BrokerAccount]) -> dict[str, MqttAddress]:
     with psycopg.connect(dsn) as conn:
         return {name: MqttAddress("127.0.0.1", port, name, password)
                 for name, password in broker_accounts.issue(conn, accounts).items()}
@@ -156,7 +156,7 @@ def test_a_device_cannot_raise_an_event(locked: Locked) -> None:
 def test_a_township_hears_only_its_own_dispatches_and_cannot_forge_one(locked: Locked) -> None:
     mine, theirs = _town(locked, 0), _town(locked, 1)
     gas, gas_dept = _devices(locked.dsn)["gas_detector"]
-    app = Peer(locked.login(broker_acl.township_username(mine)))
+    app = Peer(locked.login(broker_acl.township_broker_user(mine)))
     engine = Peer(locked.login("alerts-locked"))
     device = Peer(locked.login(gas))
     try:
@@ -181,7 +181,7 @@ def test_an_account_cannot_take_over_ingest_s_session(locked: Locked) -> None:
     gas, gas_dept = _devices(locked.dsn)["gas_detector"]
     # mosquitto would hand ingest's persistent session to anyone connecting with its client id, and drop
     # the queued messages the newcomer may not read; the broker names every client by its user instead.
-    intruder = Peer(locked.login(broker_acl.township_username(_town(locked, 1))), client_id="ingest-locked")
+    intruder = Peer(locked.login(broker_acl.township_broker_user(_town(locked, 1))), client_id="ingest-locked")
     try:
         device = Peer(locked.login(gas))
         assert device.publish(f"city/chenzhou/telemetry/{gas_dept}/gas_detector/{gas}",
@@ -221,6 +221,6 @@ def test_a_device_registered_while_running_publishes_within_seconds_and_a_retire
 
 
 def test_the_registry_refuses_a_device_named_like_another_kind_s_account(locked: Locked) -> None:
-    taken = broker_acl.township_username(_town(locked, 0))
+    taken = broker_acl.township_broker_user(_town(locked, 0))
     with psycopg.connect(locked.dsn) as conn, pytest.raises(broker_accounts.BrokerAccountError, match="another kind"):
         broker_accounts.issue(conn, [broker_acl.device(CITY, taken)])

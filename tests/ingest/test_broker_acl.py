@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingest import broker_acl
-from ingest.broker_acl import AclError, GatewayDevice, Kind
+from ingest.broker_acl import AccountKind, AclError, GatewayDevice
 
 CITY = "chenzhou"
 
@@ -68,18 +68,18 @@ def test_the_acl_grants_each_kind_its_topics_and_denies_the_device_patterns_to_t
                                       "gas-1\n"])
 def test_a_name_the_files_cannot_hold_is_refused(username: str) -> None:
     with pytest.raises(AclError, match="user name"):
-        broker_acl.Account(username, Kind.TOWNSHIP)
+        broker_acl.BrokerAccount(username, AccountKind.TOWNSHIP)
 
 
 @pytest.mark.parametrize("topic", ["city/a b", "city/#/x", "city/a+/b", "city\n/x", "city/x\n", "city//x"])
 def test_a_topic_the_acl_cannot_hold_is_refused(topic: str) -> None:
     with pytest.raises(AclError, match="topic filter"):
-        broker_acl.Account("ok", Kind.BRIDGE, publish=(topic,))
+        broker_acl.BrokerAccount("ok", AccountKind.BRIDGE, publish=(topic,))
 
 
 def test_a_device_row_with_other_grants_or_a_name_twice_is_refused() -> None:
     h = broker_acl.hash_password("x")
-    widened = broker_acl.Account("gas-1", Kind.DEVICE, publish=("city/chenzhou/#",))
+    widened = broker_acl.BrokerAccount("gas-1", AccountKind.DEVICE, publish=("city/chenzhou/#",))
     with pytest.raises(AclError, match="device pattern"):
         broker_acl.render(CITY, [(widened, h)])
     with pytest.raises(AclError, match="twice"):

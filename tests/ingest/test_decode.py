@@ -45,6 +45,12 @@ def test_topics_parse() -> None:
     assert subscriptions("chenzhou")[0] == "$share/ingest/city/chenzhou/telemetry/+/+/+"
 
 
+@pytest.mark.parametrize("topic", ["city/chenzhou/status/rain-1\n", "city/chenzhou/telemetry/qx/rain_gauge/rain-1\n",
+                                   "city/chenzhou/event/zw\n/hotline12345", "city/chenzhou/status/" + "d" * 65])
+def test_a_segment_the_contract_does_not_allow_is_no_topic(topic: str) -> None:
+    assert parse_topic(topic, "chenzhou") is None
+
+
 def test_single_reading_gets_device_codes() -> None:
     rows = run(TOPIC, {"ts": "2026-11-22T16:00:00+08:00", "values": {"rain_1h": 12.5}})
     assert rows == [Reading(NOW, "rain-1", "rain_1h", 12.5, 113.0, 25.8, "431002", "431002001", "431002001001",

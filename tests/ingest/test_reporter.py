@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ingest.decode import DeadLetter, Event, Reason, ReporterIn, decode
-from simulator.catalogue import Device
+from simulator.catalogue import CatalogueDevice
 from simulator.world import World
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -51,7 +51,7 @@ def test_an_implausible_reporter_is_a_dead_letter_naming_the_field(reporter: obj
 
 
 def test_the_simulators_callers_are_accepted_and_clearly_fake() -> None:
-    world = World([Device(f"{kind}-1", kind, "yj", kind, 113.0, 25.8, township_code="431002001")
+    world = World([CatalogueDevice(f"{kind}-1", kind, "yj", kind, 113.0, 25.8, township_code="431002001")
                    for kind in ("gas_detector", "smoke_detector")], "chenzhou", seed=7)
     events = [decode(topic, payload, city="chenzhou", now=NOW, devices=lambda _d: None)
               for _step in range(120) for topic, payload in world.messages(NOW) if "/event/" in topic]

@@ -9,12 +9,12 @@ import psycopg
 from alerts.incidents import Location, open_incident
 from alerts.lifecycle import Action
 from alerts.status import Status
-from simulator.staff import IGNORED_SHARE, NOTES, Plan, next_move, plan_for
+from simulator.staff import IGNORED_SHARE, NOTES, StaffPlan, next_move, plan_for
 from simulator.staff_run import tick
 from tests.fix_db import one
 
 SEED = 20261122
-ANSWERING = Plan(True, timedelta(minutes=4), timedelta(minutes=2), timedelta(minutes=10), evacuated=12)
+ANSWERING = StaffPlan(True, timedelta(minutes=4), timedelta(minutes=2), timedelta(minutes=10), evacuated=12)
 
 
 def test_a_plan_is_the_same_for_the_same_incident_and_seed() -> None:
@@ -44,7 +44,7 @@ def test_each_step_waits_its_time_then_follows_the_lifecycle() -> None:
     # Nothing for the command center's part, nor for a township that never answers.
     assert next_move(Status.RESOLVED, "flood", timedelta(hours=9), ANSWERING) is None
     assert next_move(Status.NEW, "flood", timedelta(hours=9), ANSWERING) is None
-    silent = Plan(False, timedelta(0), timedelta(0), timedelta(0), 0)
+    silent = StaffPlan(False, timedelta(0), timedelta(0), timedelta(0), 0)
     assert next_move(Status.DISPATCHED, "flood", timedelta(days=1), silent) is None
 
 

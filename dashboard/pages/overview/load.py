@@ -65,7 +65,7 @@ class Board:
 
 
 @dataclass(frozen=True, slots=True)
-class Reads:
+class LayerReads:
     """What one call read: the map layers' frames by layer id, and the board if the tables changed."""
 
     base: BaseMap
@@ -89,18 +89,18 @@ def _change(data: Data, now: datetime) -> str:
     return f"{local(now).strftime('%Y%m%d%H%M')}|{data.change_marker()}"
 
 
-def first(data: Data, now: datetime) -> Reads:
+def first(data: Data, now: datetime) -> LayerReads:
     """Everything the first picture shows, for the city and the default area layer. Its change marker is
     left blank: the first tick reads the tables again and finishes the picture (``views.first_picture``)."""
     layers = registry.due(tuple(Cadence), registry.DEFAULT_CHOROPLETH)
-    return Reads(data.base_map(), now, "", _frames(data, layers, now), _board(data, now), live=True)
+    return LayerReads(data.base_map(), now, "", _frames(data, layers, now), _board(data, now), live=True)
 
 
-def tick(data: Data, now: datetime, shown: Shown, chosen: Layer) -> Reads:
+def tick(data: Data, now: datetime, shown: Shown, chosen: Layer) -> LayerReads:
     """What a refresh reads: the tables' layers and the board if the marker moved, the live layers when due."""
     change = _change(data, now)
     changed = change != shown.change
     live = now.timestamp() - shown.live_at >= LIVE_EVERY_S
     cadences = ((Cadence.CHANGE,) if changed else ()) + ((Cadence.LIVE,) if live else ())
-    return Reads(data.base_map(), now, change, _frames(data, registry.due(cadences, chosen), now),
+    return LayerReads(data.base_map(), now, change, _frames(data, registry.due(cadences, chosen), now),
                  _board(data, now) if changed else None, live)

@@ -1,5 +1,5 @@
 """The big screen, pure: what was read (``load``) and the language in, components, figures and the
-refresh plan out. A ``bigscreen.Plan`` fingerprints every part it is given and keeps only those
+refresh plan out. A ``bigscreen.RefreshPlan`` fingerprints every part it is given and keeps only those
 whose content differs from what the screen shows.
 """
 
@@ -34,14 +34,14 @@ def kpi_cards(values: Kpis, lang: Lang) -> list[html.Div]:
 
 # -- the parts a refresh may send --
 
-def map_parts(plan: bigscreen.Plan, reads: Reads, scene: Scene) -> None:
+def map_parts(plan: bigscreen.RefreshPlan, reads: Reads, scene: Scene) -> None:
     """Style every layer that was read (but those read once, already in the picture); queue what changed."""
     for layer in registry.REGISTRY:
         if layer.id in reads.frames and layer.cadence is not Cadence.ONCE:
             plan.map(layer.style(reads.frames[layer.id], scene))
 
 
-def board_parts(plan: bigscreen.Plan, reads: Reads, lang: Lang, scale: int = 1, roll: bool = True) -> None:
+def board_parts(plan: bigscreen.RefreshPlan, reads: Reads, lang: Lang, scale: int = 1, roll: bool = True) -> None:
     """Beside the map, when the tables were read: the feed, the trend, today's KPIs."""
     board, now = reads.board, reads.now
     if board is None:
@@ -54,7 +54,7 @@ def board_parts(plan: bigscreen.Plan, reads: Reads, lang: Lang, scale: int = 1, 
         plan.kpis = board.kpis
 
 
-def online_part(plan: bigscreen.Plan, reads: Reads) -> None:
+def online_part(plan: bigscreen.RefreshPlan, reads: Reads) -> None:
     """The share of devices reporting, when the devices were read."""
     if "devices" in reads.frames:
         rate = bigscreen.online_rate(reads.frames["devices"])
@@ -62,9 +62,9 @@ def online_part(plan: bigscreen.Plan, reads: Reads) -> None:
             plan.kpis = {**(plan.kpis or {}), "online_rate": rate}
 
 
-def refresh(reads: Reads, shown: Shown, scene: Scene, scale: int) -> bigscreen.Plan:
+def refresh(reads: Reads, shown: Shown, scene: Scene, scale: int) -> bigscreen.RefreshPlan:
     """What a tick sends: the parts it read whose content differs from what the screen shows."""
-    plan = bigscreen.Plan(fp=dict(shown.fp))
+    plan = bigscreen.RefreshPlan(fp=dict(shown.fp))
     map_parts(plan, reads, scene)
     board_parts(plan, reads, scene.lang, scale=scale)
     online_part(plan, reads)
@@ -85,7 +85,7 @@ def canvas(base: BaseMap, lang: Lang, style_url: str) -> dict[str, Any]:
     return copy.deepcopy(_CANVAS[key])
 
 
-def first_picture(reads: Reads, lang: Lang, style_url: str) -> tuple[dict[str, Any], bigscreen.Plan]:
+def first_picture(reads: Reads, lang: Lang, style_url: str) -> tuple[dict[str, Any], bigscreen.RefreshPlan]:
     """The map with every layer's data, and a plan holding the rest. A fresh plan finds every part
     new: what it queues is the whole first picture, fingerprinted so that the refreshes send only
     what differs from it (the layers read once are not fingerprinted: no refresh sends them)."""
@@ -94,7 +94,7 @@ def first_picture(reads: Reads, lang: Lang, style_url: str) -> tuple[dict[str, A
     for layer in registry.REGISTRY:
         if layer.cadence is Cadence.ONCE:
             layer.style(reads.frames[layer.id], scene).apply_to(fig)
-    plan = bigscreen.Plan(fp={})
+    plan = bigscreen.RefreshPlan(fp={})
     map_parts(plan, reads, scene)
     plan.map_changes.apply_to(fig)
     # A long feed stands still in the first picture: its endless scroll would repaint the whole screen,
