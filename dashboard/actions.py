@@ -121,8 +121,9 @@ def parse_photo(contents: str | None, filename: str | None) -> Photo | None:
 
 
 def may_act(incident_id: object, action: Action, roles: tuple[Role, ...]) -> auth.SessionUser | Outcome:
-    """The session's user when its role is one of ``roles`` and, for township staff, the incident is their
-    township's; otherwise what to say instead (a refusal of the role or the township is recorded)."""
+    """The session's user when its role is one of ``roles`` and, for township and department staff, the
+    incident is their unit's (or, for 处置进展, one it assists); otherwise what to say instead (a refusal of
+    the role or the township is recorded)."""
     lang: Lang = auth.current_lang()
     try:
         user = auth.require(*roles)
@@ -132,11 +133,19 @@ def may_act(incident_id: object, action: Action, roles: tuple[Role, ...]) -> aut
         return Outcome(False, t("common.not_found", lang))  # ids come from the browser: trust nothing
     if user.role in UNIT_ROLES:
         incident = get_data().incident(incident_id)
-        if incident is None or incident["township_code"] != user.township_code:
+        if incident is None or not _units_incident(incident, user.township_code, action):
             # Same answer whether the incident exists or not: no probing other townships' ids.
             auth.record_refusal(user)
             return Outcome(False, refusal_message(Refusal.NOT_YOUR_TOWNSHIP, action, lang))
     return user
+
+
+def _units_incident(incident: dict[str, object], unit: str | None, action: Action) -> bool:
+    """Whether a unit's staff may ask for ``action`` on it: their own incident, or (处置进展 only) one their
+    unit assists (协办); the lifecycle then decides whether the move fits the status."""
+    assists = incident.get("assist_units") or []
+    return incident["township_code"] == unit or (action is Action.PROGRESS and isinstance(assists, list)
+                                                 and unit in assists)
 
 
 # The lifecycle's refusals that are about who asks, not about the incident's state: recorded as refusals.

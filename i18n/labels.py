@@ -189,6 +189,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "township.note": {"zh": "处置情况（必填）", "en": "What was done (required)"},
     "township.evacuated": {"zh": "转移人数", "en": "People evacuated"},
     "township.photo": {"zh": "现场照片（可选，拖入或点击选择）", "en": "Photo (optional: drop or click)"},
+    "township.progress_note": {"zh": "进展情况（必填）", "en": "Progress so far (required)"},
+    "township.submit_progress": {"zh": "提交进展", "en": "Submit progress"},
     "township.submit_feedback": {"zh": "提交反馈", "en": "Submit feedback"},
     "township.reason": {"zh": "退单原因（必填）", "en": "Reason (required)"},
     "township.submit_return": {"zh": "确认退单", "en": "Send back"},

@@ -114,7 +114,7 @@ TEXT = "越权探针：现场已处置完毕"
 FILL: dict[str, Fill] = {
     "_pages_location.pathname": _pages,
     "_pages_location.search": lambda s: [""],
-    "tw-selected.data": lambda s: [{"id": i, "mode": m} for i in s.ids for m in ("feedback", "return")],
+    "tw-selected.data": lambda s: [{"id": i, "mode": m} for i in s.ids for m in ("feedback", "progress", "return")],
     "cmd-selected.data": lambda s: s.ids,
     "cmd-act-selected.data": lambda s: [{"id": i, "action": m} for i in s.ids for m in _panel_modes()],
     "cmd-act-into.value": lambda s: [f"#{i}" for i in s.ids],
@@ -470,7 +470,8 @@ def test_township_a_changes_and_reads_nothing_of_township_b(browser: Callable[[s
     # refused for the role (the desk's pages), and for the township (its own desk's actions on B's ids)
     assert {"dashboard.pages.command.callbacks.verify", "dashboard.pages.township.callbacks.sign",
             "dashboard.pages.township.callbacks.submit_feedback", "dashboard.pages.township.callbacks.submit_return",
-            "dashboard.pages.township.directives.acknowledge"} <= refused
+            "dashboard.pages.township.callbacks.submit_progress", "dashboard.pages.township.directives.acknowledge",
+            } <= refused
 
 
 def test_a_refusal_is_one_row_and_a_permitted_request_writes_none(browser: Callable[[str | None], Browser],
@@ -499,7 +500,8 @@ WRITERS: dict[str, str] = {f"dashboard.pages.{name}": who for name, who in (
     ("command.callbacks.rework", "zhihui"), ("command.callbacks.resume", "zhihui"),
     ("command.act.submit_act", "zhihui"), ("command.directives.submit_directive", "zhihui"),
     ("township.callbacks.sign", "A"), ("township.callbacks.submit_feedback", "A"),
-    ("township.callbacks.submit_return", "A"), ("township.directives.acknowledge", "A"),
+    ("township.callbacks.submit_progress", "A"), ("township.callbacks.submit_return", "A"),
+    ("township.directives.acknowledge", "A"),
     ("admin.callbacks.create_user", "admin"))}
 
 

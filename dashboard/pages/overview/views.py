@@ -20,7 +20,7 @@ from i18n.labels import Lang, level_label, t
 from i18n.timefmt import fmt_time, local
 
 from .ids import Ids
-from .load import Kpis, Reads, Shown
+from .load import Kpis, LayerReads, Shown
 
 REFRESH_MS = 3000
 
@@ -34,14 +34,14 @@ def kpi_cards(values: Kpis, lang: Lang) -> list[html.Div]:
 
 # -- the parts a refresh may send --
 
-def map_parts(plan: bigscreen.RefreshPlan, reads: Reads, scene: Scene) -> None:
+def map_parts(plan: bigscreen.RefreshPlan, reads: LayerReads, scene: Scene) -> None:
     """Style every layer that was read (but those read once, already in the picture); queue what changed."""
     for layer in registry.REGISTRY:
         if layer.id in reads.frames and layer.cadence is not Cadence.ONCE:
             plan.map(layer.style(reads.frames[layer.id], scene))
 
 
-def board_parts(plan: bigscreen.RefreshPlan, reads: Reads, lang: Lang, scale: int = 1, roll: bool = True) -> None:
+def board_parts(plan: bigscreen.RefreshPlan, reads: LayerReads, lang: Lang, scale: int = 1, roll: bool = True) -> None:
     """Beside the map, when the tables were read: the feed, the trend, today's KPIs."""
     board, now = reads.board, reads.now
     if board is None:
@@ -54,7 +54,7 @@ def board_parts(plan: bigscreen.RefreshPlan, reads: Reads, lang: Lang, scale: in
         plan.kpis = board.kpis
 
 
-def online_part(plan: bigscreen.RefreshPlan, reads: Reads) -> None:
+def online_part(plan: bigscreen.RefreshPlan, reads: LayerReads) -> None:
     """The share of devices reporting, when the devices were read."""
     if "devices" in reads.frames:
         rate = bigscreen.online_rate(reads.frames["devices"])
@@ -62,7 +62,7 @@ def online_part(plan: bigscreen.RefreshPlan, reads: Reads) -> None:
             plan.kpis = {**(plan.kpis or {}), "online_rate": rate}
 
 
-def refresh(reads: Reads, shown: Shown, scene: Scene, scale: int) -> bigscreen.RefreshPlan:
+def refresh(reads: LayerReads, shown: Shown, scene: Scene, scale: int) -> bigscreen.RefreshPlan:
     """What a tick sends: the parts it read whose content differs from what the screen shows."""
     plan = bigscreen.RefreshPlan(fp=dict(shown.fp))
     map_parts(plan, reads, scene)
@@ -85,7 +85,7 @@ def canvas(base: BaseMap, lang: Lang, style_url: str) -> dict[str, Any]:
     return copy.deepcopy(_CANVAS[key])
 
 
-def first_picture(reads: Reads, lang: Lang, style_url: str) -> tuple[dict[str, Any], bigscreen.RefreshPlan]:
+def first_picture(reads: LayerReads, lang: Lang, style_url: str) -> tuple[dict[str, Any], bigscreen.RefreshPlan]:
     """The map with every layer's data, and a plan holding the rest. A fresh plan finds every part
     new: what it queues is the whole first picture, fingerprinted so that the refreshes send only
     what differs from it (the layers read once are not fingerprinted: no refresh sends them)."""
@@ -105,7 +105,7 @@ def first_picture(reads: Reads, lang: Lang, style_url: str) -> tuple[dict[str, A
     return fig, plan
 
 
-def page(reads: Reads, lang: Lang, style_url: str) -> html.Div:
+def page(reads: LayerReads, lang: Lang, style_url: str) -> html.Div:
     base, view, chosen = reads.base, CITY, registry.DEFAULT_CHOROPLETH
     fig, plan = first_picture(reads, lang, style_url)
     kpis = plan.kpis or {}

@@ -53,34 +53,36 @@ def sign(_clicks: list[int | None], version: int | None) -> tuple[Any, Any]:
 @callback(
     Output(Ids.SELECTED, "data"),
     Input({"type": Ids.OPEN_FEEDBACK, "index": ALL}, "n_clicks"),
+    Input({"type": Ids.OPEN_PROGRESS, "index": ALL}, "n_clicks"),
     Input({"type": Ids.OPEN_RETURN, "index": ALL}, "n_clicks"),
     Input(Ids.CANCEL, "n_clicks"),
     prevent_initial_call=True,
 )
-def select(_fb: list[int | None], _ret: list[int | None], _cancel: int | None) -> dict[str, Any] | None:
-    """The incident and the form chosen; a form opens only on the session's own township's incident."""
+def select(_fb: list[int | None], _progress: list[int | None], _ret: list[int | None],
+           _cancel: int | None) -> dict[str, Any] | None:
+    """The incident and the form chosen; a form opens only on an incident the session's unit may act on."""
     if ctx.triggered_id == Ids.CANCEL:
         return None
     incident_id = clicked()
-    if incident_id is None:
+    if incident_id is None or not isinstance(ctx.triggered_id, dict):
         raise PreventUpdate
-    mode = "feedback" if isinstance(ctx.triggered_id, dict) and ctx.triggered_id["type"] == Ids.OPEN_FEEDBACK \
-        else "return"
-    if isinstance(may_act(incident_id, _action_of(mode), ROLES), Outcome):
+    mode = MODE_OF_BUTTON[ctx.triggered_id["type"]]
+    if isinstance(may_act(incident_id, MODES[mode], ROLES), Outcome):
         raise PreventUpdate
     return {"id": incident_id, "mode": mode}
 
 
-def _action_of(mode: object) -> Action:
-    return Action.FEEDBACK if mode == "feedback" else Action.RETURN
-
-
-PANEL_CLOSED: dict[str, Any] = {"hidden": True, "feedback_hidden": True, "return_hidden": True, "title": "",
-                                "form_msg": None}
+# The panel's forms by mode (what ``Ids.SELECTED`` holds), and the button that opens each.
+MODES: dict[str, Action] = {"feedback": Action.FEEDBACK, "progress": Action.PROGRESS, "return": Action.RETURN}
+MODE_OF_BUTTON: dict[str, str] = {Ids.OPEN_FEEDBACK: "feedback", Ids.OPEN_PROGRESS: "progress",
+                                  Ids.OPEN_RETURN: "return"}
+PANEL_CLOSED: dict[str, Any] = {"hidden": True, "feedback_hidden": True, "progress_hidden": True,
+                                "return_hidden": True, "title": "", "form_msg": None}
 
 
 @callback(
     output={"hidden": Output(Ids.PANEL, "hidden"), "feedback_hidden": Output(Ids.FEEDBACK_FORM, "hidden"),
+            "progress_hidden": Output(Ids.PROGRESS_FORM, "hidden"),
             "return_hidden": Output(Ids.RETURN_FORM, "hidden"), "title": Output(Ids.PANEL_TITLE, "children"),
             "form_msg": Output(Ids.FORM_MSG, "children", allow_duplicate=True)},
     inputs=[Input(Ids.SELECTED, "data")],
@@ -89,13 +91,13 @@ PANEL_CLOSED: dict[str, Any] = {"hidden": True, "feedback_hidden": True, "return
 def show_panel(selected: dict[str, Any] | None) -> dict[str, Any]:
     """The form of the chosen action, without the last form's error; nothing when none is chosen, or when
     the incident is not the session's township's (the store is the browser's: trust nothing)."""
-    if not isinstance(selected, dict):
+    if not isinstance(selected, dict) or selected.get("mode") not in MODES:
         return dict(PANEL_CLOSED)
-    action = _action_of(selected.get("mode"))
+    action = MODES[selected["mode"]]
     if isinstance(may_act(selected.get("id"), action, ROLES), Outcome):
         return dict(PANEL_CLOSED)
     return {"hidden": False, "feedback_hidden": action is not Action.FEEDBACK,
-            "return_hidden": action is not Action.RETURN,
+            "progress_hidden": action is not Action.PROGRESS, "return_hidden": action is not Action.RETURN,
             "title": f"{action_label(action, auth.current_lang())} · #{selected.get('id')}", "form_msg": None}
 
 
@@ -139,6 +141,29 @@ def submit_feedback(n: int | None, selected: dict[str, Any] | None, note: str | 
         return {**keep, "form_msg": outcome_message(outcome), "version": bump(version)}
     return {"msg": outcome_message(outcome), "form_msg": None, "version": bump(version), "selected": None,
             "note": "", "evacuated": "0", "photo": None, "filename": None}
+
+
+@callback(
+    output={"msg": Output(Ids.MSG, "children", allow_duplicate=True),
+            "form_msg": Output(Ids.FORM_MSG, "children", allow_duplicate=True),
+            "version": Output(Ids.VERSION, "data", allow_duplicate=True),
+            "selected": Output(Ids.SELECTED, "data", allow_duplicate=True), "note": Output(Ids.PROGRESS_NOTE, "value")},
+    inputs=[Input(Ids.SUBMIT_PROGRESS, "n_clicks")],
+    state=[State(Ids.SELECTED, "data"), State(Ids.PROGRESS_NOTE, "value"), State(Ids.VERSION, "data")],
+    prevent_initial_call=True,
+)
+def submit_progress(n: int | None, selected: dict[str, Any] | None, note: str | None,
+                    version: int | None) -> dict[str, Any]:
+    """处置进展: a note of the work so far, by the primary unit or by a 协办 unit; the status stays where it is
+    for a 协办 unit (the lifecycle's rule), an error keeps what was typed."""
+    if not n or not selected:
+        raise PreventUpdate
+    outcome = perform(selected.get("id"), Action.PROGRESS, ROLES, note=note or "")
+    if not outcome.ok:
+        return {"msg": no_update, "form_msg": outcome_message(outcome), "version": bump(version),
+                "selected": no_update, "note": no_update}
+    return {"msg": outcome_message(outcome), "form_msg": None, "version": bump(version), "selected": None,
+            "note": ""}
 
 
 @callback(

@@ -12,12 +12,15 @@ class Ids(StrEnum):
     TICK = "tw-tick"
     VERSION = "tw-version"  # bumped after each action so the list re-reads at once
     MARKER = "tw-marker"  # what the list shows: the township's change marker and the minute
-    SELECTED = "tw-selected"  # {"id": incident id, "mode": "feedback" | "return"}
+    SELECTED = "tw-selected"  # {"id": incident id, "mode": "feedback" | "progress" | "return"}
     PANEL = "tw-panel"
     PANEL_TITLE = "tw-panel-title"
     FORM_MSG = "tw-form-msg"  # errors of the open form, shown where the user is looking
     FEEDBACK_FORM = "tw-feedback-form"
     RETURN_FORM = "tw-return-form"
+    PROGRESS_FORM = "tw-progress-form"
+    PROGRESS_NOTE = "tw-progress-note"
+    SUBMIT_PROGRESS = "tw-submit-progress"
     NOTE = "tw-note"
     EVACUATED = "tw-evacuated"
     PHOTO = "tw-photo"
@@ -31,3 +34,4 @@ class Ids(StrEnum):
     SIGN = "tw-sign"
     OPEN_FEEDBACK = "tw-open-feedback"
     OPEN_RETURN = "tw-open-return"
+    OPEN_PROGRESS = "tw-open-progress"

@@ -25,21 +25,24 @@ REFRESH_MS = 10_000
 
 # The card's buttons, for the moves the lifecycle offers township staff from the incident's status.
 BUTTONS: dict[Action, tuple[Ids, str]] = {Action.SIGN: (Ids.SIGN, "btn-primary"),
+                                          Action.PROGRESS: (Ids.OPEN_PROGRESS, "btn-secondary"),
                                           Action.FEEDBACK: (Ids.OPEN_FEEDBACK, "btn-primary"),
                                           Action.RETURN: (Ids.OPEN_RETURN, "btn-secondary")}
+ASSIST_MOVES = frozenset({Action.PROGRESS})
 DEADLINE_KEY = {Clock.SIGN: "time.sign_by", Clock.FINISH: "time.finish_by"}
 
 
 def incident_card(row: QueueRow, now: datetime, lang: Lang, unit: str | None = None) -> html.Div:
     """One incident: the township's own deadline and what is left of it (not the desk's 核查 deadline: a
     township is not late for that), and the buttons its status allows. An incident of another unit that
-    ``unit`` assists (协办) is shown marked, without the primary unit's deadline or buttons."""
+    ``unit`` assists (协办) is shown marked, without the primary unit's deadline, with 处置进展 its only
+    button (the lifecycle lets a 协办 unit report its part, nothing more)."""
     assisting = unit is not None and row.township_code != unit
     clock = waiting_on(row.status)
     mine = clock is not None and clock.owner is Party.TOWNSHIP and not assisting
     left, overdue = remaining(row.deadline, now, lang) if mine else ("", False)
-    buttons = [] if assisting else [incident_button(BUTTONS[a][0], row.id, action_label(a, lang), BUTTONS[a][1])
-                                    for a in offered(row.status, Role.TOWNSHIP) if a in BUTTONS]
+    buttons = [incident_button(BUTTONS[a][0], row.id, action_label(a, lang), BUTTONS[a][1])
+               for a in offered(row.status, Role.TOWNSHIP) if a in BUTTONS and (not assisting or a in ASSIST_MOVES)]
     return html.Div([
         html.Div([level_badge(row.level, lang), status_chip(row.status, lang),
                   html.Span(t("township.assisting", lang), className="badge assisting") if assisting else None],
@@ -70,7 +73,8 @@ def pending(p: Pending, lang: Lang) -> Any:
 
 
 def _panel(others: list[tuple[str, str]], lang: Lang) -> html.Div:
-    """The form of 处置反馈 (note, people evacuated, a photo) or of 退单 (reason, suggested township), hidden."""
+    """The form of 处置反馈 (note, people evacuated, a photo), of 处置进展 (a note) or of 退单 (reason, suggested
+    township), hidden."""
     return html.Div([
         html.H2(id=Ids.PANEL_TITLE),
         html.Div(id=Ids.FORM_MSG, **{"aria-live": "assertive"}),
@@ -87,6 +91,12 @@ def _panel(others: list[tuple[str, str]], lang: Lang) -> html.Div:
             html.Button(t("township.submit_feedback", lang), id=Ids.SUBMIT_FEEDBACK, className="btn btn-primary",
                         n_clicks=0),
         ], id=Ids.FEEDBACK_FORM, className="form", hidden=True),
+        html.Div([
+            html.Label(t("township.progress_note", lang), htmlFor=Ids.PROGRESS_NOTE),
+            dcc.Textarea(id=Ids.PROGRESS_NOTE, className="input textarea", maxLength=2000),
+            html.Button(t("township.submit_progress", lang), id=Ids.SUBMIT_PROGRESS, className="btn btn-primary",
+                        n_clicks=0),
+        ], id=Ids.PROGRESS_FORM, className="form", hidden=True),
         html.Div([
             html.Label(t("township.reason", lang), htmlFor=Ids.REASON),
             dcc.Textarea(id=Ids.REASON, className="input textarea", maxLength=2000),
