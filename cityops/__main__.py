@@ -17,11 +17,12 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import psycopg
 
 from cityops import settings
-from cityops.localserver import LocalMosquitto, LocalPostgres
+from cityops.localserver import LocalMosquitto, LocalPostgres, LocalServerError
 from cityops.processes import stop_all
 from cityops.runtime import on_stop, setup_logging
 
@@ -68,7 +69,19 @@ def prepare(cfg: settings.Settings) -> tuple[LocalPostgres | None, LocalMosquitt
     return pg, mq
 
 
-def supervise(children: list[Child], stop: threading.Event, env: dict[str, str], logdir: str) -> None:
+class Server(Protocol):
+    """An embedded server ``up`` started (PostgreSQL, mosquitto): started again when it dies."""
+
+    def alive(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+
+def supervise(children: list[Child], stop: threading.Event, env: dict[str, str], logdir: str,
+              servers: dict[str, Server] | None = None) -> None:
+    """Start the children and keep them running, the servers they need first, until ``stop`` is set."""
+    servers = servers or {}
+
     def start(child: Child) -> None:
         out = open(os.path.join(logdir, f"{child.name}.log"), "ab")  # noqa: SIM115 - the child owns it
         child.proc = subprocess.Popen(child.argv, env=env | child.env, stdout=out, stderr=subprocess.STDOUT)
@@ -76,6 +89,15 @@ def supervise(children: list[Child], stop: threading.Event, env: dict[str, str],
     for child in children:
         start(child)
     while not stop.wait(1.0):
+        for name, server in servers.items():
+            if not server.alive():
+                log.warning("embedded %s is not answering; starting it again", name)
+                try:
+                    server.start()
+                except LocalServerError as exc:  # e.g. the killed one's backends still hold its memory
+                    log.warning("embedded %s did not start yet (%s); trying again", name, exc)
+                    continue
+                log.info("embedded %s is back", name)
         for child in children:
             if child.proc and child.proc.poll() is not None:
                 child.restarts += 1
@@ -129,7 +151,8 @@ def up(cfg: settings.Settings, storm: str | None, staff: bool) -> None:
           f"  health: {url}readyz, {url}metrics; {health} (/healthz /readyz /metrics)\n"
           "  Ctrl-C stops everything.\n", flush=True)
     try:
-        supervise(children, stop, env, str(logdir))
+        servers: dict[str, Server] = {**({"PostgreSQL": pg} if pg else {}), **({"mosquitto": mq} if mq else {})}
+        supervise(children, stop, env, str(logdir), servers)
     finally:
         if mq:
             mq.stop()

@@ -170,13 +170,19 @@ class LocalPostgres:
         if not self.initialized():
             self.init()
         self._write_hba()
-        if self.running():
+        if self.alive():
             self._run("pg_ctl", "-D", str(self.data_dir), "reload")
             log.info("PostgreSQL already running in %s", self.data_dir)
         else:
             self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.data_dir / "server.log"),
                       "-o", f"-p {self.port}", "-w", "-t", "60", "start")
         self._ensure_roles_and_database()
+
+    def alive(self) -> bool:
+        """Whether the server answers: a postmaster killed with -9 leaves its pid file, and a zombie's pid
+        still looks alive to ``pg_ctl status``, so ask the server itself."""
+        probe = self._command("pg_isready", "-h", "127.0.0.1", "-p", str(self.port), "-t", "3")
+        return subprocess.run(probe, capture_output=True, check=False).returncode == 0
 
     def running(self) -> bool:
         pid_file = self.data_dir / "postmaster.pid"
@@ -305,6 +311,12 @@ class LocalMosquitto:
         except (OSError, ValueError):
             return None
         return pid
+
+    def alive(self) -> bool:
+        """Whether this folder's broker runs (a child killed with -9 is a zombie until waited for)."""
+        if self.proc is not None:
+            return self.proc.poll() is None
+        return self.running_pid() is not None
 
     def start(self) -> None:
         self.write_config()

@@ -179,6 +179,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "map.legend": {"zh": "未结案事件", "en": "Open incidents"},
     "map.clicked": {"zh": "查看事件详情", "en": "Open incident"},
     "map.updated": {"zh": "更新于", "en": "Updated"},
+    "map.reconnecting": {"zh": "连接中断，正在重连…", "en": "Connection lost, reconnecting…"},
     "map.illustrative": {"zh": "镇街边界为示意", "en": "Township boundaries are illustrative"},
     "warning.cleared": {"zh": "已解除", "en": "cleared"},
     "township.title": {"zh": "镇街工作台", "en": "Township desk"},

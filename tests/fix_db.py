@@ -168,3 +168,29 @@ def one(conn: psycopg.Connection[TupleRow], query: QueryNoTemplate, params: Para
     row = conn.execute(query, params).fetchone()
     assert row is not None, f"no row from {query!r}"
     return row
+
+
+_INCIDENT_STATE = ("status", "level", "township_code", "category", "rework_count", "sign_deadline", "finish_deadline",
+                   "verify_deadline", "paused_at", "escalation_tier", "near_boundary")
+
+
+def log_disagreements(conn: psycopg.Connection[TupleRow]) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
+    """Every incident whose row is not what its log replays to (the log is the truth): (id, row, replayed)."""
+    from alerts.lifecycle import Action, LogEntry, Role, replay
+    from alerts.status import Status
+
+    logs: dict[int, list[LogEntry]] = {}
+    for incident_id, at, actor, role, unit, action, frm, to, note, details in conn.execute(
+            "SELECT incident_id, at, actor, role, unit, action, from_status, to_status, note, details"
+            " FROM incident_log ORDER BY incident_id, id"):
+        logs.setdefault(incident_id, []).append(LogEntry(at, actor, Role(role), unit, Action(action),
+                                                         Status(frm) if frm else None, Status(to), note, details))
+    wrong = []
+    columns = ", ".join(_INCIDENT_STATE)
+    for incident_id, *values in conn.execute(f"SELECT id, {columns} FROM incidents ORDER BY id"):
+        stored = dict(zip(_INCIDENT_STATE, values, strict=True))
+        rebuilt = replay(logs.get(incident_id, []))
+        replayed = {name: getattr(rebuilt, name) for name in _INCIDENT_STATE}
+        if replayed != stored:
+            wrong.append((incident_id, stored, replayed))
+    return wrong

@@ -70,6 +70,15 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             });
             return patch.build();
         },
+        // The big screen's link to the server: hidden while refreshes land, shown once none has for
+        // two refresh intervals (the server or the network away; Dash keeps asking, so the screen
+        // catches up by itself when they are back). ``since`` is when the marker store last changed,
+        // which every answered refresh does.
+        linkLost: function (_n, since, interval) {
+            var start = window.cityopsLoadedAt || (window.cityopsLoadedAt = Date.now());
+            var last = since && since > 0 ? since : start;
+            return Date.now() - last <= (interval || 3000) * 2 + 1000;
+        },
         // Scroll a form that just appeared into view (no output: the page is the effect).
         scrollIntoView: function (hidden, id) {
             if (!hidden) {

@@ -16,17 +16,16 @@ import pytest
 from alerts import directives
 from alerts.evaluate import step, tick
 from alerts.incidents import Location, act, amend, open_incident
-from alerts.lifecycle import Action, Actor, IllegalMove, LogEntry, Refusal, Role, replay
+from alerts.lifecycle import Action, Actor, IllegalMove, Refusal, Role
 from alerts.locate import locate
 from alerts.rules import Rule, parse_rules
-from alerts.status import Status
 from ingest.batch import Batch, TaggedEvent, build_batch
 from ingest.decode import Event, EventIn, Reading
 from ingest.devices import DeviceSpec, register_devices
 from ingest.tagging import layer_tagger
 from ingest.writer import prepare_connection, write_batch
 from layers.loader import load_active_layers
-from tests.fix_db import one
+from tests.fix_db import log_disagreements, one
 from tests.fix_system import new_database
 from tests.near_border import border_points
 
@@ -398,16 +397,5 @@ def test_a_graded_event_near_a_border_opens_a_flagged_incident(conn: psycopg.Con
 
 def test_replaying_every_logged_incident_rebuilds_its_row(conn: psycopg.Connection) -> None:
     """Runs last in this module: every incident the tests above made, rebuilt from incident_log alone."""
-    rows = q(conn, "SELECT id, status, level, township_code, category, rework_count, sign_deadline, finish_deadline,"
-                   " verify_deadline, paused_at, escalation_tier, near_boundary FROM incidents ORDER BY id")
-    assert len(rows) >= 8
-    for incident_id, *stored in rows:
-        entries = [LogEntry(at, actor, Role(role), unit, Action(action), Status(frm) if frm else None, Status(to),
-                            note, details)
-                   for at, actor, role, unit, action, frm, to, note, details in q(
-                       conn, "SELECT at, actor, role, unit, action, from_status, to_status, note, details"
-                             " FROM incident_log WHERE incident_id = %s ORDER BY id", incident_id)]
-        rebuilt = replay(entries)
-        assert [rebuilt.status, rebuilt.level, rebuilt.township_code, rebuilt.category, rebuilt.rework_count,
-                rebuilt.sign_deadline, rebuilt.finish_deadline, rebuilt.verify_deadline, rebuilt.paused_at,
-                rebuilt.escalation_tier, rebuilt.near_boundary] == stored, incident_id
+    assert one(conn, "SELECT count(*) FROM incidents")[0] >= 8
+    assert log_disagreements(conn) == []

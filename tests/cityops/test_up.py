@@ -7,91 +7,23 @@ engine killed, the standby takes over; a dashboard worker killed, gunicorn repla
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
-import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import psycopg
 import pytest
 
-from cityops import settings
-from cityops.localserver import isolated_up_env
-from cityops.processes import stop as stop_process
-from cityops.settings import PROJECT_ROOT
 from tests.fix_system import wait_until
-
-
-def get_json(url: str) -> tuple[int, Any]:
-    try:
-        with urllib.request.urlopen(url, timeout=3) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
-    except (urllib.error.URLError, OSError):
-        return 0, None
-
-
-@dataclass
-class System:
-    proc: subprocess.Popen[bytes]
-    cfg: settings.Settings
-    log: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.cfg.dash_port}"
-
-    def probe(self, offset: int) -> str:
-        return f"http://127.0.0.1:{self.cfg.probe_port_base + offset}"
-
-    def logs(self) -> str:
-        text = self.log.read_text(errors="replace")[-3000:]
-        for child in sorted((self.cfg.run_dir / "logs").glob("*.log")):
-            text += f"\n== {child.name}\n" + child.read_text(errors="replace")[-1500:]
-        return text
-
-    def heartbeats(self) -> dict[tuple[str, str], tuple[bool, dict[str, Any]]]:
-        with psycopg.connect(self.cfg.dsn()) as conn:
-            return {(c, p): (r, d) for c, p, r, d in conn.execute(
-                "SELECT component, process, ready, detail FROM process_heartbeats"
-                " WHERE beat_at > now() - interval '15 seconds'")}
+from tests.fix_up import System, get_json
 
 
 @pytest.fixture(scope="module")
-def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    run_dir = tmp_path_factory.mktemp("up")
-    run_dir.chmod(0o755)  # as root the database runs as OS user postgres, which must reach its folder
-    env = isolated_up_env(run_dir) | {"PYTHONUNBUFFERED": "1"}
-    log = run_dir / "up.log"
-    with log.open("ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "cityops", "up", "--no-staff"], cwd=PROJECT_ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    system = System(proc, settings.load(env), log)
-    try:
-        wait_until("cityops is running", lambda: "cityops is running" in log.read_text(), timeout=240,
-                   logs=system.logs)
-        yield system
-    finally:
-        stop_process(proc, timeout=60)
+def system(up_system: System) -> System:
+    return up_system
 
 
 def test_every_process_of_the_topology_is_ready(system: System) -> None:
-    offsets = {"cityops-ingest-1": 1, "cityops-ingest-2": 2, "alerts-1": 11, "alerts-2": 12}
-
-    def all_ready() -> dict[str, Any] | None:
-        replies = {name: get_json(system.probe(off) + "/readyz") for name, off in offsets.items()}
-        replies["dashboard"] = get_json(system.url + "/readyz")
-        return replies if all(status == 200 for status, _ in replies.values()) else None
-
-    replies = wait_until("every process ready", all_ready, timeout=90, logs=system.logs)
+    replies = wait_until("every process ready", system.all_ready, timeout=90, logs=system.logs)
     leaders = [name for name in ("alerts-1", "alerts-2") if replies[name][1]["leader"]]
     assert len(leaders) == 1, replies
     assert replies["cityops-ingest-1"][1]["checks"] == {"database": True, "broker": True}
@@ -113,20 +45,13 @@ def test_every_process_of_the_topology_is_ready(system: System) -> None:
 
 
 def test_the_standby_engine_takes_over_when_the_active_one_is_killed(system: System) -> None:
-    def leader() -> str | None:
-        for name, off in (("alerts-1", 11), ("alerts-2", 12)):
-            status, body = get_json(system.probe(off) + "/readyz")
-            if status == 200 and body["leader"]:
-                return name
-        return None
-
-    active = wait_until("an active engine", leader, timeout=60, logs=system.logs)
-    pid = wait_until("its heartbeat", lambda: _pid_of(system, "alerts", active), timeout=30)
+    active = wait_until("an active engine", system.leader, timeout=60, logs=system.logs)
+    pid = wait_until("its heartbeat", lambda: system.pid_of("alerts", active), timeout=30)
     os.kill(pid, signal.SIGKILL)
 
     def new_leader() -> str | None:  # the standby, or the killed one restarted by `up` if it got the lock first
-        name = leader()
-        return name if name is not None and _pid_of(system, "alerts", name) != pid else None
+        name = system.leader()
+        return name if name is not None and system.pid_of("alerts", name) != pid else None
 
     wait_until("another engine process to take over", new_leader, timeout=60, logs=system.logs)
 
@@ -141,9 +66,3 @@ def test_a_killed_dashboard_worker_is_replaced_and_the_other_answers(system: Sys
                                                             and p != f"{os.uname().nodename}:{body['pid']}"}) >= 2,
                timeout=60, logs=system.logs)
 
-
-def _pid_of(system: System, component: str, process: str) -> int | None:
-    with psycopg.connect(system.cfg.dsn()) as conn:
-        row = conn.execute("SELECT pid FROM process_heartbeats WHERE component = %s AND process = %s",
-                           (component, process)).fetchone()
-    return int(row[0]) if row else None

@@ -36,6 +36,15 @@ clientside_callback(
     Input(Ids.FIT, "data"),
     prevent_initial_call="initial_duplicate",
 )
+# Whether refreshes still land, judged in the browser (a server that is away cannot say so).
+clientside_callback(
+    ClientsideFunction(namespace="cityops", function_name="linkLost"),
+    Output(Ids.LINK, "hidden"),
+    Input(Ids.WATCH, "n_intervals"),
+    State(Ids.MARKER, "modified_timestamp"),
+    State(Ids.TICK, "interval"),
+    prevent_initial_call=True,
+)
 # Layers on and off in the browser: a Patch of ``visible``, no round trip, nothing to check.
 clientside_callback(
     ClientsideFunction(namespace="cityops", function_name="toggleLayers"),

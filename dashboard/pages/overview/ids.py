@@ -22,5 +22,7 @@ class Ids(StrEnum):
     TREND = "overview-trend"
     CLICKED = "overview-clicked"
     UPDATED = "overview-updated"
+    LINK = "overview-link"  # "reconnecting", shown while refreshes do not land
+    WATCH = "overview-watch"  # the browser's own timer that checks they do
     KPIS = "overview-kpis"
     SCALE = "overview-scale"  # 2 on a 4K wall: the first tick redraws the trend with larger text

@@ -23,6 +23,7 @@ from .ids import Ids
 from .load import Kpis, LayerReads, Shown
 
 REFRESH_MS = 3000
+WATCH_MS = 1000  # how often the browser checks that refreshes land (it says "reconnecting" after two missed)
 
 
 def kpi_cards(values: Kpis, lang: Lang) -> list[html.Div]:
@@ -116,6 +117,7 @@ def page(reads: LayerReads, lang: Lang, style_url: str) -> html.Div:
             html.Span(t("map.illustrative", lang), className="muted") if base.illustrative else None,
             html.Span([t("map.updated", lang), " ", html.Span(fmt_time(reads.now), id=Ids.UPDATED)],
                       className="updated"),
+            html.Span(t("map.reconnecting", lang), id=Ids.LINK, className="link-lost", hidden=True, role="status"),
         ], className="bigscreen-head"),
         html.Div(kpi_cards(kpis, lang), className="kpi-row", id=Ids.KPIS),
         html.Div([
@@ -148,6 +150,7 @@ def page(reads: LayerReads, lang: Lang, style_url: str) -> html.Div:
             ], className="bigscreen-side"),
         ], className="bigscreen-main"),
         dcc.Interval(id=Ids.TICK, interval=REFRESH_MS),
+        dcc.Interval(id=Ids.WATCH, interval=WATCH_MS),
         dcc.Store(id=Ids.MARKER, data=marker),
         dcc.Store(id=Ids.VIEW, data=view.to_store()),
         dcc.Store(id=Ids.FIT, data=figure.fit_hints(view, base, registry.REGISTRY)),
