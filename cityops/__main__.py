@@ -9,11 +9,15 @@ leaves incidents to people at the township desks) and the dashboard, restarting 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import subprocess
 import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,6 +79,42 @@ class Server(Protocol):
     def alive(self) -> bool: ...
 
     def start(self) -> None: ...
+
+
+@dataclass
+class GatedBroker:
+    """The embedded mosquitto, started again with only the services let in until every ingest worker has
+    subscribed (``LocalMosquitto.start_gated`` says why), then everyone; at most ``gate_s`` seconds."""
+
+    broker: LocalMosquitto
+    services: tuple[str, ...]  # the accounts let in first: ingest workers, alert engines
+    subscribed_urls: tuple[str, ...]  # each ingest worker's /readyz
+    gate_s: float = 30.0
+
+    def alive(self) -> bool:
+        return self.broker.alive()
+
+    def start(self) -> None:
+        self.broker.start_gated(self.services)
+        deadline = time.monotonic() + self.gate_s
+        while time.monotonic() < deadline and not all(_subscribed(url) for url in self.subscribed_urls):
+            time.sleep(0.2)
+        self.broker.open_gate()
+
+
+def _subscribed(readyz: str) -> bool:
+    """Whether an ingest worker's /readyz says its broker check passes (whatever its database says)."""
+    try:
+        with urllib.request.urlopen(readyz, timeout=2) as reply:
+            body = reply.read()
+    except urllib.error.HTTPError as refused:  # 503: not ready, but its checks are in the body
+        body = refused.read()
+    except OSError:
+        return False
+    try:
+        return bool(json.loads(body)["checks"]["broker"])
+    except (ValueError, KeyError, TypeError):
+        return False
 
 
 def supervise(children: list[Child], stop: threading.Event, env: dict[str, str], logdir: str,
@@ -151,7 +191,11 @@ def up(cfg: settings.Settings, storm: str | None, staff: bool) -> None:
           f"  health: {url}readyz, {url}metrics; {health} (/healthz /readyz /metrics)\n"
           "  Ctrl-C stops everything.\n", flush=True)
     try:
-        servers: dict[str, Server] = {**({"PostgreSQL": pg} if pg else {}), **({"mosquitto": mq} if mq else {})}
+        servers: dict[str, Server] = {"PostgreSQL": pg} if pg else {}
+        if mq:
+            services = (*accounts.INGEST_WORKERS, *(outbox_client_id(e) for e in accounts.ALERT_ENGINES))
+            servers["mosquitto"] = GatedBroker(mq, services, tuple(
+                f"http://{cfg.probe_host}:{probes[w]}/readyz" for w in accounts.INGEST_WORKERS))
         supervise(children, stop, env, str(logdir), servers)
     finally:
         if mq:

@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 from cityops.credentials import PG_CREDENTIALS, DbCredentials
@@ -252,12 +253,16 @@ class LocalMosquitto:
     def tls(self) -> TlsFiles:
         return tls_files(self.data_dir / "tls")
 
-    def write_config(self) -> None:
+    @property
+    def gate_path(self) -> Path:
+        return self.data_dir / "passwords.gate"
+
+    def write_config(self, passwords: Path | None = None) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         lines = [
             "per_listener_settings false",
             "allow_anonymous false",
-            f"password_file {self.password_path}",
+            f"password_file {passwords or self.password_path}",
             f"acl_file {self.acl_path}",
             f"pid_file {self.pid_path}",
             "persistence true",
@@ -318,8 +323,28 @@ class LocalMosquitto:
             return self.proc.poll() is None
         return self.running_pid() is not None
 
-    def start(self) -> None:
+    def start_gated(self, allowed: Collection[str]) -> None:
+        """Start with only the ``allowed`` accounts able to log in; ``open_gate`` lets everyone in.
+
+        mosquitto 2.0.11 does not restore shared subscriptions from its persistence (plain ones it does):
+        after a restart, what devices publish before the ingest workers have subscribed again has no
+        subscriber and is dropped once acknowledged. Devices kept out until then keep their messages.
+        """
+        lines = self.password_path.read_text().splitlines() if self.password_path.exists() else []
+        write_private(self.gate_path, "".join(f"{line}\n" for line in lines
+                                              if line.split(":", 1)[0] in set(allowed)).encode())
+        self._start(self.gate_path)
+
+    def open_gate(self) -> None:
         self.write_config()
+        self.reload()
+        self.gate_path.unlink(missing_ok=True)
+
+    def start(self) -> None:
+        self._start(None)
+
+    def _start(self, passwords: Path | None) -> None:
+        self.write_config(passwords)
         if not (self.password_path.exists() and self.acl_path.exists()):
             self.install("", "")  # no account yet: nobody may connect until accounts are installed
         if self.running_pid() is not None:  # a second one could not listen, and would delete the pid file

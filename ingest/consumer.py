@@ -100,6 +100,7 @@ class Ingestor:
         self._epoch_lock = threading.Lock()  # an ack round and a reconnect do not interleave
         self._stop = threading.Event()
         self._unsubscribed = threading.Event()
+        self._subscribed = threading.Event()  # the broker confirmed the subscriptions of this connection
         self._received = 0  # messages handed over by paho (counted on its thread)
         self._settled = 0  # messages committed and acked (counted on the main thread)
         self._last_received = time.monotonic()
@@ -129,7 +130,10 @@ class Ingestor:
         return max(0.0, time.monotonic() - oldest) if oldest is not None else 0.0
 
     def readiness(self) -> Readiness:
-        return Readiness({"database": self._database_up, "broker": self._client.is_connected()},
+        # "broker": connected and subscribed, so what devices publish now has a subscriber to queue for
+        return Readiness({"database": self._database_up,
+                          "broker": self._client.is_connected()
+                          and (self._subscribed.is_set() or self.config.retire)},
                          {"client_id": self.config.client_id, "lag_s": round(self.lag_s(), 3),
                           "buffered": self._received - self._settled})
 
@@ -147,6 +151,8 @@ class Ingestor:
 
     def _on_subscribe(self, _c: mqtt.Client, _u: object, _mid: int, codes: list[ReasonCode], _p: object) -> None:
         log.info("ingest subscribed (%s)", ", ".join(str(c) for c in codes))
+        if not any(c.is_failure for c in codes):
+            self._subscribed.set()
 
     def _on_unsubscribe(self, _c: mqtt.Client, _u: object, _mid: int, codes: list[ReasonCode], _p: object) -> None:
         log.info("ingest unsubscribed to retire (%s); storing what the broker still holds for this session",
@@ -155,6 +161,7 @@ class Ingestor:
         self._unsubscribed.set()
 
     def _on_disconnect(self, _c: mqtt.Client, _u: object, _f: object, rc: object, _p: object) -> None:
+        self._subscribed.clear()
         with self._epoch_lock:
             self._epoch += 1  # acks for messages of the old connection must not be sent on the new one
         log.warning("ingest disconnected from broker: %s", rc)
