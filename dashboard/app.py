@@ -21,6 +21,7 @@ from types import ModuleType
 import dash
 import flask
 from plotly.offline import get_plotlyjs_version
+from werkzeug.wrappers import Response as BaseResponse  # what make_conditional returns
 
 from cityops.settings import PROJECT_ROOT
 from dashboard import auth, headers, observe, routes
@@ -66,17 +67,17 @@ class CityopsDash(dash.Dash):
     """Dash whose pages say their language in ``<html lang>``, so the browser picks Simplified Chinese glyph
     forms, screen readers the right voice, and the date picker (cityops.js) its month and weekday names."""
 
-    def interpolate_index(self, **kwargs: str) -> str:  # type: ignore[override]
+    def interpolate_index(self, *args: str, **kwargs: str) -> str:
         lang = "zh-CN" if auth.current_lang() == "zh" else "en"
-        return str(super().interpolate_index(**kwargs)).replace("<html>", f'<html lang="{lang}">', 1)
+        return str(super().interpolate_index(*args, **kwargs)).replace("<html>", f'<html lang="{lang}">', 1)
 
 
-def _revalidated(data: bytes | str, mimetype: str) -> Callable[[], flask.Response]:
+def _revalidated(data: bytes | str, mimetype: str) -> Callable[[], BaseResponse]:
     """A view answering ``data`` with an ETag and ``no-cache``: browsers revalidate (a 304) and see a new
     version at once, for URLs that carry no version of their own."""
     etag = hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()[:32]
 
-    def serve() -> flask.Response:
+    def serve() -> BaseResponse:
         response = flask.Response(data, mimetype=mimetype)
         response.cache_control.no_cache = True
         response.set_etag(etag)
@@ -222,7 +223,7 @@ def create_app(dsn: str, *, secret_key: str, pool_size: int = 4,
                                            "application/json", "application/geo+json", "image/svg+xml"]
     app = CityopsDash(
         "dashboard",
-        server=server,
+        server=server,  # type: ignore[arg-type]  # Dash types it bool | Callable[[], Any]; it takes a Flask app
         use_pages=True,
         pages_folder="",  # pages are imported explicitly below, as ordinary modules tests can import
         assets_folder=str(ASSETS),
@@ -231,7 +232,7 @@ def create_app(dsn: str, *, secret_key: str, pool_size: int = 4,
         compress=True,  # gzip/brotli: the boundary GeoJSON shrinks ~4×
         suppress_callback_exceptions=True,  # page components exist only while their page is shown
         title="城市运行一网统管",
-        update_title=None,  # the big screen refreshes every 3 s: no flickering tab title
+        update_title="",  # the big screen refreshes every 3 s: no flickering tab title ("" as None: typed str)
         enable_mcp=False,  # never expose callbacks to other clients
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )

@@ -21,6 +21,7 @@ from urllib.parse import quote
 import flask
 import psycopg
 from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers import Response as BaseResponse  # what flask.redirect returns
 
 from alerts.lifecycle import UNIT_ROLES, Actor, Role
 from cityops.probe import HEALTH_PATHS
@@ -257,7 +258,7 @@ def _session_ended(user: SessionUser, policy: SessionPolicy, now: datetime) -> s
     return None
 
 
-def gate() -> flask.Response | None:
+def gate() -> BaseResponse | None:
     """``before_request``: no data, layout or page without a live session; no callback without CSRF."""
     path = flask.request.path
     if _is_public(path):

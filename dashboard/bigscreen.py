@@ -11,8 +11,9 @@ from typing import Any
 
 import pandas as pd
 from dash import Patch, html
+from dash.development.base_component import Component
 
-from dashboard.components import level_badge
+from dashboard.components import aria, level_badge
 from dashboard.map.model import Changes, Props
 from i18n.labels import Lang, t
 from i18n.numbers import fmt_int, fmt_pct
@@ -45,11 +46,12 @@ def warning_items(warnings: pd.DataFrame, names: dict[str, str], lang: Lang, now
     unless ``roll`` is off."""
     if warnings.empty:
         return [html.Li(t("map.no_warnings", lang), className="muted")]
-    items = []
+    items: list[html.Li] = []
+    copies: list[html.Li] = []  # the second lap of a rolling feed
     for w in warnings.itertuples():
         title: Any = html.A(w.title, href=f"/incident/{int(w.incident_id)}") if pd.notna(w.incident_id) else w.title
         fresh = w.status == "open" and now - w.opened_at < FRESH
-        items.append(html.Li([
+        content: list[Component] = [
             level_badge(int(w.level), lang),
             html.Span(title, className="warning-title"),
             html.Span(" · ".join(filter(None, [
@@ -57,21 +59,23 @@ def warning_items(warnings: pd.DataFrame, names: dict[str, str], lang: Lang, now
                 fmt_recent(w.updated_at, now),
                 t("warning.cleared", lang) if w.status == "cleared" else "",
             ])), className="warning-meta"),
-        ], className=f"warning-item warning-{w.status}" + (" warning-new" if fresh else ""),
-            id=f"warning-{int(w.id)}"))
+        ]
+        class_name = f"warning-item warning-{w.status}" + (" warning-new" if fresh else "")
+        items.append(html.Li(content, className=class_name, id=f"warning-{int(w.id)}"))
+        copies.append(_copy(content, class_name))
     if not rolls(len(items), roll):
         return items
-    return [html.Div(items + [_copy(i) for i in items], className="rolling",
-                     style={"animationDuration": f"{4 * len(items)}s"})]
+    return [html.Div(items + copies, className="rolling", style={"animationDuration": f"{4 * len(items)}s"})]
 
 
 def rolls(count: int, roll: bool = True) -> bool:
     return roll and count >= ROLLING_FROM
 
 
-def _copy(item: html.Li) -> html.Li:
-    """The second lap of the rolling feed: same content, no id (ids must stay unique)."""
-    return html.Li(item.children, className=item.className, **{"aria-hidden": "true"})
+def _copy(content: list[Component], class_name: str) -> html.Li:
+    """An item of the second lap of the rolling feed: same content, no id (ids must stay unique), hidden from
+    screen readers."""
+    return html.Li(content, className=class_name, **aria(hidden="true"))
 
 
 def warnings_key(warnings: pd.DataFrame, now: datetime) -> Any:

@@ -5,7 +5,7 @@ re-render, send nothing when nothing changed, bring an opened panel into view.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dash import ALL, ClientsideFunction, Input, State, clientside_callback, ctx, html
 from dash.development.base_component import Component
@@ -26,6 +26,13 @@ def level_badge(level: int, lang: Lang) -> html.Span:
 
 def status_chip(status: str, lang: Lang) -> html.Span:
     return html.Span(status_label(status, lang), className=f"chip status-{status}")
+
+
+def aria(**attributes: str) -> dict[str, Any]:
+    """``aria-*`` attributes for an html component: ``html.Div(id=..., **aria(live="polite"))`` is
+    ``aria-live="polite"``. Dash takes them as keyword arguments its signatures do not name; a literal
+    ``**{"aria-live": ...}`` would be checked against every typed keyword (``hidden``, ``n_clicks``, ...)."""
+    return {f"aria-{name}": value for name, value in attributes.items()}
 
 
 def message(text: str, kind: str = "info") -> html.Div:

@@ -12,6 +12,7 @@ from typing import Any
 
 from dash import dcc, html
 
+from dashboard.components import aria
 from i18n.labels import Lang, t
 from i18n.timefmt import fmt_dt
 
@@ -78,7 +79,7 @@ def form(choices: list[dict[str, str]], lang: Lang) -> html.Div:
         html.Label(t("directive.minutes", lang), htmlFor=DirIds.MINUTES),
         dcc.Input(id=DirIds.MINUTES, type="text", inputMode="numeric", value="30", className="input input-short",
                   maxLength=6),
-        html.Div(id=DirIds.MSG, **{"aria-live": "assertive"}),
+        html.Div(id=DirIds.MSG, **aria(live="assertive")),
         html.Button(t("directive.submit", lang), id=DirIds.SUBMIT, className="btn btn-primary", n_clicks=0),
     ], id=DirIds.FORM, className="card form directive-form")
 

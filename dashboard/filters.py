@@ -140,4 +140,4 @@ def parse(now: datetime, *, start: object = None, end: object = None, district: 
     if town and dist and not town.startswith(dist):
         town = None  # a township left over from the previous district: the district wins
     text = search.strip()[:100] if isinstance(search, str) else ""
-    return Filters(start_d, end_d, dist, town, category or None, lvl, text)  # type: ignore[arg-type]
+    return Filters(start_d, end_d, dist, town, category or None, lvl, text)

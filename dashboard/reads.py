@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from psycopg import sql
+from psycopg.abc import QueryNoTemplate
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -68,17 +68,17 @@ class Reads:
 
     pool: ConnectionPool
 
-    def _df(self, query: str | sql.Composable, params: dict[str, Any] | tuple[Any, ...] | None = None,
+    def _df(self, query: QueryNoTemplate, params: dict[str, Any] | tuple[Any, ...] | None = None,
             ) -> pd.DataFrame:
         with self.pool.connection() as conn, conn.cursor() as cur:
-            cur.execute(query, params)  # type: ignore[arg-type]  # psycopg takes str or Composable
+            cur.execute(query, params)
             return frame(cur)
 
-    def _row(self, query: str | sql.Composable, params: dict[str, Any] | tuple[Any, ...] | None = None,
+    def _row(self, query: QueryNoTemplate, params: dict[str, Any] | tuple[Any, ...] | None = None,
              ) -> dict[str, Any]:
         """The one row of an aggregate query, by column name (name every column of the select list)."""
         with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            row = cur.execute(query, params).fetchone()  # type: ignore[arg-type]
+            row = cur.execute(query, params).fetchone()
         assert row is not None, "an aggregate query always returns one row"
         return row
 

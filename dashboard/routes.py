@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 
 import flask
+from werkzeug.wrappers import Response as BaseResponse  # what flask.redirect returns
 
 from alerts.lifecycle import UNIT_ROLES
 from dashboard import auth
@@ -67,7 +68,7 @@ def register(server: flask.Flask, data: Data) -> None:
         return _render_login()
 
     @server.post("/login")
-    def login_submit() -> flask.Response | tuple[str, int]:
+    def login_submit() -> BaseResponse | tuple[str, int]:
         lang = auth.current_lang()
         form = flask.request.form
         expected = flask.session.get("csrf")
@@ -92,7 +93,7 @@ def register(server: flask.Flask, data: Data) -> None:
         return flask.redirect(target)
 
     @server.get("/logout")
-    def logout() -> flask.Response:
+    def logout() -> BaseResponse:
         user = auth.current_user()
         if user is not None:
             with data.pool.connection() as conn:
@@ -103,7 +104,7 @@ def register(server: flask.Flask, data: Data) -> None:
         return response
 
     @server.get("/lang/<code>")
-    def switch_lang(code: str) -> flask.Response:
+    def switch_lang(code: str) -> BaseResponse:
         if code in LANGS:
             flask.session["lang"] = as_lang(code)
         return flask.redirect(auth.safe_next(flask.request.args.get("next")))

@@ -39,14 +39,13 @@ def navbar(user: auth.SessionUser | None, lang: Lang) -> html.Header:
         right.append(html.Span(f"{who} · {role}", className="nav-user", id="nav-user"))
         # Every role's own password, beside the name (still shown on a phone, where the name is not).
         right.append(dcc.Link(t("nav.account", lang), href=auth.ACCOUNT_PAGE, className="nav-link", id="nav-account"))
-    right += [
-        html.A(t("nav.switch_lang", lang), href=f"/lang/{other}", id=Ids.LANG_LINK, className="nav-link"),
-        html.A(t("nav.logout", lang), href="/logout", className="nav-link", id="nav-logout") if user else None,
-    ]
+    right.append(html.A(t("nav.switch_lang", lang), href=f"/lang/{other}", id=Ids.LANG_LINK, className="nav-link"))
+    if user is not None:
+        right.append(html.A(t("nav.logout", lang), href="/logout", className="nav-link", id="nav-logout"))
     return html.Header([
         html.Div(t("app.title", lang), className="nav-title"),
         html.Nav(links, className="nav-links"),
-        html.Div([c for c in right if c is not None], className="nav-right"),
+        html.Div(right, className="nav-right"),
     ], className="navbar")
 
 

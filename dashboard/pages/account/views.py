@@ -6,7 +6,7 @@ from __future__ import annotations
 from dash import dcc, html
 
 from dashboard import auth
-from dashboard.components import message
+from dashboard.components import aria, message
 from i18n.labels import Lang, role_label, t
 
 from .ids import Ids
@@ -29,7 +29,7 @@ def page(user: auth.SessionUser, must_change: bool, lang: Lang) -> html.Div:
         html.Div([
             html.P(f"{user.username} · {role_label(user.role, lang)}", className="muted"),
             html.Div(message(t("account.must_change", lang), "info") if must_change else None, id=Ids.MSG,
-                     **{"aria-live": "polite"}),
+                     **aria(live="polite")),
             *_password("account.current", Ids.CURRENT, "current-password", lang),
             *_password("account.new", Ids.NEW, "new-password", lang),
             *_password("account.new2", Ids.NEW2, "new-password", lang),

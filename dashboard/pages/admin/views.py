@@ -10,7 +10,7 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboard import users
-from dashboard.components import message, page_in, pager
+from dashboard.components import aria, message, page_in, pager
 from dashboard.rule_table import rule_rows
 from dashboard.widgets import township_options
 from i18n.labels import Lang, auth_event_label, role_label, t
@@ -159,7 +159,7 @@ def user_form(townships: list[tuple[str, str]], lang: Lang) -> html.Div:
             _role_field(Ids.ROLE, lang),
             _township_field(Ids.TOWNSHIP, townships, lang),
         ], className="filter-bar"),
-        html.Div(id=Ids.MSG, **{"aria-live": "polite"}),
+        html.Div(id=Ids.MSG, **aria(live="polite")),
         html.Button(t("admin.submit", lang), id=Ids.SUBMIT, n_clicks=0, className="btn btn-primary"),
     ], className="card panel")
 
@@ -170,7 +170,7 @@ def manage_form(a: Accounts, townships: list[tuple[str, str]], lang: Lang) -> ht
         html.H2(t("admin.manage", lang)),
         html.Div(_field("admin.choose_account", dcc.Dropdown(account_options(a), id=Ids.ACCOUNT,
                                                              className="dropdown-md"), lang), className="filter-bar"),
-        html.Div(id=Ids.EDIT_MSG, **{"aria-live": "polite"}),
+        html.Div(id=Ids.EDIT_MSG, **aria(live="polite")),
         html.Div([
             html.P(id=Ids.ACCOUNT_STATE, className="muted"),
             html.Div([_role_field(Ids.EDIT_ROLE, lang), _township_field(Ids.EDIT_TOWNSHIP, townships, lang),
@@ -196,7 +196,7 @@ def locks_section(locks: list[Lock], lang: Lang) -> html.Section:
                                                            className="dropdown-md"), lang),
                   html.Button(t("admin.unlock", lang), id=Ids.UNLOCK, n_clicks=0, className="btn btn-primary")],
                  className="filter-bar"),
-        html.Div(id=Ids.LOCK_MSG, **{"aria-live": "polite"}),
+        html.Div(id=Ids.LOCK_MSG, **aria(live="polite")),
     ], className="card panel")
 
 

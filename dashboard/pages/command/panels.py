@@ -8,6 +8,7 @@ from typing import Any
 from dash import dcc, html
 
 from alerts.lifecycle import Action
+from dashboard.components import aria
 from dashboard.widgets import township_options
 from i18n.labels import Lang, action_label, t
 
@@ -46,7 +47,7 @@ def action_panel(lang: Lang) -> html.Div:
     """The one panel of the actions with a note, hidden; ``shown`` says what it shows for the action chosen."""
     return html.Div([
         html.H2(id=Ids.ACT_TITLE),
-        html.Div(id=Ids.ACT_MSG, **{"aria-live": "assertive"}),
+        html.Div(id=Ids.ACT_MSG, **aria(live="assertive")),
         html.Div([
             html.Label(id=Ids.ACT_TOWNSHIP_LABEL, htmlFor=Ids.ACT_TOWNSHIP),
             dcc.Dropdown(id=Ids.ACT_TOWNSHIP, options=[], clearable=True, className="dropdown",

@@ -11,7 +11,7 @@ from alerts.deadlines import waiting_on
 from alerts.lifecycle import Action, Role, offered
 from alerts.status import Status
 from dashboard import directive_views as dv
-from dashboard.components import level_badge, message, status_chip
+from dashboard.components import aria, level_badge, message, status_chip
 from dashboard.directive_views import DirIds
 from dashboard.widgets import QueueRow, incident_button, near_badge, township_options
 from i18n.labels import Lang, action_label, category_label, t
@@ -189,7 +189,7 @@ def page(p: Page, lang: Lang, can_act: bool) -> html.Div:
     return html.Div([
         html.H1(t("command.title", lang)),
         None if can_act else message(t("command.read_only", lang)),
-        html.Div(id=Ids.MSG, className="msg-area", **{"aria-live": "polite"}),
+        html.Div(id=Ids.MSG, className="msg-area", **aria(live="polite")),
         html.Div([
             html.Div([
                 rework_panel(lang),

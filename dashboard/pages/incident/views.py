@@ -40,9 +40,9 @@ def fact_rows(r: Record, lang: Lang) -> list[tuple[str, str]]:
 
 def page(r: Record, lang: Lang) -> html.Div:
     f = r.facts
+    near: list[str | html.Span] = [" ", near_badge(lang)] if f.near else []
     return html.Div([
-        html.H1([f"#{f.id} {f.title} ", level_badge(f.level, lang), " ", status_chip(f.status, lang),
-                 *([" ", near_badge(lang)] if f.near else [])]),
+        html.H1([f"#{f.id} {f.title} ", level_badge(f.level, lang), " ", status_chip(f.status, lang), *near]),
         html.Dl([item for label, value in fact_rows(r, lang) for item in (html.Dt(label), html.Dd(value))],
                 className="facts"),
         html.Button(t("incident.export", lang), id=Ids.EXPORT, className="btn btn-secondary", n_clicks=0),

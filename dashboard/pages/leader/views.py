@@ -10,7 +10,7 @@ from typing import Any
 from dash import dcc, html
 
 from dashboard import charts, figures
-from dashboard.components import level_badge, message, pager, status_chip
+from dashboard.components import aria, level_badge, message, pager, status_chip
 from dashboard.widgets import log_table, timeline_graph
 from i18n.labels import Lang, category_label, level_label, t
 from i18n.numbers import fmt_int, fmt_pct
@@ -151,7 +151,7 @@ def page(p: Page, lang: Lang) -> html.Div:
     return html.Div([
         html.H1(t("leader.title", lang)),
         _filter_bar(p.choices, panels, lang),
-        html.Div(id=Ids.MSG, **{"aria-live": "polite"}),
+        html.Div(id=Ids.MSG, **aria(live="polite")),
         html.Div(kpi_cards(panels.summary, lang), id=Ids.KPIS, className="stat-row"),
         html.Div([
             html.Section([html.H2(t("leader.trend", lang)),

@@ -9,6 +9,7 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboard import charts
+from dashboard.components import aria
 from i18n.labels import Lang, t
 from i18n.numbers import fmt_int, fmt_pct
 from i18n.texts import DEAD_REASON, DEPT, DEVICE_TYPE, label
@@ -99,7 +100,7 @@ def report_bar(months: list[Month], lang: Lang) -> html.Div:
                     dcc.Dropdown(options, value=options[1]["value"], id=Ids.REPORT_MONTH, clearable=False,
                                  searchable=False, className="dropdown-md")], className="filter"),
         html.Button(rt("page.download", lang), id=Ids.REPORT, n_clicks=0, className="btn btn-secondary"),
-        html.Div(id=Ids.REPORT_MSG, **{"aria-live": "polite"}),
+        html.Div(id=Ids.REPORT_MSG, **aria(live="polite")),
         dcc.Download(id=Ids.DOWNLOAD),
     ], className="filter-bar")
 
