@@ -289,6 +289,22 @@ class Weights:
     no_rework: float = 0.10
     no_return: float = 0.10
 
+    @classmethod
+    def from_text(cls, text: str) -> Weights:
+        """``sign=0.3,on_time=0.4``: the named weights changed, the others at their defaults."""
+        given: dict[str, float] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            name, _, value = part.partition("=")
+            if name.strip() not in cls.__dataclass_fields__:
+                raise ValueError(f"unknown 考核 weight {name.strip()!r}; known: {', '.join(cls.__dataclass_fields__)}")
+            try:
+                given[name.strip()] = float(value)
+            except ValueError:
+                raise ValueError(f"考核 weight {name.strip()!r} is not a number: {value!r}") from None
+            if given[name.strip()] < 0:
+                raise ValueError(f"考核 weight {name.strip()!r} is negative")
+        return cls(**given)
+
 
 BANDS: tuple[tuple[float, str], ...] = ((90.0, "excellent"), (80.0, "good"), (60.0, "fair"), (0.0, "poor"))
 

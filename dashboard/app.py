@@ -33,8 +33,9 @@ log = logging.getLogger("cityops.dashboard")
 
 # The shell first: it registers a callback of its own, and the pages import its helpers.
 PAGE_MODULES = ("dashboard.shell", "dashboard.pages.overview", "dashboard.pages.township", "dashboard.pages.command",
-                "dashboard.pages.incident", "dashboard.pages.leader", "dashboard.pages.quality",
-                "dashboard.pages.admin", "dashboard.pages.account")  # account after admin: it uses admin's rules
+                "dashboard.pages.incident", "dashboard.pages.leader", "dashboard.pages.assessment",
+                "dashboard.pages.quality", "dashboard.pages.admin",
+                "dashboard.pages.account")  # account after admin: it uses admin's rules
 ASSETS = Path(__file__).parent / "assets"
 
 # Noto Sans SC as woff2 slices split by unicode-range (npm @fontsource-variable/noto-sans-sc, OFL-1.1,

@@ -76,3 +76,18 @@ def timeline(log: pd.DataFrame, now: datetime, lang: Lang) -> go.Figure:
         font={"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"},
     )
     return fig
+
+
+BAND_COLOURS = {"excellent": "#2e7d32", "good": "#1565c0", "fair": "#f9a825", "poor": "#c62828"}
+
+
+def score_bars(names: list[str], scores: list[float], bands: list[str], lang: Lang) -> go.Figure:
+    """考核 scores as horizontal bars, best on top, each in its band's colour."""
+    fig = go.Figure(go.Bar(x=scores, y=names, orientation="h", text=[f"{s:.1f}" for s in scores],
+                           textposition="outside", marker={"color": [BAND_COLOURS.get(b, "#9e9e9e") for b in bands]},
+                           hovertemplate="%{y}: %{x:.1f}<extra></extra>"))
+    fig.update_layout(height=max(160, 26 * len(names) + 60), margin={"l": 10, "r": 30, "t": 10, "b": 30},
+                      xaxis={"range": [0, 105], "title": "综合得分" if lang == "zh" else "Score"},
+                      yaxis={"autorange": "reversed"}, plot_bgcolor="white", paper_bgcolor="white",
+                      font={"family": "sans-serif"})
+    return fig

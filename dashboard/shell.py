@@ -23,6 +23,7 @@ NAV: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/command", "nav.command", frozenset({Role.COMMAND, Role.LEADER, Role.ADMIN})),
     ("/township", "nav.township", frozenset({Role.TOWNSHIP, Role.DEPARTMENT})),
     ("/leader", "nav.leader", frozenset({Role.LEADER, Role.COMMAND, Role.ADMIN})),
+    ("/assessment", "nav.assessment", frozenset({Role.LEADER, Role.COMMAND, Role.ADMIN})),
     ("/quality", "nav.quality", frozenset({Role.LEADER, Role.COMMAND, Role.ADMIN})),
     ("/admin", "nav.admin", frozenset({Role.ADMIN})),
 )

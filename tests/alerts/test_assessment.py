@@ -150,3 +150,11 @@ def test_filters_and_district_key() -> None:
     assert set(urgent) == {A}
     district = figures(stretches_until(logs, NOVEMBER.end), NOVEMBER, key={A: "431002", B: "431002"})
     assert district["431002"].dispatched == 9
+
+
+def test_weights_come_from_configuration() -> None:
+    assert Weights.from_text("") == Weights()
+    assert Weights.from_text(" sign=0.5, no_return=0 ") == Weights(sign=0.5, no_return=0.0)
+    for bad, words in (("speed=1", "unknown"), ("sign=high", "not a number"), ("sign=-1", "negative")):
+        with pytest.raises(ValueError, match=words):
+            Weights.from_text(bad)

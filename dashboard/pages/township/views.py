@@ -11,7 +11,7 @@ from dash import dcc, html
 from alerts.deadlines import waiting_on
 from alerts.lifecycle import Action, Role, offered
 from alerts.status import Clock, Party
-from dashboard.components import level_badge, status_chip
+from dashboard.components import aria, level_badge, status_chip
 from dashboard.directive_views import DirIds, pending_cards
 from dashboard.widgets import QueueRow, incident_button
 from i18n.labels import Lang, action_label, category_label, t
@@ -77,7 +77,7 @@ def _panel(others: list[tuple[str, str]], lang: Lang) -> html.Div:
     township), hidden."""
     return html.Div([
         html.H2(id=Ids.PANEL_TITLE),
-        html.Div(id=Ids.FORM_MSG, **{"aria-live": "assertive"}),
+        html.Div(id=Ids.FORM_MSG, **aria(live="assertive")),
         html.Div([
             html.Label(t("township.note", lang), htmlFor=Ids.NOTE),
             dcc.Textarea(id=Ids.NOTE, className="input textarea", maxLength=2000),
@@ -113,7 +113,7 @@ def _panel(others: list[tuple[str, str]], lang: Lang) -> html.Div:
 def page(p: Page, lang: Lang) -> html.Div:
     return html.Div([
         html.H1([t("township.title", lang), html.Span(f" · {p.name}", className="subtitle")]),
-        html.Div(id=Ids.MSG, className="msg-area", **{"aria-live": "polite"}),
+        html.Div(id=Ids.MSG, className="msg-area", **aria(live="polite")),
         html.Div(pending(p.pending, lang), id=DirIds.PENDING),
         dcc.Store(id=DirIds.PENDING_MARKER, data=p.directive_marker),
         dcc.Store(id=DirIds.PENDING_VERSION, data=0),

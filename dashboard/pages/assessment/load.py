@@ -1,0 +1,131 @@
+"""What the 考核 page reads and works out: a period's figures per unit (``alerts.assessment``, from the
+incident log), ranked against the previous period, and the incidents behind any one figure."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from alerts.assessment import Period, Ranked, Stretch, Weights, figures, rank, stretches_until
+from dashboard.data import Data
+from i18n.labels import Lang
+from reports.month import Month, recent_months
+
+# The score's weights: CITYOPS_ASSESSMENT_WEIGHTS="sign=0.25,on_time=0.35,close=0.2,no_rework=0.1,no_return=0.1"
+WEIGHTS = Weights.from_text(os.environ.get("CITYOPS_ASSESSMENT_WEIGHTS", ""))
+ROLLING_DAYS = 30
+MONTHS = 12
+KINDS = ("township", "department", "district")
+# The figures a cell can open: the stretches each counts (Figures.incidents' keys).
+DRILLS = ("dispatched", "signed_on_time", "due", "postponed", "handled_on_time", "closed", "returned",
+          "returned_wrongly", "decided", "reworked", "reworked_thrice")
+
+
+class BadQuery(ValueError):
+    """A value the page did not offer (a forged request); ``key`` names the message."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    period: str  # "30d" or a month "2026-11"
+    kind: str  # what is ranked: township | department | district
+    category: str | None
+    level: int | None
+
+
+def periods(now: datetime) -> list[tuple[str, Period]]:
+    """What the period picker offers: the last 30 days, then this month so far and the months before."""
+    rolling = Period(now - timedelta(days=ROLLING_DAYS), now)
+    months = [(m.key, Period(m.start, min(m.end, now))) for m in recent_months(now, MONTHS)]
+    return [("30d", rolling), *months]
+
+
+def period_label(key: str, lang: Lang) -> str:
+    if key == "30d":
+        return f"近{ROLLING_DAYS}天" if lang == "zh" else f"Last {ROLLING_DAYS} days"
+    return Month.parse(key).label(lang)
+
+
+def previous(key: str, period: Period) -> Period:
+    """The period the movement is measured against: the 30 days before, or the whole previous month."""
+    if key == "30d":
+        return period.previous()
+    month = Month.parse(key).previous()
+    return Period(month.start, month.end)
+
+
+def parse(now: datetime, *, period: object, kind: object, category: object, level: object,
+          categories: list[str]) -> Query:
+    if period not in dict(periods(now)):
+        raise BadQuery("assess.err.period")
+    if kind not in KINDS:
+        raise BadQuery("assess.err.kind")
+    if category not in (None, "") and category not in categories:
+        raise BadQuery("err.bad_category")
+    if level not in (None, "") and level not in (1, 2, 3, 4, "1", "2", "3", "4"):
+        raise BadQuery("err.bad_level")
+    assert isinstance(period, str) and isinstance(kind, str)
+    return Query(period, kind, category if isinstance(category, str) and category else None,
+                 int(level) if isinstance(level, int | str) and level != "" else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    query: Query
+    period: Period
+    rows: list[Ranked]
+    names: dict[str, str]  # unit or district code → name
+    stretches: list[Stretch]  # the period's, for the incidents behind a figure
+
+
+def _units(data: Data, kind: str) -> tuple[list[str], dict[str, str] | None]:
+    """The units ranked, and the key that maps a unit to them (districts: each township's)."""
+    townships = [code for code, _ in data.townships()]
+    if kind == "township":
+        return townships, None
+    if kind == "department":
+        return [code for code, _ in data.units() if code not in set(townships)], None
+    return [code for code, _ in data.districts()], {code: code[:6] for code in townships}
+
+
+def assess(data: Data, q: Query, now: datetime) -> Assessment:
+    period = dict(periods(now))[q.period]
+    before = previous(q.period, period)
+    logs = data.assessment_logs(before.start, period.end)
+    units, key = _units(data, q.kind)
+    categories = frozenset({q.category}) if q.category else None
+    levels = frozenset({q.level}) if q.level else None
+    stretches = stretches_until(logs, period.end)
+    figs_now = figures(stretches, period, key, categories, levels)
+    figs_before = figures(stretches_until(logs, before.end), before, key, categories, levels)
+    chosen = set(units)
+    in_scope = [s for s in stretches if (key.get(s.unit) if key else s.unit) in chosen]
+    return Assessment(q, period, rank({u: f for u, f in figs_now.items() if u in chosen}, figs_before, units,
+                                      WEIGHTS), data.unit_names(), in_scope)
+
+
+@dataclass(frozen=True, slots=True)
+class DrillRow:
+    stretch: Stretch
+    title: str
+    status: str
+
+
+def drill(data: Data, a: Assessment, unit: str, figure: str) -> list[DrillRow]:
+    """The incidents behind ``figure`` of ``unit`` (a unit of the ranking), with each stretch's times."""
+    if figure not in DRILLS:
+        raise BadQuery("assess.err.figure")
+    row = next((r for r in a.rows if r.figures.unit == unit), None)
+    if row is None:
+        raise BadQuery("assess.err.unit")
+    ids = set(row.figures.incidents.get(figure, ()))
+    key = {code: code[:6] for code, _ in data.townships()} if a.query.kind == "district" else None
+    chosen = [s for s in a.stretches if s.incident_id in ids and (key.get(s.unit) if key else s.unit) == unit]
+    titles = data.incident_titles(sorted(ids))
+    return [DrillRow(s, str(titles.get(s.incident_id, {}).get("title", "")),
+                     str(titles.get(s.incident_id, {}).get("status", ""))) for s in chosen]
