@@ -28,6 +28,7 @@ from dashboard.components import bump, clicked, outcome_message
 from dashboard.context import get_data
 from dashboard.data import Photo
 from i18n.labels import MESSAGES, Lang, action_label, refusal_message, t
+from i18n.refusal import Refused
 from i18n.timefmt import utcnow
 
 log = logging.getLogger("cityops.dashboard.actions")
@@ -50,12 +51,8 @@ class Outcome:
     refusal: Refusal | None = None  # why the lifecycle said no, when it did (the page may offer a way out)
 
 
-class InvalidInput(ValueError):
+class InvalidInput(Refused):
     """A form value the server will not accept; ``key`` names the i18n message."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
 
 
 def parse_evacuated(raw: object) -> int:

@@ -28,6 +28,7 @@ from cityops.probe import HEALTH_PATHS
 from dashboard.context import get_data
 from dashboard.lockout import LockoutPolicy, locked_until
 from i18n.labels import Lang, as_lang, t
+from i18n.refusal import Refused
 from i18n.timefmt import utcnow
 from store import audit, departments, users
 from store.audit import AuthEvent
@@ -41,12 +42,8 @@ _PUBLIC_PREFIXES = ("/login", "/logout", "/lang/", "/assets/", "/_dash-component
 _PUBLIC_PATHS = frozenset(HEALTH_PATHS)  # probes and scrapers have no session (/metrics checks its own)
 
 
-class Denied(Exception):
+class Denied(Refused):
     """The session may not do this; ``key`` names the i18n message to show."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
 
 
 @dataclass(frozen=True, slots=True)

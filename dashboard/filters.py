@@ -15,6 +15,7 @@ from typing import Any
 
 from psycopg import sql
 
+from i18n.refusal import Refused
 from i18n.timefmt import SHANGHAI, local
 
 MAX_DAYS = 366
@@ -25,12 +26,8 @@ _CATEGORY = re.compile(r"[\w\-]{1,40}")
 _ID = re.compile(r"#?\s*(\d{1,12})")
 
 
-class BadFilter(ValueError):
+class BadFilter(Refused):
     """A filter value the server refuses; ``key`` names the i18n message."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
 
 
 @dataclass(frozen=True, slots=True)

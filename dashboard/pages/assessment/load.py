@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from alerts.assessment import Period, Ranked, Stretch, Weights, figures, rank, stretches_until
 from dashboard.data import Data
 from i18n.labels import Lang
+from i18n.refusal import Refused
 from reports.month import Month, recent_months
 
 # The score's weights: CITYOPS_ASSESSMENT_WEIGHTS="sign=0.25,on_time=0.35,close=0.2,no_rework=0.1,no_return=0.1"
@@ -22,12 +23,8 @@ DRILLS = ("dispatched", "signed_on_time", "due", "postponed", "handled_on_time",
           "returned_wrongly", "decided", "reworked", "reworked_thrice")
 
 
-class BadQuery(ValueError):
+class BadQuery(Refused):
     """A value the page did not offer (a forged request); ``key`` names the message."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
 
 
 @dataclass(frozen=True, slots=True)
