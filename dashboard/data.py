@@ -23,7 +23,6 @@ from alerts.status import WITH_TOWNSHIP, Status
 from dashboard.map import basemap
 from dashboard.map.model import BaseMap
 from dashboard.reads import DEADLINE_SQL, OPEN_STATUSES
-from dashboard.reads_assessment import AssessmentReads
 from dashboard.reads_directives import DirectiveReads
 from dashboard.reads_leader import LeaderReads
 from dashboard.reads_live import LiveReads
@@ -52,7 +51,7 @@ class Photo:
     data: bytes
 
 
-class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads, AssessmentReads):
+class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
     """Read models for the pages and the one write path (``act``), over a named pool."""
 
     def __init__(self, pool: ConnectionPool) -> None:

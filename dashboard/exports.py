@@ -11,6 +11,7 @@ from dashboard.excel import Sheet, workbook
 from dashboard.filters import Filters
 from dashboard.widgets import format_details
 from i18n.labels import Lang, action_label, category_label, level_label, role_label, status_label, t
+from i18n.numbers import known
 from i18n.timefmt import fmt_dt, local
 
 
@@ -57,12 +58,16 @@ def incidents(rows: pd.DataFrame, f: Filters, names: dict[str, str], now: dateti
 
 def ranking(rows: pd.DataFrame, f: Filters, names: dict[str, str], now: datetime, lang: Lang) -> tuple[bytes, str]:
     columns = [(t("col.rank", lang), 7), (t("col.township", lang), 16), (t("col.district", lang), 12),
-               (t("col.dispatched", lang), 10), (t("col.signed_on_time", lang), 10),
-               (t("col.on_time_rate", lang) + " %", 12), (t("col.closed", lang), 10), (t("col.open", lang), 10),
-               (t("col.rework", lang), 10), (t("col.overdue", lang), 10)]
-    body = [[int(r.rank), r.name, names.get(r.district_code or "", r.district_code or ""), int(r.dispatched),
-             int(r.signed_on_time), None if r.on_time_rate is None else float(r.on_time_rate), int(r.closed),
-             int(r.open), int(r.rework), int(r.overdue)] for r in rows.itertuples()]
+               (t("assess.col.score", lang), 10), (t("assess.col.band", lang), 8), (t("col.dispatched", lang), 10),
+               (t("col.signed_on_time", lang), 10), (t("assess.col.sign_rate", lang) + " %", 12),
+               (t("assess.col.due", lang), 10), (t("assess.col.on_time_rate", lang) + " %", 12),
+               (t("col.closed", lang), 10), (t("assess.col.close_rate", lang) + " %", 12),
+               (t("assess.col.rework_rate", lang) + " %", 12), (t("col.open", lang), 10), (t("col.overdue", lang), 10)]
+    body = [[None if known(r.rank) is None else int(r.rank), r.name,
+             names.get(r.district_code or "", r.district_code or ""), known(r.score),
+             t(f"assess.band.{r.band}", lang) if isinstance(r.band, str) else None, int(r.dispatched),
+             int(r.signed_on_time), known(r.sign_rate), int(r.due), known(r.on_time_rate), int(r.closed),
+             known(r.close_rate), known(r.rework_rate), int(r.open), int(r.overdue)] for r in rows.itertuples()]
     sheet = Sheet(t("leader.sheet_ranking", lang), t("leader.ranking", lang),
                   [describe(f, names, lang), t("leader.ranking_note", lang), _stamp(now, lang)], columns, body)
     return workbook([sheet]), _filename(t("leader.sheet_ranking", lang), now)

@@ -1,7 +1,7 @@
 """The leader cockpit's reads: list, daily trend, overdue list, township ranking, summary.
 
-All of it is aggregated in PostgreSQL (GROUP BY, window functions, one pass each);
-Python only renames columns. Every query takes the same ``Filters``.
+Aggregated in PostgreSQL (GROUP BY, window functions, one pass each), but for the ranking, whose figures
+are 考核's (``alerts.assessment``, from the incident log). Every query takes the same ``Filters``.
 """
 
 from __future__ import annotations
@@ -17,14 +17,15 @@ from dashboard.filters import Filters
 from dashboard.reads import (
     DEADLINE_SQL,
     DISPATCHES_CTE,
+    OPEN_STATUSES,
     OVERDUE_SQL,
     SIGN_DUE_SQL,
     SIGNED_ON_TIME_SQL,
     TOWNSHIP_OVERDUE_SQL,
-    Reads,
     now_param,
     sign_window_params,
 )
+from dashboard.reads_assessment import AssessmentReads
 
 LIST_COLUMNS = ("id", "title", "category", "level", "status", "district_code", "township_code", "created_at",
                 "closed_at", "rework_count", "overdue")
@@ -39,7 +40,7 @@ def _townships_where(f: Filters) -> tuple[sql.Composable, dict[str, Any]]:
     return sql.SQL("true"), {}
 
 
-class LeaderReads(Reads):
+class LeaderReads(AssessmentReads):
     def incident_list(self, f: Filters, now: datetime, limit: int | None = 200,
                       offset: int = 0) -> tuple[pd.DataFrame, int]:
         """``limit`` incidents matching ``f`` (all with None), newest first from ``offset``; and how many match."""
@@ -84,37 +85,22 @@ class LeaderReads(Reads):
         return self._counted(query, params | now_param(now), limit, offset, OVERDUE_COLUMNS)
 
     def township_ranking(self, f: Filters, now: datetime) -> pd.DataFrame:
-        """One row per township of the chosen area, ranked: signed on time, then fewest overdue and reworks.
-
-        ``due`` counts dispatches whose sign deadline has passed or that were signed; the
-        on-time rate is ``signed_on_time / due`` (None when nothing was due yet).
-        """
-        cond, params = f.where()
+        """One row per township of the chosen area, ranked on 考核's figures (``alerts.assessment``: 按期签收率,
+        按期结案率, 结案率, 返工率 and the score) for the filters' days up to ``now``, with what it has open and
+        overdue now (on its own clocks: a township is not late for the desk's 核查)."""
+        cond, params = f.where(dates=False)
         r_cond, r_params = _townships_where(f)
-        query = sql.SQL(
-            "WITH inc AS (SELECT i.id, i.level, i.category, i.status, i.township_code, i.rework_count,"
-            " " + TOWNSHIP_OVERDUE_SQL + " AS overdue FROM incidents i WHERE {cond}),"
-            + DISPATCHES_CTE + ","
-            " d AS (SELECT township_code, count(*) AS dispatched,"
-            "  count(*) FILTER (WHERE " + SIGNED_ON_TIME_SQL + ") AS signed_on_time,"
-            "  count(*) FILTER (WHERE " + SIGN_DUE_SQL + ") AS due"
-            "  FROM disp GROUP BY 1),"
-            " c AS (SELECT township_code, count(*) FILTER (WHERE status = 'closed') AS closed,"
-            "  count(*) FILTER (WHERE status = ANY(%(open)s)) AS open, sum(rework_count) AS rework,"
-            "  count(*) FILTER (WHERE overdue) AS overdue FROM inc WHERE township_code IS NOT NULL GROUP BY 1),"
-            " t AS (SELECT r.code, r.name, r.parent_code AS district_code,"
-            "  coalesce(d.dispatched, 0) AS dispatched, coalesce(d.signed_on_time, 0) AS signed_on_time,"
-            "  coalesce(d.due, 0) AS due,"
-            "  round(100.0 * d.signed_on_time / nullif(d.due, 0), 1)::float8 AS on_time_rate,"
-            "  coalesce(c.closed, 0) AS closed, coalesce(c.open, 0) AS open, coalesce(c.rework, 0)::int AS rework,"
+        towns = self._df(sql.SQL(
+            "WITH c AS (SELECT i.township_code, count(*) AS open,"
+            "  count(*) FILTER (WHERE " + TOWNSHIP_OVERDUE_SQL + ") AS overdue"
+            "  FROM incidents i WHERE {cond} AND i.status = ANY(%(open)s) AND i.township_code IS NOT NULL"
+            "  GROUP BY 1)"
+            " SELECT r.code, r.name, r.parent_code AS district_code, coalesce(c.open, 0) AS open,"
             "  coalesce(c.overdue, 0) AS overdue"
-            "  FROM regions r JOIN boundary_versions b ON b.version = r.version AND b.active"
-            "  LEFT JOIN d ON d.township_code = r.code LEFT JOIN c ON c.township_code = r.code"
-            "  WHERE r.level = 'township' AND {r_cond})"
-            " SELECT rank() OVER (ORDER BY on_time_rate DESC NULLS LAST, overdue, rework) AS rank, t.*"
-            " FROM t ORDER BY rank, code"
-        ).format(cond=cond, r_cond=r_cond)
-        return self._df(query, params | r_params | now_param(now) | sign_window_params())
+            " FROM regions r JOIN boundary_versions b ON b.version = r.version AND b.active"
+            " LEFT JOIN c ON c.township_code = r.code WHERE r.level = 'township' AND {r_cond} ORDER BY r.code"
+        ).format(cond=cond, r_cond=r_cond), params | r_params | now_param(now) | {"open": OPEN_STATUSES})
+        return self.ranked_townships(towns, f.start_at, min(f.end_at, now), f.category, f.level)
 
     def leader_summary(self, f: Filters, now: datetime) -> dict[str, Any]:
         """Totals over the filters: incidents, closed, reworks, overdue now, dispatches signed on time."""

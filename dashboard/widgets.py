@@ -44,6 +44,11 @@ class WidgetIds(StrEnum):
     LOG = "incident-log"  # the log table, on the incident page and in the leader's timeline panel
 
 
+def band_chip(band: str | None, lang: Lang) -> html.Span:
+    """考核's 优/良/中/差 in its colour; a dash for a unit with nothing to score."""
+    return html.Span(t(f"assess.band.{band}", lang) if band else "—", className=f"band band-{band or 'none'}")
+
+
 def near_badge(lang: Lang) -> html.Span:
     """近边界·请确认属地: the point may lie in the neighbouring township; shown until the area is confirmed."""
     return html.Span(t("near.badge", lang), title=t("near.badge_help", lang), className="badge near-boundary")

@@ -8,6 +8,13 @@ from typing import SupportsFloat, SupportsInt
 from i18n.labels import Lang
 
 
+def known(value: object) -> float | None:
+    """A figure as a float, or None when it is missing (None, or the NaN pandas holds for one)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return None if value != value else float(value)
+
+
 def fmt_int(value: SupportsInt | None) -> str:
     """12,345: digit groups as Chinese reports print them; None as a dash."""
     if value is None:

@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import dash
+import pandas as pd
 import psycopg
 import pytest
 from openpyxl import load_workbook
@@ -87,12 +88,17 @@ def test_ranking_and_totals_follow_the_log(dash_app: dash.Dash, scene: dict[str,
     f = parse(now, category=CATEGORY)
     ranking = data.township_ranking(f, now).set_index("code")
     a, b = ranking.loc[scene["a"]], ranking.loc[scene["b"]]
-    assert (a["dispatched"], a["signed_on_time"], a["due"], a["on_time_rate"], a["closed"], a["open"], a["rework"],
-            a["overdue"]) == (2, 1, 2, 50.0, 1, 1, 1, 0)
-    assert (b["dispatched"], b["signed_on_time"], b["due"], b["on_time_rate"], b["closed"], b["open"], b["rework"],
-            b["overdue"]) == (2, 0, 1, 0.0, 0, 2, 0, 1)
+    # 考核's figures (alerts.assessment): both finish deadlines (t0 + 8 h) are still ahead, so nothing is due
+    assert (a["dispatched"], a["signed_on_time"], a["sign_rate"], a["due"], a["closed"], a["close_rate"],
+            a["rework_rate"], a["open"], a["overdue"]) == (2, 1, 50.0, 0, 1, 50.0, 50.0, 1, 0)
+    assert (b["dispatched"], b["signed_on_time"], b["sign_rate"], b["due"], b["closed"], b["open"],
+            b["overdue"]) == (2, 0, 0.0, 0, 0, 2, 1)
+    assert pd.isna(a["on_time_rate"]) and pd.isna(b["rework_rate"])
+    # score: rates with a denominator, weighted 25/20/10/10 (按期签收, 结案, 未返工, 未退单), out of 100
+    assert a["score"] == round(100 * (0.25 * 0.5 + 0.2 * 0.5 + 0.1 * 0.5 + 0.1) / 0.65, 1) and a["band"] == "poor"
+    assert b["score"] == round(100 * 0.1 / 0.55, 1)
     assert (a["rank"], b["rank"]) == (1, 2)
-    assert len(ranking) >= 100 and ranking.drop([scene["a"], scene["b"]])["on_time_rate"].isna().all()
+    assert len(ranking) >= 100 and ranking.drop([scene["a"], scene["b"]])["sign_rate"].isna().all()
     summary = data.leader_summary(f, now)
     assert summary == {"total": 4, "closed": 1, "rework": 1, "overdue": 1, "close_rate": 25.0, "on_time_rate": 33.3}
     assert int(data.daily_counts(f)["n"].sum()) == 4
@@ -202,7 +208,7 @@ def test_exports_are_excel_files_of_the_filtered_rows(leader: ModuleType, logged
     assert isinstance(rows[5][7], datetime)  # a real date cell, in Shanghai wall-clock time
     ranking = list(load_workbook(io.BytesIO(base64.b64decode(ranked["content"]))).active.iter_rows(values_only=True))
     header = ranking.index(next(r for r in ranking if r and r[0] == "排名"))
-    assert ranking[header + 1][:6] == (1, *ranking[header + 1][1:3], 2, 1, 50.0)
+    assert ranking[header + 1][:9] == (1, *ranking[header + 1][1:3], 57.7, "差", 2, 1, 50.0, 0)
 
 
 def test_only_leaders_command_and_admin_get_in(leader: ModuleType, logged_in: LoggedIn, scene: dict[str, Any],

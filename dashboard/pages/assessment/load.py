@@ -3,18 +3,16 @@ incident log), ranked against the previous period, and the incidents behind any 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from alerts.assessment import Period, Ranked, Stretch, Weights, figures, rank, stretches_until
+from alerts.assessment import Period, Ranked, Stretch, figures, rank, stretches_until
 from dashboard.data import Data
+from dashboard.reads_assessment import WEIGHTS
 from i18n.labels import Lang
 from i18n.refusal import Refused
 from reports.month import Month, recent_months
 
-# The score's weights: CITYOPS_ASSESSMENT_WEIGHTS="sign=0.25,on_time=0.35,close=0.2,no_rework=0.1,no_return=0.1"
-WEIGHTS = Weights.from_text(os.environ.get("CITYOPS_ASSESSMENT_WEIGHTS", ""))
 ROLLING_DAYS = 30
 MONTHS = 12
 KINDS = ("township", "department", "district")

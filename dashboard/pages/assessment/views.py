@@ -14,6 +14,7 @@ from alerts.assessment import Figures, Ranked
 from dashboard import figures as chart
 from dashboard.components import aria, level_badge, status_chip
 from dashboard.excel import Sheet
+from dashboard.widgets import band_chip
 from i18n.labels import Lang, category_label, level_label, status_label, t
 from i18n.numbers import fmt_int, fmt_pct
 from i18n.timefmt import fmt_dt
@@ -80,10 +81,6 @@ def _header(key: str, lang: Lang, defined: bool = True) -> html.Th:
     return html.Th(t(f"assess.col.{key}", lang), title=title, className="has-def" if title else None)
 
 
-def _band(band: str | None, lang: Lang) -> html.Span:
-    return html.Span(t(f"assess.band.{band}", lang) if band else "—", className=f"band band-{band or 'none'}")
-
-
 def _cell(r: Ranked, c: Column) -> html.Td:
     text = c.text(r)
     if c.drill is None or text in ("—", "0"):
@@ -99,7 +96,7 @@ def ranking(a: Assessment, lang: Lang) -> html.Div:
     body = [html.Tr([html.Td("—" if r.rank is None else str(r.rank), className="rank"),
                      html.Td(moved(r.moved), className="moved"),
                      html.Td(a.names.get(r.figures.unit, r.figures.unit)),
-                     _cell(r, COLUMNS[0]), html.Td(_band(r.band, lang)),
+                     _cell(r, COLUMNS[0]), html.Td(band_chip(r.band, lang)),
                      *(_cell(r, c) for c in COLUMNS[1:])],
                     className="unranked" if r.rank is None else None) for r in a.rows]
     return html.Div(html.Table([html.Thead(html.Tr(head)), html.Tbody(body)], className="table assess-table"),

@@ -11,9 +11,9 @@ from dash import dcc, html
 
 from dashboard import charts, figures
 from dashboard.components import aria, level_badge, message, pager, status_chip
-from dashboard.widgets import log_table, timeline_graph
+from dashboard.widgets import band_chip, log_table, timeline_graph
 from i18n.labels import Lang, category_label, level_label, t
-from i18n.numbers import fmt_int, fmt_pct
+from i18n.numbers import fmt_int, fmt_pct, known
 from i18n.timefmt import fmt_dt, remaining
 
 from .ids import Ids
@@ -64,15 +64,21 @@ def overdue_panel(p: Paged, lang: Lang) -> list[Any]:
 
 
 def ranking_panel(p: Paged, lang: Lang) -> list[Any]:
+    """考核's figures per township (the 考核 page has their definitions, the movement and the lists)."""
     body = [html.Tr([
-        html.Td(str(r.rank), className="rank"), html.Td(r.name), html.Td(_name(p.names, r.district_code)),
-        html.Td(fmt_int(r.dispatched), className="num"), html.Td(fmt_pct(r.on_time_rate), className="num"),
-        html.Td(fmt_int(r.closed), className="num"), html.Td(fmt_int(r.rework), className="num"),
+        html.Td("—" if known(r.rank) is None else str(int(r.rank)), className="rank"), html.Td(r.name),
+        html.Td(_name(p.names, r.district_code)), html.Td(band_chip(r.band if isinstance(r.band, str) else None, lang)),
+        html.Td("—" if known(r.score) is None else f"{r.score:.1f}", className="num"),
+        html.Td(fmt_int(r.dispatched), className="num"), html.Td(fmt_pct(known(r.sign_rate)), className="num"),
+        html.Td(fmt_pct(known(r.on_time_rate)), className="num"),
+        html.Td(fmt_pct(known(r.close_rate)), className="num"),
+        html.Td(fmt_pct(known(r.rework_rate)), className="num"), html.Td(fmt_int(r.open), className="num"),
         html.Td(fmt_int(r.overdue), className="num" + (" overdue" if r.overdue else "")),
     ]) for r in p.rows.itertuples()]
-    headers = [t(k, lang) for k in ("col.rank", "col.township", "col.district", "col.dispatched", "col.on_time_rate",
-                                    "col.closed", "col.rework", "col.overdue")]
-    return [_table(headers, body, Ids.RANKING_TABLE, t("leader.none", lang), numeric=5),
+    headers = [t(k, lang) for k in ("col.rank", "col.township", "col.district", "assess.col.band", "assess.col.score",
+                                    "col.dispatched", "assess.col.sign_rate", "assess.col.on_time_rate",
+                                    "assess.col.close_rate", "assess.col.rework_rate", "col.open", "col.overdue")]
+    return [_table(headers, body, Ids.RANKING_TABLE, t("leader.none", lang), numeric=8),
             pager(Ids.RANKING, p.page, p.total, PAGE_ROWS, lang)]
 
 
