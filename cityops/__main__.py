@@ -12,6 +12,8 @@ import argparse
 import json
 import logging
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -205,6 +207,26 @@ def up(cfg: settings.Settings, storm: str | None, staff: bool) -> None:
         log.info("stopped")
 
 
+def start_over(cfg: settings.Settings) -> None:
+    """``up --fresh``: the run folder's embedded servers stopped and their data deleted (a database of one's
+    own, given by URL, is never touched)."""
+    if cfg.embedded_db:
+        pg = LocalPostgres(cfg.run_dir / "pg", cfg.pg_port)
+        if pg.running():
+            pg.stop()
+        shutil.rmtree(pg.data_dir, ignore_errors=True)
+    if cfg.embedded_broker:
+        mq = LocalMosquitto(cfg.run_dir / "mqtt", cfg.mqtt_port, cfg.mqtt_tls_port)
+        pid = mq.running_pid()
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while mq.running_pid() is not None and time.monotonic() < deadline:
+                time.sleep(0.1)
+        (mq.data_dir / "mosquitto.db").unlink(missing_ok=True)
+    log.info("starting over: the embedded database and the broker's sessions of %s are gone", cfg.run_dir)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="cityops: start the whole system")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -212,6 +234,8 @@ def main() -> None:
     p_up.add_argument("--storm", default="431002", help="district with a simulated rainstorm ('' for none)")
     p_up.add_argument("--no-staff", action="store_true",
                       help="no simulated township staff: incidents wait for people at the township desks")
+    p_up.add_argument("--fresh", action="store_true",
+                      help="start over: the embedded database and broker of the run folder are deleted first")
     sub.add_parser("prepare", help="start servers, migrate, load demo data, then exit (servers keep running)")
     p_backup = sub.add_parser("backup", help="dump the database (pg_dump, custom format) while the system runs")
     p_backup.add_argument("--out", type=Path, help="archive to write (default: <run dir>/backups/cityops-<time>.dump)")
@@ -222,6 +246,8 @@ def main() -> None:
     setup_logging("cityops")
     cfg = settings.load()
     if args.command == "up":
+        if args.fresh:
+            start_over(cfg)
         up(cfg, args.storm or None, staff=not args.no_staff)
     elif args.command == "prepare":
         prepare(cfg)
