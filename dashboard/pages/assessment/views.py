@@ -93,14 +93,18 @@ def ranking(a: Assessment, lang: Lang) -> html.Div:
     head = [_header("rank", lang, False), _header("moved", lang), _header("unit", lang, False),
             *(_header(c.key, lang, c.defined) for c in COLUMNS[:1]), _header("band", lang),
             *(_header(c.key, lang, c.defined) for c in COLUMNS[1:])]
-    body = [html.Tr([html.Td("—" if r.rank is None else str(r.rank), className="rank"),
-                     html.Td(moved(r.moved), className="moved"),
+    ranked = [r for r in a.rows if r.rank is not None]
+    body = [html.Tr([html.Td(str(r.rank), className="rank"), html.Td(moved(r.moved), className="moved"),
                      html.Td(a.names.get(r.figures.unit, r.figures.unit)),
                      _cell(r, COLUMNS[0]), html.Td(band_chip(r.band, lang)),
-                     *(_cell(r, c) for c in COLUMNS[1:])],
-                    className="unranked" if r.rank is None else None) for r in a.rows]
-    return html.Div(html.Table([html.Thead(html.Tr(head)), html.Tbody(body)], className="table assess-table"),
-                    className="table-wrap")
+                     *(_cell(r, c) for c in COLUMNS[1:])]) for r in ranked]
+    idle = [a.names.get(r.figures.unit, r.figures.unit) for r in a.rows if r.rank is None]
+    return html.Div([
+        html.Div(html.Table([html.Thead(html.Tr(head)), html.Tbody(body)], className="table assess-table"),
+                 className="table-wrap"),
+        # units with nothing to score in the period: one line, their names on hover (the export lists them)
+        html.Div(t("assess.idle", lang, n=len(idle)), title="、".join(idle), className="muted") if idle else None,
+    ])
 
 
 def score_chart(a: Assessment, lang: Lang) -> dcc.Graph:

@@ -97,9 +97,11 @@ def overdue(data: Data, f: Filters, now: datetime, names: dict[str, str], page: 
     return _page(lambda n, skip: data.overdue_list(f, now, n, skip), page, OVERDUE_ROWS, now, names)
 
 
-def ranking(data: Data, f: Filters, now: datetime, names: dict[str, str], page: int = 1) -> Paged:
-    ranked = data.township_ranking(f, now)  # every township: the rank needs them all
-    return _page(lambda n, skip: (ranked.iloc[skip:skip + n], len(ranked)), page, PAGE_ROWS, now, names)
+def ranking(data: Data, f: Filters, now: datetime, names: dict[str, str], page: int = 1,
+            ranked: pd.DataFrame | None = None) -> Paged:
+    """A page of the ranking (``ranked``: ``township_ranking``'s rows, when already read)."""
+    rows = data.township_ranking(f, now) if ranked is None else ranked  # every township: the rank needs them all
+    return _page(lambda n, skip: (rows.iloc[skip:skip + n], len(rows)), page, PAGE_ROWS, now, names)
 
 
 def listing(data: Data, f: Filters, now: datetime, names: dict[str, str], page: int = 1) -> Paged:
@@ -108,8 +110,9 @@ def listing(data: Data, f: Filters, now: datetime, names: dict[str, str], page: 
 
 
 def panels(data: Data, f: Filters, now: datetime, names: dict[str, str]) -> Panels:
-    return Panels(f, Summary(**data.leader_summary(f, now)), data.daily_counts(f), overdue(data, f, now, names),
-                  ranking(data, f, now, names))
+    ranked = data.township_ranking(f, now)  # read once: the 按期签收率 card sums it
+    return Panels(f, Summary(**data.leader_summary(f, now, ranked)), data.daily_counts(f),
+                  overdue(data, f, now, names), ranking(data, f, now, names, ranked=ranked))
 
 
 def page(data: Data, now: datetime) -> Page:
