@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import importlib
 import io
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
@@ -99,7 +100,7 @@ def test_the_figures_read_back_from_the_callback(assessment: ModuleType, scene: 
 
 def test_a_figure_opens_the_incidents_behind_it_and_exports_them(assessment: ModuleType, scene: dict[str, Any],
                                                                  logged_in: LoggedIn, dash_calls: DashCalls) -> None:
-    cell = {"type": "as-cell", "unit": scene["a"], "figure": "due"}
+    cell = {"type": "as-cell", "unit": scene["a"], "figure": "due", "column": "on_time_rate"}
     filters = ("30d", "township", CATEGORY, None)
     with logged_in("lingdao"):
         out = dash_calls.clicked(assessment.callbacks.open_drill, cell, [1], *filters)
@@ -147,3 +148,32 @@ def test_a_period_not_offered_is_refused_in_chinese(assessment: ModuleType, logg
         out = dash_calls.triggered_by(assessment.callbacks.update, "as-period.value", "1999-01", "1999-01", "township",
                                       None, None)
     assert "请选择列出的考核期" in dash_calls.text_of(out["msg"])
+
+
+def _ids(tree: Any) -> list[str]:
+    """Every component id in a component tree (as JSON), pattern-matching ones as their JSON text."""
+    found: list[str] = []
+    if isinstance(tree, dict):
+        props = tree.get("props", {})
+        if "id" in props:
+            found.append(json.dumps(props["id"], sort_keys=True))
+        for value in props.values():
+            found += _ids(value)
+    elif isinstance(tree, list):
+        for item in tree:
+            found += _ids(item)
+    return found
+
+
+@pytest.mark.parametrize(("path", "user"), [
+    *((path, user) for path in ("/assessment", "/leader", "/command", "/quality", "/")
+      for user in ("lingdao", "zhihui")),
+    ("/admin", "admin"), ("/township", "zj431002001")])
+def test_no_two_components_of_a_page_share_an_id(path: str, user: str, dash_app: dash.Dash, scene: dict[str, Any],
+                                                 logged_in: LoggedIn, dash_calls: DashCalls) -> None:
+    """Dash routes a click by id: two buttons with one id (the 考核 table had them) make clicks go nowhere."""
+    page = dash.page_registry[next(k for k, v in dash.page_registry.items() if v["path"] == path)]
+    with logged_in(user):
+        tree = json.loads(dash_calls.text_of(page["layout"]()))
+    ids = _ids(tree)
+    assert ids and len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})

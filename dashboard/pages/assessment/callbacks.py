@@ -50,7 +50,7 @@ def update(period: Any, kind: Any, category: Any, level: Any) -> dict[str, Any]:
 @callback(
     output={"body": Output(Ids.DRILL_BODY, "children"), "hidden": Output(Ids.DRILL, "hidden", allow_duplicate=True),
             "chosen": Output(Ids.DRILL_CHOSEN, "data"), "msg": Output(Ids.MSG, "children", allow_duplicate=True)},
-    inputs=[Input({"type": Ids.CELL, "unit": ALL, "figure": ALL}, "n_clicks")],
+    inputs=[Input({"type": Ids.CELL, "unit": ALL, "figure": ALL, "column": ALL}, "n_clicks")],
     state=list(FILTERS),
     prevent_initial_call=True,
 )

@@ -18,5 +18,5 @@ class Ids(StrEnum):
     EXPORT = "as-export"
     EXPORT_DRILL = "as-export-drill"
     DOWNLOAD = "as-download"
-    # pattern-matching: a figure's cell, {"type": CELL, "unit": code, "figure": name}
+    # pattern-matching: a figure's cell, {"type": CELL, "unit": code, "figure": name, "column": its column}
     CELL = "as-cell"

@@ -83,9 +83,10 @@ def _header(key: str, lang: Lang, defined: bool = True) -> html.Th:
 
 def _cell(r: Ranked, c: Column) -> html.Td:
     text = c.text(r)
-    if c.drill is None or text in ("—", "0"):
+    if c.drill is None or not r.figures.incidents.get(c.drill):  # nothing behind it: no list to open
         return html.Td(text, className="num")
-    return html.Td(html.Button(text, id={"type": Ids.CELL, "unit": r.figures.unit, "figure": c.drill},
+    # the column in the id too: two columns can open the same list (派遣数 and 按期签收率), and ids are unique
+    return html.Td(html.Button(text, id={"type": Ids.CELL, "unit": r.figures.unit, "figure": c.drill, "column": c.key},
                                className="link-button", n_clicks=0), className="num")
 
 
