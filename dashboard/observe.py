@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import os
 import socket
+import struct
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -121,7 +122,13 @@ def register(app: dash.Dash, data: Data, idle: timedelta) -> None:
         if path == "/metrics" and not _metrics_allowed(flask.request):
             return flask.Response("metrics: set CITYOPS_METRICS_TOKEN or scrape from this machine\n", status=403,
                                   mimetype="text/plain")
-        reply = answer(path, lambda: readiness(data), scrape_registry(data, idle))
+        # Only /metrics reads the workers' files: a worker booting has created its file but not yet written
+        # its header, which prometheus_client cannot read (struct.error). A probe must never trip on that.
+        try:
+            registry = scrape_registry(data, idle) if path == "/metrics" else CollectorRegistry()
+            reply = answer(path, lambda: readiness(data), registry)
+        except struct.error:
+            return flask.Response("metrics: a worker is starting; scrape again\n", status=503, mimetype="text/plain")
         response = flask.Response(reply.body, status=reply.status, content_type=reply.content_type)
         response.cache_control.no_store = True
         return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dash
@@ -85,3 +86,17 @@ def test_active_sessions_count_users_seen_within_the_idle_time(dash_app: dash.Da
         conn.execute("UPDATE users SET last_seen_at = now() - interval '3 hours' WHERE username = 'lingdao'")
     client = dash_app.server.test_client()
     assert metric(client.get("/metrics").text, "cityops_dashboard_active_sessions") == 1.0
+
+
+def test_a_worker_file_not_yet_written_trips_neither_probe(dash_app: dash.Dash, monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path) -> None:
+    """Under gunicorn a booting worker has created its metrics file but not written it yet (0 bytes): /readyz
+    does not read those files, /metrics says to scrape again instead of failing with a traceback."""
+    from dashboard.observe import MULTIPROC_ENV
+
+    (tmp_path / "counter_12345.db").write_bytes(b"")
+    monkeypatch.setenv(MULTIPROC_ENV, str(tmp_path))
+    client = dash_app.server.test_client()
+    assert client.get("/readyz").status_code == 200
+    scraped = client.get("/metrics")
+    assert scraped.status_code == 503 and "scrape again" in scraped.get_data(as_text=True)
