@@ -1,4 +1,5 @@
-"""python -m simulator {register,run,inject,staff}: the demo city's devices over MQTT, and its township staff."""
+"""python -m simulator {register,run,inject,staff,history}: the demo city's devices over MQTT, its township staff,
+and a month of past incidents (``simulator.history``)."""
 
 from __future__ import annotations
 
@@ -113,8 +114,10 @@ def main() -> None:
     p_run = sub.add_parser("run", help="publish readings and events until stopped")
     p_inj = sub.add_parser("inject", help="ask the running simulator to start a scenario")
     p_staff = sub.add_parser("staff", help="township staff who sign for, work on and report back incidents")
-    for p in (p_reg, p_run, p_staff):
+    p_hist = sub.add_parser("history", help="write the last days' incidents through the lifecycle (once)")
+    for p in (p_reg, p_run, p_staff, p_hist):
         p.add_argument("--seed", type=int, default=20261122)
+    p_hist.add_argument("--days", type=int, default=30, help="days of history ending now")
     p_staff.add_argument("--interval", type=float, default=15.0, help="seconds between rounds")
     p_staff.add_argument("--per-round", type=int, default=4, help="at most this many moves a round")
     p_run.add_argument("--interval", type=float, default=10.0, help="seconds between readings")
@@ -138,6 +141,10 @@ def main() -> None:
         stop = threading.Event()
         on_stop(stop.set)
         staff_run.run(cfg.dsn("dashboard"), args.seed, args.interval, args.per_round, stop)
+    elif args.command == "history":
+        from simulator.history import write_history
+
+        write_history(cfg.dsn(), datetime.now(UTC), args.days, args.seed, near_m=cfg.near_boundary_m)
     else:
         inject(cfg, args.scenario, args.district, args.steps)
 
