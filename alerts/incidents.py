@@ -22,6 +22,7 @@ from alerts.lifecycle import (
     Incident,
     LogEntry,
     Refusal,
+    Role,
     transition,
 )
 from alerts.routing import Responsibility, route
@@ -125,6 +126,28 @@ def load(conn: psycopg.Connection, incident_id: int, *, lock: bool = True) -> In
         raise IncidentNotFound(incident_id)
     return Incident(id=incident_id, **(row | {"status": Status(row["status"]),
                                               "assist_units": tuple(row["assist_units"])}))
+
+
+_LOG_SELECT = ("SELECT l.incident_id, l.at, l.actor, l.role, l.unit, l.action, l.from_status, l.to_status, l.note,"
+               " l.details FROM incident_log l")
+
+
+def read_logs(conn: psycopg.Connection, moved_in: tuple[datetime, datetime] | None = None
+              ) -> dict[int, list[LogEntry]]:
+    """Incidents' logs in order, as the lifecycle's entries: every incident's whole log, or with
+    ``moved_in`` = (since, until) the log before ``until`` of each incident with a move in [since, until)."""
+    query, params = _LOG_SELECT, {}
+    if moved_in is not None:
+        query += (" WHERE l.at < %(until)s AND l.incident_id IN"
+                  " (SELECT incident_id FROM incident_log WHERE at >= %(since)s AND at < %(until)s)")
+        params = {"since": moved_in[0], "until": moved_in[1]}
+    logs: dict[int, list[LogEntry]] = {}
+    for incident_id, at, actor, role, unit, action, frm, to, note, details in conn.execute(
+            query + " ORDER BY l.incident_id, l.id", params):
+        logs.setdefault(incident_id, []).append(LogEntry(at, actor, Role(role), unit, Action(action),
+                                                         Status(frm) if frm else None, Status(to), note,
+                                                         details or {}))
+    return logs
 
 
 def responsibility(conn: psycopg.Connection) -> list[Responsibility]:

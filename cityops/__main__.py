@@ -13,13 +13,10 @@ import json
 import logging
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +25,7 @@ from typing import Protocol
 import psycopg
 
 from cityops import settings
+from cityops.healthcheck import ask
 from cityops.localserver import LocalMosquitto, LocalPostgres, LocalServerError
 from cityops.processes import stop_all
 from cityops.runtime import on_stop, setup_logging
@@ -105,16 +103,11 @@ class GatedBroker:
 
 
 def _subscribed(readyz: str) -> bool:
-    """Whether an ingest worker's /readyz says its broker check passes (whatever its database says)."""
+    """Whether an ingest worker's /readyz says its broker check passes (whatever its database says: a 503
+    carries its checks too)."""
+    reply = ask(readyz, timeout=2)
     try:
-        with urllib.request.urlopen(readyz, timeout=2) as reply:
-            body = reply.read()
-    except urllib.error.HTTPError as refused:  # 503: not ready, but its checks are in the body
-        body = refused.read()
-    except OSError:
-        return False
-    try:
-        return bool(json.loads(body)["checks"]["broker"])
+        return reply.status is not None and bool(json.loads(reply.text)["checks"]["broker"])
     except (ValueError, KeyError, TypeError):
         return False
 
@@ -217,12 +210,7 @@ def start_over(cfg: settings.Settings) -> None:
         shutil.rmtree(pg.data_dir, ignore_errors=True)
     if cfg.embedded_broker:
         mq = LocalMosquitto(cfg.run_dir / "mqtt", cfg.mqtt_port, cfg.mqtt_tls_port)
-        pid = mq.running_pid()
-        if pid is not None:
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 10
-            while mq.running_pid() is not None and time.monotonic() < deadline:
-                time.sleep(0.1)
+        mq.stop()
         (mq.data_dir / "mosquitto.db").unlink(missing_ok=True)
     log.info("starting over: the embedded database and the broker's sessions of %s are gone", cfg.run_dir)
 

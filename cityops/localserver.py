@@ -363,9 +363,15 @@ class LocalMosquitto:
             raise LocalServerError(f"mosquitto did not start; see {self.data_dir}/mosquitto.log") from None
 
     def stop(self) -> None:
-        """Clean shutdown: mosquitto writes its persistence file on SIGTERM."""
+        """Clean shutdown: mosquitto writes its persistence file on SIGTERM. A broker of this folder that
+        another process started (``prepare``) is stopped by its pid file's pid."""
         if self.proc is not None:
             stop_process(self.proc, timeout=10)
+        elif (pid := self.running_pid()) is not None:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while self.running_pid() is not None and time.monotonic() < deadline:
+                time.sleep(0.1)
         self.proc = None
 
     def kill(self) -> None:

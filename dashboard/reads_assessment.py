@@ -14,8 +14,8 @@ import pandas as pd
 from psycopg.rows import dict_row
 
 from alerts.assessment import Period, Weights, figures, rank, stretches_until
-from alerts.lifecycle import Action, LogEntry, Role
-from alerts.status import Status
+from alerts.incidents import read_logs
+from alerts.lifecycle import LogEntry
 from dashboard.reads import Reads
 
 # The score's weights: CITYOPS_ASSESSMENT_WEIGHTS="sign=0.25,on_time=0.35,close=0.2,no_rework=0.1,no_return=0.1"
@@ -26,26 +26,13 @@ WEIGHTS = Weights.from_text(os.environ.get("CITYOPS_ASSESSMENT_WEIGHTS", ""))
 # long before the period can still fall due in it (a level-4 hotline case finishes within 6 days).
 LOOKBACK = timedelta(days=14)
 
-_LOG_SQL = """
-SELECT l.incident_id, l.at, l.actor, l.role, l.unit, l.action, l.from_status, l.to_status, l.note, l.details
-FROM incident_log l
-WHERE l.incident_id IN (SELECT incident_id FROM incident_log WHERE at >= %(since)s AND at < %(end)s)
-  AND l.at < %(end)s
-ORDER BY l.incident_id, l.id
-"""
 
 
 class AssessmentReads(Reads):
     def assessment_logs(self, start: datetime, end: datetime) -> dict[int, list[LogEntry]]:
         """The log up to ``end`` of every incident with a move since ``start`` − ``LOOKBACK``."""
-        logs: dict[int, list[LogEntry]] = {}
         with self.pool.connection() as conn:
-            for incident_id, at, actor, role, unit, action, frm, to, note, details in conn.execute(
-                    _LOG_SQL, {"since": start - LOOKBACK, "end": end}):
-                logs.setdefault(incident_id, []).append(LogEntry(
-                    at, actor, Role(role), unit, Action(action), Status(frm) if frm else None, Status(to), note,
-                    details or {}))
-        return logs
+            return read_logs(conn, (start - LOOKBACK, end))
 
     def ranked_townships(self, townships: pd.DataFrame, start: datetime, end: datetime,
                          category: str | None, level: int | None) -> pd.DataFrame:
@@ -67,7 +54,7 @@ class AssessmentReads(Reads):
             "on_time_rate": pct(r.figures.on_time_rate), "closed": r.figures.closed,
             "close_rate": pct(r.figures.close_rate), "rework_rate": pct(r.figures.rework_rate),
             "returned": r.figures.returned} for r in ranked])
-        return townships.merge(rows, on="code").set_index("code", drop=False).loc[rows["code"]].reset_index(drop=True)
+        return rows.merge(townships, on="code")  # in the ranking's order
 
     def incident_titles(self, incident_ids: list[int]) -> dict[int, dict[str, Any]]:
         """id → title, status, level and category of these incidents."""

@@ -176,15 +176,10 @@ _INCIDENT_STATE = ("status", "level", "township_code", "category", "rework_count
 
 def log_disagreements(conn: psycopg.Connection[TupleRow]) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
     """Every incident whose row is not what its log replays to (the log is the truth): (id, row, replayed)."""
-    from alerts.lifecycle import Action, LogEntry, Role, replay
-    from alerts.status import Status
+    from alerts.incidents import read_logs
+    from alerts.lifecycle import replay
 
-    logs: dict[int, list[LogEntry]] = {}
-    for incident_id, at, actor, role, unit, action, frm, to, note, details in conn.execute(
-            "SELECT incident_id, at, actor, role, unit, action, from_status, to_status, note, details"
-            " FROM incident_log ORDER BY incident_id, id"):
-        logs.setdefault(incident_id, []).append(LogEntry(at, actor, Role(role), unit, Action(action),
-                                                         Status(frm) if frm else None, Status(to), note, details))
+    logs = read_logs(conn)
     wrong = []
     columns = ", ".join(_INCIDENT_STATE)
     for incident_id, *values in conn.execute(f"SELECT id, {columns} FROM incidents ORDER BY id"):

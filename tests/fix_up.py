@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +15,7 @@ import psycopg
 import pytest
 
 from cityops import settings
+from cityops.healthcheck import ask
 from cityops.localserver import isolated_up_env
 from cityops.processes import stop as stop_process
 from cityops.settings import PROJECT_ROOT
@@ -28,12 +27,10 @@ PROBES = {"cityops-ingest-1": 1, "cityops-ingest-2": 2, "alerts-1": 11, "alerts-
 
 def get_json(url: str) -> tuple[int, Any]:
     """Status and JSON body of a GET; 0 when nothing answers."""
+    reply = ask(url, timeout=3)
     try:
-        with urllib.request.urlopen(url, timeout=3) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
-    except (urllib.error.URLError, OSError, json.JSONDecodeError):
+        return reply.status or 0, json.loads(reply.text or "null") if reply.status is not None else None
+    except json.JSONDecodeError:
         return 0, None
 
 

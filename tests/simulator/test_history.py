@@ -14,7 +14,8 @@ import pytest
 
 from alerts.assessment import assignments
 from alerts.deadlines import overdue_sql
-from alerts.lifecycle import Action, LogEntry, Role
+from alerts.incidents import read_logs
+from alerts.lifecycle import Action
 from alerts.status import Status
 from layers.geo import demo_layers
 from simulator.history import draw, place, plan, townships_of, write_history
@@ -32,16 +33,6 @@ def history(demo_db: Callable[[], str]) -> tuple[str, int]:
     written = write_history(dsn, NOW, DAYS, SEED, progress=None)
     print(f"\nhistory: {written} incidents over {DAYS} days in {time.monotonic() - started:.1f} s")
     return dsn, written
-
-
-def _logs(conn: psycopg.Connection) -> dict[int, list[LogEntry]]:
-    logs: dict[int, list[LogEntry]] = {}
-    for incident_id, at, actor, role, unit, action, frm, to, note, details in conn.execute(
-            "SELECT incident_id, at, actor, role, unit, action, from_status, to_status, note, details"
-            " FROM incident_log ORDER BY incident_id, id"):
-        logs.setdefault(incident_id, []).append(LogEntry(at, actor, Role(role), unit, Action(action),
-                                                         Status(frm) if frm else None, Status(to), note, details))
-    return logs
 
 
 def _story(conn: psycopg.Connection) -> list[tuple[str, str, str, datetime]]:
@@ -64,7 +55,7 @@ def test_a_week_of_incidents_in_every_township(history: tuple[str, int]) -> None
 def test_the_mix_a_leader_ranks_on_is_there(history: tuple[str, int]) -> None:
     dsn, _ = history
     with psycopg.connect(dsn) as conn:
-        logs = _logs(conn)
+        logs = read_logs(conn)
         overdue_unsigned = one(conn, f"SELECT count(*) FROM incidents i WHERE i.status = 'dispatched'"
                                      f" AND {overdue_sql('i')}", {"now": NOW})[0]
         statuses = Counter(dict(conn.execute("SELECT status, count(*) FROM incidents GROUP BY status").fetchall()))

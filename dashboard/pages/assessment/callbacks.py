@@ -94,10 +94,7 @@ def export(n_all: int | None, n_drill: int | None, chosen: Any, period: Any, kin
             rows = load.drill(data, a, str(chosen.get("unit")), str(chosen.get("figure")))
             sheets = views.sheets(a, rows, lang, now)[1:]
         else:
-            titles = data.incident_titles(sorted({s.incident_id for s in a.stretches}))
-            rows = [load.DrillRow(s, str(titles.get(s.incident_id, {}).get("title", "")),
-                                  str(titles.get(s.incident_id, {}).get("status", ""))) for s in a.stretches]
-            sheets = views.sheets(a, rows, lang, now)
+            sheets = views.sheets(a, load.rows_of(data, a.stretches), lang, now)
     except (auth.Denied, load.BadQuery) as exc:
         return no_update, message(t(exc.key, lang), "error")
     stamp = local(now).strftime("%Y%m%d-%H%M")

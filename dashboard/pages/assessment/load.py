@@ -3,7 +3,7 @@ incident log), ranked against the previous period, and the incidents behind any 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from alerts.assessment import Period, Ranked, Stretch, figures, rank, stretches_until
@@ -76,6 +76,11 @@ class Assessment:
     rows: list[Ranked]
     names: dict[str, str]  # unit or district code → name
     stretches: list[Stretch]  # the period's, for the incidents behind a figure
+    key: dict[str, str] | None  # unit → what is ranked (a township's district), None: the unit itself
+
+    def ranked_as(self, s: Stretch) -> str | None:
+        """What ``s`` counts for in this ranking."""
+        return self.key.get(s.unit) if self.key is not None else s.unit
 
 
 def _units(data: Data, kind: str) -> tuple[list[str], dict[str, str] | None]:
@@ -99,9 +104,9 @@ def assess(data: Data, q: Query, now: datetime) -> Assessment:
     figs_now = figures(stretches, period, key, categories, levels)
     figs_before = figures(stretches_until(logs, before.end), before, key, categories, levels)
     chosen = set(units)
-    in_scope = [s for s in stretches if (key.get(s.unit) if key else s.unit) in chosen]
-    return Assessment(q, period, rank({u: f for u, f in figs_now.items() if u in chosen}, figs_before, units,
-                                      WEIGHTS), data.unit_names(), in_scope)
+    ranked = rank({u: f for u, f in figs_now.items() if u in chosen}, figs_before, units, WEIGHTS)
+    a = Assessment(q, period, ranked, data.unit_names(), [], key)
+    return replace(a, stretches=[s for s in stretches if a.ranked_as(s) in chosen])
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +124,11 @@ def drill(data: Data, a: Assessment, unit: str, figure: str) -> list[DrillRow]:
     if row is None:
         raise BadQuery("assess.err.unit")
     ids = set(row.figures.incidents.get(figure, ()))
-    key = {code: code[:6] for code, _ in data.townships()} if a.query.kind == "district" else None
-    chosen = [s for s in a.stretches if s.incident_id in ids and (key.get(s.unit) if key else s.unit) == unit]
-    titles = data.incident_titles(sorted(ids))
+    return rows_of(data, [s for s in a.stretches if s.incident_id in ids and a.ranked_as(s) == unit])
+
+
+def rows_of(data: Data, stretches: list[Stretch]) -> list[DrillRow]:
+    """The stretches with their incidents' titles and statuses now."""
+    titles = data.incident_titles(sorted({s.incident_id for s in stretches}))
     return [DrillRow(s, str(titles.get(s.incident_id, {}).get("title", "")),
-                     str(titles.get(s.incident_id, {}).get("status", ""))) for s in chosen]
+                     str(titles.get(s.incident_id, {}).get("status", ""))) for s in stretches]
