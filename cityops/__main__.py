@@ -70,6 +70,11 @@ def prepare(cfg: settings.Settings) -> tuple[LocalPostgres | None, LocalMosquitt
             log.info("broker accounts installed: %d", rebuild(conn, mq, cfg.city).accounts)
     with psycopg.connect(cfg.dsn()) as conn:
         seed_demo_users(conn)
+    if cfg.history_days:  # once per database: the leader, 考核 and data-quality pages open on a month
+        from simulator.history import write_history
+
+        write_history(cfg.dsn(), datetime.now(UTC), cfg.history_days, 20261122, near_m=cfg.near_boundary_m,
+                      city=cfg.city)
     return pg, mq
 
 

@@ -72,6 +72,7 @@ class Settings:
     secret_key: str
     language: str
     near_boundary_m: int  # a point this close to a township border is flagged for the dispatcher to confirm
+    history_days: int  # days of simulated past a new demo database starts with (0: none)
     role_urls: dict[str, str]  # CITYOPS_<ROLE>_DATABASE_URL per runtime role, where set
     demo: bool  # CITYOPS_DEMO=1 (set by `up`): demo secrets allowed; otherwise a production start refuses them
     session_idle_min: int  # a dashboard session with no request for this long ends
@@ -146,6 +147,8 @@ def load(env: dict[str, str] | None = None) -> Settings:
     if env.get("CITYOPS_MQTT_URL"):
         MqttAddress.parse(env["CITYOPS_MQTT_URL"])  # refuse a bad URL at start, not at first use
     run_dir = Path(env.get("CITYOPS_RUN_DIR") or PROJECT_ROOT / ".run")
+    if _int(env, "CITYOPS_DEMO_HISTORY_DAYS", 30) < 0:
+        raise SettingsError("CITYOPS_DEMO_HISTORY_DAYS must be 0 (no history) or more")
     return Settings(
         run_dir=run_dir,
         database_url=env.get("CITYOPS_DATABASE_URL") or None,
@@ -169,6 +172,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
         session_max_hours=_positive(env, "CITYOPS_SESSION_MAX_HOURS", 12),
         language=language,
         near_boundary_m=_int(env, "CITYOPS_NEAR_BOUNDARY_M", 50),
+        history_days=_int(env, "CITYOPS_DEMO_HISTORY_DAYS", 30),
         role_urls={role: env[f"CITYOPS_{role.upper()}_DATABASE_URL"] for role in DB_ROLES
                    if env.get(f"CITYOPS_{role.upper()}_DATABASE_URL")},
     )

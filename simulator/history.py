@@ -53,8 +53,10 @@ from alerts.lifecycle import SYSTEM, Action, Actor, Incident, Role, escalation_d
 from layers.geo import Layers, tag_points
 from layers.loader import load_active_layers
 from layers.near import DEFAULT_NEAR_M
+from simulator import history_readings
 from simulator.staff import DEFAULT_NOTES, NOTES, SIMULATED
 from store.departments import UNIT_PREFIX, department_username, units_for
+from store.frames import frame
 from store.users import township_username
 
 DEFAULT_DAYS = 30
@@ -220,6 +222,14 @@ def slips(townships: Sequence[Township], seed: int) -> dict[str, float]:
     return out
 
 
+def storm_days(townships: Sequence[Township], days: int, seed: int) -> dict[int, str]:
+    """The history's storm days (0: the first day) and the district each rained on: the flood incidents of
+    ``draw`` and the rain and river readings of ``simulator.history_readings`` both follow them."""
+    rng = random.Random(f"{SOURCE_PREFIX}{seed}:storms")
+    districts = sorted({t.district_code for t in townships})
+    return {day: rng.choice(districts) for day in rng.sample(range(days), k=min(days, max(1, days // 8)))}
+
+
 def draw(townships: Sequence[Township], now: datetime, days: int, seed: int) -> list[Draft]:
     """The history's incidents, in order of creation: all before ``now``, the same for the same arguments.
 
@@ -230,8 +240,7 @@ def draw(townships: Sequence[Township], now: datetime, days: int, seed: int) -> 
     towns = sorted(townships, key=lambda t: t.code)
     care = slips(towns, seed)
     fates = {code: [(f, w * factor if f in SLIPS else w) for f, w in FATES] for code, factor in care.items()}
-    districts = sorted({t.district_code for t in towns})
-    storms = {day: rng.choice(districts) for day in rng.sample(range(days), k=min(days, max(1, days // 8)))}
+    storms = storm_days(towns, days, seed)
     items: list[tuple[datetime, Township, Kind]] = []
     for day in range(days):
         start = now - timedelta(days=days - day)
@@ -518,20 +527,23 @@ def _write_all(conn: psycopg.Connection, planned: Sequence[tuple[int, Planned]],
 
 
 def write_history(dsn: str, now: datetime, days: int = DEFAULT_DAYS, seed: int = DEFAULT_SEED, *,
-                  near_m: float = DEFAULT_NEAR_M, progress: Callable[[str], None] | None = _stderr) -> int:
-    """Write ``days`` days of incidents ending at ``now`` through the lifecycle; returns how many, 0 when the
-    database already has history (nothing is written then).
+                  near_m: float = DEFAULT_NEAR_M, city: str = "chenzhou",
+                  progress: Callable[[str], None] | None = _stderr) -> int:
+    """Write ``days`` days of incidents ending at ``now`` through the lifecycle, and the readings, dead letters
+    and ingest counters of those days (``simulator.history_readings``); returns how many incidents, 0 when
+    the database already has history (nothing is written then).
 
-    ``WRITERS`` connections write at once (each move is a few round trips; two keep the client and the
-    server busy), each its share of the townships in its own transaction; they commit together once all
-    are written, and none does when one fails.
+    ``WRITERS`` connections write incidents at once (each move is a few round trips; two keep the client and
+    the server busy), each its share of the townships in its own transaction, and one more COPYs the
+    readings; they commit together once all are written, and none does when one fails.
     """
     started = time.monotonic()
     say = progress or (lambda _line: None)
     layers = load_active_layers(dsn)
     towns = townships_of(layers)
+    start = now - timedelta(days=days)
     with contextlib.ExitStack() as stack:
-        conns = [stack.enter_context(psycopg.connect(dsn)) for _ in range(WRITERS)]
+        conns = [stack.enter_context(psycopg.connect(dsn)) for _ in range(WRITERS + 1)]
         for conn in conns:
             stack.enter_context(conn.transaction())  # left in reverse: an error rolls every one back
         conns[0].execute("SELECT pg_advisory_xact_lock(hashtext('cityops simulator history'))")
@@ -541,7 +553,6 @@ def write_history(dsn: str, now: datetime, days: int = DEFAULT_DAYS, seed: int =
         drafts = draw(towns, now, days, seed)
         locations = place(drafts, layers, seed, near_m)
         assists = {category: units_for(conns[0], category) for category in {d.category for d in drafts}}
-        start = now - timedelta(days=days)
         planned = [(min(days - 1, (d.created_at - start) // timedelta(days=1)), plan(d, loc, towns, assists[d.category],
                                                                                     now, seed))
                    for d, loc in zip(drafts, locations, strict=True)]
@@ -549,9 +560,43 @@ def write_history(dsn: str, now: datetime, days: int = DEFAULT_DAYS, seed: int =
         parts = [[p for p in planned if writer_of[p[1].draft.township.code] == w] for w in range(WRITERS)]
         tally = _Progress(say, days, [part[0][0] if part else days for part in parts])
         failed = threading.Event()
-        with ThreadPoolExecutor(WRITERS) as pool:
+        readings_conn = conns[WRITERS]
+        with ThreadPoolExecutor(WRITERS + 1) as pool:
+            readings = pool.submit(_write_readings, readings_conn, start, now, storm_days(towns, days, seed), seed,
+                                   city, say, failed)
             futures = [pool.submit(_write, conn, part, days, seed, functools.partial(tally.wrote, w), failed)
-                       for w, (conn, part) in enumerate(zip(conns, parts, strict=True))]
+                       for w, (conn, part) in enumerate(zip(conns[:WRITERS], parts, strict=True))]
             ids = [i for f in futures for i in f.result()]
-    say(f"history: {len(ids):,} incidents over {days} days written in {time.monotonic() - started:.1f} s")
+            rows = readings.result()
+    refresh_aggregates(dsn, start, now)
+    say(f"history: {len(ids):,} incidents and {rows:,} readings over {days} days written in"
+        f" {time.monotonic() - started:.1f} s")
     return len(ids)
+
+
+def _write_readings(conn: psycopg.Connection, start: datetime, now: datetime, storms: dict[int, str], seed: int,
+                    city: str, say: Callable[[str], None], failed: threading.Event) -> int:
+    """The readings up to ``now``, or up to the first the system stored itself (a database that ran before it
+    had history: its own data is not doubled)."""
+    try:
+        first = conn.execute("SELECT min(ts) FROM telemetry").fetchone()
+        end = min(now, first[0]) if first and first[0] else now
+        devices = frame(conn.execute("SELECT device_id, device_type, dept, lon, lat, district_code, township_code,"
+                                     " grid_code, expected_interval_s FROM devices"))
+        data = history_readings.frames(devices, start, end, storms, seed, city)
+        return history_readings.write_readings(conn, data, start, say)
+    except BaseException:
+        failed.set()
+        raise
+
+
+def refresh_aggregates(dsn: str, start: datetime, end: datetime) -> None:
+    """On TimescaleDB, materialise the continuous aggregates over the history: their refresh policies look
+    back only days, so the older weeks would otherwise stay empty there. Plain PostgreSQL's are views."""
+    with psycopg.connect(dsn, autocommit=True) as conn:  # a refresh cannot run inside a transaction
+        if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'").fetchone() is None:
+            return
+        cagg = [r[0] for r in conn.execute("SELECT view_name FROM timescaledb_information.continuous_aggregates"
+                                           " WHERE view_name IN ('telemetry_1m', 'telemetry_1h')")]
+        for view in cagg:
+            conn.execute(f"CALL refresh_continuous_aggregate('{view}', %s, %s)", (start, end))

@@ -9,6 +9,8 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+import pandas as pd
 import psycopg
 import pytest
 
@@ -18,7 +20,12 @@ from alerts.incidents import read_logs
 from alerts.lifecycle import Action
 from alerts.status import Status
 from layers.geo import demo_layers
+from reports.month import Month
+from reports.quality_figures import device_reporting, reporting_totals
+from reports.quality_reads import read_quality
+from simulator.__main__ import register
 from simulator.history import draw, place, plan, townships_of, write_history
+from simulator.history_readings import DeviceReadings, HistoryData, write_readings
 from tests.fix_db import log_disagreements, one
 
 SEED = 7
@@ -137,10 +144,52 @@ def test_planning_is_pure_and_seeded() -> None:
     assert all(p.draft.created_at <= (p.steps[0].at if p.steps else NOW) for p in plans)
 
 
-def test_a_month_well_under_a_minute(demo_db: Callable[[], str]) -> None:
+def test_a_month_with_its_readings_well_under_a_minute(demo_db: Callable[[], str]) -> None:
+    """30 days with the demo's devices registered: the incidents, and the readings, counters and dead letters
+    the data-quality report reads; rows read back as COPY wrote them, and none from after the first reading
+    the system stored itself."""
     dsn = demo_db()
+    register(dsn, SEED)
+    live = NOW - timedelta(hours=6)  # as if the demo had already run for its last hours without a history
+    with psycopg.connect(dsn) as conn:
+        conn.execute("INSERT INTO telemetry (ts, device_id, metric, value) VALUES (%s, 'rain-431002001-1',"
+                     " 'rain_1h', 0)", (live,))
     started = time.monotonic()
     written = write_history(dsn, NOW, 30, SEED, progress=None)
     took = time.monotonic() - started
-    print(f"\nhistory: {written} incidents over 30 days in {took:.1f} s")
-    assert written > 3000
+    with psycopg.connect(dsn) as conn:
+        rows, first, last = one(conn, "SELECT count(*), min(ts), max(ts) FROM telemetry WHERE ts <> %s", (live,))
+        print(f"\nhistory: {written} incidents and {rows:,} readings over 30 days in {took:.1f} s")
+        assert written > 3000 and rows > 4_000_000
+        assert NOW - timedelta(days=30) <= first and last < live
+        stored, rejected = one(conn, "SELECT sum(stored), sum((SELECT coalesce(sum(value::int), 0) FROM"
+                                     " jsonb_each_text(rejected))) FROM ingest_counters")
+        assert stored == rows and rejected == one(conn, "SELECT count(*) FROM dead_letters")[0] > 0
+        # the fixed devices were in the fleet from the history's start; the vehicles joined when registered
+        since = dict(conn.execute("SELECT device_type = 'hazmat_vehicle', min(registered_at) FROM devices"
+                                  " GROUP BY 1").fetchall())
+        assert since[False] == NOW - timedelta(days=30) and since[True] > NOW
+        hourly = one(conn, "SELECT sum(n) FROM telemetry_1h WHERE device_id = 'rain-431002001-1'")[0]
+        assert hourly == one(conn, "SELECT count(*) FROM telemetry WHERE device_id = 'rain-431002001-1'")[0]
+        report = read_quality(conn, Month.parse("2026-11"), NOW)
+    completeness = reporting_totals(device_reporting(report.devices)).completeness
+    assert completeness is not None and 95 < completeness < 100  # per cent
+    before = report.previous_fleet  # online on November 1st: a reading within 3 intervals of it
+    assert 0.95 * before.devices < before.online <= before.devices
+
+
+def test_readings_copy_back_as_written(demo_db: Callable[[], str]) -> None:
+    """The binary COPY's rows read back field for field, a NULL tag (a device outside every grid) too."""
+    dsn = demo_db()
+    ts = np.array(["2026-11-19T23:59:59.250", "2026-11-20T00:00:00"], dtype="datetime64[us]")
+    one_device = DeviceReadings("rain-x", "rain_1h", "431002", "431002001", None, ts, np.array([0.5, 12.25]),
+                                ts + np.timedelta64(1500, "ms"), np.array([False, False]))
+    data = HistoryData([one_device], [], pd.DataFrame(columns=["day", "source", "kind", "received", "stored",
+                                                               "duplicates", "late", "rejected"]))
+    with psycopg.connect(dsn) as conn:
+        assert write_readings(conn, data, NOW) == 2
+        got = conn.execute("SELECT ts, device_id, metric, value, district_code, township_code, grid_code,"
+                           " ingested_at FROM telemetry ORDER BY ts").fetchall()
+    utc = [datetime(2026, 11, 19, 23, 59, 59, 250000, tzinfo=UTC), datetime(2026, 11, 20, tzinfo=UTC)]
+    assert got == [(utc[0], "rain-x", "rain_1h", 0.5, "431002", "431002001", None, utc[0] + timedelta(seconds=1.5)),
+                   (utc[1], "rain-x", "rain_1h", 12.25, "431002", "431002001", None, utc[1] + timedelta(seconds=1.5))]
