@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
 
 from alerts.deadlines import OPEN_STATUSES
 from alerts.incidents import Location, act, open_incident, responsibility
@@ -71,8 +72,14 @@ class Upserted:
     incident_id: int | None
 
 
+def title_of(rule: Rule, site: Site, v: Verdict) -> str:
+    """A warning's (and its incident's) title: the rule, the subject, and what made it when there is a basis
+    (the stations and values, a rainfall accumulation and its grade, the line a level crossed)."""
+    return f"{rule.name} · {site.name}" + (f"（{v.basis}）" if v.basis else "")
+
+
 def _upsert(conn: psycopg.Connection, rule: Rule, site: Site, v: Verdict, now: datetime) -> Upserted:
-    """Insert or update the open warning of (rule, subject)."""
+    """Insert or update the open warning of (rule, subject); its details are what made it as last seen."""
     loc = site.location
     hold = timedelta(minutes=rule.downgrade_hold_minutes)
     with conn.cursor(row_factory=class_row(Upserted)) as cur:
@@ -81,9 +88,9 @@ def _upsert(conn: psycopg.Connection, rule: Rule, site: Site, v: Verdict, now: d
             "WITH prev AS (SELECT level FROM warnings WHERE rule_id = %(rule)s AND subject = %(subject)s"
             "              AND status = 'open')"
             " INSERT INTO warnings (rule_id, subject, level, status, title, metric, opened_at, updated_at,"
-            " first_value, peak_value, last_value, lon, lat, district_code, township_code, grid_code)"
+            " first_value, peak_value, last_value, lon, lat, district_code, township_code, grid_code, details)"
             " VALUES (%(rule)s, %(subject)s, %(level)s, 'open', %(title)s, %(metric)s, %(now)s, %(now)s, %(last)s,"
-            " %(peak)s, %(last)s, %(lon)s, %(lat)s, %(district)s, %(township)s, %(grid)s)"
+            " %(peak)s, %(last)s, %(lon)s, %(lat)s, %(district)s, %(township)s, %(grid)s, %(details)s)"
             " ON CONFLICT (rule_id, subject) WHERE status = 'open' DO UPDATE SET"
             # Rising: upgrade at once. Falling: only after it has stayed lower for the hold time.
             "  level = CASE WHEN EXCLUDED.level < warnings.level THEN EXCLUDED.level"
@@ -94,9 +101,11 @@ def _upsert(conn: psycopg.Connection, rule: Rule, site: Site, v: Verdict, now: d
             "                     AND COALESCE(warnings.downgrade_since, %(now)s) > %(now)s - %(hold)s"
             "                    THEN COALESCE(warnings.downgrade_since, %(now)s) END,"
             "  updated_at = EXCLUDED.updated_at, last_value = EXCLUDED.last_value,"
+            "  details = COALESCE(EXCLUDED.details, warnings.details),"
             "  peak_value = GREATEST(warnings.peak_value, EXCLUDED.peak_value)"
             " RETURNING id, (xmax = 0) AS inserted, (SELECT level FROM prev) AS old_level, level, incident_id",
-            {"rule": rule.id, "subject": site.subject, "level": v.level, "title": f"{rule.name} · {site.name}",
+            {"rule": rule.id, "subject": site.subject, "level": v.level, "title": title_of(rule, site, v),
+             "details": Jsonb(dict(v.details)) if v.details is not None else None,
              "metric": getattr(rule, "metric", None), "now": now, "last": v.last, "peak": v.peak or v.last,
              "lon": loc.lon, "lat": loc.lat, "district": loc.district_code, "township": loc.township_code,
              "grid": loc.grid_code, "hold": hold},
@@ -123,7 +132,7 @@ def _end_occurrences(conn: psycopg.Connection, rule_id: str, subject: str, now: 
 
 
 def _incident_for(conn: psycopg.Connection, rule: Rule, site: Site, warning_id: int, level: int,
-                  now: datetime) -> tuple[int | None, bool]:
+                  now: datetime, title: str) -> tuple[int | None, bool]:
     """(incident id, newly opened): a burst of one rule in one township joins one open incident."""
     loc = site.location
     group_key = f"{rule.id}:{loc.township_code}" if rule.group_minutes and loc.township_code else None
@@ -136,7 +145,7 @@ def _incident_for(conn: psycopg.Connection, rule: Rule, site: Site, warning_id: 
             return int(row[0]), False
     unit = route(responsibility(conn), loc, rule.category, site.asset_owner)
     incident_id = open_incident(
-        conn, title=f"{rule.name} · {site.name}", category=rule.category, level=level, source_kind="warning",
+        conn, title=title, category=rule.category, level=level, source_kind="warning",
         location=loc, now=now, warning_id=warning_id, source_ref=f"warning:{warning_id}", route_to=unit,
         group_key=group_key)
     return incident_id, incident_id is not None
@@ -165,7 +174,7 @@ def apply_verdict(conn: psycopg.Connection, rule: Rule, site: Site, v: Verdict, 
     _occurrence(conn, warning.id, v, warning.level, now)
     if warning.inserted:
         tally.opened = 1
-        incident_id, new = _incident_for(conn, rule, site, warning.id, warning.level, now)
+        incident_id, new = _incident_for(conn, rule, site, warning.id, warning.level, now, title_of(rule, site, v))
         conn.execute("UPDATE warnings SET incident_id = %s WHERE id = %s", (incident_id, warning.id))
         tally.incidents = int(new)
         log.info("warning %s opened: %s on %s, level %s, incident %s", warning.id, rule.id, site.subject,

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -30,12 +31,25 @@ from alerts.rules import (
     Rule,
     ThresholdRule,
 )
-from alerts.verdicts import DeviceSilence, compound, event_count, geofence, no_data, rate, threshold
+from alerts.verdicts import (
+    DeviceSilence,
+    StationReading,
+    Verdict,
+    accumulation,
+    compound,
+    event_count,
+    explain,
+    geofence,
+    no_data,
+    rate,
+    threshold,
+)
 from store.privacy import Reporter
 
 log = logging.getLogger("cityops.alerts")
 
 LOOKBACK_SLACK = timedelta(minutes=15)
+HOURLY_TOLERANCE = timedelta(minutes=10)  # an accumulation's reading at a whole hour back: at most this much earlier
 Pair = tuple[str, str]  # device_id, metric
 RuleT = TypeVar("RuleT", bound=Rule)
 
@@ -46,6 +60,7 @@ class WatchedDevice:
     device_type: str
     name: str
     location: Location
+    lines: Mapping[str, float] = field(default_factory=dict)  # a water-level station's own (devices.attributes)
 
     def site(self) -> Site:
         return Site(self.device_id, self.name, self.location)
@@ -85,16 +100,22 @@ class DeviceRow:
                              self.expected_interval)
 
 
+def station_lines(attributes: Mapping[str, Any] | None) -> dict[str, float]:
+    """A station's lines from its ``devices.attributes`` (``{"lines": {"warning": 2.5, ...}}``)."""
+    lines = (attributes or {}).get("lines") or {}
+    return {str(k): float(v) for k, v in lines.items() if isinstance(v, int | float)}
+
+
 def _device_row(*, device_id: str, device_type: str, name: str, registered_at: datetime, expected_interval_s: int,
-                last_seen: datetime | None, **location: Any) -> DeviceRow:
+                last_seen: datetime | None, attributes: Mapping[str, Any] | None, **location: Any) -> DeviceRow:
     """A row of ``_DEVICE_ROWS`` (the other columns are Location's fields, by name)."""
-    return DeviceRow(WatchedDevice(device_id, device_type, name, Location(**location)), registered_at,
-                     timedelta(seconds=expected_interval_s), last_seen)
+    return DeviceRow(WatchedDevice(device_id, device_type, name, Location(**location), station_lines(attributes)),
+                     registered_at, timedelta(seconds=expected_interval_s), last_seen)
 
 
 _DEVICE_ROWS = ("SELECT d.device_id, d.device_type, d.name, d.lon, d.lat, d.district_code, d.township_code,"
                 " d.grid_code, d.boundary_version, d.near_boundary, d.registered_at, d.expected_interval_s,"
-                " s.last_seen FROM devices d LEFT JOIN device_status s USING (device_id)")
+                " d.attributes, s.last_seen FROM devices d LEFT JOIN device_status s USING (device_id)")
 
 
 def _device_rows(conn: psycopg.Connection, where: str = "", params: tuple[object, ...] = ()) -> list[DeviceRow]:
@@ -182,10 +203,41 @@ def _latest(conn: psycopg.Connection, pairs: list[Pair], since: datetime | None 
 
 
 def _needs_history(rule: ThresholdRule | RateRule, latest: float | None) -> bool:
-    """A threshold rule needs the breach's start only when the latest value breaches; a rate rule always."""
+    """A threshold rule needs the breach's start only when the latest value breaches; a rate rule always.
+    An accumulation reads whole hours back, not a window (``_hourly``)."""
     if isinstance(rule, RateRule):
         return True
+    if rule.accumulate_hours > 1:
+        return False
     return latest is not None and latest >= min(lt.at_least for lt in rule.levels)
+
+
+@dataclass(frozen=True, slots=True)
+class _HourlyRow:
+    device_id: str
+    metric: str
+    k: int
+    value: float
+
+
+def _hourly(conn: psycopg.Connection, latest: Mapping[Pair, tuple[datetime, float]], hours: int
+            ) -> dict[Pair, dict[int, float]]:
+    """Per pair, its reading at each whole hour back from its latest (k = 0 … hours−1), within
+    ``HOURLY_TOLERANCE`` before it: one backward index probe each (``verdicts.accumulation`` sums them)."""
+    pairs = sorted(latest)
+    with conn.cursor(row_factory=class_row(_HourlyRow)) as cur:
+        rows = cur.execute(
+            "SELECT k.device_id, k.metric, h.k, l.value FROM unnest(%s::text[], %s::text[], %s::timestamptz[])"
+            "  AS k(device_id, metric, last_ts) CROSS JOIN generate_series(0, %s - 1) AS h(k)"
+            " CROSS JOIN LATERAL (SELECT value FROM telemetry t WHERE t.device_id = k.device_id"
+            "   AND t.metric = k.metric AND t.ts <= k.last_ts - h.k * interval '1 hour'"
+            "   AND t.ts > k.last_ts - h.k * interval '1 hour' - %s::interval ORDER BY t.ts DESC LIMIT 1) l",
+            ([p[0] for p in pairs], [p[1] for p in pairs], [latest[p][0] for p in pairs], hours,
+             HOURLY_TOLERANCE)).fetchall()
+    found: dict[Pair, dict[int, float]] = defaultdict(dict)
+    for r in rows:
+        found[(r.device_id, r.metric)][r.k] = r.value
+    return found
 
 
 def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateRule], pairs: set[Pair],
@@ -200,10 +252,20 @@ def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateR
         device = devices.get(device_id)
         if device is None:
             continue
-        applicable[(device_id, metric)] = [
-            r for r in rules if r.metric == metric and r.device_type == device.device_type
-            and not (isinstance(r, ThresholdRule) and r.area
-                     and not (device.location.grid_code or "").startswith(r.area))]
+        mine: list[ThresholdRule | RateRule] = []
+        for r in rules:
+            if r.metric != metric or r.device_type != device.device_type:
+                continue
+            if isinstance(r, ThresholdRule):
+                if r.area and not (device.location.grid_code or "").startswith(r.area):
+                    continue
+                at_station = r.at_station(device.lines)  # a rule on lines, with this station's own put in
+                if at_station is None:
+                    continue
+                mine.append(at_station)
+            else:
+                mine.append(r)
+        applicable[(device_id, metric)] = mine
     latest = _latest(conn, [p for p, rs in applicable.items() if rs])
     # Most readings are quiet: the latest value alone decides them. Only breaching pairs
     # (and rate rules) read their window, so a city at rest costs one index probe per device.
@@ -211,12 +273,30 @@ def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateR
                   if any(_needs_history(r, latest[p][1] if p in latest else None) for r in rs))
     series = _series(conn, deep, now - max(r.window for r in rules) - LOOKBACK_SLACK) if deep else {}
     open_now = open_warnings(conn, sorted(devices))
+    # An accumulation reads whole hours back where it is raining now or its warning is open.
+    summing = {p: latest[p] for p, rs in applicable.items() if p in latest and any(
+        isinstance(r, ThresholdRule) and r.accumulate_hours > 1
+        and (latest[p][1] > 0 or (r.id, p[0]) in open_now) for r in rs)}
+    hours = max((r.accumulate_hours for rs in applicable.values() for r in rs if isinstance(r, ThresholdRule)),
+                default=1)
+    hourly = _hourly(conn, summing, hours) if summing and hours > 1 else {}
     for pair, pair_rules in applicable.items():
         device_id, _metric = pair
         history = series.get(pair) or ([latest[pair]] if pair in latest else [])
         for rule in pair_rules:
-            if isinstance(rule, ThresholdRule):
-                verdict = threshold(rule, device_id, history)
+            verdict: Verdict
+            if isinstance(rule, ThresholdRule) and rule.accumulate_hours > 1:
+                if pair not in summing:
+                    continue
+                total, covered = accumulation(hourly.get(pair, {}), rule.accumulate_hours)
+                verdict = threshold(rule, device_id, [(latest[pair][0], total)])
+                verdict = explain(rule, verdict, devices[device_id].lines)
+                if verdict.details is not None:
+                    verdict = Verdict(verdict.subject, verdict.firing, verdict.cleared, verdict.level, verdict.since,
+                                      verdict.peak, verdict.last, {**verdict.details, "hours_covered": covered},
+                                      verdict.basis)
+            elif isinstance(rule, ThresholdRule):
+                verdict = explain(rule, threshold(rule, device_id, history), devices[device_id].lines)
             else:
                 verdict = rate(rule, device_id, series.get(pair, []))
             if _worth_applying(rule, device_id, verdict.firing, open_now):
@@ -226,39 +306,47 @@ def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateR
 
 @dataclass(frozen=True, slots=True)
 class _Member:
-    """A device of a township that a compound rule watches."""
+    """A device of a township that a compound rule watches, with its largest value of a metric in the window."""
 
     device_id: str
     device_type: str
+    name: str
     township_code: str
+    attributes: dict[str, Any] | None
+    metric: str
+    ts: datetime
+    value: float
 
 
 def _compound_rules(conn: psycopg.Connection, rules: list[CompoundRule], pairs: set[Pair],
                     devices: dict[str, WatchedDevice], now: datetime) -> Tally:
-    """Per touched township: the latest reading (within the window) of every watched device, then AND/OR."""
+    """Per touched township: every watched station's largest value in the window (with its lines), then AND/OR;
+    the verdict names the stations and values that met each condition."""
     tally = Tally()
     for rule in rules:
-        watched = {(c.device_type, c.metric) for c in rule.conditions}
+        watched = {(t, c.metric) for c in rule.conditions for t in c.device_types}
         townships = sorted({d.location.township_code for (device_id, metric) in pairs
                             if (d := devices.get(device_id)) and d.location.township_code
                             and (d.device_type, metric) in watched})
         if not townships:
             continue
+        types = sorted({t for t, _ in watched})
+        metrics = sorted({m for _, m in watched})
         with conn.cursor(row_factory=class_row(_Member)) as cur:
             members = cur.execute(
-                "SELECT device_id, device_type, township_code FROM devices WHERE township_code = ANY(%s)"
-                " AND device_type = ANY(%s)", (townships, sorted({t for t, _ in watched}))).fetchall()
-        member_pairs = [(d.device_id, m) for d in members for (wt, m) in watched if wt == d.device_type]
-        latest = _latest(conn, member_pairs, now - rule.window) if member_pairs else {}
-        kind_of = {d.device_id: (d.device_type, d.township_code) for d in members}
-        maxima: dict[str, dict[tuple[str, str], float]] = defaultdict(dict)
-        for (device_id, metric), (_ts, value) in latest.items():
-            dtype, township = kind_of[device_id]
-            current = maxima[township].get((dtype, metric))
-            maxima[township][(dtype, metric)] = value if current is None else max(current, value)
+                "SELECT DISTINCT ON (d.device_id, t.metric) d.device_id, d.device_type, d.name, d.township_code,"
+                " d.attributes, t.metric, t.ts, t.value FROM devices d JOIN telemetry t USING (device_id)"
+                " WHERE d.township_code = ANY(%s) AND d.device_type = ANY(%s) AND t.metric = ANY(%s)"
+                " AND t.ts > %s AND t.ts <= %s ORDER BY d.device_id, t.metric, t.value DESC, t.ts DESC",
+                (townships, types, metrics, now - rule.window, now)).fetchall()
+        readings: dict[str, list[StationReading]] = defaultdict(list)
+        for m in members:
+            if (m.device_type, m.metric) in watched:
+                readings[m.township_code].append(StationReading(
+                    m.device_id, m.name, m.device_type, m.metric, m.ts, m.value, station_lines(m.attributes)))
         open_now = open_warnings(conn, [f"township:{t}" for t in townships])
         for township in townships:
-            verdict = compound(rule, township, maxima[township])
+            verdict = compound(rule, township, readings[township])
             if _worth_applying(rule, verdict.subject, verdict.firing, open_now):
                 tally.add(apply_verdict(conn, rule, region_site(conn, township, verdict.subject), verdict, now))
     return tally

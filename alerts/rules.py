@@ -2,12 +2,17 @@
 
 Kinds (``kind = ...`` in the file):
 - ``threshold``: a metric at or above a level's value for at least ``for_minutes`` or
-  ``for_count`` readings in a row; cleared below ``clear_below`` (hysteresis).
+  ``for_count`` readings in a row; cleared below ``clear_below`` (hysteresis). The levels are fixed
+  values (``levels``) or each station's own lines (``lines``: 警戒水位, 保证水位, a reservoir's 汛限水位,
+  kept with the device); ``accumulate_hours`` judges the sum of an hourly total over that many hours
+  (rainfall over 3 h or 24 h from the gauges' rolling 1-h totals), and ``grades`` name the value's
+  grade (the national rainfall grades) in the warning.
 - ``rate``: the rise of a metric over ``window_minutes``.
 - ``no_data``: a device silent for longer than ``factor`` × its expected interval; when a
   whole township falls silent at once, one area warning replaces the per-device ones.
 - ``compound``: conditions on several device types in one township within a window,
-  combined with ``all`` (AND) or ``any`` (OR): heavy rain AND a high river → red.
+  combined with ``all`` (AND) or ``any`` (OR): heavy rain AND a river over its own warning line → red;
+  the warning names the stations and values that met each condition.
 - ``geofence``: a moving device inside a zone of region codes (enter, or dwell).
 - ``event_count``: events of one category and title within a radius and a window
   (a hotline hotspot, 高频诉求).
@@ -17,6 +22,7 @@ Every rule maps values to the national levels 1 红 I … 4 蓝 IV.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -39,6 +45,29 @@ class LevelThreshold(_Config):
     at_least: float
 
 
+# A water-level station's own lines (devices.attributes->'lines', metres on the station's datum):
+# 汛限水位 (a reservoir's flood-season limit), 警戒水位 (warning), 保证水位 (guaranteed: the level the
+# embankments are built to hold). Lower to higher in this order at every station (checked at registration).
+Line = Literal["flood_limit", "warning", "guarantee"]
+LINE_ORDER: dict[str, int] = {"flood_limit": 0, "warning": 1, "guarantee": 2}
+LINE_NAMES: dict[str, str] = {"flood_limit": "汛限水位", "warning": "警戒水位", "guarantee": "保证水位"}
+
+
+class LineLevel(_Config):
+    """A level reached when the value is ``above`` (metres; negative: approaching) the station's ``line``."""
+
+    level: int = Field(ge=1, le=4)
+    line: Line
+    above: float = Field(default=0.0, ge=-5, le=20)
+
+
+class Grade(_Config):
+    """A named grade of the value (e.g. 暴雨 from 50 mm in 24 h): said in the warning, not a level."""
+
+    name: str = Field(min_length=1)
+    at_least: float = Field(ge=0)
+
+
 class _Rule(_Config):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")
     name: str = Field(min_length=1)
@@ -52,6 +81,8 @@ class _Leveled(_Rule):
 
     @model_validator(mode="after")
     def _levels_ordered(self) -> _Leveled:
+        if not self.levels:
+            return self  # a threshold rule on the stations' own lines (ThresholdRule checks that)
         by_value = sorted(self.levels, key=lambda lt: lt.at_least)
         if [lt.level for lt in by_value] != sorted((lt.level for lt in by_value), reverse=True):
             raise ValueError("a higher threshold must give a more severe level (smaller number)")
@@ -71,14 +102,54 @@ class ThresholdRule(_Leveled):
     kind: Literal["threshold"] = "threshold"
     device_type: str
     metric: str
+    levels: tuple[LevelThreshold, ...] = ()  # fixed values; or ``lines``, each station's own
+    lines: tuple[LineLevel, ...] = ()
     for_minutes: float = Field(default=0, ge=0, le=24 * 60)
     for_count: int = Field(default=1, ge=1, le=1000)
-    clear_below: float
+    clear_below: float | None = None  # with ``levels``
+    clear_margin: float = Field(default=0.0, ge=0)  # with ``lines``: cleared this far below the station's lowest level
     area: tuple[str, ...] = ()  # region-code prefixes where the rule applies (e.g. a speed limit zone)
+    accumulate_hours: int = Field(default=1, ge=1, le=72)  # the metric is an hourly total: sum this many hours
+    grades: tuple[Grade, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_way_to_level(self) -> ThresholdRule:
+        if bool(self.levels) == bool(self.lines):
+            raise ValueError("give either levels (fixed values) or lines (each station's own lines), one of them")
+        if self.levels and self.clear_below is None:
+            raise ValueError("clear_below is required with levels")
+        if self.lines:
+            if self.clear_below is not None:
+                raise ValueError("a rule on the stations' lines clears by clear_margin, not clear_below")
+            ordered = sorted(self.lines, key=lambda ll: (LINE_ORDER[ll.line], ll.above))
+            if [ll.level for ll in ordered] != sorted((ll.level for ll in ordered), reverse=True):
+                raise ValueError("a higher line must give a more severe level (smaller number)")
+            if len({ll.level for ll in self.lines}) != len(self.lines):
+                raise ValueError("each level may appear once")
+        if self.accumulate_hours > 1 and (self.for_minutes or self.for_count != 1):
+            raise ValueError("an accumulation is judged on its current total: leave out for_minutes and for_count")
+        if [g.at_least for g in self.grades] != sorted({g.at_least for g in self.grades}):
+            raise ValueError("grades must rise, each from a larger value than the one before")
+        return self
 
     @property
     def window(self) -> timedelta:
         return timedelta(minutes=self.for_minutes)
+
+    def at_station(self, lines: Mapping[str, float]) -> ThresholdRule | None:
+        """The rule with fixed values for one station: its own lines put in; None when it has none of them."""
+        if not self.lines:
+            return self
+        levels = tuple(LevelThreshold(level=ll.level, at_least=round(lines[ll.line] + ll.above, 3))
+                       for ll in self.lines if ll.line in lines)
+        if not levels:
+            return None
+        clear = min(lt.at_least for lt in levels) - self.clear_margin
+        return self.model_copy(update={"levels": levels, "clear_below": clear})
+
+    def grade_of(self, value: float) -> str | None:
+        hits = [g.name for g in self.grades if value >= g.at_least]
+        return hits[-1] if hits else None
 
 
 class RateRule(_Leveled):
@@ -103,9 +174,31 @@ class NoDataRule(_Rule):
 
 
 class Condition(_Config):
-    device_type: str
+    """Met by a station of ``device_type`` (one or several) whose value in the window reaches ``at_least``,
+    or ``above`` its own ``line``."""
+
+    device_type: str | tuple[str, ...]
     metric: str
-    at_least: float
+    at_least: float | None = None
+    line: Line | None = None
+    above: float = 0.0
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Condition:
+        if (self.at_least is None) == (self.line is None):
+            raise ValueError("a condition gives at_least or line, one of them")
+        return self
+
+    @property
+    def device_types(self) -> tuple[str, ...]:
+        return (self.device_type,) if isinstance(self.device_type, str) else self.device_type
+
+    def bound_at(self, lines: Mapping[str, float]) -> float | None:
+        """The value a station must reach; None when the condition is on a line the station does not have."""
+        if self.at_least is not None:
+            return self.at_least
+        assert self.line is not None
+        return lines[self.line] + self.above if self.line in lines else None
 
 
 class CompoundRule(_Rule):

@@ -7,13 +7,19 @@ warning rows, whatever the kind, so all kinds share dedupe, levels and clearing.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from alerts.rules import CompoundRule, GeofenceRule, NoDataRule, RateRule, ThresholdRule
+from alerts.rules import LINE_NAMES, LINE_ORDER, CompoundRule, GeofenceRule, NoDataRule, RateRule, ThresholdRule
 
 Series = Sequence[tuple[datetime, float]]
+Details = Mapping[str, Any]  # JSON: what made a warning (warnings.details)
+
+# How a warning's text names a metric: (words, unit). Data in the database, in Chinese like the rule names.
+METRIC_WORDS: dict[str, tuple[str, str]] = {"rain_1h": ("1小时雨量", "mm"), "water_level": ("水位", "m"),
+                                            "gas_lel": ("可燃气体浓度", "%LEL"), "speed_kmh": ("车速", "km/h")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +33,61 @@ class Verdict:
     since: datetime | None = None  # start of the sustained breach
     peak: float | None = None
     last: float | None = None
+    details: Details | None = None  # what made it (JSON), kept on the warning
+    basis: str | None = None  # the same in words, for the warning's and the incident's title
+
+
+def _number(value: float, unit: str) -> str:
+    return f"{value:.2f} {unit}" if unit == "m" else f"{value:.1f} {unit}".rstrip()
+
+
+def _measure(metric: str, value: float, hours: int = 1) -> str:
+    words, unit = METRIC_WORDS.get(metric, (metric, ""))
+    if metric == "rain_1h" and hours > 1:
+        words = f"{hours}小时雨量"
+    return f"{words} {_number(value, unit)}"
+
+
+def line_crossed(lines: Mapping[str, float], value: float) -> tuple[str, float] | None:
+    """The highest of a station's lines that ``value`` reaches: (line, its height), or None."""
+    reached = [(LINE_ORDER[name], name, height) for name, height in lines.items()
+               if name in LINE_ORDER and value >= height]
+    if not reached:
+        return None
+    _, name, height = max(reached)
+    return name, height
+
+
+def _line_words(lines: Mapping[str, float], value: float) -> str:
+    crossed = line_crossed(lines, value)
+    if crossed is not None:
+        name, height = crossed
+        return f"超{LINE_NAMES[name]} {value - height:.2f} m"
+    if "warning" in lines:
+        return f"低于{LINE_NAMES['warning']} {lines['warning'] - value:.2f} m"
+    return ""
+
+
+def explain(rule: ThresholdRule, verdict: Verdict, lines: Mapping[str, float]) -> Verdict:
+    """A threshold verdict with what made it: the accumulation and its grade, the station's line crossed."""
+    if verdict.last is None:
+        return verdict
+    value = verdict.peak if verdict.firing and verdict.peak is not None else verdict.last
+    details: dict[str, Any] = {"metric": rule.metric, "value": value}
+    words = [_measure(rule.metric, value, rule.accumulate_hours)]
+    if rule.accumulate_hours > 1:
+        details["hours"] = rule.accumulate_hours
+    if (grade := rule.grade_of(value)) is not None:
+        details["grade"] = grade
+        words.append(grade)
+    if lines:
+        details["lines"] = dict(lines)
+        if (crossed := line_crossed(lines, value)) is not None:
+            details["line"], details["line_value"] = crossed
+        if said := _line_words(lines, value):
+            words.append(said)
+    return Verdict(verdict.subject, verdict.firing, verdict.cleared, verdict.level, verdict.since, verdict.peak,
+                   verdict.last, details, "，".join(words))
 
 
 def quiet(subject: str) -> Verdict:
@@ -38,7 +99,7 @@ def threshold(rule: ThresholdRule, subject: str, readings: Series) -> Verdict:
     if not readings:
         return quiet(subject)
     last_ts, last = readings[-1]
-    if last < rule.clear_below:
+    if rule.clear_below is not None and last < rule.clear_below:
         return Verdict(subject, firing=False, cleared=True, last=last)
     for lt in sorted(rule.levels, key=lambda lt: lt.level):  # most severe first
         run: list[tuple[datetime, float]] = []
@@ -50,6 +111,31 @@ def threshold(rule: ThresholdRule, subject: str, readings: Series) -> Verdict:
             return Verdict(subject, firing=True, cleared=False, level=lt.level, since=run[-1][0],
                            peak=max(v for _, v in run), last=last)
     return Verdict(subject, firing=False, cleared=False, last=last)
+
+
+def accumulation(hourly: Mapping[int, float], hours: int) -> tuple[float, int]:
+    """The total over ``hours`` from rolling 1-h totals read at whole hours back: ``hourly[k]`` is the
+    reading k hours before the latest (k = 0 the latest itself), each covering the hour before it, so
+    the readings at 0, 1, … hours−1 back tile the window. Returns (total, hours covered): an hour with no
+    reading (the gauge was silent, or too new) adds nothing, so the total is a lower bound and a breach
+    it shows is a breach."""
+    present = [hourly[k] for k in range(hours) if k in hourly]
+    return round(sum(present), 1), len(present)
+
+
+def hourly_readings(readings: Series, hours: int, tolerance: timedelta) -> dict[int, float]:
+    """From one gauge's rolling 1-h totals in time order: the reading at each whole hour back from the
+    latest (within ``tolerance`` before it), as ``accumulation`` wants them."""
+    if not readings:
+        return {}
+    last_ts = readings[-1][0]
+    found: dict[int, float] = {}
+    for k in range(hours):
+        anchor = last_ts - timedelta(hours=k)
+        near = [(ts, value) for ts, value in readings if anchor - tolerance < ts <= anchor]
+        if near:
+            found[k] = near[-1][1]
+    return found
 
 
 def rate(rule: RateRule, subject: str, readings: Series) -> Verdict:
@@ -112,12 +198,52 @@ def no_data(rule: NoDataRule, devices: Iterable[DeviceSilence], now: datetime) -
     return verdicts, inhibited
 
 
-def compound(rule: CompoundRule, township: str, maxima: dict[tuple[str, str], float]) -> Verdict:
-    """``maxima``: the largest value per (device_type, metric) in the township within the window."""
-    met = [maxima.get((c.device_type, c.metric), float("-inf")) >= c.at_least for c in rule.conditions]
+@dataclass(frozen=True, slots=True)
+class StationReading:
+    """A station's largest value of a metric in a compound rule's window, with its own lines."""
+
+    device_id: str
+    name: str
+    device_type: str
+    metric: str
+    ts: datetime
+    value: float
+    lines: Mapping[str, float] = field(default_factory=dict)
+
+
+def compound(rule: CompoundRule, township: str, readings: Iterable[StationReading]) -> Verdict:
+    """Each condition met by the township's stations whose value in the window reaches its bound (a fixed
+    value, or the station's own line); the details name every such station with its value, the strongest
+    first, and the basis says the strongest of each condition in words."""
+    readings = list(readings)
+    met: list[bool] = []
+    parts: list[dict[str, Any]] = []
+    words: list[str] = []
+    for c in rule.conditions:
+        hits = []
+        for r in readings:
+            bound = c.bound_at(r.lines) if r.device_type in c.device_types and r.metric == c.metric else None
+            if bound is not None and r.value >= bound:
+                hits.append((r, bound))
+        hits.sort(key=lambda h: (-(h[0].value - h[1]), h[0].device_id))
+        met.append(bool(hits))
+        parts.append({"device_type": list(c.device_types), "metric": c.metric, "line": c.line,
+                      "at_least": c.at_least, "met": bool(hits),
+                      "stations": [{"device_id": r.device_id, "name": r.name, "value": r.value,
+                                    "ts": r.ts.isoformat(), "bound": bound, **({"line_value": r.lines[c.line]}
+                                                                              if c.line else {})}
+                                   for r, bound in hits]})
+        if hits:
+            top, _ = hits[0]
+            said = f"{top.name} {_measure(top.metric, top.value)}"
+            if c.line:
+                said += f"（{_line_words(top.lines, top.value)}）"
+            more = f" 等{len(hits)}站" if len(hits) > 1 else ""
+            words.append(said + more)
     firing = all(met) if rule.combine == "all" else any(met)
     return Verdict(f"township:{township}", firing=firing, cleared=not firing,
-                   level=rule.level if firing else None, last=float(sum(met)))
+                   level=rule.level if firing else None, last=float(sum(met)),
+                   details={"conditions": parts}, basis="；".join(words) if firing else None)
 
 
 def geofence(rule: GeofenceRule, subject: str, track: Sequence[tuple[datetime, str | None]]) -> Verdict:

@@ -378,6 +378,23 @@ DEVICE_TYPE: dict[str, dict[str, str]] = {
     "gas_detector": {"zh": "燃气监测点", "en": "Gas detector"},
     "smoke_detector": {"zh": "烟感", "en": "Smoke detector"},
     "hazmat_vehicle": {"zh": "危货车辆", "en": "Hazmat vehicle"},
+    "reservoir_gauge": {"zh": "水库水位站", "en": "Reservoir gauge"},
+}
+
+# A water-level station's own lines (devices.attributes->'lines', alerts.rules.LINE_NAMES) and the rainfall
+# grades the rules name (warnings.details->>'grade'; GB/T 28592-2012, and the hourly scale for 1 h).
+WATER_LINE: dict[str, dict[str, str]] = {
+    "flood_limit": {"zh": "汛限水位", "en": "Flood-season limit level"},
+    "warning": {"zh": "警戒水位", "en": "Warning level"},
+    "guarantee": {"zh": "保证水位", "en": "Guaranteed level"},
+}
+RAIN_GRADE: dict[str, dict[str, str]] = {
+    "小雨": {"zh": "小雨", "en": "Light rain"},
+    "中雨": {"zh": "中雨", "en": "Moderate rain"},
+    "大雨": {"zh": "大雨", "en": "Heavy rain"},
+    "暴雨": {"zh": "暴雨", "en": "Rainstorm"},
+    "大暴雨": {"zh": "大暴雨", "en": "Heavy rainstorm"},
+    "特大暴雨": {"zh": "特大暴雨", "en": "Severe rainstorm"},
 }
 
 # ingest.decode.Reason values; a reason added there shows as its code until labelled here.

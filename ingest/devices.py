@@ -1,14 +1,38 @@
-"""Device registration: a device's site is tagged with its region codes and near-boundary flag once, here."""
+"""Device registration: a device's site is tagged with its region codes and near-boundary flag once, here,
+and its own attributes are kept with it (a water-level station's lines, which the level rules read)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import psycopg
+from psycopg.types.json import Jsonb
 
 from ingest.batch import Tagger
+
+
+@dataclass(frozen=True, slots=True)
+class StationLines:
+    """A water-level station's lines, metres on its own datum: 警戒水位 and 保证水位 at every river and
+    reservoir station, and a reservoir's 汛限水位 (its flood-season limit). Stored as
+    ``devices.attributes->'lines'`` (``{"warning": …, "guarantee": …, "flood_limit": …}``)."""
+
+    warning: float  # 警戒水位
+    guarantee: float  # 保证水位
+    flood_limit: float | None = None  # 汛限水位 (reservoirs)
+
+    def __post_init__(self) -> None:
+        if not self.warning < self.guarantee:
+            raise ValueError(f"警戒水位 {self.warning} must be below 保证水位 {self.guarantee}")
+        if self.flood_limit is not None and not self.flood_limit < self.guarantee:
+            raise ValueError(f"汛限水位 {self.flood_limit} must be below 保证水位 {self.guarantee}")
+
+    def as_json(self) -> dict[str, float]:
+        lines = {"warning": self.warning, "guarantee": self.guarantee}
+        return lines | ({"flood_limit": self.flood_limit} if self.flood_limit is not None else {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +44,11 @@ class DeviceSpec:
     lon: float
     lat: float
     expected_interval_s: int = 60
+    lines: StationLines | None = None  # a water-level station's own lines
+
+    def attributes(self) -> dict[str, Any]:
+        """What is kept with the device (``devices.attributes``)."""
+        return {"lines": self.lines.as_json()} if self.lines is not None else {}
 
 
 def register_devices(conn: psycopg.Connection, devices: Sequence[DeviceSpec], tagger: Tagger,
@@ -31,14 +60,14 @@ def register_devices(conn: psycopg.Connection, devices: Sequence[DeviceSpec], ta
     with conn.transaction(), conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO devices (device_id, device_type, dept, name, lon, lat, district_code, township_code,"
-            " grid_code, near_boundary, boundary_version, expected_interval_s)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " grid_code, near_boundary, boundary_version, expected_interval_s, attributes)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (device_id) DO UPDATE SET device_type = EXCLUDED.device_type, dept = EXCLUDED.dept,"
             " name = EXCLUDED.name, lon = EXCLUDED.lon, lat = EXCLUDED.lat, district_code = EXCLUDED.district_code,"
             " township_code = EXCLUDED.township_code, grid_code = EXCLUDED.grid_code,"
             " near_boundary = EXCLUDED.near_boundary, boundary_version = EXCLUDED.boundary_version,"
-            " expected_interval_s = EXCLUDED.expected_interval_s",
-            [(d.device_id, d.device_type, d.dept, d.name, d.lon, d.lat, *c, boundary_version, d.expected_interval_s)
-             for d, c in zip(devices, codes, strict=True)],
+            " expected_interval_s = EXCLUDED.expected_interval_s, attributes = EXCLUDED.attributes",
+            [(d.device_id, d.device_type, d.dept, d.name, d.lon, d.lat, *c, boundary_version, d.expected_interval_s,
+              Jsonb(d.attributes())) for d, c in zip(devices, codes, strict=True)],
         )
     return len(devices)

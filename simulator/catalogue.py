@@ -1,4 +1,7 @@
-"""The demo city's devices, placed deterministically (seeded) inside the township layer."""
+"""The demo city's devices, placed deterministically (seeded) inside the township layer.
+
+Every river station carries its own 警戒水位 and 保证水位, and each county has one reservoir station
+with its 汛限水位 too (seeded apart from the positions, so adding them moved no other device)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 
-from ingest.devices import DeviceSpec
+from ingest.devices import DeviceSpec, StationLines
 
 # (device_type, dept, Chinese name, per township, expected reporting interval s). The intervals are the
 # field's: automatic rain and level stations report every 5 minutes, NB-IoT gas detectors too, smoke
@@ -22,14 +25,34 @@ KINDS: tuple[tuple[str, str, str, int, int], ...] = (
 )
 
 
+RESERVOIR = ("reservoir_gauge", "sl", "水库水位站", 300)  # one per county, in a seeded township of it
+RIVER_BASE_M = 1.2  # a quiet river's stage (the simulator's), below every station's lines
+RESERVOIR_BASE_M = 18.0  # a reservoir's quiet stage, below its 汛限水位
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogueDevice(DeviceSpec):
     township_code: str = ""  # where the catalogue placed it; registration tags it for real
 
 
+def river_lines(rng: np.random.Generator) -> StationLines:
+    """警戒水位 0.9–1.7 m above the quiet stage, 保证水位 0.8–1.4 m above that."""
+    warning = round(RIVER_BASE_M + float(rng.uniform(0.9, 1.7)), 2)
+    return StationLines(warning=warning, guarantee=round(warning + float(rng.uniform(0.8, 1.4)), 2))
+
+
+def reservoir_lines(rng: np.random.Generator) -> StationLines:
+    """汛限水位 1–2 m above the quiet stage, then 警戒水位 and 保证水位 above it."""
+    flood_limit = round(RESERVOIR_BASE_M + float(rng.uniform(1.0, 2.0)), 2)
+    warning = round(flood_limit + float(rng.uniform(0.8, 1.5)), 2)
+    return StationLines(warning=warning, guarantee=round(warning + float(rng.uniform(1.0, 2.0)), 2),
+                        flood_limit=flood_limit)
+
+
 def build_catalogue(townships: gpd.GeoDataFrame, seed: int = 20261122) -> list[CatalogueDevice]:
     """Devices for every township, at seeded random points inside it (same seed, same city)."""
     rng = np.random.default_rng(seed)
+    line_rng = np.random.default_rng([seed, 1])  # the stations' lines: apart, so positions stay as they were
     devices: list[CatalogueDevice] = []
     ordered = townships.sort_values("code").reset_index(drop=True)
     for kind, dept, label, per_township, interval in KINDS:
@@ -41,6 +64,17 @@ def build_catalogue(townships: gpd.GeoDataFrame, seed: int = 20261122) -> list[C
                     device_id=f"{kind.split('_')[0]}-{row.code}-{i}",
                     device_type=kind, dept=dept, name=f"{row.name}{label}{i}号",
                     lon=round(pt.x, 6), lat=round(pt.y, 6), expected_interval_s=interval,
+                    lines=river_lines(line_rng) if kind == "river_gauge" else None,
                     township_code=row.code,
                 ))
+    kind, dept, label, interval = RESERVOIR
+    reservoir_rng = np.random.default_rng([seed, 2])
+    for _district, group in ordered.groupby(ordered["code"].str[:6], sort=True):
+        row = group.iloc[int(reservoir_rng.integers(len(group)))]
+        sampled = gpd.GeoSeries([row.geometry]).sample_points(1, rng=reservoir_rng).iloc[0]
+        pt = next(iter(getattr(sampled, "geoms", [sampled])))
+        devices.append(CatalogueDevice(
+            device_id=f"reservoir-{row['code']}-1", device_type=kind, dept=dept, name=f"{row['name']}{label}1号",
+            lon=round(pt.x, 6), lat=round(pt.y, 6), expected_interval_s=interval,
+            lines=reservoir_lines(line_rng), township_code=row["code"]))
     return devices

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import numpy as np
 
-from simulator.catalogue import CatalogueDevice
+from simulator.catalogue import RESERVOIR_BASE_M, RIVER_BASE_M, CatalogueDevice
 
 SCENARIOS = ("rainstorm", "gas_leak", "fire")
 HOTLINE = ("zw", "hotline12345")  # (dept, system) of the department systems whose events it plays
@@ -74,8 +74,12 @@ class World:
         if d.device_type == "rain_gauge":
             base = r.gamma(0.3, 2.0)
             return {"rain_1h": round(float(min(base + (r.uniform(55, 95) if storm else 0.0), 399.0)), 1)}
-        if d.device_type == "river_gauge":
-            return {"water_level": round(float(1.2 + r.normal(0, 0.05) + (r.uniform(3.6, 4.2) if storm else 0)), 2)}
+        if d.device_type in ("river_gauge", "reservoir_gauge"):
+            base = RIVER_BASE_M if d.device_type == "river_gauge" else RESERVOIR_BASE_M
+            # in a storm the station stands between its 警戒水位 and 保证水位 + 0.6 m
+            over = (d.lines.warning - base + r.uniform(0.0, d.lines.guarantee - d.lines.warning + 0.6)
+                    if storm and d.lines is not None else 0.0)
+            return {"water_level": round(float(base + r.normal(0, 0.05) + over), 2)}
         if d.device_type == "gas_detector":
             leak = self._hit("gas_leak", d.device_id)
             return {"gas_lel": round(float(r.uniform(55, 70) if leak else abs(r.normal(1.0, 0.8))), 1)}

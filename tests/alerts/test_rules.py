@@ -47,6 +47,11 @@ def series(*values: float, every: int = 1) -> list[tuple[datetime, float]]:
     return [(T0 + timedelta(minutes=i * every), val) for i, val in enumerate(values)]
 
 
+def stations(values: dict[tuple[str, str], float]) -> list[v.StationReading]:
+    """One station per (device type, metric) with that value, for a compound rule."""
+    return [v.StationReading(f"{t}-1", f"{t}1号", t, m, T0, value) for (t, m), value in values.items()]
+
+
 @pytest.mark.parametrize(
     ("values", "firing", "level", "cleared"),
     [
@@ -122,7 +127,7 @@ def test_no_data_per_device_and_area_inhibition() -> None:
 )
 def test_compound_and_or(combine: str, maxima: dict[tuple[str, str], float], firing: bool) -> None:
     rule = FLOOD.model_copy(update={"combine": combine})
-    got = v.compound(rule, "431002001", maxima)
+    got = v.compound(rule, "431002001", stations(maxima))
     assert (got.firing, got.cleared, got.subject) == (firing, not firing, "township:431002001")
     assert got.level == (1 if firing else None)
 
@@ -165,8 +170,8 @@ CONTRACT: dict[str, Case] = {
     "compound": ('id = "k_compound"\nkind = "compound"\nname = "n"\ncategory = "c"\ncombine = "all"\n'
                  'within_minutes = 5\nlevel = 1\nconditions = [{device_type = "a", metric = "x", at_least = 1.0},'
                  ' {device_type = "b", metric = "y", at_least = 1.0}]\n',
-                 lambda r: v.compound(r, "T", {("a", "x"): 2, ("b", "y"): 2}),
-                 lambda r: v.compound(r, "T", {})),
+                 lambda r: v.compound(r, "T", stations({("a", "x"): 2, ("b", "y"): 2})),
+                 lambda r: v.compound(r, "T", [])),
     "geofence": ('id = "k_geofence"\nkind = "geofence"\nname = "n"\ncategory = "c"\ndevice_type = "d"\n'
                  'zone = ["4310"]\nlevel = 2\n',
                  lambda r: v.geofence(r, "s", [(T0, "431002001001")]),
