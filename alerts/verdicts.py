@@ -82,9 +82,17 @@ def explain(rule: ThresholdRule, verdict: Verdict, lines: Mapping[str, float]) -
         words.append(grade)
     if lines:
         details["lines"] = dict(lines)
-        if (crossed := line_crossed(lines, value)) is not None:
-            details["line"], details["line_value"] = crossed
-        if said := _line_words(lines, value):
+        # A firing level names the line it is defined on (接近警戒 is the warning line, from below); the
+        # value may be past a higher line that has not lasted long enough yet to raise the level.
+        by_level = {ll.level: ll.line for ll in rule.lines}
+        line = by_level.get(verdict.level) if verdict.firing and verdict.level is not None else None
+        if line is None and (crossed := line_crossed(lines, value)) is not None:
+            line = crossed[0]
+        if line is not None and line in lines:
+            details["line"], details["line_value"] = line, lines[line]
+            over = value - lines[line]
+            words.append(f"超{LINE_NAMES[line]} {over:.2f} m" if over >= 0 else f"距{LINE_NAMES[line]} {-over:.2f} m")
+        elif said := _line_words(lines, value):
             words.append(said)
     return Verdict(verdict.subject, verdict.firing, verdict.cleared, verdict.level, verdict.since, verdict.peak,
                    verdict.last, details, "，".join(words))

@@ -66,7 +66,9 @@ def run(cfg: settings.Settings, seed: int, interval: float, storm: str | None) -
             order = json.loads(msg.payload)
             with lock:
                 s = world.inject(order["scenario"], district_code=order.get("district"),
-                                 device_id=order.get("device_id"), steps=int(order.get("steps", 90)))
+                                 device_id=order.get("device_id"), steps=int(order.get("steps", 90)),
+                                 path=[str(p) for p in order.get("path") or []],
+                                 minutes=float(order.get("minutes", 90)))
             log.info("scenario injected: %s", s)
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("bad scenario order %r: %s", msg.payload[:200], exc)
@@ -98,10 +100,30 @@ def run(cfg: settings.Settings, seed: int, interval: float, storm: str | None) -
             c.disconnect()
 
 
-def inject(cfg: settings.Settings, scenario: str, district: str | None, steps: int) -> None:
+def path_items(given: list[str] | None) -> list[str]:
+    """``--path 431021 431002`` or ``--path "112.7,25.7;113.0,25.8"``: county (6 digits) or township (9 digits)
+    codes and lon,lat points, in order; refused here when one is neither (the simulator places the codes)."""
+    items = [part.strip() for arg in given or [] for part in arg.split(";") if part.strip()]
+    for item in items:
+        if "," in item:
+            try:
+                lon, lat = (float(x) for x in item.split(","))
+            except ValueError:
+                raise ValueError(f"not a lon,lat point: {item!r}") from None
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                raise ValueError(f"not a lon,lat point: {item!r}")
+        elif not (item.isdigit() and len(item) in (6, 9)):
+            raise ValueError(f"not a county (6 digits) or township (9 digits) code, nor lon,lat: {item!r}")
+    return items
+
+
+def inject(cfg: settings.Settings, scenario: str, district: str | None, steps: int,
+           path: list[str] | None = None, minutes: float = 90.0) -> None:
     client = _client(cfg, INJECT)
     client.loop_start()
-    order = {"scenario": scenario, "district": district, "steps": steps}
+    order: dict[str, object] = {"scenario": scenario, "district": district, "steps": steps}
+    if path:
+        order |= {"path": path, "minutes": minutes}
     client.publish(simulator_control_topic(cfg.city), json.dumps(order), qos=1).wait_for_publish(timeout=10)
     client.loop_stop()
     client.disconnect()
@@ -125,6 +147,9 @@ def main() -> None:
     p_inj.add_argument("scenario", choices=SCENARIOS)
     p_inj.add_argument("--district", help="district code (6 digits)")
     p_inj.add_argument("--steps", type=int, default=90)
+    p_inj.add_argument("--path", nargs="+", metavar="CODE|LON,LAT",
+                       help="a rainstorm that walks: county or township codes and lon,lat points, in order")
+    p_inj.add_argument("--minutes", type=float, default=90.0, help="how long the walk takes (with --path)")
     args = parser.parse_args()
     setup_logging("simulator")
     cfg = settings.load()
@@ -146,7 +171,15 @@ def main() -> None:
 
         write_history(cfg.dsn(), datetime.now(UTC), args.days, args.seed, near_m=cfg.near_boundary_m)
     else:
-        inject(cfg, args.scenario, args.district, args.steps)
+        try:
+            path = path_items(args.path)
+        except ValueError as exc:
+            parser.error(str(exc))
+        if path and args.scenario != "rainstorm":
+            parser.error("only a rainstorm walks a --path")
+        if path and not 1 <= args.minutes <= 24 * 60:
+            parser.error("--minutes: 1 to 1440")
+        inject(cfg, args.scenario, args.district, args.steps, path, args.minutes)
 
 
 if __name__ == "__main__":

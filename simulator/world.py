@@ -2,14 +2,21 @@
 
 Scenarios (a rainstorm over a county, a gas leak, a fire alarm) change what chosen
 devices report for a number of steps; a quiet background keeps the map alive.
+
+A walked storm (``inject("rainstorm", path=[...], minutes=N)``) is a rain cell that moves along a path of
+county codes or points over N minutes, timed by the ``now`` each step is given: a gauge reports the
+rolling 1-h total of the rain that fell on it, so the warnings move across the map with the storm, and a
+river or reservoir station rises with the rain that fell on it a while before (a lag per station that
+grows with its position along the path: downstream rises later).
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -22,12 +29,107 @@ POLICE = ("ga", "police110")
 CALLERS = ("张先生", "李女士", "王建国", "刘芳", "陈伟", "杨秀英", "赵磊", "")
 
 
+Point = tuple[float, float]  # lon, lat (WGS84)
+STORM_SIGMA_KM = 10.0  # the rain cell's radius (a Gaussian's sigma)
+STORM_RAIN_MM = 90.0  # rain on the path's centre line from the storm's whole passage
+STORM_SAMPLES = 20  # a rolling 1-h total integrates the rain rate at this many instants of the hour
+RIVER_LAG = (timedelta(minutes=20), timedelta(minutes=25))  # at the path's start, and added by its end
+RESERVOIR_LAG_FACTOR = 1.5  # a reservoir fills more slowly than a river rises
+RISE_SCALE_MM = 40.0  # rain in the hour before the lag that brings a station most of the way to its top
+
+
+def _km(a: Point, b: Point) -> float:
+    """Distance in km, equirectangular (good to a fraction of a percent over a city)."""
+    mid_lat = math.radians((a[1] + b[1]) / 2)
+    return math.hypot((a[0] - b[0]) * 111.32 * math.cos(mid_lat), (a[1] - b[1]) * 110.57)
+
+
+@dataclass(frozen=True, slots=True)
+class StormPath:
+    """A rain cell walking along ``points`` at a steady speed, starting at ``started`` and lasting ``minutes``."""
+
+    points: tuple[Point, ...]
+    minutes: float
+    started: datetime
+    rain_mm: float = STORM_RAIN_MM
+
+    @property
+    def length_km(self) -> float:
+        return sum(_km(a, b) for a, b in zip(self.points, self.points[1:], strict=False))
+
+    @property
+    def ends(self) -> datetime:
+        return self.started + timedelta(minutes=self.minutes)
+
+    def centre(self, at: datetime) -> Point | None:
+        """Where the cell is at ``at``; None before it starts or after it ends."""
+        if not self.started <= at <= self.ends:
+            return None
+        goal = self.length_km * (at - self.started) / timedelta(minutes=self.minutes)
+        for a, b in zip(self.points, self.points[1:], strict=False):
+            leg = _km(a, b)
+            if goal <= leg and leg > 0:
+                f = goal / leg
+                return a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])
+            goal -= leg
+        return self.points[-1]
+
+    def peak_mm_h(self) -> float:
+        """The cell's rain rate at its centre, so that a point on the path gets ``rain_mm`` from the passage
+        (a stationary cell: spread over its minutes)."""
+        hours = self.minutes / 60
+        if self.length_km < 1.0:
+            return self.rain_mm / hours
+        speed = self.length_km / hours
+        return self.rain_mm * speed / (STORM_SIGMA_KM * math.sqrt(2 * math.pi))
+
+    def rate_mm_h(self, at: datetime, where: Point) -> float:
+        centre = self.centre(at)
+        if centre is None:
+            return 0.0
+        d = _km(centre, where)
+        return self.peak_mm_h() * math.exp(-d * d / (2 * STORM_SIGMA_KM ** 2))
+
+    def rain_1h(self, now: datetime, where: Point) -> float:
+        """The rain that fell on ``where`` in the hour up to ``now`` (mm): what a gauge there reports."""
+        step = timedelta(hours=1) / STORM_SAMPLES
+        return sum(self.rate_mm_h(now - step * (i + 0.5), where) for i in range(STORM_SAMPLES)) / STORM_SAMPLES
+
+    def along(self, where: Point) -> float:
+        """How far along the path ``where`` lies, 0 (its start) … 1 (its end): the nearest point of the path."""
+        total = self.length_km
+        if total < 1.0:
+            return 0.0
+        best, done = (math.inf, 0.0), 0.0
+        for a, b in zip(self.points, self.points[1:], strict=False):
+            leg = _km(a, b)
+            for k in range(21):
+                f = k / 20
+                d = _km((a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])), where)
+                if d < best[0]:
+                    best = (d, (done + f * leg) / total)
+            done += leg
+        return best[1]
+
+    def lag(self, where: Point, factor: float = 1.0) -> timedelta:
+        """How long after the rain a station at ``where`` rises: longer the further downstream it lies."""
+        return (RIVER_LAG[0] + RIVER_LAG[1] * self.along(where)) * factor
+
+    def rise_m(self, now: datetime, where: Point, room_m: float, factor: float = 1.0) -> float:
+        """A station's rise: the rain of the hour before ``now`` less its lag, brought up to ``room_m``."""
+        rain = self.rain_1h(now - self.lag(where, factor), where)
+        return room_m * (1 - math.exp(-rain / RISE_SCALE_MM))
+
+
 @dataclass(slots=True)
 class Scenario:
     kind: str
     district_code: str | None  # rainstorm: the county it rains on
     device_id: str | None  # gas_leak / fire: the device that sees it
     until_step: int
+    path: tuple[Point, ...] = ()  # a walked rainstorm: where it goes
+    minutes: float = 0.0  # … and how long it takes
+    storm: StormPath | None = None  # its timing, set at the first step after it was injected
 
 
 @dataclass(slots=True)
@@ -46,12 +148,42 @@ class World:
         self._vehicle_pos = {d.device_id: (d.lon, d.lat, float(self._rng.uniform(0, 2 * math.pi)))
                              for d in self.devices if d.device_type == "hazmat_vehicle"}
 
+    def resolve_path(self, path: Sequence[str]) -> tuple[Point, ...]:
+        """Points of a storm's path: a county (6 digits) or township (9 digits) code stands for the middle of
+        its devices; ``lon,lat`` is a point."""
+        points: list[Point] = []
+        for item in path:
+            item = item.strip()
+            if "," in item:
+                lon_text, lat_text = item.split(",", 1)
+                lon, lat = float(lon_text), float(lat_text)
+                if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                    raise ValueError(f"not a lon,lat point: {item!r}")
+                points.append((lon, lat))
+                continue
+            members = [d for d in self.devices if len(item) in (6, 9) and item.isdigit()
+                       and d.township_code.startswith(item)]
+            if not members:
+                raise ValueError(f"no county or township {item!r} in the demo city (6- or 9-digit code, or lon,lat)")
+            points.append((sum(d.lon for d in members) / len(members), sum(d.lat for d in members) / len(members)))
+        if not points:
+            raise ValueError("a storm's path needs at least one county code or lon,lat point")
+        return tuple(points)
+
     def inject(self, kind: str, *, district_code: str | None = None, device_id: str | None = None,
-               steps: int = 90) -> Scenario:
+               steps: int = 90, path: Sequence[str] = (), minutes: float = 90.0) -> Scenario:
         if kind not in SCENARIOS:
             raise ValueError(f"unknown scenario {kind!r}; known: {', '.join(SCENARIOS)}")
+        if path:
+            if kind != "rainstorm":
+                raise ValueError("only a rainstorm walks a path")
+            if not 1 <= minutes <= 24 * 60:
+                raise ValueError(f"a storm lasts 1 to 1440 minutes, not {minutes}")
+            scenario = Scenario(kind, None, None, 2 ** 62, self.resolve_path(path), float(minutes))
+            self.scenarios.append(scenario)
+            return scenario
         if kind == "rainstorm" and not district_code:
-            raise ValueError("a rainstorm needs a district code")
+            raise ValueError("a rainstorm needs a district code or a path")
         if kind != "rainstorm" and device_id is None:
             wanted = "gas_detector" if kind == "gas_leak" else "smoke_detector"
             candidates = [d.device_id for d in self.devices if d.device_type == wanted
@@ -69,16 +201,25 @@ class World:
     def _hit(self, kind: str, device_id: str) -> bool:
         return any(s.kind == kind and s.device_id == device_id for s in self.scenarios)
 
-    def _value(self, d: CatalogueDevice, storm: bool) -> dict[str, float]:
+    def walking(self) -> list[StormPath]:
+        return [s.storm for s in self.scenarios if s.storm is not None]
+
+    def _value(self, d: CatalogueDevice, storm: bool, now: datetime) -> dict[str, float]:
         r = self._rng
         if d.device_type == "rain_gauge":
             base = r.gamma(0.3, 2.0)
-            return {"rain_1h": round(float(min(base + (r.uniform(55, 95) if storm else 0.0), 399.0)), 1)}
+            walked = sum(w.rain_1h(now, (d.lon, d.lat)) for w in self.walking())
+            return {"rain_1h": round(float(min(base + walked + (r.uniform(55, 95) if storm else 0.0), 399.0)), 1)}
         if d.device_type in ("river_gauge", "reservoir_gauge"):
             base = RIVER_BASE_M if d.device_type == "river_gauge" else RESERVOIR_BASE_M
-            # in a storm the station stands between its 警戒水位 and 保证水位 + 0.6 m
-            over = (d.lines.warning - base + r.uniform(0.0, d.lines.guarantee - d.lines.warning + 0.6)
-                    if storm and d.lines is not None else 0.0)
+            over = 0.0
+            if d.lines is not None:
+                top = d.lines.guarantee - base + (0.5 if d.device_type == "river_gauge" else 0.3)
+                factor = 1.0 if d.device_type == "river_gauge" else RESERVOIR_LAG_FACTOR
+                over = min(top, sum(w.rise_m(now, (d.lon, d.lat), top, factor) for w in self.walking()))
+                if storm:  # a county-wide storm: between its 警戒水位 and 保证水位 + 0.6 m
+                    over = max(over, d.lines.warning - base + r.uniform(0.0, d.lines.guarantee - d.lines.warning
+                                                                        + 0.6))
             return {"water_level": round(float(base + r.normal(0, 0.05) + over), 2)}
         if d.device_type == "gas_detector":
             leak = self._hit("gas_leak", d.device_id)
@@ -96,20 +237,25 @@ class World:
         return {"speed_kmh": round(speed, 1), "lon": round(lon, 6), "lat": round(lat, 6)}
 
     def _background_incidents(self) -> None:
-        """Now and then something happens somewhere, so a demo has live incidents."""
-        if self.step % 30 == 5:
+        """Now and then something happens somewhere, so a demo has live incidents (a world without gas or smoke
+        detectors, say only the flood stations of a test, has none of these)."""
+        types = {d.device_type for d in self.devices}
+        if self.step % 30 == 5 and "gas_detector" in types:
             self.inject("gas_leak", steps=6)
-        if self.step % 45 == 20:
+        if self.step % 45 == 20 and "smoke_detector" in types:
             self.inject("fire", steps=3)
 
     def messages(self, now: datetime) -> list[tuple[str, bytes]]:
         """Advance one step; the (topic, payload) pairs every device publishes at ``now``."""
         self._background_incidents()
+        for s in self.scenarios:
+            if s.path and s.storm is None:
+                s.storm = StormPath(s.path, s.minutes, now)
         storms = self._storm_districts()
         ts = now.isoformat()
         out: list[tuple[str, bytes]] = []
         for d in self.devices:
-            values = self._value(d, d.township_code[:6] in storms)
+            values = self._value(d, d.township_code[:6] in storms, now)
             body: dict[str, object] = {"ts": ts, "values": values}
             if d.device_type == "hazmat_vehicle":
                 body = {"ts": ts, "values": {"speed_kmh": values["speed_kmh"]}, "lon": values["lon"],
@@ -118,7 +264,10 @@ class World:
                         json.dumps(body, ensure_ascii=False).encode()))
         out.extend(self._hotline(now))
         self.step += 1
-        self.scenarios = [s for s in self.scenarios if s.until_step > self.step]
+        # a walked storm stays until its last rain has left the gauges' hour and the slowest station its lag
+        after = timedelta(hours=1) + (RIVER_LAG[0] + RIVER_LAG[1]) * RESERVOIR_LAG_FACTOR
+        self.scenarios = [s for s in self.scenarios if s.until_step > self.step
+                          and (s.storm is None or now < s.storm.ends + after)]
         return out
 
     def _event_topic(self, system: tuple[str, str]) -> str:

@@ -39,11 +39,11 @@ def judge(rule: ThresholdRule, lines: dict[str, float], values: list[float]) -> 
     ("lines", "stage", "level", "line"),
     [
         (LOW_BANKS, 2.1, None, None),  # 0.4 m below its warning line
-        (LOW_BANKS, 2.3, 4, None),  # within 0.3 m of it: 接近警戒, blue
+        (LOW_BANKS, 2.3, 4, "warning"),  # within 0.3 m of it: 接近警戒, blue
         (LOW_BANKS, 2.6, 3, "warning"),  # over 警戒水位: yellow
         (LOW_BANKS, 3.3, 2, "guarantee"),  # over 保证水位: orange
         (LOW_BANKS, 3.8, 1, "guarantee"),  # 0.6 m over 保证水位: red
-        (HIGH_BANKS, 3.3, 4, None),  # the same 3.3 m at a station with higher banks: only approaching
+        (HIGH_BANKS, 3.3, 4, "warning"),  # the same 3.3 m at a station with higher banks: only approaching
         (HIGH_BANKS, 3.5, 3, "warning"),
     ],
 )
@@ -54,7 +54,15 @@ def test_a_river_level_is_judged_against_the_stations_own_lines(
     assert got.details is not None and got.details.get("line") == line
     if line is not None:
         assert got.details["line_value"] == lines[line]
-        assert got.basis is not None and f"超{ {'warning': '警戒水位', 'guarantee': '保证水位'}[line]}" in got.basis
+        said = "距" if stage < lines[line] else "超"
+        assert got.basis is not None and f"{said}{ {'warning': '警戒水位', 'guarantee': '保证水位'}[line]}" in got.basis
+
+
+def test_a_level_names_the_line_it_is_defined_on_until_a_higher_one_has_lasted() -> None:
+    got = judge(RIVER, LOW_BANKS, [2.6] * 6 + [3.3] * 2)  # over 保证 for 1 minute only: still 超警戒
+    assert got.level == 3 and got.details is not None and got.details["line"] == "warning"
+    assert got.basis == "水位 3.30 m，超警戒水位 0.80 m"
+    assert judge(RIVER, LOW_BANKS, [2.3] * 6).basis == "水位 2.30 m，距警戒水位 0.20 m"
 
 
 def test_the_level_says_which_line_and_by_how_much() -> None:
