@@ -84,7 +84,7 @@ def explain(rule: ThresholdRule, verdict: Verdict, lines: Mapping[str, float]) -
         details["lines"] = dict(lines)
         # A firing level names the line it is defined on (接近警戒 is the warning line, from below); the
         # value may be past a higher line that has not lasted long enough yet to raise the level.
-        by_level = {ll.level: ll.line for ll in rule.lines}
+        by_level: dict[int, str] = {ll.level: ll.line for ll in rule.lines}
         line = by_level.get(verdict.level) if verdict.firing and verdict.level is not None else None
         if line is None and (crossed := line_crossed(lines, value)) is not None:
             line = crossed[0]
