@@ -10,16 +10,24 @@ after the rain, and each compound red warning names the stations and values that
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
+import pytest
 
 from cityops.localserver import LocalMosquitto
+from cityops.settings import PROJECT_ROOT
 from layers.loader import load_active_layers
+from simulator.accounts import INJECT, SIMULATOR, demo_accounts, publishing_accounts
 from simulator.catalogue import build_catalogue
 from simulator.world import World
 from tests.alerts.test_loop_e2e import Pipeline, pipeline  # noqa: F401  (the fixture)
-from tests.fix_system import wait_until
+from tests.fix_mqtt import login
+from tests.fix_system import ServiceFactory, wait_until
 from tests.mqtt_publish import publish
 
 PATH = ["431021", "431002"]  # 桂阳县 → 北湖区
@@ -109,3 +117,51 @@ def test_a_walked_storm_opens_warnings_along_its_path_in_order(pipeline: Pipelin
     assert all(line == ("warning" if level >= 3 else "guarantee") for _, line, level in lines), lines
     print(f"\n{len(opened)} townships warned in order (first {opened[0][0]}, last {opened[-1][0]}),"
           f" {len(compounds)} compound red warnings: {json.dumps(compounds[0][2], ensure_ascii=False)}")
+
+
+def _simulator_credentials(port: int, dsn: str, folder: Path) -> Path:
+    """The broker accounts the simulator publishes and takes orders with (its district gateways, the
+    department systems, its order reader and sender), created on the session's broker, as a credentials file."""
+    devices = build_catalogue(load_active_layers(dsn).townships, 20261122)
+    wanted = set(publishing_accounts(devices)) | {SIMULATOR, INJECT}
+    passwords = {}
+    for account in demo_accounts("chenzhou", devices, []):
+        if account.username in wanted:
+            address = login(port, account)
+            passwords[account.username] = address.password
+    path = folder / "credentials.json"
+    path.write_text(json.dumps(passwords), encoding="utf-8")
+    return path
+
+
+def test_inject_rainstorm_path_walks_the_running_simulators_storm(
+        pipeline: Pipeline, broker: LocalMosquitto, services: ServiceFactory,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The demo's command: ``python -m simulator inject rainstorm --path 431026 431027 --minutes 1`` to the
+    running ``python -m simulator run``. A minute is a storm passing fast: its rain is in every gauge's
+    hour at once, so the 3-hour rule (no duration) fires as it passes, 汝城县 first, then 桂东县."""
+    dsn = pipeline.dsn
+    monkeypatch.setenv("CITYOPS_MQTT_CREDENTIALS", str(_simulator_credentials(broker.port, dsn, tmp_path)))
+    bad = subprocess.run([sys.executable, "-m", "simulator", "inject", "rainstorm", "--path", "4310"],
+                         capture_output=True, text=True, cwd=PROJECT_ROOT, env=dict(os.environ), timeout=60)
+    assert bad.returncode == 2 and "not a county (6 digits) or township (9 digits) code" in bad.stderr
+    run = services("simulator", dsn, "run", "--interval", "1")
+    run.wait_for_log("simulating", timeout=60)
+    sent = datetime.now(UTC)
+    order = services("simulator", dsn, "inject", "rainstorm", "--path", "431026", "431027", "--minutes", "1")
+    run.wait_for_log("scenario injected", timeout=30)
+    assert order.proc is not None and order.proc.wait(timeout=30) == 0
+    assert "path=((113.69" in run.log() and "minutes=1.0" in run.log()
+
+    def opened_in(county: str) -> datetime | None:
+        (first,), = _q(dsn, "SELECT min(opened_at) FROM warnings WHERE rule_id = 'rain_3h' AND district_code = %s"
+                            " AND opened_at >= %s", county, sent)
+        return first
+
+    first = wait_until("a 3-hour rain warning in 汝城县", lambda: opened_in("431026"), timeout=120, logs=run.log)
+    second = wait_until("a 3-hour rain warning in 桂东县", lambda: opened_in("431027"), timeout=180, logs=run.log)
+    assert first < second
+    titles = _q(dsn, "SELECT title, details->>'hours' FROM warnings WHERE rule_id = 'rain_3h' AND opened_at >= %s",
+                sent)
+    assert titles and all(title.startswith("3小时强降雨 · ") and "（3小时雨量 " in title and hours == "3"
+                          for title, hours in titles)
