@@ -334,9 +334,12 @@ class Ranked:
     moved: int | None  # places gained since the previous period (+ up); None: not ranked then or now
 
 
-def rank(now: Mapping[str, Figures], before: Mapping[str, Figures], units: Iterable[str],
+def rank(now: Mapping[str, Figures], before: Mapping[str, Figures], units: Sequence[str],
          w: Weights = Weights()) -> list[Ranked]:
-    """Every unit in ``units`` (those without incidents too), best score first; ties share a rank."""
+    """Every unit in ``units`` (those without incidents too), best score first; ties share a rank.
+
+    Movement compares like with like: it is shown only when the previous period ranked at least half as many
+    of ``units`` as this one (a first month after a start, say, ranks a handful: ↓160 would say nothing)."""
     def places(figs: Mapping[str, Figures]) -> dict[str, int]:
         scored = sorted(((s, u) for u in figs if (s := score(figs[u], w)) is not None), key=lambda x: -x[0])
         out: dict[str, int] = {}
@@ -344,7 +347,11 @@ def rank(now: Mapping[str, Figures], before: Mapping[str, Figures], units: Itera
             out[u] = out[scored[i - 1][1]] if i and scored[i - 1][0] == s else i + 1
         return out
 
-    place_now, place_before = places(now), places(before)
+    chosen = set(units)
+    place_now = places({u: f for u, f in now.items() if u in chosen})
+    place_before = places({u: f for u, f in before.items() if u in chosen})
+    if 2 * len(place_before) < len(place_now):
+        place_before = {}
     rows = []
     for unit in units:
         f = now.get(unit, Figures(unit))

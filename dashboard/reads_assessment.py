@@ -42,7 +42,7 @@ class AssessmentReads(Reads):
         found = figures(stretches_until(self.assessment_logs(start, end), end), period, None,
                         frozenset({category}) if category else None, frozenset({level}) if level else None)
         codes = list(townships["code"])
-        ranked = rank({c: found[c] for c in codes if c in found}, {}, codes, WEIGHTS)
+        ranked = rank(found, {}, codes, WEIGHTS)
 
         def pct(rate: float | None) -> float | None:
             return None if rate is None else round(100 * rate, 1)

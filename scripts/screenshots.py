@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--admin", default="admin")
     parser.add_argument("--admin-password", default="admin123")
     parser.add_argument("--only", default="", help="comma-separated: login,map,map4k,command,incident,leader,"
-                                                   "quality,admin,township")
+                                                   "assessment,quality,admin,township")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh")
     parser.add_argument("--out", type=Path, default=Path("screenshots"))
     args = parser.parse_args(argv)
@@ -181,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
                     lead.wait_for_selector("#ld-timeline-box", timeout=30_000)
                     time.sleep(1.0)
                     capture(lead, args.out, f"leader-timeline{suffix}", "timeline panel opened from the list")
+            if want("assessment"):
+                lead = as_user(1920, 1080, args.leader, args.leader_password)
+                shot(lead, base, "/assessment", args.out, f"assessment{suffix}", ".assess-table", settle_s=1.5)
             if want("quality"):
                 shot(page, base, "/quality", args.out, f"quality{suffix}", "#dq-online-table", settle_s=1.0)
             if want("admin"):

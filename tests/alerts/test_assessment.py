@@ -131,6 +131,11 @@ def test_scores_bands_and_movement() -> None:
     assert [(r.figures.unit, r.rank, r.moved, r.band) for r in rows] == [
         (A, 1, 1, "fair"), (B, 2, -1, "poor"), (C, None, None, None)]
     assert rank(now, before, [A, B], Weights(sign=1, on_time=0, close=0, no_rework=0, no_return=0))[0].score == 50.0
+    # Movement is like for like: a unit outside the ranking (a department beside townships) does not shift the
+    # previous places, and a previous period that ranked under half as many units shows none.
+    assert [r.moved for r in rank(now, {**before, C: before[B]}, [A, B])] == [1, -1]
+    assert [r.moved for r in rank(now, {B: before[B]}, [A, B])] == [None, -1]
+    assert [r.moved for r in rank({**now, C: now[A]}, {B: before[B]}, [A, B, C])] == [None, None, None]
 
 
 def test_a_period_is_judged_on_what_was_known_by_its_end() -> None:

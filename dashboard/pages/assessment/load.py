@@ -103,8 +103,8 @@ def assess(data: Data, q: Query, now: datetime) -> Assessment:
     stretches = stretches_until(logs, period.end)
     figs_now = figures(stretches, period, key, categories, levels)
     figs_before = figures(stretches_until(logs, before.end), before, key, categories, levels)
+    ranked = rank(figs_now, figs_before, units, WEIGHTS)
     chosen = set(units)
-    ranked = rank({u: f for u, f in figs_now.items() if u in chosen}, figs_before, units, WEIGHTS)
     a = Assessment(q, period, ranked, data.unit_names(), [], key)
     return replace(a, stretches=[s for s in stretches if a.ranked_as(s) in chosen])
 
