@@ -67,6 +67,29 @@ def hourly_trend(hourly: pd.DataFrame, now: datetime, lang: Lang, hours: int = 2
     return fig
 
 
+def quality_days(daily: pd.DataFrame, names: tuple[str, str, str]) -> go.Figure:
+    """Per day: rejected messages (bars, left) and the reject and late rates in % (lines, right), so a bad
+    day stands out whatever the day's volume. ``names``: the rejected, reject-rate and late-rate series."""
+    days = [str(d) for d in daily["day"]]
+    received, stored = daily["received"].astype(float), daily["stored"].astype(float)
+    reject_rate = (100 * daily["rejected"].astype(float) / received.where(received > 0)).round(3)
+    late_rate = (100 * daily["late"].astype(float) / stored.where(stored > 0)).round(3)
+    fig = go.Figure([
+        go.Bar(x=days, y=daily["rejected"], name=names[0], marker_color="#c62828", opacity=0.75,
+               hovertemplate="%{x}: %{y:,}<extra>" + names[0] + "</extra>"),
+        go.Scatter(x=days, y=reject_rate, name=names[1], yaxis="y2", mode="lines+markers", line={"color": "#6a1b9a"},
+                   hovertemplate="%{x}: %{y:.3f}%<extra>" + names[1] + "</extra>"),
+        go.Scatter(x=days, y=late_rate, name=names[2], yaxis="y2", mode="lines+markers", line={"color": "#ef6c00"},
+                   hovertemplate="%{x}: %{y:.3f}%<extra>" + names[2] + "</extra>"),
+    ])
+    fig.update_layout(height=280, margin={"l": 10, "r": 10, "t": 10, "b": 30}, font={"family": FONT},
+                      plot_bgcolor="#fff", paper_bgcolor="#fff", legend={"orientation": "h", "y": -0.2},
+                      xaxis={"type": "category"}, yaxis={"rangemode": "tozero", "automargin": True},
+                      yaxis2={"overlaying": "y", "side": "right", "ticksuffix": "%", "rangemode": "tozero",
+                              "showgrid": False, "automargin": True})
+    return fig
+
+
 def online_bars(online: pd.DataFrame, labels: list[str]) -> go.Figure:
     """Horizontal bars of the online rate (%) per department/type; ``labels`` name the rows."""
     rate = [online_percent(int(r.online), int(r.devices)) or 0.0 for r in online.itertuples()]  # no devices: 0

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from dashboard.reads import Reads
+from ingest.counters import counter_day
 from ingest.health import ONLINE_SQL
 
 PAYLOAD_PREVIEW = 160  # bytes of a dead letter shown on the page: enough to see what it was
@@ -25,6 +26,16 @@ class OpsReads(Reads):
             " count(*) FILTER (WHERE s.last_seen IS NULL) AS never"
             " FROM devices d LEFT JOIN device_status s ON s.device_id = d.device_id"
             " GROUP BY 1, 2 ORDER BY 1, 2", {"now": now})
+
+    def daily_counters(self, now: datetime, days: int = 30) -> pd.DataFrame:
+        """day, received, stored, late, rejected (messages) per Shanghai day of the last ``days``, today
+        included, summed over sources: ingest's counters, one row per source and day, so cheap to read."""
+        return self._df(
+            "SELECT day, sum(received)::bigint AS received, sum(stored)::bigint AS stored,"
+            " sum(late)::bigint AS late, sum((SELECT coalesce(sum(value::bigint), 0)"
+            " FROM jsonb_each_text(rejected)))::bigint AS rejected"
+            " FROM ingest_counters WHERE day > %(today)s - %(days)s GROUP BY day ORDER BY day",
+            {"today": counter_day(now), "days": days})
 
     def dead_letters_by_reason(self, now: datetime, hours: int = 24) -> pd.DataFrame:
         return self._df("SELECT reason, count(*) AS n FROM dead_letters WHERE received_at >= %(since)s"

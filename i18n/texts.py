@@ -181,6 +181,14 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
     "quality.kpi.online": {"zh": "在线设备", "en": "Online"},
     "quality.kpi.rate": {"zh": "在线率", "en": "Online rate"},
     "quality.kpi.dead": {"zh": "近24小时死信", "en": "Dead letters (24 h)"},
+    "quality.days": {"zh": "近30天每日数据质量", "en": "Data quality per day, last 30 days"},
+    "quality.days_note": {"zh": "拒收率 = 拒收消息 ÷ 接收消息；迟到率 = 迟到入库行 ÷ 入库行"
+                                 "（数据时间早于入库时间 10 分钟以上）",
+                          "en": "Reject rate = rejected ÷ received messages; late rate = late rows ÷ stored rows"
+                                " (stored more than 10 min after their own time)"},
+    "quality.days.rejected": {"zh": "拒收消息（条）", "en": "Rejected messages"},
+    "quality.days.reject_rate": {"zh": "拒收率", "en": "Reject rate"},
+    "quality.days.late_rate": {"zh": "迟到率", "en": "Late rate"},
     "col.dept": {"zh": "部门", "en": "Department"},
     "col.device_type": {"zh": "设备类型", "en": "Device type"},
     "col.devices": {"zh": "设备数", "en": "Devices"},

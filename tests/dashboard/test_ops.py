@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
@@ -13,6 +14,8 @@ import psycopg
 import pytest
 from werkzeug.security import check_password_hash
 
+from dashboard import charts
+from ingest.counters import counter_day
 from store.users import township_username
 from tests.fix_db import one
 
@@ -74,6 +77,36 @@ def test_quality_page_in_both_languages(pages: dict[str, ModuleType], logged_in:
         assert "设备在线率（按部门、类型）" in shown and "66.7%" in shown  # 2 of 3 rain gauges
         assert "不是 JSON" in shown and "雨量站" in shown and "{oops" in shown
     assert "Devices online by department and type" in english and "Not JSON" in english
+
+
+def test_quality_shows_each_of_the_last_30_days(pages: dict[str, ModuleType], logged_in: LoggedIn, dashboard_dsn: str,
+                                                 dash_app: dash.Dash, dash_calls: DashCalls) -> None:
+    """Per day the counters of every source summed (the rejected object too), the last 30 days only, and the
+    chart's rates worked from them."""
+    from dashboard.context import EXTENSION
+
+    now = datetime.now(UTC)
+    today = counter_day(now)
+    bad_day, old_day = today - timedelta(days=20), today - timedelta(days=30)
+    with psycopg.connect(dashboard_dsn) as conn:
+        for day, source, received, stored, late, rejected in (
+                (bad_day, "qx/rain_gauge", 1000, 990, 5, {"not_json": 4, "out_of_range": 6}),
+                (bad_day, "sl/river_gauge", 1000, 1000, 15, {}),
+                (old_day, "qx/rain_gauge", 10, 10, 0, {"not_json": 99})):
+            conn.execute("INSERT INTO ingest_counters (day, source, kind, received, stored, late, rejected) VALUES"
+                         " (%s, %s, 'telemetry', %s, %s, %s, %s::jsonb) ON CONFLICT DO NOTHING",
+                         (day, source, received, stored, late, json.dumps(rejected)))
+        conn.commit()
+    daily = dash_app.server.extensions[EXTENSION].daily_counters(now).set_index("day")
+    assert old_day not in daily.index  # 30 days, today included
+    assert tuple(daily.loc[bad_day, ["received", "stored", "late", "rejected"]]) == (2000, 1990, 20, 10)
+    figure = charts.quality_days(daily.reset_index(), ("拒收", "拒收率", "迟到率"))
+    at = [str(d) for d in daily.index].index(str(bad_day))
+    assert figure.data[0].y[at] == 10 and figure.data[1].y[at] == 0.5  # 10 of 2,000 messages
+    assert figure.data[2].y[at] == round(100 * 20 / 1990, 3)
+    with logged_in("lingdao"):
+        body, _ = pages["quality"].callbacks.refresh(1)
+    assert "近30天每日数据质量" in dash_calls.text_of(body)
 
 
 def test_a_refused_12345_ticket_shows_no_reporter(pages: dict[str, ModuleType], logged_in: LoggedIn,

@@ -11,6 +11,7 @@ class Ids(StrEnum):
     UPDATED = "dq-updated"
     ONLINE_TABLE = "dq-online-table"
     ONLINE_CHART = "dq-online-chart"
+    DAYS_CHART = "dq-days-chart"
     DEAD_REASONS = "dq-dead-reasons"
     DEAD_LATEST = "dq-dead-latest"
     REPORT_MONTH = "dq-report-month"

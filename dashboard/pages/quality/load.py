@@ -12,6 +12,7 @@ from dashboard.data import Data
 from i18n.labels import Lang
 from reports.month import Month, recent_months
 
+TREND_DAYS = 30  # the days the daily chart shows, today included
 REPORT_MONTHS = 12  # the months offered for the monthly report, this one included
 
 
@@ -21,6 +22,7 @@ class Health:
     online: pd.DataFrame  # per department and type: devices, online, never seen
     by_reason: pd.DataFrame  # dead letters of the last 24 h per reason
     latest: pd.DataFrame  # the newest dead letters, with the head of their payload
+    daily: pd.DataFrame  # per day of the last 30: received, stored, late, rejected
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +32,8 @@ class Page:
 
 
 def health(data: Data, now: datetime) -> Health:
-    return Health(now, data.online_by_type(now), data.dead_letters_by_reason(now), data.latest_dead_letters())
+    return Health(now, data.online_by_type(now), data.dead_letters_by_reason(now), data.latest_dead_letters(),
+                  data.daily_counters(now, TREND_DAYS))
 
 
 def offered_months(now: datetime) -> list[Month]:

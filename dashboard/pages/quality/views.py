@@ -72,6 +72,17 @@ def dead_section(by_reason: pd.DataFrame, latest: pd.DataFrame, lang: Lang) -> h
     ], className="card panel")
 
 
+def trend_section(daily: pd.DataFrame, lang: Lang) -> html.Section:
+    """The last 30 days, day by day: what a bad day looked like, and whether today is one."""
+    names = (t("quality.days.rejected", lang), t("quality.days.reject_rate", lang), t("quality.days.late_rate", lang))
+    return html.Section([
+        html.H2(t("quality.days", lang)),
+        html.Div(t("quality.days_note", lang), className="muted"),
+        dcc.Graph(figure=charts.quality_days(daily, names), config={"displayModeBar": False}, id=Ids.DAYS_CHART)
+        if len(daily) else html.Div(t("common.none", lang), className="muted", id=Ids.DAYS_CHART),
+    ], className="card panel")
+
+
 def body(h: Health, lang: Lang) -> list[Any]:
     online, by_reason = h.online, h.by_reason
     devices, on = int(online["devices"].sum()) if len(online) else 0, int(online["online"].sum()) if len(online) else 0
@@ -82,6 +93,7 @@ def body(h: Health, lang: Lang) -> list[Any]:
         html.Div([html.Div([html.Div(t(k, lang), className="stat-label"), html.Div(v, className="stat-value")],
                            className="stat") for k, v in stats], className="stat-row"),
         online_section(online, lang),
+        trend_section(h.daily, lang),
         dead_section(by_reason, h.latest, lang),
     ]
 
