@@ -85,7 +85,8 @@ def quality_days(daily: pd.DataFrame, names: tuple[str, str, str]) -> go.Figure:
     fig.update_layout(height=280, margin={"l": 10, "r": 10, "t": 10, "b": 30}, font={"family": FONT},
                       plot_bgcolor="#fff", paper_bgcolor="#fff", legend={"orientation": "h", "y": -0.2},
                       xaxis={"type": "category"}, yaxis={"rangemode": "tozero", "automargin": True},
-                      yaxis2={"overlaying": "y", "side": "right", "ticksuffix": "%", "rangemode": "tozero",
+                      yaxis2={"overlaying": "y", "side": "right", "ticksuffix": "%", "tickformat": ".2f",
+                              "rangemode": "tozero",
                               "showgrid": False, "automargin": True})
     return fig
 

@@ -27,10 +27,11 @@ import psycopg
 
 from ingest.counters import LATE_AFTER, SourceKind, counter_day
 from ingest.decode import DeadLetter, DeviceInfo, decode
+from simulator.catalogue import RESERVOIR_BASE_M, RIVER_BASE_M
 
 # What a fixed device reports, one metric each (simulator/world.py sends the same live).
-METRIC_OF = {"rain_gauge": "rain_1h", "river_gauge": "water_level", "gas_detector": "gas_lel",
-             "smoke_detector": "smoke"}
+METRIC_OF = {"rain_gauge": "rain_1h", "river_gauge": "water_level", "reservoir_gauge": "water_level",
+             "gas_detector": "gas_lel", "smoke_detector": "smoke"}
 OUTAGE_SHARE = 0.04  # devices silent once in the month (a flat battery, a cut cable): 6 h to 4 days
 REDELIVERED = 0.001  # readings a gateway sent twice (QoS 1 after a reconnect): counted as duplicates
 LATE_SHARE = 0.004  # readings that reached ingest 15–90 min after their time (a backlog after a dropout)
@@ -82,11 +83,14 @@ def _values(device_type: str, ts: np.ndarray, storm_starts: list[np.datetime64],
         for s in storm_starts:
             value += _storm_rain((ts - s) / np.timedelta64(1, "h"), rng)
         return np.round(np.minimum(value, 399.0), 1)
-    if device_type == "river_gauge":
+    if device_type in ("river_gauge", "reservoir_gauge"):
+        river = device_type == "river_gauge"
         month = (ts - ts[0]) / np.timedelta64(30, "D") if n else np.zeros(0)
-        value = np.asarray(1.2 + 0.1 * np.sin(2 * np.pi * month) + rng.normal(0, 0.03, n), dtype=np.float64)
-        for s in storm_starts:  # a crest of 1.5–3 m, a few hours after the rain, falling back over a day
-            hours = (ts - s - np.timedelta64(int(RIVER_LAG.total_seconds()), "s")) / np.timedelta64(1, "h")
+        base = RIVER_BASE_M if river else RESERVOIR_BASE_M
+        value = np.asarray(base + 0.1 * np.sin(2 * np.pi * month) + rng.normal(0, 0.03, n), dtype=np.float64)
+        lag = RIVER_LAG if river else RIVER_LAG * 1.5  # a reservoir fills slower than a river rises
+        for s in storm_starts:  # a crest of 1.5–3 m (past many a station's 警戒水位), falling back over a day
+            hours = (ts - s - np.timedelta64(int(lag.total_seconds()), "s")) / np.timedelta64(1, "h")
             value += np.where(hours > 0, rng.uniform(1.5, 3.0) * hours / 6 * np.exp(1 - hours / 6), 0.0)
         return np.round(value, 2)
     if device_type == "gas_detector":

@@ -14,7 +14,7 @@ import pytest
 
 from ingest.counters import LATE_AFTER, counter_day
 from layers.geo import demo_layers, tag_points
-from simulator.catalogue import build_catalogue
+from simulator.catalogue import RESERVOIR_BASE_M, RIVER_BASE_M, build_catalogue
 from simulator.history_readings import METRIC_OF, RIVER_LAG, HistoryData, frames
 
 END = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)
@@ -106,9 +106,15 @@ def test_the_storm_rains_on_its_district_and_its_rivers_crest_later(devices: pd.
     hit = [r for r in rain if district[r.device_id] == STORM_DISTRICT]
     assert hit and all(r.value[(r.ts >= day) & (r.ts < day + np.timedelta64(1, "D"))].max() > 30 for r in hit)
     assert max(r.value.max() for r in rain if district[r.device_id] != STORM_DISTRICT) < 15
-    for gauge in (r for r in data.readings if r.metric == "water_level" and district[r.device_id] == STORM_DISTRICT):
+    kinds = dict(zip(devices["device_id"], devices["device_type"], strict=True))
+    levels = [r for r in data.readings if r.metric == "water_level" and district[r.device_id] == STORM_DISTRICT]
+    assert {kinds[r.device_id] for r in levels} == {"river_gauge", "reservoir_gauge"}
+    for gauge in levels:
         same_town = next(r for r in hit if r.device_id.split("-")[1] == gauge.device_id.split("-")[1])
         rain_peak = same_town.ts[np.argmax(same_town.value)]
         crest = gauge.ts[np.argmax(gauge.value)]
-        assert crest - rain_peak >= np.timedelta64(int(RIVER_LAG.total_seconds()), "s")
-        assert gauge.value.max() > 2.5 > np.median(gauge.value)
+        river = kinds[gauge.device_id] == "river_gauge"
+        lag = RIVER_LAG if river else RIVER_LAG * 1.5  # a reservoir fills slower
+        assert crest - rain_peak >= np.timedelta64(int(lag.total_seconds()), "s")
+        base = RIVER_BASE_M if river else RESERVOIR_BASE_M
+        assert gauge.value.max() > base + 1.3 > base + 0.2 > np.median(gauge.value)
