@@ -6,6 +6,7 @@ level 2 within 30 min / 8 h, and a flood halves them. The period is November 202
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -28,12 +29,24 @@ def staff(unit: str) -> Actor:
     return Actor(f"zj{unit}", Role.TOWNSHIP, unit)
 
 
+@dataclass(frozen=True, slots=True)
+class Move:
+    action: Action
+    actor: Actor
+    at: datetime
+    note: str
+    to: str | None
+    details: dict[str, object] | None
+
+
 class Story:
     """One incident's log, written move by move through the lifecycle (so every row is a legal move)."""
 
     def __init__(self, incident_id: int, level: int, created: datetime, category: str = "市容") -> None:
         self.incident = Incident(incident_id, None, level, None, category)
+        self.created, self.category, self.level = created, category, level
         self.entries: list[LogEntry] = []
+        self.moves: list[Move] = []  # after the create: what a database test replays through alerts.incidents.act
         self.then(Action.CREATE, DESK, created, details={"level": level, "category": category})
 
     def then(self, action: Action, actor: Actor, when: datetime, *, to: str | None = None,
@@ -43,6 +56,8 @@ class Story:
         self.incident, entry = transition(self.incident, action, actor, when, note=note, township_code=to,
                                           details=details)
         self.entries.append(entry)
+        if action is not Action.CREATE:
+            self.moves.append(Move(action, actor, when, note, to, details))
         return self
 
     def dispatched(self, unit: str, when: datetime) -> Story:
@@ -50,8 +65,12 @@ class Story:
 
 
 def history() -> dict[int, list[LogEntry]]:
+    return {story.incident.id or 0: story.entries for story in stories()}
+
+
+def stories() -> list[Story]:
     s = Action.SIGN
-    stories = [
+    return [
         # 1: all on time. sign 30 min, handled in 600 min.
         Story(1, 3, at(11, 10, 9)).dispatched(A, at(11, 10, 10)).then(s, staff(A), at(11, 10, 10, 30))
         .then(Action.FEEDBACK, staff(A), at(11, 10, 20)).then(Action.VERIFY, DESK, at(11, 10, 21)),
@@ -88,7 +107,6 @@ def history() -> dict[int, list[LogEntry]]:
         Story(10, 3, at(10, 20, 7)).dispatched(B, at(10, 20, 8)).then(s, staff(B), at(10, 20, 8, 10))
         .then(Action.FEEDBACK, staff(B), at(10, 20, 10)).then(Action.VERIFY, DESK, at(10, 20, 11)),
     ]
-    return {story.incident.id or 0: story.entries for story in stories}
 
 
 @pytest.fixture(scope="module")
