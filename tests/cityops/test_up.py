@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import signal
 import urllib.request
+from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 
 from tests.fix_system import wait_until
@@ -42,6 +44,18 @@ def test_every_process_of_the_topology_is_ready(system: System) -> None:
                    for t in texts)
 
     wait_until("both ingest workers storing", both_working, timeout=60, logs=system.logs)
+
+
+def test_a_new_demo_opens_on_a_month_of_history(system: System) -> None:
+    """What the leader, 考核 and data-quality pages read, as the dashboard's own role reads it."""
+    with psycopg.connect(system.cfg.dsn("dashboard")) as conn:
+        incidents, first = conn.execute("SELECT count(*), min(created_at) FROM incidents"
+                                        " WHERE source_ref LIKE 'history:%'").fetchone() or (0, None)
+        days = conn.execute("SELECT count(DISTINCT day) FROM ingest_counters").fetchone()
+        oldest = conn.execute("SELECT min(ts) FROM telemetry").fetchone()
+    assert incidents > 3000 and first is not None and first < datetime.now(UTC) - timedelta(days=29)
+    assert days and days[0] >= 30 and oldest and oldest[0] < datetime.now(UTC) - timedelta(days=29)
+    assert "history: " in system.log.read_text(errors="replace")  # its progress, on the console
 
 
 def test_the_standby_engine_takes_over_when_the_active_one_is_killed(system: System) -> None:
