@@ -120,3 +120,8 @@ def test_the_compound_red_warning_names_its_stations_and_values(conn: psycopg.Co
     assert incident_title == title
     assert f"{names[rain]} 1小时雨量 66.0 mm" in title
     assert f"{names[river]} 水位 {stage:.2f} m（超警戒水位 0.30 m）" in title
+    # An hour on, the rain is out of the window: the next quiet reading clears the open warning.
+    write(conn, river, "water_level", [(NOW + timedelta(minutes=95), lines["warning"] - 0.5)])
+    step(conn, FLOOD, NOW + timedelta(minutes=95))
+    assert q(conn, "SELECT status FROM warnings WHERE rule_id = 'flood_compound' AND subject = %s",
+             f"township:{township}") == [("cleared",)]
