@@ -49,6 +49,7 @@ from store.privacy import Reporter
 log = logging.getLogger("cityops.alerts")
 
 LOOKBACK_SLACK = timedelta(minutes=15)
+MEASURABLE_RAIN_MM = 0.1
 HOURLY_TOLERANCE = timedelta(minutes=10)  # an accumulation's reading at a whole hour back: at most this much earlier
 Pair = tuple[str, str]  # device_id, metric
 RuleT = TypeVar("RuleT", bound=Rule)
@@ -273,10 +274,11 @@ def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateR
                   if any(_needs_history(r, latest[p][1] if p in latest else None) for r in rs))
     series = _series(conn, deep, now - max(r.window for r in rules) - LOOKBACK_SLACK) if deep else {}
     open_now = open_warnings(conn, sorted(devices))
-    # An accumulation reads whole hours back where it is raining now or its warning is open.
+    # An accumulation reads whole hours back where it is raining now (a measurable hour: GB/T 28592 calls
+    # less than 0.1 mm 微量, and without new rain a total cannot have risen to a level) or its warning is open.
     summing = {p: latest[p] for p, rs in applicable.items() if p in latest and any(
         isinstance(r, ThresholdRule) and r.accumulate_hours > 1
-        and (latest[p][1] > 0 or (r.id, p[0]) in open_now) for r in rs)}
+        and (latest[p][1] >= MEASURABLE_RAIN_MM or (r.id, p[0]) in open_now) for r in rs)}
     hours = max((r.accumulate_hours for rs in applicable.values() for r in rs if isinstance(r, ThresholdRule)),
                 default=1)
     hourly = _hourly(conn, summing, hours) if summing and hours > 1 else {}
