@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
+import os
 import sys
 from datetime import timedelta
 
@@ -29,8 +31,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed-demo-users", action="store_true",
                         help="create the demo accounts (zhihui, lingdao, admin, zj<township code>) first")
     parser.add_argument("--debug", action="store_true", help="Dash dev tools (never the outside version check)")
+    parser.add_argument("--create-admin", metavar="USERNAME",
+                        help="create the first administrator, then exit (the password from CITYOPS_ADMIN_PASSWORD,"
+                             " else asked twice); refused once an enabled administrator exists")
+    parser.add_argument("--display-name", default="系统管理员", help="the new administrator's display name")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if args.create_admin:
+        sys.exit(first_admin(args, conf))
     if args.seed_demo_users:
         with psycopg.connect(args.dsn) as conn:
             log.info("dashboard: %d demo users created", seed_demo_users(conn))
@@ -39,6 +47,23 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app(args.dsn, secret_key=args.secret_key, sessions=session_policy(conf))
     start_heartbeat(app, args.dsn)
     run(app, args.host, args.port, debug=args.debug)
+
+
+def first_admin(args: argparse.Namespace, conf: cityops_settings.Settings) -> int:
+    from dashboard.first_admin import Refused, create_admin
+
+    password = os.environ.get("CITYOPS_ADMIN_PASSWORD")
+    again = password
+    if password is None:
+        password, again = getpass.getpass("密码 / password: "), getpass.getpass("再次输入 / again: ")
+    try:
+        create_admin(args.dsn, args.secret_key, args.create_admin, args.display_name, password, again or "",
+                     "en" if conf.language == "en" else "zh")
+    except Refused as exc:
+        print(f"dashboard: {exc}", file=sys.stderr)
+        return 2
+    print(f"dashboard: administrator {args.create_admin} created; the password is changed at the first login")
+    return 0
 
 
 def session_policy(conf: cityops_settings.Settings) -> SessionPolicy:

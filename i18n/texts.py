@@ -263,6 +263,8 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
     "err.username": {"zh": "用户名须为 3–32 位小写字母、数字或下划线，并以字母开头",
                      "en": "The user name is 3–32 lower-case letters, digits or _, starting with a letter"},
     "err.username_taken": {"zh": "用户名已存在", "en": "That user name is taken"},
+    "admin.cli.exists": {"zh": "已有启用的管理员账号：请由管理员在“系统管理”页面创建账号",
+                         "en": "An enabled administrator exists: accounts are created on the admin page"},
     "err.display_name": {"zh": "请填写姓名（不超过 50 字）", "en": "Enter a name (at most 50 characters)"},
     "err.password_short": {"zh": "密码至少 8 位", "en": "The password needs at least 8 characters"},
     "err.password_long": {"zh": "密码不能超过 128 位", "en": "The password may have at most 128 characters"},
