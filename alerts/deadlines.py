@@ -36,6 +36,10 @@ BY_LEVEL: dict[int, Windows] = {
     4: Windows(2 * H, 72 * H, 8 * H),
 }
 
+# 分拨时限: how long an incident may wait in 待分拨 (new, or back after 退单) before the desk that should
+# dispatch it is reminded; half as long again, it is escalated to the city, a whole window again to a leader.
+DISPATCH_BY_LEVEL: dict[int, timedelta] = {1: 5 * M, 2: 15 * M, 3: 30 * M, 4: 1 * H}
+
 # Multiplier per category on the level's windows.
 CATEGORY_FACTOR: dict[str, float] = {
     "flood": 0.5,
@@ -49,6 +53,16 @@ def windows(level: int, category: str = "") -> Windows:
     factor = CATEGORY_FACTOR.get(category, 1.0)
     sign, finish, verify = BY_LEVEL[level]
     return Windows(sign * factor, finish * factor, verify * factor)
+
+
+def dispatch_window(level: int, category: str = "") -> timedelta:
+    """The dispatch window of a level, tightened or loosened by the category like the other windows."""
+    return DISPATCH_BY_LEVEL[level] * CATEGORY_FACTOR.get(category, 1.0)
+
+
+def dispatch_overdue_sql(alias: str = "i", now: str = "%(now)s") -> str:
+    """SQL: left in 待分拨 past its dispatch deadline at ``now`` (``is_overdue``'s rule)."""
+    return f"({alias}.status = 'new' AND {alias}.dispatch_deadline < {now})"
 
 
 class Deadlines(NamedTuple):

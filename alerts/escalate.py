@@ -1,4 +1,11 @@
-"""Overdue incidents: reminders, then escalation to the district, then to a leader; each one a log row."""
+"""Overdue incidents: reminders, then escalation to the district, then to a leader; each one a log row.
+
+An incident left in 待分拨 past its dispatch window climbs its own ladder: the desk that should dispatch it is
+reminded (its district's command center, or the city's), then it is escalated to the city, then to a leader.
+An escalation arrives: the incident goes to the top of that desk's queue marked (``incidents.escalated_to``),
+and a message goes out on ``city/<city>/escalation/<district code | city | leader>`` through the outbox
+(``alerts.incidents.escalation_topic``).
+"""
 
 from __future__ import annotations
 
@@ -7,18 +14,21 @@ from datetime import datetime
 
 import psycopg
 
-from alerts.deadlines import overdue_sql
+from alerts.deadlines import dispatch_overdue_sql, overdue_sql
 from alerts.incidents import act, load
 from alerts.lifecycle import SYSTEM, escalation_due
 
 log = logging.getLogger("cityops.alerts")
 
-TO_WHOM = {"township": "催办镇街", "district": "升级至区县指挥中心", "leader": "升级至分管领导"}
+TO_WHOM = {"township": "催办镇街", "district": "升级至区县指挥中心", "leader": "升级至分管领导",
+           "desk": "待分拨超时，催办分拨", "city": "待分拨超时，升级至市指挥中心"}
 
 
 def overdue_ids(conn: psycopg.Connection, now: datetime) -> list[int]:
-    """Incidents past the deadline their status waits on (the same SQL the pages count with)."""
-    rows = conn.execute(f"SELECT i.id FROM incidents i WHERE {overdue_sql('i')} ORDER BY i.id", {"now": now}).fetchall()
+    """Incidents past the deadline their status waits on (the same SQL the pages count with), and those left in
+    待分拨 past their dispatch deadline."""
+    rows = conn.execute(f"SELECT i.id FROM incidents i WHERE {overdue_sql('i')} OR {dispatch_overdue_sql('i')}"
+                        " ORDER BY i.id", {"now": now}).fetchall()
     return [int(r[0]) for r in rows]
 
 

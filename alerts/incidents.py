@@ -23,6 +23,7 @@ from alerts.lifecycle import (
     LogEntry,
     Refusal,
     Role,
+    district_refusal,
     transition,
 )
 from alerts.routing import Responsibility, route
@@ -47,7 +48,8 @@ class Location:
 
 
 _COLUMNS = ("status, level, township_code, category, rework_count, sign_deadline, finish_deadline,"
-            " verify_deadline, paused_at, escalation_tier, assist_units, near_boundary")
+            " verify_deadline, paused_at, escalation_tier, assist_units, near_boundary, district_code,"
+            " dispatch_deadline, escalated_to")
 
 
 def _insert_log(conn: psycopg.Connection, incident_id: int, entry: LogEntry, source: str) -> int:
@@ -86,19 +88,22 @@ def open_incident(
     Call inside the caller's transaction so the incident commits with what caused it.
     Returns None when an incident for ``source_ref`` already exists (a replayed cause).
     """
-    draft = Incident(id=None, status=None, level=level, township_code=None, category=category)
+    draft = Incident(id=None, status=None, level=level, township_code=None, category=category,
+                     district_code=location.district_code)
     details: dict[str, object] = {"level": level, "category": category}
+    if location.district_code:
+        details["district_code"] = location.district_code  # the district desk it waits on until dispatched
     if location.near_boundary:
         details["near_boundary"] = True
     created, create_entry = transition(draft, Action.CREATE, actor, now, note=title, details=details)
     row = conn.execute(
         "INSERT INTO incidents (title, category, level, status, source_kind, source_ref, warning_id, lon, lat,"
         " district_code, township_code, grid_code, boundary_version, near_boundary, created_at, updated_at,"
-        " group_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (source_ref) DO NOTHING RETURNING id",
+        " group_key, dispatch_deadline) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+        " %s) ON CONFLICT (source_ref) DO NOTHING RETURNING id",
         (title, category, level, created.status, source_kind, source_ref, warning_id, location.lon, location.lat,
          location.district_code, location.township_code, location.grid_code, location.boundary_version,
-         created.near_boundary, now, now, group_key),
+         created.near_boundary, now, now, group_key, created.dispatch_deadline),
     ).fetchone()
     if row is None:
         return None
@@ -178,6 +183,29 @@ def _publish_dispatch(conn: psycopg.Connection, incident_id: int, township: str,
     )
 
 
+def escalation_topic(to: str, desk: str | None) -> str:
+    """Where an escalation is published, under ``city/<city>/``: ``escalation/<district code>`` for a district's
+    command center (also the reminder to dispatch what waits on its desk), ``escalation/city`` for the city's
+    (and for a desk reminder of an incident on no district's desk), ``escalation/leader`` for the leaders."""
+    if to == "leader":
+        return "escalation/leader"
+    if to in ("district", "desk") and desk is not None:
+        return f"escalation/{desk}"
+    return "escalation/city"
+
+
+def _publish_escalation(conn: psycopg.Connection, incident_id: int, inc: Incident, entry: LogEntry) -> None:
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute("SELECT title, category, level, status, township_code, desk_district, lon, lat"
+                          " FROM incidents WHERE id = %s", (incident_id,)).fetchone()
+    assert row is not None
+    to = str(entry.details.get("to") or "")
+    conn.execute("INSERT INTO mqtt_outbox (topic, payload) VALUES (%s, %s)",
+                 (escalation_topic(to, inc.desk), Jsonb({
+                     "incident_id": incident_id, "action": entry.action.value, "tier": inc.escalation_tier, "to": to,
+                     **row, "at": entry.at.isoformat(), "note": entry.note})))
+
+
 def _apply(
     conn: psycopg.Connection,
     incident_id: int,
@@ -195,15 +223,19 @@ def _apply(
     conn.execute(
         "UPDATE incidents SET status = %s, level = %s, township_code = %s, rework_count = %s, sign_deadline = %s,"
         " finish_deadline = %s, verify_deadline = %s, paused_at = %s, escalation_tier = %s, assist_units = %s,"
-        " near_boundary = %s, merged_into = COALESCE(%s, merged_into), updated_at = %s, version = version + 1"
-        " WHERE id = %s",
+        " near_boundary = %s, merged_into = COALESCE(%s, merged_into), dispatch_deadline = %s, escalated_to = %s,"
+        " updated_at = %s, version = version + 1 WHERE id = %s",
         (nxt.status, nxt.level, nxt.township_code, nxt.rework_count, nxt.sign_deadline, nxt.finish_deadline,
          nxt.verify_deadline, nxt.paused_at, nxt.escalation_tier, list(nxt.assist_units), nxt.near_boundary,
-         details.get("into") if action is Action.MERGE else None, now, incident_id),
+         details.get("into") if action is Action.MERGE else None, nxt.dispatch_deadline, nxt.escalated_to, now,
+         incident_id),
     )
     log_id = _insert_log(conn, incident_id, entry, source)
-    if action in (Action.DISPATCH, Action.TRANSFER, Action.REMIND, Action.ESCALATE) and nxt.township_code:
+    with_unit = nxt.status is not Status.NEW  # back with the desk (退单): its township is told no more
+    if action in (Action.DISPATCH, Action.TRANSFER, Action.REMIND, Action.ESCALATE) and nxt.township_code and with_unit:
         _publish_dispatch(conn, incident_id, nxt.township_code, entry)
+    if action is Action.ESCALATE or (action is Action.REMIND and current.status is Status.NEW):
+        _publish_escalation(conn, incident_id, nxt, entry)
     if action is Action.ASSIST and township_code:  # the 协办 unit's app hears of it too
         _publish_dispatch(conn, incident_id, township_code, entry)
     return nxt, log_id
@@ -233,6 +265,7 @@ def amend(conn: psycopg.Connection, incident_id: int, *, location: Location, cat
         current = load(conn, incident_id)
         details: dict[str, object] = {"category": category, "lon": location.lon, "lat": location.lat,
                                       "township_code_of_point": location.township_code,
+                                      "district_code": location.district_code,
                                       "near_boundary": location.near_boundary}
         amended, _ = _apply(conn, incident_id, current, Action.AMEND, actor, now, note=note, township_code=None,
                             details=details, source=source)
@@ -271,8 +304,13 @@ def act(
         _guard_closure(conn, incident_id, action, note, details, current.status)
         if action is Action.MERGE:
             into = details.get("into")
-            if not isinstance(into, int) or into == incident_id or load(conn, into, lock=False).status not in OPEN:
+            if not isinstance(into, int) or into == incident_id:
                 raise IllegalMove(Refusal.TARGET_REQUIRED, action, current.status)
+            target = load(conn, into, lock=False)
+            if target.status not in OPEN:
+                raise IllegalMove(Refusal.TARGET_REQUIRED, action, current.status)
+            if district_refusal(actor, target) is not None:  # a district desk merges within its district only
+                raise IllegalMove(Refusal.OUTSIDE_DISTRICT, action, current.status)
         _, log_id = _apply(conn, incident_id, current, action, actor, now, note=note,
                            township_code=township_code, details=details, source=source)
     return log_id

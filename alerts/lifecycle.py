@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from alerts.deadlines import Deadlines, is_overdue, waiting_on, windows
+from alerts.deadlines import Deadlines, dispatch_window, is_overdue, waiting_on, windows
 from alerts.status import OPEN, Status
 
 
@@ -45,6 +45,7 @@ class Role(StrEnum):
     COMMAND = "command"  # 指挥中心值班员
     TOWNSHIP = "township"  # 镇街工作人员
     DEPARTMENT = "department"  # 部门 (行业主管部门): a unit like a township, scoped by the categories it handles
+    DISTRICT = "district"  # 区县指挥中心值班员: the command desk of one district, its townships only
     LEADER = "leader"
     ADMIN = "admin"
 
@@ -58,6 +59,8 @@ class Refusal(StrEnum):
     SAME_TARGET = "same_target"
     SENSOR_STILL_BREACHING = "sensor_still_breaching"  # raised by the store's closure guard
     NOT_NEAR_BOUNDARY = "not_near_boundary"  # nothing to confirm: not flagged, or confirmed already
+    NOT_YOUR_DISTRICT = "not_your_district"  # a district desk acting on another district's incident
+    OUTSIDE_DISTRICT = "outside_district"  # a district desk naming a unit outside its district (the city's to do)
 
 
 class IllegalMove(Exception):
@@ -86,27 +89,61 @@ S, R = Status, Role
 WORKING = {S.SIGNED, S.IN_PROGRESS}
 # The staff of a unit incidents are dispatched to (镇街 or 部门): they act only on their unit's incidents.
 UNIT_ROLES = frozenset({R.TOWNSHIP, R.DEPARTMENT})
+# The command desks: the city's (指挥中心, the whole city) and a district's (区县指挥中心, its district only).
+DESK_ROLES = frozenset({R.COMMAND, R.DISTRICT})
+DESK = set(DESK_ROLES)
 MOVES: dict[Action, Move] = {
     Action.CREATE: _move({R.SYSTEM, R.COMMAND}, {None}, S.NEW),
-    Action.DISPATCH: _move({R.SYSTEM, R.COMMAND}, {S.NEW}, S.DISPATCHED, needs_township=True),
-    Action.TRANSFER: _move({R.SYSTEM, R.COMMAND}, {S.DISPATCHED, *WORKING}, S.DISPATCHED, needs_note=True,
+    Action.DISPATCH: _move({R.SYSTEM, *DESK}, {S.NEW}, S.DISPATCHED, needs_township=True),
+    Action.TRANSFER: _move({R.SYSTEM, *DESK}, {S.DISPATCHED, *WORKING}, S.DISPATCHED, needs_note=True,
                            needs_township=True),
-    Action.ASSIST: _move({R.SYSTEM, R.COMMAND}, OPEN - {S.NEW}, None, needs_note=True, needs_township=True),
+    Action.ASSIST: _move({R.SYSTEM, *DESK}, OPEN - {S.NEW}, None, needs_note=True, needs_township=True),
     Action.SIGN: _move(set(UNIT_ROLES), {S.DISPATCHED}, S.SIGNED),
     Action.PROGRESS: _move(set(UNIT_ROLES), WORKING, S.IN_PROGRESS, needs_note=True),
     Action.FEEDBACK: _move(set(UNIT_ROLES), WORKING, S.RESOLVED, needs_note=True),
-    Action.VERIFY: _move({R.COMMAND}, {S.RESOLVED}, S.CLOSED),
-    Action.REWORK: _move({R.COMMAND}, {S.RESOLVED}, S.IN_PROGRESS, needs_note=True),
+    Action.VERIFY: _move(DESK, {S.RESOLVED}, S.CLOSED),
+    Action.REWORK: _move(DESK, {S.RESOLVED}, S.IN_PROGRESS, needs_note=True),
     Action.RETURN: _move(set(UNIT_ROLES), {S.DISPATCHED, S.SIGNED}, S.NEW, needs_note=True),
-    Action.POSTPONE: _move({R.COMMAND}, WORKING, S.POSTPONED, needs_note=True),
-    Action.RESUME: _move({R.COMMAND, *UNIT_ROLES, R.SYSTEM}, {S.POSTPONED}, S.IN_PROGRESS),
-    Action.MERGE: _move({R.COMMAND}, OPEN - {S.RESOLVED}, S.MERGED, needs_note=True),
+    Action.POSTPONE: _move(DESK, WORKING, S.POSTPONED, needs_note=True),
+    Action.RESUME: _move({*DESK, *UNIT_ROLES, R.SYSTEM}, {S.POSTPONED}, S.IN_PROGRESS),
+    Action.MERGE: _move(DESK, OPEN - {S.RESOLVED}, S.MERGED, needs_note=True),
     Action.RELEVEL: _move({R.SYSTEM, R.COMMAND}, OPEN, None),
-    Action.AMEND: _move({R.SYSTEM, R.COMMAND}, OPEN, None, needs_note=True),
-    Action.CONFIRM_AREA: _move({R.COMMAND}, OPEN, None),
-    Action.REMIND: _move({R.SYSTEM}, OPEN - {S.NEW}, None),
+    Action.AMEND: _move({R.SYSTEM, *DESK}, OPEN, None, needs_note=True),
+    Action.CONFIRM_AREA: _move(DESK, OPEN, None),
+    # 催办 and 升级督办: overdue against a township's clock, or left 待分拨 past the dispatch window (the desk's).
+    Action.REMIND: _move({R.SYSTEM}, OPEN, None),
     Action.ESCALATE: _move({R.SYSTEM}, OPEN, None),
 }
+
+
+# Whom an escalation (升级督办) reached: the district's command center, the city's, a leader.
+ESCALATED_TO = ("district", "city", "leader")
+
+
+def district_of_unit(unit: str | None) -> str | None:
+    """The district a unit lies in: a township's code begins with its district's (GB/T 2260, checked when
+    the layers load); a department (``dept-…``) is the city's and lies in none."""
+    return unit[:6] if unit is not None and len(unit) == 9 and unit.isdigit() else None
+
+
+def desk_district(township_code: str | None, district_code: str | None) -> str | None:
+    """Whose district desk an incident is on: the district of the township it is with (also after a 退单,
+    which leaves it with the desk of that township's district), else the district of its point. The same
+    rule as the generated column ``incidents.desk_district`` (store/migrations/0015)."""
+    return district_of_unit(township_code) or district_code
+
+
+def district_refusal(actor: Actor, incident: Incident, target: str | None = None) -> Refusal | None:
+    """Why a district desk may not make a move on ``incident`` (naming ``target``), or None: the incident must
+    be on its district's desk, and a unit it names must be a township of its district (a transfer to
+    another district, or to a city department, goes through the city's command center)."""
+    if actor.role is not Role.DISTRICT:
+        return None
+    if actor.district_code is None or incident.desk != actor.district_code:
+        return Refusal.NOT_YOUR_DISTRICT
+    if target is not None and district_of_unit(target) != actor.district_code:
+        return Refusal.OUTSIDE_DISTRICT
+    return None
 
 
 def is_assisting(actor: Actor, incident: Incident) -> bool:
@@ -125,6 +162,7 @@ class Actor:
     name: str
     role: Role
     township_code: str | None = None  # the unit of township or department staff: they act only on their own
+    district_code: str | None = None  # the district of a district desk: it acts only within it
 
 
 SYSTEM = Actor("system", Role.SYSTEM)
@@ -145,6 +183,14 @@ class Incident:
     escalation_tier: int = 0  # 0 none, then reminded, escalated to the district, to a leader
     assist_units: tuple[str, ...] = ()
     near_boundary: bool = False  # the point is near a township border: the dispatcher should confirm the area
+    district_code: str | None = None  # the district of its point (as tagged); ``desk`` says whose desk it is on
+    dispatch_deadline: datetime | None = None  # 分拨时限: set when it enters 待分拨 (立案, 退单), the desk's clock
+    escalated_to: str | None = None  # the rung its escalation reached (``ESCALATED_TO``), until the status moves
+
+    @property
+    def desk(self) -> str | None:
+        """The district whose desk it is on (``desk_district``)."""
+        return desk_district(self.township_code, self.district_code)
 
     @property
     def deadlines(self) -> Deadlines:
@@ -189,9 +235,10 @@ def _effects(inc: Incident, action: Action, now: datetime, township: str | None,
         return replace(inc, paused_at=None, finish_deadline=later)
     if action is Action.ASSIST and township and township not in inc.assist_units:
         return replace(inc, assist_units=(*inc.assist_units, township))
-    if action in (Action.CREATE, Action.AMEND):  # the point's flag, as tagged when it was placed
-        near = details.get("near_boundary")
+    if action in (Action.CREATE, Action.AMEND):  # the point's flag and district, as tagged when it was placed
+        near, district = details.get("near_boundary"), details.get("district_code")
         inc = replace(inc, near_boundary=near) if isinstance(near, bool) else inc
+        inc = replace(inc, district_code=district) if isinstance(district, str) else inc
     if action is Action.AMEND:
         category = details.get("category")
         return replace(inc, category=category) if isinstance(category, str) and category else inc
@@ -201,8 +248,9 @@ def _effects(inc: Incident, action: Action, now: datetime, township: str | None,
         level = details.get("level")
         return replace(inc, level=level) if isinstance(level, int) and 1 <= level <= 4 else inc
     if action in (Action.REMIND, Action.ESCALATE):
-        tier = details.get("tier")
-        return replace(inc, escalation_tier=tier) if isinstance(tier, int) else inc
+        tier, to = details.get("tier"), details.get("to")
+        inc = replace(inc, escalation_tier=tier) if isinstance(tier, int) else inc
+        return replace(inc, escalated_to=to) if action is Action.ESCALATE and to in ESCALATED_TO else inc
     return inc
 
 
@@ -226,6 +274,10 @@ def transition(
     if actor.role in UNIT_ROLES and actor.township_code != incident.township_code and not (
             assisting and action is Action.PROGRESS):  # a 协办 unit reports its part of the work, nothing more
         raise IllegalMove(Refusal.NOT_YOUR_TOWNSHIP, action, incident.status)
+    if actor.role is Role.DISTRICT:
+        refusal = district_refusal(actor, incident, township_code if move.needs_township else None)
+        if refusal is not None:
+            raise IllegalMove(refusal, action, incident.status)
     if move.needs_note and not note.strip():
         raise IllegalMove(Refusal.NOTE_REQUIRED, action, incident.status)
     if move.needs_township and not township_code:
@@ -244,12 +296,20 @@ def transition(
     assert status is not None  # only CREATE starts from None, and it has a target
     if status is not incident.status:
         nxt = replace(nxt, escalation_tier=0)  # the status moved on: escalation starts over
-    if action in (Action.DISPATCH, Action.TRANSFER) and actor.role is Role.COMMAND:
+    if action in (Action.DISPATCH, Action.TRANSFER) and actor.role in DESK_ROLES:
         nxt = replace(nxt, near_boundary=False)  # a dispatcher who chose the unit has settled the area
     nxt = replace(nxt, status=status)
     if action in (Action.DISPATCH, Action.TRANSFER) and nxt.sign_deadline and nxt.finish_deadline:
         # the deadlines this unit was given, as given: a later level change must not move them in 考核
         details |= {"sign_deadline": nxt.sign_deadline.isoformat(), "finish_deadline": nxt.finish_deadline.isoformat()}
+    if status is not incident.status:
+        nxt = replace(nxt, escalated_to=None)
+    if status is S.NEW and incident.status is not S.NEW:  # 立案 or 退单: with the desk to dispatch, on its clock
+        nxt = replace(nxt, dispatch_deadline=now + dispatch_window(nxt.level, nxt.category))
+    elif status is not S.NEW:
+        nxt = replace(nxt, dispatch_deadline=None)
+    if actor.role is Role.DISTRICT:
+        details |= {"district": actor.district_code}  # which district's desk acted (replay checks it again)
     entry = LogEntry(
         at=now, actor=actor.name, role=actor.role, unit=actor.township_code or target,
         action=action, from_status=incident.status, to_status=status, note=note.strip(),
@@ -270,36 +330,49 @@ def replay(entries: list[LogEntry], level: int | None = None, category: str | No
     state = Incident(id=None, status=None, level=start_level, township_code=None, category=start_category)
     for e in entries:
         township = e.details.get("township_code")
-        actor = Actor(e.actor, e.role, e.unit if e.role in UNIT_ROLES else None)
+        district = e.details.get("district")
+        actor = Actor(e.actor, e.role, e.unit if e.role in UNIT_ROLES else None,
+                      district if e.role is Role.DISTRICT and isinstance(district, str) else None)
         state, _ = transition(state, e.action, actor, e.at, note=e.note, details=e.details,
                               township_code=township if isinstance(township, str) else None)
     return state
 
 
-def ladder_due(deadline: datetime | None, window: timedelta, tier: int, now: datetime) -> tuple[int, str] | None:
+def ladder_due(deadline: datetime | None, window: timedelta, tier: int, now: datetime,
+               rungs: tuple[str, str, str] = ("township", "district", "leader")) -> tuple[int, str] | None:
     """The rung owed now on the reminder ladder: (tier, to whom), or None.
 
-    Remind once overdue (past the deadline), escalate to the district command center when
-    half a window overdue, to a leader when a whole window overdue; each rung once.
+    Remind once overdue (past the deadline), escalate when half a window overdue, again when a whole
+    window overdue; each rung once. ``rungs`` names whom: for a township's clock the township, then the
+    district command center, then a leader.
     """
     if deadline is None or not is_overdue(deadline, now):
         return None
-    ladder = [(timedelta(0), "township"), (window / 2, "district"), (window, "leader")]
+    ladder = [(timedelta(0), rungs[0]), (window / 2, rungs[1]), (window, rungs[2])]
     due = [(n, to) for n, (after, to) in enumerate(ladder, start=1) if now - deadline >= after]
     rung, to = due[-1]
     return (rung, to) if rung > tier else None
 
 
+# Left 待分拨 past the dispatch window: remind the desk that should dispatch it (its district's, or the city's
+# for an incident on no district's desk), then escalate to the city's command center, then to a leader.
+DISPATCH_RUNGS = ("desk", "city", "leader")
+
+
 def escalation_due(inc: Incident, now: datetime) -> tuple[Action, int, str] | None:
     """The reminder or escalation an overdue incident is owed now, if any: (action, tier, to whom).
 
-    The deadline is the one its status waits on (``alerts.status.STEPS``): postponed, new and
-    finished incidents have none, so they wait.
+    The deadline is the one its status waits on (``alerts.status.STEPS``), or for 待分拨 the dispatch
+    deadline (the desk's); postponed and finished incidents have none, so they wait.
     """
-    clock = waiting_on(inc.status)
-    if clock is None:
-        return None
-    due = ladder_due(inc.deadline, windows(inc.level, inc.category).of(clock), inc.escalation_tier, now)
+    if inc.status is Status.NEW:
+        due = ladder_due(inc.dispatch_deadline, dispatch_window(inc.level, inc.category), inc.escalation_tier, now,
+                         DISPATCH_RUNGS)
+    else:
+        clock = waiting_on(inc.status)
+        if clock is None:
+            return None
+        due = ladder_due(inc.deadline, windows(inc.level, inc.category).of(clock), inc.escalation_tier, now)
     if due is None:
         return None
     tier, to = due

@@ -58,6 +58,7 @@ ACTION: dict[Action, dict[Lang, str]] = {
 ROLE: dict[Role, dict[Lang, str]] = {
     Role.SYSTEM: {"zh": "系统", "en": "System"},
     Role.COMMAND: {"zh": "指挥中心值班员", "en": "Command duty officer"},
+    Role.DISTRICT: {"zh": "区县指挥中心值班员", "en": "District command duty officer"},
     Role.TOWNSHIP: {"zh": "镇街工作人员", "en": "Township staff"},
     Role.DEPARTMENT: {"zh": "部门工作人员", "en": "Department staff"},
     Role.LEADER: {"zh": "领导", "en": "Leader"},
@@ -117,6 +118,11 @@ REFUSAL: dict[Refusal, dict[Lang, str]] = {
     Refusal.NOT_NEAR_BOUNDARY: {
         "zh": "属地已确认或该事件不在边界附近，无需确认，请刷新",
         "en": "The area is confirmed already, or the point is not near a border. Please refresh."},
+    Refusal.NOT_YOUR_DISTRICT: {"zh": "该事件不属于本区县，无权处理",
+                                "en": "This incident does not belong to your district."},
+    Refusal.OUTSIDE_DISTRICT: {"zh": "只能派往本区县的镇街；跨区县转派请报市指挥中心",
+                               "en": "Only townships of your district; a transfer to another district goes"
+                                     " through the city command center."},
 }
 REFUSAL_BY_ACTION: dict[tuple[Refusal, Action], dict[Lang, str]] = {
     (Refusal.WRONG_STATE, Action.SIGN): {"zh": "该事件已签收或状态已变化，请刷新",

@@ -11,7 +11,7 @@ queued messages the newcomer may not read). What each kind may do:
 - system: publish ``event/<dept>/<system>``.
 - township: read ``dispatch/<code>`` and ``directive/<code>``.
 - ingest: read what ingest subscribes to; publish its own stop probe.
-- alerts: publish ``dispatch/+`` and ``directive/+`` (the outbox).
+- alerts: publish ``dispatch/+``, ``directive/+`` and ``escalation/+`` (the outbox).
 - simulator: read and write ``sim/control``.
 
 Devices are granted by two ``pattern`` lines with ``%u`` rather than a block each: mosquitto
@@ -150,7 +150,8 @@ def ingest(city: str, username: str) -> BrokerAccount:
 
 
 def alerts(city: str, username: str) -> BrokerAccount:
-    return BrokerAccount(username, AccountKind.ALERTS, publish=(f"city/{city}/dispatch/+", f"city/{city}/directive/+"))
+    return BrokerAccount(username, AccountKind.ALERTS, publish=(f"city/{city}/dispatch/+", f"city/{city}/directive/+",
+                                                                 f"city/{city}/escalation/+"))
 
 
 def simulator_control_topic(city: str) -> str:

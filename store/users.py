@@ -1,5 +1,5 @@
 """The users table, as functions over a caller's connection (so seeding can run inside its transaction),
-and the demo's naming of township accounts, which the simulator's staff use as well."""
+and the demo's naming of township accounts (which the simulator's staff use as well) and of district desks."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ class UserRecord:
     disabled: bool = False  # set by an admin: no login, and an open session ends at its next request
     must_change_password: bool = False  # an admin set the password: its user changes it at the next login
     password_changed_at: datetime | None = None  # sessions opened before it end (store/migrations/0012)
+    district_code: str | None = None  # a district desk's district (role district only; store/migrations/0015)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ class Account:
     township_code: str | None
     disabled: bool
     must_change_password: bool
+    district_code: str | None = None
 
 
 class UsernameTaken(ValueError):
@@ -40,6 +42,11 @@ class UsernameTaken(ValueError):
 
 def township_username(code: str) -> str:
     return f"zj{code}"
+
+
+def district_username(code: str) -> str:
+    """The demo account of a district's command center (区县指挥中心): ``qx`` + its 6-digit code."""
+    return f"qx{code}"
 
 
 _USER_COLUMNS = ", ".join(f.name for f in fields(UserRecord))
@@ -85,18 +92,20 @@ def enabled_admins(conn: psycopg.Connection) -> int:
 def create_user(conn: psycopg.Connection, user: UserRecord) -> None:
     """Insert a new account; ``UsernameTaken`` if the name exists (an existing user is never overwritten)."""
     row = conn.execute(
-        "INSERT INTO users (username, display_name, password_hash, role, township_code, must_change_password)"
-        " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (username) DO NOTHING RETURNING username",
+        "INSERT INTO users (username, display_name, password_hash, role, township_code, must_change_password,"
+        " district_code) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (username) DO NOTHING RETURNING username",
         (user.username, user.display_name, user.password_hash, user.role, user.township_code,
-         user.must_change_password)).fetchone()
+         user.must_change_password, user.district_code)).fetchone()
     if row is None:
         raise UsernameTaken(user.username)
 
 
 def set_state(conn: psycopg.Connection, username: str, role: str, township_code: str | None, disabled: bool) -> None:
-    """What an admin changes of an account; an open session of it ends at its next request (dashboard.auth)."""
-    conn.execute("UPDATE users SET role = %s, township_code = %s, disabled = %s WHERE username = %s",
-                 (role, township_code, disabled, username))
+    """What an admin changes of an account; an open session of it ends at its next request (dashboard.auth).
+    An account that stops being a district desk's loses its district (a district desk keeps its own)."""
+    conn.execute("UPDATE users SET role = %(role)s, township_code = %(t)s, disabled = %(d)s,"
+                 " district_code = CASE WHEN %(role)s = 'district' THEN district_code END WHERE username = %(u)s",
+                 {"role": role, "t": township_code, "d": disabled, "u": username})
 
 
 def set_password(conn: psycopg.Connection, username: str, password_hash: str, *, must_change: bool,
@@ -111,18 +120,28 @@ def upsert_user(conn: psycopg.Connection, user: UserRecord, *, keep_password: bo
     """Insert a user; an existing one keeps its password (an admin may have changed it). True if new."""
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(
-            "INSERT INTO users (username, display_name, password_hash, role, township_code)"
-            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (username) DO UPDATE SET display_name = EXCLUDED.display_name,"
-            " role = EXCLUDED.role, township_code = EXCLUDED.township_code"
+            "INSERT INTO users (username, display_name, password_hash, role, township_code, district_code)"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (username) DO UPDATE SET"
+            " display_name = EXCLUDED.display_name, role = EXCLUDED.role, township_code = EXCLUDED.township_code,"
+            " district_code = EXCLUDED.district_code"
             + ("" if keep_password else ", password_hash = EXCLUDED.password_hash")
             + " RETURNING (xmax = 0) AS inserted",
-            (user.username, user.display_name, user.password_hash, user.role, user.township_code),
+            (user.username, user.display_name, user.password_hash, user.role, user.township_code, user.district_code),
         ).fetchone()
     return bool(row and row["inserted"])
 
 
 def active_townships(conn: psycopg.Connection) -> list[tuple[str, str]]:
     """(code, name) of every township in the active boundary version, by code."""
+    return _active(conn, "township")
+
+
+def active_districts(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    """(code, name) of every district in the active boundary version, by code."""
+    return _active(conn, "district")
+
+
+def _active(conn: psycopg.Connection, level: str) -> list[tuple[str, str]]:
     return [(code, name) for code, name in conn.execute(
         "SELECT r.code, r.name FROM regions r JOIN boundary_versions b ON b.version = r.version"
-        " WHERE b.active AND r.level = 'township' ORDER BY r.code")]
+        " WHERE b.active AND r.level = %s ORDER BY r.code", (level,))]

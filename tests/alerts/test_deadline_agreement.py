@@ -42,6 +42,7 @@ class Case:
     incident_id: int
     overdue: bool  # what the rule says at NOW
     desks_clock: bool = False  # the deadline is the command center's (核查): the township is not ranked on it
+    dispatch_late: bool = False  # left in 待分拨 past its dispatch window at NOW: the escalator reminds the desk
 
 
 def _build(conn: psycopg.Connection, townships: list[str]) -> list[Case]:
@@ -80,7 +81,7 @@ def _build(conn: psycopg.Connection, townships: list[str]) -> list[Case]:
     cases.append(Case("postponed", town, iid, False))
     town, iid, staff = incident("returned", NOW - 2 * SIGN)
     act(conn, iid, Action.RETURN, staff, NOW - 2 * SIGN + timedelta(minutes=1), note="非本镇")
-    cases.append(Case("returned to the desk", town, iid, False))
+    cases.append(Case("returned to the desk", town, iid, False, dispatch_late=True))  # 1 h back, window 15 min
     town, iid, staff = incident("closed", NOW - 2 * FINISH)
     act(conn, iid, Action.SIGN, staff, NOW - 2 * FINISH + timedelta(minutes=1))
     act(conn, iid, Action.FEEDBACK, staff, NOW - FINISH / 2, note="已处置")
@@ -113,10 +114,11 @@ def test_the_cases_cover_every_clock_on_both_sides(scene: tuple[str, Data, list[
 
 def test_the_escalator_and_the_lifecycle(scene: tuple[str, Data, list[Case]]) -> None:
     dsn, _, cases = scene
+    late = _expected(cases) | {c.incident_id for c in cases if c.dispatch_late}  # no page counts the desk's 分拨
     with psycopg.connect(dsn) as conn:
-        assert set(overdue_ids(conn, NOW)) == _expected(cases)
+        assert set(overdue_ids(conn, NOW)) == late
         owed = {c.incident_id for c in cases if escalation_due(load(conn, c.incident_id, lock=False), NOW)}
-        assert owed == _expected(cases)
+        assert owed == late
 
 
 def test_the_big_screen(scene: tuple[str, Data, list[Case]]) -> None:
@@ -177,10 +179,20 @@ def test_the_deadline_shown_is_the_one_waited_on(scene: tuple[str, Data, list[Ca
 
 def test_the_escalator_reminds_exactly_the_overdue(scene: tuple[str, Data, list[Case]]) -> None:
     dsn, _, cases = scene  # last: it writes reminders
+    undispatched = {c.incident_id for c in cases if c.dispatch_late}
     with psycopg.connect(dsn) as conn:
-        assert escalate_overdue(conn, NOW) == len(_expected(cases))
+        assert escalate_overdue(conn, NOW) == len(_expected(cases)) + len(undispatched)
         reminded = {int(r[0]) for r in conn.execute("SELECT incident_id FROM incident_log WHERE action = 'remind'")}
+        # 45 min past a 15-minute dispatch window: straight to the top rung, a leader (each rung once, the last owed)
+        escalated = {int(r[0]): r[1] for r in conn.execute(
+            "SELECT incident_id, details->>'to' FROM incident_log WHERE action = 'escalate'")}
+        marked = dict(conn.execute("SELECT id, escalated_to FROM incidents WHERE id = ANY(%s)",
+                                   (list(undispatched),)).fetchall())
+        sent = [r[0] for r in conn.execute("SELECT topic FROM mqtt_outbox WHERE topic LIKE 'escalation/%%'"
+                                           " AND (payload->>'incident_id')::bigint = ANY(%s)", (list(undispatched),))]
     assert reminded == _expected(cases)
+    assert escalated == dict.fromkeys(undispatched, "leader") == marked
+    assert sent == ["escalation/leader"] * len(undispatched)
 
 
 def test_sign_on_time_is_judged_by_the_deadline_given(demo_db: Callable[[], str]) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TypedDict
 
 import pytest
 
-from alerts.deadlines import windows
+from alerts.deadlines import DISPATCH_BY_LEVEL, dispatch_window, windows
 from alerts.lifecycle import (
+    ESCALATED_TO,
     MOVES,
     SYSTEM,
     UNIT_ROLES,
@@ -19,6 +21,8 @@ from alerts.lifecycle import (
     Incident,
     Refusal,
     Role,
+    desk_district,
+    district_of_unit,
     escalation_due,
     offered,
     replay,
@@ -32,6 +36,10 @@ T2 = "431002002"
 COMMAND = Actor("zhihui", Role.COMMAND)
 STAFF = Actor("zj431002001", Role.TOWNSHIP, T1)
 OTHER_STAFF = Actor("zj431002002", Role.TOWNSHIP, T2)
+D1, D2 = "431002", "431021"  # 北湖区 (T1, T2 lie in it), 桂阳县
+T3 = "431021001"  # a township of D2
+DISTRICT = Actor("qx431002", Role.DISTRICT, district_code=D1)
+OTHER_DISTRICT = Actor("qx431021", Role.DISTRICT, district_code=D2)
 
 
 class MoveArgs(TypedDict, total=False):
@@ -185,7 +193,7 @@ def _random_history(rng: random.Random) -> tuple[int, str, list, Incident]:
     """Walk the table of moves at random with actors allowed to make each move."""
     level = rng.randint(1, 4)
     category = rng.choice(["flood", "hotline", "other"])
-    state = Incident(None, None, level, None, category=category)
+    state = Incident(None, None, level, None, category=category, district_code=D1)
     entries = []
     now = NOW
     for _ in range(rng.randint(1, 25)):
@@ -198,11 +206,14 @@ def _random_history(rng: random.Random) -> tuple[int, str, list, Incident]:
         unit = state.township_code
         if action is Action.PROGRESS and state.assist_units and rng.random() < 0.3:
             unit = rng.choice(state.assist_units)  # a 协办 unit's progress note
-        actor = Actor(f"u-{role}", role, unit if role in UNIT_ROLES else None)
+        actor = Actor(f"u-{role}", role, unit if role in UNIT_ROLES else None,
+                      D1 if role is Role.DISTRICT else None)  # T1, T2: both townships of D1
         now += timedelta(minutes=rng.randint(1, 90))
         target = T2 if state.township_code == T1 else T1
-        details: dict[str, object] = ({"level": level, "category": category} if action is Action.CREATE
-                   else {"into": 99, "tier": rng.randint(1, 3), "level": rng.randint(1, 4)})
+        details: dict[str, object] = ({"level": level, "category": category, "district_code": D1}
+                                      if action is Action.CREATE
+                   else {"into": 99, "tier": rng.randint(1, 3), "level": rng.randint(1, 4),
+                         "to": rng.choice(ESCALATED_TO)})
         details["near_boundary"] = rng.random() < 0.5  # read by create and amend only
         state, entry = transition(state, action, actor, now, note="说明", township_code=target, details=details)
         entries.append(entry)
@@ -249,3 +260,122 @@ def test_department_staff_work_their_units_incidents_and_assist_with_notes_only(
     for action in (Action.FEEDBACK, Action.RETURN):
         with pytest.raises(IllegalMove):
             transition(assisted, action, staff, NOW, note="不是它的")
+
+
+# -- 区县指挥中心: a district's desk acts within its district only --
+
+def in_district(status: Status | None, township: str | None = T1, district: str | None = D1) -> Incident:
+    return Incident(id=1, status=status, level=2, township_code=township, district_code=district)
+
+
+@pytest.mark.parametrize(("unit", "point", "desk"), [
+    (T1, D1, D1), (T3, D1, D2),  # with a township: that township's district, wherever the point lies
+    (None, D2, D2),  # not yet dispatched: the point's district
+    ("dept-slj", D1, D1),  # with a city department: the point's district
+    (None, None, None), ("dept-slj", None, None),
+])
+def test_the_desk_an_incident_is_on(unit: str | None, point: str | None, desk: str | None) -> None:
+    assert desk_district(unit, point) == desk == in_district(Status.DISPATCHED, unit, point).desk
+    assert district_of_unit(T3) == D2 and district_of_unit("dept-slj") is None
+
+
+@pytest.mark.parametrize(("start", "action", "kwargs", "expected"), [
+    (Status.NEW, Action.DISPATCH, {"township_code": T2}, Status.DISPATCHED),
+    (Status.SIGNED, Action.TRANSFER, {"township_code": T2, "note": "属地调整"}, Status.DISPATCHED),
+    (Status.SIGNED, Action.ASSIST, {"township_code": T2, "note": "请协助"}, Status.SIGNED),
+    (Status.IN_PROGRESS, Action.POSTPONE, {"note": "待汛期后"}, Status.POSTPONED),
+    (Status.POSTPONED, Action.RESUME, {}, Status.IN_PROGRESS),
+    (Status.RESOLVED, Action.VERIFY, {}, Status.CLOSED),
+    (Status.RESOLVED, Action.REWORK, {"note": "仍有积水"}, Status.IN_PROGRESS),
+    (Status.DISPATCHED, Action.MERGE, {"note": "重复", "details": {"into": 7}}, Status.MERGED),
+])
+def test_a_district_desk_works_its_districts_incidents(start: Status, action: Action, kwargs: MoveArgs,
+                                                        expected: Status) -> None:
+    nxt, entry = transition(in_district(start), action, DISTRICT, NOW, **kwargs)
+    assert nxt.status is expected and entry.role is Role.DISTRICT and entry.details["district"] == D1
+    with pytest.raises(IllegalMove) as err:  # the same move by another district's desk
+        transition(in_district(start), action, OTHER_DISTRICT, NOW, **kwargs)
+    assert err.value.refusal is Refusal.NOT_YOUR_DISTRICT
+    assert transition(in_district(start), action, COMMAND, NOW, **kwargs)[0].status is expected  # the city's: any
+
+
+@pytest.mark.parametrize(("start", "action", "actor", "kwargs", "refusal"), [
+    # naming a unit outside its district: another district's township, a city department
+    (Status.NEW, Action.DISPATCH, DISTRICT, {"township_code": T3}, Refusal.OUTSIDE_DISTRICT),
+    (Status.SIGNED, Action.TRANSFER, DISTRICT, {"township_code": T3, "note": "属邻县"}, Refusal.OUTSIDE_DISTRICT),
+    (Status.SIGNED, Action.TRANSFER, DISTRICT, {"township_code": "dept-slj", "note": "x"}, Refusal.OUTSIDE_DISTRICT),
+    (Status.SIGNED, Action.ASSIST, DISTRICT, {"township_code": T3, "note": "x"}, Refusal.OUTSIDE_DISTRICT),
+    # a district account without its district acts nowhere
+    (Status.RESOLVED, Action.VERIFY, Actor("qx", Role.DISTRICT), {}, Refusal.NOT_YOUR_DISTRICT),
+    # what no desk does: a district desk is not a township's staff, nor the engine
+    (Status.DISPATCHED, Action.SIGN, DISTRICT, {}, Refusal.WRONG_ROLE),
+    (Status.DISPATCHED, Action.REMIND, DISTRICT, {}, Refusal.WRONG_ROLE),
+])
+def test_a_district_desk_is_refused_outside_its_district(start: Status, action: Action, actor: Actor,
+                                                         kwargs: MoveArgs, refusal: Refusal) -> None:
+    with pytest.raises(IllegalMove) as err:
+        transition(in_district(start), action, actor, NOW, **kwargs)
+    assert err.value.refusal is refusal
+
+
+def test_only_the_city_transfers_to_another_district() -> None:
+    moved, _ = transition(in_district(Status.SIGNED), Action.TRANSFER, COMMAND, NOW, township_code=T3, note="属邻县")
+    assert moved.township_code == T3 and moved.desk == D2  # now on the other district's desk
+    with pytest.raises(IllegalMove) as err:  # and no longer the first district's to act on
+        transition(moved, Action.TRANSFER, DISTRICT, NOW, township_code=T1, note="要回来")
+    assert err.value.refusal is Refusal.NOT_YOUR_DISTRICT
+
+
+def test_a_district_desks_moves_replay() -> None:
+    created, first = transition(Incident(None, None, 2, None), Action.CREATE, SYSTEM, NOW,
+                                details={"level": 2, "category": "", "district_code": D1})
+    entries = [first]
+    state = created
+    for action, kwargs in ((Action.DISPATCH, {"township_code": T1}), (Action.TRANSFER, {"township_code": T2,
+                                                                                          "note": "改派"})):
+        state, entry = transition(state, action, DISTRICT, NOW, **kwargs)  # type: ignore[arg-type]
+        entries.append(entry)
+    assert replay(entries) == state and state.district_code == D1
+
+
+# -- 分拨时限: what waits in 待分拨 climbs a ladder of its own --
+
+def test_the_dispatch_window_is_per_level_and_category() -> None:
+    assert [dispatch_window(level) for level in (1, 2, 3, 4)] == [DISPATCH_BY_LEVEL[lv] for lv in (1, 2, 3, 4)]
+    assert DISPATCH_BY_LEVEL[1] < DISPATCH_BY_LEVEL[2] < DISPATCH_BY_LEVEL[3] < DISPATCH_BY_LEVEL[4]
+    assert dispatch_window(2, "flood") == DISPATCH_BY_LEVEL[2] / 2 and dispatch_window(2, "hotline") == \
+        DISPATCH_BY_LEVEL[2] * 2
+
+
+@pytest.mark.parametrize("how", ["created", "returned"])
+def test_left_undispatched_it_reminds_the_desk_then_escalates(how: str) -> None:
+    created, _ = transition(Incident(None, None, 2, None, district_code=D1), Action.CREATE, SYSTEM, NOW,
+                            details={"level": 2, "category": ""})
+    window = dispatch_window(2)
+    start = created
+    if how == "returned":  # 退单: back on the desk of the township's district, the window starts again
+        dispatched, _ = transition(created, Action.DISPATCH, SYSTEM, NOW, township_code=T1)
+        assert dispatched.dispatch_deadline is None
+        start, _ = transition(dispatched, Action.RETURN, STAFF, NOW, note="不属本镇")
+    assert start.status is Status.NEW and start.dispatch_deadline == NOW + window and start.desk == D1
+    assert escalation_due(start, NOW + window) is None  # at the deadline: still on time
+    assert escalation_due(start, NOW + window + timedelta(seconds=1)) == (Action.REMIND, 1, "desk")
+    reminded, _ = transition(start, Action.REMIND, SYSTEM, NOW + window, details={"tier": 1, "to": "desk"})
+    assert reminded.escalated_to is None and escalation_due(reminded, NOW + window + timedelta(minutes=1)) is None
+    assert escalation_due(reminded, NOW + window * 1.5) == (Action.ESCALATE, 2, "city")
+    up, _ = transition(reminded, Action.ESCALATE, SYSTEM, NOW, details={"tier": 2, "to": "city"})
+    assert up.escalated_to == "city" and escalation_due(up, NOW + window * 2) == (Action.ESCALATE, 3, "leader")
+    dispatched, _ = transition(up, Action.DISPATCH, DISTRICT, NOW, township_code=T2)
+    assert (dispatched.escalated_to, dispatched.escalation_tier, dispatched.dispatch_deadline) == (None, 0, None)
+
+
+def test_an_escalation_marks_whom_it_reached_until_the_status_moves() -> None:
+    inc = replace(at(Status.SIGNED), finish_deadline=NOW)
+    up, _ = transition(inc, Action.ESCALATE, SYSTEM, NOW, details={"tier": 2, "to": "district"})
+    assert up.escalated_to == "district"
+    top, _ = transition(up, Action.ESCALATE, SYSTEM, NOW, details={"tier": 3, "to": "leader"})
+    assert top.escalated_to == "leader"
+    reminded, _ = transition(inc, Action.REMIND, SYSTEM, NOW, details={"tier": 1, "to": "township"})
+    assert reminded.escalated_to is None  # a reminder reaches nobody above
+    moved, _ = transition(top, Action.FEEDBACK, STAFF, NOW, note="已处置")
+    assert (moved.escalated_to, moved.escalation_tier) == (None, 0)

@@ -60,7 +60,8 @@ def test_the_acl_grants_each_kind_its_topics_and_denies_the_device_patterns_to_t
         "topic write cityops/ingest/+/stopping", "topic read city/chenzhou/telemetry/+/+/+",
         "topic read city/chenzhou/event/+/+", "topic read city/chenzhou/status/+"]
     assert blocks["user alerts-1"][2:] == ["topic write city/chenzhou/dispatch/+",
-                                           "topic write city/chenzhou/directive/+"]
+                                           "topic write city/chenzhou/directive/+",
+                                           "topic write city/chenzhou/escalation/+"]
     assert blocks["user sim"][2:] == ["topic readwrite city/chenzhou/sim/control"]
 
 
