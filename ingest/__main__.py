@@ -3,7 +3,9 @@
 python -m ingest policies [--compress-after 7d] [--retain 365d]: show or change telemetry's
 compression and retention on TimescaleDB (on plain PostgreSQL it says there are none).
 
-python -m ingest accounts issue {device,system,township} NAME... | retire USER... | sync: the broker's
+python -m ingest devices register FILE.csv: a city's devices, checked whole (ingest/device_import.py).
+
+python -m ingest accounts issue {device,system,township,ingest,alerts} NAME... | retire USER... | sync: the broker's
 accounts (ingest/broker_accounts.py). ``issue`` prints each new ``user password`` once; ``sync`` keeps
 the embedded broker's files equal to the registry (``up`` runs it).
 """
@@ -16,6 +18,7 @@ import socket
 import sys
 import threading
 
+import numpy as np
 import psycopg
 
 from cityops import probe, settings
@@ -48,10 +51,17 @@ def _parser() -> argparse.ArgumentParser:
     acc_sub = acc.add_subparsers(dest="action", required=True)
     issue = acc_sub.add_parser("issue", help="a new password for each (printed once): device ids, dept/system, "
                                              "township codes")
-    issue.add_argument("kind", choices=("device", "system", "township"))
+    issue.add_argument("kind", choices=("device", "system", "township", "ingest", "alerts"),
+                       help="ingest: a worker's client id (cityops-ingest-3); alerts: an engine's outbox client id"
+                            " (cityops-alerts-3-outbox)")
     issue.add_argument("names", nargs="+")
     acc_sub.add_parser("retire").add_argument("usernames", nargs="+")
     acc_sub.add_parser("sync", help="rebuild the embedded broker's password and ACL files now and on every change")
+    dev = sub.add_parser("devices", help="register a city's devices from a CSV file (checked whole first)")
+    dev_sub = dev.add_subparsers(dest="action", required=True)
+    reg = dev_sub.add_parser("register", help="device_id,device_type,dept,name,lon,lat,expected_interval_s"
+                                              "[,warning,guarantee,flood_limit]; any problem registers nothing")
+    reg.add_argument("file", type=argparse.FileType("r", encoding="utf-8"))
     return parser
 
 
@@ -83,6 +93,8 @@ def main() -> None:
         sys.exit(run_policies(cfg.dsn(), args.compress_after, args.retain))
     if args.command == "accounts":
         sys.exit(run_accounts(cfg, args))
+    if args.command == "devices":
+        sys.exit(register_file(cfg, args.file.read()))
     run_worker(cfg, args)
 
 
@@ -98,7 +110,35 @@ def _accounts_to_issue(conn: psycopg.Connection, city: str, kind: str,
         if bad := [n for n in names if n.count("/") != 1]:
             raise BrokerAccountError(f"a system is named dept/system, got {', '.join(bad)}")
         return [broker_acl.system(city, *n.split("/")) for n in names]
+    if kind == "ingest":
+        return [broker_acl.ingest(city, n) for n in names]
+    if kind == "alerts":
+        return [broker_acl.alerts(city, n) for n in names]
     return [broker_acl.township(city, n) for n in names]
+
+
+def register_file(cfg: settings.Settings, text: str) -> int:
+    """Register every device of a CSV file, tagged with the active layers, or none when any row is wrong."""
+    from ingest.device_import import BadDeviceFile, outside, read_devices
+    from ingest.devices import register_devices
+    from ingest.tagging import active_layer_tagger
+
+    try:
+        devices = read_devices(text)
+        tagger, version = active_layer_tagger(cfg.dsn(), cfg.near_boundary_m)
+        codes = tagger(np.array([d.lon for d in devices]), np.array([d.lat for d in devices]))
+        if problems := outside(devices, [c[1] for c in codes]):
+            raise BadDeviceFile(problems)
+    except BadDeviceFile as exc:
+        for problem in exc.problems:
+            print(problem.text(cfg.language), file=sys.stderr)
+        print("没有登记任何设备" if cfg.language == "zh" else "no device was registered", file=sys.stderr)
+        return 2
+    with psycopg.connect(cfg.dsn()) as conn:
+        count = register_devices(conn, devices, tagger, version)
+    print(f"registered {count} devices (boundary version {version}); issue their broker accounts with"
+          " python -m ingest accounts issue device <id>...")
+    return 0
 
 
 def run_accounts(cfg: settings.Settings, args: argparse.Namespace) -> int:

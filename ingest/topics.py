@@ -41,6 +41,11 @@ def subscriptions(city: str, share_group: str | None = "ingest") -> list[str]:
     return [f"$share/{share_group}/{f}" for f in filters] if share_group else filters
 
 
+def is_segment(text: str) -> bool:
+    """Whether ``text`` may stand as one segment of a topic (a device id, a type, a department)."""
+    return _SEGMENT.fullmatch(text) is not None
+
+
 @functools.lru_cache(maxsize=1 << 17)  # a city's topics repeat every batch; bounded against junk topics
 def parse_topic(topic: str, city: str) -> Topic | None:
     """The typed topic, or None when it does not follow the contract."""
