@@ -37,16 +37,23 @@ def new_database(server_dsn: str) -> str:
     return dsn
 
 
+def demo_city_database(server_dsn: str) -> str:
+    """A fresh database with the demo layers and the demo's devices registered (as ``up`` has them)."""
+    from layers.loader import load_demo_layers
+    from simulator.__main__ import register
+
+    dsn = new_database(server_dsn)
+    load_demo_layers(dsn)
+    register(dsn, seed=20261122)
+    return dsn
+
+
 @pytest.fixture(scope="module")
 def demo_dsn(pg_dsn: str) -> str:
     """A fresh, migrated database with the demo layers, devices and users loaded."""
     from dashboard.auth import seed_demo_users
-    from layers.loader import load_demo_layers
-    from simulator.__main__ import register
 
-    dsn = new_database(pg_dsn)
-    load_demo_layers(dsn)
-    register(dsn, seed=20261122)
+    dsn = demo_city_database(pg_dsn)
     with psycopg.connect(dsn) as conn:
         seed_demo_users(conn)
     return dsn

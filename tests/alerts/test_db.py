@@ -26,7 +26,7 @@ from ingest.tagging import layer_tagger
 from ingest.writer import prepare_connection, write_batch
 from layers.loader import load_active_layers
 from tests.fix_db import log_disagreements, one
-from tests.fix_system import new_database
+from tests.fix_system import demo_city_database
 from tests.near_border import border_points
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
@@ -35,13 +35,7 @@ COMMAND = Actor("zhihui", Role.COMMAND)
 
 @pytest.fixture(scope="module")
 def dsn(pg_dsn: str) -> str:
-    from layers.loader import load_demo_layers
-    from simulator.__main__ import register
-
-    dsn = new_database(pg_dsn)
-    load_demo_layers(dsn)
-    register(dsn, seed=20261122)
-    return dsn
+    return demo_city_database(pg_dsn)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from alerts.evaluate import step
 from alerts.rules import load_rules
 from ingest.writer import prepare_connection
 from tests.alerts.test_db import device, q, write
-from tests.fix_system import new_database
+from tests.fix_system import demo_city_database
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 FLOOD = tuple(r for r in load_rules() if r.category == "flood")
@@ -21,13 +21,7 @@ FLOOD = tuple(r for r in load_rules() if r.category == "flood")
 
 @pytest.fixture(scope="module")
 def dsn(pg_dsn: str) -> str:
-    from layers.loader import load_demo_layers
-    from simulator.__main__ import register
-
-    dsn = new_database(pg_dsn)
-    load_demo_layers(dsn)
-    register(dsn, seed=20261122)
-    return dsn
+    return demo_city_database(pg_dsn)
 
 
 @pytest.fixture
