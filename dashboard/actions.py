@@ -22,7 +22,7 @@ from dash.exceptions import PreventUpdate
 
 from alerts.directives import DirectiveError
 from alerts.incidents import IncidentNotFound
-from alerts.lifecycle import UNIT_ROLES, Action, IllegalMove, Refusal, Role
+from alerts.lifecycle import UNIT_ROLES, Action, IllegalMove, Refusal, Role, desk_district
 from dashboard import auth
 from dashboard.components import bump, clicked, outcome_message
 from dashboard.context import get_data
@@ -134,7 +134,18 @@ def may_act(incident_id: object, action: Action, roles: tuple[Role, ...]) -> aut
             # Same answer whether the incident exists or not: no probing other townships' ids.
             auth.record_refusal(user)
             return Outcome(False, refusal_message(Refusal.NOT_YOUR_TOWNSHIP, action, lang))
+    if user.role is Role.DISTRICT and not on_desk_of(get_data().incident(incident_id), user.district_code):
+        auth.record_refusal(user)  # another district's (or none): the same answer, no probing of ids
+        return Outcome(False, refusal_message(Refusal.NOT_YOUR_DISTRICT, action, lang))
     return user
+
+
+def on_desk_of(incident: dict[str, object] | None, district: str | None) -> bool:
+    """Whether the incident (``Data.incident``'s row) is on the desk of ``district`` (``desk_district``)."""
+    if incident is None or district is None:
+        return False
+    unit, point = incident.get("township_code"), incident.get("district_code")
+    return desk_district(unit if isinstance(unit, str) else None, point if isinstance(point, str) else None) == district
 
 
 def _units_incident(incident: dict[str, object], unit: str | None, action: Action) -> bool:

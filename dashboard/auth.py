@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import quote
@@ -53,9 +53,11 @@ class SessionUser:
     role: Role
     township_code: str | None
     password_stamp: float = 0.0  # when its password last changed, as the login saw it (not in the cookie's user)
+    district_code: str | None = None  # a district desk's district (role district)
 
     def actor(self) -> Actor:
-        return Actor(self.username, self.role, self.township_code if self.role in UNIT_ROLES else None)
+        return Actor(self.username, self.role, self.township_code if self.role in UNIT_ROLES else None,
+                     self.district_code if self.role is Role.DISTRICT else None)
 
 
 def current_user() -> SessionUser | None:
@@ -63,7 +65,8 @@ def current_user() -> SessionUser | None:
     if not isinstance(raw, dict):
         return None
     try:
-        return SessionUser(raw["username"], raw["display_name"], Role(raw["role"]), raw.get("township_code"))
+        return SessionUser(raw["username"], raw["display_name"], Role(raw["role"]), raw.get("township_code"),
+                           district_code=raw.get("district_code"))
     except (KeyError, ValueError):
         return None  # a session from an older release: treat as logged out
 
@@ -84,6 +87,9 @@ def require(*roles: Role, changing_password: bool = False) -> SessionUser:
     if user.role in UNIT_ROLES and not user.township_code:
         record_refusal(user)
         raise Denied("auth.forbidden")  # a township or department account without its unit sees nothing
+    if user.role is Role.DISTRICT and not user.district_code:
+        record_refusal(user)
+        raise Denied("auth.forbidden")  # a district desk without its district sees nothing
     return user
 
 
@@ -118,7 +124,7 @@ def current_lang() -> Lang:
 
 
 HOME: dict[Role, str] = {Role.TOWNSHIP: "/township", Role.DEPARTMENT: "/township", Role.LEADER: "/leader",
-                         Role.ADMIN: "/admin"}
+                         Role.ADMIN: "/admin", Role.DISTRICT: "/command"}
 
 
 def home_for(role: Role) -> str:
@@ -167,7 +173,7 @@ def authenticate(conn: psycopg.Connection, username: str, password: str, *, addr
 def session_user_of(record: users.UserRecord) -> SessionUser:
     """The account as a session carries it (what ``login_session`` takes)."""
     return SessionUser(record.username, record.display_name, Role(record.role), record.township_code,
-                       _stamp(record.password_changed_at))
+                       _stamp(record.password_changed_at), record.district_code)
 
 
 _DUMMY_HASH = generate_password_hash("not-a-password")
@@ -179,7 +185,8 @@ def login_session(user: SessionUser, now: datetime) -> None:
     flask.session.clear()
     flask.session.permanent = True
     flask.session["user"] = {"username": user.username, "display_name": user.display_name,
-                             "role": user.role.value, "township_code": user.township_code}
+                             "role": user.role.value, "township_code": user.township_code,
+                             "district_code": user.district_code}
     flask.session["lang"] = lang
     flask.session["csrf"] = secrets.token_urlsafe(32)
     flask.session["since"] = flask.session["seen"] = now.timestamp()
@@ -243,7 +250,8 @@ def _session_ended(user: SessionUser, policy: SessionPolicy, now: datetime) -> s
         record = users.get_user(conn, user.username)
     if record is None or record.disabled:
         return "account disabled"
-    if record.role != user.role.value or record.township_code != user.township_code:
+    if (record.role != user.role.value or record.township_code != user.township_code
+            or record.district_code != user.district_code):
         return "role or township changed"
     if flask.session.get("pw") != _stamp(record.password_changed_at):
         return "password changed"
@@ -283,6 +291,8 @@ def gate() -> BaseResponse | None:
         return flask.redirect(ACCOUNT_PAGE)  # an admin set the password: change it before anything else
     if path == "/" and user.role in UNIT_ROLES:
         return flask.redirect("/township")  # township and department staff have no business on the city screen
+    if path == "/" and user.role is Role.DISTRICT:
+        return flask.redirect("/command")  # a district desk works its own desk (its big screen is not scoped yet)
     return None
 
 
@@ -302,11 +312,12 @@ DEMO_USERS: tuple[tuple[str, str, str, Role], ...] = (
     ("admin", "admin123", "管理员", Role.ADMIN),
 )
 TOWNSHIP_PASSWORD = "zj123456"  # demo only; documented on the login page of the demo
+DISTRICT_PASSWORD = "qx123456"  # demo only: every district desk's account (qx<6-digit code>)
 
 
 def seed_demo_users(conn: psycopg.Connection) -> int:
-    """Create the demo accounts, the demo departments with one account each (bm<code>), and one account per
-    township of the active boundary version; returns how many are new.
+    """Create the demo accounts, the demo departments with one account each (bm<code>), one account per
+    district (qx<code>, its 区县指挥中心) and per township of the active boundary version; returns how many are new.
 
     Idempotent: existing accounts keep their password. Hashing is slow on purpose
     (scrypt), so only new accounts are hashed, and the shared demo township password
@@ -326,6 +337,16 @@ def seed_demo_users(conn: psycopg.Connection) -> int:
                 department_hash = department_hash or generate_password_hash(departments.DEMO_PASSWORD)
                 created += users.upsert_user(conn, users.UserRecord(username, f"{d.name}工作人员", department_hash,
                                                                     Role.DEPARTMENT.value, d.unit))
+        district_hash: str | None = None
+        for code, name in users.active_districts(conn):
+            username = users.district_username(code)
+            record = users.UserRecord(username, f"{name}指挥中心值班员", "", Role.DISTRICT.value, None,
+                                      district_code=code)
+            if users.get_user(conn, username) is not None:
+                users.upsert_user(conn, record)
+                continue
+            district_hash = district_hash or generate_password_hash(DISTRICT_PASSWORD)
+            created += users.upsert_user(conn, replace(record, password_hash=district_hash))
         township_hash: str | None = None
         for code, name in users.active_townships(conn):
             username = township_username(code)

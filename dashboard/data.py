@@ -35,7 +35,7 @@ OPEN = tuple(OPEN_STATUSES)
 TOWNSHIP_OPEN = tuple(sorted(s.value for s in WITH_TOWNSHIP))  # not what is back with the desk (new, 退单)
 _INCIDENT_COLS = ("id, title, category, level, status, lon, lat, district_code, township_code, grid_code,"
                   " created_at, updated_at, sign_deadline, finish_deadline, rework_count, source_kind, near_boundary,"
-                  " assist_units")
+                  " assist_units, escalated_to")
 
 
 # A unit's open incidents: dispatched to it, or assisted by it (协办); two indexes, OR-ed by the planner.

@@ -11,7 +11,7 @@ import psycopg
 from werkzeug.security import check_password_hash
 
 from cityops.settings import DEMO_SECRET_KEY
-from dashboard.auth import DEMO_USERS, TOWNSHIP_PASSWORD
+from dashboard.auth import DEMO_USERS, DISTRICT_PASSWORD, TOWNSHIP_PASSWORD
 from store.departments import DEMO_PASSWORD as DEPARTMENT_PASSWORD
 
 
@@ -26,7 +26,8 @@ def demo_secrets(secret_key: str, conn: psycopg.Connection) -> list[str]:
         if row and check_password_hash(row[0], password):
             found.append(f"account {username} still has its demo password")
     # Seeding hashes each shared unit password once, so the distinct hashes are few.
-    for role, password in (("township", TOWNSHIP_PASSWORD), ("department", DEPARTMENT_PASSWORD)):
+    for role, password in (("township", TOWNSHIP_PASSWORD), ("department", DEPARTMENT_PASSWORD),
+                           ("district", DISTRICT_PASSWORD)):
         hashes = conn.execute("SELECT password_hash, count(*) FROM users WHERE role = %s AND NOT disabled"
                               " GROUP BY 1", (role,)).fetchall()
         demo = sum(n for h, n in hashes if check_password_hash(h, password))

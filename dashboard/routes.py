@@ -11,8 +11,9 @@ import secrets
 import flask
 from werkzeug.wrappers import Response as BaseResponse  # what flask.redirect returns
 
-from alerts.lifecycle import UNIT_ROLES
+from alerts.lifecycle import UNIT_ROLES, Role
 from dashboard import auth
+from dashboard.actions import on_desk_of
 from dashboard.data import Data
 from i18n.labels import LANGS, as_lang, t
 from i18n.timefmt import fmt_time, utcnow
@@ -130,8 +131,9 @@ def register(server: flask.Flask, data: Data) -> None:
         if user is None or found is None:
             flask.abort(404)
         incident_id, photo = found
-        if user.role in UNIT_ROLES and not (
-                user.township_code and data.township_involved(incident_id, user.township_code)):
+        if (user.role in UNIT_ROLES and not (
+                user.township_code and data.township_involved(incident_id, user.township_code))) or (
+                user.role is Role.DISTRICT and not on_desk_of(data.incident(incident_id), user.district_code)):
             auth.record_refusal(user)
             flask.abort(404)  # 404, not 403: do not confirm that the photo exists
         response = flask.Response(photo.data, mimetype=photo.content_type)

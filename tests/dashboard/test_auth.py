@@ -158,12 +158,17 @@ def test_seeding_is_idempotent(demo_db: Callable[[], str]) -> None:
         assert seed_demo_users(conn) == 0
         townships = one(conn, "SELECT count(*) FROM regions r JOIN boundary_versions v USING (version)"
                                  " WHERE v.active AND level = 'township'")[0]
+        districts = one(conn, "SELECT count(*) FROM regions r JOIN boundary_versions v USING (version)"
+                              " WHERE v.active AND level = 'district'")[0]
         users = dict(conn.execute("SELECT role, count(*) FROM users GROUP BY role").fetchall())
         zhihui, zj = (one(conn, "SELECT password_hash FROM users WHERE username = %s", (u,))[0]
                       for u in ("zhihui", township_username(township(dashboard_dsn))))
-    assert users == {"command": 1, "leader": 1, "admin": 1, "department": 3, "township": townships}
-    assert townships >= 100
+        qx = one(conn, "SELECT password_hash, district_code FROM users WHERE username = 'qx431021'")
+    assert users == {"command": 1, "leader": 1, "admin": 1, "department": 3, "township": townships,
+                     "district": districts}
+    assert townships >= 100 and districts == 11
     assert check_password_hash(zhihui, "zhihui123") and check_password_hash(zj, "zj123456")
+    assert check_password_hash(qx[0], "qx123456") and qx[1] == "431021"  # 桂阳县's 区县指挥中心
 
 
 def test_lang_switch_stays_on_site(client: FlaskClient) -> None:

@@ -35,10 +35,10 @@ from alerts import directives
 from alerts.incidents import Location, act, open_incident
 from alerts.lifecycle import Action, Actor, Role
 from dashboard import auth
-from dashboard.auth import CSRF_COOKIE, CSRF_HEADER, DEMO_USERS, TOWNSHIP_PASSWORD
+from dashboard.auth import CSRF_COOKIE, CSRF_HEADER, DEMO_USERS, DISTRICT_PASSWORD, TOWNSHIP_PASSWORD
 from i18n.timefmt import local
 from store.departments import DEMO_PASSWORD as DEPARTMENT_PASSWORD
-from store.users import township_username
+from store.users import district_username, township_username
 from tests.fix_db import one
 
 if TYPE_CHECKING:
@@ -285,6 +285,7 @@ class Browser:
         csrf = re.search(r'name="csrf" value="([^"]+)"', form)
         assert csrf is not None
         password = (TOWNSHIP_PASSWORD if username.startswith("zj") else
+                    DISTRICT_PASSWORD if username.startswith("qx") else
                     DEPARTMENT_PASSWORD if username.startswith("bm") else PASSWORDS[username])
         landed = self.client.post("/login", data={"username": username, "password": password, "csrf": csrf[1]})
         assert landed.status_code == 302, landed.get_data(as_text=True)
@@ -602,3 +603,43 @@ def test_leader_exports_and_the_quality_report_are_refused_to_a(browser: Callabl
     listed = [r for r in _posts(leader, b, export) if r.trigger == "ld-export-list.n_clicks"]
     routed = [b.title[i] for state, i in b.incidents.items() if state != "new"]  # the filter is B's township
     assert listed and all(title in r.files for r in listed for title in routed)
+
+
+# -- (d) a district's command center (区县指挥中心) with another district's ids --
+
+def test_district_a_changes_and_reads_nothing_of_district_b(browser: Callable[[str | None], Browser],
+                                                            sides: tuple[Side, Side]) -> None:
+    """A's district desk posts every callback with B's ids, codes and township (B lies in another district):
+    no row changes, no reply shows B, and its desk's actions on B are refused and recorded."""
+    a, b = sides
+    assert a.district != b.district
+    desk = browser(district_username(a.district))
+    answers = desk.walk(b)
+    assert _changes(answers) == {}
+    assert _leaked(answers, b) == {}
+    refused = _refusals_as_asked(answers, desk)
+    assert {"dashboard.pages.command.callbacks.verify", "dashboard.pages.command.callbacks.resume",
+            "dashboard.pages.command.act.submit_act", "dashboard.pages.command.callbacks.rework",
+            "dashboard.pages.command.directives.submit_directive", "dashboard.pages.township.callbacks.sign",
+            } <= refused
+    status, data, _ = desk.get(f"/attachment/{b.attachment}")
+    assert status in (403, 404) and b.photo not in data
+
+
+@pytest.mark.parametrize("callback", ["command.callbacks.verify", "command.callbacks.dispatch",
+                                      "command.callbacks.resume", "command.act.submit_act"])
+def test_self_check_a_district_desk_acts_on_its_own_district(browser: Callable[[str | None], Browser],
+                                                             sides: tuple[Side, Side], callback: str) -> None:
+    """The same posts by B's own district desk do change B's incidents, and its queues show them."""
+    _, b = sides
+    name = f"dashboard.pages.{callback}"
+    answers = browser(district_username(b.district)).walk(b, lambda n: n == name)
+    assert [x.callback for x in answers] == [name] and answers[0].changed, name
+
+
+def test_self_check_a_district_desk_reads_its_own_district(browser: Callable[[str | None], Browser],
+                                                           sides: tuple[Side, Side]) -> None:
+    _, b = sides
+    own = _leaked(browser(district_username(b.district)).walk(
+        b, lambda n: n == "dashboard.pages.command.callbacks.refresh"), b)
+    assert set(own) == {"dashboard.pages.command.callbacks.refresh"}

@@ -27,7 +27,8 @@ def test_the_demo_secrets_are_each_named(demo_db: Callable[[], str]) -> None:
                      "account zhihui still has its demo password", "account lingdao still has its demo password",
                      "account admin still has its demo password",
                      f"{townships[0]} township accounts still have the demo password",
-                     "3 department accounts still have the demo password"]
+                     "3 department accounts still have the demo password",
+                     "11 district accounts still have the demo password"]
 
 
 def test_real_secrets_pass(demo_db: Callable[[], str]) -> None:

@@ -11,13 +11,14 @@ from enum import StrEnum
 
 from alerts.lifecycle import Role
 from dashboard.actions import InvalidInput
-from dashboard.auth import DEMO_USERS, TOWNSHIP_PASSWORD
+from dashboard.auth import DEMO_USERS, DISTRICT_PASSWORD, TOWNSHIP_PASSWORD
 from dashboard.users import MAX_PASSWORD, MIN_PASSWORD
 from store.audit import AuthEvent
 from store.departments import DEMO_PASSWORD as DEPARTMENT_PASSWORD
 
 # Printed in the README and on the demo's login page: an account on one of them is anyone's.
-DEMO_PASSWORDS = frozenset({password for _, password, _, _ in DEMO_USERS} | {TOWNSHIP_PASSWORD, DEPARTMENT_PASSWORD})
+DEMO_PASSWORDS = frozenset({password for _, password, _, _ in DEMO_USERS} | {TOWNSHIP_PASSWORD, DEPARTMENT_PASSWORD,
+                                                                              DISTRICT_PASSWORD})
 MAX_FILTER = 200  # characters of a user name filter: failed logins may name any string, but not megabytes
 
 

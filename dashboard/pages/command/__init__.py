@@ -14,6 +14,7 @@ import dash
 from dash import html
 from dash.development.base_component import Component
 
+from alerts.lifecycle import Role
 from dashboard import auth
 from dashboard.components import for_roles
 from dashboard.context import get_data
@@ -28,7 +29,9 @@ __all__ = ["act", "callbacks", "directives", "layout", "load", "views"]  # impor
 
 def _page(user: auth.SessionUser, lang: Lang) -> html.Div:
     can_act = user.role in callbacks.ACT_ROLES
-    return views.page(load.page(get_data(), utcnow(), can_act=can_act), lang, can_act)
+    can_issue = user.role is Role.COMMAND  # 政令一键智达: the city's
+    return views.page(load.page(get_data(), utcnow(), can_act=can_act, district=load.district_of(user),
+                                can_issue=can_issue), lang, can_act, can_issue)
 
 
 def layout(**_: object) -> Component:

@@ -16,7 +16,7 @@ from dashboard.context import get_data
 from i18n.labels import refusal_message, t
 
 from . import load
-from .callbacks import ACT_ROLES
+from .callbacks import ACT_ROLES, on_own_desk
 from .ids import Ids
 from .panels import CLOSED, OVERRIDE, PANEL_ACTIONS, TO_TOWNSHIP, shown
 
@@ -31,13 +31,13 @@ from .panels import CLOSED, OVERRIDE, PANEL_ACTIONS, TO_TOWNSHIP, shown
 )
 def select_act(_clicks: list[int | None], _cancel: int | None) -> tuple[Any, Any, Any]:
     """Open the form of the clicked action (closing the rework form and the last, now stale, message)."""
-    only_for(*ACT_ROLES)
+    user = only_for(*ACT_ROLES)
     if ctx.triggered_id == Ids.ACT_CANCEL:
         return None, no_update, no_update
     incident_id = clicked()
     tid = ctx.triggered_id
     action = tid.get("action") if isinstance(tid, dict) else None
-    if incident_id is None or action not in PANEL_ACTIONS or action == OVERRIDE:
+    if incident_id is None or action not in PANEL_ACTIONS or action == OVERRIDE or not on_own_desk(user, incident_id):
         raise PreventUpdate
     return {"id": incident_id, "action": action}, None, None
 
@@ -60,12 +60,14 @@ scroll_into_view(Ids.ACT_PANEL)
 )
 def show_act_panel(selected: dict[str, Any] | None) -> dict[str, Any]:
     """Show the chosen action's fields, empty; the township choices leave out the current unit."""
-    only_for(*ACT_ROLES)
+    user = only_for(*ACT_ROLES)
     if not isinstance(selected, dict) or selected.get("action") not in PANEL_ACTIONS:
         return dict(CLOSED)
     mode, incident_id = selected["action"], selected.get("id")
-    targets = load.act_targets(get_data(), incident_id) if mode in TO_TOWNSHIP and isinstance(incident_id, int) \
-        else []
+    if not on_own_desk(user, incident_id):
+        return dict(CLOSED)
+    targets = load.act_targets(get_data(), incident_id, load.district_of(user)) \
+        if mode in TO_TOWNSHIP and isinstance(incident_id, int) else []
     return shown(mode, incident_id, targets, auth.current_lang())
 
 

@@ -11,7 +11,7 @@ from dash.exceptions import PreventUpdate
 
 from alerts.lifecycle import Action, Refusal, Role
 from dashboard import auth
-from dashboard.actions import act_on_click, perform
+from dashboard.actions import act_on_click, on_desk_of, perform
 from dashboard.components import (
     bump,
     clicked,
@@ -30,8 +30,18 @@ from . import load, views
 from .ids import Ids
 from .panels import OVERRIDE
 
-VIEW_ROLES = (Role.COMMAND, Role.LEADER, Role.ADMIN)
-ACT_ROLES = (Role.COMMAND,)  # leaders and admins see the same queues, read only
+VIEW_ROLES = (Role.COMMAND, Role.DISTRICT, Role.LEADER, Role.ADMIN)
+# The city's desk and a district's (区县指挥中心: its district's incidents and townships only, checked again by
+# ``actions.may_act`` and the lifecycle); leaders and admins see the city's queues, read only.
+ACT_ROLES = (Role.COMMAND, Role.DISTRICT)
+
+
+def on_own_desk(user: auth.SessionUser, incident_id: object) -> bool:
+    """Whether a desk may open a form on the incident: the city's on any, a district's on its own only (a
+    form of another district's incident would echo its number)."""
+    if user.role is not Role.DISTRICT:
+        return True
+    return isinstance(incident_id, int) and on_desk_of(get_data().incident(incident_id), user.district_code)
 
 
 @callback(
@@ -64,7 +74,8 @@ def refresh(_n: int | None, _version: int | None, _more: list[int | None], marke
     data = get_data()
     new_marker = data.change_marker()
     skip_unchanged(new_marker, marker, Ids.TICK)
-    return views.queues(load.queues(data, utcnow(), rows), lang, user.role in ACT_ROLES), new_marker, rows
+    return (views.queues(load.queues(data, utcnow(), rows, load.district_of(user)), lang, user.role in ACT_ROLES),
+            new_marker, rows)
 
 
 @callback(
@@ -124,11 +135,11 @@ def dispatch(_clicks: list[int | None], _targets: list[str | None], version: int
 )
 def select_rework(_clicks: list[int | None], _cancel: int | None) -> tuple[int | None, Any]:
     """Open the rework form (and close the other panel: one form at a time)."""
-    only_for(*ACT_ROLES)
+    user = only_for(*ACT_ROLES)
     if ctx.triggered_id == Ids.REWORK_CANCEL:
         return None, no_update
     incident_id = clicked()
-    if incident_id is None:
+    if incident_id is None or not on_own_desk(user, incident_id):
         raise PreventUpdate
     return incident_id, None
 
@@ -143,8 +154,8 @@ scroll_into_view(Ids.REWORK_PANEL)
     prevent_initial_call=True,
 )
 def show_rework(selected: int | None) -> tuple[bool, str]:
-    only_for(*ACT_ROLES)
-    if not selected:
+    user = only_for(*ACT_ROLES)
+    if not selected or not on_own_desk(user, selected):
         return True, ""
     return False, f"{action_label(Action.REWORK, auth.current_lang())} · #{selected}"
 

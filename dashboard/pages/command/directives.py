@@ -8,6 +8,7 @@ from typing import Any
 from dash import Input, Output, State, callback, no_update
 from dash.exceptions import PreventUpdate
 
+from alerts.lifecycle import Role
 from dashboard import auth
 from dashboard import directive_views as dv
 from dashboard.actions import issue_directive
@@ -18,7 +19,7 @@ from i18n.labels import t
 from i18n.timefmt import utcnow
 
 from . import load, views
-from .callbacks import ACT_ROLES, VIEW_ROLES
+from .callbacks import VIEW_ROLES
 from .ids import Ids
 
 
@@ -47,7 +48,7 @@ def submit_directive(n: int | None, title: str | None, body: str | None, scope: 
     lang = auth.current_lang()
     keep = dict.fromkeys(("version", "title", "body", "townships", "districts"), no_update)
     try:
-        auth.require(*ACT_ROLES)
+        auth.require(Role.COMMAND)
     except auth.Denied as exc:
         return {"msg": message(t(exc.key, lang), "error"), **keep}
     targets = dv.targets_of(scope, districts, townships, get_data().township_choices())
@@ -75,4 +76,4 @@ def refresh_directives(_n: int | None, _version: int | None, marker: str | None)
     data = get_data()
     new_marker = data.directive_marker()
     skip_unchanged(new_marker, marker, Ids.TICK)
-    return views.directive_list(load.directives(data, utcnow()), lang), new_marker
+    return views.directive_list(load.directives(data, utcnow(), load.district_of(user)), lang), new_marker

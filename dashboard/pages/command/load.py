@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from alerts.lifecycle import Action
+import pandas as pd
+
+from alerts.lifecycle import Action, Role, desk_district, district_of_unit
 from alerts.status import OPEN, Status
+from dashboard.auth import SessionUser
 from dashboard.data import Data
 from dashboard.widgets import QueueRow, incidents
 
@@ -84,9 +87,37 @@ def _notes(rows: dict[int, dict[str, Any]]) -> dict[int, Note]:
             for incident_id, r in rows.items()}
 
 
-def queues(data: Data, now: datetime, shown: dict[str, int]) -> Queues:
-    """The three queues, each cut to the rows asked for (``shown_rows``), the most urgent first."""
-    rows = data.command_queue()
+def district_of(user: SessionUser) -> str | None:
+    """The district a desk is scoped to: a district desk's own; None for the city's (the whole city)."""
+    return user.district_code or "-" if user.role is Role.DISTRICT else None  # "-": a district of nothing
+
+
+def on_desk(rows: pd.DataFrame, district: str | None) -> pd.DataFrame:
+    """The rows (incidents with ``township_code``, ``district_code``) on ``district``'s desk; all for None."""
+    if district is None or rows.empty:
+        return rows
+    desk = [desk_district(t if isinstance(t, str) else None, d if isinstance(d, str) else None)
+            for t, d in zip(rows["township_code"], rows["district_code"], strict=True)]
+    return rows[[d == district for d in desk]]
+
+
+def escalated_first(rows: pd.DataFrame, district: str | None) -> pd.DataFrame:
+    """An escalation that reached this desk (a district's: ``district``; the city's: ``city``) on top, marked."""
+    if rows.empty or "escalated_to" not in rows:
+        return rows
+    mine = rows["escalated_to"] == ("district" if district is not None else "city")
+    return pd.concat([rows[mine], rows[~mine]])
+
+
+def in_district(pairs: list[tuple[str, str]], district: str | None) -> list[tuple[str, str]]:
+    """The units (code, name) a desk may name: a district's desk only its townships (not a city department)."""
+    return pairs if district is None else [(c, n) for c, n in pairs if district_of_unit(c) == district]
+
+
+def queues(data: Data, now: datetime, shown: dict[str, int], district: str | None = None) -> Queues:
+    """The three queues of a desk (a district's: ``district``), each cut to the rows asked for
+    (``shown_rows``), an escalation to this desk first, then the most urgent."""
+    rows = escalated_first(on_desk(data.command_queue(), district), district)
     status = rows["status"].astype(str)
     frames = {"verify": rows[status == Status.RESOLVED.value], "new": rows[status == Status.NEW.value],
               "active": rows[status.isin([s.value for s in ACTIVE])]}
@@ -100,25 +131,34 @@ def queues(data: Data, now: datetime, shown: dict[str, int]) -> Queues:
     return Queues(now, cut["verify"], cut["new"], cut["active"],
                   feedback=_notes(data.latest_log(ids("verify"), Action.FEEDBACK)),
                   returns=_notes(data.latest_log(ids("new"), Action.RETURN)), assists=data.assist_units(ids("active")),
-                  names=data.unit_names(), townships=data.units())
+                  names=data.unit_names(), townships=in_district(data.units(), district))
 
 
-def directives(data: Data, now: datetime) -> Directives:
-    return Directives(now, data.recent_directives(), data.unit_names())
+def directives(data: Data, now: datetime, district: str | None = None) -> Directives:
+    """The recent directives; a district's desk sees those sent to its townships, with only those."""
+    rows = data.recent_directives()
+    if district is not None:
+        rows = [r | {"targets": mine} for r in rows
+                if (mine := [x for x in r["targets"] if district_of_unit(x["township_code"]) == district])]
+    return Directives(now, rows, data.unit_names())
 
 
-def page(data: Data, now: datetime, *, can_act: bool) -> Page:
+def page(data: Data, now: datetime, *, can_act: bool, district: str | None = None, can_issue: bool = True) -> Page:
     # Each marker is read before what it marks: a change in between makes the next tick re-read, not skip.
     marker, directive_marker = data.change_marker(), data.directive_marker()
-    return Page(marker, queues(data, now, SHOWN), directive_marker, directives(data, now),
-                data.township_choices() if can_act else [])
+    return Page(marker, queues(data, now, SHOWN, district), directive_marker, directives(data, now, district),
+                data.township_choices() if can_act and can_issue else [])
 
 
-def act_targets(data: Data, incident_id: int) -> list[tuple[str, str]]:
-    """The townships (code, name) a transfer or an assist may go to: all but the incident's current unit."""
+def act_targets(data: Data, incident_id: int, district: str | None = None) -> list[tuple[str, str]]:
+    """The townships (code, name) a transfer or an assist may go to: all but the incident's current unit (a
+    district's desk: its own townships; a transfer elsewhere goes through the city)."""
     incident = data.incident(incident_id)
+    if district is not None and not on_desk(pd.DataFrame([incident] if incident else [],
+                                                        columns=["township_code", "district_code"]), district).shape[0]:
+        return []  # not on this district's desk: nothing to offer
     current = incident["township_code"] if incident else None
-    return [(code, name) for code, name in data.townships() if code != current]
+    return [(code, name) for code, name in in_district(data.townships(), district) if code != current]
 
 
 def township_codes(data: Data) -> set[str]:

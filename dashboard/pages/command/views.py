@@ -177,15 +177,15 @@ def directive_list(d: Directives, lang: Lang) -> Any:
     return dv.directive_list(d.rows, d.names, d.now, lang)
 
 
-def _directives_section(page: Page, lang: Lang, can_act: bool) -> html.Section:
+def _directives_section(page: Page, lang: Lang, can_issue: bool) -> html.Section:
     listing = html.Div(directive_list(page.directives, lang), id=DirIds.LIST, className="card-list")
-    body = html.Div([dv.form(page.choices, lang), listing], className="directive-grid") if can_act else listing
+    body = html.Div([dv.form(page.choices, lang), listing], className="directive-grid") if can_issue else listing
     return html.Section([html.H2(t("directive.title", lang)), body,
                          dcc.Store(id=DirIds.MARKER, data=page.directive_marker),
                          dcc.Store(id=DirIds.VERSION, data=0)], className="queue directives")
 
 
-def page(p: Page, lang: Lang, can_act: bool) -> html.Div:
+def page(p: Page, lang: Lang, can_act: bool, can_issue: bool | None = None) -> html.Div:
     return html.Div([
         html.H1(t("command.title", lang)),
         None if can_act else message(t("command.read_only", lang)),
@@ -197,7 +197,8 @@ def page(p: Page, lang: Lang, can_act: bool) -> html.Div:
                 html.Div(queues(p.queues, lang, can_act), id=Ids.QUEUES),
             ], className="command-main"),
             # beside the queues on a wide screen, under them on a narrow one
-            html.Aside(_directives_section(p, lang, can_act), className="command-side"),
+            html.Aside(_directives_section(p, lang, can_act if can_issue is None else can_issue),
+                       className="command-side"),
         ], className="command-layout"),
         dcc.Store(id=Ids.MARKER, data=p.marker),
         dcc.Store(id=Ids.SHOWN, data=SHOWN),
