@@ -49,6 +49,7 @@ class Queues:
     feedback: dict[int, Note]  # of the verify rows shown
     returns: dict[int, Note]  # of the new rows shown
     assists: dict[int, list[str]]  # the assisting townships of the active rows shown
+    escalated: dict[int, str]  # whom the escalation of each shown row reached (district | city | leader)
     names: dict[str, str]  # region code → name
     townships: list[tuple[str, str]]  # (code, name) of the active layer
 
@@ -128,7 +129,9 @@ def queues(data: Data, now: datetime, shown: dict[str, int], district: str | Non
         return [r.id for r in cut[key].rows]
 
     # What the verifier is asked to check (the newest feedback), and why a 退单 came back and whom it suggested.
-    return Queues(now, cut["verify"], cut["new"], cut["active"],
+    marks = {int(i): str(to) for i, to in zip(rows["id"], rows["escalated_to"], strict=True)
+             if isinstance(to, str)} if "escalated_to" in rows else {}
+    return Queues(now, cut["verify"], cut["new"], cut["active"], escalated=marks,
                   feedback=_notes(data.latest_log(ids("verify"), Action.FEEDBACK)),
                   returns=_notes(data.latest_log(ids("new"), Action.RETURN)), assists=data.assist_units(ids("active")),
                   names=data.unit_names(), townships=in_district(data.units(), district))

@@ -77,10 +77,15 @@ def _feedback_lines(fb: Note | None, lang: Lang) -> html.Div | None:
     return html.Div(f"{fmt_dt(fb.at)} {fb.actor}：{fb.note}{extra}", className="feedback-note")
 
 
-def _head(row: QueueRow, names: dict[str, str], lang: Lang) -> list[Any]:
+def escalation_badge(to: str | None, lang: Lang) -> html.Span | None:
+    """升级督办's mark: whom the escalation reached (the desk it reached lists it first)."""
+    return html.Span(t(f"escalation.{to}", lang), className=f"badge badge-escalated escalated-{to}") if to else None
+
+
+def _head(row: QueueRow, names: dict[str, str], lang: Lang, escalated: str | None = None) -> list[Any]:
     return [
-        html.Div([level_badge(row.level, lang), status_chip(row.status, lang), near_badge(lang) if row.near else None],
-                 className="card-top"),
+        html.Div([level_badge(row.level, lang), status_chip(row.status, lang), near_badge(lang) if row.near else None,
+                  escalation_badge(escalated, lang)], className="card-top"),
         html.Div(html.A(f"#{row.id} {row.title}", href=f"/incident/{row.id}"), className="card-title"),
         html.Div(" · ".join([category_label(row.category, lang), _unit(row.township_code, names),
                              fmt_dt(row.created_at)]), className="card-meta"),
@@ -89,7 +94,7 @@ def _head(row: QueueRow, names: dict[str, str], lang: Lang) -> list[Any]:
 
 def _verify_card(row: QueueRow, q: Queues, lang: Lang, can_act: bool) -> html.Div:
     return html.Div([
-        *_head(row, q.names, lang), _feedback_lines(q.feedback.get(row.id), lang),
+        *_head(row, q.names, lang, q.escalated.get(row.id)), _feedback_lines(q.feedback.get(row.id), lang),
         html.Div([incident_button(Ids.VERIFY, row.id, action_label(Action.VERIFY, lang), "btn-primary"),
                   incident_button(Ids.OPEN_REWORK, row.id, action_label(Action.REWORK, lang), "btn-danger"),
                   confirm_button(row.id, lang) if row.near else None],
@@ -102,7 +107,7 @@ def _new_card(row: QueueRow, q: Queues, lang: Lang, can_act: bool) -> html.Div:
     suggested = ret.details.get("suggested") if ret else None
     known = {code for code, _ in q.townships}
     return html.Div([
-        *_head(row, q.names, lang), _return_lines(ret, q.names, lang),
+        *_head(row, q.names, lang, q.escalated.get(row.id)), _return_lines(ret, q.names, lang),
         html.Div([
             dcc.Dropdown(options=township_options(q.townships), id={"type": Ids.TARGET, "index": row.id},
                          clearable=True, value=suggested if suggested in known else None,  # the township's suggestion
@@ -127,7 +132,8 @@ def _active_row(row: QueueRow, q: Queues, lang: Lang, can_act: bool) -> html.Tr:
                              className="muted small"))
     return html.Tr([
         html.Td(html.A(f"#{row.id}", href=f"/incident/{row.id}")),
-        html.Td([row.title, " ", near_badge(lang)] if row.near else row.title),
+        html.Td([row.title, " ", near_badge(lang) if row.near else None, " ",
+                 escalation_badge(q.escalated.get(row.id), lang)]),
         html.Td(level_badge(row.level, lang)), html.Td(status_chip(row.status, lang)),
         html.Td(unit),
         html.Td(left, className="overdue nowrap" if overdue else "nowrap"),

@@ -12,8 +12,9 @@ from datetime import datetime
 import pandas as pd
 
 from alerts.incidents import contact
-from alerts.lifecycle import UNIT_ROLES
+from alerts.lifecycle import UNIT_ROLES, Role
 from dashboard import auth
+from dashboard.actions import on_desk_of
 from dashboard.auth import SessionUser
 from dashboard.data import Data
 from dashboard.reads import OPEN_STATUSES
@@ -36,6 +37,7 @@ class Facts:
     finish_deadline: datetime | None
     rework_count: int
     near: bool  # near a township border, area not confirmed, and still open: the area is for open work
+    escalated_to: str | None = None  # the rung its escalation reached (district | city | leader), while it holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +83,13 @@ def record(data: Data, incident_id: int | None, user: SessionUser, now: datetime
             user.township_code is None or not data.township_involved(row["id"], user.township_code)):
         auth.record_refusal(user)  # another unit's incident: the same "not found", and a row of the login log
         return None
+    if user.role is Role.DISTRICT and not on_desk_of(row, user.district_code):
+        auth.record_refusal(user)  # another district's: the same "not found", recorded
+        return None
     facts = Facts(row["id"], row["title"], row["category"], row["level"], row["status"], row["township_code"],
                   row["lon"], row["lat"], row["created_at"], row["sign_deadline"], row["finish_deadline"],
-                  row["rework_count"], bool(row["near_boundary"]) and row["status"] in OPEN_STATUSES)
+                  row["rework_count"], bool(row["near_boundary"]) and row["status"] in OPEN_STATUSES,
+                  row.get("escalated_to"))
     photos = tuple(PhotoRef(int(p.id), p.filename) for p in data.attachments(row["id"]).itertuples())
     return Record(now, facts, data.incident_log(row["id"]), photos, data.unit_names(),
                   _contact(data, facts, user, now, address))

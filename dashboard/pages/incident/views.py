@@ -30,6 +30,7 @@ def fact_rows(r: Record, lang: Lang) -> list[tuple[str, str]]:
         ("time.sign_by", fmt_dt(f.sign_deadline)),
         ("time.finish_by", fmt_dt(f.finish_deadline)),
         ("incident.rework_count", str(f.rework_count)),
+        ("escalation.tier", t(f"escalation.{f.escalated_to or 'none'}", lang)),  # on the page and in its export
     ]
     if r.contact is not None:
         pairs += [("incident.reporter", r.contact.reporter.name or "—"),
