@@ -116,6 +116,16 @@ class LeaderReads(AssessmentReads):
                 "close_rate": round(100 * closed / total, 1) if total else None,
                 "on_time_rate": round(100 * signed / dispatched, 1) if dispatched else None}
 
+    def escalated_to_leaders(self, limit: int = 50) -> pd.DataFrame:
+        """Open incidents whose escalation (升级督办) reached a leader, the longest waiting first: id, title, level,
+        status, township_code, escalated_at (the escalation's log row)."""
+        return self._df(
+            "SELECT i.id, i.title, i.level, i.status, i.township_code,"
+            " (SELECT max(l.at) FROM incident_log l WHERE l.incident_id = i.id AND l.action = 'escalate')"
+            " AS escalated_at"
+            " FROM incidents i WHERE i.escalated_to = 'leader' AND i.status = ANY(%(open)s)"
+            " ORDER BY escalated_at, i.id LIMIT %(limit)s", {"open": OPEN_STATUSES, "limit": limit})
+
     def categories(self) -> list[str]:
         """Categories that occur, for the filter (a loose index scan would be faster; 10⁴ rows need none)."""
         with self.pool.connection() as conn:

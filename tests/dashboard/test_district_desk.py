@@ -59,3 +59,24 @@ def test_an_escalation_to_the_district_tops_its_desk_marked(dash_app: dash.Dash,
     with logged_in(district_username(there[1])):  # another district's desk: not there at all
         queues = command.load.queues(get_data(), utcnow(), EVERY_ROW, there[1])
         assert iid not in {r.id for q in (queues.verify, queues.new, queues.active) for r in q.rows}
+
+
+def test_an_escalation_to_a_leader_is_on_top_of_the_leader_page(dash_app: dash.Dash, logged_in: LoggedIn,
+                                                                dashboard_dsn: str) -> None:
+    leader = importlib.import_module("dashboard.pages.leader")
+    with psycopg.connect(dashboard_dsn) as conn:
+        code, district, lon, lat = conn.execute(
+            "SELECT code, parent_code, label_lon, label_lat FROM regions r JOIN boundary_versions v USING (version)"
+            " WHERE v.active AND r.level = 'township' ORDER BY code DESC OFFSET 3").fetchone() or (None,) * 4
+        now = datetime.now(UTC)
+        sign = windows(4).sign
+        iid = open_incident(conn, title="升级至领导测试", category="", level=4, source_kind="manual",
+                            location=Location(lon, lat, district, code, None, None),
+                            now=now - 2 * sign - timedelta(minutes=1))  # a whole window past its sign deadline
+        assert iid is not None
+        conn.commit()
+        escalate_overdue(conn, now)
+        conn.commit()
+    with logged_in("lingdao"):
+        page = _text(leader.layout())
+        assert f"ld-escalated-{iid}" in page and "已升级至分管领导" in page

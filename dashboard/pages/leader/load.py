@@ -70,6 +70,7 @@ class Page:
     choices: Choices
     panels: Panels
     listing: Paged
+    escalated: pd.DataFrame  # open incidents escalated to a leader (``Data.escalated_to_leaders``), on top
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +119,7 @@ def panels(data: Data, f: Filters, now: datetime, names: dict[str, str]) -> Pane
 def page(data: Data, now: datetime) -> Page:
     f, names = Filters(*default_range(now)), data.unit_names()
     return Page(Choices(data.districts(), data.townships(), data.categories()), panels(data, f, now, names),
-                listing(data, f, now, names))
+                listing(data, f, now, names), data.escalated_to_leaders())
 
 
 def townships_in(data: Data, district: object) -> list[tuple[str, str]]:

@@ -152,6 +152,25 @@ def _filter_bar(c: Choices, p: Panels, lang: Lang) -> html.Div:
     ], className="filter-bar")
 
 
+def escalated_panel(p: Page, lang: Lang) -> html.Section | None:
+    """升级督办 that reached a leader, above everything else, each marked and linked to its page; none: nothing."""
+    rows = p.escalated
+    if rows.empty:
+        return None
+    names = p.panels.overdue.names
+    head = t("escalation.leader", lang)
+    title = f"{head}（{len(rows)}）" if lang == "zh" else f"{head} ({len(rows)})"
+    return html.Section([
+        html.H2(title),
+        html.Ul([html.Li([level_badge(int(r.level), lang), " ", status_chip(r.status, lang), " ",
+                          html.A(f"#{int(r.id)} {r.title}", href=f"/incident/{int(r.id)}"), " ",
+                          html.Span(" · ".join(filter(None, [names.get(r.township_code or "", r.township_code or ""),
+                                                              fmt_dt(r.escalated_at)])), className="muted")],
+                         className="escalated-item", id=f"ld-escalated-{int(r.id)}") for r in rows.itertuples()],
+                className="escalated-list"),
+    ], className="card panel escalated", id="ld-escalated")
+
+
 def page(p: Page, lang: Lang) -> html.Div:
     panels = p.panels
     return html.Div([
@@ -159,6 +178,7 @@ def page(p: Page, lang: Lang) -> html.Div:
         _filter_bar(p.choices, panels, lang),
         html.Div(id=Ids.MSG, **aria(live="polite")),
         html.Div(kpi_cards(panels.summary, lang), id=Ids.KPIS, className="stat-row"),
+        escalated_panel(p, lang),
         html.Div([
             html.Section([html.H2(t("leader.trend", lang)),
                           dcc.Graph(id=Ids.TREND, figure=trend(panels, lang),
