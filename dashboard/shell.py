@@ -22,7 +22,7 @@ NAV: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/", "nav.map", frozenset({Role.COMMAND, Role.LEADER, Role.ADMIN})),
     ("/command", "nav.command", frozenset({Role.COMMAND, Role.DISTRICT, Role.LEADER, Role.ADMIN})),
     ("/township", "nav.township", frozenset({Role.TOWNSHIP, Role.DEPARTMENT})),
-    ("/leader", "nav.leader", frozenset({Role.LEADER, Role.COMMAND, Role.ADMIN})),
+    ("/leader", "nav.leader", frozenset({Role.LEADER, Role.COMMAND, Role.DISTRICT, Role.ADMIN})),
     ("/assessment", "nav.assessment", frozenset({Role.LEADER, Role.COMMAND, Role.ADMIN})),
     ("/quality", "nav.quality", frozenset({Role.LEADER, Role.COMMAND, Role.ADMIN})),
     ("/admin", "nav.admin", frozenset({Role.ADMIN})),

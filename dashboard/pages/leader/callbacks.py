@@ -21,7 +21,7 @@ from i18n.timefmt import utcnow
 from . import load, views
 from .ids import Ids
 
-ROLES = (Role.LEADER, Role.COMMAND, Role.ADMIN)
+ROLES = (Role.LEADER, Role.COMMAND, Role.DISTRICT, Role.ADMIN)  # a district desk: its district's figures only
 FILTER_INPUTS = [Input(Ids.START, "date"), Input(Ids.END, "date"), Input(Ids.DISTRICT, "value"),
                  Input(Ids.TOWNSHIP, "value"), Input(Ids.CATEGORY, "value"), Input(Ids.LEVEL, "value")]
 FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INPUTS]
@@ -35,7 +35,11 @@ def _checked(now: datetime, start: Any, end: Any, district: Any, township: Any, 
              search: Any = None) -> Filters:
     """The form's values, checked, for a session that may see the cockpit: raises ``auth.Denied``, or
     ``BadFilter`` naming the first problem."""
-    auth.require(*ROLES)
+    user = auth.require(*ROLES)
+    if user.role is Role.DISTRICT:  # its own district, whatever the browser sends; another's is refused
+        if district not in (None, "", user.district_code):
+            raise BadFilter("err.bad_area")
+        district = user.district_code
     return parse(now, start=start, end=end, district=district, township=township, category=category,
                  level=level, search=search)
 
@@ -148,7 +152,8 @@ def open_timeline(_clicks: list[int | None], _close: int | None) -> tuple[bool, 
     incident_id = clicked()  # a re-rendered list re-creates the buttons with n_clicks 0: not a click
     if incident_id is None:
         raise PreventUpdate
-    return False, views.timeline(load.timeline(get_data(), incident_id, utcnow()), lang)
+    return False, views.timeline(load.timeline(get_data(), incident_id, utcnow(),
+                                               user.district_code if user.role is Role.DISTRICT else None), lang)
 
 
 # The panel opens above the lists: bring it into view (clientside, no round trip).

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from dashboard.actions import on_desk_of
 from dashboard.components import pages_of
 from dashboard.data import Data
 from dashboard.filters import Filters, default_range
@@ -116,10 +117,14 @@ def panels(data: Data, f: Filters, now: datetime, names: dict[str, str]) -> Pane
                   overdue(data, f, now, names), ranking(data, f, now, names, ranked=ranked))
 
 
-def page(data: Data, now: datetime) -> Page:
-    f, names = Filters(*default_range(now)), data.unit_names()
-    return Page(Choices(data.districts(), data.townships(), data.categories()), panels(data, f, now, names),
-                listing(data, f, now, names), data.escalated_to_leaders())
+def page(data: Data, now: datetime, district: str | None = None) -> Page:
+    """What the cockpit opens on: the city; for a district's desk (``district``) its district only, and no
+    escalations to leaders (those are the leaders')."""
+    f, names = Filters(*default_range(now), district=district), data.unit_names()
+    districts = [(c, n) for c, n in data.districts() if district is None or c == district]
+    escalated = data.escalated_to_leaders() if district is None else pd.DataFrame()
+    return Page(Choices(districts, townships_in(data, district), data.categories()), panels(data, f, now, names),
+                listing(data, f, now, names), escalated)
 
 
 def townships_in(data: Data, district: object) -> list[tuple[str, str]]:
@@ -129,9 +134,10 @@ def townships_in(data: Data, district: object) -> list[tuple[str, str]]:
         if isinstance(district, str) and district else pairs
 
 
-def timeline(data: Data, incident_id: int, now: datetime) -> Timeline | None:
+def timeline(data: Data, incident_id: int, now: datetime, district: str | None = None) -> Timeline | None:
+    """Any incident's timeline; for a district's desk (``district``) only one on its desk."""
     incident = data.incident(incident_id)
-    if incident is None:
+    if incident is None or (district is not None and not on_desk_of(incident, district)):
         return None
     return Timeline(now, incident, data.incident_log(incident["id"]), data.unit_names())
 
