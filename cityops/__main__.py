@@ -187,7 +187,7 @@ def up(cfg: settings.Settings, storm: str | None, staff: bool) -> None:
     url = f"http://{cfg.dash_host}:{cfg.dash_port}/"
     health = ", ".join(f"{name} :{port}" for name, port in probes.items())
     print(f"\ncityops is running: {url}\n  logs: {logdir}\n  demo users: zhihui/zhihui123 (指挥中心), "
-          "lingdao/lingdao123 (领导), zj<镇街代码>/zj123456 (镇街)\n"
+          "lingdao/lingdao123 (领导), qx<区县代码>/qx123456 (区县), zj<镇街代码>/zj123456 (镇街)\n"
           f"  health: {url}readyz, {url}metrics; {health} (/healthz /readyz /metrics)\n"
           "  Ctrl-C stops everything.\n", flush=True)
     try:
