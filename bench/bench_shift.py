@@ -63,11 +63,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cityops import settings
 from cityops.localserver import isolated_up_env
+from cityops.processes import TICKS, rss_and_cpu
 from cityops.processes import stop as stop_process
 from cityops.settings import PROJECT_ROOT
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
-TICKS = os.sysconf("SC_CLK_TCK")
 PROBES = {"cityops-ingest-1": 1, "cityops-ingest-2": 2, "alerts-1": 11, "alerts-2": 12}
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader",
@@ -84,30 +83,6 @@ WARNING_ID = re.compile(r'"warning-(\d+)"')
 
 
 # ---------------------------------------------------------------- the system's processes
-
-
-def tree(pid: int) -> list[int]:
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        for task in Path(f"/proc/{p}/task").glob("*"):
-            kids = task / "children"
-            if kids.exists():
-                todo += [int(k) for k in kids.read_text().split()]
-    return out
-
-
-def rss_and_cpu(pid: int) -> tuple[float, float]:
-    rss = cpu = 0.0
-    for p in tree(pid):
-        try:
-            stat = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        cpu += (int(stat[11]) + int(stat[12])) / TICKS
-        rss += int(stat[21]) * PAGE / 2**20
-    return rss, cpu
 
 
 def processes(cfg: settings.Settings) -> dict[str, int]:

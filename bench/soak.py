@@ -40,12 +40,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cityops import settings
 from cityops.localserver import isolated_up_env
 from cityops.mqtt import new_client
+from cityops.processes import rss_and_cpu
 from cityops.processes import stop as stop_process
 from cityops.settings import PROJECT_ROOT, MqttAddress
 
 WINDOW = 2000  # unacknowledged publishes at most
-PAGE = os.sysconf("SC_PAGE_SIZE")
-TICKS = os.sysconf("SC_CLK_TCK")
 PROBES = {"cityops-ingest-1": 1, "cityops-ingest-2": 2, "alerts-1": 11, "alerts-2": 12}
 
 
@@ -55,36 +54,6 @@ class Sample:
     cpu_s: float
     ready_ms: float
     lag_s: float | None
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        kids = (task / "children")
-        if kids.exists():
-            found += [int(k) for k in kids.read_text().split()]
-    return found
-
-
-def tree(pid: int) -> list[int]:
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo += children(p)
-    return out
-
-
-def rss_and_cpu(pid: int) -> tuple[float, float]:
-    rss = cpu = 0.0
-    for p in tree(pid):
-        try:
-            stat = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        cpu += (int(stat[11]) + int(stat[12])) / TICKS
-        rss += int(stat[21]) * PAGE / 2**20
-    return rss, cpu
 
 
 def ready(url: str) -> tuple[float, dict[str, object]]:

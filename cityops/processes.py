@@ -1,12 +1,17 @@
 """Stopping child processes the same way everywhere: SIGTERM (or the signal asked), a grace period, then
-SIGKILL."""
+SIGKILL; and what a process tree costs (Linux /proc), for the benchmarks that print it."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
 from collections.abc import Iterable
+from pathlib import Path
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def stop(proc: subprocess.Popen[bytes], timeout: float = 15.0, sig: int = signal.SIGTERM) -> int:
@@ -29,3 +34,29 @@ def stop_all(procs: Iterable[subprocess.Popen[bytes]], timeout: float = 15.0,
         except subprocess.TimeoutExpired:
             proc.kill()
     return [proc.wait() for proc in procs]
+
+
+def tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            kids = task / "children"
+            if kids.exists():
+                todo += [int(k) for k in kids.read_text().split()]
+    return out
+
+
+def rss_and_cpu(pid: int) -> tuple[float, float]:
+    """Resident memory (MiB) and CPU seconds used so far of ``pid``'s whole tree."""
+    rss = cpu = 0.0
+    for p in tree(pid):
+        try:
+            stat = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cpu += (int(stat[11]) + int(stat[12])) / TICKS
+        rss += int(stat[21]) * PAGE / 2**20
+    return rss, cpu
