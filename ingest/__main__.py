@@ -134,8 +134,8 @@ def register_file(cfg: settings.Settings, text: str) -> int:
             print(problem.text(cfg.language), file=sys.stderr)
         print("没有登记任何设备" if cfg.language == "zh" else "no device was registered", file=sys.stderr)
         return 2
-    with psycopg.connect(cfg.dsn()) as conn:
-        count = register_devices(conn, devices, tagger, version)
+    with psycopg.connect(cfg.dsn()) as conn:  # tagged once: the codes just checked are the ones stored
+        count = register_devices(conn, devices, lambda _lon, _lat: codes, version)
     print(f"registered {count} devices (boundary version {version}); issue their broker accounts with"
           " python -m ingest accounts issue device <id>...")
     return 0

@@ -95,14 +95,14 @@ def _row(n: int, row: dict[str, str], problems: list[Problem]) -> DeviceSpec | N
         problems.append(Problem(n, "expected_interval_s", "interval", interval))
     lines = None
     given = {k: _number(get[k]) for k in LINES if get[k]}
-    if any(v is None for v in given.values()):
-        problems.extend(Problem(n, k, "number", get[k]) for k, v in given.items() if v is None)
-    elif given:
-        if "warning" not in given or "guarantee" not in given:
-            problems.append(Problem(n, "warning" if "warning" not in given else "guarantee", "lines_pair"))
+    numbers = {k: v for k, v in given.items() if v is not None}
+    problems.extend(Problem(n, k, "number", get[k]) for k in given if k not in numbers)
+    if numbers and len(numbers) == len(given):
+        if "warning" not in numbers or "guarantee" not in numbers:
+            problems.append(Problem(n, "warning" if "warning" not in numbers else "guarantee", "lines_pair"))
         else:
             try:
-                lines = StationLines(given["warning"] or 0.0, given["guarantee"] or 0.0, given.get("flood_limit"))
+                lines = StationLines(numbers["warning"], numbers["guarantee"], numbers.get("flood_limit"))
             except ValueError:
                 problems.append(Problem(n, "warning", "lines_order"))
     if len(problems) > found:

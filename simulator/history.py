@@ -61,6 +61,7 @@ from store.users import township_username
 
 DEFAULT_DAYS = 30
 DEFAULT_SEED = 20261122
+ALREADY = "history: this database has its history already; nothing written"
 SOURCE_PREFIX = "history:"  # source_ref of every history incident: history:<seed>:<n>
 PER_TOWNSHIP_DAY = 0.8  # mean incidents a township sees a day
 STORM_EXTRA = 2.5  # mean extra flood incidents a township of a storm's district sees that day
@@ -539,6 +540,10 @@ def write_history(dsn: str, now: datetime, days: int = DEFAULT_DAYS, seed: int =
     """
     started = time.monotonic()
     say = progress or (lambda _line: None)
+    with psycopg.connect(dsn) as conn:  # every later `up` of the database: say so before loading anything
+        if has_history(conn):
+            say(ALREADY)
+            return 0
     layers = load_active_layers(dsn)
     towns = townships_of(layers)
     start = now - timedelta(days=days)
@@ -548,7 +553,7 @@ def write_history(dsn: str, now: datetime, days: int = DEFAULT_DAYS, seed: int =
             stack.enter_context(conn.transaction())  # left in reverse: an error rolls every one back
         conns[0].execute("SELECT pg_advisory_xact_lock(hashtext('cityops simulator history'))")
         if has_history(conns[0]):
-            say("history: this database has its history already; nothing written")
+            say(ALREADY)  # another `up` wrote it meanwhile
             return 0
         drafts = draw(towns, now, days, seed)
         locations = place(drafts, layers, seed, near_m)
