@@ -20,7 +20,7 @@ from i18n.numbers import fmt_int, fmt_pct
 from i18n.timefmt import fmt_recent
 from ingest.health import online_percent
 
-KPIS = ("today_new", "dispatched", "signed", "closed", "overdue", "open", "on_time", "online_rate")
+KPIS = ("today_new", "dispatched", "signed", "closed", "overdue", "escalated", "open", "on_time", "online_rate")
 PERCENT_KPIS = ("on_time", "online_rate")
 FRESH = timedelta(minutes=2)  # a warning this young is highlighted in the feed
 ROLLING_FROM = 9  # more items than fit: the feed scrolls by itself
@@ -31,7 +31,7 @@ def kpi_text(key: str, value: Any) -> str:
 
 
 def kpi_class(key: str, values: dict[str, Any]) -> str:
-    alert = (key == "overdue" and values.get("overdue")) or (
+    alert = (key in ("overdue", "escalated") and values.get(key)) or (
         key == "online_rate" and values.get("online_rate") is not None and values["online_rate"] < 90)
     return f"kpi kpi-{key}" + (" kpi-alert" if alert else "")
 
@@ -42,8 +42,8 @@ def online_rate(devices: pd.DataFrame) -> float | None:
 
 def warning_items(warnings: pd.DataFrame, names: dict[str, str], lang: Lang, now: datetime,
                   roll: bool = True) -> list[Any]:
-    """Newest first; a fresh warning pulses; a long list scrolls by itself (items doubled for the loop)
-    unless ``roll`` is off."""
+    """In the order read (open first, the highest level, then the newest: ``LiveReads.latest_warnings``); a
+    fresh warning pulses; a long list scrolls by itself (items doubled for the loop) unless ``roll`` is off."""
     if warnings.empty:
         return [html.Li(t("map.no_warnings", lang), className="muted")]
     items: list[html.Li] = []

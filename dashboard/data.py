@@ -8,8 +8,9 @@ lifecycle's rules or write an incident without its log row.
 
 from __future__ import annotations
 
+import copy
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +43,22 @@ _INCIDENT_COLS = ("id, title, category, level, status, lon, lat, district_code, 
 _UNIT_OPEN = "(i.township_code = %(unit)s OR i.assist_units @> ARRAY[%(unit)s]::text[]) AND i.status = ANY(%(open)s)"
 
 
+def district_part(base: BaseMap, district: str) -> BaseMap:
+    """The base map of one district's screen: the district alone at the top, its townships and their grids
+    (a view of anything else falls back to the top, a drill-down elsewhere finds no area). The polygons'
+    files stay the city's: they are served by URL, and colours go only to the areas of this part."""
+    townships = base.children.get(district, []) if district in base.names else []
+    codes = {district, *townships, *(g for t in townships for g in base.children.get(t, []))} & set(base.names)
+    return replace(
+        base, bounds=base.region_bounds.get(district), children={"": sorted(codes & {district})} | {
+            code: kids for code, kids in base.children.items() if code in codes},
+        grid_geojson={t: g for t, g in base.grid_geojson.items() if t in codes},
+        region_bounds={c: b for c, b in base.region_bounds.items() if c in codes},
+        names={c: n for c, n in base.names.items() if c in codes},
+        parents={c: p for c, p in base.parents.items() if c in codes},
+        label_of={c: label for c, label in base.label_of.items() if c in codes})
+
+
 @dataclass(frozen=True, slots=True)
 class Photo:
     """A photo's file: what a township uploads with its feedback and what ``/attachment/<id>`` serves."""
@@ -58,9 +75,20 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
         self.pool = pool
         self._geo_lock = threading.Lock()
         self._geo_cache: dict[int, BaseMap] = {}  # per boundary version: they never change once loaded
+        self._district_maps: dict[tuple[int, str], BaseMap] = {}  # (version, district) → its part of the map
 
     def close(self) -> None:
         self.pool.close()
+
+    def for_district(self, district: str | None) -> Data:
+        """These reads over the same pool and caches, as a district's big screen makes them (``district``):
+        the incidents on its desk, its warnings, devices, vehicles and tickets (``LiveReads``), and a base map
+        of its district alone (``district_part``). The city's screen (None) reads the whole city."""
+        if district is None:
+            return self
+        scoped = copy.copy(self)
+        scoped.district = district
+        return scoped
 
     # -- geography --
 
@@ -76,7 +104,8 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
                 " WHERE version = %s AND level = %s ORDER BY code", (version, level)).fetchall()
 
     def base_map(self) -> BaseMap:
-        """The active version's polygons, simplified, serialised and indexed once, then cached."""
+        """The active version's polygons, simplified, serialised and indexed once, then cached (of a district's
+        screen: its district's part)."""
         version = self.active_version()
         if version is None:
             return basemap.EMPTY
@@ -86,7 +115,12 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
                 cached = basemap.build(version, *(self._regions(version, level)
                                                   for level in ("district", "township", "grid")))
                 self._geo_cache[version] = cached
-        return cached
+            if self.district is None:
+                return cached
+            part = self._district_maps.get((version, self.district))
+            if part is None:
+                part = self._district_maps[(version, self.district)] = district_part(cached, self.district)
+        return part
 
     def unit_names(self) -> dict[str, str]:
         """Code → name of every region of the active boundaries and every department's unit."""
@@ -106,24 +140,23 @@ class Data(LeaderReads, OpsReads, LiveReads, DirectiveReads):
     # -- incidents --
 
     def open_incidents(self) -> pd.DataFrame:
+        """The open incidents (of a district's screen: those on its desk), by level."""
         with self.pool.connection() as conn, conn.cursor() as cur:
-            cur.execute(f"SELECT {_INCIDENT_COLS} FROM incidents WHERE status = ANY(%s) ORDER BY level, id",
-                        (list(OPEN),), prepare=True)
+            cur.execute(f"SELECT {_INCIDENT_COLS} FROM incidents i WHERE status = ANY(%(open)s)"
+                        f"{self._in_district('i.desk_district')} ORDER BY level, id",
+                        {"open": list(OPEN)} | self._district(), prepare=True)
             return frame(cur)
 
     def change_marker(self) -> str:
-        """Cheap fingerprint of the incident and warning tables: unchanged means nothing to repaint."""
+        """Cheap fingerprint of the incident and warning tables (of a district's screen: its rows of them):
+        unchanged means nothing to repaint."""
         row = self._row(
             "SELECT (SELECT count(*) || ':' || coalesce(sum(version), 0) || ':'"
-            " || coalesce(max(updated_at)::text, '') FROM incidents) AS incidents,"
-            " (SELECT count(*) || ':' || coalesce(max(updated_at)::text, '') FROM warnings) AS warnings")
+            " || coalesce(max(updated_at)::text, '') FROM incidents i WHERE true"
+            + self._in_district("i.desk_district") + ") AS incidents,"
+            " (SELECT count(*) || ':' || coalesce(max(updated_at)::text, '') FROM warnings w WHERE true"
+            + self._in_district("w.district_code") + ") AS warnings", self._district())
         return f"{row['incidents']}|{row['warnings']}"
-
-    def latest_warnings(self, limit: int = 12) -> pd.DataFrame:
-        with self.pool.connection() as conn, conn.cursor() as cur:
-            cur.execute("SELECT id, level, status, title, opened_at, updated_at, township_code, incident_id"
-                        " FROM warnings ORDER BY (status = 'open') DESC, updated_at DESC LIMIT %s", (limit,))
-            return frame(cur)
 
     def township_queue(self, township_code: str) -> pd.DataFrame:
         """A unit's open incidents (a township's or a department's): its own and those it assists (协办), the

@@ -1,5 +1,10 @@
 """The big screen's reads: KPIs, counts per area, warning levels and rainfall per area, device
-states, vehicle positions, hotline heat.
+states, vehicle positions, hotline heat, the warning feed.
+
+A district's big screen (区县指挥中心) reads the same through ``Data.for_district``: each read then keeps
+only its district's rows in SQL (``district``), so nothing of another district leaves the database
+whatever the browser sends: the incidents on its desk (``incidents.desk_district``), the warnings,
+devices and tickets tagged with it, the vehicles whose last position lies in it.
 
 Each is one aggregate or one index walk, sized by what is drawn (areas, devices,
 vehicles, heat cells), never by the history behind it: the 43 M telemetry rows are
@@ -41,20 +46,34 @@ def per_area(alias: str) -> tuple[str, str]:
 
 
 class LiveReads(Reads):
+    district: str | None = None  # a district's screen (``Data.for_district``); None: the whole city
+
+    def _in_district(self, column: str) -> str:
+        """`` AND <column> = %(district)s`` on a district's screen (its parameter: ``_district``); "" for the city."""
+        return "" if self.district is None else f" AND {column} = %(district)s"
+
+    def _district(self) -> dict[str, Any]:
+        return {"district": self.district}
+
     def kpis(self, day_start: datetime, now: datetime) -> dict[str, Any]:
-        """Today's figures for the big screen (``day_start``: local midnight)."""
-        params = {"day": day_start} | now_param(now) | sign_window_params()
+        """Today's figures for the big screen (``day_start``: local midnight), and the open incidents whose
+        escalation reached this screen's desk (a district's: ``district``; the city's: ``city``)."""
+        params = ({"day": day_start, "tier": "city" if self.district is None else "district"} | now_param(now)
+                  | sign_window_params() | self._district())
         counts = self._row(
             "SELECT count(*) FILTER (WHERE i.created_at >= %(day)s) AS today_new,"
             " count(*) FILTER (WHERE i.status = 'dispatched') AS dispatched,"
             " count(*) FILTER (WHERE i.status IN ('signed', 'in_progress', 'postponed')) AS signed,"
             " count(*) FILTER (WHERE i.status = ANY(%(open)s)) AS open,"
             " count(*) FILTER (WHERE " + OVERDUE_SQL + ") AS overdue,"
-            " count(*) FILTER (WHERE i.status = 'closed' AND i.updated_at >= %(day)s) AS closed"
-            " FROM incidents i WHERE i.status = ANY(%(open)s) OR i.updated_at >= %(day)s", params)
+            " count(*) FILTER (WHERE i.status = 'closed' AND i.updated_at >= %(day)s) AS closed,"
+            " count(*) FILTER (WHERE i.status = ANY(%(open)s) AND i.escalated_to = %(tier)s) AS escalated"
+            " FROM incidents i WHERE (i.status = ANY(%(open)s) OR i.updated_at >= %(day)s)"
+            + self._in_district("i.desk_district"), params)
         # Dispatched today: their incidents changed today, so the scan stays within today's incidents.
         signed = self._row(
-            "WITH inc AS (SELECT i.id, i.level, i.category FROM incidents i WHERE i.updated_at >= %(day)s), "
+            "WITH inc AS (SELECT i.id, i.level, i.category FROM incidents i WHERE i.updated_at >= %(day)s"
+            + self._in_district("i.desk_district") + "), "
             + DISPATCHES_CTE +
             " SELECT count(*) FILTER (WHERE " + SIGNED_ON_TIME_SQL + ") AS on_time,"
             " count(*) FILTER (WHERE " + SIGN_DUE_SQL + ") AS due"
@@ -67,13 +86,15 @@ class LiveReads(Reads):
         area, group = per_area("i")
         return self._df(
             "SELECT " + area + ", count(*) AS open, count(*) FILTER (WHERE " + OVERDUE_SQL + ") AS overdue"
-            " FROM incidents i WHERE i.status = ANY(%(open)s)" + group, now_param(now))
+            " FROM incidents i WHERE i.status = ANY(%(open)s)" + self._in_district("i.desk_district") + group,
+            now_param(now) | self._district())
 
     def area_warning_levels(self) -> pd.DataFrame:
         """level, code, top, n: the highest open warning level (1 = 红) and the open warnings per area."""
         area, group = per_area("w")
         return self._df("SELECT " + area + ", min(w.level) AS top, count(*) AS n"
-                        " FROM warnings w WHERE w.status = 'open'" + group)
+                        " FROM warnings w WHERE w.status = 'open'" + self._in_district("w.district_code") + group,
+                        self._district())
 
     def area_rainfall(self, now: datetime) -> pd.DataFrame:
         """level, code, max_mm, mean_mm, gauges: the last hour's rainfall per area, from each gauge's latest
@@ -88,44 +109,57 @@ class LiveReads(Reads):
             "SELECT " + area + ", max(r.value) AS max_mm, avg(r.value) AS mean_mm, count(*) AS gauges"
             " FROM devices d CROSS JOIN LATERAL (SELECT t.value FROM telemetry t WHERE t.device_id = d.device_id"
             "   AND t.metric = 'rain_1h' AND t.ts > %(since)s AND t.ts <= %(now)s ORDER BY t.ts DESC LIMIT 1) r"
-            " WHERE d.device_type = 'rain_gauge'" + group, {"since": now - RAIN_STALE, "now": now})
+            " WHERE d.device_type = 'rain_gauge'" + self._in_district("d.district_code") + group,
+            {"since": now - RAIN_STALE, "now": now} | self._district())
 
     def device_states(self, now: datetime) -> pd.DataFrame:
         """device_id, device_type, name, lon, lat, online for every registered device, by id."""
         return self._df(
             "SELECT d.device_id, d.device_type, d.name, d.lon, d.lat, coalesce(" + ONLINE_SQL + ", false) AS online"
-            " FROM devices d LEFT JOIN device_status s ON s.device_id = d.device_id ORDER BY d.device_id",
-            {"now": now})
+            " FROM devices d LEFT JOIN device_status s ON s.device_id = d.device_id"
+            " WHERE true" + self._in_district("d.district_code") + " ORDER BY d.device_id",
+            {"now": now} | self._district())
 
     def vehicle_positions(self, now: datetime) -> pd.DataFrame:
         """Latest reported lon/lat (and speed) of each hazardous-goods vehicle heard from recently.
 
         One backward step on telemetry's primary key (device, metric, ts) per vehicle and
-        metric: cost grows with the fleet, not with the months of history.
+        metric: cost grows with the fleet, not with the months of history. A district's screen shows those
+        whose last position lies in it (each position is tagged at ingest).
         """
         return self._df(
             "SELECT d.device_id, d.name, lo.ts, lo.value AS lon, la.value AS lat, sp.value AS speed"
             " FROM devices d"
-            " CROSS JOIN LATERAL (SELECT t.ts, t.value FROM telemetry t WHERE t.device_id = d.device_id"
-            "   AND t.metric = 'lon' AND t.ts > %(since)s AND t.ts <= %(now)s ORDER BY t.ts DESC LIMIT 1) lo"
+            " CROSS JOIN LATERAL (SELECT t.ts, t.value, t.district_code FROM telemetry t"
+            "   WHERE t.device_id = d.device_id AND t.metric = 'lon' AND t.ts > %(since)s AND t.ts <= %(now)s"
+            "   ORDER BY t.ts DESC LIMIT 1) lo"
             " JOIN LATERAL (SELECT t.value FROM telemetry t WHERE t.device_id = d.device_id AND t.metric = 'lat'"
             "   AND t.ts = lo.ts) la ON true"
             " LEFT JOIN LATERAL (SELECT t.value FROM telemetry t WHERE t.device_id = d.device_id"
             "   AND t.metric = 'speed_kmh' AND t.ts = lo.ts) sp ON true"
-            " WHERE d.device_type = 'hazmat_vehicle' ORDER BY d.device_id",
-            {"since": now - VEHICLE_STALE, "now": now})
+            " WHERE d.device_type = 'hazmat_vehicle'" + self._in_district("lo.district_code") + " ORDER BY d.device_id",
+            {"since": now - VEHICLE_STALE, "now": now} | self._district())
 
     def hotline_heat(self, now: datetime, hours: int = 24) -> pd.DataFrame:
         """lon, lat, n: 12345 tickets of the last ``hours`` summed per ~1 km cell."""
         return self._df(
             "SELECT round(lon / %(cell)s) * %(cell)s AS lon, round(lat / %(cell)s) * %(cell)s AS lat, count(*) AS n"
             " FROM events WHERE category = 'hotline' AND ts >= %(since)s AND ts <= %(now)s"
-            " AND lon IS NOT NULL AND lat IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
-            {"cell": HEAT_CELL_DEG, "since": now - timedelta(hours=hours), "now": now})
+            " AND lon IS NOT NULL AND lat IS NOT NULL" + self._in_district("district_code")
+            + " GROUP BY 1, 2 ORDER BY 1, 2",
+            {"cell": HEAT_CELL_DEG, "since": now - timedelta(hours=hours), "now": now} | self._district())
+
+    def latest_warnings(self, limit: int = 12) -> pd.DataFrame:
+        """The feed: open warnings before cleared ones, the highest level first (1 = 红), then the newest."""
+        return self._df(
+            "SELECT id, level, status, title, opened_at, updated_at, township_code, incident_id FROM warnings w"
+            " WHERE true" + self._in_district("w.district_code")
+            + " ORDER BY (status = 'open') DESC, level, updated_at DESC, id DESC LIMIT %(limit)s",
+            {"limit": limit} | self._district())
 
     def hourly_new(self, now: datetime, hours: int = 24) -> pd.DataFrame:
         """hour (UTC, truncated), level, n: incidents opened per hour over the last ``hours``."""
         return self._df(
             "SELECT date_trunc('hour', created_at) AS hour, level, count(*) AS n FROM incidents"
-            " WHERE created_at > %(since)s GROUP BY 1, 2 ORDER BY 1, 2",
-            {"since": now - timedelta(hours=hours)})
+            " WHERE created_at > %(since)s" + self._in_district("desk_district") + " GROUP BY 1, 2 ORDER BY 1, 2",
+            {"since": now - timedelta(hours=hours)} | self._district())

@@ -19,12 +19,12 @@ class Ids(StrEnum):
 
 # Which pages each role sees in the navigation; the pages enforce the same rule themselves.
 NAV: tuple[tuple[str, str, frozenset[Role]], ...] = (
-    ("/", "nav.map", frozenset({Role.COMMAND, Role.LEADER, Role.ADMIN})),
+    ("/", "nav.map", frozenset({Role.COMMAND, Role.DISTRICT, Role.LEADER, Role.ADMIN})),
     ("/command", "nav.command", frozenset({Role.COMMAND, Role.DISTRICT, Role.LEADER, Role.ADMIN})),
     ("/township", "nav.township", frozenset({Role.TOWNSHIP, Role.DEPARTMENT})),
     ("/leader", "nav.leader", frozenset({Role.LEADER, Role.COMMAND, Role.DISTRICT, Role.ADMIN})),
-    ("/assessment", "nav.assessment", frozenset({Role.LEADER, Role.COMMAND, Role.ADMIN})),
-    ("/quality", "nav.quality", frozenset({Role.LEADER, Role.COMMAND, Role.ADMIN})),
+    ("/assessment", "nav.assessment", frozenset({Role.LEADER, Role.COMMAND, Role.DISTRICT, Role.ADMIN})),
+    ("/quality", "nav.quality", frozenset({Role.LEADER, Role.COMMAND, Role.DISTRICT, Role.ADMIN})),
     ("/admin", "nav.admin", frozenset({Role.ADMIN})),
 )
 

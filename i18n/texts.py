@@ -306,6 +306,7 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
     "device.offline": {"zh": "设备离线", "en": "Device offline"},
     "kpi.on_time": {"zh": "今日按时签收率", "en": "Signed on time today"},
     "kpi.online_rate": {"zh": "设备在线率", "en": "Devices online"},
+    "kpi.escalated": {"zh": "升级至本级", "en": "Escalated to us"},
     # -- command desk: transfer, assist, postpone, merge, override; 政令一键智达 --
     "col.actions": {"zh": "操作", "en": "Actions"},
     "command.transfer_to": {"zh": "转派至镇街", "en": "Transfer to"},

@@ -1,6 +1,7 @@
-"""一张图: the big screen. Boundaries as the base map, drill-down district → township → grid, the
-map layers of ``dashboard.map`` (toggled points and heat, one choropleth colouring the areas),
-KPIs of the day, a rolling feed of warnings and the last day's trend.
+"""一张图: the big screen (the city's; a district desk's of its district alone, opening on it). Boundaries
+as the base map, drill-down district → township → grid, the map layers of ``dashboard.map`` (toggled
+points and heat, one choropleth colouring the areas), KPIs of the day, a rolling feed of warnings and the
+last day's trend.
 
 The map is built once per page load, with its data, in the page's layout (no callback after the
 page to fill it). Every 3 s the refresh callback asks the database what changed (a cheap
@@ -33,7 +34,8 @@ def layout(**_: object) -> html.Div:
     user = session_user(lang, *callbacks.ROLES)
     if not isinstance(user, auth.SessionUser):
         return user
-    return views.page(load.first(get_data(), utcnow()), lang, dash.get_asset_url("map-dark.json"))
+    return views.page(load.first(load.screen(get_data(), user), utcnow()), lang, dash.get_asset_url("map-dark.json"),
+                      load.home(load.district_of(user)))
 
 
 # Registered after ``layout`` exists: pages are imported as ordinary modules, not scanned by Dash.

@@ -15,13 +15,13 @@ from alerts.lifecycle import Role
 from dashboard import auth
 from dashboard.context import get_data
 from dashboard.map import figure, registry
-from dashboard.map.model import LEVELS, Scene, T, View, incident_trace
+from dashboard.map.model import LEVELS, Scene, T, incident_trace
 from i18n.timefmt import fmt_time, utcnow
 
 from . import load, views
 from .ids import Ids
 
-ROLES = (Role.COMMAND, Role.LEADER, Role.ADMIN)
+ROLES = (Role.COMMAND, Role.DISTRICT, Role.LEADER, Role.ADMIN)  # a district desk: its district's screen
 
 clientside_callback(
     ClientsideFunction(namespace="cityops", function_name="fitMap"),
@@ -55,9 +55,9 @@ clientside_callback(
 )
 
 
-def _allowed() -> None:
+def _allowed() -> auth.SessionUser:
     try:
-        auth.require(*ROLES)
+        return auth.require(*ROLES)
     except auth.Denied:
         raise PreventUpdate from None  # a logged-out screen keeps its last picture and learns nothing new
 
@@ -71,12 +71,12 @@ def _allowed() -> None:
     prevent_initial_call=True,
 )
 def refresh(_n: int | None, marker: Any, view: Any, metric: Any, scale: Any = 1) -> dict[str, Any]:
-    _allowed()
+    user = _allowed()
     lang, now = auth.current_lang(), utcnow()
     shown = load.Shown.from_store(marker)
-    reads = load.tick(get_data(), now, shown, registry.choropleth(metric))
-    plan = views.refresh(reads, shown, Scene.of(reads.base, View.from_store(view, reads.base), lang),
-                         scale=2 if scale == 2 else 1)
+    reads = load.tick(load.screen(get_data(), user), now, shown, registry.choropleth(metric))
+    plan = views.refresh(reads, shown, Scene.of(reads.base, load.view_of(view, reads.base, load.district_of(user)),
+                                                lang), scale=2 if scale == 2 else 1)
     kpis = {**shown.kpis, **(plan.kpis or {})}
     patch = plan.map_patch()
     return {
@@ -97,11 +97,14 @@ def refresh(_n: int | None, marker: Any, view: Any, metric: Any, scale: Any = 1)
     prevent_initial_call=True,
 )
 def navigate(click: Any, _back: int | None, pick: Any, view: Any) -> dict[str, str | None]:
-    """Drill down on a click on a district or township (or a pick from the list); up with the back button."""
-    _allowed()
-    base = get_data().base_map()
-    current = View.from_store(view, base)
+    """Drill down on a click on a district or township (or a pick from the list); up with the back button, as
+    far as the screen's top (a district desk's: its district)."""
+    district = load.district_of(_allowed())
+    base = get_data().for_district(district).base_map()
+    current = load.view_of(view, base, district)
     if ctx.triggered_id == Ids.BACK:
+        if current == load.home(district):
+            raise PreventUpdate
         return base.parent_of(current).to_store()
     if ctx.triggered_id == Ids.PICK:
         code = pick
@@ -125,17 +128,17 @@ def navigate(click: Any, _back: int | None, pick: Any, view: Any) -> dict[str, s
 )
 def show_view(view: Any, metric: Any) -> dict[str, Any]:
     """Make ``view`` the one shown: its areas coloured, its border bright, the map fitted to it."""
-    _allowed()
+    district = load.district_of(_allowed())
     lang, now = auth.current_lang(), utcnow()
-    data = get_data()
+    data = get_data().for_district(district)
     base = data.base_map()
-    current = View.from_store(view, base)
+    current = load.view_of(view, base, district)
     chosen = registry.choropleth(metric)
     return {
         "map": views.view_patch(current, base, chosen, chosen.read(data, now), lang),
         "fit": figure.fit_hints(current, base, registry.REGISTRY) if ctx.triggered_id == Ids.VIEW else no_update,
         "crumb": views.crumbs(current, base, lang),
-        "back_hidden": current.level == "city",
+        "back_hidden": current == load.home(district),
         "pick_options": views.pick_options(current, base),
         "pick_value": None,
         "pick_placeholder": views.pick_placeholder(current, lang),
@@ -145,11 +148,11 @@ def show_view(view: Any, metric: Any) -> dict[str, Any]:
 
 @callback(Output(Ids.CLICKED, "children"), Input(Ids.MAP, "clickData"), prevent_initial_call=True)
 def on_click(click: dict[str, Any] | None) -> Any:
-    """A click on an incident shows it under the feed, with a link to its timeline."""
-    _allowed()
+    """A click on an incident shows it under the feed, with a link to its timeline (one the screen shows)."""
+    district = load.district_of(_allowed())
     points = (click or {}).get("points") or []
     ids = [p.get("customdata") for p in points if isinstance(p.get("customdata"), int)
            and p.get("curveNumber") in [incident_trace(level) for level in LEVELS]]
     if not ids:
         return no_update  # a click on an area drills down instead
-    return views.clicked_card(get_data().incident(ids[0]), auth.current_lang())
+    return views.clicked_card(load.clicked(get_data(), ids[0], district), auth.current_lang())

@@ -1,6 +1,10 @@
 """What the big screen reads, at the ``now`` its callback was given: the first picture, and on
 each tick only what may have changed (the incident and warning tables behind a cheap marker,
 the live layers every ``LIVE_EVERY_S``). Also the screen's own state (the MARKER store) as a type.
+
+A district desk's screen (区县指挥中心) is its district's: every read goes through ``screen``, the data
+scoped to that district (``Data.for_district``), and it opens on its district (``home``), where a view
+the browser sends of anything else falls back to (``view_of``).
 """
 
 from __future__ import annotations
@@ -11,9 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from alerts.lifecycle import Role
 from dashboard import bigscreen
+from dashboard.actions import on_desk_of
+from dashboard.auth import SessionUser
 from dashboard.map import registry
-from dashboard.map.model import BaseMap, Cadence, Layer
+from dashboard.map.model import CITY, BaseMap, Cadence, Layer, View
 from i18n.timefmt import local, start_of_local_day
 
 if TYPE_CHECKING:
@@ -21,6 +28,34 @@ if TYPE_CHECKING:
 
 LIVE_EVERY_S = 9.0  # devices, vehicles and heat: every third tick is plenty
 Kpis = dict[str, float | int | None]
+
+
+def district_of(user: SessionUser) -> str | None:
+    """The district whose screen the user sees: a district desk's own; None (the city) for the others."""
+    return user.district_code if user.role is Role.DISTRICT else None
+
+
+def screen(data: Data, user: SessionUser) -> Data:
+    """The reads of the user's screen: a district desk's are of its district only, whatever it asks for."""
+    return data.for_district(district_of(user))
+
+
+def home(district: str | None) -> View:
+    """Where the screen opens and the top it goes back to: the city, or a district desk's own district."""
+    return CITY if district is None else View("district", district)
+
+
+def view_of(raw: object, base: BaseMap, district: str | None) -> View:
+    """The view the browser keeps, checked against the screen's base map (a district's knows its own areas
+    only): anything else, and the city on a district's screen, is its ``home``."""
+    view = View.from_store(raw, base)
+    return home(district) if view == CITY else view
+
+
+def clicked(data: Data, incident_id: int, district: str | None) -> dict[str, Any] | None:
+    """A clicked incident, if the screen shows it: on a district's screen one on its desk only."""
+    incident = data.incident(incident_id)
+    return incident if district is None or on_desk_of(incident, district) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,21 +77,23 @@ def refresh(reads: LayerReads, shown: Shown, scene: Scene, scale: int) -> bigscr
 _CANVAS: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
-def canvas(base: BaseMap, lang: Lang, style_url: str) -> dict[str, Any]:
-    """A copy of the map without data for the city view, built (and checked by plotly) once per
-    boundary version and language: the layers' reads are what each page load adds."""
-    key = (base.version, lang, style_url)
+def canvas(base: BaseMap, lang: Lang, style_url: str, view: View = CITY) -> dict[str, Any]:
+    """A copy of the map without data for the view it opens on (the city, or a district desk's district),
+    built (and checked by plotly) once per boundary version, language and view: the layers' reads are
+    what each page load adds."""
+    key = (base.version, lang, style_url, view.key)
     if key not in _CANVAS:
-        _CANVAS[key] = figure.build(registry.REGISTRY, base, base.urls, style_url, lang, CITY, registry.DEFAULT_ON)
+        _CANVAS[key] = figure.build(registry.REGISTRY, base, base.urls, style_url, lang, view, registry.DEFAULT_ON)
     return copy.deepcopy(_CANVAS[key])
 
 
-def first_picture(reads: LayerReads, lang: Lang, style_url: str) -> tuple[dict[str, Any], bigscreen.RefreshPlan]:
-    """The map with every layer's data, and a plan holding the rest. A fresh plan finds every part
-    new: what it queues is the whole first picture, fingerprinted so that the refreshes send only
+def first_picture(reads: LayerReads, lang: Lang, style_url: str,
+                  view: View = CITY) -> tuple[dict[str, Any], bigscreen.RefreshPlan]:
+    """The map of ``view`` with every layer's data, and a plan holding the rest. A fresh plan finds every
+    part new: what it queues is the whole first picture, fingerprinted so that the refreshes send only
     what differs from it (the layers read once are not fingerprinted: no refresh sends them)."""
-    fig = canvas(reads.base, lang, style_url)
-    scene = Scene.of(reads.base, CITY, lang)
+    fig = canvas(reads.base, lang, style_url, view)
+    scene = Scene.of(reads.base, view, lang)
     for layer in registry.REGISTRY:
         if layer.cadence is Cadence.ONCE:
             layer.style(reads.frames[layer.id], scene).apply_to(fig)
@@ -106,9 +108,10 @@ def first_picture(reads: LayerReads, lang: Lang, style_url: str) -> tuple[dict[s
     return fig, plan
 
 
-def page(reads: LayerReads, lang: Lang, style_url: str) -> html.Div:
-    base, view, chosen = reads.base, CITY, registry.DEFAULT_CHOROPLETH
-    fig, plan = first_picture(reads, lang, style_url)
+def page(reads: LayerReads, lang: Lang, style_url: str, view: View = CITY) -> html.Div:
+    """The screen opened on ``view``: the city's, or a district desk's district (its top: no way back up)."""
+    base, chosen = reads.base, registry.DEFAULT_CHOROPLETH
+    fig, plan = first_picture(reads, lang, style_url, view)
     kpis = plan.kpis or {}
     marker = Shown(reads.change, plan.fp, reads.now.timestamp(), kpis).to_store()
     return html.Div([
@@ -128,7 +131,7 @@ def page(reads: LayerReads, lang: Lang, style_url: str) -> html.Div:
                     html.Button(f"‹ {t('map.back', lang)}", id=Ids.BACK, n_clicks=0, className="map-btn", hidden=True),
                     html.Span(crumbs(view, base, lang), id=Ids.CRUMB, className="crumb"),
                     html.Div(dcc.Dropdown(pick_options(view, base), id=Ids.PICK, className="map-pick",
-                                          placeholder=t("map.pick_district", lang), clearable=False),
+                                          placeholder=pick_placeholder(view, lang), clearable=False),
                              id=Ids.PICK_WRAP, title=t("map.hint", lang)),
                 ], className="map-overlay map-nav"),
                 html.Div([
