@@ -8,17 +8,20 @@ and overdue incidents.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import numpy as np
 import psycopg
 from psycopg.rows import class_row, kwargs_row
 
 from alerts.apply import Site, Tally, apply_verdict
+from alerts.batch import BoolArray, judge_cases
 from alerts.directives import escalate_laggards
 from alerts.escalate import escalate_overdue
 from alerts.incidents import Location, open_incident
@@ -34,15 +37,14 @@ from alerts.rules import (
 from alerts.verdicts import (
     DeviceSilence,
     StationReading,
+    TelemetryCase,
     Verdict,
     accumulation,
     compound,
     event_count,
-    explain,
     geofence,
+    judge,
     no_data,
-    rate,
-    threshold,
 )
 from store.privacy import Reporter
 
@@ -50,6 +52,7 @@ log = logging.getLogger("cityops.alerts")
 
 LOOKBACK_SLACK = timedelta(minutes=15)
 MEASURABLE_RAIN_MM = 0.1
+BATCH_FROM = 64  # cases in a round from which numpy judges them (below, building its arrays costs more)
 HOURLY_TOLERANCE = timedelta(minutes=10)  # an accumulation's reading at a whole hour back: at most this much earlier
 Pair = tuple[str, str]  # device_id, metric
 RuleT = TypeVar("RuleT", bound=Rule)
@@ -241,6 +244,26 @@ def _hourly(conn: psycopg.Connection, latest: Mapping[Pair, tuple[datetime, floa
     return found
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _at_station(rule: ThresholdRule, lines: tuple[tuple[str, float], ...]) -> ThresholdRule | None:
+    """``rule.at_station``, once per station and rule, not once per reading."""
+    return rule.at_station(dict(lines))
+
+
+def judged(cases: Sequence[TelemetryCase], open_now: set[tuple[str, str]]) -> list[tuple[TelemetryCase, Verdict]]:
+    """The verdicts worth applying (firing, or about an open warning), in case order: a small round one case at
+    a time (``verdicts.judge``), a larger one in numpy (``batch.judge_cases``); the two agree verdict for verdict."""
+    if len(cases) < BATCH_FROM:
+        return [(c, v) for c in cases if _worth_applying(c.rule, c.subject, (v := judge(c)).firing, open_now)]
+
+    def keep(group: Sequence[TelemetryCase], firing: BoolArray) -> BoolArray:
+        worth: BoolArray = firing | np.fromiter(((c.rule.id, c.subject) in open_now for c in group), dtype=bool,
+                                                count=len(group))
+        return worth
+
+    return [(cases[i], v) for i, v in judge_cases(cases, keep)]
+
+
 def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateRule], pairs: set[Pair],
                      devices: dict[str, WatchedDevice], now: datetime) -> Tally:
     tally = Tally()
@@ -260,7 +283,7 @@ def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateR
             if isinstance(r, ThresholdRule):
                 if r.area and not (device.location.grid_code or "").startswith(r.area):
                     continue
-                at_station = r.at_station(device.lines)  # a rule on lines, with this station's own put in
+                at_station = _at_station(r, tuple(sorted(device.lines.items())))  # this station's own lines
                 if at_station is None:
                     continue
                 mine.append(at_station)
@@ -282,27 +305,22 @@ def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateR
     hours = max((r.accumulate_hours for rs in applicable.values() for r in rs if isinstance(r, ThresholdRule)),
                 default=1)
     hourly = _hourly(conn, summing, hours) if summing and hours > 1 else {}
+    cases: list[TelemetryCase] = []
     for pair, pair_rules in applicable.items():
         device_id, _metric = pair
+        lines = devices[device_id].lines
         history = series.get(pair) or ([latest[pair]] if pair in latest else [])
         for rule in pair_rules:
-            verdict: Verdict
             if isinstance(rule, ThresholdRule) and rule.accumulate_hours > 1:
-                if pair not in summing:
-                    continue
-                total, covered = accumulation(hourly.get(pair, {}), rule.accumulate_hours)
-                verdict = threshold(rule, device_id, [(latest[pair][0], total)])
-                verdict = explain(rule, verdict, devices[device_id].lines)
-                if verdict.details is not None:
-                    verdict = Verdict(verdict.subject, verdict.firing, verdict.cleared, verdict.level, verdict.since,
-                                      verdict.peak, verdict.last, {**verdict.details, "hours_covered": covered},
-                                      verdict.basis)
+                if pair in summing:
+                    total, covered = accumulation(hourly.get(pair, {}), rule.accumulate_hours)
+                    cases.append(TelemetryCase(rule, device_id, [(latest[pair][0], total)], lines, covered))
             elif isinstance(rule, ThresholdRule):
-                verdict = explain(rule, threshold(rule, device_id, history), devices[device_id].lines)
+                cases.append(TelemetryCase(rule, device_id, history, lines))
             else:
-                verdict = rate(rule, device_id, series.get(pair, []))
-            if _worth_applying(rule, device_id, verdict.firing, open_now):
-                tally.add(apply_verdict(conn, rule, devices[device_id].site(), verdict, now))
+                cases.append(TelemetryCase(rule, device_id, series.get(pair, [])))
+    for case, verdict in judged(cases, open_now):
+        tally.add(apply_verdict(conn, case.rule, devices[case.subject].site(), verdict, now))
     return tally
 
 

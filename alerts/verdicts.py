@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from alerts.rules import LINE_NAMES, LINE_ORDER, CompoundRule, GeofenceRule, NoDataRule, RateRule, ThresholdRule
 
@@ -162,6 +162,35 @@ def rate(rule: RateRule, subject: str, readings: Series) -> Verdict:
     if level is None:
         return Verdict(subject, firing=False, cleared=False, last=rise)
     return Verdict(subject, firing=True, cleared=False, level=level, since=base_ts, peak=rise, last=rise)
+
+
+class TelemetryCase(NamedTuple):
+    """One telemetry rule about one device and metric, with what it reads: the same input for the
+    per-reading judge (``judge``) and the batch one (``alerts.batch.judge_cases``)."""
+
+    rule: ThresholdRule | RateRule  # as it applies at this device (a rule on lines: the station's own put in)
+    subject: str  # the device id
+    history: Series  # in time order, ending at the latest: the window (a breach, a rate) or the latest alone
+    lines: Mapping[str, float] = {}  # the station's own lines, for the warning's words
+    covered: int | None = None  # an accumulation: hours with a reading (``history`` is its one total)
+
+
+def worded(case: TelemetryCase, verdict: Verdict) -> Verdict:
+    """A threshold verdict with what made it (``explain``), an accumulation's hours covered too."""
+    if isinstance(case.rule, RateRule):
+        return verdict
+    verdict = explain(case.rule, verdict, case.lines)
+    if case.covered is None or verdict.details is None:
+        return verdict
+    return Verdict(verdict.subject, verdict.firing, verdict.cleared, verdict.level, verdict.since, verdict.peak,
+                   verdict.last, {**verdict.details, "hours_covered": case.covered}, verdict.basis)
+
+
+def judge(case: TelemetryCase) -> Verdict:
+    """The per-reading path: one case at a time."""
+    if isinstance(case.rule, RateRule):
+        return rate(case.rule, case.subject, case.history)
+    return worded(case, threshold(case.rule, case.subject, case.history))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ import pytest
 
 from alerts import verdicts as v
 from alerts.rules import CompoundRule, RuleError, ThresholdRule, load_rules, parse_rules
+from tests.alerts.paths import PATHS, Judge, on
 
 T0 = datetime(2026, 7, 1, 14, 0, tzinfo=UTC)
 SHIPPED = {r.id: r for r in load_rules()}
@@ -29,10 +30,10 @@ def minutes(*values: float, every: float = 1) -> list[tuple[datetime, float]]:
     return [(T0 + timedelta(minutes=i * every), val) for i, val in enumerate(values)]
 
 
-def judge(rule: ThresholdRule, lines: dict[str, float], values: list[float]) -> v.Verdict:
+def judge(path: Judge, rule: ThresholdRule, lines: dict[str, float], values: list[float]) -> v.Verdict:
     at_station = rule.at_station(lines)
     assert at_station is not None
-    return v.explain(at_station, v.threshold(at_station, "river-1", minutes(*values)), lines)
+    return on(path, at_station, "river-1", minutes(*values), lines)
 
 
 @pytest.mark.parametrize(
@@ -47,9 +48,10 @@ def judge(rule: ThresholdRule, lines: dict[str, float], values: list[float]) -> 
         (HIGH_BANKS, 3.5, 3, "warning"),
     ],
 )
+@pytest.mark.parametrize("path", PATHS.values(), ids=PATHS.keys())
 def test_a_river_level_is_judged_against_the_stations_own_lines(
-        lines: dict[str, float], stage: float, level: int | None, line: str | None) -> None:
-    got = judge(RIVER, lines, [stage] * 6)  # for_minutes = 5
+        path: Judge, lines: dict[str, float], stage: float, level: int | None, line: str | None) -> None:
+    got = judge(path, RIVER, lines, [stage] * 6)  # for_minutes = 5
     assert (got.firing, got.level) == (level is not None, level)
     assert got.details is not None and got.details.get("line") == line
     if line is not None:
@@ -58,32 +60,36 @@ def test_a_river_level_is_judged_against_the_stations_own_lines(
         assert got.basis is not None and f"{said}{ {'warning': '警戒水位', 'guarantee': '保证水位'}[line]}" in got.basis
 
 
-def test_a_level_names_the_line_it_is_defined_on_until_a_higher_one_has_lasted() -> None:
-    got = judge(RIVER, LOW_BANKS, [2.6] * 6 + [3.3] * 2)  # over 保证 for 1 minute only: still 超警戒
+@pytest.mark.parametrize("path", PATHS.values(), ids=PATHS.keys())
+def test_a_level_names_the_line_it_is_defined_on_until_a_higher_one_has_lasted(path: Judge) -> None:
+    got = judge(path, RIVER, LOW_BANKS, [2.6] * 6 + [3.3] * 2)  # over 保证 for 1 minute only: still 超警戒
     assert got.level == 3 and got.details is not None and got.details["line"] == "warning"
     assert got.basis == "水位 3.30 m，超警戒水位 0.80 m"
-    assert judge(RIVER, LOW_BANKS, [2.3] * 6).basis == "水位 2.30 m，距警戒水位 0.20 m"
+    assert judge(path, RIVER, LOW_BANKS, [2.3] * 6).basis == "水位 2.30 m，距警戒水位 0.20 m"
 
 
-def test_the_level_says_which_line_and_by_how_much() -> None:
-    got = judge(RIVER, LOW_BANKS, [2.9] * 6)
+@pytest.mark.parametrize("path", PATHS.values(), ids=PATHS.keys())
+def test_the_level_says_which_line_and_by_how_much(path: Judge) -> None:
+    got = judge(path, RIVER, LOW_BANKS, [2.9] * 6)
     assert got.basis == "水位 2.90 m，超警戒水位 0.40 m"
     assert got.details == {"metric": "water_level", "value": 2.9, "lines": LOW_BANKS, "line": "warning",
                            "line_value": 2.5}
 
 
-def test_a_station_clears_below_its_own_lowest_level_less_the_margin() -> None:
+@pytest.mark.parametrize("path", PATHS.values(), ids=PATHS.keys())
+def test_a_station_clears_below_its_own_lowest_level_less_the_margin(path: Judge) -> None:
     at_station = RIVER.at_station(LOW_BANKS)
     assert at_station is not None
     assert at_station.clear_below == pytest.approx(2.5 - 0.3 - 0.2)
-    assert v.threshold(at_station, "r", minutes(*[2.6] * 6, 1.9)).cleared
-    assert not v.threshold(at_station, "r", minutes(*[2.6] * 6, 2.1)).cleared  # in the band: neither
+    assert on(path, at_station, "r", minutes(*[2.6] * 6, 1.9)).cleared
+    assert not on(path, at_station, "r", minutes(*[2.6] * 6, 2.1)).cleared  # in the band: neither
 
 
-def test_a_reservoir_warns_from_its_flood_limit_and_a_river_rule_skips_a_station_without_lines() -> None:
-    assert judge(RESERVOIR, DAM, [19.7] * 6).level == 4  # over 汛限水位
-    assert judge(RESERVOIR, DAM, [20.9] * 6).level == 3
-    assert judge(RESERVOIR, DAM, [21.8] * 6).level == 2
+@pytest.mark.parametrize("path", PATHS.values(), ids=PATHS.keys())
+def test_a_reservoir_warns_from_its_flood_limit_and_a_river_rule_skips_a_station_without_lines(path: Judge) -> None:
+    assert judge(path, RESERVOIR, DAM, [19.7] * 6).level == 4  # over 汛限水位
+    assert judge(path, RESERVOIR, DAM, [20.9] * 6).level == 3
+    assert judge(path, RESERVOIR, DAM, [21.8] * 6).level == 2
     no_limit = RESERVOIR.at_station({"warning": 20.6, "guarantee": 21.7})
     assert no_limit is not None and sorted(lt.level for lt in no_limit.levels) == [2, 3]
     assert RIVER.at_station({}) is None  # a station registered without lines is not judged on lines
@@ -131,19 +137,21 @@ def test_a_silent_hour_adds_nothing_so_the_total_is_a_lower_bound() -> None:
         ("rain_24h", 250.0, 2, "特大暴雨"),
     ],
 )
+@pytest.mark.parametrize("path", PATHS.values(), ids=PATHS.keys())
 def test_accumulations_warn_at_their_levels_and_name_the_national_grade(
-        rule_id: str, total: float, level: int | None, grade: str | None) -> None:
+        path: Judge, rule_id: str, total: float, level: int | None, grade: str | None) -> None:
     rule = SHIPPED[rule_id]
     assert isinstance(rule, ThresholdRule)
-    got = v.explain(rule, v.threshold(rule, "rain-1", [(T0, total)]), {})
+    got = path(v.TelemetryCase(rule, "rain-1", [(T0, total)], {}, covered=rule.accumulate_hours))
     assert (got.firing, got.level) == (level is not None, level)
     assert got.details is not None and got.details.get("grade") == grade
-    assert got.details["hours"] == rule.accumulate_hours
+    assert got.details["hours"] == got.details["hours_covered"] == rule.accumulate_hours
     assert got.basis is not None and got.basis.startswith(f"{rule.accumulate_hours}小时雨量 {total:.1f} mm")
 
 
-def test_an_hour_of_heavy_rain_is_named_on_the_hourly_scale() -> None:
-    got = v.explain(RAIN_1H, v.threshold(RAIN_1H, "rain-1", minutes(*[35.0] * 11)), {})
+@pytest.mark.parametrize("path", PATHS.values(), ids=PATHS.keys())
+def test_an_hour_of_heavy_rain_is_named_on_the_hourly_scale(path: Judge) -> None:
+    got = on(path, RAIN_1H, "rain-1", minutes(*[35.0] * 11))
     assert (got.level, got.basis) == (3, "1小时雨量 35.0 mm，暴雨")
     assert [RAIN_1H.grade_of(x) for x in (0.0, 2.5, 2.6, 8.1, 15.9, 16.0)] == [None, "小雨", "中雨", "大雨", "大雨",
                                                                                "暴雨"]

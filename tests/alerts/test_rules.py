@@ -23,6 +23,7 @@ from alerts.rules import (
     load_rules,
     parse_rules,
 )
+from tests.alerts.paths import PATHS, Judge, on
 
 T0 = datetime(2026, 7, 1, 14, 0, tzinfo=UTC)
 
@@ -66,21 +67,24 @@ def stations(values: dict[tuple[str, str], float]) -> list[v.StationReading]:
         ([], False, None, False),
     ],
 )
-def test_threshold_duration(values: list[float], firing: bool, level: int | None, cleared: bool) -> None:
-    got = v.threshold(RAIN, "rain-1", series(*values))
+@pytest.mark.parametrize("path", PATHS.values(), ids=PATHS.keys())
+def test_threshold_duration(path: Judge, values: list[float], firing: bool, level: int | None, cleared: bool) -> None:
+    got = on(path, RAIN, "rain-1", series(*values))
     assert (got.firing, got.level, got.cleared) == (firing, level, cleared)
 
 
-def test_threshold_reports_start_and_peak() -> None:
-    got = v.threshold(RAIN, "rain-1", series(5, 31, 40, 33, 36, 32, 31, 30, 39, 45, 31, 34))
+@pytest.mark.parametrize("path", PATHS.values(), ids=PATHS.keys())
+def test_threshold_reports_start_and_peak(path: Judge) -> None:
+    got = on(path, RAIN, "rain-1", series(5, 31, 40, 33, 36, 32, 31, 30, 39, 45, 31, 34))
     assert got.since == T0 + timedelta(minutes=1)
     assert got.peak == 45 and got.last == 34
 
 
+@pytest.mark.parametrize("path", PATHS.values(), ids=PATHS.keys())
 @pytest.mark.parametrize(("values", "firing"), [([85], False), ([85, 85], True), ([85, 20, 85], False)])
-def test_threshold_times_in_a_row(values: list[float], firing: bool) -> None:
+def test_threshold_times_in_a_row(path: Judge, values: list[float], firing: bool) -> None:
     speeding = RAIN.model_copy(update={"for_minutes": 0, "for_count": 2})
-    assert v.threshold(speeding, "car", series(*values)).firing is firing
+    assert on(path, speeding, "car", series(*values)).firing is firing
 
 
 @pytest.mark.parametrize(
@@ -93,8 +97,9 @@ def test_threshold_times_in_a_row(values: list[float], firing: bool) -> None:
         ([1.0, 3.0], False, None, False),  # not 30 minutes of history yet
     ],
 )
-def test_rate_of_change(values: list[float], firing: bool, level: int | None, cleared: bool) -> None:
-    got = v.rate(RISE, "river-1", series(*values))
+@pytest.mark.parametrize("path", PATHS.values(), ids=PATHS.keys())
+def test_rate_of_change(path: Judge, values: list[float], firing: bool, level: int | None, cleared: bool) -> None:
+    got = on(path, RISE, "river-1", series(*values))
     assert (got.firing, got.level, got.cleared) == (firing, level, cleared)
 
 
@@ -155,40 +160,46 @@ def test_event_count() -> None:
 
 # --- one contract every kind passes --------------------------------------------------------
 # (sample rule TOML, a breaching evaluation, a quiet evaluation)
-# The callables take the rule the TOML parses to: each kind its own class (the key names it).
-Case = tuple[str, Callable[[Any], v.Verdict], Callable[[Any], v.Verdict]]
+# The callables take the rule the TOML parses to (each kind its own class: the key names it) and the path.
+# Telemetry kinds are judged on both paths (one case at a time, a batch together); the others have one.
+Case = tuple[str, Callable[[Any, Judge], v.Verdict], Callable[[Any, Judge], v.Verdict]]
 CONTRACT: dict[str, Case] = {
     "threshold": ('id = "k_threshold"\nname = "n"\ncategory = "c"\ndevice_type = "d"\nmetric = "m"\n'
                   'levels = [{level = 2, at_least = 5.0}]\nclear_below = 1.0\n',
-                  lambda r: v.threshold(r, "s", series(9)), lambda r: v.threshold(r, "s", series(0))),
+                  lambda r, p: on(p, r, "s", series(9)), lambda r, p: on(p, r, "s", series(0))),
     "rate": ('id = "k_rate"\nkind = "rate"\nname = "n"\ncategory = "c"\ndevice_type = "d"\nmetric = "m"\n'
              'window_minutes = 1\nlevels = [{level = 3, at_least = 1.0}]\nclear_below = 0.1\n',
-             lambda r: v.rate(r, "s", series(0, 5)), lambda r: v.rate(r, "s", series(5, 5))),
+             lambda r, p: on(p, r, "s", series(0, 5)), lambda r, p: on(p, r, "s", series(5, 5))),
     "no_data": ('id = "k_no_data"\nkind = "no_data"\nname = "n"\ncategory = "c"\n',
-                lambda r: v.no_data(r, [_silence("s", "T", 60)], T0)[0][-1],
-                lambda r: v.no_data(r, [_silence("s", "T", 0)], T0)[0][-1]),
+                lambda r, _p: v.no_data(r, [_silence("s", "T", 60)], T0)[0][-1],
+                lambda r, _p: v.no_data(r, [_silence("s", "T", 0)], T0)[0][-1]),
     "compound": ('id = "k_compound"\nkind = "compound"\nname = "n"\ncategory = "c"\ncombine = "all"\n'
                  'within_minutes = 5\nlevel = 1\nconditions = [{device_type = "a", metric = "x", at_least = 1.0},'
                  ' {device_type = "b", metric = "y", at_least = 1.0}]\n',
-                 lambda r: v.compound(r, "T", stations({("a", "x"): 2, ("b", "y"): 2})),
-                 lambda r: v.compound(r, "T", [])),
+                 lambda r, _p: v.compound(r, "T", stations({("a", "x"): 2, ("b", "y"): 2})),
+                 lambda r, _p: v.compound(r, "T", [])),
     "geofence": ('id = "k_geofence"\nkind = "geofence"\nname = "n"\ncategory = "c"\ndevice_type = "d"\n'
                  'zone = ["4310"]\nlevel = 2\n',
-                 lambda r: v.geofence(r, "s", [(T0, "431002001001")]),
-                 lambda r: v.geofence(r, "s", [(T0, "440000000001")])),
+                 lambda r, _p: v.geofence(r, "s", [(T0, "431002001001")]),
+                 lambda r, _p: v.geofence(r, "s", [(T0, "440000000001")])),
     "event_count": ('id = "k_event_count"\nkind = "event_count"\nname = "n"\ncategory = "c"\n'
                     'event_category = "hotline"\nradius_m = 100\nwindow_hours = 1\nat_least = 3\nlevel = 4\n',
-                    lambda r: v.event_count(r.at_least, r.level, "s", 3),
-                    lambda r: v.event_count(r.at_least, r.level, "s", 1)),
+                    lambda r, _p: v.event_count(r.at_least, r.level, "s", 3),
+                    lambda r, _p: v.event_count(r.at_least, r.level, "s", 1)),
 }
 
 
-@pytest.mark.parametrize("kind", sorted(CONTRACT))
-def test_every_kind_honours_the_contract(kind: str) -> None:
+BATCHED = ("threshold", "rate")
+
+
+@pytest.mark.parametrize(("kind", "path"), [(k, p) for k in sorted(CONTRACT)
+                                            for p in (PATHS if k in BATCHED else ["per_reading"])])
+def test_every_kind_honours_the_contract(kind: str, path: str) -> None:
     body, breach, calm = CONTRACT[kind]
     (rule,) = parse_rules("[[rule]]\n" + body)
     assert rule.kind == kind
-    fired, again, still = breach(rule), breach(rule), calm(rule)
+    judge = PATHS[path]
+    fired, again, still = breach(rule, judge), breach(rule, judge), calm(rule, judge)
     assert fired.firing and fired.level in (1, 2, 3, 4)
     assert fired == again  # pure: same data, same verdict
     assert not still.firing
