@@ -187,6 +187,11 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
                           "en": "Reject rate = rejected ÷ received messages; late rate = late rows ÷ stored rows"
                                 " (stored more than 10 min after their own time)"},
     "quality.days.rejected": {"zh": "拒收消息（条）", "en": "Rejected messages"},
+    "quality.days_city": {"zh": "每日接入统计和数据质量月报按数据源汇总全市、不分区县，由市指挥中心查看；"
+                                "本页其余各项为本区县设备及其被拒收的消息。",
+                          "en": "Ingest's daily figures and the monthly report are per feed for the whole city,"
+                                " not per district: the city command center reads them. The rest of this page is"
+                                " your district's devices and the messages of theirs that were rejected."},
     "quality.days.reject_rate": {"zh": "拒收率", "en": "Reject rate"},
     "quality.days.late_rate": {"zh": "迟到率", "en": "Late rate"},
     "col.dept": {"zh": "部门", "en": "Department"},
@@ -376,6 +381,36 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
                                     "en": "This directive is not addressed to your township"},
     "directive.err.duplicate": {"zh": "相同的政令刚刚已发布，请勿重复提交",
                                 "en": "The same directive was just sent; not sending it twice"},
+    # -- a unit's reports (处置进展, 处置反馈, 协办): fields of alerts.feedback's catalogue, photos, 协办 parts --
+    "assist.part.pending": {"zh": "协办待签收", "en": "Assisting: to sign for"},
+    "assist.part.signed": {"zh": "协办处置中", "en": "Assisting: working"},
+    "assist.part.done": {"zh": "协办已反馈", "en": "Assisting: done"},
+    "report.note": {"zh": "处置情况（必填）", "en": "What was done (required)"},
+    "report.result": {"zh": "处置结果（必选）", "en": "Outcome (required)"},
+    "report.people": {"zh": "本次转移人数（人，不含此前已报）", "en": "People moved since the last report"},
+    "report.shelters": {"zh": "安置点（多个用顿号或逗号分隔；有转移须填）",
+                        "en": "Shelters (separate with commas; required when people were moved)"},
+    "report.photos": {"zh": "现场照片（可选，最多 3 张，JPEG/PNG/WebP，每张不超过 5 MB）",
+                      "en": "Photos (optional, up to 3 JPEG/PNG/WebP of at most 5 MB each)"},
+    "report.submit": {"zh": "提交", "en": "Submit"},
+    "details.result": {"zh": "处置结果", "en": "Outcome"},
+    "details.result.resolved": {"zh": "已处置完毕", "en": "Handled"},
+    "details.result.controlled": {"zh": "已控制，持续跟进", "en": "Under control, following up"},
+    "details.result.false_alarm": {"zh": "现场核实为误报", "en": "False alarm on site"},
+    "details.result.beyond": {"zh": "超出处置能力，需上级协调", "en": "Beyond our means, needs coordination"},
+    "details.shelters": {"zh": "安置点", "en": "Shelters"},
+    "details.photos": {"zh": "照片", "en": "Photos"},
+    "details.open_warnings": {"zh": "结案时仍在报警的预警", "en": "Warnings still open at closure"},
+    "err.result_required": {"zh": "请选择处置结果", "en": "Choose the outcome"},
+    "err.shelters_required": {"zh": "有群众转移，请填写安置点", "en": "People were moved: name the shelters"},
+    "err.shelters_long": {"zh": "安置点最多 10 个，每个不超过 50 字",
+                          "en": "At most 10 shelters of at most 50 characters each"},
+    "err.photo_count": {"zh": "最多上传 3 张照片", "en": "At most 3 photos"},
+    "incident.reports": {"zh": "处置反馈与进展", "en": "Reports from the units"},
+    "incident.no_reports": {"zh": "暂无反馈", "en": "No reports yet"},
+    "incident.lead_unit": {"zh": "主办", "en": "Lead"},
+    "incident.assist_unit": {"zh": "协办", "en": "Assisting"},
+    "incident.people_total": {"zh": "累计转移 {n} 人", "en": "{n} people moved in all"},
 }
 
 DEPT: dict[str, dict[str, str]] = {

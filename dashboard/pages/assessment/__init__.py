@@ -19,16 +19,17 @@ from . import callbacks, load, views
 __all__ = ["callbacks", "layout", "load", "views"]  # imported here, the callbacks register
 
 
-def _page(lang: Lang) -> Component:
-    """It opens on the last 30 days of the townships."""
+def _page(district: str | None, lang: Lang) -> Component:
+    """It opens on the last 30 days of the townships (a district desk's: its own)."""
     data, now = get_data(), utcnow()
     first = load.Query("30d", "township", None, None)
     periods = [(key, load.period_label(key, lang)) for key, _ in load.periods(now)]
-    return views.page(load.assess(data, first, now), periods, data.categories(), lang)
+    return views.page(load.assess(data, first, now, district), periods, data.categories(), lang,
+                      load.kinds(district))
 
 
 def layout(**_: object) -> Component:
-    return for_roles(callbacks.ROLES, lambda _user, lang: _page(lang))
+    return for_roles(callbacks.ROLES, lambda user, lang: _page(load.district_of(user), lang))
 
 
 dash.register_page(__name__, path="/assessment", title=page_title("nav.assessment"), order=4, layout=layout)

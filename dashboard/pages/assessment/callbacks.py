@@ -18,17 +18,19 @@ from i18n.timefmt import local, utcnow
 from . import load, views
 from .ids import Ids
 
-ROLES = (Role.LEADER, Role.COMMAND, Role.ADMIN)
+ROLES = (Role.LEADER, Role.COMMAND, Role.DISTRICT, Role.ADMIN)  # a district desk: its own district's
 FILTERS = (State(Ids.PERIOD, "value"), State(Ids.KIND, "value"), State(Ids.CATEGORY, "value"),
            State(Ids.LEVEL, "value"))
 
 
 def _assessed(period: Any, kind: Any, category: Any, level: Any) -> load.Assessment:
-    """Raises ``auth.Denied`` or ``load.BadQuery`` (each with its message key)."""
-    auth.require(*ROLES)
+    """Raises ``auth.Denied`` or ``load.BadQuery`` (each with its message key). A district desk's ranking is of
+    its district whatever the browser sends (the departments' refused as a kind it is not offered)."""
+    district = load.district_of(auth.require(*ROLES))
     data, now = get_data(), utcnow()
-    q = load.parse(now, period=period, kind=kind, category=category, level=level, categories=data.categories())
-    return load.assess(data, q, now)
+    q = load.parse(now, period=period, kind=kind, category=category, level=level, categories=data.categories(),
+                   district=district)
+    return load.assess(data, q, now, district)
 
 
 @callback(

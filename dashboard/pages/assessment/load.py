@@ -1,5 +1,9 @@
 """What the 考核 page reads and works out: a period's figures per unit (``alerts.assessment``, from the
-incident log), ranked against the previous period, and the incidents behind any one figure."""
+incident log), ranked against the previous period, and the incidents behind any one figure.
+
+A district desk (区县指挥中心) assesses its own district: its townships ranked among themselves and its
+district's own row (``district``); the departments are the city's. What ``reads_assessment`` returns is
+cut to those units before anything is ranked, drilled into or exported."""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from alerts.assessment import Period, Ranked, Stretch, figures, rank, stretches_until
+from alerts.lifecycle import Role, district_of_unit
+from dashboard.auth import SessionUser
 from dashboard.data import Data
 from dashboard.reads_assessment import WEIGHTS
 from i18n.labels import Lang
@@ -16,6 +22,7 @@ from reports.month import Month, recent_months
 ROLLING_DAYS = 30
 MONTHS = 12
 KINDS = ("township", "department", "district")
+DISTRICT_KINDS = ("township", "district")  # what a district desk ranks: its townships, and its district
 # The figures a cell can open: the stretches each counts (Figures.incidents' keys).
 DRILLS = ("dispatched", "signed_on_time", "due", "postponed", "handled_on_time", "closed", "returned",
           "returned_wrongly", "decided", "reworked", "reworked_thrice")
@@ -54,11 +61,21 @@ def previous(key: str, period: Period) -> Period:
     return Period(month.start, month.end)
 
 
+def district_of(user: SessionUser) -> str | None:
+    """The district a user assesses: a district desk's own; None (the city) for the others."""
+    return user.district_code if user.role is Role.DISTRICT else None
+
+
+def kinds(district: str | None) -> tuple[str, ...]:
+    """What the page offers to rank: everything for the city, a district desk its townships and its district."""
+    return KINDS if district is None else DISTRICT_KINDS
+
+
 def parse(now: datetime, *, period: object, kind: object, category: object, level: object,
-          categories: list[str]) -> Query:
+          categories: list[str], district: str | None = None) -> Query:
     if period not in dict(periods(now)):
         raise BadQuery("assess.err.period")
-    if kind not in KINDS:
+    if kind not in kinds(district):
         raise BadQuery("assess.err.kind")
     if category not in (None, "") and category not in categories:
         raise BadQuery("err.bad_category")
@@ -83,21 +100,24 @@ class Assessment:
         return self.key.get(s.unit) if self.key is not None else s.unit
 
 
-def _units(data: Data, kind: str) -> tuple[list[str], dict[str, str] | None]:
-    """The units ranked, and the key that maps a unit to them (districts: each township's)."""
+def _units(data: Data, kind: str, district: str | None) -> tuple[list[str], dict[str, str] | None]:
+    """The units ranked, and the key that maps a unit to them (districts: each township's); of ``district``
+    only when one is given."""
     townships = [code for code, _ in data.townships()]
     if kind == "township":
-        return townships, None
+        return [c for c in townships if district is None or district_of_unit(c) == district], None
     if kind == "department":
         return [code for code, _ in data.units() if code not in set(townships)], None
-    return [code for code, _ in data.districts()], {code: code[:6] for code in townships}
+    return ([code for code, _ in data.districts() if district in (None, code)],
+            {code: code[:6] for code in townships})
 
 
-def assess(data: Data, q: Query, now: datetime) -> Assessment:
+def assess(data: Data, q: Query, now: datetime, district: str | None = None) -> Assessment:
+    """The ranking ``q`` asks for; a district desk's (``district``) of its own units only."""
     period = dict(periods(now))[q.period]
     before = previous(q.period, period)
     logs = data.assessment_logs(before.start, period.end)
-    units, key = _units(data, q.kind)
+    units, key = _units(data, q.kind, district)
     categories = frozenset({q.category}) if q.category else None
     levels = frozenset({q.level}) if q.level else None
     stretches = stretches_until(logs, period.end)

@@ -179,7 +179,9 @@ def sheets(a: Assessment, drills: list[DrillRow], lang: Lang, now: datetime) -> 
             Sheet(t("assess.sheet_detail", lang), heading, _notes(a, lang, now), detail_columns, detail)]
 
 
-def filter_bar(periods: list[tuple[str, str]], categories: list[str], lang: Lang) -> html.Div:
+def filter_bar(periods: list[tuple[str, str]], categories: list[str], lang: Lang,
+               kinds: tuple[str, ...] = KINDS) -> html.Div:
+    """The period, what is ranked (``kinds``: those the user may rank), the category and the level."""
     def field(label_key: str, control: Any) -> html.Label:
         return html.Label([html.Span(t(label_key, lang)), control], className="filter")
 
@@ -187,8 +189,8 @@ def filter_bar(periods: list[tuple[str, str]], categories: list[str], lang: Lang
         field("assess.period", dcc.Dropdown([{"label": label, "value": key} for key, label in periods],
                                             value=periods[0][0], id=Ids.PERIOD, clearable=False,
                                             className="dropdown-sm")),
-        field("assess.kind", dcc.RadioItems([{"label": t(f"assess.kind.{k}", lang), "value": k} for k in KINDS],
-                                            value=KINDS[0], id=Ids.KIND, inline=True, className="radio")),
+        field("assess.kind", dcc.RadioItems([{"label": t(f"assess.kind.{k}", lang), "value": k} for k in kinds],
+                                            value=kinds[0], id=Ids.KIND, inline=True, className="radio")),
         field("filter.category", dcc.Dropdown(
             [{"label": category_label(cat, lang), "value": cat} for cat in categories], id=Ids.CATEGORY,
             placeholder=t("common.all", lang), className="dropdown-sm")),
@@ -202,12 +204,13 @@ def body(a: Assessment, lang: Lang) -> list[Any]:
     return [score_chart(a, lang), ranking(a, lang)]
 
 
-def page(a: Assessment, periods: list[tuple[str, str]], categories: list[str], lang: Lang) -> html.Div:
+def page(a: Assessment, periods: list[tuple[str, str]], categories: list[str], lang: Lang,
+         kinds: tuple[str, ...] = KINDS) -> html.Div:
     return html.Div([
         html.Div([html.H1(t("assess.title", lang)),
                   html.Button(t("assess.export", lang), id=Ids.EXPORT, n_clicks=0,
                               className="btn btn-secondary btn-right")], className="section-head"),
-        filter_bar(periods, categories, lang),
+        filter_bar(periods, categories, lang, kinds),
         html.Div(t("assess.note", lang), className="muted"),
         html.Div(id=Ids.MSG, **aria(live="polite")),
         html.Section(body(a, lang), id=Ids.TABLE, className="card panel"),

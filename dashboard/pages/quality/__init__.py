@@ -22,7 +22,8 @@ __all__ = ["callbacks", "layout", "load", "views"]  # imported here, the callbac
 
 
 def layout(**_: object) -> Component:
-    return for_roles(callbacks.ROLES, lambda _user, lang: views.page(load.page(get_data(), utcnow()), lang))
+    return for_roles(callbacks.ROLES, lambda user, lang: views.page(
+        load.page(get_data(), utcnow(), load.district_of(user)), lang))
 
 
 # Registered after ``layout`` exists: pages are imported as ordinary modules, not scanned by Dash.

@@ -1,5 +1,6 @@
-"""The 数据质量 page's callbacks: the figures again every 30 s, and the chosen month's report as a Word
-file, for the page's roles only (checked here, not by the button)."""
+"""The 数据质量 page's callbacks: the figures again every 30 s (a district desk's: its district's), and the
+chosen month's report as a Word file (the city's: not a district desk's), for the page's roles only (checked
+here, not by the button)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from reports.texts import rt
 from . import load, views
 from .ids import Ids
 
-ROLES = (Role.LEADER, Role.COMMAND, Role.ADMIN)
+ROLES = (Role.LEADER, Role.COMMAND, Role.DISTRICT, Role.ADMIN)
+REPORT_ROLES = (Role.LEADER, Role.COMMAND, Role.ADMIN)  # the monthly report is the city's
 
 
 @callback(Output(Ids.BODY, "children"), Output(Ids.UPDATED, "children"), Input(Ids.TICK, "n_intervals"),
@@ -30,7 +32,7 @@ def refresh(_n: int | None) -> tuple[Any, Any]:
     if not isinstance(user, auth.SessionUser):
         return user, no_update
     now = utcnow()
-    return views.body(load.health(get_data(), now), lang), fmt_time(now)
+    return views.body(load.health(get_data(), now, load.district_of(user)), lang), fmt_time(now)
 
 
 @callback(Output(Ids.DOWNLOAD, "data"), Output(Ids.REPORT_MSG, "children"), Input(Ids.REPORT, "n_clicks"),
@@ -41,7 +43,7 @@ def download_report(n_clicks: int | None, month: Any) -> tuple[Any, Any]:
         raise PreventUpdate
     lang = auth.current_lang()
     try:
-        auth.require(*ROLES)
+        auth.require(*REPORT_ROLES)
     except auth.Denied as exc:
         return no_update, message(t(exc.key, lang), "error")
     now = utcnow()

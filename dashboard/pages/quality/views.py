@@ -72,8 +72,13 @@ def dead_section(by_reason: pd.DataFrame, latest: pd.DataFrame, lang: Lang) -> h
     ], className="card panel")
 
 
-def trend_section(daily: pd.DataFrame, lang: Lang) -> html.Section:
-    """The last 30 days, day by day: what a bad day looked like, and whether today is one."""
+def trend_section(daily: pd.DataFrame | None, lang: Lang) -> html.Section:
+    """The last 30 days, day by day: what a bad day looked like, and whether today is one (the city's
+    feeds: a district desk (None) is told so)."""
+    if daily is None:
+        return html.Section([html.H2(t("quality.days", lang)),
+                             html.Div(t("quality.days_city", lang), className="muted", id=Ids.DAYS_CHART)],
+                            className="card panel")
     names = (t("quality.days.rejected", lang), t("quality.days.reject_rate", lang), t("quality.days.late_rate", lang))
     return html.Section([
         html.H2(t("quality.days", lang)),
@@ -105,7 +110,10 @@ def month_options(months: list[Month], lang: Lang) -> list[dict[str, str]]:
     return [{"label": text, "value": m.key} for m, text in zip(months, labels, strict=True)]
 
 
-def report_bar(months: list[Month], lang: Lang) -> html.Div:
+def report_bar(months: list[Month], lang: Lang) -> html.Div | None:
+    """The month to download and its button; none when no month is offered (a district desk's page)."""
+    if not months:
+        return None
     options = month_options(months, lang)
     return html.Div([
         html.Label([html.Span(rt("page.report", lang)),
