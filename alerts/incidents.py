@@ -6,8 +6,10 @@ for the township apps (``city/<city>/dispatch/<township>``); a reporter goes the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 import psycopg
 from psycopg.rows import class_row, dict_row
@@ -21,8 +23,10 @@ from alerts.lifecycle import (
     IllegalMove,
     Incident,
     LogEntry,
+    Part,
     Refusal,
     Role,
+    closure_refusal,
     district_refusal,
     transition,
 )
@@ -34,6 +38,17 @@ from store.privacy import Reporter
 
 class IncidentNotFound(LookupError):
     pass
+
+
+class Attachment(Protocol):
+    """A file that goes with a log row (a photo of a report): checked by whoever took it in."""
+
+    @property
+    def filename(self) -> str: ...
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def data(self) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +64,7 @@ class Location:
 
 _COLUMNS = ("status, level, township_code, category, rework_count, sign_deadline, finish_deadline,"
             " verify_deadline, paused_at, escalation_tier, assist_units, near_boundary, district_code,"
-            " dispatch_deadline, escalated_to")
+            " dispatch_deadline, escalated_to, assist_parts")
 
 
 def _insert_log(conn: psycopg.Connection, incident_id: int, entry: LogEntry, source: str) -> int:
@@ -129,7 +144,8 @@ def load(conn: psycopg.Connection, incident_id: int, *, lock: bool = True) -> In
                           (incident_id,)).fetchone()
     if row is None:
         raise IncidentNotFound(incident_id)
-    return Incident(id=incident_id, **(row | {"status": Status(row["status"]),
+    parts = tuple(sorted((unit, Part(part)) for unit, part in (row["assist_parts"] or {}).items()))
+    return Incident(id=incident_id, **(row | {"status": Status(row["status"]), "assist_parts": parts,
                                               "assist_units": tuple(row["assist_units"])}))
 
 
@@ -224,11 +240,11 @@ def _apply(
         "UPDATE incidents SET status = %s, level = %s, township_code = %s, rework_count = %s, sign_deadline = %s,"
         " finish_deadline = %s, verify_deadline = %s, paused_at = %s, escalation_tier = %s, assist_units = %s,"
         " near_boundary = %s, merged_into = COALESCE(%s, merged_into), dispatch_deadline = %s, escalated_to = %s,"
-        " updated_at = %s, version = version + 1 WHERE id = %s",
+        " assist_parts = %s, updated_at = %s, version = version + 1 WHERE id = %s",
         (nxt.status, nxt.level, nxt.township_code, nxt.rework_count, nxt.sign_deadline, nxt.finish_deadline,
          nxt.verify_deadline, nxt.paused_at, nxt.escalation_tier, list(nxt.assist_units), nxt.near_boundary,
-         details.get("into") if action is Action.MERGE else None, nxt.dispatch_deadline, nxt.escalated_to, now,
-         incident_id),
+         details.get("into") if action is Action.MERGE else None, nxt.dispatch_deadline, nxt.escalated_to,
+         Jsonb({unit: part.value for unit, part in nxt.assist_parts}), now, incident_id),
     )
     log_id = _insert_log(conn, incident_id, entry, source)
     with_unit = nxt.status is not Status.NEW  # back with the desk (退单): its township is told no more
@@ -241,16 +257,26 @@ def _apply(
     return nxt, log_id
 
 
+def open_warnings(conn: psycopg.Connection, incident_id: int) -> list[int]:
+    """The warnings attached to the incident that are still open: the one it was opened for and every one a
+    group (``group_key``) joined to it since."""
+    return [int(r[0]) for r in conn.execute(
+        "SELECT w.id FROM warnings w WHERE w.status = 'open' AND (w.incident_id = %(id)s"
+        " OR w.id = (SELECT warning_id FROM incidents WHERE id = %(id)s)) ORDER BY w.id", {"id": incident_id})]
+
+
 def _guard_closure(conn: psycopg.Connection, incident_id: int, action: Action, note: str,
                    details: dict[str, object], status: Status | None) -> None:
-    """A sensor incident is not closed while its sensor still breaches, unless overridden with a reason."""
+    """An incident is not closed while a warning attached to it still breaches, unless overridden with a
+    reason (``closure_refusal``); an override names in its log row the warnings it closed over."""
     if action is not Action.VERIFY:
         return
-    still = conn.execute(
-        "SELECT 1 FROM incidents i JOIN warnings w ON w.id = i.warning_id"
-        " WHERE i.id = %s AND w.status = 'open'", (incident_id,)).fetchone()
-    if still and not (details.get("override") is True and note.strip()):
-        raise IllegalMove(Refusal.SENSOR_STILL_BREACHING, action, status)
+    still = open_warnings(conn, incident_id)
+    refusal = closure_refusal(still, override=details.get("override") is True, note=note)
+    if refusal is not None:
+        raise IllegalMove(refusal, action, status)
+    if still:
+        details["open_warnings"] = still
 
 
 def amend(conn: psycopg.Connection, incident_id: int, *, location: Location, category: str, actor: Actor,
@@ -313,4 +339,27 @@ def act(
                 raise IllegalMove(Refusal.OUTSIDE_DISTRICT, action, current.status)
         _, log_id = _apply(conn, incident_id, current, action, actor, now, note=note,
                            township_code=township_code, details=details, source=source)
+    return log_id
+
+
+def report(
+    conn: psycopg.Connection,
+    incident_id: int,
+    action: Action,
+    actor: Actor,
+    now: datetime,
+    *,
+    note: str,
+    details: dict[str, object],
+    attachments: Sequence[Attachment] = (),
+    source: str = "web",
+) -> int:
+    """A unit's report (处置进展, 处置反馈 and their 协办 moves) with its photos, in one transaction: the log row
+    carries the report's fields in ``details`` and the photos name it (``incident_attachments.log_id``)."""
+    with conn.transaction():
+        log_id = act(conn, incident_id, action, actor, now, note=note, details=details, source=source)
+        for a in attachments:
+            conn.execute("INSERT INTO incident_attachments (incident_id, log_id, filename, content_type, data,"
+                         " uploaded_at) VALUES (%s, %s, %s, %s, %s, %s)",
+                         (incident_id, log_id, a.filename, a.content_type, a.data, now))
     return log_id

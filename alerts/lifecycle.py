@@ -6,17 +6,23 @@ returns the next incident state and the log row that records the move, or raises
 level changes and 确认属地 (confirm_area: clears the near-boundary flag that the create and
 amend rows carry, as a dispatcher's own 派遣 or 转派 does) are moves too (they keep the
 status), so the log holds everything a leader audits, and replaying it rebuilds every incident.
+
+A 协办 unit (assisting township or department) has a part of its own, moved by the moves of the table
+that carry a ``part`` (协办签收, 协办进展, 协办反馈): 待签收 → 已签收 → 已反馈. Those moves are the assisting
+unit's only (the primary unit, the desk or another unit is refused) and never move the incident's status,
+which stays the primary unit's: its 处置反馈 is the one the desk verifies. ``closure_refusal`` is 核查结案's
+guard over the warnings an incident carries (the store reads which are still open).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from alerts.deadlines import Deadlines, dispatch_window, is_overdue, waiting_on, windows
-from alerts.status import OPEN, Status
+from alerts.status import OPEN, WITH_TOWNSHIP, Status
 
 
 class Action(StrEnum):
@@ -38,6 +44,9 @@ class Action(StrEnum):
     CONFIRM_AREA = "confirm_area"  # 确认属地: the dispatcher confirmed a point near a township border
     REMIND = "remind"  # 催办
     ESCALATE = "escalate"  # 升级督办
+    ASSIST_SIGN = "assist_sign"  # 协办签收: an assisting unit signs for its part
+    ASSIST_PROGRESS = "assist_progress"  # 协办进展: an assisting unit's progress on its part
+    ASSIST_FEEDBACK = "assist_feedback"  # 协办反馈: an assisting unit reports its part done
 
 
 class Role(StrEnum):
@@ -61,6 +70,16 @@ class Refusal(StrEnum):
     NOT_NEAR_BOUNDARY = "not_near_boundary"  # nothing to confirm: not flagged, or confirmed already
     NOT_YOUR_DISTRICT = "not_your_district"  # a district desk acting on another district's incident
     OUTSIDE_DISTRICT = "outside_district"  # a district desk naming a unit outside its district (the city's to do)
+    NOT_ASSISTING = "not_assisting"  # a 协办 move by a unit that is not an assisting unit of the incident
+    PART_STATE = "part_state"  # a 协办 move its part's state does not allow (not signed yet, signed or done already)
+
+
+class Part(StrEnum):
+    """An assisting unit's part of an incident (协办)."""
+
+    PENDING = "pending"  # 待签收
+    SIGNED = "signed"  # 已签收: working on it
+    DONE = "done"  # 已反馈: its part is done
 
 
 class IllegalMove(Exception):
@@ -72,17 +91,30 @@ class IllegalMove(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class PartMove:
+    """What a 协办 move does to the assisting unit's part: from which part states, to which."""
+
+    sources: frozenset[Part]
+    target: Part
+
+
+@dataclass(frozen=True, slots=True)
 class Move:
     roles: frozenset[Role]
     sources: frozenset[Status | None]
     target: Status | None  # None: the status stays (reminders, escalations, 协办, level changes, 确认属地)
     needs_note: bool = False
     needs_township: bool = False
+    part: PartMove | None = None  # a 协办 move: made by an assisting unit on its part only
 
 
 def _move(roles: set[Role], sources: Iterable[Status | None], target: Status | None,
-          **kw: bool) -> Move:
-    return Move(frozenset(roles), frozenset(sources), target, **kw)
+          needs_note: bool = False, needs_township: bool = False, part: PartMove | None = None) -> Move:
+    return Move(frozenset(roles), frozenset(sources), target, needs_note, needs_township, part)
+
+
+def _part(sources: set[Part], target: Part) -> PartMove:
+    return PartMove(frozenset(sources), target)
 
 
 S, R = Status, Role
@@ -113,6 +145,12 @@ MOVES: dict[Action, Move] = {
     # 催办 and 升级督办: overdue against a township's clock, or left 待分拨 past the dispatch window (the desk's).
     Action.REMIND: _move({R.SYSTEM}, OPEN, None),
     Action.ESCALATE: _move({R.SYSTEM}, OPEN, None),
+    # 协办: an assisting unit's part, while the incident is with the units (its status is the primary unit's).
+    Action.ASSIST_SIGN: _move(set(UNIT_ROLES), WITH_TOWNSHIP, None, part=_part({Part.PENDING}, Part.SIGNED)),
+    Action.ASSIST_PROGRESS: _move(set(UNIT_ROLES), WITH_TOWNSHIP, None, needs_note=True,
+                                  part=_part({Part.SIGNED}, Part.SIGNED)),
+    Action.ASSIST_FEEDBACK: _move(set(UNIT_ROLES), WITH_TOWNSHIP, None, needs_note=True,
+                                  part=_part({Part.SIGNED}, Part.DONE)),
 }
 
 
@@ -152,9 +190,19 @@ def is_assisting(actor: Actor, incident: Incident) -> bool:
             and actor.township_code != incident.township_code and actor.township_code in incident.assist_units)
 
 
-def offered(status: Status, role: Role) -> list[Action]:
-    """The moves ``role`` may make from ``status``, in the table's order: what a desk offers as buttons."""
-    return [action for action, move in MOVES.items() if status in move.sources and role in move.roles]
+def offered(status: Status, role: Role, part: Part | None = None) -> list[Action]:
+    """The moves ``role`` may make from ``status``, in the table's order: what a desk offers as buttons. With
+    ``part`` (the state of an assisting unit's part), the 协办 moves that part allows instead."""
+    return [action for action, move in MOVES.items() if status in move.sources and role in move.roles
+            and (move.part is None if part is None else move.part is not None and part in move.part.sources)]
+
+
+def closure_refusal(open_warnings: Collection[int], *, override: bool, note: str) -> Refusal | None:
+    """核查结案's guard: every warning attached to the incident (a grouped incident carries several) must have
+    cleared; one still open refuses the closure unless it is overridden with a reason."""
+    if open_warnings and not (override and note.strip()):
+        return Refusal.SENSOR_STILL_BREACHING
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +234,13 @@ class Incident:
     district_code: str | None = None  # the district of its point (as tagged); ``desk`` says whose desk it is on
     dispatch_deadline: datetime | None = None  # 分拨时限: set when it enters 待分拨 (立案, 退单), the desk's clock
     escalated_to: str | None = None  # the rung its escalation reached (``ESCALATED_TO``), until the status moves
+    assist_parts: tuple[tuple[str, Part], ...] = ()  # (unit, part) of the assisting units past 待签收, by unit
+
+    def part_of(self, unit: str | None) -> Part | None:
+        """The part of an assisting unit (协办); None for a unit that does not assist it."""
+        if unit is None or unit not in self.assist_units:
+            return None
+        return dict(self.assist_parts).get(unit, Part.PENDING)
 
     @property
     def desk(self) -> str | None:
@@ -216,8 +271,8 @@ class LogEntry:
     details: dict[str, object] = field(default_factory=dict)
 
 
-def _effects(inc: Incident, action: Action, now: datetime, township: str | None, details: dict[str, object]
-             ) -> Incident:
+def _effects(inc: Incident, action: Action, now: datetime, township: str | None, details: dict[str, object],
+             actor_unit: str | None) -> Incident:
     """What a move changes besides the status."""
     sign, finish, verify = windows(inc.level, inc.category)
     if action in (Action.DISPATCH, Action.TRANSFER):
@@ -235,6 +290,10 @@ def _effects(inc: Incident, action: Action, now: datetime, township: str | None,
         return replace(inc, paused_at=None, finish_deadline=later)
     if action is Action.ASSIST and township and township not in inc.assist_units:
         return replace(inc, assist_units=(*inc.assist_units, township))
+    move = MOVES[action]
+    if move.part is not None and actor_unit is not None:
+        parts = dict(inc.assist_parts) | {actor_unit: move.part.target}
+        return replace(inc, assist_parts=tuple(sorted(parts.items())))
     if action in (Action.CREATE, Action.AMEND):  # the point's flag and district, as tagged when it was placed
         near, district = details.get("near_boundary"), details.get("district_code")
         inc = replace(inc, near_boundary=near) if isinstance(near, bool) else inc
@@ -270,10 +329,14 @@ def transition(
         raise IllegalMove(Refusal.WRONG_STATE, action, incident.status)
     if actor.role not in move.roles:
         raise IllegalMove(Refusal.WRONG_ROLE, action, incident.status)
-    assisting = is_assisting(actor, incident)
-    if actor.role in UNIT_ROLES and actor.township_code != incident.township_code and not (
-            assisting and action is Action.PROGRESS):  # a 协办 unit reports its part of the work, nothing more
-        raise IllegalMove(Refusal.NOT_YOUR_TOWNSHIP, action, incident.status)
+    if move.part is not None:  # a 协办 move: the assisting unit's own, on its part
+        part = incident.part_of(actor.township_code) if is_assisting(actor, incident) else None
+        if part is None:
+            raise IllegalMove(Refusal.NOT_ASSISTING, action, incident.status)
+        if part not in move.part.sources:
+            raise IllegalMove(Refusal.PART_STATE, action, incident.status)
+    elif actor.role in UNIT_ROLES and actor.township_code != incident.township_code:
+        raise IllegalMove(Refusal.NOT_YOUR_TOWNSHIP, action, incident.status)  # a 协办 unit too: not its moves
     if actor.role is Role.DISTRICT:
         refusal = district_refusal(actor, incident, township_code if move.needs_township else None)
         if refusal is not None:
@@ -290,9 +353,8 @@ def transition(
         raise IllegalMove(Refusal.NOT_NEAR_BOUNDARY, action, incident.status)
 
     target = township_code if move.needs_township else None
-    nxt = _effects(incident, action, now, target, details)
-    # A 协办 unit's progress is a note on the log: the incident's status is the primary unit's to move.
-    status = incident.status if assisting else (move.target or incident.status)
+    nxt = _effects(incident, action, now, target, details, actor.township_code)
+    status = move.target or incident.status
     assert status is not None  # only CREATE starts from None, and it has a target
     if status is not incident.status:
         nxt = replace(nxt, escalation_tier=0)  # the status moved on: escalation starts over

@@ -53,6 +53,9 @@ ACTION: dict[Action, dict[Lang, str]] = {
     Action.CONFIRM_AREA: {"zh": "确认属地", "en": "Confirm area"},
     Action.REMIND: {"zh": "催办", "en": "Reminder"},
     Action.ESCALATE: {"zh": "升级督办", "en": "Escalation"},
+    Action.ASSIST_SIGN: {"zh": "协办签收", "en": "Sign for assisting part"},
+    Action.ASSIST_PROGRESS: {"zh": "协办进展", "en": "Assisting progress"},
+    Action.ASSIST_FEEDBACK: {"zh": "协办反馈", "en": "Assisting feedback"},
 }
 
 ROLE: dict[Role, dict[Lang, str]] = {
@@ -123,6 +126,11 @@ REFUSAL: dict[Refusal, dict[Lang, str]] = {
     Refusal.OUTSIDE_DISTRICT: {"zh": "只能派往本区县的镇街；跨区县转派请报市指挥中心",
                                "en": "Only townships of your district; a transfer to another district goes"
                                      " through the city command center."},
+    Refusal.NOT_ASSISTING: {"zh": "本单位不是该事件的协办单位，无权执行协办操作",
+                            "en": "Your unit does not assist this incident."},
+    Refusal.PART_STATE: {"zh": "协办任务状态已变化（须先协办签收，反馈后不能再报），请刷新",
+                         "en": "Your assisting part has moved on (sign for it first; nothing after its feedback)."
+                               " Please refresh."},
 }
 REFUSAL_BY_ACTION: dict[tuple[Refusal, Action], dict[Lang, str]] = {
     (Refusal.WRONG_STATE, Action.SIGN): {"zh": "该事件已签收或状态已变化，请刷新",

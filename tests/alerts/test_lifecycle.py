@@ -197,15 +197,18 @@ def _random_history(rng: random.Random) -> tuple[int, str, list, Incident]:
     entries = []
     now = NOW
     for _ in range(rng.randint(1, 25)):
+        helpers = [u for u in state.assist_units if u != state.township_code]
         options = [a for a, m in MOVES.items() if state.status in m.sources
-                   and (a is not Action.CONFIRM_AREA or state.near_boundary)]
+                   and (a is not Action.CONFIRM_AREA or state.near_boundary)
+                   and (m.part is None or any(state.part_of(u) in m.part.sources for u in helpers))]
         if not options:
             break
         action = rng.choice(options)
         role = rng.choice(sorted(MOVES[action].roles))
         unit = state.township_code
-        if action is Action.PROGRESS and state.assist_units and rng.random() < 0.3:
-            unit = rng.choice(state.assist_units)  # a 协办 unit's progress note
+        part = MOVES[action].part
+        if part is not None:  # a 协办 unit's move on its part
+            unit = rng.choice([u for u in helpers if state.part_of(u) in part.sources])
         actor = Actor(f"u-{role}", role, unit if role in UNIT_ROLES else None,
                       D1 if role is Role.DISTRICT else None)  # T1, T2: both townships of D1
         now += timedelta(minutes=rng.randint(1, 90))
@@ -255,9 +258,10 @@ def test_department_staff_work_their_units_incidents_and_assist_with_notes_only(
                              township_code=T1)
     township, _ = transition(township, Action.SIGN, Actor("zj", Role.TOWNSHIP, T1), NOW)
     assisted, _ = transition(township, Action.ASSIST, SYSTEM, NOW, note="行业主管部门协办", township_code=dept)
-    noted, entry = transition(assisted, Action.PROGRESS, staff, NOW, note="已派员到场")
+    assisted, _ = transition(assisted, Action.ASSIST_SIGN, staff, NOW)
+    noted, entry = transition(assisted, Action.ASSIST_PROGRESS, staff, NOW, note="已派员到场")
     assert noted.status is Status.SIGNED and entry.unit == dept and entry.to_status is Status.SIGNED
-    for action in (Action.FEEDBACK, Action.RETURN):
+    for action in (Action.PROGRESS, Action.FEEDBACK, Action.RETURN):
         with pytest.raises(IllegalMove):
             transition(assisted, action, staff, NOW, note="不是它的")
 
