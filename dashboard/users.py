@@ -1,5 +1,6 @@
 """The admin's account forms, checked on the server: each problem named in the user's language. ``assignment``
-(a role and its unit) is the one rule of both the new-user form and the form managing an account."""
+(a role and what it is scoped to: a township's or a department's unit, a district desk's district) is the one
+rule of both the new-user form and the form managing an account."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from store.departments import is_department_unit
 
 USERNAME = re.compile(r"[a-z][a-z0-9_]{2,31}")
 MIN_PASSWORD, MAX_PASSWORD = 8, 128
-ASSIGNABLE = (Role.COMMAND, Role.TOWNSHIP, Role.DEPARTMENT, Role.LEADER, Role.ADMIN)  # never SYSTEM: the engine's
+ASSIGNABLE = (Role.COMMAND, Role.DISTRICT, Role.TOWNSHIP, Role.DEPARTMENT, Role.LEADER,
+              Role.ADMIN)  # never SYSTEM: the engine's
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +25,7 @@ class NewUser:
     password: str
     role: Role
     township_code: str | None
+    district_code: str | None = None  # a district desk's (role district only)
 
 
 def _text(raw: object) -> str:
@@ -30,7 +33,8 @@ def _text(raw: object) -> str:
 
 
 def validate(*, username: object, display_name: object, password: object, password2: object, role: object,
-             township: object, townships: Collection[str]) -> NewUser:
+             township: object, townships: Collection[str], district: object = None,
+             districts: Collection[str] = ()) -> NewUser:
     """The form's values as a ``NewUser``; raises ``InvalidInput`` with the first problem, top to bottom."""
     name = _text(username)
     if not USERNAME.fullmatch(name):
@@ -45,16 +49,27 @@ def validate(*, username: object, display_name: object, password: object, passwo
         raise InvalidInput("err.password_long")
     if secret != password2:
         raise InvalidInput("err.password_mismatch")
-    chosen, code = assignment(role, township, townships)
+    chosen, code = assignment(role, township, townships, district, districts)
+    if chosen is Role.DISTRICT:
+        return NewUser(name, display, secret, chosen, None, code)
     return NewUser(name, display, secret, chosen, code)
 
 
-def assignment(role: object, unit: object, units: Collection[str]) -> tuple[Role, str | None]:
-    """A role and unit as a form gave them: township and department staff need a unit of theirs (a township of
-    the active layer, a department), every other role none (a unit left chosen in the form is dropped)."""
+def assignment(role: object, unit: object, units: Collection[str], district: object = None,
+               districts: Collection[str] = ()) -> tuple[Role, str | None]:
+    """A role and what it is scoped to, as a form gave them: township and department staff need a unit of
+    theirs (a township of the active layer, a department), a district desk its district (one of
+    ``districts``, the active layer's), every other role none (a unit or district left chosen is dropped)."""
     chosen = next((r for r in ASSIGNABLE if r.value == role), None)
     if chosen is None:
         raise InvalidInput("err.role")
+    if chosen is Role.DISTRICT:
+        code = _text(district)
+        if not code:
+            raise InvalidInput("err.district_required")
+        if code not in districts:
+            raise InvalidInput("err.district_unknown")
+        return chosen, code
     if chosen not in UNIT_ROLES:
         return chosen, None
     code = _text(unit)

@@ -100,12 +100,15 @@ def create_user(conn: psycopg.Connection, user: UserRecord) -> None:
         raise UsernameTaken(user.username)
 
 
-def set_state(conn: psycopg.Connection, username: str, role: str, township_code: str | None, disabled: bool) -> None:
+def set_state(conn: psycopg.Connection, username: str, role: str, township_code: str | None, disabled: bool,
+              district_code: str | None = None) -> None:
     """What an admin changes of an account; an open session of it ends at its next request (dashboard.auth).
-    An account that stops being a district desk's loses its district (a district desk keeps its own)."""
+    An account that stops being a district desk's loses its district; a district desk's gets ``district_code``
+    (when given; else it keeps its own)."""
     conn.execute("UPDATE users SET role = %(role)s, township_code = %(t)s, disabled = %(d)s,"
-                 " district_code = CASE WHEN %(role)s = 'district' THEN district_code END WHERE username = %(u)s",
-                 {"role": role, "t": township_code, "d": disabled, "u": username})
+                 " district_code = CASE WHEN %(role)s = 'district' THEN coalesce(%(dc)s, district_code) END"
+                 " WHERE username = %(u)s",
+                 {"role": role, "t": township_code, "d": disabled, "dc": district_code, "u": username})
 
 
 def set_password(conn: psycopg.Connection, username: str, password_hash: str, *, must_change: bool,

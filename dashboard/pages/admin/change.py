@@ -54,11 +54,17 @@ def create(conn: psycopg.Connection, new: NewUser, by: By) -> None:
     # ``dashboard.users.validate`` checked the form (length, the repeat); these are the rules it does not know
     password = policy.check_password(new.username, new.password, new.password)
     record = users.UserRecord(new.username, new.display_name, generate_password_hash(password), new.role.value,
-                              new.township_code, must_change_password=True)
+                              new.township_code, must_change_password=True, district_code=new.district_code)
     with conn.transaction():
         users.create_user(conn, record)
         audit.record(conn, by.at, AuthEvent.ACCOUNT_CREATED, username=new.username, address=by.address,
-                     actor=by.actor, detail=" ".join(filter(None, (new.role.value, new.township_code))))
+                     actor=by.actor,
+                     detail=" ".join(filter(None, (new.role.value, new.township_code, new.district_code))))
+
+
+def _scope(role: Role, township_code: str | None, district_code: str | None) -> str | None:
+    """What an account is scoped to, as ``policy.State`` holds it: a district desk's district, else its unit."""
+    return district_code if role is Role.DISTRICT else township_code
 
 
 def _change_state(conn: psycopg.Connection, by: By, username: str,
@@ -69,19 +75,23 @@ def _change_state(conn: psycopg.Connection, by: By, username: str,
         record = users.get_user(conn, username, lock=True)
         if record is None:
             raise InvalidInput("err.account_gone")
-        now = policy.State(Role(record.role), record.township_code, record.disabled)
+        now = policy.State(Role(record.role), _scope(Role(record.role), record.township_code, record.district_code),
+                           record.disabled)
         new = wanted(now)
         change = policy.decide(by.actor, username, now, new, admins)
         if change is None:
             return False
-        users.set_state(conn, username, new.role.value, new.township_code, new.disabled)
+        district = new.role is Role.DISTRICT
+        users.set_state(conn, username, new.role.value, None if district else new.township_code, new.disabled,
+                        new.township_code if district else None)
         audit.record(conn, by.at, change.event, username=username, address=by.address, actor=by.actor,
                      detail=change.detail)
     return True
 
 
-def assign(conn: psycopg.Connection, by: By, username: str, role: Role, township_code: str | None) -> bool:
-    return _change_state(conn, by, username, lambda now: replace(now, role=role, township_code=township_code))
+def assign(conn: psycopg.Connection, by: By, username: str, role: Role, scope: str | None) -> bool:
+    """Give the account ``role`` and what it is scoped to (``users.assignment``: a unit, a district desk's district)."""
+    return _change_state(conn, by, username, lambda now: replace(now, role=role, township_code=scope))
 
 
 def set_disabled(conn: psycopg.Connection, by: By, username: str, disabled: bool) -> bool:

@@ -14,6 +14,7 @@ class Ids(StrEnum):
     PASSWORD2 = "adm-password2"
     ROLE = "adm-role"
     TOWNSHIP = "adm-township"
+    DISTRICT = "adm-district"  # a district desk's (区县指挥中心) district
     SUBMIT = "adm-submit"
     MSG = "adm-msg"
     VERSION = "adm-version"  # bumped by a new account or an unlock: the lists that show them are read again
@@ -23,6 +24,7 @@ class Ids(StrEnum):
     ACCOUNT_STATE = "adm-account-state"
     EDIT_ROLE = "adm-edit-role"
     EDIT_TOWNSHIP = "adm-edit-township"
+    EDIT_DISTRICT = "adm-edit-district"
     SAVE = "adm-save"
     RESET_PASSWORD = "adm-reset-password"
     RESET_PASSWORD2 = "adm-reset-password2"

@@ -61,6 +61,7 @@ class Rules:
 @dataclass(frozen=True, slots=True)
 class Page:
     townships: list[tuple[str, str]]  # (code, name): the units a township or department account may belong to
+    districts: list[tuple[str, str]]  # (code, name): the districts of the active layer, for a district desk's account
     accounts: Accounts
     locks: list[Lock]
     audit: AuditPage
@@ -120,8 +121,9 @@ def rules() -> Rules:
 
 
 def page(data: Data, limits: LockoutPolicy, now: datetime) -> Page:
-    return Page(data.units(), accounts(data), locks(data, limits, now), audit_page(data, 1, None, None), rules(),
-                data.boundary_versions(), data.devices_by_type(now), processes(data, now), now)
+    return Page(data.units(), data.districts(), accounts(data), locks(data, limits, now),
+                audit_page(data, 1, None, None), rules(), data.boundary_versions(), data.devices_by_type(now),
+                processes(data, now), now)
 
 
 def processes(data: Data, now: datetime) -> list[ProcessRow]:

@@ -49,13 +49,17 @@ def state_label(a: Account, lang: Lang) -> str:
     return " · ".join(t(key, lang) for key in flags or ["state.active"])
 
 
+def scope_label(a: Account, names: dict[str, str]) -> str:
+    """What the account is scoped to, 名称（代码）: its township or department, a district desk's district (— none)."""
+    code = a.township_code or a.district_code
+    return f"{names.get(code, code)}（{code}）" if code else "—"
+
+
 def users_table(a: Accounts, lang: Lang, page: int = 1) -> list[Any]:
     """One page of the accounts, with the pager under it when there is more than one."""
     page = page_in(page, len(a.rows), USERS_PAGE)
     shown = a.rows[(page - 1) * USERS_PAGE:page * USERS_PAGE]
-    rows = [[r.username, r.display_name, role_label(r.role, lang),
-             f"{a.names.get(r.township_code, r.township_code)}（{r.township_code}）" if r.township_code else "—",
-             state_label(r, lang)]
+    rows = [[r.username, r.display_name, role_label(r.role, lang), scope_label(r, a.names), state_label(r, lang)]
             for r in shown]
     return [_table([t(k, lang) for k in ("col.username", "col.display_name", "col.role", "col.township",
                                          "col.state")], rows, Ids.USERS_TABLE, ("nowrap",)),
@@ -142,12 +146,17 @@ def _township_field(control_id: str, townships: list[tuple[str, str]], lang: Lan
                                                         className="dropdown-md"), lang)
 
 
+def _district_field(control_id: str, districts: list[tuple[str, str]], lang: Lang) -> html.Label:
+    return _field("admin.choose_district", dcc.Dropdown(township_options(districts), id=control_id,
+                                                        className="dropdown-md"), lang)
+
+
 def _password_field(key: str, control_id: str, lang: Lang) -> html.Label:
     return _field(key, dcc.Input(id=control_id, type="password", maxLength=128, className="input",
                                  autoComplete="new-password"), lang)
 
 
-def user_form(townships: list[tuple[str, str]], lang: Lang) -> html.Div:
+def user_form(townships: list[tuple[str, str]], districts: list[tuple[str, str]], lang: Lang) -> html.Div:
     return html.Div([
         html.H2(t("admin.create", lang)),
         html.Div([
@@ -158,14 +167,17 @@ def user_form(townships: list[tuple[str, str]], lang: Lang) -> html.Div:
             _password_field("col.password2", Ids.PASSWORD2, lang),
             _role_field(Ids.ROLE, lang),
             _township_field(Ids.TOWNSHIP, townships, lang),
+            _district_field(Ids.DISTRICT, districts, lang),
         ], className="filter-bar"),
         html.Div(id=Ids.MSG, **aria(live="polite")),
         html.Button(t("admin.submit", lang), id=Ids.SUBMIT, n_clicks=0, className="btn btn-primary"),
     ], className="card panel")
 
 
-def manage_form(a: Accounts, townships: list[tuple[str, str]], lang: Lang) -> html.Div:
-    """Choose an account, then set its role and township, reset its password, disable or enable it."""
+def manage_form(a: Accounts, townships: list[tuple[str, str]], districts: list[tuple[str, str]],
+                lang: Lang) -> html.Div:
+    """Choose an account, then set its role and township (a district desk's: its district), reset its password,
+    disable or enable it."""
     return html.Div([
         html.H2(t("admin.manage", lang)),
         html.Div(_field("admin.choose_account", dcc.Dropdown(account_options(a), id=Ids.ACCOUNT,
@@ -174,6 +186,7 @@ def manage_form(a: Accounts, townships: list[tuple[str, str]], lang: Lang) -> ht
         html.Div([
             html.P(id=Ids.ACCOUNT_STATE, className="muted"),
             html.Div([_role_field(Ids.EDIT_ROLE, lang), _township_field(Ids.EDIT_TOWNSHIP, townships, lang),
+                      _district_field(Ids.EDIT_DISTRICT, districts, lang),
                       html.Button(t("admin.save", lang), id=Ids.SAVE, n_clicks=0, className="btn btn-primary")],
                      className="filter-bar"),
             html.Div([_password_field("admin.reset_password", Ids.RESET_PASSWORD, lang),
@@ -221,8 +234,8 @@ def page(p: Page, lang: Lang) -> html.Div:
         html.Section([html.H2(t("admin.processes", lang)),
                       html.Div(processes.table(p.processes, p.now, lang), id=Ids.PROCESSES),
                       dcc.Interval(id=Ids.PROCESS_TICK, interval=PROCESSES_REFRESH_MS)], className="card panel"),
-        user_form(p.townships, lang),
-        manage_form(p.accounts, p.townships, lang),
+        user_form(p.townships, p.districts, lang),
+        manage_form(p.accounts, p.townships, p.districts, lang),
         html.Section([html.H2(t("admin.users", lang)), html.Div(users_table(p.accounts, lang), id=Ids.USERS)],
                      className="card panel"),
         locks_section(p.locks, lang),
