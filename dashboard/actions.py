@@ -13,6 +13,7 @@ import binascii
 import logging
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,8 +22,9 @@ from dash import html
 from dash.exceptions import PreventUpdate
 
 from alerts.directives import DirectiveError
+from alerts.feedback import REPORTS, RESULTS, Kind, fields_for
 from alerts.incidents import IncidentNotFound
-from alerts.lifecycle import UNIT_ROLES, Action, IllegalMove, Refusal, Role, desk_district
+from alerts.lifecycle import MOVES, UNIT_ROLES, Action, IllegalMove, Refusal, Role, desk_district
 from dashboard import auth
 from dashboard.components import bump, clicked, outcome_message
 from dashboard.context import get_data
@@ -95,6 +97,55 @@ def parse_incident_ref(raw: object) -> int:
     return int(text)
 
 
+MAX_PHOTOS = 3
+MAX_PLACES, MAX_PLACE_CHARS = 10, 50
+_PLACE_SEP = re.compile(r"[、,，;；\n]+")
+
+
+def parse_places(raw: object) -> list[str]:
+    """安置点 as typed: names separated by 、 , ， ; ； or new lines, at most 10 of at most 50 characters."""
+    places = [p.strip() for p in _PLACE_SEP.split(raw if isinstance(raw, str) else "") if p.strip()]
+    if len(places) > MAX_PLACES or any(len(p) > MAX_PLACE_CHARS for p in places):
+        raise InvalidInput("err.shelters_long")
+    return places
+
+
+def parse_report(category: str, action: Action, raw: dict[str, object]) -> dict[str, object]:
+    """The fields of a unit's report (``alerts.feedback``'s catalogue for the incident's category) as the log
+    row stores them, from what the form sent: 处置结果 one of the choices, people moved a whole number ≥ 0,
+    and when people were moved, the places they went to. A field the report does not ask for is dropped."""
+    details: dict[str, object] = {}
+    for field in fields_for(category, action):
+        value = raw.get(field.key)
+        if field.kind is Kind.CHOICE:
+            if value not in RESULTS:
+                raise InvalidInput("err.result_required")
+            details[field.key] = value
+        elif field.kind is Kind.COUNT:
+            details[field.key] = parse_evacuated("0" if value is None or value == "" else value)
+        else:
+            details[field.key] = parse_places(value)
+    if details.get("people_evacuated") and not details.get("shelters"):
+        raise InvalidInput("err.shelters_required")
+    return details
+
+
+def parse_photos(contents: object, filenames: object) -> list[Photo]:
+    """A multiple ``dcc.Upload``'s data URLs and names (lists, or one of each), each checked as ``parse_photo``;
+    at most 3."""
+    files = contents if isinstance(contents, list) else [contents] if contents else []
+    names = filenames if isinstance(filenames, list) else [filenames]
+    if len(files) > MAX_PHOTOS:
+        raise InvalidInput("err.photo_count")
+    photos = []
+    for n, data_url in enumerate(files):
+        name = names[n] if n < len(names) else None
+        photo = parse_photo(data_url if isinstance(data_url, str) else "-", name if isinstance(name, str) else None)
+        if photo is not None:
+            photos.append(photo)
+    return photos
+
+
 def parse_photo(contents: str | None, filename: str | None) -> Photo | None:
     """A ``dcc.Upload`` data URL checked to be a JPEG, PNG or WebP of at most 5 MB; None if no photo."""
     if not contents:
@@ -119,8 +170,8 @@ def parse_photo(contents: str | None, filename: str | None) -> Photo | None:
 
 def may_act(incident_id: object, action: Action, roles: tuple[Role, ...]) -> auth.SessionUser | Outcome:
     """The session's user when its role is one of ``roles`` and, for township and department staff, the
-    incident is their unit's (or, for 处置进展, one it assists); otherwise what to say instead (a refusal of
-    the role or the township is recorded)."""
+    incident is their unit's (or, for a 协办 move, one it assists); otherwise what to say instead (a refusal
+    of the role or the township is recorded)."""
     lang: Lang = auth.current_lang()
     try:
         user = auth.require(*roles)
@@ -149,11 +200,13 @@ def on_desk_of(incident: dict[str, object] | None, district: str | None) -> bool
 
 
 def _units_incident(incident: dict[str, object], unit: str | None, action: Action) -> bool:
-    """Whether a unit's staff may ask for ``action`` on it: their own incident, or (处置进展 only) one their
-    unit assists (协办); the lifecycle then decides whether the move fits the status."""
+    """Whether a unit's staff may ask for ``action`` on it: the primary unit's moves on their own incident,
+    the 协办 moves on one their unit assists; the lifecycle then decides whether the move fits the status
+    and the part."""
+    if MOVES[action].part is None:
+        return incident["township_code"] == unit
     assists = incident.get("assist_units") or []
-    return incident["township_code"] == unit or (action is Action.PROGRESS and isinstance(assists, list)
-                                                 and unit in assists)
+    return isinstance(assists, list) and unit in assists
 
 
 # The lifecycle's refusals that are about who asks, not about the incident's state: recorded as refusals.
@@ -162,16 +215,21 @@ _NOT_YOURS = frozenset({Refusal.WRONG_ROLE, Refusal.NOT_YOUR_TOWNSHIP})
 
 def perform(incident_id: object, action: Action, roles: tuple[Role, ...], *, note: str = "",
             township_code: str | None = None, details: dict[str, object] | None = None,
-            photo: Photo | None = None) -> Outcome:
-    """Check the session, apply ``action`` to the incident, and say what happened."""
+            photos: Sequence[Photo] = ()) -> Outcome:
+    """Check the session, apply ``action`` to the incident, and say what happened. A unit's report
+    (``alerts.feedback.REPORTS``) goes in with its photos."""
     lang: Lang = auth.current_lang()
     user = may_act(incident_id, action, roles)
     if isinstance(user, Outcome):
         return user
     assert isinstance(incident_id, int)  # may_act refuses anything else
     try:
-        get_data().act(incident_id, action, user.actor(), utcnow(), note=note, township_code=township_code,
-                       details=details, photo=photo)
+        if action in REPORTS:
+            get_data().report(incident_id, action, user.actor(), utcnow(), note=note, details=details or {},
+                              photos=photos)
+        else:
+            get_data().act(incident_id, action, user.actor(), utcnow(), note=note, township_code=township_code,
+                           details=details)
     except IllegalMove as exc:
         if exc.refusal in _NOT_YOURS:
             auth.record_refusal(user)

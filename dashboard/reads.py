@@ -7,6 +7,7 @@ The read groups (``reads_leader``, ``reads_ops``, ``reads_live``) are mixins of
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,9 @@ from psycopg_pool import ConnectionPool
 
 from alerts import deadlines
 from alerts.deadlines import BY_LEVEL, CATEGORY_FACTOR, windows
+from alerts.feedback import PEOPLE_MOVED, REPORTS
+from alerts.incidents import Attachment, report
+from alerts.lifecycle import Action, Actor, Part
 from alerts.status import Party
 from store.frames import frame
 
@@ -81,6 +85,48 @@ class Reads:
             row = cur.execute(query, params).fetchone()
         assert row is not None, "an aggregate query always returns one row"
         return row
+
+    # -- a unit's reports and 协办 parts (the one write path for reports with photos) --
+
+    def report(self, incident_id: int, action: Action, actor: Actor, now: datetime, *, note: str,
+               details: dict[str, object], photos: Sequence[Attachment] = ()) -> int:
+        """A unit's report with its photos, in one transaction (``alerts.incidents.report``); returns the log row
+        id. Raises ``IllegalMove`` / ``IncidentNotFound`` unchanged so the page can say why."""
+        with self.pool.connection() as conn:
+            return report(conn, incident_id, action, actor, now, note=note, details=details, attachments=photos,
+                          source="web")
+
+    def assist_parts_of(self, unit: str, incident_ids: list[int]) -> dict[int, Part]:
+        """The part of ``unit`` in each of the incidents it assists (协办) among ``incident_ids``."""
+        if not incident_ids:
+            return {}
+        with self.pool.connection() as conn:
+            rows = conn.execute("SELECT id, coalesce(assist_parts->>%(unit)s, 'pending') FROM incidents"
+                                " WHERE id = ANY(%(ids)s) AND assist_units @> ARRAY[%(unit)s]::text[]"
+                                " AND township_code IS DISTINCT FROM %(unit)s",
+                                {"unit": unit, "ids": incident_ids}).fetchall()
+        return {int(i): Part(part) for i, part in rows}
+
+    def people_moved(self, since: datetime, until: datetime, district: str | None = None) -> dict[str, int]:
+        """人员转移: the people moved per township over an event's window [since, until), the sum of what every
+        report said (each one counts the people moved since its unit's previous report). A report counts for
+        the township that made it; a department's for the township of the incident (the unit it is with, else
+        the township of its point's grid). ``district``: its townships only."""
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT township, sum(moved)::bigint FROM (SELECT coalesce("
+                "   CASE WHEN l.unit ~ '^[0-9]{9}$' THEN l.unit END,"
+                "   CASE WHEN i.township_code ~ '^[0-9]{9}$' THEN i.township_code END,"
+                "   left(i.grid_code, 9)) AS township,"
+                "   (l.details->>%(key)s)::bigint AS moved"
+                "  FROM incident_log l JOIN incidents i ON i.id = l.incident_id"
+                "  WHERE l.action = ANY(%(reports)s) AND l.at >= %(since)s AND l.at < %(until)s"
+                "   AND jsonb_typeof(l.details->%(key)s) = 'number') r"
+                " WHERE township IS NOT NULL AND (%(district)s::text IS NULL OR left(township, 6) = %(district)s)"
+                " GROUP BY township HAVING sum(moved) > 0 ORDER BY township",
+                {"key": PEOPLE_MOVED.key, "reports": sorted(a.value for a in REPORTS), "since": since, "until": until,
+                 "district": district}).fetchall()
+        return {str(township): int(moved) for township, moved in rows}
 
 
 def now_param(now: datetime) -> dict[str, Any]:

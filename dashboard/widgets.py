@@ -80,6 +80,10 @@ def _detail_value(key: str, value: Any, names: dict[str, str], lang: Lang) -> st
         return t("details.tier_n", lang, n=value)
     if key == "to" and f"details.to.{value}" in MESSAGES:
         return t(f"details.to.{value}", lang)
+    if key == "result" and f"details.result.{value}" in MESSAGES:  # 处置结果's choice (alerts.feedback)
+        return t(f"details.result.{value}", lang)
+    if isinstance(value, list):  # 安置点, photos, the warnings an override closed over
+        return ("、" if lang == "zh" else ", ").join(str(v) for v in value) or "—"
     return str(value)
 
 

@@ -101,7 +101,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 
 def test_township_user_feeds_back_with_a_photo(browser: Browser, scene: dict[str, object],
                                                page_watch: type[PageWatch]) -> None:
-    """On a phone: a bad head count is refused in Chinese, then the feedback goes in with a photo."""
+    """On a phone: feedback without its 处置结果 is refused in Chinese, then it goes in with a photo."""
     url, township = scene["url"], str(scene["township"])
     with psycopg.connect(str(scene["dsn"])) as conn:
         incident_id = _incident_in(conn, township, "河堤渗水")
@@ -119,21 +119,20 @@ def test_township_user_feeds_back_with_a_photo(browser: Browser, scene: dict[str
         expect(card).to_contain_text("已签收", timeout=30_000)
         card.get_by_role("button", name="处置反馈").click()
         page.fill("#tw-note", "已组织抢险队加固堤段，转移下游群众")
-        page.fill("#tw-evacuated", "-1")
-        page.click("#tw-submit-feedback")
-        expect(page.locator("#tw-form-msg")).to_contain_text("转移人数须为不小于 0 的整数", timeout=15_000)
-        page.fill("#tw-evacuated", "12")
+        page.click("#tw-submit-report")
+        expect(page.locator("#tw-form-msg")).to_contain_text("请选择处置结果", timeout=15_000)
+        page.check("#tw-result input[value=resolved]")
         page.set_input_files("#tw-photo input[type=file]",
                              files=[{"name": "dike.png", "mimeType": "image/png", "buffer": PNG}])
         expect(page.locator("#tw-photo-name")).to_contain_text("dike.png", timeout=15_000)
-        page.click("#tw-submit-feedback")
+        page.click("#tw-submit-report")
         expect(card).to_contain_text("已反馈", timeout=15_000)
         with psycopg.connect(str(scene["dsn"])) as conn:
-            log = conn.execute("SELECT note, details->>'people_evacuated', details->>'photo' FROM incident_log"
+            log = conn.execute("SELECT note, details->>'result', details->'photos'->>0 FROM incident_log"
                                " WHERE incident_id = %s AND action = 'feedback'", (incident_id,)).fetchall()
             photos = conn.execute("SELECT filename, content_type, data FROM incident_attachments"
                                   " WHERE incident_id = %s", (incident_id,)).fetchall()
-        assert log == [("已组织抢险队加固堤段，转移下游群众", "12", "dike.png")]
+        assert log == [("已组织抢险队加固堤段，转移下游群众", "resolved", "dike.png")]
         assert [(f, ct, bytes(d)) for f, ct, d in photos] == [("dike.png", "image/png", PNG)]
         assert watch.errors == [], watch.errors
         assert watch.outside == [], watch.outside

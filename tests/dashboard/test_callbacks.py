@@ -151,10 +151,10 @@ def test_a_rerendered_button_is_not_a_click(pages: SimpleNamespace, logged_in: L
         dash_calls.triggered_by(pages.township.callbacks.sign, '{"index":1,"type":"tw-sign"}.n_clicks', 0, [0], 0)
 
 
-def _feedback(pages: SimpleNamespace, incident_id: int, note: str, evacuated: object,
+def _feedback(pages: SimpleNamespace, incident_id: int, note: str, result: str | None,
               photo: str | None = None) -> dict[str, Any]:
-    return pages.township.callbacks.submit_feedback(1, {"id": incident_id, "mode": "feedback"}, note,
-                                                    evacuated, photo, "现场.png" if photo else None, 0)
+    return pages.township.callbacks.submit_report(1, {"id": incident_id, "mode": "feedback"}, note, result, "0",
+                                                  "", [photo] if photo else None, ["现场.png"] if photo else None, 0)
 
 
 def test_feedback_validates_then_stores_details_and_photo(pages: SimpleNamespace, logged_in: LoggedIn,
@@ -166,20 +166,20 @@ def test_feedback_validates_then_stores_details_and_photo(pages: SimpleNamespace
     photo = "data:image/png;base64," + base64.b64encode(PNG).decode()
     with logged_in(township_username(a)):
         dash_calls.clicked(pages.township.callbacks.sign, {"type": "tw-sign", "index": incident_id}, [1], 0)
-        bad_number = _feedback(pages, incident_id, "已处置", "-2")
-        assert "转移人数须为不小于 0 的整数" in text_of(bad_number["form_msg"])  # shown in the form, which stays open
-        assert bad_number["selected"] is dash.no_update
-        no_note = _feedback(pages, incident_id, "   ", "3")
+        no_result = _feedback(pages, incident_id, "已处置", None)
+        assert "请选择处置结果" in text_of(no_result["form_msg"])  # shown in the form, which stays open
+        assert no_result["selected"] is dash.no_update
+        no_note = _feedback(pages, incident_id, "   ", "resolved")
         assert "请填写处置情况" in text_of(no_note["form_msg"])
         assert status_of(dashboard_dsn, incident_id) == "signed"
-        ok = _feedback(pages, incident_id, "已转移群众，积水已排除", "3", photo)
+        ok = _feedback(pages, incident_id, "已转移群众，积水已排除", "resolved", photo)
         assert "操作成功" in text_of(ok["msg"])
         cleared = (ok["selected"], ok["note"], ok["evacuated"], ok["photo"], ok["filename"])
         assert cleared == (None, "", "0", None, None)  # panel closed, form cleared
     assert status_of(dashboard_dsn, incident_id) == "resolved"
     action, _, _, _, to_status, note, details = log_rows(dashboard_dsn, incident_id)[-1]
     assert (action, to_status, note) == ("feedback", "resolved", "已转移群众，积水已排除")
-    assert details == {"people_evacuated": 3, "photo": "现场.png"}
+    assert details == {"result": "resolved", "photos": ["现场.png"]}
     with psycopg.connect(dashboard_dsn) as conn:
         photos = conn.execute("SELECT a.content_type, a.data, l.action FROM incident_attachments a"
                               " JOIN incident_log l ON l.id = a.log_id WHERE a.incident_id = %s",

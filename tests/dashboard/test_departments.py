@@ -98,35 +98,46 @@ def test_department_staff_open_on_their_desk_not_the_city_screen(dash_app: dash.
 
 def test_an_assisting_department_reports_progress_and_nothing_more(
         dashboard_dsn: str, township_page: ModuleType, logged_in: LoggedIn, dash_calls: DashCalls) -> None:
-    """Once the township has signed, the 协办 department's card offers 处置进展 (its only button); the note is
-    logged as the department's, the status stays the township's; another department is refused."""
+    """Once the township has signed, the 协办 department's card offers 协办签收, then 协办进展 and 协办反馈 (its
+    part's moves only); the note is logged as the department's, the status stays the township's; another
+    department is refused."""
     incident, town = opened(dashboard_dsn, "堤防渗水", "flood")
     with logged_in(township_username(town)):
         dash_calls.clicked(township_page.callbacks.sign, {"type": "tw-sign", "index": incident}, [1], 0)
-    with logged_in(f"bm{WATER.code}"):
-        card = dash_calls.part(dash_calls.triggered_by(township_page.callbacks.refresh_list, "tw-tick.n_intervals",
+
+    def card() -> str:
+        return dash_calls.part(dash_calls.triggered_by(township_page.callbacks.refresh_list, "tw-tick.n_intervals",
                                                        1, 1, 0, None)[0], f"tw-card-{incident}")
-        assert "tw-open-progress" in card and "tw-open-feedback" not in card and "tw-open-return" not in card
-        selected = dash_calls.clicked(township_page.callbacks.select, {"type": "tw-open-progress", "index": incident},
-                                      [], [1], [], 0)
-        assert selected == {"id": incident, "mode": "progress"}
+
+    def progress(selected: dict[str, object], note: str) -> dict[str, object]:
+        return township_page.callbacks.submit_report(1, selected, note, None, "0", "", None, None, 0)
+
+    with logged_in(f"bm{WATER.code}"):
+        assert "tw-assist-sign" in card() and "tw-open-progress" not in card() and "tw-open-feedback" not in card()
+        dash_calls.clicked(township_page.callbacks.assist_sign, {"type": "tw-assist-sign", "index": incident}, [1], 0)
+        shown = card()
+        assert "tw-open-assist-progress" in shown and "tw-open-assist-feedback" in shown
+        assert "tw-open-feedback" not in shown and "tw-open-return" not in shown and "tw-sign" not in shown
+        selected = dash_calls.clicked(township_page.callbacks.select,
+                                      {"type": "tw-open-assist-progress", "index": incident}, [], [], [], [1], [], 0)
+        assert selected == {"id": incident, "mode": "assist_progress"}
         panel = township_page.callbacks.show_panel(selected)
-        assert panel["hidden"] is False and panel["progress_hidden"] is False and panel["feedback_hidden"] is True
-        empty = township_page.callbacks.submit_progress(1, selected, "  ", 0)
+        assert panel["hidden"] is False and panel["report_hidden"] is False and panel["return_hidden"] is True
+        empty = progress(selected, "  ")
         assert "请填写" in dash_calls.text_of(empty["form_msg"]) and empty["note"] is dash.no_update
-        done = township_page.callbacks.submit_progress(1, selected, "已调派抢险队加固堤防", 0)
-        assert "处置进展" in dash_calls.text_of(done["msg"]) and done["note"] == ""
-        answered = township_page.callbacks.submit_feedback(1, {"id": incident, "mode": "feedback"}, "已处置", "0",
-                                                           None, None, 0)
+        done = progress(selected, "已调派抢险队加固堤防")
+        assert "协办进展" in dash_calls.text_of(done["msg"]) and done["note"] == ""
+        answered = township_page.callbacks.submit_report(1, {"id": incident, "mode": "feedback"}, "已处置", "resolved",
+                                                         "0", "", None, None, 0)
         assert "该事件不属于本镇街" in dash_calls.text_of(answered["form_msg"])
     with logged_in("bmgaj"):
-        other = township_page.callbacks.submit_progress(1, selected, "冒充协办", 0)
+        other = progress(selected, "冒充协办")
         assert "该事件不属于本镇街" in dash_calls.text_of(other["form_msg"])
     with psycopg.connect(dashboard_dsn) as conn:
         assert one(conn, "SELECT status FROM incidents WHERE id = %s", (incident,)) == ("signed",)
         rows = conn.execute("SELECT actor, role, unit, action, from_status, to_status, note FROM incident_log"
-                            " WHERE incident_id = %s AND action = 'progress'", (incident,)).fetchall()
-    assert rows == [(f"bm{WATER.code}", "department", WATER.unit, "progress", "signed", "signed",
+                            " WHERE incident_id = %s AND action = 'assist_progress'", (incident,)).fetchall()
+    assert rows == [(f"bm{WATER.code}", "department", WATER.unit, "assist_progress", "signed", "signed",
                      "已调派抢险队加固堤防")]
 
 
@@ -138,6 +149,7 @@ def test_the_township_reports_progress_on_its_own_incident(
         card = dash_calls.part(dash_calls.triggered_by(township_page.callbacks.refresh_list, "tw-tick.n_intervals",
                                                        1, 1, 0, None)[0], f"tw-card-{incident}")
         assert "tw-open-progress" in card and "tw-open-feedback" in card
-        township_page.callbacks.submit_progress(1, {"id": incident, "mode": "progress"}, "已围挡，等待抢修", 0)
+        township_page.callbacks.submit_report(1, {"id": incident, "mode": "progress"}, "已围挡，等待抢修", None,
+                                              "0", "", None, None, 0)
     with psycopg.connect(dashboard_dsn) as conn:
         assert one(conn, "SELECT status FROM incidents WHERE id = %s", (incident,)) == ("in_progress",)

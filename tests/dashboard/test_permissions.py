@@ -100,6 +100,12 @@ def _panel_modes() -> list[str]:
     return list(PANEL_ACTIONS)
 
 
+def _township_modes() -> list[str]:
+    from dashboard.pages.township.callbacks import MODES
+
+    return list(MODES)
+
+
 def _incident_clicks(side: Side) -> list[dict[str, Any]]:
     from dashboard.map.model import LEVELS, incident_trace
 
@@ -114,7 +120,7 @@ TEXT = "越权探针：现场已处置完毕"
 FILL: dict[str, Fill] = {
     "_pages_location.pathname": _pages,
     "_pages_location.search": lambda s: [""],
-    "tw-selected.data": lambda s: [{"id": i, "mode": m} for i in s.ids for m in ("feedback", "progress", "return")],
+    "tw-selected.data": lambda s: [{"id": i, "mode": m} for i in s.ids for m in _township_modes()],
     "cmd-selected.data": lambda s: s.ids,
     "cmd-act-selected.data": lambda s: [{"id": i, "action": m} for i in s.ids for m in _panel_modes()],
     "cmd-act-into.value": lambda s: [f"#{i}" for i in s.ids],
@@ -131,6 +137,8 @@ FILL: dict[str, Fill] = {
     "dir-scope.value": lambda s: ["some"],
     "dir-minutes.value": lambda s: ["30"],
     "tw-evacuated.value": lambda s: ["3"],
+    "tw-shelters.value": lambda s: ["镇中心小学"],
+    "tw-result.value": lambda s: ["resolved"],
     "tw-photo.contents": lambda s: ["data:image/png;base64," + base64.b64encode(s.photo).decode()],
     "tw-photo.filename": lambda s: ["现场.png"],
     "ld-start.date": lambda s: [(local(datetime.now(UTC)).date() - timedelta(days=30)).isoformat()],
@@ -470,8 +478,8 @@ def test_township_a_changes_and_reads_nothing_of_township_b(browser: Callable[[s
     refused = _refusals_as_asked(answers, staff)
     # refused for the role (the desk's pages), and for the township (its own desk's actions on B's ids)
     assert {"dashboard.pages.command.callbacks.verify", "dashboard.pages.township.callbacks.sign",
-            "dashboard.pages.township.callbacks.submit_feedback", "dashboard.pages.township.callbacks.submit_return",
-            "dashboard.pages.township.callbacks.submit_progress", "dashboard.pages.township.directives.acknowledge",
+            "dashboard.pages.township.callbacks.submit_report", "dashboard.pages.township.callbacks.submit_return",
+            "dashboard.pages.township.callbacks.assist_sign", "dashboard.pages.township.directives.acknowledge",
             } <= refused
 
 
@@ -500,8 +508,8 @@ WRITERS: dict[str, str] = {f"dashboard.pages.{name}": who for name, who in (
     ("command.callbacks.verify", "zhihui"), ("command.callbacks.dispatch", "zhihui"),
     ("command.callbacks.rework", "zhihui"), ("command.callbacks.resume", "zhihui"),
     ("command.act.submit_act", "zhihui"), ("command.directives.submit_directive", "zhihui"),
-    ("township.callbacks.sign", "A"), ("township.callbacks.submit_feedback", "A"),
-    ("township.callbacks.submit_progress", "A"), ("township.callbacks.submit_return", "A"),
+    ("township.callbacks.sign", "A"), ("township.callbacks.submit_report", "A"),
+    ("township.callbacks.submit_return", "A"),
     ("township.directives.acknowledge", "A"),
     ("admin.callbacks.create_user", "admin"))}
 
@@ -546,7 +554,7 @@ def test_a_department_changes_and_reads_nothing_of_a_township_it_does_not_assist
     assert _leaked(answers, b) == {}
     refused = _refusals_as_asked(answers, staff)
     assert {"dashboard.pages.command.callbacks.verify", "dashboard.pages.township.callbacks.sign",
-            "dashboard.pages.township.callbacks.submit_feedback", "dashboard.pages.admin.callbacks.create_user",
+            "dashboard.pages.township.callbacks.submit_report", "dashboard.pages.admin.callbacks.create_user",
             } <= refused
     status, data, _ = staff.get(f"/attachment/{b.attachment}")
     assert status in (403, 404) and b.photo not in data

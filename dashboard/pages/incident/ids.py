@@ -8,6 +8,7 @@ from enum import StrEnum
 class Ids(StrEnum):
     TIMELINE = "incident-timeline"
     PHOTOS = "incident-photos"
+    REPORTS = "incident-reports"  # the units' reports: 处置进展, 处置反馈, 协办
     NUMBER = "incident-number"  # the incident's id, for the export (checked again on the server)
     EXPORT = "incident-export"
     DOWNLOAD = "incident-download"

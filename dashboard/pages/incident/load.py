@@ -43,10 +43,11 @@ class Facts:
 @dataclass(frozen=True, slots=True)
 class PhotoRef:
     """A stored photo as the page links it: its attachment id and file name (the file is ``data.Photo``,
-    served by ``/attachment/<id>``)."""
+    served by ``/attachment/<id>``), and the log row (the report) it came with."""
 
     id: int
     filename: str
+    log_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,8 @@ def record(data: Data, incident_id: int | None, user: SessionUser, now: datetime
                   row["lon"], row["lat"], row["created_at"], row["sign_deadline"], row["finish_deadline"],
                   row["rework_count"], bool(row["near_boundary"]) and row["status"] in OPEN_STATUSES,
                   row.get("escalated_to"))
-    photos = tuple(PhotoRef(int(p.id), p.filename) for p in data.attachments(row["id"]).itertuples())
+    photos = tuple(PhotoRef(int(p.id), p.filename, int(p.log_id) if pd.notna(p.log_id) else None)
+                   for p in data.attachments(row["id"]).itertuples())
     return Record(now, facts, data.incident_log(row["id"]), photos, data.unit_names(),
                   _contact(data, facts, user, now, address))
 

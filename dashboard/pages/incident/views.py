@@ -1,18 +1,26 @@
 """The incident page as components: its facts (with its reporter, as the session may see them), the timeline
 of its states and the log table (two views of the same log rows, so what a leader reviews cannot disagree
-with what happened), and its photos; and the rows of its Excel export."""
+with what happened), the units' reports (处置进展, 处置反馈 and 协办: each unit named and marked 主办 or 协办,
+with its fields and its photos) and all its photos; and the rows of its Excel export."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from dash import dcc, html
 
+from alerts.feedback import PEOPLE_MOVED, REPORTS
+from alerts.lifecycle import MOVES, Action
 from dashboard.components import level_badge, message, status_chip
-from dashboard.widgets import log_table, near_badge, timeline_graph
-from i18n.labels import Lang, category_label, t
+from dashboard.widgets import format_details, log_table, near_badge, timeline_graph
+from i18n.labels import Lang, action_label, category_label, t
 from i18n.timefmt import fmt_dt
 
 from .ids import Ids
-from .load import Record
+from .load import PhotoRef, Record
+
+_REPORT_ACTIONS = frozenset(a.value for a in REPORTS)
 
 
 def fact_rows(r: Record, lang: Lang) -> list[tuple[str, str]]:
@@ -53,13 +61,52 @@ def page(r: Record, lang: Lang) -> html.Div:
         timeline_graph(Ids.TIMELINE, r.log, r.now, lang),
         html.H2(t("incident.log", lang)),
         html.Div(log_table(r.log, r.names, lang), className="table-wrap"),
+        html.H2(t("incident.reports", lang)),
+        reports(r, lang),
         html.H2(t("incident.photos", lang)),
-        html.Div([
-            html.A(html.Img(src=f"/attachment/{p.id}", alt=p.filename, className="photo"),
-                   href=f"/attachment/{p.id}", target="_blank")
-            for p in r.photos
-        ] or [html.Div(t("incident.no_photos", lang), className="muted")], id=Ids.PHOTOS, className="photos"),
+        html.Div(_thumbs(r.photos) or [html.Div(t("incident.no_photos", lang), className="muted")], id=Ids.PHOTOS,
+                 className="photos"),
     ], className="page page-light incident")
+
+
+def _thumbs(photos: tuple[PhotoRef, ...] | list[PhotoRef]) -> list[html.A]:
+    return [html.A(html.Img(src=f"/attachment/{p.id}", alt=p.filename, className="photo"),
+                   href=f"/attachment/{p.id}", target="_blank") for p in photos]
+
+
+def _details(raw: Any) -> dict[str, Any]:
+    value = json.loads(raw) if isinstance(raw, str) else raw
+    return value if isinstance(value, dict) else {}
+
+
+def reports(r: Record, lang: Lang) -> html.Div:
+    """Every report of the units, oldest first: when, which unit (主办 the unit it is with, 协办 an assisting
+    one), which report, the note, the fields and the photos that came with it; for a flood, the people moved
+    in all (the sum of the reports)."""
+    rows = [row for row in r.log.itertuples() if row.action in _REPORT_ACTIONS]
+    if not rows:
+        return html.Div(t("incident.no_reports", lang), className="muted", id=Ids.REPORTS)
+    by_log: dict[int, list[PhotoRef]] = {}
+    for p in r.photos:
+        by_log.setdefault(p.log_id or 0, []).append(p)
+    moved = sum(v for row in rows if isinstance(v := _details(row.details).get(PEOPLE_MOVED.key), int))
+    items = []
+    for row in rows:
+        assisting = MOVES[Action(row.action)].part is not None  # a 协办 unit's move on its part
+        mark = t("incident.assist_unit" if assisting else "incident.lead_unit", lang)
+        fields = format_details({k: v for k, v in _details(row.details).items() if k not in ("photos", "simulated")},
+                                r.names, lang)
+        items.append(html.Li([
+            html.Div([html.Span(fmt_dt(row.at), className="nowrap"), " ",
+                      html.Span(mark, className="badge assisting" if assisting else "badge lead"), " ",
+                      html.Strong(r.names.get(row.unit, row.unit) if isinstance(row.unit, str) else row.actor), " · ",
+                      action_label(row.action, lang)], className="report-head"),
+            html.Div(row.note, className="report-note"),
+            html.Div(fields, className="report-fields") if fields else None,
+            html.Div(_thumbs(by_log.get(int(row.id), [])), className="photos") if by_log.get(int(row.id)) else None,
+        ], className="report", id=f"report-{row.id}"))
+    total = html.Div(t("incident.people_total", lang, n=moved), className="report-total") if moved else None
+    return html.Div([total, html.Ol(items, className="reports")], id=Ids.REPORTS)
 
 
 def not_found(lang: Lang) -> html.Div:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from alerts.lifecycle import Part
 from dashboard.data import Data
 from dashboard.widgets import QueueRow, incidents
 from i18n.timefmt import local
@@ -21,6 +22,7 @@ class Queue:
     cards: tuple[QueueRow, ...]  # the deadline that comes first on top
     more: int  # how many more the township has than the cards shown
     unit: str  # whose desk: a card of another unit's incident is one this unit assists (协办)
+    parts: dict[int, Part]  # this unit's part of each incident it assists
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +47,9 @@ class Page:
 
 def queue(data: Data, township_code: str, now: datetime) -> Queue:
     rows = data.township_queue(township_code)
-    return Queue(now, incidents(rows.head(MAX_CARDS)), max(len(rows) - MAX_CARDS, 0), township_code)
+    cards = incidents(rows.head(MAX_CARDS))
+    parts = data.assist_parts_of(township_code, [c.id for c in cards if c.township_code != township_code])
+    return Queue(now, cards, max(len(rows) - MAX_CARDS, 0), township_code, parts)
 
 
 def marker(data: Data, township_code: str, now: datetime) -> str:

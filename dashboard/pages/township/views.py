@@ -1,5 +1,5 @@
 """The 镇街工作台 as components, from what ``load`` read: one column of large cards (phone width), the
-form panel for 处置反馈 and 退单, and the directives to acknowledge on top."""
+form panel for the unit's reports (处置进展, 处置反馈, 协办) and 退单, and the directives to acknowledge on top."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from typing import Any
 from dash import dcc, html
 
 from alerts.deadlines import waiting_on
-from alerts.lifecycle import Action, Role, offered
+from alerts.feedback import RESULTS
+from alerts.lifecycle import Action, Part, Role, offered
 from alerts.status import Clock, Party
+from dashboard.actions import MAX_PHOTO_BYTES
 from dashboard.components import aria, level_badge, status_chip
 from dashboard.directive_views import DirIds, pending_cards
 from dashboard.widgets import QueueRow, incident_button
@@ -23,29 +25,36 @@ from .load import Page, Pending, Queue
 REFRESH_MS = 10_000
 
 
-# The card's buttons, for the moves the lifecycle offers township staff from the incident's status.
+# The card's buttons, for the moves the lifecycle offers township staff from the incident's status (and, on
+# an incident the unit assists, from the state of its 协办 part).
 BUTTONS: dict[Action, tuple[Ids, str]] = {Action.SIGN: (Ids.SIGN, "btn-primary"),
                                           Action.PROGRESS: (Ids.OPEN_PROGRESS, "btn-secondary"),
                                           Action.FEEDBACK: (Ids.OPEN_FEEDBACK, "btn-primary"),
-                                          Action.RETURN: (Ids.OPEN_RETURN, "btn-secondary")}
-ASSIST_MOVES = frozenset({Action.PROGRESS})
+                                          Action.RETURN: (Ids.OPEN_RETURN, "btn-secondary"),
+                                          Action.ASSIST_SIGN: (Ids.ASSIST_SIGN, "btn-primary"),
+                                          Action.ASSIST_PROGRESS: (Ids.OPEN_ASSIST_PROGRESS, "btn-secondary"),
+                                          Action.ASSIST_FEEDBACK: (Ids.OPEN_ASSIST_FEEDBACK, "btn-primary")}
 DEADLINE_KEY = {Clock.SIGN: "time.sign_by", Clock.FINISH: "time.finish_by"}
 
 
-def incident_card(row: QueueRow, now: datetime, lang: Lang, unit: str | None = None) -> html.Div:
+def incident_card(row: QueueRow, now: datetime, lang: Lang, unit: str | None = None,
+                  part: Part | None = None) -> html.Div:
     """One incident: the township's own deadline and what is left of it (not the desk's 核查 deadline: a
     township is not late for that), and the buttons its status allows. An incident of another unit that
-    ``unit`` assists (协办) is shown marked, without the primary unit's deadline, with 处置进展 its only
-    button (the lifecycle lets a 协办 unit report its part, nothing more)."""
+    ``unit`` assists (协办) is shown marked with the state of its ``part``, without the primary unit's
+    deadline, with the buttons of its part (协办签收, then 协办进展 and 协办反馈)."""
     assisting = unit is not None and row.township_code != unit
     clock = waiting_on(row.status)
     mine = clock is not None and clock.owner is Party.TOWNSHIP and not assisting
     left, overdue = remaining(row.deadline, now, lang) if mine else ("", False)
+    moves = offered(row.status, Role.TOWNSHIP, (part or Part.PENDING) if assisting else None)
     buttons = [incident_button(BUTTONS[a][0], row.id, action_label(a, lang), BUTTONS[a][1])
-               for a in offered(row.status, Role.TOWNSHIP) if a in BUTTONS and (not assisting or a in ASSIST_MOVES)]
+               for a in moves if a in BUTTONS]
     return html.Div([
         html.Div([level_badge(row.level, lang), status_chip(row.status, lang),
-                  html.Span(t("township.assisting", lang), className="badge assisting") if assisting else None],
+                  html.Span(t("township.assisting", lang), className="badge assisting") if assisting else None,
+                  html.Span(t(f"assist.part.{(part or Part.PENDING).value}", lang), className="badge assist-part")
+                  if assisting else None],
                  className="card-top"),
         html.Div(html.A(f"#{row.id} {row.title}", href=f"/incident/{row.id}"), className="card-title"),
         html.Div([
@@ -62,7 +71,7 @@ def incident_card(row: QueueRow, now: datetime, lang: Lang, unit: str | None = N
 def incident_list(queue: Queue, lang: Lang) -> list[html.Div] | html.Div:
     if not queue.cards:
         return html.Div(t("township.empty", lang), className="muted empty")
-    cards = [incident_card(r, queue.now, lang, queue.unit) for r in queue.cards]
+    cards = [incident_card(r, queue.now, lang, queue.unit, queue.parts.get(r.id)) for r in queue.cards]
     if queue.more:
         cards.append(html.Div(t("township.more", lang, n=queue.more), className="muted empty", id=Ids.MORE))
     return cards
@@ -73,30 +82,33 @@ def pending(p: Pending, lang: Lang) -> Any:
 
 
 def _panel(others: list[tuple[str, str]], lang: Lang) -> html.Div:
-    """The form of 处置反馈 (note, people evacuated, a photo), of 处置进展 (a note) or of 退单 (reason, suggested
-    township), hidden."""
+    """The form of a unit's report (处置进展, 处置反馈, 协办进展, 协办反馈: a note, 处置结果 when the work is done,
+    人员转移 for a flood, up to 3 photos) or of 退单 (reason, suggested township), hidden; ``show_panel`` opens
+    the one chosen with the rows its incident's category asks for (``alerts.feedback``)."""
     return html.Div([
         html.H2(id=Ids.PANEL_TITLE),
         html.Div(id=Ids.FORM_MSG, **aria(live="assertive")),
         html.Div([
             html.Label(t("township.note", lang), htmlFor=Ids.NOTE),
             dcc.Textarea(id=Ids.NOTE, className="input textarea", maxLength=2000),
-            html.Label(t("township.evacuated", lang), htmlFor=Ids.EVACUATED),
-            # type=text: the server validates and explains; a number input would hide bad values as None
-            dcc.Input(id=Ids.EVACUATED, type="text", inputMode="numeric", value="0", className="input",
-                      maxLength=9),
-            dcc.Upload(html.Div(t("township.photo", lang)), id=Ids.PHOTO, className="upload",
-                       accept="image/jpeg,image/png,image/webp", max_size=5 * 1024 * 1024, multiple=False),
+            html.Div([
+                html.Label(t("report.result", lang), htmlFor=Ids.RESULT),
+                dcc.RadioItems(id=Ids.RESULT, className="choices",
+                               options=[{"label": t(f"details.result.{r}", lang), "value": r} for r in RESULTS]),
+            ], id=Ids.RESULT_ROW, hidden=True),
+            html.Div([
+                html.Label(t("report.people", lang), htmlFor=Ids.EVACUATED),
+                # type=text: the server validates and explains; a number input would hide bad values as None
+                dcc.Input(id=Ids.EVACUATED, type="text", inputMode="numeric", value="0", className="input",
+                          maxLength=9),
+                html.Label(t("report.shelters", lang), htmlFor=Ids.SHELTERS),
+                dcc.Input(id=Ids.SHELTERS, type="text", value="", className="input", maxLength=600),
+            ], id=Ids.FLOOD_ROWS, hidden=True),
+            dcc.Upload(html.Div(t("report.photos", lang)), id=Ids.PHOTO, className="upload",
+                       accept="image/jpeg,image/png,image/webp", max_size=MAX_PHOTO_BYTES, multiple=True),
             html.Div(id=Ids.PHOTO_NAME, className="muted"),
-            html.Button(t("township.submit_feedback", lang), id=Ids.SUBMIT_FEEDBACK, className="btn btn-primary",
-                        n_clicks=0),
-        ], id=Ids.FEEDBACK_FORM, className="form", hidden=True),
-        html.Div([
-            html.Label(t("township.progress_note", lang), htmlFor=Ids.PROGRESS_NOTE),
-            dcc.Textarea(id=Ids.PROGRESS_NOTE, className="input textarea", maxLength=2000),
-            html.Button(t("township.submit_progress", lang), id=Ids.SUBMIT_PROGRESS, className="btn btn-primary",
-                        n_clicks=0),
-        ], id=Ids.PROGRESS_FORM, className="form", hidden=True),
+            html.Button(t("report.submit", lang), id=Ids.SUBMIT_REPORT, className="btn btn-primary", n_clicks=0),
+        ], id=Ids.REPORT_FORM, className="form", hidden=True),
         html.Div([
             html.Label(t("township.reason", lang), htmlFor=Ids.REASON),
             dcc.Textarea(id=Ids.REASON, className="input textarea", maxLength=2000),
