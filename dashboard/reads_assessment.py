@@ -7,15 +7,19 @@ The figures themselves are ``alerts.assessment``'s (pure, from the log alone); t
 from __future__ import annotations
 
 import os
+import threading
+import weakref
 from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
 from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
 
-from alerts.assessment import Period, Weights, figures, rank, stretches_until
+from alerts.assessment import Period, Stretch, Weights, figures, rank
 from alerts.incidents import read_logs
 from alerts.lifecycle import LogEntry
+from dashboard.assessment_cache import AssessmentCache
 from dashboard.reads import Reads
 
 # The score's weights: CITYOPS_ASSESSMENT_WEIGHTS="sign=0.25,on_time=0.35,close=0.2,no_rework=0.1,no_return=0.1"
@@ -26,9 +30,20 @@ WEIGHTS = Weights.from_text(os.environ.get("CITYOPS_ASSESSMENT_WEIGHTS", ""))
 # long before the period can still fall due in it (a level-4 hotline case finishes within 6 days).
 LOOKBACK = timedelta(days=14)
 
+# One cache per pool, so per dashboard process (the district copies of ``Data`` share their pool).
+_CACHES: weakref.WeakKeyDictionary[ConnectionPool, AssessmentCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
 
 
 class AssessmentReads(Reads):
+    def assessment_stretches(self, start: datetime, end: datetime) -> list[Stretch]:
+        """Every stretch a period from ``start`` to ``end`` can count: of each incident with a move since ``start``
+        − ``LOOKBACK``, as its log stood at ``end`` (kept per process, read again only where the log grew)."""
+        with _CACHES_LOCK:
+            cache = _CACHES.setdefault(self.pool, AssessmentCache())
+        with self.pool.connection() as conn:
+            return cache.stretches(conn, start - LOOKBACK, end)
+
     def assessment_logs(self, start: datetime, end: datetime) -> dict[int, list[LogEntry]]:
         """The log up to ``end`` of every incident with a move since ``start`` − ``LOOKBACK``."""
         with self.pool.connection() as conn:
@@ -39,7 +54,7 @@ class AssessmentReads(Reads):
         """``townships`` (code, name, district_code, open, overdue) ranked on 考核's figures for [start, end):
         one row each, best score first, rates in %."""
         period = Period(start, end)
-        found = figures(stretches_until(self.assessment_logs(start, end), end), period, None,
+        found = figures(self.assessment_stretches(start, end), period, None,
                         frozenset({category}) if category else None, frozenset({level}) if level else None)
         codes = list(townships["code"])
         ranked = rank(found, {}, codes, WEIGHTS)

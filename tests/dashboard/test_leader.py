@@ -139,7 +139,7 @@ def test_the_cockpit_as_a_leader(leader: ModuleType, logged_in: LoggedIn, scene:
 
 def test_a_timeline_opens_from_the_list(leader: ModuleType, logged_in: LoggedIn, scene: dict[str, Any],
                                         dash_calls: DashCalls) -> None:
-    button = {"type": "ld-open", "index": scene["reworked"]}
+    button = {"type": "ld-open", "index": scene["reworked"], "panel": "list"}
     with logged_in("lingdao"):
         hidden, body = dash_calls.clicked(leader.callbacks.open_timeline, button, [1], 0)
         closed = dash_calls.triggered_by(leader.callbacks.open_timeline, "ld-panel-close.n_clicks", 1, [1], 1,
@@ -221,8 +221,8 @@ def test_only_leaders_command_and_admin_get_in(leader: ModuleType, logged_in: Lo
         assert "您的角色无权查看此页面" in dash_calls.text_of(leader.layout())
         assert "您的角色无权查看此页面" in dash_calls.text_of(leader.callbacks.update(*_filters().values())["msg"])
         assert "您的角色无权查看此页面" in dash_calls.text_of(leader.callbacks.update_list(*_filters().values(), "")[0])
-        _, body = dash_calls.clicked(leader.callbacks.open_timeline, {"type": "ld-open", "index": scene["closed"]},
-                                     [1], 0)
+        _, body = dash_calls.clicked(leader.callbacks.open_timeline,
+                                     {"type": "ld-open", "index": scene["closed"], "panel": "list"}, [1], 0)
         assert "按时签收" not in dash_calls.text_of(body)
         download, msg = dash_calls.triggered_by(leader.callbacks.export, "ld-export-list.n_clicks", 1, 1, 0,
                                                 *_filters().values(), "")

@@ -138,7 +138,7 @@ def turn_page(_overdue: list[int | None], _ranking: list[int | None], _listed: l
 
 @callback(
     Output(Ids.PANEL, "hidden"), Output(Ids.PANEL_BODY, "children"),
-    Input({"type": Ids.OPEN, "index": ALL}, "n_clicks"), Input(Ids.PANEL_CLOSE, "n_clicks"),
+    Input({"type": Ids.OPEN, "index": ALL, "panel": ALL}, "n_clicks"), Input(Ids.PANEL_CLOSE, "n_clicks"),
     prevent_initial_call=True,
 )
 def open_timeline(_clicks: list[int | None], _close: int | None) -> tuple[bool, Any]:

@@ -46,14 +46,15 @@ def _table(headers: list[str], rows: list[html.Tr], table_id: str, empty: str, n
                     className="table-wrap")
 
 
-def _open_button(incident_id: int, lang: Lang) -> html.Button:
-    return html.Button(f"#{incident_id}", id={"type": Ids.OPEN, "index": int(incident_id)}, n_clicks=0,
+def _open_button(incident_id: int, panel: str, lang: Lang) -> html.Button:
+    """Its id names the panel too: one incident can be both overdue and in the list (one id, one button)."""
+    return html.Button(f"#{incident_id}", id={"type": Ids.OPEN, "index": int(incident_id), "panel": panel}, n_clicks=0,
                        className="link-button", title=t("leader.timeline", lang))
 
 
 def overdue_panel(p: Paged, lang: Lang) -> list[Any]:
     body = [html.Tr([
-        html.Td(_open_button(r.id, lang)), html.Td(r.title), html.Td(level_badge(int(r.level), lang)),
+        html.Td(_open_button(r.id, "overdue", lang)), html.Td(r.title), html.Td(level_badge(int(r.level), lang)),
         html.Td(status_chip(r.status, lang)), html.Td(_name(p.names, r.township_code)),
         html.Td(remaining(r.deadline, p.now, lang)[0], className="overdue nowrap"),
     ]) for r in p.rows.itertuples()]
@@ -84,7 +85,7 @@ def ranking_panel(p: Paged, lang: Lang) -> list[Any]:
 
 def list_panel(p: Paged, lang: Lang) -> list[Any]:
     body = [html.Tr([
-        html.Td(_open_button(r.id, lang)), html.Td(r.title), html.Td(category_label(r.category, lang)),
+        html.Td(_open_button(r.id, "list", lang)), html.Td(r.title), html.Td(category_label(r.category, lang)),
         html.Td(level_badge(int(r.level), lang)), html.Td(status_chip(r.status, lang)),
         html.Td(_name(p.names, r.township_code)), html.Td(fmt_dt(r.created_at), className="nowrap"),
         html.Td(fmt_dt(r.closed_at) if r.closed_at is not None else "—", className="nowrap"),

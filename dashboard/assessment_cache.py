@@ -1,0 +1,140 @@
+"""考核's input kept per dashboard process: the incidents' logs of a window and the stretches replayed from them,
+read once and afterwards brought up to date with the log rows added since.
+
+Reading a month's incident log and replaying it into stretches took ~2 s on every leader cockpit load and every
+考核 filter change, holding the GIL over the worker's other polls (issue 19's shift benchmark). The log is
+append-only (a trigger refuses UPDATE and DELETE), so a window stays right when the new rows are appended, and
+an incident is replayed again only when the part of its log a period sees grew.
+
+New rows are found by id. A transaction can commit an id lower than one already read (ids are taken before
+commit), so the ids of the last ``SETTLE_S`` are read again on each refresh and merged by id: the bound moves up
+only to the highest id that was read at least ``SETTLE_S`` ago. A log transaction is one short move.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import psycopg
+
+from alerts.assessment import Stretch, assignments
+from alerts.lifecycle import Action, LogEntry, Role
+from alerts.status import Status
+
+SETTLE_S = 30.0
+REPLAYS = 3  # per incident: its log now, and at the end of the period before (考核's movement)
+WINDOWS = 4  # a window per start kept: the cockpit's and the 考核 page's periods, and yesterday's while a day turns
+
+_ROWS = ("SELECT l.id, l.incident_id, l.at, l.actor, l.role, l.unit, l.action, l.from_status, l.to_status, l.note,"
+         " l.details FROM incident_log l")
+
+
+def _entry(at: datetime, actor: str, role: str, unit: str | None, action: str, frm: str | None, to: str,
+           note: str, details: dict[str, object] | None) -> LogEntry:
+    return LogEntry(at, actor, Role(role), unit, Action(action), Status(frm) if frm else None, Status(to), note,
+                    details or {})
+
+
+@dataclass
+class _Window:
+    """Every incident with a move since ``since``: its whole log (by id), and its stretches once replayed."""
+
+    since: datetime
+    settled: int  # every log row with an id up to this one has been read (or was never committed)
+    logs: dict[int, list[tuple[int, LogEntry]]] = field(default_factory=dict)
+    replayed: dict[int, dict[tuple[int, ...], list[Stretch]]] = field(default_factory=dict)  # by the rows replayed
+    recent: set[int] = field(default_factory=set)  # ids above ``settled`` already held
+    marks: list[tuple[float, int]] = field(default_factory=list)  # (when read, highest id then)
+
+    def add(self, row_id: int, incident_id: int, entry: LogEntry) -> None:
+        if row_id in self.recent or row_id <= self.settled:
+            return
+        self.recent.add(row_id)
+        bisect.insort(self.logs.setdefault(incident_id, []), (row_id, entry), key=lambda r: r[0])
+
+    def settle(self, now: float) -> None:
+        old = [m for m in self.marks if now - m[0] >= SETTLE_S]
+        if old:
+            self.settled = max(self.settled, max(top for _, top in old))
+            self.marks = [m for m in self.marks if now - m[0] < SETTLE_S]
+            self.recent = {i for i in self.recent if i > self.settled}
+
+
+class AssessmentCache:
+    """The stretches ``alerts.assessment.figures`` counts, for windows of the log; thread-safe (gthread workers)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._windows: OrderedDict[datetime, _Window] = OrderedDict()
+
+    def stretches(self, conn: psycopg.Connection, since: datetime, end: datetime) -> list[Stretch]:
+        """As ``stretches_until(read_logs(conn, (since, end)), end)``: every stretch of the incidents with a move
+        since ``since``, each incident's log as it stood at ``end``."""
+        with self._lock:
+            window = self._window(conn, since)
+            out: list[Stretch] = []
+            for incident_id, rows in window.logs.items():
+                kept = tuple(r for r in rows if r[1].at < end)  # a past period: what was known by its end
+                if not kept:
+                    continue
+                ids = tuple(row_id for row_id, _ in kept)
+                memo = window.replayed.setdefault(incident_id, {})
+                found = memo.get(ids)
+                if found is None:
+                    found = memo[ids] = assignments(incident_id, [e for _, e in kept])
+                    while len(memo) > REPLAYS:  # the oldest replay goes (dicts keep their order)
+                        del memo[next(iter(memo))]
+                out += found
+            return out
+
+    def _window(self, conn: psycopg.Connection, since: datetime) -> _Window:
+        window = self._windows.get(since)
+        if window is None:
+            window = self._load(conn, since)
+            self._windows[since] = window
+            while len(self._windows) > WINDOWS:
+                self._windows.popitem(last=False)
+        else:
+            self._windows.move_to_end(since)
+            self._refresh(conn, window)
+        return window
+
+    def _load(self, conn: psycopg.Connection, since: datetime) -> _Window:
+        # ids of rows moved in the last SETTLE_S may still be followed by a lower one committing late
+        row = conn.execute("SELECT coalesce(max(id), 0) FROM incident_log WHERE at < now() - make_interval(secs => %s)",
+                           (SETTLE_S,)).fetchone()
+        window = _Window(since, settled=int(row[0]) if row else 0)
+        top = 0
+        for row_id, incident_id, *rest in conn.execute(
+                _ROWS + " WHERE l.incident_id IN (SELECT incident_id FROM incident_log WHERE at >= %s)"
+                " ORDER BY l.incident_id, l.id", (since,)):
+            window.logs.setdefault(incident_id, []).append((row_id, _entry(*rest)))
+            top = max(top, row_id)
+            if row_id > window.settled:
+                window.recent.add(row_id)
+        window.marks.append((self._clock(), top))
+        return window
+
+    def _refresh(self, conn: psycopg.Connection, window: _Window) -> None:
+        now = self._clock()
+        window.settle(now)
+        fresh = conn.execute(_ROWS + " WHERE l.id > %s ORDER BY l.id", (window.settled,)).fetchall()
+        if not fresh:
+            return
+        joining = {r[1] for r in fresh if r[1] not in window.logs and r[2] >= window.since}
+        if joining:  # an incident's first move in the window: its earlier log comes with it
+            for row_id, incident_id, *rest in conn.execute(
+                    _ROWS + " WHERE l.incident_id = ANY(%s) AND l.id <= %s ORDER BY l.id",
+                    (list(joining), window.settled)):
+                bisect.insort(window.logs.setdefault(incident_id, []), (row_id, _entry(*rest)), key=lambda r: r[0])
+        for row_id, incident_id, *rest in fresh:
+            if incident_id in window.logs or incident_id in joining:
+                window.add(row_id, incident_id, _entry(*rest))
+        window.marks.append((now, max(r[0] for r in fresh)))

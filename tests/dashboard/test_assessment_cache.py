@@ -1,0 +1,109 @@
+"""The 考核 cache on the database: what it gives is what a fresh read and replay of the log gives, as moves land,
+for the period now and one before it; and a log row committed after a later one was already read is not lost."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import psycopg
+
+from alerts.assessment import Stretch, stretches_until
+from alerts.incidents import Location, act, open_incident, read_logs
+from alerts.lifecycle import Action
+from dashboard.assessment_cache import SETTLE_S, AssessmentCache
+from tests.alerts.test_assessment import DESK, NOVEMBER, A, Story, at, staff, stories
+
+SINCE = datetime(2026, 10, 1, tzinfo=UTC)
+ENDS = (NOVEMBER.end, NOVEMBER.start, at(11, 20, 12), datetime(2027, 1, 1, tzinfo=UTC))
+
+
+def _open(conn: psycopg.Connection, story: Story) -> int:
+    iid = open_incident(conn, title="考核缓存", category=story.category, level=story.level, source_kind="manual",
+                        location=Location(113.0, 25.8, A[:6], None, None, None), now=story.created)
+    assert iid is not None
+    return iid
+
+
+def _moves(conn: psycopg.Connection, iid: int, story: Story, moves: slice) -> None:
+    for m in story.moves[moves]:
+        act(conn, iid, m.action, m.actor, m.at, note=m.note, township_code=m.to, details=m.details)
+
+
+def _key(s: Stretch) -> tuple[int, datetime]:
+    return s.incident_id, s.dispatched_at
+
+
+def _fresh(conn: psycopg.Connection, end: datetime) -> list[Stretch]:
+    return sorted(stretches_until(read_logs(conn, (SINCE, end)), end), key=_key)
+
+
+def _same_as_fresh(cache: AssessmentCache, conn: psycopg.Connection) -> None:
+    for end in ENDS:
+        fresh = _fresh(conn, end)
+        assert sorted(cache.stretches(conn, SINCE, end), key=_key) == fresh, end
+
+
+def test_the_cache_follows_the_log_as_moves_land(demo_db: Callable[[], str]) -> None:
+    clock = [0.0]
+    cache = AssessmentCache(clock=lambda: clock[0])
+    told = stories()
+    with psycopg.connect(demo_db(), autocommit=True) as conn:
+        ids = [_open(conn, s) for s in told[:6]]
+        for iid, story in zip(ids, told[:6], strict=True):
+            _moves(conn, iid, story, slice(0, 2))  # dispatched and the first move after it
+        _same_as_fresh(cache, conn)
+        assert cache.stretches(conn, SINCE, NOVEMBER.end), "the first half already has stretches"
+        for step, moves, new in ((10.0, slice(2, 3), told[6]), (SETTLE_S + 1, slice(3, 4), told[7]),
+                                 (1.0, slice(4, 5), told[8])):  # within the settling time, past it, and again
+            clock[0] += step
+            for iid, story in zip(ids, told[:6], strict=True):
+                _moves(conn, iid, story, moves)  # old incidents move on
+            iid = _open(conn, new)  # and a new one arrives with its whole log
+            _moves(conn, iid, new, slice(None))
+            _same_as_fresh(cache, conn)
+        for iid, story in zip(ids, told[:6], strict=True):
+            _moves(conn, iid, story, slice(5, None))
+        clock[0] += SETTLE_S + 1
+        _same_as_fresh(cache, conn)
+
+
+def test_a_move_committed_after_a_later_one_was_read_is_not_lost(demo_db: Callable[[], str]) -> None:
+    clock = [0.0]
+    cache = AssessmentCache(clock=lambda: clock[0])
+    dsn = demo_db()
+    story = Story(0, 3, at(11, 10, 9))
+    with psycopg.connect(dsn, autocommit=True) as reader, psycopg.connect(dsn) as slow, \
+            psycopg.connect(dsn, autocommit=True) as quick:
+        assert cache.stretches(reader, SINCE, NOVEMBER.end) == []
+        held = _open(slow, story)  # its log rows take their ids now, and commit later
+        act(slow, held, Action.DISPATCH, DESK, at(11, 10, 10), township_code=A)
+        done = _open(quick, story)
+        act(quick, done, Action.DISPATCH, DESK, at(11, 10, 10), township_code=A)
+        clock[0] += 1
+        assert [s.incident_id for s in cache.stretches(reader, SINCE, NOVEMBER.end)] == [done]
+        slow.commit()
+        clock[0] += SETTLE_S - 2
+        act(quick, done, Action.SIGN, staff(A), at(11, 10, 10, 30))
+        assert sorted(s.incident_id for s in cache.stretches(reader, SINCE, NOVEMBER.end)) == sorted([held, done])
+        clock[0] += SETTLE_S + 1  # both settle; nothing is read twice
+        _same_as_fresh(cache, reader)
+        assert len(cache.stretches(reader, SINCE, NOVEMBER.end)) == 2
+
+
+def test_an_incident_whose_first_move_in_the_window_comes_later_brings_its_older_log(
+        demo_db: Callable[[], str]) -> None:
+    clock = [0.0]
+    cache = AssessmentCache(clock=lambda: clock[0])
+    old = Story(0, 3, at(9, 10, 9)).dispatched(A, at(9, 10, 10)).then(Action.SIGN, staff(A), at(9, 10, 11))
+    with psycopg.connect(demo_db(), autocommit=True) as conn:
+        iid = _open(conn, old)
+        _moves(conn, iid, old, slice(None))
+        clock[0] += SETTLE_S + 1
+        assert cache.stretches(conn, SINCE, NOVEMBER.end) == []  # September: before the window
+        clock[0] += SETTLE_S + 1
+        cache.stretches(conn, SINCE, NOVEMBER.end)  # its rows settle outside the window
+        act(conn, iid, Action.FEEDBACK, staff(A), at(10, 20, 9), note="处理完毕")  # a move in October
+        got = cache.stretches(conn, SINCE, NOVEMBER.end)
+        assert [s.signed_at for s in got] == [at(9, 10, 11)]
+        _same_as_fresh(cache, conn)
