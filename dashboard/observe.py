@@ -41,12 +41,16 @@ REQUEST_SECONDS = Histogram("cityops_dashboard_request_seconds", "time to answer
                             ["kind"], buckets=LATENCY_BUCKETS, registry=_METRICS)
 CALLBACK_SECONDS = Histogram("cityops_dashboard_callback_seconds", "time to answer a callback, by its output",
                              ["callback"], buckets=LATENCY_BUCKETS, registry=_METRICS)
+# The thread's CPU, not the wall clock: what answering cost the server (gthread: one request, one thread).
+CALLBACK_CPU = Counter("cityops_dashboard_callback_cpu_seconds", "server CPU spent answering callbacks, by output",
+                       ["callback"], registry=_METRICS)
 CALLBACK_BYTES = Counter("cityops_dashboard_callback_bytes", "bytes of callback replies, by output", ["callback"],
                          registry=_METRICS)
 ERRORS = Counter("cityops_dashboard_errors", "replies with a server error (5xx), by kind", ["kind"],
                  registry=_METRICS)
 
 _STARTED = "cityops_request_started"
+_STARTED_CPU = "cityops_request_started_cpu"
 
 
 def request_kind(path: str) -> str:
@@ -139,6 +143,7 @@ def register(app: dash.Dash, data: Data, idle: timedelta) -> None:
     @server.before_request
     def _start_clock() -> None:
         flask.g.setdefault(_STARTED, time.perf_counter())
+        flask.g.setdefault(_STARTED_CPU, time.thread_time())
 
     @server.after_request
     def _observe(response: flask.Response) -> flask.Response:
@@ -156,6 +161,7 @@ def register(app: dash.Dash, data: Data, idle: timedelta) -> None:
             # Only the app's own callbacks are labels: a crafted body cannot grow the metric without bound.
             label = output if isinstance(output, str) and output in app.callback_map else "unknown"
             CALLBACK_SECONDS.labels(label).observe(elapsed)
+            CALLBACK_CPU.labels(label).inc(time.thread_time() - flask.g.get(_STARTED_CPU, time.thread_time()))
             if not response.is_streamed:
                 CALLBACK_BYTES.labels(label).inc(response.calculate_content_length() or 0)
         return response

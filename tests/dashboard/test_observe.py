@@ -64,6 +64,12 @@ def test_callbacks_are_timed_by_their_output_and_crafted_ones_are_one_label(
     assert metric(after, count, callback=output) == metric(before, count, callback=output) + 1
     assert metric(after, "cityops_dashboard_callback_bytes_total", callback=output) > \
         metric(before, "cityops_dashboard_callback_bytes_total", callback=output)
+    # the server's CPU for it: some, and no more than the wall time it took
+    cpu = (metric(after, "cityops_dashboard_callback_cpu_seconds_total", callback=output)
+           - metric(before, "cityops_dashboard_callback_cpu_seconds_total", callback=output))
+    wall = (metric(after, "cityops_dashboard_callback_seconds_sum", callback=output)
+            - metric(before, "cityops_dashboard_callback_seconds_sum", callback=output))
+    assert 0 < cpu <= wall + 0.001
 
     # A crafted output is counted under "unknown", never as a label of its own.
     with logged_in("zhihui"):
