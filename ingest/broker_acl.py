@@ -6,7 +6,8 @@ An account's user name is also its MQTT client id: the embedded broker sets
 queued messages the newcomer may not read). What each kind may do:
 
 - device: publish ``telemetry/+/+/<its id>`` and ``status/<its id>``; nothing else.
-- gateway: publish the telemetry and status topics of the devices listed for it.
+- gateway: publish the telemetry and status topics of the devices listed for it, and its own batch topic
+  ``gateway/<its name>`` (ingest takes from it only the devices registered behind it: ``devices.gateway``).
 - bridge: publish any telemetry, event and status topic (a trusted platform relaying many sources).
 - system: publish ``event/<dept>/<system>``.
 - township: read ``dispatch/<code>`` and ``directive/<code>``.
@@ -110,8 +111,12 @@ def device(city: str, device_id: str) -> BrokerAccount:
     return BrokerAccount(device_id, AccountKind.DEVICE, publish=_device_topics(city, device_id))
 
 
-def gateway(city: str, username: str, devices: Iterable[GatewayDevice]) -> BrokerAccount:
-    topics: list[str] = []
+def gateway_topic(city: str, username: str) -> str:
+    return f"city/{city}/gateway/{username}"
+
+
+def gateway(city: str, username: str, devices: Iterable[GatewayDevice] = ()) -> BrokerAccount:
+    topics = [gateway_topic(city, username)]
     for d in devices:
         topics += [f"city/{city}/telemetry/{d.dept}/{d.device_type}/{d.device_id}", f"city/{city}/status/{d.device_id}"]
     return BrokerAccount(username, AccountKind.GATEWAY, publish=tuple(topics))

@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from ingest.decode import CITY_TZ
-from ingest.topics import EventTopic, StatusTopic, TelemetryTopic, parse_topic
+from ingest.topics import EventTopic, GatewayTopic, StatusTopic, TelemetryTopic, parse_topic
 
 LATE_AFTER = timedelta(minutes=10)
 
@@ -48,6 +48,8 @@ def source_of(topic: str, city: str) -> Source:
     match parse_topic(topic, city):
         case TelemetryTopic(dept=dept, device_type=device_type):
             return Source(SourceKind.TELEMETRY, f"{dept}/{device_type}")
+        case GatewayTopic(gateway=gateway):
+            return Source(SourceKind.TELEMETRY, f"gateway/{gateway}")
         case EventTopic(source_system=system):
             return Source(SourceKind.EVENT, system)
         case StatusTopic():

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from ingest.metrics import METRICS
-from ingest.topics import EventTopic, StatusTopic, TelemetryTopic, parse_topic
+from ingest.topics import EventTopic, GatewayTopic, StatusTopic, TelemetryTopic, parse_topic
 from store.privacy import normalise_name, normalise_phone
 
 CITY_TZ = ZoneInfo("Asia/Shanghai")
@@ -85,9 +85,16 @@ class EventIn(_Strict):
     _ts = field_validator("ts")(_city_time_if_naive)
 
 
+class GatewayReadingIn(ReadingIn):
+    """A reading in a gateway's batch: the device it is of, then a reading as on the device's own topic."""
+
+    device_id: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
 # Telemetry is parsed and validated straight from the bytes, in one call into pydantic-core.
 _READING = TypeAdapter(ReadingIn)
 _READINGS = TypeAdapter(list[ReadingIn])
+_GATEWAY_READINGS = TypeAdapter(list[GatewayReadingIn])
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +105,7 @@ class DeviceInfo:
     district_code: str | None
     township_code: str | None
     grid_code: str | None
+    gateway: str | None = None  # the gateway whose batches may carry its readings
 
 
 class Reading(NamedTuple):  # a tuple, not a frozen dataclass: ingest builds millions of them a minute
@@ -172,6 +180,8 @@ def decode(topic: str, payload: bytes, *, city: str, now: datetime, devices: Dev
         return _decode_status(parsed_topic, payload, dead)
     if isinstance(parsed_topic, TelemetryTopic):
         return _decode_telemetry(parsed_topic, payload, now, devices, dead)
+    if isinstance(parsed_topic, GatewayTopic):
+        return _decode_gateway(parsed_topic, payload, now, devices, dead)
     try:
         doc = json.loads(payload)
     except (ValueError, RecursionError) as exc:
@@ -200,13 +210,12 @@ def _decode_event(topic: EventTopic, doc: Any, now: datetime, dead: Callable[[Re
     return Event(body.ts, topic.dept, topic.source_system, body)
 
 
-def _decode_telemetry(
-    topic: TelemetryTopic, payload: bytes, now: datetime, devices: DeviceLookup,
-    dead: Callable[[Reason, str], DeadLetter],
-) -> Decoded:
+def _parse(adapter: TypeAdapter[list[Any]], one: TypeAdapter[Any] | None, payload: bytes,
+           dead: Callable[[Reason, str], DeadLetter]) -> list[Any] | DeadLetter:
+    """A message's readings validated from the bytes (a list, or with ``one`` a single reading too)."""
     try:
         is_list = payload.lstrip()[:1] == b"["
-        batch = _READINGS.validate_json(payload) if is_list else [_READING.validate_json(payload)]
+        batch = adapter.validate_json(payload) if is_list or one is None else [one.validate_json(payload)]
     except ValidationError as exc:
         first = exc.errors()[0]
         if first["type"] == "json_invalid":  # bad JSON, bad UTF-8, nested too deep, a huge integer
@@ -214,34 +223,80 @@ def _decode_telemetry(
         return dead(Reason.BAD_SCHEMA, _schema_detail(exc))
     if not 1 <= len(batch) <= MAX_READINGS:
         return dead(Reason.BAD_SCHEMA, f"a batch holds 1 to {MAX_READINGS:,} readings")
-    device = devices(topic.device_id)
-    if device is None:
-        return dead(Reason.UNKNOWN_DEVICE, f"device {topic.device_id!r} is not registered")
+    return batch
+
+
+def _times(batch: list[Any], now: datetime, dead: Callable[[Reason, str], DeadLetter]) -> DeadLetter | None:
     stamps = [item.ts for item in batch]
     for ts in (min(stamps), max(stamps)):
         if (problem := _check_time(ts, now)) is not None:
             return dead(Reason.BAD_TIMESTAMP, problem)
+    return None
+
+
+def _rows(device_id: str, device: DeviceInfo, item: ReadingIn, append: Callable[[Reading], None],
+          dead: Callable[[Reason, str], DeadLetter]) -> DeadLetter | None:
+    """One reading's rows, a metric each, appended; a dead letter when a metric is unknown or out of range."""
+    if item.lon is None or item.lat is None:  # at the device's registered site, tagged then
+        moving = False
+        lon, lat = device.lon, device.lat
+        district, township, grid = device.district_code, device.township_code, device.grid_code
+        values = item.values
+    else:  # a moving device's track is data too: the map and geofences read it back
+        moving = True
+        lon, lat = item.lon, item.lat
+        district = township = grid = None
+        values = dict(item.values)
+        values.setdefault("lon", lon)
+        values.setdefault("lat", lat)
+    for name, value in values.items():
+        metric = METRICS.get(name)
+        if metric is None:
+            return dead(Reason.UNKNOWN_METRIC, f"metric {name!r} is not in the catalogue")
+        if not metric.low <= value <= metric.high:
+            return dead(Reason.OUT_OF_RANGE,
+                        f"{name}={value} outside {metric.low}..{metric.high} {metric.unit}".rstrip())
+        append(Reading(item.ts, device_id, name, value, lon, lat, district, township, grid, moving))
+    return None
+
+
+def _decode_telemetry(
+    topic: TelemetryTopic, payload: bytes, now: datetime, devices: DeviceLookup,
+    dead: Callable[[Reason, str], DeadLetter],
+) -> Decoded:
+    batch = _parse(_READINGS, _READING, payload, dead)
+    if isinstance(batch, DeadLetter):
+        return batch
+    device = devices(topic.device_id)
+    if device is None:
+        return dead(Reason.UNKNOWN_DEVICE, f"device {topic.device_id!r} is not registered")
+    if (late := _times(batch, now, dead)) is not None:
+        return late
     readings: list[Reading] = []
-    append = readings.append
     for item in batch:
-        if item.lon is None or item.lat is None:  # at the device's registered site, tagged then
-            moving = False
-            lon, lat = device.lon, device.lat
-            district, township, grid = device.district_code, device.township_code, device.grid_code
-            values = item.values
-        else:  # a moving device's track is data too: the map and geofences read it back
-            moving = True
-            lon, lat = item.lon, item.lat
-            district = township = grid = None
-            values = dict(item.values)
-            values.setdefault("lon", lon)
-            values.setdefault("lat", lat)
-        for name, value in values.items():
-            metric = METRICS.get(name)
-            if metric is None:
-                return dead(Reason.UNKNOWN_METRIC, f"metric {name!r} is not in the catalogue")
-            if not metric.low <= value <= metric.high:
-                return dead(Reason.OUT_OF_RANGE,
-                            f"{name}={value} outside {metric.low}..{metric.high} {metric.unit}".rstrip())
-            append(Reading(item.ts, topic.device_id, name, value, lon, lat, district, township, grid, moving))
+        if (bad := _rows(topic.device_id, device, item, readings.append, dead)) is not None:
+            return bad
+    return readings
+
+
+def _decode_gateway(
+    topic: GatewayTopic, payload: bytes, now: datetime, devices: DeviceLookup,
+    dead: Callable[[Reason, str], DeadLetter],
+) -> Decoded:
+    """A gateway's batch: each reading names its device, which must be registered behind this gateway (the
+    broker lets only the gateway's account publish here; a device behind another gateway, or none, is refused
+    with the whole message, as any bad reading is)."""
+    batch = _parse(_GATEWAY_READINGS, None, payload, dead)
+    if isinstance(batch, DeadLetter):
+        return batch
+    if (late := _times(batch, now, dead)) is not None:
+        return late
+    readings: list[Reading] = []
+    for item in batch:
+        device = devices(item.device_id)
+        if device is None or device.gateway != topic.gateway:
+            return dead(Reason.UNKNOWN_DEVICE, f"device {item.device_id!r} is not registered behind gateway"
+                                               f" {topic.gateway!r}")
+        if (bad := _rows(item.device_id, device, item, readings.append, dead)) is not None:
+            return bad
     return readings

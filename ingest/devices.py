@@ -45,6 +45,7 @@ class DeviceSpec:
     lat: float
     expected_interval_s: int = 60
     lines: StationLines | None = None  # a water-level station's own lines
+    gateway: str | None = None  # the gateway whose batches may carry its readings (city/<city>/gateway/<it>)
 
     def attributes(self) -> dict[str, Any]:
         """What is kept with the device (``devices.attributes``)."""
@@ -60,14 +61,15 @@ def register_devices(conn: psycopg.Connection, devices: Sequence[DeviceSpec], ta
     with conn.transaction(), conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO devices (device_id, device_type, dept, name, lon, lat, district_code, township_code,"
-            " grid_code, near_boundary, boundary_version, expected_interval_s, attributes)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " grid_code, near_boundary, boundary_version, expected_interval_s, attributes, gateway)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (device_id) DO UPDATE SET device_type = EXCLUDED.device_type, dept = EXCLUDED.dept,"
             " name = EXCLUDED.name, lon = EXCLUDED.lon, lat = EXCLUDED.lat, district_code = EXCLUDED.district_code,"
             " township_code = EXCLUDED.township_code, grid_code = EXCLUDED.grid_code,"
             " near_boundary = EXCLUDED.near_boundary, boundary_version = EXCLUDED.boundary_version,"
-            " expected_interval_s = EXCLUDED.expected_interval_s, attributes = EXCLUDED.attributes",
+            " expected_interval_s = EXCLUDED.expected_interval_s, attributes = EXCLUDED.attributes,"
+            " gateway = EXCLUDED.gateway",
             [(d.device_id, d.device_type, d.dept, d.name, d.lon, d.lat, *c, boundary_version, d.expected_interval_s,
-              Jsonb(d.attributes())) for d, c in zip(devices, codes, strict=True)],
+              Jsonb(d.attributes()), d.gateway) for d, c in zip(devices, codes, strict=True)],
         )
     return len(devices)

@@ -15,7 +15,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ingest.decode import DeviceInfo, DeviceLookupUnavailable
 
-_SELECT = "SELECT device_id, device_type, lon, lat, district_code, township_code, grid_code FROM devices"
+_SELECT = "SELECT device_id, device_type, lon, lat, district_code, township_code, grid_code, gateway FROM devices"
 
 
 def _entry(*, device_id: str, **info: Any) -> tuple[str, DeviceInfo]:

@@ -3,6 +3,7 @@
 city/<city>/telemetry/<dept>/<device_type>/<device_id>
 city/<city>/event/<dept>/<source_system>
 city/<city>/status/<device_id>
+city/<city>/gateway/<gateway>  (a gateway's batch: readings of the devices registered behind it)
 """
 
 from __future__ import annotations
@@ -32,12 +33,18 @@ class StatusTopic:
     device_id: str
 
 
-Topic = TelemetryTopic | EventTopic | StatusTopic
+@dataclass(frozen=True, slots=True)
+class GatewayTopic:
+    gateway: str
+
+
+Topic = TelemetryTopic | EventTopic | StatusTopic | GatewayTopic
 
 
 def subscriptions(city: str, share_group: str | None = "ingest") -> list[str]:
     """Topic filters ingest subscribes to; a share group spreads load over workers."""
-    filters = [f"city/{city}/telemetry/+/+/+", f"city/{city}/event/+/+", f"city/{city}/status/+"]
+    filters = [f"city/{city}/telemetry/+/+/+", f"city/{city}/event/+/+", f"city/{city}/status/+",
+               f"city/{city}/gateway/+"]
     return [f"$share/{share_group}/{f}" for f in filters] if share_group else filters
 
 
@@ -61,4 +68,6 @@ def parse_topic(topic: str, city: str) -> Topic | None:
         return EventTopic(*rest)
     if kind == "status" and len(rest) == 1:
         return StatusTopic(rest[0])
+    if kind == "gateway" and len(rest) == 1:
+        return GatewayTopic(rest[0])
     return None

@@ -53,12 +53,14 @@ def test_the_acl_grants_each_kind_its_topics_and_denies_the_device_patterns_to_t
     assert blocks["user town-431002001"] == [
         "topic deny city/chenzhou/telemetry/+/+/town-431002001", "topic deny city/chenzhou/status/town-431002001",
         "topic read city/chenzhou/dispatch/431002001", "topic read city/chenzhou/directive/431002001"]
-    assert blocks["user gw-431002"][2:] == ["topic write city/chenzhou/telemetry/yj/gas_detector/gas-1",
+    assert blocks["user gw-431002"][2:] == ["topic write city/chenzhou/gateway/gw-431002",  # its batches
+                                            "topic write city/chenzhou/telemetry/yj/gas_detector/gas-1",
                                             "topic write city/chenzhou/status/gas-1"]
     assert blocks["user sys-ga-police110"][2:] == ["topic write city/chenzhou/event/ga/police110"]
     assert blocks["user ingest-1"][2:] == [
         "topic write cityops/ingest/+/stopping", "topic read city/chenzhou/telemetry/+/+/+",
-        "topic read city/chenzhou/event/+/+", "topic read city/chenzhou/status/+"]
+        "topic read city/chenzhou/event/+/+", "topic read city/chenzhou/status/+",
+        "topic read city/chenzhou/gateway/+"]
     assert blocks["user alerts-1"][2:] == ["topic write city/chenzhou/dispatch/+",
                                            "topic write city/chenzhou/directive/+",
                                            "topic write city/chenzhou/escalation/+"]

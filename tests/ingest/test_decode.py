@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -19,7 +20,7 @@ from ingest.decode import (
     Reason,
     decode,
 )
-from ingest.topics import EventTopic, StatusTopic, TelemetryTopic, parse_topic, subscriptions
+from ingest.topics import EventTopic, GatewayTopic, StatusTopic, TelemetryTopic, parse_topic, subscriptions
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 GAUGE = DeviceInfo("rain_gauge", 113.0, 25.8, "431002", "431002001", "431002001001")
@@ -72,6 +73,48 @@ def test_batch_and_moving_position() -> None:
     assert [(r.metric, r.value) for r in rows] == [("rain_1h", 1), ("battery", 90), ("speed_kmh", 60),
                                                    ("lon", 113.1), ("lat", 25.7)]  # the track is stored too
     assert rows[2].moving and rows[2].township_code is None and (rows[2].lon, rows[2].lat) == (113.1, 25.7)
+
+
+GATEWAY = "city/chenzhou/gateway/gw-7"
+BEHIND = {"rain-1": dataclasses.replace(GAUGE, gateway="gw-7"), "rain-2": dataclasses.replace(GAUGE, gateway="gw-8"),
+          "rain-3": GAUGE}  # registered behind gw-7, behind another gateway, behind none
+
+
+def behind(device_id: str) -> DeviceInfo | None:
+    return BEHIND.get(device_id)
+
+
+def test_a_gateway_batch_carries_the_devices_registered_behind_it() -> None:
+    assert parse_topic(GATEWAY, "chenzhou") == GatewayTopic("gw-7")
+    assert "$share/ingest/city/chenzhou/gateway/+" in subscriptions("chenzhou")
+    body = [{"device_id": "rain-1", "ts": NOW.isoformat(), "values": {"rain_1h": 2.5}},
+            {"device_id": "rain-1", "ts": (NOW - timedelta(seconds=10)).isoformat(), "values": {"rain_1h": 2.0}}]
+    rows = decode(GATEWAY, json.dumps(body).encode(), city="chenzhou", now=NOW, devices=behind)
+    assert rows == [Reading(NOW, "rain-1", "rain_1h", 2.5, 113.0, 25.8, "431002", "431002001", "431002001001", False),
+                    Reading(NOW - timedelta(seconds=10), "rain-1", "rain_1h", 2.0, 113.0, 25.8, "431002", "431002001",
+                            "431002001001", False)]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ([{"device_id": "rain-2", "ts": NOW.isoformat(), "values": {"rain_1h": 1}}], Reason.UNKNOWN_DEVICE),  # gw-8's
+        ([{"device_id": "rain-3", "ts": NOW.isoformat(), "values": {"rain_1h": 1}}], Reason.UNKNOWN_DEVICE),  # none
+        ([{"device_id": "ghost", "ts": NOW.isoformat(), "values": {"rain_1h": 1}}], Reason.UNKNOWN_DEVICE),
+        ([{"device_id": "rain-1", "ts": NOW.isoformat(), "values": {"rain_1h": 1}},
+          {"device_id": "rain-2", "ts": NOW.isoformat(), "values": {"rain_1h": 1}}], Reason.UNKNOWN_DEVICE),
+        ([{"ts": NOW.isoformat(), "values": {"rain_1h": 1}}], Reason.BAD_SCHEMA),  # whose reading?
+        ({"device_id": "rain-1", "ts": NOW.isoformat(), "values": {"rain_1h": 1}}, Reason.BAD_SCHEMA),  # a list
+        ([{"device_id": "a/b", "ts": NOW.isoformat(), "values": {"rain_1h": 1}}], Reason.BAD_SCHEMA),
+        ([{"device_id": "rain-1", "ts": NOW.isoformat(), "values": {"rain_1h": -1}}], Reason.OUT_OF_RANGE),
+        ([{"device_id": "rain-1", "ts": (NOW + timedelta(hours=1)).isoformat(), "values": {"rain_1h": 1}}],
+         Reason.BAD_TIMESTAMP),
+    ],
+)
+def test_a_gateway_batch_with_any_reading_it_may_not_carry_is_dead_lettered_whole(body: object,
+                                                                                  reason: Reason) -> None:
+    got = decode(GATEWAY, json.dumps(body).encode(), city="chenzhou", now=NOW, devices=behind)
+    assert isinstance(got, DeadLetter) and got.reason is reason and got.payload == json.dumps(body).encode()
 
 
 def test_status_and_event() -> None:
