@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import chain
+from operator import itemgetter
 
 import numpy as np
 import numpy.typing as npt
@@ -31,15 +33,16 @@ def _keep_all(cases: Sequence[TelemetryCase], firing: BoolArray) -> BoolArray:
 
 
 class _Ragged:
-    """The histories of n cases end to end: values, times (µs since the epoch), each case's start and end."""
+    """The histories of n cases (none empty) end to end: values, times (µs since the epoch), each case's start
+    and end."""
 
     def __init__(self, cases: Sequence[TelemetryCase]) -> None:
         lengths = np.fromiter((len(c.history) for c in cases), dtype=np.int64, count=len(cases))
         self.end = np.cumsum(lengths)
         self.start = self.end - lengths
-        flat = [r for c in cases for r in c.history]
-        self.values = np.fromiter((v for _, v in flat), dtype=np.float64, count=len(flat))
-        self.us = np.fromiter(((ts - EPOCH) // US for ts, _ in flat), dtype=np.int64, count=len(flat))
+        flat = list(chain.from_iterable(c.history for c in cases))
+        self.values = np.fromiter(map(itemgetter(1), flat), dtype=np.float64, count=len(flat))
+        self.us = np.fromiter(((ts - EPOCH) // US for ts in map(itemgetter(0), flat)), dtype=np.int64, count=len(flat))
         self.case = np.repeat(np.arange(len(cases)), lengths)  # the case of each reading
         self.position = np.arange(len(flat))
         self.last = self.values[self.end - 1]
@@ -47,27 +50,35 @@ class _Ragged:
 
     def last_where(self, mask: BoolArray) -> npt.NDArray[np.int64]:
         """Per case, the index of its last reading where ``mask`` holds; −1 where none does."""
-        marked = np.where(mask, self.position, -1)
-        found = np.full(len(self.start), -1, dtype=np.int64)
-        np.maximum.at(found, self.case, marked)
+        found: npt.NDArray[np.int64] = np.maximum.reduceat(np.where(mask, self.position, -1), self.start)
+        return found
+
+    def max_from(self, first: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Per case, its largest value from reading ``first`` on."""
+        found: npt.NDArray[np.float64] = np.maximum.reduceat(
+            np.where(self.position >= first[self.case], self.values, -np.inf), self.start)
         return found
 
 
-def _level_table(rules: Sequence[ThresholdRule | RateRule]) -> tuple[list[int], npt.NDArray[np.float64]]:
-    """The levels of a group of cases, most severe first, and each case's value for each (+inf: not its)."""
+def _rule_table(rules: Sequence[ThresholdRule | RateRule]) -> tuple[list[int], npt.NDArray[np.float64]]:
+    """The levels of a group of cases, most severe first, and per case the columns of its rule: each level's
+    value (+inf: not one of its levels), then clear_below (−inf: none), for_count and the window (µs)."""
     levels = sorted({lt.level for r in rules for lt in r.levels})
     column = {level: j for j, level in enumerate(levels)}
-    rows: dict[int, npt.NDArray[np.float64]] = {}
-    table = np.empty((len(rules), len(levels)))
+    distinct: dict[int, int] = {}  # id of a rule → its row (the cases of one rule share its object)
+    rows: list[list[float]] = []
+    index = np.empty(len(rules), dtype=np.int64)
     for i, r in enumerate(rules):
-        row = rows.get(id(r))
-        if row is None:
-            row = np.full(len(levels), np.inf)
+        k = distinct.get(id(r))
+        if k is None:
+            k = distinct[id(r)] = len(rows)
+            row = [np.inf] * len(levels)
             for lt in r.levels:
                 row[column[lt.level]] = lt.at_least
-            rows[id(r)] = row
-        table[i] = row
-    return levels, table
+            clear = -np.inf if r.clear_below is None else r.clear_below
+            rows.append([*row, clear, float(getattr(r, "for_count", 1)), float(r.window // US)])
+        index[i] = k
+    return levels, np.array(rows, dtype=np.float64).reshape(-1, len(levels) + 3)[index]
 
 
 class _Decided:
@@ -89,11 +100,9 @@ def _thresholds(cases: Sequence[ThresholdRule | RateRule], rag: _Ragged) -> _Dec
     out = _Decided(n)
     out.judged[:] = True
     out.last = rag.last
-    clear = np.fromiter((-np.inf if r.clear_below is None else r.clear_below for r in rules), np.float64, n)
+    levels, table = _rule_table(rules)
+    clear, for_count, window = table[:, -3], table[:, -2].astype(np.int64), table[:, -1].astype(np.int64)
     out.cleared = rag.last < clear
-    levels, table = _level_table(rules)
-    for_count = np.fromiter((r.for_count for r in rules), np.int64, n)
-    window = np.fromiter((r.window // US for r in rules), np.int64, n)
     undecided = ~out.cleared
     for j, level in enumerate(levels):  # most severe first, as verdicts.threshold
         at_least = table[:, j]
@@ -103,9 +112,7 @@ def _thresholds(cases: Sequence[ThresholdRule | RateRule], rag: _Ragged) -> _Dec
         first = np.minimum(run_start, rag.end - 1)
         met = undecided & (run > 0) & (run >= for_count) & (rag.last_us - rag.us[first] >= window)
         if met.any():
-            in_run = rag.position >= run_start[rag.case]
-            peak = np.full(n, -np.inf)
-            np.maximum.at(peak, rag.case[in_run], rag.values[in_run])
+            peak = rag.max_from(run_start)
             out.firing |= met
             out.level[met], out.since[met], out.peak[met] = level, first[met], peak[met]
             undecided &= ~met
@@ -115,13 +122,12 @@ def _thresholds(cases: Sequence[ThresholdRule | RateRule], rag: _Ragged) -> _Dec
 def _rates(rules: Sequence[RateRule], rag: _Ragged) -> _Decided:
     n = len(rules)
     out = _Decided(n)
-    window = np.fromiter((r.window // US for r in rules), np.int64, n)
+    levels, table = _rule_table(rules)
+    window = table[:, -1].astype(np.int64)
     base = rag.last_where(rag.us <= (rag.last_us - window)[rag.case])
     out.judged = base >= 0
     out.last = np.where(out.judged, rag.last - rag.values[np.maximum(base, 0)], rag.last)
-    clear = np.fromiter((r.clear_below for r in rules), np.float64, n)
-    out.cleared = out.judged & (out.last < clear)
-    levels, table = _level_table(rules)
+    out.cleared = out.judged & (out.last < table[:, -3])
     for j in reversed(range(len(levels))):  # least severe first, so a more severe one overwrites it
         hit = out.judged & ~out.cleared & (out.last >= table[:, j])
         out.level[hit], out.since[hit] = levels[j], base[hit]
@@ -157,10 +163,9 @@ def judge_cases(cases: Sequence[TelemetryCase], keep: Keep = _keep_all) -> list[
         rules = [c.rule for c in group]
         decided = (_rates([r for r in rules if isinstance(r, RateRule)], rag) if is_rate
                    else _thresholds(rules, rag))
-        flat_ts = [ts for c in group for ts, _ in c.history]
         for k in np.flatnonzero(keep(group, decided.firing)):
             case = group[k]
-            since = flat_ts[decided.since[k]] if decided.since[k] >= 0 else None
+            since = case.history[decided.since[k] - rag.start[k]][0] if decided.since[k] >= 0 else None
             verdict = _verdict(case, decided, int(k), since)
             kept.append((members[k], verdict if is_rate else worded(case, verdict)))
     kept.sort(key=lambda iv: iv[0])
