@@ -74,6 +74,7 @@ class Settings:
     near_boundary_m: int  # a point this close to a township border is flagged for the dispatcher to confirm
     history_days: int  # days of simulated past a new demo database starts with (0: none)
     role_urls: dict[str, str]  # CITYOPS_<ROLE>_DATABASE_URL per runtime role, where set
+    dashboard_read_url: str | None  # CITYOPS_DASHBOARD_READ_URL: a read replica for the pages that only read
     demo: bool  # CITYOPS_DEMO=1 (set by `up`): demo secrets allowed; otherwise a production start refuses them
     session_idle_min: int  # a dashboard session with no request for this long ends
     session_max_hours: int  # and any session this old (one duty shift)
@@ -175,4 +176,5 @@ def load(env: dict[str, str] | None = None) -> Settings:
         history_days=_int(env, "CITYOPS_DEMO_HISTORY_DAYS", 30),
         role_urls={role: env[f"CITYOPS_{role.upper()}_DATABASE_URL"] for role in DB_ROLES
                    if env.get(f"CITYOPS_{role.upper()}_DATABASE_URL")},
+        dashboard_read_url=env.get("CITYOPS_DASHBOARD_READ_URL") or None,
     )

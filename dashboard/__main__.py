@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
     parser.add_argument("--dsn", default=conf.dsn("dashboard"),
                         help="PostgreSQL URL (default: CITYOPS_DASHBOARD_DATABASE_URL)")
+    parser.add_argument("--read-dsn", default=conf.dashboard_read_url,
+                        help="a read replica for the pages that only read (default: CITYOPS_DASHBOARD_READ_URL)")
     parser.add_argument("--host", default=conf.dash_host, help="listen address (default: loopback)")
     parser.add_argument("--port", type=int, default=conf.dash_port)
     parser.add_argument("--secret-key", default=conf.secret_key, help="signs sessions (CITYOPS_SECRET_KEY)")
@@ -44,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
             log.info("dashboard: %d demo users created", seed_demo_users(conn))
     if not conf.demo:
         refuse_demo_secrets(args.dsn, args.secret_key)
-    app = create_app(args.dsn, secret_key=args.secret_key, sessions=session_policy(conf))
+    app = create_app(args.dsn, secret_key=args.secret_key, sessions=session_policy(conf), read_dsn=args.read_dsn)
     start_heartbeat(app, args.dsn)
     run(app, args.host, args.port, debug=args.debug)
 

@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response as BaseResponse  # what make_conditional 
 
 from cityops.settings import PROJECT_ROOT
 from dashboard import auth, headers, observe, routes
-from dashboard.context import EXTENSION
+from dashboard.context import EXTENSION, READ_EXTENSION
 from dashboard.data import Data
 from store.db import make_pool
 
@@ -215,9 +215,12 @@ def _cache_fingerprinted(response: flask.Response) -> flask.Response:
 
 
 def create_app(dsn: str, *, secret_key: str, pool_size: int = 4,
-               sessions: auth.SessionPolicy | None = None) -> dash.Dash:
+               sessions: auth.SessionPolicy | None = None, read_dsn: str | None = None) -> dash.Dash:
+    """The dashboard over ``dsn`` (the primary); with ``read_dsn`` (a read replica) the pages that only read
+    read there (``context.get_read_data``)."""
     pool = make_pool(dsn, "dashboard", min_size=1, max_size=pool_size)
     data = Data(pool)
+    replica = Data(make_pool(read_dsn, "dashboard-replica", min_size=1, max_size=pool_size)) if read_dsn else None
     server = flask.Flask("dashboard")
     # flask-compress knows JSON but not GeoJSON, and the boundary layers are the biggest download.
     server.config["COMPRESS_MIMETYPES"] = ["text/html", "text/css", "text/javascript", "application/javascript",
@@ -241,8 +244,10 @@ def create_app(dsn: str, *, secret_key: str, pool_size: int = 4,
     app.enable_dev_tools(debug=False, dev_tools_disable_version_check=True, dev_tools_ui=False,
                          dev_tools_hot_reload=False)
     app.server.extensions[EXTENSION] = data
+    if replica is not None:
+        app.server.extensions[READ_EXTENSION] = replica
     sessions = sessions or auth.SessionPolicy()
-    observe.register(app, data, sessions.idle)  # first: its clock starts before the gate may refuse
+    observe.register(app, data, sessions.idle, replica)  # first: its clock starts before the gate may refuse
     auth.configure(app.server, secret_key, sessions)
     routes.register(app.server, data)
     register_webfont(app.server, WEBFONT_PACKAGE)

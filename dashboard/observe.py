@@ -26,7 +26,7 @@ from prometheus_client.registry import Collector
 
 from cityops.heartbeat import Heartbeat
 from cityops.probe import HEALTH_PATHS, Readiness, answer
-from dashboard.context import EXTENSION
+from dashboard.context import EXTENSION, READ_EXTENSION
 from dashboard.data import Data
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -101,14 +101,19 @@ class _MetricsOfThisProcess(Collector):
         yield from _METRICS.collect()
 
 
-def readiness(data: Data) -> Readiness:
+def _reachable(data: Data) -> bool:
     try:
         with data.pool.connection(timeout=2.0) as conn:
             conn.execute("SELECT 1")
-        reachable = True
+        return True
     except Exception:  # any failure to get or use a connection: not ready
-        reachable = False
-    return Readiness({"database": reachable}, {"pid": os.getpid()})
+        return False
+
+
+def readiness(data: Data, replica: Data | None = None) -> Readiness:
+    """The database reachable, and the read replica when the dashboard has one."""
+    checks = {"database": _reachable(data)} | ({"read_replica": _reachable(replica)} if replica else {})
+    return Readiness(checks, {"pid": os.getpid()})
 
 
 def _metrics_allowed(request: flask.Request) -> bool:
@@ -119,7 +124,7 @@ def _metrics_allowed(request: flask.Request) -> bool:
     return request.remote_addr in LOOPBACK  # no token configured: only this machine scrapes
 
 
-def register(app: dash.Dash, data: Data, idle: timedelta) -> None:
+def register(app: dash.Dash, data: Data, idle: timedelta, replica: Data | None = None) -> None:
     server = app.server
 
     def probe_view(path: str) -> flask.Response:
@@ -130,7 +135,7 @@ def register(app: dash.Dash, data: Data, idle: timedelta) -> None:
         # its header, which prometheus_client cannot read (struct.error). A probe must never trip on that.
         try:
             registry = scrape_registry(data, idle) if path == "/metrics" else CollectorRegistry()
-            reply = answer(path, lambda: readiness(data), registry)
+            reply = answer(path, lambda: readiness(data, replica), registry)
         except struct.error:
             return flask.Response("metrics: a worker is starting; scrape again\n", status=503, mimetype="text/plain")
         response = flask.Response(reply.body, status=reply.status, content_type=reply.content_type)
@@ -169,5 +174,6 @@ def register(app: dash.Dash, data: Data, idle: timedelta) -> None:
 
 def start_heartbeat(app: dash.Dash, dsn: str) -> Heartbeat:
     """This worker's row on the admin page's process list (one per gunicorn worker)."""
-    data = app.server.extensions[EXTENSION]
-    return Heartbeat(dsn, "dashboard", f"{socket.gethostname()}:{os.getpid()}", lambda: readiness(data)).start()
+    data, replica = app.server.extensions[EXTENSION], app.server.extensions.get(READ_EXTENSION)
+    return Heartbeat(dsn, "dashboard", f"{socket.gethostname()}:{os.getpid()}",
+                     lambda: readiness(data, replica)).start()

@@ -1,6 +1,7 @@
 """WSGI entry for gunicorn: ``gunicorn -c python:dashboard.gunicorn_conf dashboard.wsgi:server``.
 
-Reads CITYOPS_DASHBOARD_DATABASE_URL and CITYOPS_SECRET_KEY (cityops.settings), and refuses to start
+Reads CITYOPS_DASHBOARD_DATABASE_URL, CITYOPS_DASHBOARD_READ_URL (a read replica, optional) and
+CITYOPS_SECRET_KEY (cityops.settings), and refuses to start
 on the demo's secrets unless CITYOPS_DEMO=1. Each worker has its own pool and boundary cache; sessions
 are signed cookies, so any worker serves any user.
 """
@@ -15,6 +16,7 @@ from dashboard.observe import start_heartbeat
 _conf = cityops_settings.load()
 if not _conf.demo:
     refuse_demo_secrets(_conf.dsn("dashboard"), _conf.secret_key)
-app = create_app(_conf.dsn("dashboard"), secret_key=_conf.secret_key, sessions=session_policy(_conf))
+app = create_app(_conf.dsn("dashboard"), secret_key=_conf.secret_key, sessions=session_policy(_conf),
+                 read_dsn=_conf.dashboard_read_url)
 server = app.server
 heartbeat = start_heartbeat(app, _conf.dsn("dashboard"))

@@ -237,6 +237,7 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
     "proc.seconds": {"zh": "{n} 秒", "en": "{n} s"},
     "proc.unreachable": {"zh": "无法连接：{what}", "en": "Cannot reach: {what}"},
     "proc.dep.database": {"zh": "数据库", "en": "database"},
+    "proc.dep.read_replica": {"zh": "只读副本库", "en": "read replica"},
     "proc.dep.broker": {"zh": "消息服务器", "en": "broker"},
     "proc.dep.probe": {"zh": "自检", "en": "self-check"},
     "proc.ingest": {"zh": "入库延迟 {lag}，待入库 {n} 条", "en": "Ingest lag {lag}, {n} waiting"},

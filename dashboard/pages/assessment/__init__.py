@@ -9,7 +9,7 @@ import dash
 from dash.development.base_component import Component
 
 from dashboard.components import for_roles
-from dashboard.context import get_data
+from dashboard.context import get_read_data
 from dashboard.shell import page_title
 from i18n.labels import Lang
 from i18n.timefmt import utcnow
@@ -21,7 +21,7 @@ __all__ = ["callbacks", "layout", "load", "views"]  # imported here, the callbac
 
 def _page(district: str | None, lang: Lang) -> Component:
     """It opens on the last 30 days of the townships (a district desk's: its own)."""
-    data, now = get_data(), utcnow()
+    data, now = get_read_data(), utcnow()
     first = load.Query("30d", "township", None, None)
     periods = [(key, load.period_label(key, lang)) for key, _ in load.periods(now)]
     return views.page(load.assess(data, first, now, district), periods, data.categories(), lang,

@@ -11,7 +11,7 @@ from dash.exceptions import PreventUpdate
 from alerts.lifecycle import Role
 from dashboard import auth
 from dashboard.components import message, scroll_into_view
-from dashboard.context import get_data
+from dashboard.context import get_read_data
 from i18n.labels import t
 from i18n.timefmt import local, utcnow
 
@@ -27,7 +27,7 @@ def _assessed(period: Any, kind: Any, category: Any, level: Any) -> load.Assessm
     """Raises ``auth.Denied`` or ``load.BadQuery`` (each with its message key). A district desk's ranking is of
     its district whatever the browser sends (the departments' refused as a kind it is not offered)."""
     district = load.district_of(auth.require(*ROLES))
-    data, now = get_data(), utcnow()
+    data, now = get_read_data(), utcnow()
     q = load.parse(now, period=period, kind=kind, category=category, level=level, categories=data.categories(),
                    district=district)
     return load.assess(data, q, now, district)
@@ -64,7 +64,7 @@ def open_drill(_clicks: list[int | None], period: Any, kind: Any, category: Any,
     lang = auth.current_lang()
     try:
         a = _assessed(period, kind, category, level)
-        rows = load.drill(get_data(), a, str(hit.get("unit")), str(hit.get("figure")))
+        rows = load.drill(get_read_data(), a, str(hit.get("unit")), str(hit.get("figure")))
     except (auth.Denied, load.BadQuery) as exc:
         return {"body": no_update, "hidden": no_update, "chosen": no_update,
                 "msg": message(t(exc.key, lang), "error")}
@@ -87,7 +87,7 @@ def export(n_all: int | None, n_drill: int | None, chosen: Any, period: Any, kin
     if not (n_all or n_drill):
         raise PreventUpdate
     lang, now = auth.current_lang(), utcnow()
-    data = get_data()
+    data = get_read_data()
     try:
         a = _assessed(period, kind, category, level)
         if ctx.triggered_id == Ids.EXPORT_DRILL:

@@ -12,7 +12,7 @@ from dash.development.base_component import Component
 
 from alerts.lifecycle import Role
 from dashboard.components import for_roles
-from dashboard.context import get_data
+from dashboard.context import get_read_data
 from dashboard.shell import page_title
 from i18n.timefmt import utcnow
 
@@ -23,7 +23,7 @@ __all__ = ["callbacks", "layout", "load", "views"]  # imported here, the callbac
 
 def layout(**_: object) -> Component:
     return for_roles(callbacks.ROLES, lambda user, lang: views.page(load.page(
-        get_data(), utcnow(), user.district_code if user.role is Role.DISTRICT else None), lang))
+        get_read_data(), utcnow(), user.district_code if user.role is Role.DISTRICT else None), lang))
 
 
 # Registered after ``layout`` exists: pages are imported as ordinary modules, not scanned by Dash.

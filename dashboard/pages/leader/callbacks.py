@@ -13,7 +13,7 @@ from dash.exceptions import PreventUpdate
 from alerts.lifecycle import Role
 from dashboard import auth
 from dashboard.components import clicked, denied, message, pager_input, scroll_into_view, session_user
-from dashboard.context import get_data
+from dashboard.context import get_read_data
 from dashboard.filters import BadFilter, Filters, default_range, parse
 from i18n.labels import Lang, t
 from i18n.timefmt import utcnow
@@ -64,7 +64,7 @@ def township_options(district: Any, township: Any) -> tuple[Any, Any]:
         auth.require(*ROLES)
     except auth.Denied:
         raise PreventUpdate from None
-    pairs = load.townships_in(get_data(), district)
+    pairs = load.townships_in(get_read_data(), district)
     return views.area_options(pairs), township if any(code == township for code, _ in pairs) else None
 
 
@@ -86,7 +86,7 @@ def update(start: Any, end: Any, district: Any, township: Any, category: Any, le
         return {"msg": denied(exc, lang), **keep}
     except BadFilter as exc:
         return {"msg": message(t(exc.key, lang), "error"), **keep}
-    data = get_data()
+    data = get_read_data()
     panels = load.panels(data, f, now, data.unit_names())
     return {"msg": None, "kpis": views.kpi_cards(panels.summary, lang), "trend": views.trend(panels, lang),
             "overdue": views.overdue_panel(panels.overdue, lang), "ranking": views.ranking_panel(panels.ranking, lang)}
@@ -104,7 +104,7 @@ def update_list(start: Any, end: Any, district: Any, township: Any, category: An
         return denied(exc, lang), ""
     except BadFilter:
         return no_update, no_update  # ``update`` says what is wrong, above the panels
-    data = get_data()
+    data = get_read_data()
     listed = load.listing(data, f, now, data.unit_names())
     return views.list_panel(listed, lang), views.count(listed, lang)
 
@@ -130,7 +130,7 @@ def turn_page(_overdue: list[int | None], _ranking: list[int | None], _listed: l
     except BadFilter:
         raise PreventUpdate from None  # ``update`` says what is wrong, above the panels
     else:
-        data = get_data()
+        data = get_read_data()
         read, draw = PAGED[table]
         shown = draw(read(data, f, now, data.unit_names(), page), lang)
     return tuple(shown if panel is table else no_update for panel in PAGED)
@@ -152,7 +152,7 @@ def open_timeline(_clicks: list[int | None], _close: int | None) -> tuple[bool, 
     incident_id = clicked()  # a re-rendered list re-creates the buttons with n_clicks 0: not a click
     if incident_id is None:
         raise PreventUpdate
-    return False, views.timeline(load.timeline(get_data(), incident_id, utcnow(),
+    return False, views.timeline(load.timeline(get_read_data(), incident_id, utcnow(),
                                                user.district_code if user.role is Role.DISTRICT else None), lang)
 
 
@@ -177,6 +177,6 @@ def export(n_list: int | None, n_ranking: int | None, start: Any, end: Any, dist
     except (auth.Denied, BadFilter) as exc:
         return no_update, message(t(exc.key, lang), "error")
     ranked = ctx.triggered_id == Ids.EXPORT_RANKING
-    rows = load.export(get_data(), f, now, ranked=ranked)
+    rows = load.export(get_read_data(), f, now, ranked=ranked)
     content, filename = (exports.ranking if ranked else exports.incidents)(rows.rows, f, rows.names, now, lang)
     return dcc.send_bytes(content, filename), None

@@ -20,7 +20,7 @@ from dash import html
 
 from dashboard import auth
 from dashboard.components import session_user
-from dashboard.context import get_data
+from dashboard.context import get_read_data
 from dashboard.shell import page_title
 from i18n.timefmt import utcnow
 
@@ -34,8 +34,8 @@ def layout(**_: object) -> html.Div:
     user = session_user(lang, *callbacks.ROLES)
     if not isinstance(user, auth.SessionUser):
         return user
-    return views.page(load.first(load.screen(get_data(), user), utcnow()), lang, dash.get_asset_url("map-dark.json"),
-                      load.home(load.district_of(user)))
+    return views.page(load.first(load.screen(get_read_data(), user), utcnow()), lang,
+                      dash.get_asset_url("map-dark.json"), load.home(load.district_of(user)))
 
 
 # Registered after ``layout`` exists: pages are imported as ordinary modules, not scanned by Dash.

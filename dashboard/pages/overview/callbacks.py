@@ -13,7 +13,7 @@ from dash.exceptions import PreventUpdate
 
 from alerts.lifecycle import Role
 from dashboard import auth
-from dashboard.context import get_data
+from dashboard.context import get_read_data
 from dashboard.map import figure, registry
 from dashboard.map.model import LEVELS, Scene, T, incident_trace
 from i18n.timefmt import fmt_time, utcnow
@@ -74,7 +74,7 @@ def refresh(_n: int | None, marker: Any, view: Any, metric: Any, scale: Any = 1)
     user = _allowed()
     lang, now = auth.current_lang(), utcnow()
     shown = load.Shown.from_store(marker)
-    reads = load.tick(load.screen(get_data(), user), now, shown, registry.choropleth(metric))
+    reads = load.tick(load.screen(get_read_data(), user), now, shown, registry.choropleth(metric))
     plan = views.refresh(reads, shown, Scene.of(reads.base, load.view_of(view, reads.base, load.district_of(user)),
                                                 lang), scale=2 if scale == 2 else 1)
     kpis = {**shown.kpis, **(plan.kpis or {})}
@@ -100,7 +100,7 @@ def navigate(click: Any, _back: int | None, pick: Any, view: Any) -> dict[str, s
     """Drill down on a click on a district or township (or a pick from the list); up with the back button, as
     far as the screen's top (a district desk's: its district)."""
     district = load.district_of(_allowed())
-    base = get_data().for_district(district).base_map()
+    base = get_read_data().for_district(district).base_map()
     current = load.view_of(view, base, district)
     if ctx.triggered_id == Ids.BACK:
         if current == load.home(district):
@@ -130,7 +130,7 @@ def show_view(view: Any, metric: Any) -> dict[str, Any]:
     """Make ``view`` the one shown: its areas coloured, its border bright, the map fitted to it."""
     district = load.district_of(_allowed())
     lang, now = auth.current_lang(), utcnow()
-    data = get_data().for_district(district)
+    data = get_read_data().for_district(district)
     base = data.base_map()
     current = load.view_of(view, base, district)
     chosen = registry.choropleth(metric)
@@ -155,4 +155,4 @@ def on_click(click: dict[str, Any] | None) -> Any:
            and p.get("curveNumber") in [incident_trace(level) for level in LEVELS]]
     if not ids:
         return no_update  # a click on an area drills down instead
-    return views.clicked_card(load.clicked(get_data(), ids[0], district), auth.current_lang())
+    return views.clicked_card(load.clicked(get_read_data(), ids[0], district), auth.current_lang())

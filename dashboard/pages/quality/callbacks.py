@@ -12,7 +12,7 @@ from dash.exceptions import PreventUpdate
 from alerts.lifecycle import Role
 from dashboard import auth
 from dashboard.components import message, session_user
-from dashboard.context import get_data
+from dashboard.context import get_read_data
 from i18n.labels import t
 from i18n.timefmt import fmt_time, utcnow
 from reports.texts import rt
@@ -32,7 +32,7 @@ def refresh(_n: int | None) -> tuple[Any, Any]:
     if not isinstance(user, auth.SessionUser):
         return user, no_update
     now = utcnow()
-    return views.body(load.health(get_data(), now, load.district_of(user)), lang), fmt_time(now)
+    return views.body(load.health(get_read_data(), now, load.district_of(user)), lang), fmt_time(now)
 
 
 @callback(Output(Ids.DOWNLOAD, "data"), Output(Ids.REPORT_MSG, "children"), Input(Ids.REPORT, "n_clicks"),
@@ -50,4 +50,4 @@ def download_report(n_clicks: int | None, month: Any) -> tuple[Any, Any]:
     chosen = next((m for m in load.offered_months(now) if m.key == month), None)
     if chosen is None:
         return no_update, message(rt("page.bad_month", lang), "error")
-    return dcc.send_bytes(*load.report(get_data(), chosen, now, lang)), None
+    return dcc.send_bytes(*load.report(get_read_data(), chosen, now, lang)), None
