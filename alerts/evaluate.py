@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import psycopg
-from psycopg.rows import class_row, kwargs_row
+from psycopg.rows import args_row, class_row, kwargs_row
 
 from alerts.apply import Site, Tally, apply_verdict
 from alerts.batch import BoolArray, judge_cases
@@ -88,47 +88,45 @@ def claim_inbox(conn: psycopg.Connection, limit: int = 200) -> list[InboxBatch]:
         ).fetchall()
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceRow:
-    """A registered device as the rules see it, with how often it reports and when it last did."""
-
-    device: WatchedDevice
-    registered_at: datetime
-    expected_interval: timedelta
-    last_seen: datetime | None
-
-    @property
-    def silence(self) -> DeviceSilence:
-        d = self.device
-        return DeviceSilence(d.device_id, d.location.township_code, self.last_seen, self.registered_at,
-                             self.expected_interval)
-
-
 def station_lines(attributes: Mapping[str, Any] | None) -> dict[str, float]:
     """A station's lines from its ``devices.attributes`` (``{"lines": {"warning": 2.5, ...}}``)."""
     lines = (attributes or {}).get("lines") or {}
     return {str(k): float(v) for k, v in lines.items() if isinstance(v, int | float)}
 
 
-def _device_row(*, device_id: str, device_type: str, name: str, registered_at: datetime, expected_interval_s: int,
-                last_seen: datetime | None, attributes: Mapping[str, Any] | None, **location: Any) -> DeviceRow:
-    """A row of ``_DEVICE_ROWS`` (the other columns are Location's fields, by name)."""
-    return DeviceRow(WatchedDevice(device_id, device_type, name, Location(**location), station_lines(attributes)),
-                     registered_at, timedelta(seconds=expected_interval_s), last_seen)
+def _watched(device_id: str, device_type: str, name: str, lon: float, lat: float, district_code: str | None,
+             township_code: str | None, grid_code: str | None, boundary_version: int | None, near_boundary: bool,
+             attributes: Mapping[str, Any] | None) -> WatchedDevice:
+    """A row of ``_WATCHED`` (by position, as its columns: a round reads thousands)."""
+    return WatchedDevice(device_id, device_type, name, Location(lon, lat, district_code, township_code, grid_code,
+                                                                boundary_version, near_boundary),
+                         station_lines(attributes) if attributes else {})
 
 
-_DEVICE_ROWS = ("SELECT d.device_id, d.device_type, d.name, d.lon, d.lat, d.district_code, d.township_code,"
-                " d.grid_code, d.boundary_version, d.near_boundary, d.registered_at, d.expected_interval_s,"
-                " d.attributes, s.last_seen FROM devices d LEFT JOIN device_status s USING (device_id)")
-
-
-def _device_rows(conn: psycopg.Connection, where: str = "", params: tuple[object, ...] = ()) -> list[DeviceRow]:
-    with conn.cursor(row_factory=kwargs_row(_device_row)) as cur:
-        return cur.execute(_DEVICE_ROWS + where + " ORDER BY d.device_id", params).fetchall()
+_WATCHED = ("SELECT device_id, device_type, name, lon, lat, district_code, township_code, grid_code, boundary_version,"
+            " near_boundary, attributes FROM devices WHERE device_id = ANY(%s)")
 
 
 def _devices(conn: psycopg.Connection, device_ids: list[str]) -> dict[str, WatchedDevice]:
-    return {r.device.device_id: r.device for r in _device_rows(conn, " WHERE d.device_id = ANY(%s)", (device_ids,))}
+    with conn.cursor(row_factory=args_row(_watched)) as cur:
+        return {d.device_id: d for d in cur.execute(_WATCHED, (device_ids,)).fetchall()}
+
+
+@functools.lru_cache(maxsize=256)
+def _interval(seconds: int) -> timedelta:
+    return timedelta(seconds=seconds)
+
+
+def _silence_row(device_id: str, device_type: str, township_code: str | None, last_seen: datetime | None,
+                 registered_at: datetime, expected_interval_s: int) -> tuple[str, DeviceSilence]:
+    """A row of ``_SILENCE_ROWS``: the device's type, and what its silence is judged on."""
+    silence = DeviceSilence(device_id, township_code, last_seen, registered_at, _interval(expected_interval_s))
+    return device_type, silence
+
+
+_SILENCE_ROWS = ("SELECT d.device_id, d.device_type, d.township_code, s.last_seen, d.registered_at,"
+                 " d.expected_interval_s FROM devices d LEFT JOIN device_status s USING (device_id)"
+                 " ORDER BY d.device_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +188,12 @@ def open_warnings(conn: psycopg.Connection, subjects: list[str]) -> set[tuple[st
     return {(r.rule_id, r.subject) for r in rows}
 
 
+def open_subjects(conn: psycopg.Connection, rule_id: str) -> set[str]:
+    """The subjects of one rule's open warnings."""
+    rows = conn.execute("SELECT subject FROM warnings WHERE status = 'open' AND rule_id = %s", (rule_id,)).fetchall()
+    return {subject for (subject,) in rows}
+
+
 def _worth_applying(rule: Rule, subject: str, firing: bool, open_now: set[tuple[str, str]]) -> bool:
     return firing or (rule.id, subject) in open_now
 
@@ -197,13 +201,13 @@ def _worth_applying(rule: Rule, subject: str, firing: bool, open_now: set[tuple[
 def _latest(conn: psycopg.Connection, pairs: list[Pair], since: datetime | None = None
             ) -> dict[Pair, tuple[datetime, float]]:
     """The newest reading per (device, metric): one backward index probe each."""
-    with conn.cursor(row_factory=class_row(TelemetryRow)) as cur:
+    with conn.cursor() as cur:  # plain rows, unpacked by name below: a round reads thousands
         rows = cur.execute(
             "SELECT k.device_id, k.metric, l.ts, l.value FROM unnest(%s::text[], %s::text[]) AS k(device_id, metric)"
             " CROSS JOIN LATERAL (SELECT ts, value FROM telemetry t WHERE t.device_id = k.device_id"
             "   AND t.metric = k.metric AND (%s::timestamptz IS NULL OR t.ts > %s) ORDER BY ts DESC LIMIT 1) l",
             ([p[0] for p in pairs], [p[1] for p in pairs], since, since)).fetchall()
-    return {(r.device_id, r.metric): (r.ts, r.value) for r in rows}
+    return {(device_id, metric): (ts, value) for device_id, metric, ts, value in rows}
 
 
 def _needs_history(rule: ThresholdRule | RateRule, latest: float | None) -> bool:
@@ -543,19 +547,18 @@ def _silence(conn: psycopg.Connection, rules: list[NoDataRule], now: datetime) -
     tally = Tally()
     if not rules:
         return tally
-    rows = _device_rows(conn)
-    freshest = max((r.last_seen for r in rows if r.last_seen is not None), default=None)
+    with conn.cursor(row_factory=args_row(_silence_row)) as cur:
+        rows = cur.execute(_SILENCE_ROWS).fetchall()
+    freshest = max((s.last_seen for _, s in rows if s.last_seen is not None), default=None)
     if freshest is None:
         return tally  # no data at all yet: nothing to compare silence against
     reference = min(now, freshest)
     for rule in rules:
-        mine = [r for r in rows if rule.device_type in ("*", r.device.device_type)]
-        verdicts, _inhibited = no_data(rule, [r.silence for r in mine], reference)
-        by_id = {r.device.device_id: r.device for r in mine}
-        open_now = {s for rid, s in open_warnings(conn, [v.subject for v in verdicts]) if rid == rule.id}
-        for v in verdicts:
-            if not v.firing and v.subject not in open_now:
-                continue
+        verdicts, _inhibited = no_data(rule, [s for t, s in rows if rule.device_type in ("*", t)], reference)
+        open_now = open_subjects(conn, rule.id)
+        worth = [v for v in verdicts if v.firing or v.subject in open_now]
+        by_id = _devices(conn, [v.subject for v in worth if not v.subject.startswith("township:")])
+        for v in worth:
             if v.subject.startswith("township:"):
                 site = region_site(conn, v.subject.removeprefix("township:"), v.subject)
                 site = Site(v.subject, f"{site.name}大面积设备离线", site.location)
