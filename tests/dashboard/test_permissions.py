@@ -652,3 +652,21 @@ def test_self_check_a_district_desk_reads_its_own_district(browser: Callable[[st
              "dashboard.pages.leader.callbacks.open_timeline", "dashboard.pages.leader.callbacks.export"}
     own = _leaked(browser(district_username(b.district)).walk(b, lambda n: n in reads), b)
     assert set(own) == reads  # its desk, its district's figures, timelines and Excel list
+
+
+def test_self_check_a_district_desk_sees_its_own_district_on_its_big_screen(
+        browser: Callable[[str | None], Browser], sides: tuple[Side, Side]) -> None:
+    """A's district desk finds nothing of B on the big screen (the walk above) because its reads are A's: the same
+    posts by B's own district desk show B's incidents (the map's points and their titles, a clicked one)."""
+    _, b = sides
+    reads = {"dashboard.pages.overview.callbacks.refresh", "dashboard.pages.overview.callbacks.on_click"}
+    own = _leaked(browser(district_username(b.district)).walk(b, lambda n: n in reads), b)
+    assert set(own) == reads
+
+
+@pytest.fixture(autouse=True)
+def seen_rarely(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A walk may outlast ``auth.SEEN_EVERY`` (a district desk's, which reads the big screen, 考核 and 数据质量
+    too, takes ~40 s): the session's last-seen stamp written then is bookkeeping, not a change a post asked for,
+    and must not count as one of the callback that happened to be running."""
+    monkeypatch.setattr(auth, "SEEN_EVERY", 3600.0)
