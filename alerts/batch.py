@@ -19,8 +19,8 @@ from operator import itemgetter
 import numpy as np
 import numpy.typing as npt
 
-from alerts.rules import RateRule, ThresholdRule
-from alerts.verdicts import TelemetryCase, Verdict, quiet, worded
+from alerts.rules import NoDataRule, RateRule, ThresholdRule
+from alerts.verdicts import DeviceSilence, TelemetryCase, Verdict, quiet, worded
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 US = timedelta(microseconds=1)
@@ -170,3 +170,37 @@ def judge_cases(cases: Sequence[TelemetryCase], keep: Keep = _keep_all) -> list[
             kept.append((members[k], verdict if is_rate else worded(case, verdict)))
     kept.sort(key=lambda iv: iv[0])
     return kept
+
+
+def silences(rule: NoDataRule, devices: Sequence[DeviceSilence], now: datetime,
+             open_subjects: set[str] | None = None) -> list[Verdict]:
+    """``verdicts.no_data``'s verdicts, judged over arrays (a city's every device at each tick), in its order;
+    given ``open_subjects`` (those with an open warning) only the firing verdicts and theirs are built."""
+    n = len(devices)
+    if n == 0:
+        return []
+    limits = {s: (s * rule.factor) // US for s in {d.expected_interval for d in devices}}  # timedelta's rounding
+    limit = np.fromiter((limits[d.expected_interval] for d in devices), dtype=np.int64, count=n)
+    seen = np.fromiter(((((d.last_seen or d.registered_at) - EPOCH) // US) for d in devices), dtype=np.int64, count=n)
+    silent = (now - EPOCH) // US - seen > limit
+    towns, member_of = np.unique(np.array([d.township_code or "-" for d in devices], dtype=object),
+                                 return_inverse=True)
+    members = np.bincount(member_of, minlength=len(towns))
+    quiet_ones = np.bincount(member_of, weights=silent, minlength=len(towns)).astype(np.int64)
+    down = (towns != "-") & (members >= rule.inhibit_min_devices) & (quiet_ones >= rule.inhibit_ratio * members)
+    wanted = ~(down[member_of] & silent)  # offline or cleared, except a down township's silent ones (inhibited)
+    if open_subjects is not None:
+        wanted &= silent | np.fromiter((d.device_id in open_subjects for d in devices), dtype=bool, count=n)
+    order = np.argsort(member_of, kind="stable")  # township by township, each one's devices in their given order
+    emitted = order[wanted[order]]
+    starts = np.searchsorted(member_of[emitted], np.arange(len(towns) + 1))
+    verdicts: list[Verdict] = []
+    for t, town in enumerate(towns):
+        area = f"township:{town}"
+        if town != "-" and (down[t] or open_subjects is None or area in open_subjects):
+            verdicts.append(Verdict(area, firing=bool(down[t]), cleared=not down[t],
+                                    level=rule.level if down[t] else None, last=float(quiet_ones[t])))
+        for k in emitted[starts[t]:starts[t + 1]].tolist():
+            verdicts.append(Verdict(devices[k].device_id, firing=True, cleared=False, level=rule.level) if silent[k]
+                            else Verdict(devices[k].device_id, firing=False, cleared=True))
+    return verdicts

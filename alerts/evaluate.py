@@ -21,7 +21,7 @@ import psycopg
 from psycopg.rows import args_row, class_row, kwargs_row
 
 from alerts.apply import Site, Tally, apply_verdict
-from alerts.batch import BoolArray, judge_cases
+from alerts.batch import BoolArray, judge_cases, silences
 from alerts.directives import escalate_laggards
 from alerts.escalate import escalate_overdue
 from alerts.incidents import Location, open_incident
@@ -554,9 +554,12 @@ def _silence(conn: psycopg.Connection, rules: list[NoDataRule], now: datetime) -
         return tally  # no data at all yet: nothing to compare silence against
     reference = min(now, freshest)
     for rule in rules:
-        verdicts, _inhibited = no_data(rule, [s for t, s in rows if rule.device_type in ("*", t)], reference)
+        mine = [s for t, s in rows if rule.device_type in ("*", t)]
         open_now = open_subjects(conn, rule.id)
-        worth = [v for v in verdicts if v.firing or v.subject in open_now]
+        if len(mine) < BATCH_FROM:
+            worth = [v for v in no_data(rule, mine, reference)[0] if v.firing or v.subject in open_now]
+        else:
+            worth = silences(rule, mine, reference, open_now)  # the same verdicts, over arrays
         by_id = _devices(conn, [v.subject for v in worth if not v.subject.startswith("township:")])
         for v in worth:
             if v.subject.startswith("township:"):

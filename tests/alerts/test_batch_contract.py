@@ -1,7 +1,9 @@
 """The batch path judges exactly as the per-reading path: thousands of seeded cases of every telemetry rule
 kind (fixed levels with durations and counts, the shipped rules on each station's own lines, rainfall
 accumulations, rates; ints and floats, ties at the bounds, empty and one-reading histories) fed to both,
-every verdict compared whole (level, start, peak, last value, details and words)."""
+every verdict compared whole (level, start, peak, last value, details and words); and silence (no_data)
+judged over arrays as device by device, for fleets with areas down, devices never heard from and devices
+exactly at their limit."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from alerts import verdicts as v
-from alerts.batch import judge_cases
+from alerts.batch import judge_cases, silences
 from alerts.evaluate import BATCH_FROM, judged
 from alerts.rules import LevelThreshold, RateRule, ThresholdRule, load_rules
 
@@ -93,3 +95,35 @@ def test_the_engine_applies_the_same_verdicts_on_either_path() -> None:
     assert {(c.rule.id, c.subject) for c, x in together if not x.firing} == {
         (c.rule.id, c.subject) for c, x in together if (c.rule.id, c.subject) in open_now and not x.firing}
     assert sum(x.firing for _, x in together) > 100
+
+
+def _fleet(seed: int, n: int) -> list[v.DeviceSilence]:
+    """Devices over a few townships (and none), some never heard from, some exactly at their silence limit."""
+    rng = random.Random(seed)
+    towns = [f"43100200{k}" for k in range(8)] + [None]
+    fleet = []
+    for i in range(n):
+        interval = timedelta(seconds=rng.choice([10, 60, 300, 3600, 7]))
+        town = rng.choice(towns)
+        down = town in ("431002001", "431002002")  # mostly silent: an area out
+        age = (interval * 10 if down and rng.random() < 0.9 else
+               rng.choice([interval * 3, interval * 3 + timedelta(microseconds=1), interval * 0.5, interval * 10]))
+        seen = None if rng.random() < 0.05 else T0 - age
+        fleet.append(v.DeviceSilence(f"dev-{i:05d}", town, seen, T0 - timedelta(days=1) if seen else T0 - age,
+                                     interval))
+    rng.shuffle(fleet)
+    return fleet
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("factor", [3.0, 1.1, 2.5])
+def test_silence_judged_over_arrays_is_no_data_verdict_for_verdict(seed: int, factor: float) -> None:
+    rule = SHIPPED["device_offline"].model_copy(update={"factor": factor})
+    assert rule.kind == "no_data"
+    fleet = _fleet(seed, 4000)
+    expected, _inhibited = v.no_data(rule, fleet, T0)
+    assert silences(rule, fleet, T0) == expected
+    open_now = {x.subject for x in expected[::9]} | {"township:431002005"}
+    assert silences(rule, fleet, T0, open_now) == [x for x in expected if x.firing or x.subject in open_now]
+    assert {x.firing for x in expected} == {True, False}
+    assert any(x.firing and x.subject.startswith("township:") for x in expected)  # an area down, its devices inhibited
