@@ -230,7 +230,8 @@ def test_override_close_when_the_sensor_still_breaches(pages: SimpleNamespace, l
     with psycopg.connect(dashboard_dsn) as conn:
         note, details = one(conn, "SELECT note, details FROM incident_log WHERE incident_id = %s"
                                      " AND action = 'verify'", (incident_id,))
-    assert (note, details) == ("现场已处置，传感器待校准", {"override": True})
+        (warning,) = one(conn, "SELECT warning_id FROM incidents WHERE id = %s", (incident_id,))
+    assert (note, details) == ("现场已处置，传感器待校准", {"override": True, "open_warnings": [warning]})
 
 
 @pytest.mark.parametrize("who, expected", [("township", "您的角色无权查看此页面"),
