@@ -1,7 +1,7 @@
 """Everyone on shift at once (issue 19): every township desk, big screen and command seat on one dashboard.
 
-    .venv/bin/python bench/bench_shift.py                                  # the issue's 10 minutes
-    .venv/bin/python bench/bench_shift.py --minutes 2 --browsers 1         # a short run
+    .venv/bin/python bench/bench_shift.py                                  # 10 minutes on each server
+    .venv/bin/python bench/bench_shift.py --minutes 2 --servers gunicorn   # a short run on up's server
 
 It starts ``python -m cityops up`` (simulator, simulated staff, both alert engines, gunicorn ×2) in a run
 folder of its own on free ports (``isolated_up_env``), waits until every process says it is ready, then logs
@@ -32,6 +32,13 @@ looked up in ``warnings`` and every screen open at that moment reports when ``wa
 on it (HTTP screens: in a reply; Chromium: in the DOM, polled every 100 ms), measured from the warning's
 ``opened_at``. At the end: per callback calls, errors, p50/p95 ms and bytes; per process of the system CPU
 seconds and RSS at start and end; the load generator's own CPU; each target of the issue with its ratio.
+The shift runs on each server of ``--servers`` in turn, on the same running system: up's gunicorn (two
+gthread workers), then Flask's threaded Werkzeug server (``python -m dashboard`` on a port of its own), so
+the figures say what a city should run. On gunicorn one worker is killed (SIGKILL) at three quarters of the
+run: the sessions must carry on through the other worker without logging in again (signed-cookie sessions)
+and every open screen must refresh again; what the killed worker held fails and is counted apart. A request
+on a kept-alive connection that the server had just closed is sent again once, as a browser does, and
+counted. The server's side comes from the dashboard's /metrics: calls, CPU and wall time per callback.
 Not a test: CI never runs it. The isolated ``up`` is stopped (its process group) at the end and on Ctrl-C.
 """
 
@@ -62,7 +69,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cityops import settings
-from cityops.localserver import isolated_up_env
+from cityops.localserver import free_port, isolated_up_env
 from cityops.processes import TICKS, rss_and_cpu
 from cityops.processes import stop as stop_process
 from cityops.settings import PROJECT_ROOT
@@ -80,6 +87,7 @@ TARGET_P95_MS = 300.0
 TARGET_WARNING_S = 5.0
 CLICK_PROPS = {"n_clicks", "clickData", "contents", "filename"}
 WARNING_ID = re.compile(r'"warning-(\d+)"')
+STALE = re.compile(r"RemoteDisconnected|ConnectionResetError|BrokenPipe|Connection aborted")
 
 
 # ---------------------------------------------------------------- the system's processes
@@ -211,6 +219,22 @@ class Client:
     closed: float = 0.0
     http: requests.Session = field(default_factory=requests.Session)
     errors: list[str] = field(default_factory=list)
+    resent: int = 0  # requests sent again on a new connection (the server had closed the kept-alive one)
+    refused: list[float] = field(default_factory=list)  # when the server asked this session to log in again
+
+    def send(self, method: str, path: str, **kw: Any) -> requests.Response:
+        """As a browser sends: a request on a kept-alive connection that the server closed just before it is
+        sent once more on a new connection (Chromium does the same); any other failure is the server's."""
+        try:
+            reply = self.http.request(method, self.base + path, **kw)
+        except requests.ConnectionError as exc:
+            if not STALE.search(repr(exc)):
+                raise
+            self.resent += 1
+            reply = self.http.request(method, self.base + path, **kw)
+        if reply.status_code in (401, 403) or "/login" in reply.url.removeprefix(self.base)[:7]:
+            self.refused.append(time.time())
+        return reply
 
     def record(self, name: str, started: float, size: int, ok: bool, text: str = "", why: str = "") -> None:
         if not ok and len(self.errors) < 5:
@@ -224,9 +248,9 @@ class Client:
     def login(self, username: str, password: str, page: str) -> bool:
         started = time.perf_counter()
         try:
-            form = self.http.get(self.base + "/login", timeout=30)
+            form = self.send("GET", "/login", timeout=30)
             csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
-            reply = self.http.post(self.base + "/login", timeout=30, allow_redirects=False, data={
+            reply = self.send("POST", "/login", timeout=30, allow_redirects=False, data={
                 "csrf": csrf.group(1) if csrf else "", "username": username, "password": password, "next": page})
             ok = reply.status_code == 302 and "/login" not in reply.headers.get("location", "/login")
         except requests.RequestException as exc:
@@ -239,7 +263,7 @@ class Client:
     def get(self, path: str) -> Any:
         started = time.perf_counter()
         try:
-            reply = self.http.get(self.base + path, timeout=30)
+            reply = self.send("GET", path, timeout=30)
             ok = reply.status_code == 200
             self.record(f"GET {path.split('?')[0]}", started, len(reply.content), ok)
             return reply.json() if ok and path.startswith("/_dash") else None
@@ -274,8 +298,7 @@ class Client:
         headers = {"X-CSRFToken": self.http.cookies.get("_csrf_token") or "", "Content-Type": "application/json"}
         started = time.perf_counter()
         try:
-            reply = self.http.post(self.base + "/_dash-update-component", data=json.dumps(body), headers=headers,
-                                   timeout=60)
+            reply = self.send("POST", "/_dash-update-component", data=json.dumps(body), headers=headers, timeout=60)
         except requests.RequestException as exc:
             self.record(name, started, 0, False, why=type(exc).__name__)
             return
@@ -300,8 +323,11 @@ class Client:
         """The page as the browser opens it: HTML, layout, dependencies, then the pages router."""
         started = time.perf_counter()
         try:
-            html = self.http.get(self.base + path, timeout=30)
-            self.record(f"GET {path}", started, len(html.content), html.status_code == 200)
+            html = self.send("GET", path, timeout=30)
+            ok = html.status_code == 200 and "/login" not in html.url.removeprefix(self.base)[:7]
+            self.record(f"GET {path}", started, len(html.content), ok, why=f"HTTP {html.status_code} {html.url}")
+            if not ok:
+                return False
         except requests.RequestException:
             self.record(f"GET {path}", started, 0, False)
             return False
@@ -415,9 +441,12 @@ def load_worker(index: int, base: str, jobs: list[tuple[str, tuple[str, str], st
         th.join(65)
     t = os.times()
     results.put({"index": index, "cpu": t.user + t.system,
-                 "calls": [(cl.kind, c.name, c.ms, c.size, c.ok) for cl in clients for c in cl.calls],
+                 "calls": [(cl.kind, c.name, c.ms, c.size, c.ok, c.at) for cl in clients for c in cl.calls],
                  "screens": [(cl.kind, cl.opened, cl.closed, cl.seen) for cl in clients
                              if cl.kind in ("screen", "fresh")],
+                 "sessions": [(cl.kind, cl.opened, cl.closed, cl.resent, cl.refused,
+                               max((c.at for c in cl.calls if c.ok), default=0.0),
+                               max((c.at for c in cl.calls), default=0.0)) for cl in clients],
                  "errors": [e for cl in clients for e in cl.errors][:20]})
 
 
@@ -436,7 +465,7 @@ def browser_worker(base: str, users: list[tuple[str, str]], seconds: float, stop
         errors.append(f"browser worker: {exc!r}"[:500])
     t = os.times()
     results.put({"index": "browsers", "cpu": t.user + t.system + t.children_user + t.children_system,
-                 "calls": [], "screens": screens, "errors": errors})
+                 "calls": [], "screens": screens, "sessions": [], "errors": errors})
 
 
 def _browse(base: str, users: list[tuple[str, str]], seconds: float, stop: Any,
@@ -483,15 +512,38 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+@dataclass
+class Phase:
+    """One server's run of the whole shift and what it measured."""
+
+    server: str
+    first: dict[str, tuple[float, float]] = field(default_factory=dict)
+    last: dict[str, tuple[float, float]] = field(default_factory=dict)
+    gathered: list[dict[str, Any]] = field(default_factory=list)
+    warned: Any = None
+    injected: float = 0.0
+    wall: float = 0.0
+    busy: float = 0.0
+    metrics: tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]] = ({}, {})
+    killed: tuple[float, int] | None = None  # (when, pid) of the dashboard worker killed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--minutes", type=float, default=10.0, help="each server's run")
     parser.add_argument("--townships", type=int, default=162)
     parser.add_argument("--screens", type=int, default=10, help="HTTP-level big screens kept open")
     parser.add_argument("--seats", type=int, default=20, help="command and leader seats")
     parser.add_argument("--browsers", type=int, default=2, help="headless Chromium big screens")
     parser.add_argument("--processes", type=int, default=2, help="load-generator processes (HTTP sessions)")
+    parser.add_argument("--servers", default="gunicorn,werkzeug",
+                        help="the dashboard servers to run the shift on, one after the other (gunicorn: up's)")
+    parser.add_argument("--kill-worker", action=argparse.BooleanOptionalAction, default=True,
+                        help="kill -9 one gunicorn worker at three quarters of its run")
     args = parser.parse_args()
+    servers = [name.strip() for name in args.servers.split(",") if name.strip()]
+    if not servers or not set(servers) <= {"gunicorn", "werkzeug"}:
+        parser.error("--servers: gunicorn and/or werkzeug")
     # Ctrl-C, and a TERM, stop the run the same way (a shell's background job starts with SIGINT ignored)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -500,12 +552,10 @@ def main() -> int:
     run_dir.chmod(0o755)
     env = isolated_up_env(run_dir) | {"PYTHONUNBUFFERED": "1"}
     cfg = settings.load(env)
-    base = f"http://127.0.0.1:{cfg.dash_port}"
     log = (run_dir / "up.log").open("wb")
     up = subprocess.Popen([sys.executable, "-m", "cityops", "up"], cwd=PROJECT_ROOT, env=env,
                           stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    stop = mp.Event()
-    workers: list[mp.Process] = []
+    phases: list[Phase] = []
     try:
         print(f"bench_shift: starting up in {run_dir}", flush=True)
         deadline = time.monotonic() + 600
@@ -514,7 +564,50 @@ def main() -> int:
                 print((run_dir / "up.log").read_text()[-3000:])
                 return 2
             time.sleep(2)
-        print(f"bench_shift: every process ready at {base}", flush=True)
+        print(f"bench_shift: every process ready at http://127.0.0.1:{cfg.dash_port}", flush=True)
+        shift = Shift.of(args, cfg)
+        for server in servers:
+            if server == "gunicorn":
+                phases.append(run_phase(args, cfg, env, shift, f"http://127.0.0.1:{cfg.dash_port}", server))
+                continue
+            port = free_port()
+            werkzeug = subprocess.Popen([sys.executable, "-m", "dashboard", "--port", str(port)], cwd=PROJECT_ROOT,
+                                        env=env | {"CITYOPS_DEMO": "1"},  # as up starts its dashboard
+                                        stdout=(run_dir / "werkzeug.log").open("wb"), stderr=subprocess.STDOUT)
+            try:
+                wait_ready(f"http://127.0.0.1:{port}/readyz", werkzeug)
+                phases.append(run_phase(args, cfg, env, shift, f"http://127.0.0.1:{port}", server))
+            except RuntimeError as exc:  # the phases run so far are still reported
+                print(f"bench_shift [{server}]: {exc}\n" + (run_dir / "werkzeug.log").read_text()[-2000:], flush=True)
+            finally:
+                stop_process(werkzeug, timeout=20)
+    except KeyboardInterrupt:
+        print("bench_shift: interrupted", flush=True)
+        return 130
+    finally:
+        if up.poll() is None:
+            os.killpg(up.pid, signal.SIGINT)
+        stop_process(up, timeout=60)
+        reap_group(up.pid)
+    verdicts = [report(args, phase) for phase in phases]
+    compare(phases)
+    # the verdict is the production server's (up's gunicorn) when it ran, else the one that ran
+    return verdicts[servers.index("gunicorn")] if "gunicorn" in servers else verdicts[0]
+
+
+@dataclass(frozen=True)
+class Shift:
+    """Who is on shift: the sessions' jobs, the user of the screen opened fresh, the Chromium screens' users."""
+
+    jobs: list[tuple[str, tuple[str, str], str]]
+    fresh: list[tuple[str, str]]
+    browsers: list[tuple[str, str]]
+    towns: int
+    screens: int
+    seats: int
+
+    @classmethod
+    def of(cls, args: argparse.Namespace, cfg: settings.Settings) -> Shift:
         towns = township_users(cfg, args.townships)
         seats = seat_users(cfg, args.seats + args.screens + args.browsers + 1)
         # big screens are command seats too (the overview is the command role's page)
@@ -529,63 +622,110 @@ def main() -> int:
         jobs += [("screen", u, "/") for u in http_screens]
         jobs += [("command" if page == "/command" else "leader", (u, p), page) for u, p, page in desk_seats]
         random.Random(19).shuffle(jobs)
-        seconds = args.minutes * 60
-        first = sample(cfg)
-        busy0 = machine_busy_s()
-        results: Any = mp.Queue()
-        n = max(1, args.processes)
-        for i in range(n):
-            workers.append(mp.Process(target=load_worker, args=(
-                i, base, jobs[i::n], fresh_user if i == 0 else [], seconds, stop, results)))
-        if args.browsers:
-            workers.append(mp.Process(target=browser_worker, args=(base, browser_users, seconds + 20, stop,
-                                                                   results)))
-        print(f"bench_shift: {len(towns)} townships, {len(http_screens)} HTTP screens + 1 fresh every "
-              f"{FRESH_EVERY:.0f} s, {args.browsers} Chromium screens, {len(desk_seats)} seats for "
-              f"{args.minutes:g} min in {len(workers)} load processes", flush=True)
-        t0 = time.monotonic()
+        return cls(jobs, fresh_user, browser_users, len(towns), len(http_screens), len(desk_seats))
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server of {url} ended (exit {proc.returncode})")
+        try:
+            with urllib.request.urlopen(url, timeout=3) as resp:
+                if resp.status == 200:
+                    return
+        except Exception:
+            time.sleep(1)
+    raise RuntimeError(f"{url} not ready in {timeout:.0f} s")
+
+
+def server_metrics(base: str) -> dict[str, dict[str, float]]:
+    """callback output → calls, CPU seconds and wall seconds so far, from the dashboard's own /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    wanted = {"cityops_dashboard_callback_seconds_count": "calls", "cityops_dashboard_callback_seconds_sum": "wall",
+              "cityops_dashboard_callback_cpu_seconds_total": "cpu"}
+    out: dict[str, dict[str, float]] = defaultdict(dict)
+    for _ in range(5):  # a booting worker answers 503 "scrape again"
+        reply = requests.get(base + "/metrics", timeout=30)
+        if reply.status_code == 200:
+            for family in text_string_to_metric_families(reply.text):
+                for sample_ in family.samples:
+                    if sample_.name in wanted:
+                        out[sample_.labels["callback"]][wanted[sample_.name]] = sample_.value
+            return out
+        time.sleep(1)
+    return out
+
+
+def run_phase(args: argparse.Namespace, cfg: settings.Settings, env: dict[str, str], shift: Shift, base: str,
+              server: str) -> Phase:
+    phase = Phase(server)
+    stop = mp.Event()
+    workers: list[mp.Process] = []
+    seconds = args.minutes * 60
+    phase.first = sample(cfg)
+    metrics_before = server_metrics(base)
+    busy0 = machine_busy_s()
+    results: Any = mp.Queue()
+    n = max(1, args.processes)
+    for i in range(n):
+        workers.append(mp.Process(target=load_worker, args=(
+            i, base, shift.jobs[i::n], shift.fresh if i == 0 else [], seconds, stop, results)))
+    if args.browsers:
+        workers.append(mp.Process(target=browser_worker, args=(base, shift.browsers, seconds + 20, stop, results)))
+    print(f"\nbench_shift [{server}]: {shift.towns} townships, {shift.screens} HTTP screens + 1 fresh every "
+          f"{FRESH_EVERY:.0f} s, {len(shift.browsers)} Chromium screens, {shift.seats} seats for "
+          f"{args.minutes:g} min in {len(workers)} load processes", flush=True)
+    t0 = time.monotonic()
+    try:
         for w in workers:
             w.start()
         time.sleep(seconds / 2)
-        injected = time.time()
+        phase.injected = time.time()
         subprocess.run([sys.executable, "-m", "simulator", "inject", "gas_leak"], cwd=PROJECT_ROOT, env=env,
                        check=True)
-        print(f"bench_shift: gas leak injected at {time.monotonic() - t0:.0f} s", flush=True)
-        gathered: list[dict[str, Any]] = []
-        while len(gathered) < len(workers):
+        print(f"bench_shift [{server}]: gas leak injected at {time.monotonic() - t0:.0f} s", flush=True)
+        if server == "gunicorn" and args.kill_worker:
+            time.sleep(seconds / 4)
+            pid = dashboard_worker(cfg)
+            if pid is not None:
+                os.kill(pid, signal.SIGKILL)
+                phase.killed = (time.time(), pid)
+                print(f"bench_shift [{server}]: dashboard worker {pid} killed (SIGKILL) at "
+                      f"{time.monotonic() - t0:.0f} s", flush=True)
+        while len(phase.gathered) < len(workers):
             try:
-                gathered.append(results.get(timeout=5))
+                phase.gathered.append(results.get(timeout=5))
             except queue.Empty:
                 if not any(w.is_alive() for w in workers) and results.empty():
                     print("bench_shift: a load process ended without its figures", flush=True)
                     break
-        for w in workers:
-            w.join(30)
-        last = sample(cfg)
-        busy = machine_busy_s() - busy0
-        with psycopg.connect(cfg.dsn()) as conn:
-            # the injection's warning: the first opened after it, red first (opened_at is the reading's time)
-            warned = conn.execute(
-                "SELECT id, level, title, extract(epoch FROM opened_at) FROM warnings"
-                " WHERE opened_at >= to_timestamp(%s) ORDER BY level, opened_at, id LIMIT 1",
-                (injected - 1,)).fetchone()
-            open_now = conn.execute("SELECT count(*) FROM warnings WHERE status = 'open'").fetchone()
-            print(f"bench_shift: {open_now[0] if open_now else 0} warnings open at the end", flush=True)
-    except KeyboardInterrupt:
-        print("bench_shift: interrupted", flush=True)
-        return 130
     finally:
         stop.set()
         for w in workers:
-            if w.is_alive():
-                w.join(10)
+            w.join(30)
             if w.is_alive():
                 w.terminate()
-        if up.poll() is None:
-            os.killpg(up.pid, signal.SIGINT)
-        stop_process(up, timeout=60)
-        reap_group(up.pid)
-    return report(args, first, last, gathered, warned, injected, time.monotonic() - t0, busy)
+    phase.wall = time.monotonic() - t0
+    phase.last = sample(cfg)
+    phase.busy = machine_busy_s() - busy0
+    phase.metrics = (metrics_before, server_metrics(base))
+    with psycopg.connect(cfg.dsn()) as conn:
+        # the injection's warning: the first opened after it, red first (opened_at is the reading's time)
+        phase.warned = conn.execute(
+            "SELECT id, level, title, extract(epoch FROM opened_at) FROM warnings"
+            " WHERE opened_at >= to_timestamp(%s) ORDER BY level, opened_at, id LIMIT 1",
+            (phase.injected - 1,)).fetchone()
+    return phase
+
+
+def dashboard_worker(cfg: settings.Settings) -> int | None:
+    """A gunicorn worker of up's dashboard (its heartbeat row names it; the master has none)."""
+    with psycopg.connect(cfg.dsn()) as conn:
+        row = conn.execute("SELECT pid FROM process_heartbeats WHERE component = 'dashboard'"
+                           " AND beat_at > now() - interval '20 seconds' ORDER BY process LIMIT 1").fetchone()
+    return int(row[0]) if row else None
 
 
 def reap_group(pgid: int) -> None:
@@ -605,66 +745,135 @@ def reap_group(pgid: int) -> None:
             return
 
 
-def report(args: argparse.Namespace, first: dict[str, tuple[float, float]], last: dict[str, tuple[float, float]],
-           gathered: list[dict[str, Any]], warned: Any, injected: float, wall: float, busy: float) -> int:
-    by: dict[str, list[tuple[float, int, bool]]] = defaultdict(list)
-    for g in gathered:
-        for _kind, name, ms, size, ok in g["calls"]:
-            by[name].append((ms, size, ok))
-    print(f"\n{'callback / request':58} {'calls':>7} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'KB avg':>8}")
+def callback_p95(phase: Phase) -> dict[str, list[tuple[float, int, bool, float]]]:
+    by: dict[str, list[tuple[float, int, bool, float]]] = defaultdict(list)
+    for g in phase.gathered:
+        for _kind, name, ms, size, ok, at in g["calls"]:
+            by[name].append((ms, size, ok, at))
+    return by
+
+
+def report(args: argparse.Namespace, phase: Phase) -> int:
+    by = callback_p95(phase)
+    wall, first, last = phase.wall, phase.first, phase.last
+    print(f"\n======== the shift on {phase.server} ========")
+    print(f"{'callback / request':58} {'calls':>7} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'KB avg':>8}")
     worst = 0.0
     errors = 0
+    killed_at = phase.killed[0] if phase.killed else float("inf")
     for name in sorted(by):
         rows = by[name]
         ms = [r[0] for r in rows]
-        bad = sum(not r[2] for r in rows)
+        bad = sum(not r[2] for r in rows if r[3] < killed_at)
         errors += bad
         p95 = pct(ms, 0.95)
         if "_dash-update" in name or "→" in name:
             worst = max(worst, p95)
         print(f"{name[:58]:58} {len(rows):7} {bad:6} {pct(ms, 0.5):8.0f} {p95:8.0f} "
               f"{statistics.mean(r[1] for r in rows) / 1024:8.1f}")
+    before, after = phase.metrics
+    where = "all workers" if phase.server == "gunicorn" else "one process"
+    print(f"\nserver side, from the dashboard's /metrics ({where}; CPU: the answering thread's):")
+    print(f"{'callback (its outputs)':58} {'calls':>7} {'CPU ms':>8} {'wall ms':>8}  per call")
+    rows_ = []
+    for label, now in after.items():
+        was = before.get(label, {})
+        calls = now.get("calls", 0.0) - was.get("calls", 0.0)
+        if calls > 0:
+            rows_.append((label, calls, 1000 * (now.get("cpu", 0.0) - was.get("cpu", 0.0)) / calls,
+                          1000 * (now.get("wall", 0.0) - was.get("wall", 0.0)) / calls))
+    for label, calls, cpu, wall_ms in sorted(rows_, key=lambda r: -r[1] * r[2]):
+        outs = ",".join(sorted({c for c, _ in split_outputs(label)})[:3])
+        print(f"{outs[:58]:58} {calls:7.0f} {cpu:8.1f} {wall_ms:8.1f}")
     print(f"\n{'process':32} {'MB start':>9} {'MB end':>8} {'CPU s':>7} {'cores':>6}")
     for name in sorted(first.keys() | last.keys()):
         a, b = first.get(name, (0.0, 0.0)), last.get(name, (0.0, 0.0))
         print(f"{name:32} {a[0]:9.0f} {b[0]:8.0f} {b[1] - a[1]:7.0f} {(b[1] - a[1]) / wall:6.2f}")
-    load_cpu = sum(g["cpu"] for g in gathered)
+    load_cpu = sum(g["cpu"] for g in phase.gathered)
     print(f"load generator: {load_cpu:.0f} CPU s over {wall:.0f} s = {load_cpu / wall:.2f} cores "
-          f"of {os.cpu_count()} (" + ", ".join(f"{g['index']}: {g['cpu']:.0f} s" for g in gathered) + ")")
+          f"of {os.cpu_count()} (" + ", ".join(f"{g['index']}: {g['cpu']:.0f} s" for g in phase.gathered) + ")")
     system = sum(b[1] - first.get(n, (0.0, 0.0))[1] for n, b in last.items())
-    print(f"whole machine: {busy:.0f} CPU s = {busy / wall:.2f} cores busy; the system {system:.0f} s, the load "
-          f"generator {load_cpu:.0f} s, everything else on the machine {busy - system - load_cpu:.0f} s")
-    for g in gathered:
+    print(f"whole machine: {phase.busy:.0f} CPU s = {phase.busy / wall:.2f} cores busy; the system {system:.0f} s, "
+          f"the load generator {load_cpu:.0f} s, everything else on the machine {phase.busy - system - load_cpu:.0f} s")
+    sessions = [s_ for g in phase.gathered for s_ in g.get("sessions", [])]
+    print(f"requests sent again on a new connection (the kept-alive one closed by the server): "
+          f"{sum(s_[3] for s_ in sessions)}")
+    for g in phase.gathered:
         if g.get("errors"):
             print(f"errors seen by load process {g['index']}: " + "; ".join(g["errors"][:8]))
-    delays: list[tuple[str, float | None]] = []
-    if warned is None:
-        print(f"red warning: none opened after the injection at {injected:.0f}")
-    else:
-        wid, level, title, opened_at = warned
-        opened_at = float(opened_at)
-        print(f"warning {wid} (level {level}, {title}) opened {opened_at - injected:+.1f} s after the injection")
-        for g in gathered:
-            for kind, opened, closed, seen in g["screens"]:
-                if opened <= opened_at and closed >= opened_at + TARGET_WARNING_S:
-                    shown = seen.get(int(wid))
-                    delays.append((kind, shown - opened_at if shown is not None else None))
-        for kind in sorted({k for k, _ in delays}):
-            got = [d for k, d in delays if k == kind]
-            vals = [d for d in got if d is not None]
-            print(f"  {kind}: {len(got)} open screens, shown on {len(vals)}, "
-                  + (f"max {max(vals):.2f} s, median {statistics.median(vals):.2f} s" if vals else "never"))
-    print("\ntargets:")
+    killed_ok = kill_report(phase, by, sessions)
+    delays = warning_report(phase)
+    print(f"\ntargets ({phase.server}):")
     okp = worst < TARGET_P95_MS
     print(f"  worst callback p95 {worst:.0f} ms < {TARGET_P95_MS:.0f} ms: {worst / TARGET_P95_MS:.2f}× "
           f"{'ok' if okp else 'MISSED'}")
-    print(f"  errors {errors} = 0: {'ok' if errors == 0 else 'MISSED'}")
+    print(f"  errors {errors} = 0{' (before the kill)' if phase.killed else ''}: {'ok' if errors == 0 else 'MISSED'}")
     worst_w = max((d if d is not None else float("inf") for _, d in delays), default=float("inf"))
     okw = bool(delays) and worst_w < TARGET_WARNING_S
     print(f"  red warning on every open screen ({len(delays)}) within {TARGET_WARNING_S:.0f} s: worst "
           f"{worst_w:.2f} s = {worst_w / TARGET_WARNING_S:.2f}× {'ok' if okw else 'MISSED'}"
-          + ("" if warned is None or int(warned[1]) == 1 else f" (the warning was level {warned[1]}, not red)"))
-    return 0 if okp and errors == 0 and okw else 1
+          + ("" if phase.warned is None or int(phase.warned[1]) == 1 else
+             f" (the warning was level {phase.warned[1]}, not red)"))
+    return 0 if okp and errors == 0 and okw and killed_ok else 1
+
+
+def kill_report(phase: Phase, by: dict[str, list[tuple[float, int, bool, float]]],
+                sessions: list[tuple[str, float, float, int, list[float], float, float]]) -> bool:
+    """After the worker's kill: who had to log in again (none should), which sessions and screens were answered
+    again (of those open at the kill that asked again: a leader seat refreshes only every 30 s)."""
+    if phase.killed is None:
+        return True
+    at, pid = phase.killed
+    failed = sum(not r[2] for rows in by.values() for r in rows if r[3] >= at)
+    refused = sum(1 for s_ in sessions if any(t >= at for t in s_[4]))
+    live = [s_ for s_ in sessions if s_[1] <= at < s_[2] and s_[6] > at + 3]
+    screens = [s_ for s_ in live if s_[0] in ("screen", "fresh")]
+    recovered = sum(1 for s_ in screens if s_[5] > at)
+    carried = sum(1 for s_ in live if s_[5] > at)
+    print(f"\ndashboard worker {pid} killed: {failed} requests failed from then on (those it held), "
+          f"{refused} sessions asked to log in again, {carried} of {len(live)} open sessions answered again, "
+          f"{recovered} of {len(screens)} open HTTP screens refreshed again")
+    ok = refused == 0 and carried == len(live) and recovered == len(screens)
+    print(f"  sessions carry on through the other worker without logging in again: {'ok' if ok else 'MISSED'}")
+    return ok
+
+
+def warning_report(phase: Phase) -> list[tuple[str, float | None]]:
+    delays: list[tuple[str, float | None]] = []
+    if phase.warned is None:
+        print(f"red warning: none opened after the injection at {phase.injected:.0f}")
+        return delays
+    wid, level, title, opened_at = phase.warned
+    opened_at = float(opened_at)
+    print(f"warning {wid} (level {level}, {title}) opened {opened_at - phase.injected:+.1f} s after the injection")
+    for g in phase.gathered:
+        for kind, opened, closed, seen in g["screens"]:
+            if opened <= opened_at and closed >= opened_at + TARGET_WARNING_S:
+                shown = seen.get(int(wid))
+                delays.append((kind, shown - opened_at if shown is not None else None))
+    for kind in sorted({k for k, _ in delays}):
+        got = [d for k, d in delays if k == kind]
+        vals = [d for d in got if d is not None]
+        print(f"  {kind}: {len(got)} open screens, shown on {len(vals)}, "
+              + (f"max {max(vals):.2f} s, median {statistics.median(vals):.2f} s" if vals else "never"))
+    return delays
+
+
+def compare(phases: list[Phase]) -> None:
+    """The servers side by side: what a city should run."""
+    if len(phases) < 2:
+        return
+    print("\n======== the servers side by side ========")
+    print(f"{'server':10} {'calls':>8} {'p50 ms':>8} {'p95 ms':>8} {'worst p95':>10} {'server CPU ms/call':>19}")
+    for phase in phases:
+        by = callback_p95(phase)
+        ms = [r[0] for name, rows in by.items() if "→" in name for r in rows]
+        worst = max((pct([r[0] for r in rows], 0.95) for name, rows in by.items() if "→" in name), default=0.0)
+        before, after = phase.metrics
+        calls = sum(v.get("calls", 0.0) - before.get(k, {}).get("calls", 0.0) for k, v in after.items())
+        cpu = sum(v.get("cpu", 0.0) - before.get(k, {}).get("cpu", 0.0) for k, v in after.items())
+        print(f"{phase.server:10} {len(ms):8} {pct(ms, 0.5):8.0f} {pct(ms, 0.95):8.0f} {worst:10.0f} "
+              f"{1000 * cpu / calls if calls else 0.0:19.1f}")
 
 
 if __name__ == "__main__":
