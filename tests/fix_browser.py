@@ -83,35 +83,37 @@ LoggedIn = Callable[..., contextlib.AbstractContextManager[None]]
 _BROWSER: ContextVar[tuple[FlaskClient, dict[str, str]]] = ContextVar("dashboard_test_browser")
 
 
-@pytest.fixture(scope="session")
-def logged_in(dash_app: dash.Dash) -> LoggedIn:
-    """``with logged_in("zhihui"):`` runs page functions as that user (None: nobody) inside a request, and
-    gives ``dash_calls`` a browser session of the same user."""
+@contextlib.contextmanager
+def user_session(app: dash.Dash, username: str | None, lang: str = "zh") -> Iterator[None]:
+    """Page functions of ``app`` run as ``username`` (None: nobody) inside a request, and ``DashCalls`` get a
+    browser session of the same user."""
     from dashboard import auth
     from dashboard.context import get_data
     from i18n.timefmt import utcnow
     from store.users import get_user
 
-    @contextlib.contextmanager
-    def as_user(username: str | None, lang: str = "zh") -> Iterator[None]:
-        client = dash_app.server.test_client()
-        with dash_app.server.test_request_context("/_dash-update-component", method="POST"):
-            flask.session["lang"] = lang
-            if username is not None:
-                with get_data().pool.connection() as conn:
-                    record = get_user(conn, username)
-                assert record is not None, f"no such test user {username}"
-                auth.login_session(auth.session_user_of(record), utcnow())
-            with client.session_transaction() as cookie:
-                cookie.update(flask.session)
-            csrf = flask.session.get("csrf")
-            token = _BROWSER.set((client, {auth.CSRF_HEADER: csrf} if csrf else {}))
-            try:
-                yield
-            finally:
-                _BROWSER.reset(token)
+    client = app.server.test_client()
+    with app.server.test_request_context("/_dash-update-component", method="POST"):
+        flask.session["lang"] = lang
+        if username is not None:
+            with get_data().pool.connection() as conn:
+                record = get_user(conn, username)
+            assert record is not None, f"no such test user {username}"
+            auth.login_session(auth.session_user_of(record), utcnow())
+        with client.session_transaction() as cookie:
+            cookie.update(flask.session)
+        csrf = flask.session.get("csrf")
+        token = _BROWSER.set((client, {auth.CSRF_HEADER: csrf} if csrf else {}))
+        try:
+            yield
+        finally:
+            _BROWSER.reset(token)
 
-    return as_user
+
+@pytest.fixture(scope="session")
+def logged_in(dash_app: dash.Dash) -> LoggedIn:
+    """``with logged_in("zhihui"):``: ``user_session`` of the session's app."""
+    return lambda username, lang="zh": user_session(dash_app, username, lang)
 
 
 class Sent(dict[str, Any]):

@@ -1,0 +1,156 @@
+"""The dashboard with a read replica (CITYOPS_DASHBOARD_READ_URL): a real streaming standby of a PostgreSQL
+server of this test's own (pg_basebackup -R). The pages that only read read there: with the standby's replay
+paused, the leader cockpit does not see an incident the primary has, and sees it once replay resumes; every
+such page opens on the read-only standby (a write there would fail); the desks stay on the primary; /readyz
+names the replica and fails without it."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import pwd
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dash
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+
+from alerts.incidents import Location, open_incident
+from cityops.localserver import LocalPostgres, free_port
+from cityops.settings import OWNER, runtime_role
+from i18n.timefmt import utcnow
+from tests.fix_browser import DashCalls, demo_database, user_session
+from tests.fix_system import wait_until
+
+TAG = "只读副本测试"
+
+
+@dataclass
+class Replicated:
+    primary: LocalPostgres
+    dsn: str  # the owner's URL of the test database on the primary
+    replica_dir: Path
+    replica_port: int
+
+    def role_url(self, role: str, replica: bool = False) -> str:
+        name = runtime_role(role)
+        return make_conninfo(self.dsn, user=name, password=self.primary.credentials.password(name),
+                             port=str(self.replica_port if replica else self.primary.port))
+
+    def replica_owner(self) -> str:
+        return make_conninfo(self.dsn, port=str(self.replica_port))
+
+    def pg_ctl(self, *args: str) -> None:
+        self.primary._run("pg_ctl", "-D", str(self.replica_dir), *args)  # as the cluster's OS user
+
+
+@pytest.fixture(scope="module")
+def replicated() -> Iterator[Replicated]:
+    tmp = Path(tempfile.mkdtemp(prefix="cityops-replica-"))
+    tmp.chmod(0o755)
+    primary = LocalPostgres(tmp / "pg", free_port())
+    try:
+        primary.start()
+        with (primary.data_dir / "pg_hba.conf").open("a") as hba:  # the standby copies over the socket
+            hba.write("local replication all trust\n")
+        primary._run("pg_ctl", "-D", str(primary.data_dir), "reload")
+        dsn = demo_database(primary.dsn)
+        replica = tmp / "replica"
+        replica.mkdir(mode=0o700)
+        if os.geteuid() == 0:  # the server runs as OS user postgres, which must own its folder
+            pw = pwd.getpwnam("postgres")
+            os.chown(replica, pw.pw_uid, pw.pw_gid)
+        primary._run("pg_basebackup", "-D", str(replica), "-R", "-X", "stream", "-c", "fast",  # not a spread
+                     "-h", str(primary.data_dir), "-p", str(primary.port), "-U", OWNER)  # checkpoint (minutes)
+        found = Replicated(primary, dsn, replica, free_port())
+        found.pg_ctl("-l", str(replica / "server.log"), "-o", f"-p {found.replica_port} -k {replica}", "-w", "start")
+        yield found
+        found.pg_ctl("-m", "fast", "-w", "stop")
+    finally:
+        primary.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def app(replicated: Replicated, dash_app: dash.Dash) -> Iterator[dash.Dash]:
+    """A second app in this process (the pages' callbacks are process-wide: ``dash_app`` registered them)."""
+    from dashboard.app import create_app
+    from dashboard.context import EXTENSION, READ_EXTENSION
+
+    made = create_app(replicated.role_url("dashboard"), secret_key="test-secret-key",
+                      read_dsn=replicated.role_url("dashboard", replica=True))
+    yield made
+    made.server.extensions[READ_EXTENSION].close()
+    made.server.extensions[EXTENSION].close()
+
+
+def _incident(dsn: str, title: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        iid = open_incident(conn, title=title, category="市容", level=3, source_kind="manual",
+                            location=Location(113.02, 25.79, "431002", None, None, None), now=utcnow())
+        conn.commit()
+    assert iid is not None
+    return iid
+
+
+def _on_replica(r: Replicated, title: str) -> bool:
+    with psycopg.connect(r.replica_owner()) as conn:
+        return conn.execute("SELECT count(*) FROM incidents WHERE title = %s", (title,)).fetchone() == (1,)
+
+
+def _listed(app: dash.Dash, search: str) -> str:
+    leader = importlib.import_module("dashboard.pages.leader")
+    with user_session(app, "lingdao"):
+        _, count = leader.callbacks.update_list(None, None, None, None, None, None, search)
+    return DashCalls.text_of(count)
+
+
+def test_the_pages_that_only_read_read_the_replica(replicated: Replicated, app: dash.Dash) -> None:
+    first = f"{TAG}甲"
+    _incident(replicated.dsn, first)
+    wait_until("the standby replays the first incident", lambda: _on_replica(replicated, first))
+    assert "共 1 条" in _listed(app, TAG)
+
+    with psycopg.connect(replicated.replica_owner(), autocommit=True) as standby:
+        standby.execute("SELECT pg_wal_replay_pause()")
+        try:
+            second = _incident(replicated.dsn, f"{TAG}乙")
+            assert "共 1 条" in _listed(app, TAG)  # the leader reads the standby, paused before it
+            from dashboard.context import get_data
+            with user_session(app, "zhihui"):  # the desks read the primary
+                assert get_data().incident(second) is not None
+        finally:
+            standby.execute("SELECT pg_wal_replay_resume()")
+    wait_until("the leader cockpit shows the second incident once replay resumes",
+               lambda: "共 2 条" in _listed(app, TAG))
+
+
+@pytest.mark.parametrize("page, user", [("leader", "lingdao"), ("assessment", "lingdao"),
+                                        ("quality", "zhihui"), ("overview", "zhihui")])
+def test_each_reading_page_opens_on_the_read_only_standby(replicated: Replicated, app: dash.Dash,
+                                                          page: str, user: str) -> None:
+    module = importlib.import_module(f"dashboard.pages.{page}")
+    with user_session(app, user):
+        shown = DashCalls.text_of(module.layout())
+    assert "您的角色无权查看此页面" not in shown and "错误" not in shown
+    assert len(shown) > 1000
+
+
+def test_readyz_names_the_replica_and_fails_without_it(replicated: Replicated, app: dash.Dash) -> None:
+    client = app.server.test_client()
+    ready: dict[str, Any] = json.loads(client.get("/readyz").text)
+    assert ready["checks"] == {"database": True, "read_replica": True}
+    replicated.pg_ctl("-m", "fast", "-w", "stop")
+    try:
+        down = client.get("/readyz")
+        assert down.status_code == 503 and json.loads(down.text)["checks"]["read_replica"] is False
+    finally:
+        replicated.pg_ctl("-l", str(replicated.replica_dir / "server.log"), "-o",
+                          f"-p {replicated.replica_port} -k {replicated.replica_dir}", "-w", "start")
