@@ -113,7 +113,8 @@ def parse_places(raw: object) -> list[str]:
 def parse_report(category: str, action: Action, raw: dict[str, object]) -> dict[str, object]:
     """The fields of a unit's report (``alerts.feedback``'s catalogue for the incident's category) as the log
     row stores them, from what the form sent: 处置结果 one of the choices, people moved a whole number ≥ 0,
-    and when people were moved, the places they went to. A field the report does not ask for is dropped."""
+    and when people were moved, the places they went to (none given: none stored). A field the report does not
+    ask for is dropped."""
     details: dict[str, object] = {}
     for field in fields_for(category, action):
         value = raw.get(field.key)
@@ -123,8 +124,8 @@ def parse_report(category: str, action: Action, raw: dict[str, object]) -> dict[
             details[field.key] = value
         elif field.kind is Kind.COUNT:
             details[field.key] = parse_evacuated("0" if value is None or value == "" else value)
-        else:
-            details[field.key] = parse_places(value)
+        elif places := parse_places(value):
+            details[field.key] = places
     if details.get("people_evacuated") and not details.get("shelters"):
         raise InvalidInput("err.shelters_required")
     return details

@@ -10,7 +10,7 @@ from typing import Any
 
 from dash import dcc, html
 
-from alerts.feedback import PEOPLE_MOVED, REPORTS
+from alerts.feedback import FIELDS, PEOPLE_MOVED, REPORTS
 from alerts.lifecycle import MOVES, Action
 from dashboard.components import level_badge, message, status_chip
 from dashboard.widgets import format_details, log_table, near_badge, timeline_graph
@@ -21,6 +21,9 @@ from .ids import Ids
 from .load import PhotoRef, Record
 
 _REPORT_ACTIONS = frozenset(a.value for a in REPORTS)
+# A report's fields in the catalogue's order (jsonb keeps keys in its own); its photos show as photos.
+CATALOGUE_ORDER = tuple(f.key for fields in FIELDS.values() for f in fields)
+HIDDEN = frozenset({"photos", "simulated"})
 
 
 def fact_rows(r: Record, lang: Lang) -> list[tuple[str, str]]:
@@ -94,8 +97,9 @@ def reports(r: Record, lang: Lang) -> html.Div:
     for row in rows:
         assisting = MOVES[Action(row.action)].part is not None  # a 协办 unit's move on its part
         mark = t("incident.assist_unit" if assisting else "incident.lead_unit", lang)
-        fields = format_details({k: v for k, v in _details(row.details).items() if k not in ("photos", "simulated")},
-                                r.names, lang)
+        details = _details(row.details)
+        shown = {k: details[k] for k in (*CATALOGUE_ORDER, *details) if k in details and k not in HIDDEN}
+        fields = format_details(shown, r.names, lang)
         items.append(html.Li([
             html.Div([html.Span(fmt_dt(row.at), className="nowrap"), " ",
                       html.Span(mark, className="badge assisting" if assisting else "badge lead"), " ",
