@@ -291,8 +291,6 @@ def gate() -> BaseResponse | None:
         return flask.redirect(ACCOUNT_PAGE)  # an admin set the password: change it before anything else
     if path == "/" and user.role in UNIT_ROLES:
         return flask.redirect("/township")  # township and department staff have no business on the city screen
-    if path == "/" and user.role is Role.DISTRICT:
-        return flask.redirect("/command")  # a district desk works its own desk (its big screen is not scoped yet)
     return None
 
 
