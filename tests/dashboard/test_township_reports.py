@@ -166,8 +166,8 @@ def test_flood_progress_reported_twice_then_feedback_with_fields_and_photos(
 
     with logged_in("zhihui"):
         shown = dash_calls.part(incident_page.layout(incident_id=str(incident)), "incident-reports")
-    for text in ("累计转移 20 人", "转移人数：12；安置点：镇中心小学、村委会", "处置结果：已控制，持续跟进；转移人数：0",
-                 f"/attachment/{photos[0][0]}", f"/attachment/{photos[1][0]}", "主办"):
+    for text in ("累计转移 20 人", "转移人数：12；安置点：镇中心小学、村委会",
+                 "处置结果：已控制，持续跟进；转移人数：0", *(f"/attachment/{p[0]}" for p in photos), "主办"):
         assert text in shown, text
 
 
