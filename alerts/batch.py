@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import chain
 from operator import itemgetter
@@ -172,25 +173,39 @@ def judge_cases(cases: Sequence[TelemetryCase], keep: Keep = _keep_all) -> list[
     return kept
 
 
-def silences(rule: NoDataRule, devices: Sequence[DeviceSilence], now: datetime,
-             open_subjects: set[str] | None = None) -> list[Verdict]:
+@dataclass(frozen=True, slots=True)
+class Fleet:
+    """Every device as silence judges it, column by column (a city's 100,000 at each tick, read as plain rows)."""
+
+    device_ids: Sequence[str]
+    townships: Sequence[str | None]
+    seen_us: npt.NDArray[np.int64]  # last seen (its registration when never), µs since the epoch
+    interval_us: npt.NDArray[np.int64]  # how often it reports
+
+    @classmethod
+    def of(cls, devices: Sequence[DeviceSilence]) -> Fleet:
+        return cls([d.device_id for d in devices], [d.township_code for d in devices],
+                   np.array([((d.last_seen or d.registered_at) - EPOCH) // US for d in devices], dtype=np.int64),
+                   np.array([d.expected_interval // US for d in devices], dtype=np.int64))
+
+
+def silences(rule: NoDataRule, fleet: Fleet, now: datetime, open_subjects: set[str] | None = None) -> list[Verdict]:
     """``verdicts.no_data``'s verdicts, judged over arrays (a city's every device at each tick), in its order;
     given ``open_subjects`` (those with an open warning) only the firing verdicts and theirs are built."""
-    n = len(devices)
+    n = len(fleet.device_ids)
     if n == 0:
         return []
-    limits = {s: (s * rule.factor) // US for s in {d.expected_interval for d in devices}}  # timedelta's rounding
-    limit = np.fromiter((limits[d.expected_interval] for d in devices), dtype=np.int64, count=n)
-    seen = np.fromiter(((((d.last_seen or d.registered_at) - EPOCH) // US) for d in devices), dtype=np.int64, count=n)
-    silent = (now - EPOCH) // US - seen > limit
-    towns, member_of = np.unique(np.array([d.township_code or "-" for d in devices], dtype=object),
-                                 return_inverse=True)
+    intervals, which = np.unique(fleet.interval_us, return_inverse=True)
+    limits = np.array([(timedelta(microseconds=int(u)) * rule.factor) // US for u in intervals],  # timedelta's
+                      dtype=np.int64)  # rounding, as no_data's
+    silent = (now - EPOCH) // US - fleet.seen_us > limits[which]
+    towns, member_of = np.unique(np.array([t or "-" for t in fleet.townships], dtype=object), return_inverse=True)
     members = np.bincount(member_of, minlength=len(towns))
     quiet_ones = np.bincount(member_of, weights=silent, minlength=len(towns)).astype(np.int64)
     down = (towns != "-") & (members >= rule.inhibit_min_devices) & (quiet_ones >= rule.inhibit_ratio * members)
     wanted = ~(down[member_of] & silent)  # offline or cleared, except a down township's silent ones (inhibited)
     if open_subjects is not None:
-        wanted &= silent | np.fromiter((d.device_id in open_subjects for d in devices), dtype=bool, count=n)
+        wanted &= silent | np.fromiter((d in open_subjects for d in fleet.device_ids), dtype=bool, count=n)
     order = np.argsort(member_of, kind="stable")  # township by township, each one's devices in their given order
     emitted = order[wanted[order]]
     starts = np.searchsorted(member_of[emitted], np.arange(len(towns) + 1))
@@ -201,6 +216,7 @@ def silences(rule: NoDataRule, devices: Sequence[DeviceSilence], now: datetime,
             verdicts.append(Verdict(area, firing=bool(down[t]), cleared=not down[t],
                                     level=rule.level if down[t] else None, last=float(quiet_ones[t])))
         for k in emitted[starts[t]:starts[t + 1]].tolist():
-            verdicts.append(Verdict(devices[k].device_id, firing=True, cleared=False, level=rule.level) if silent[k]
-                            else Verdict(devices[k].device_id, firing=False, cleared=True))
+            device_id = fleet.device_ids[k]
+            verdicts.append(Verdict(device_id, firing=True, cleared=False, level=rule.level) if silent[k]
+                            else Verdict(device_id, firing=False, cleared=True))
     return verdicts

@@ -19,9 +19,10 @@ from typing import Any, TypeVar
 import numpy as np
 import psycopg
 from psycopg.rows import args_row, class_row, kwargs_row
+from psycopg.types.json import Jsonb
 
 from alerts.apply import Site, Tally, apply_verdict
-from alerts.batch import BoolArray, judge_cases, silences
+from alerts.batch import EPOCH, BoolArray, Fleet, judge_cases, silences
 from alerts.directives import escalate_laggards
 from alerts.escalate import escalate_overdue
 from alerts.incidents import Location, open_incident
@@ -103,30 +104,25 @@ def _watched(device_id: str, device_type: str, name: str, lon: float, lat: float
                          station_lines(attributes) if attributes else {})
 
 
+# Thousands of keys a round go in as one JSON document: psycopg writes a list parameter as an array element by
+# element in Python, json.dumps runs in C.
+_IDS = "(SELECT jsonb_array_elements_text(%s::jsonb))"
+_PAIRS = "(SELECT e->>0 AS device_id, e->>1 AS metric FROM jsonb_array_elements(%s::jsonb) e) k"
 _WATCHED = ("SELECT device_id, device_type, name, lon, lat, district_code, township_code, grid_code, boundary_version,"
-            " near_boundary, attributes FROM devices WHERE device_id = ANY(%s)")
+            " near_boundary, NULLIF(attributes, '{}'::jsonb) FROM devices WHERE device_id IN " + _IDS)
 
 
 def _devices(conn: psycopg.Connection, device_ids: list[str]) -> dict[str, WatchedDevice]:
     with conn.cursor(row_factory=args_row(_watched)) as cur:
-        return {d.device_id: d for d in cur.execute(_WATCHED, (device_ids,)).fetchall()}
+        return {d.device_id: d for d in cur.execute(_WATCHED, (Jsonb(device_ids),)).fetchall()}
 
 
-@functools.lru_cache(maxsize=256)
-def _interval(seconds: int) -> timedelta:
-    return timedelta(seconds=seconds)
-
-
-def _silence_row(device_id: str, device_type: str, township_code: str | None, last_seen: datetime | None,
-                 registered_at: datetime, expected_interval_s: int) -> tuple[str, DeviceSilence]:
-    """A row of ``_SILENCE_ROWS``: the device's type, and what its silence is judged on."""
-    silence = DeviceSilence(device_id, township_code, last_seen, registered_at, _interval(expected_interval_s))
-    return device_type, silence
-
-
-_SILENCE_ROWS = ("SELECT d.device_id, d.device_type, d.township_code, s.last_seen, d.registered_at,"
-                 " d.expected_interval_s FROM devices d LEFT JOIN device_status s USING (device_id)"
-                 " ORDER BY d.device_id")
+# Every device as silence judges it, as plain rows (a city's 100,000 each tick): last seen, or its registration
+# when never, in µs since the epoch (EXTRACT gives exact numeric seconds).
+_SILENCE_ROWS = ("SELECT d.device_id, d.device_type, d.township_code,"
+                 " (EXTRACT(EPOCH FROM COALESCE(s.last_seen, d.registered_at)) * 1000000)::bigint,"
+                 " s.last_seen IS NOT NULL, d.expected_interval_s::bigint * 1000000"
+                 " FROM devices d LEFT JOIN device_status s USING (device_id) ORDER BY d.device_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,8 +179,8 @@ class _WarningKey:
 def open_warnings(conn: psycopg.Connection, subjects: list[str]) -> set[tuple[str, str]]:
     """(rule, subject) pairs with an open warning: only these need a non-firing verdict applied."""
     with conn.cursor(row_factory=class_row(_WarningKey)) as cur:
-        rows = cur.execute("SELECT rule_id, subject FROM warnings WHERE status = 'open' AND subject = ANY(%s)",
-                           (subjects,)).fetchall()
+        rows = cur.execute("SELECT rule_id, subject FROM warnings WHERE status = 'open' AND subject IN " + _IDS,
+                           (Jsonb(subjects),)).fetchall()
     return {(r.rule_id, r.subject) for r in rows}
 
 
@@ -203,10 +199,10 @@ def _latest(conn: psycopg.Connection, pairs: list[Pair], since: datetime | None 
     """The newest reading per (device, metric): one backward index probe each."""
     with conn.cursor() as cur:  # plain rows, unpacked by name below: a round reads thousands
         rows = cur.execute(
-            "SELECT k.device_id, k.metric, l.ts, l.value FROM unnest(%s::text[], %s::text[]) AS k(device_id, metric)"
+            "SELECT k.device_id, k.metric, l.ts, l.value FROM " + _PAIRS +
             " CROSS JOIN LATERAL (SELECT ts, value FROM telemetry t WHERE t.device_id = k.device_id"
             "   AND t.metric = k.metric AND (%s::timestamptz IS NULL OR t.ts > %s) ORDER BY ts DESC LIMIT 1) l",
-            ([p[0] for p in pairs], [p[1] for p in pairs], since, since)).fetchall()
+            (Jsonb(pairs), since, since)).fetchall()
     return {(device_id, metric): (ts, value) for device_id, metric, ts, value in rows}
 
 
@@ -275,19 +271,21 @@ def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateR
     wanted = sorted(p for p in pairs if p[1] in metrics)
     if not wanted:
         return tally
+    of_kind: dict[tuple[str, str], list[ThresholdRule | RateRule]] = defaultdict(list)  # (device type, metric)
+    for r in rules:
+        of_kind[(r.device_type, r.metric)].append(r)
     applicable: dict[Pair, list[ThresholdRule | RateRule]] = {}
     for device_id, metric in wanted:
         device = devices.get(device_id)
         if device is None:
             continue
         mine: list[ThresholdRule | RateRule] = []
-        for r in rules:
-            if r.metric != metric or r.device_type != device.device_type:
-                continue
+        for r in of_kind.get((device.device_type, metric), ()):
             if isinstance(r, ThresholdRule):
                 if r.area and not (device.location.grid_code or "").startswith(r.area):
                     continue
-                at_station = _at_station(r, tuple(sorted(device.lines.items())))  # this station's own lines
+                # a rule on lines with this station's own put in
+                at_station = _at_station(r, tuple(sorted(device.lines.items()))) if r.lines else r
                 if at_station is None:
                     continue
                 mine.append(at_station)
@@ -547,19 +545,25 @@ def _silence(conn: psycopg.Connection, rules: list[NoDataRule], now: datetime) -
     tally = Tally()
     if not rules:
         return tally
-    with conn.cursor(row_factory=args_row(_silence_row)) as cur:
-        rows = cur.execute(_SILENCE_ROWS).fetchall()
-    freshest = max((s.last_seen for _, s in rows if s.last_seen is not None), default=None)
+    rows = conn.execute(_SILENCE_ROWS).fetchall()
+    freshest = max((seen_us for _, _, _, seen_us, seen, _ in rows if seen), default=None)
     if freshest is None:
         return tally  # no data at all yet: nothing to compare silence against
-    reference = min(now, freshest)
+    reference = min(now, EPOCH + timedelta(microseconds=freshest))
     for rule in rules:
-        mine = [s for t, s in rows if rule.device_type in ("*", t)]
+        mine = [(device_id, township, seen_us, seen, interval_us)
+                for device_id, device_type, township, seen_us, seen, interval_us in rows
+                if rule.device_type in ("*", device_type)]
         open_now = open_subjects(conn, rule.id)
         if len(mine) < BATCH_FROM:
-            worth = [v for v in no_data(rule, mine, reference)[0] if v.firing or v.subject in open_now]
-        else:
-            worth = silences(rule, mine, reference, open_now)  # the same verdicts, over arrays
+            devices = [DeviceSilence(device_id, township, EPOCH + timedelta(microseconds=seen_us) if seen else None,
+                                     EPOCH + timedelta(microseconds=seen_us), timedelta(microseconds=interval_us))
+                       for device_id, township, seen_us, seen, interval_us in mine]
+            worth = [v for v in no_data(rule, devices, reference)[0] if v.firing or v.subject in open_now]
+        else:  # the same verdicts, over arrays
+            ids, townships, seen_at, _seen, intervals = zip(*mine, strict=True)
+            fleet = Fleet(ids, townships, np.array(seen_at, dtype=np.int64), np.array(intervals, dtype=np.int64))
+            worth = silences(rule, fleet, reference, open_now)
         by_id = _devices(conn, [v.subject for v in worth if not v.subject.startswith("township:")])
         for v in worth:
             if v.subject.startswith("township:"):

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from alerts import verdicts as v
-from alerts.batch import judge_cases, silences
+from alerts.batch import Fleet, judge_cases, silences
 from alerts.evaluate import BATCH_FROM, judged
 from alerts.rules import LevelThreshold, RateRule, ThresholdRule, load_rules
 
@@ -122,8 +122,8 @@ def test_silence_judged_over_arrays_is_no_data_verdict_for_verdict(seed: int, fa
     assert rule.kind == "no_data"
     fleet = _fleet(seed, 4000)
     expected, _inhibited = v.no_data(rule, fleet, T0)
-    assert silences(rule, fleet, T0) == expected
+    assert silences(rule, Fleet.of(fleet), T0) == expected
     open_now = {x.subject for x in expected[::9]} | {"township:431002005"}
-    assert silences(rule, fleet, T0, open_now) == [x for x in expected if x.firing or x.subject in open_now]
+    assert silences(rule, Fleet.of(fleet), T0, open_now) == [x for x in expected if x.firing or x.subject in open_now]
     assert {x.firing for x in expected} == {True, False}
     assert any(x.firing and x.subject.startswith("township:") for x in expected)  # an area down, its devices inhibited
