@@ -12,6 +12,12 @@ that carry a ``part`` (协办签收, 协办进展, 协办反馈): 待签收 → 
 unit's only (the primary unit, the desk or another unit is refused) and never move the incident's status,
 which stays the primary unit's: its 处置反馈 is the one the desk verifies. ``closure_refusal`` is 核查结案's
 guard over the warnings an incident carries (the store reads which are still open).
+
+A grid member (网格员, ``Role.GRID``) acts in its own grids only: its 巡查上报 enters as 待受理 (``REPORTED``), which
+the desk accepts (受理立案 → 待分拨, then routed as any incident) or declines (不予立案, with the reason) or merges
+into the open incident it duplicates; and for the categories that need 核查 on site (``SITE_CHECKED``) a unit's
+处置反馈 goes to 待核查 (``SITE_CHECK``), where the grid member of the incident's grid passes it (→ 已反馈, for
+the desk to close) or fails it (→ 处置中: 返工, with the reason).
 """
 
 from __future__ import annotations
@@ -47,6 +53,11 @@ class Action(StrEnum):
     ASSIST_SIGN = "assist_sign"  # 协办签收: an assisting unit signs for its part
     ASSIST_PROGRESS = "assist_progress"  # 协办进展: an assisting unit's progress on its part
     ASSIST_FEEDBACK = "assist_feedback"  # 协办反馈: an assisting unit reports its part done
+    PATROL_REPORT = "patrol_report"  # 巡查上报: a grid member reports what it saw (→ 待受理)
+    ACCEPT = "accept"  # 受理立案: the desk accepts a grid report (→ 待分拨, then routed)
+    DECLINE = "decline"  # 不予立案: the desk declines a grid report, with the reason its reporter sees
+    SITE_PASS = "site_pass"  # 核查通过: the grid member found it done on site (→ 已反馈, the desk closes)
+    SITE_FAIL = "site_fail"  # 核查不通过: not done on site (→ 处置中, 返工 with the reason)
 
 
 class Role(StrEnum):
@@ -55,6 +66,7 @@ class Role(StrEnum):
     TOWNSHIP = "township"  # 镇街工作人员
     DEPARTMENT = "department"  # 部门 (行业主管部门): a unit like a township, scoped by the categories it handles
     DISTRICT = "district"  # 区县指挥中心值班员: the command desk of one district, its townships only
+    GRID = "grid"  # 网格员: reports and checks on site in its own grids only
     LEADER = "leader"
     ADMIN = "admin"
 
@@ -72,6 +84,7 @@ class Refusal(StrEnum):
     OUTSIDE_DISTRICT = "outside_district"  # a district desk naming a unit outside its district (the city's to do)
     NOT_ASSISTING = "not_assisting"  # a 协办 move by a unit that is not an assisting unit of the incident
     PART_STATE = "part_state"  # a 协办 move its part's state does not allow (not signed yet, signed or done already)
+    NOT_YOUR_GRID = "not_your_grid"  # a grid member acting on (or reporting from) a grid not its own
 
 
 class Part(StrEnum):
@@ -106,11 +119,13 @@ class Move:
     needs_note: bool = False
     needs_township: bool = False
     part: PartMove | None = None  # a 协办 move: made by an assisting unit on its part only
+    site_checked: Status | None = None  # the target instead, for a category that needs 核查 on site
 
 
 def _move(roles: set[Role], sources: Iterable[Status | None], target: Status | None,
-          needs_note: bool = False, needs_township: bool = False, part: PartMove | None = None) -> Move:
-    return Move(frozenset(roles), frozenset(sources), target, needs_note, needs_township, part)
+          needs_note: bool = False, needs_township: bool = False, part: PartMove | None = None,
+          site_checked: Status | None = None) -> Move:
+    return Move(frozenset(roles), frozenset(sources), target, needs_note, needs_township, part, site_checked)
 
 
 def _part(sources: set[Part], target: Part) -> PartMove:
@@ -124,6 +139,9 @@ UNIT_ROLES = frozenset({R.TOWNSHIP, R.DEPARTMENT})
 # The command desks: the city's (指挥中心, the whole city) and a district's (区县指挥中心, its district only).
 DESK_ROLES = frozenset({R.COMMAND, R.DISTRICT})
 DESK = set(DESK_ROLES)
+# The categories whose work a grid member checks on site (核查) before the desk may close it: what a citizen or a
+# patrol sees in the street. A flood, a device or a warning of its own keeps the desk's verification alone.
+SITE_CHECKED: frozenset[str] = frozenset({"public_safety", "production_safety", "hotline"})
 MOVES: dict[Action, Move] = {
     Action.CREATE: _move({R.SYSTEM, R.COMMAND}, {None}, S.NEW),
     Action.DISPATCH: _move({R.SYSTEM, *DESK}, {S.NEW}, S.DISPATCHED, needs_township=True),
@@ -132,13 +150,13 @@ MOVES: dict[Action, Move] = {
     Action.ASSIST: _move({R.SYSTEM, *DESK}, OPEN - {S.NEW}, None, needs_note=True, needs_township=True),
     Action.SIGN: _move(set(UNIT_ROLES), {S.DISPATCHED}, S.SIGNED),
     Action.PROGRESS: _move(set(UNIT_ROLES), WORKING, S.IN_PROGRESS, needs_note=True),
-    Action.FEEDBACK: _move(set(UNIT_ROLES), WORKING, S.RESOLVED, needs_note=True),
+    Action.FEEDBACK: _move(set(UNIT_ROLES), WORKING, S.RESOLVED, needs_note=True, site_checked=S.SITE_CHECK),
     Action.VERIFY: _move(DESK, {S.RESOLVED}, S.CLOSED),
     Action.REWORK: _move(DESK, {S.RESOLVED}, S.IN_PROGRESS, needs_note=True),
     Action.RETURN: _move(set(UNIT_ROLES), {S.DISPATCHED, S.SIGNED}, S.NEW, needs_note=True),
     Action.POSTPONE: _move(DESK, WORKING, S.POSTPONED, needs_note=True),
     Action.RESUME: _move({*DESK, *UNIT_ROLES, R.SYSTEM}, {S.POSTPONED}, S.IN_PROGRESS),
-    Action.MERGE: _move(DESK, OPEN - {S.RESOLVED}, S.MERGED, needs_note=True),
+    Action.MERGE: _move(DESK, (OPEN - {S.RESOLVED, S.SITE_CHECK}) | {S.REPORTED}, S.MERGED, needs_note=True),
     Action.RELEVEL: _move({R.SYSTEM, R.COMMAND}, OPEN, None),
     Action.AMEND: _move({R.SYSTEM, *DESK}, OPEN, None, needs_note=True),
     Action.CONFIRM_AREA: _move(DESK, OPEN, None),
@@ -151,6 +169,12 @@ MOVES: dict[Action, Move] = {
                                   part=_part({Part.SIGNED}, Part.SIGNED)),
     Action.ASSIST_FEEDBACK: _move(set(UNIT_ROLES), WITH_TOWNSHIP, None, needs_note=True,
                                   part=_part({Part.SIGNED}, Part.DONE)),
+    # 网格员: 巡查上报 → 待受理, which the desk accepts, declines or merges; 核查 on site after a unit's 处置反馈.
+    Action.PATROL_REPORT: _move({R.GRID}, {None}, S.REPORTED),
+    Action.ACCEPT: _move(DESK, {S.REPORTED}, S.NEW),
+    Action.DECLINE: _move(DESK, {S.REPORTED}, S.DECLINED, needs_note=True),
+    Action.SITE_PASS: _move({R.GRID}, {S.SITE_CHECK}, S.RESOLVED),
+    Action.SITE_FAIL: _move({R.GRID}, {S.SITE_CHECK}, S.IN_PROGRESS, needs_note=True),
 }
 
 
@@ -211,6 +235,7 @@ class Actor:
     role: Role
     township_code: str | None = None  # the unit of township or department staff: they act only on their own
     district_code: str | None = None  # the district of a district desk: it acts only within it
+    grids: tuple[str, ...] = ()  # a grid member's grids (12-digit codes): it reports and checks in these only
 
 
 SYSTEM = Actor("system", Role.SYSTEM)
@@ -235,6 +260,7 @@ class Incident:
     dispatch_deadline: datetime | None = None  # 分拨时限: set when it enters 待分拨 (立案, 退单), the desk's clock
     escalated_to: str | None = None  # the rung its escalation reached (``ESCALATED_TO``), until the status moves
     assist_parts: tuple[tuple[str, Part], ...] = ()  # (unit, part) of the assisting units past 待签收, by unit
+    grid_code: str | None = None  # the grid of its point (as tagged): whose grid member reports and checks it
 
     def part_of(self, unit: str | None) -> Part | None:
         """The part of an assisting unit (协办); None for a unit that does not assist it."""
@@ -280,8 +306,10 @@ def _effects(inc: Incident, action: Action, now: datetime, township: str | None,
                        verify_deadline=None)
     if action is Action.FEEDBACK:
         return replace(inc, verify_deadline=now + verify)
-    if action is Action.REWORK:
+    if action in (Action.REWORK, Action.SITE_FAIL):
         return replace(inc, rework_count=inc.rework_count + 1, verify_deadline=None)
+    if action is Action.SITE_PASS:
+        return replace(inc, verify_deadline=now + verify)
     if action is Action.POSTPONE:
         return replace(inc, paused_at=now)
     if action is Action.RESUME and inc.paused_at is not None:
@@ -294,10 +322,11 @@ def _effects(inc: Incident, action: Action, now: datetime, township: str | None,
     if move.part is not None and actor_unit is not None:
         parts = dict(inc.assist_parts) | {actor_unit: move.part.target}
         return replace(inc, assist_parts=tuple(sorted(parts.items())))
-    if action in (Action.CREATE, Action.AMEND):  # the point's flag and district, as tagged when it was placed
-        near, district = details.get("near_boundary"), details.get("district_code")
+    if action in (Action.CREATE, Action.PATROL_REPORT, Action.AMEND):  # the point's flag and areas, as tagged
+        near, district, grid = details.get("near_boundary"), details.get("district_code"), details.get("grid_code")
         inc = replace(inc, near_boundary=near) if isinstance(near, bool) else inc
         inc = replace(inc, district_code=district) if isinstance(district, str) else inc
+        inc = replace(inc, grid_code=grid) if isinstance(grid, str) else inc
     if action is Action.AMEND:
         category = details.get("category")
         return replace(inc, category=category) if isinstance(category, str) and category else inc
@@ -341,6 +370,9 @@ def transition(
         refusal = district_refusal(actor, incident, township_code if move.needs_township else None)
         if refusal is not None:
             raise IllegalMove(refusal, action, incident.status)
+    grid = details.get("grid_code") if action is Action.PATROL_REPORT else incident.grid_code
+    if actor.role is Role.GRID and (not isinstance(grid, str) or grid not in actor.grids):
+        raise IllegalMove(Refusal.NOT_YOUR_GRID, action, incident.status)
     if move.needs_note and not note.strip():
         raise IllegalMove(Refusal.NOTE_REQUIRED, action, incident.status)
     if move.needs_township and not township_code:
@@ -355,6 +387,8 @@ def transition(
     target = township_code if move.needs_township else None
     nxt = _effects(incident, action, now, target, details, actor.township_code)
     status = move.target or incident.status
+    if move.site_checked is not None and nxt.category in SITE_CHECKED:
+        status = move.site_checked
     assert status is not None  # only CREATE starts from None, and it has a target
     if status is not incident.status:
         nxt = replace(nxt, escalation_tier=0)  # the status moved on: escalation starts over
@@ -372,6 +406,8 @@ def transition(
         nxt = replace(nxt, dispatch_deadline=None)
     if actor.role is Role.DISTRICT:
         details |= {"district": actor.district_code}  # which district's desk acted (replay checks it again)
+    if actor.role is Role.GRID:
+        details |= {"grid": grid}  # in which of its grids the grid member acted (replay checks it again)
     entry = LogEntry(
         at=now, actor=actor.name, role=actor.role, unit=actor.township_code or target,
         action=action, from_status=incident.status, to_status=status, note=note.strip(),
@@ -392,9 +428,10 @@ def replay(entries: list[LogEntry], level: int | None = None, category: str | No
     state = Incident(id=None, status=None, level=start_level, township_code=None, category=start_category)
     for e in entries:
         township = e.details.get("township_code")
-        district = e.details.get("district")
+        district, grid = e.details.get("district"), e.details.get("grid")
         actor = Actor(e.actor, e.role, e.unit if e.role in UNIT_ROLES else None,
-                      district if e.role is Role.DISTRICT and isinstance(district, str) else None)
+                      district if e.role is Role.DISTRICT and isinstance(district, str) else None,
+                      (grid,) if e.role is Role.GRID and isinstance(grid, str) else ())
         state, _ = transition(state, e.action, actor, e.at, note=e.note, details=e.details,
                               township_code=township if isinstance(township, str) else None)
     return state

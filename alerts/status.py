@@ -21,6 +21,9 @@ class Status(StrEnum):
     RESOLVED = "resolved"  # 已反馈, awaiting verification
     CLOSED = "closed"  # 已结案
     MERGED = "merged"  # 已合并 into another incident
+    REPORTED = "reported"  # 待受理: a grid member's 巡查上报, not yet accepted by the desk (not an incident yet)
+    DECLINED = "declined"  # 不予立案: the desk declined the report, with the reason its reporter sees
+    SITE_CHECK = "site_check"  # 待核查: the unit reported it done; the grid member checks on site first
 
 
 class Party(StrEnum):
@@ -61,6 +64,10 @@ STEPS: dict[Status, Step] = {
     Status.RESOLVED: Step(open=True, clock=Clock.VERIFY),
     Status.CLOSED: Step(open=False, clock=None),
     Status.MERGED: Step(open=False, clock=None),
+    # A report the desk has not accepted is no incident yet: it counts nowhere (the desk's 待受理 list reads it).
+    Status.REPORTED: Step(open=False, clock=None),
+    Status.DECLINED: Step(open=False, clock=None),
+    Status.SITE_CHECK: Step(open=True, clock=None),  # with the grid member on site; the desk's verify clock not yet
 }
 
 OPEN: frozenset[Status] = frozenset(s for s, step in STEPS.items() if step.open)

@@ -32,6 +32,9 @@ STATUS: dict[Status, dict[Lang, str]] = {
     Status.RESOLVED: {"zh": "已反馈", "en": "Awaiting verification"},
     Status.CLOSED: {"zh": "已结案", "en": "Closed"},
     Status.MERGED: {"zh": "已合并", "en": "Merged"},
+    Status.REPORTED: {"zh": "待受理", "en": "Reported, awaiting acceptance"},
+    Status.DECLINED: {"zh": "不予立案", "en": "Declined"},
+    Status.SITE_CHECK: {"zh": "待现场核查", "en": "Awaiting on-site check"},
 }
 
 ACTION: dict[Action, dict[Lang, str]] = {
@@ -56,6 +59,11 @@ ACTION: dict[Action, dict[Lang, str]] = {
     Action.ASSIST_SIGN: {"zh": "协办签收", "en": "Sign for assisting part"},
     Action.ASSIST_PROGRESS: {"zh": "协办进展", "en": "Assisting progress"},
     Action.ASSIST_FEEDBACK: {"zh": "协办反馈", "en": "Assisting feedback"},
+    Action.PATROL_REPORT: {"zh": "巡查上报", "en": "Patrol report"},
+    Action.ACCEPT: {"zh": "受理立案", "en": "Accept"},
+    Action.DECLINE: {"zh": "不予立案", "en": "Decline"},
+    Action.SITE_PASS: {"zh": "现场核查通过", "en": "On-site check passed"},
+    Action.SITE_FAIL: {"zh": "现场核查不通过（返工）", "en": "On-site check failed (rework)"},
 }
 
 ROLE: dict[Role, dict[Lang, str]] = {
@@ -64,6 +72,7 @@ ROLE: dict[Role, dict[Lang, str]] = {
     Role.DISTRICT: {"zh": "区县指挥中心值班员", "en": "District command duty officer"},
     Role.TOWNSHIP: {"zh": "镇街工作人员", "en": "Township staff"},
     Role.DEPARTMENT: {"zh": "部门工作人员", "en": "Department staff"},
+    Role.GRID: {"zh": "网格员", "en": "Grid member"},
     Role.LEADER: {"zh": "领导", "en": "Leader"},
     Role.ADMIN: {"zh": "管理员", "en": "Administrator"},
 }
@@ -131,6 +140,8 @@ REFUSAL: dict[Refusal, dict[Lang, str]] = {
     Refusal.PART_STATE: {"zh": "协办任务状态已变化（须先协办签收，反馈后不能再报），请刷新",
                          "en": "Your assisting part has moved on (sign for it first; nothing after its feedback)."
                                " Please refresh."},
+    Refusal.NOT_YOUR_GRID: {"zh": "该位置或事件不在您负责的网格内，无权处理",
+                            "en": "This place or incident is not in one of your grids."},
 }
 REFUSAL_BY_ACTION: dict[tuple[Refusal, Action], dict[Lang, str]] = {
     (Refusal.WRONG_STATE, Action.SIGN): {"zh": "该事件已签收或状态已变化，请刷新",

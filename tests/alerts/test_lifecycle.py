@@ -38,6 +38,7 @@ STAFF = Actor("zj431002001", Role.TOWNSHIP, T1)
 OTHER_STAFF = Actor("zj431002002", Role.TOWNSHIP, T2)
 D1, D2 = "431002", "431021"  # 北湖区 (T1, T2 lie in it), 桂阳县
 T3 = "431021001"  # a township of D2
+G1 = "431002001001"  # a grid of T1
 DISTRICT = Actor("qx431002", Role.DISTRICT, district_code=D1)
 OTHER_DISTRICT = Actor("qx431021", Role.DISTRICT, district_code=D2)
 
@@ -210,11 +211,12 @@ def _random_history(rng: random.Random) -> tuple[int, str, list, Incident]:
         if part is not None:  # a 协办 unit's move on its part
             unit = rng.choice([u for u in helpers if state.part_of(u) in part.sources])
         actor = Actor(f"u-{role}", role, unit if role in UNIT_ROLES else None,
-                      D1 if role is Role.DISTRICT else None)  # T1, T2: both townships of D1
+                      D1 if role is Role.DISTRICT else None,  # T1, T2: both townships of D1
+                      (G1,) if role is Role.GRID else ())
         now += timedelta(minutes=rng.randint(1, 90))
         target = T2 if state.township_code == T1 else T1
-        details: dict[str, object] = ({"level": level, "category": category, "district_code": D1}
-                                      if action is Action.CREATE
+        details: dict[str, object] = ({"level": level, "category": category, "district_code": D1, "grid_code": G1}
+                                      if action in (Action.CREATE, Action.PATROL_REPORT)
                    else {"into": 99, "tier": rng.randint(1, 3), "level": rng.randint(1, 4),
                          "to": rng.choice(ESCALATED_TO)})
         details["near_boundary"] = rng.random() < 0.5  # read by create and amend only

@@ -43,7 +43,8 @@ def test_messages_have_both_languages() -> None:
 
 def test_chinese_labels_the_command_center_uses() -> None:
     assert [i18n.status_label(s.value, "zh") for s in Status] == ["待分拨", "已分拨", "已签收", "处置中", "缓办中",
-                                                                  "已反馈", "已结案", "已合并"]
+                                                                  "已反馈", "已结案", "已合并",
+                                                                  "待受理", "不予立案", "待现场核查"]
     assert [i18n.level_label(n, "zh") for n in (1, 2, 3, 4)] == ["红色 I级", "橙色 II级", "黄色 III级", "蓝色 IV级"]
     assert i18n.LEVEL_COLOR == {1: "#d7191c", 2: "#fd8d3c", 3: "#fee08b", 4: "#2b83ba"}
     assert i18n.refusal_message(Refusal.WRONG_STATE, Action.SIGN, "zh") == "该事件已签收或状态已变化，请刷新"
