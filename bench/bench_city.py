@@ -17,7 +17,11 @@ Starts its own PostgreSQL and mosquitto (cityops.localserver, in a temp folder) 
    the time until each one's incident is dispatched (target p99 < 2 s).
    Every minute: readings stored per second, ingest lag (the age of the newest stored reading, sampled
    every second), evaluation lag (the oldest committed batch not yet evaluated; target p99 < 1 s), and the
-   CPU share of every process; memory of every process at the start and the end. In the last minute the
+   CPU share of every process and of the rest of the machine (it is shared); memory of every process at the start
+   and the end. The city is running when the load begins: every device has just reported (device_status), so
+   silence is judged as in a running city, not from a fleet registered a minute ago that has not reported yet.
+   After the load: the big screen as it is (bench_dashboard's refresh callbacks and first render) on the city's
+   data. In the last minute the
    ingest store process and the engine are sampled with py-spy (if installed) and their hottest frames
    printed, so a missed target names its limit.
 
@@ -46,6 +50,7 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))  # bench_dashboard's big-screen measurements
 
 from alerts.observe import evaluation_lag_s  # noqa: E402
 from alerts.outbox import outbox_client_id  # noqa: E402
@@ -216,7 +221,8 @@ class Sampler(threading.Thread):
         self.cpu_marks: list[tuple[float, dict[str, float]]] = []
 
     def mark(self) -> None:
-        self.cpu_marks.append((time.monotonic(), {n: cpu_of(p) for n, p in self.procs.items()}))
+        self.cpu_marks.append((time.monotonic(), {n: cpu_of(p) for n, p in self.procs.items()}
+                               | {MACHINE: machine_busy_s()}))
 
     def run(self) -> None:
         with psycopg.connect(self.dsn, autocommit=True) as conn:
@@ -233,6 +239,16 @@ class Sampler(threading.Thread):
                 self.minutes[-1].eval_lag.append(evaluation_lag_s(conn))
                 self.stop.wait(1.0)
             self.mark()
+
+
+MACHINE = "(the whole machine)"
+
+
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine has been busy (/proc/stat: all but idle and iowait), every process's."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    user, nice, system, irq, softirq, steal = fields[0], fields[1], fields[2], *fields[5:8]
+    return (user + nice + system + irq + softirq + steal) / TICKS
 
 
 def cpu_of(pid: int) -> float:
@@ -290,12 +306,36 @@ def hottest(raw: Path, n: int = 8) -> list[tuple[str, float]]:
     return mine + leaves
 
 
+def big_screen(dsn: str, samples: int) -> None:
+    """The big screen as it is, on the city's data after the load: bench_dashboard's refresh callbacks in-process as
+    the command desk (server time, payload), and its first render in headless Chromium."""
+    from bench_dashboard import dashboard_server, measure_callbacks, measure_first_render
+
+    from dashboard.auth import seed_demo_users
+
+    with psycopg.connect(dsn) as conn:
+        seed_demo_users(conn)
+        n = conn.execute("SELECT count(*) FROM devices").fetchone()
+    print(f"\nbig screen on the city's {n[0] if n else 0:,} devices (as it is; server time in-process, as the command"
+          " desk; refresh target p95 < 150 ms, payload < 100 KB):", flush=True)
+    measure_callbacks(dsn, samples, "431002")
+    try:
+        with dashboard_server(dsn) as url:
+            renders = measure_first_render(url, runs=2)
+        print("first render (headless Chromium, software WebGL): "
+              + ", ".join(f"{r['map_s']:.2f} s" for r in renders), flush=True)
+    except Exception as exc:  # a browser that cannot start is a figure missing, not the run lost
+        print(f"first render not measured: {type(exc).__name__}: {exc}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--devices", type=int, default=100_000)
     parser.add_argument("--probes", type=int, default=100, help="breaches published in the middle of the load")
     parser.add_argument("--publishers", type=int, default=2, help="gateway processes")
+    parser.add_argument("--big-screen", type=int, default=20, metavar="N",
+                        help="after the load, N calls of each big-screen refresh case on the city's data (0: none)")
     parser.add_argument("--gateways", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.gateways:
@@ -346,6 +386,10 @@ def main() -> None:
         probes = [(dev, seconds / 2 - window / 2 + window * k / max(1, len(chosen) - 1))
                   for k, dev in enumerate(chosen)]
         start_at = time.time() + 3
+        with psycopg.connect(pg.dsn) as conn:  # a running city: every device reported just before the load began
+            conn.execute("INSERT INTO device_status (device_id, last_seen) SELECT device_id, to_timestamp(%s)"
+                         " FROM devices ON CONFLICT (device_id) DO UPDATE SET last_seen = EXCLUDED.last_seen",
+                         (start_at,))
         names = sorted(members)
         publishers = []
         for k in range(args.publishers):
@@ -358,9 +402,7 @@ def main() -> None:
             publishers.append(subprocess.Popen([sys.executable, __file__, "--gateways", str(spec)], cwd=ROOT, env=env,
                                                stdout=subprocess.PIPE))
         procs += publishers
-        with psycopg.connect(pg.dsn) as conn:
-            postmaster = int(conn.execute("SELECT pg_backend_pid()").fetchone()[0])  # type: ignore[index]
-        pg_pid = int(Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()[1])  # its parent
+        pg_pid = int((pg.data_dir / "postmaster.pid").read_text().split()[0])  # the postmaster: its tree is all
         watched = {"postgres (all)": pg_pid, "mosquitto": broker.running_pid() or 0,
                    "ingest (mqtt + store)": ingest.pid, "alerts engine": alerts.pid,
                    **{f"gateways {k + 1}": p.pid for k, p in enumerate(publishers)},
@@ -423,14 +465,18 @@ def main() -> None:
         print(f"published {sent:,} readings in {messages:,} gateway messages"
               f" ({sent / seconds:,.0f} readings/s = {sent / seconds / 10_000:.2f} × 10,000; "
               f"{sent / max(1, messages):.0f} a message); dead letters {dead[0] if dead else 0}")
-        print(f"\n{'minute':>6} {'stored/s':>9} {'ingest lag p50':>15} {'p99':>6} {'max':>6} {'eval lag p50':>13} "
+        print(f"\n(CPU share in cores of {os.cpu_count()}; 'others' is every process outside this run: the machine is"
+              " shared)")
+        print(f"{'minute':>6} {'stored/s':>9} {'ingest lag p50':>15} {'p99':>6} {'max':>6} {'eval lag p50':>13} "
               f"{'p99':>6} {'max':>6}  CPU share (cores)")
         marks = sampler.cpu_marks
         for m, minute in enumerate(sampler.minutes):
             if m + 1 >= len(marks):
                 break
             (t0, c0), (t1, c1) = marks[m], marks[m + 1]
-            share = ", ".join(f"{n} {(c1[n] - c0[n]) / (t1 - t0):.2f}" for n in watched)
+            ours = sum(c1[n] - c0[n] for n in watched)
+            others = (c1[MACHINE] - c0[MACHINE] - ours) / (t1 - t0)
+            share = ", ".join(f"{n} {(c1[n] - c0[n]) / (t1 - t0):.2f}" for n in watched) + f"; others {others:.2f}"
             print(f"{m + 1:>6} {per_minute.get(m, 0) / 60:>9,.0f} {pct(minute.ingest_lag, 50):>14.2f}s "
                   f"{pct(minute.ingest_lag, 99):>5.2f}s {max(minute.ingest_lag, default=float('nan')):>5.2f}s "
                   f"{pct(minute.eval_lag, 50):>12.2f}s {pct(minute.eval_lag, 99):>5.2f}s "
@@ -458,6 +504,11 @@ def main() -> None:
             print(f"\n{name}, py-spy over the last {profile_s} s (share of samples in the frame or below it):")
             for frame, part in hottest(out):
                 print(f"  {part * 100:5.1f} %  {frame[:150]}")
+        if args.big_screen:
+            try:
+                big_screen(pg.dsn, args.big_screen)
+            except Exception as exc:  # the figures above stand without it
+                print(f"big screen not measured: {type(exc).__name__}: {exc}", flush=True)
     finally:
         stop_all(procs, timeout=20)
         broker.stop()
