@@ -64,7 +64,7 @@ class Location:
 
 _COLUMNS = ("status, level, township_code, category, rework_count, sign_deadline, finish_deadline,"
             " verify_deadline, paused_at, escalation_tier, assist_units, near_boundary, district_code,"
-            " dispatch_deadline, escalated_to, assist_parts")
+            " dispatch_deadline, escalated_to, assist_parts, grid_code")
 
 
 def _insert_log(conn: psycopg.Connection, incident_id: int, entry: LogEntry, source: str) -> int:
@@ -103,39 +103,101 @@ def open_incident(
     Call inside the caller's transaction so the incident commits with what caused it.
     Returns None when an incident for ``source_ref`` already exists (a replayed cause).
     """
-    draft = Incident(id=None, status=None, level=level, township_code=None, category=category,
-                     district_code=location.district_code)
-    details: dict[str, object] = {"level": level, "category": category}
-    if location.district_code:
-        details["district_code"] = location.district_code  # the district desk it waits on until dispatched
-    if location.near_boundary:
-        details["near_boundary"] = True
-    created, create_entry = transition(draft, Action.CREATE, actor, now, note=title, details=details)
-    row = conn.execute(
-        "INSERT INTO incidents (title, category, level, status, source_kind, source_ref, warning_id, lon, lat,"
-        " district_code, township_code, grid_code, boundary_version, near_boundary, created_at, updated_at,"
-        " group_key, dispatch_deadline) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-        " %s) ON CONFLICT (source_ref) DO NOTHING RETURNING id",
-        (title, category, level, created.status, source_kind, source_ref, warning_id, location.lon, location.lat,
-         location.district_code, location.township_code, location.grid_code, location.boundary_version,
-         created.near_boundary, now, now, group_key, created.dispatch_deadline),
-    ).fetchone()
-    if row is None:
+    created, create_entry = transition(_draft(level, category), Action.CREATE, actor, now, note=title,
+                                       details=_placed(level, category, location))
+    incident_id = _insert(conn, created, title=title, source_kind=source_kind, location=location, now=now,
+                          warning_id=warning_id, source_ref=source_ref, group_key=group_key)
+    if incident_id is None:
         return None
-    incident_id = int(row[0])
     _insert_log(conn, incident_id, create_entry, source)
     if reporter is not None:
         conn.execute("INSERT INTO incident_contacts (incident_id, name, phone) VALUES (%s, %s, %s)",
                      (incident_id, reporter.name, reporter.phone))
-    target = route_to or location.township_code
-    if target:
-        current, _ = _apply(conn, incident_id, created, Action.DISPATCH, SYSTEM, now, note="按属地自动派遣",
-                            township_code=target, details={}, source="system")
-        for unit in units_for(conn, category):  # the departments that handle the category work with the township
-            if unit != target:
-                current, _ = _apply(conn, incident_id, current, Action.ASSIST, SYSTEM, now, note="行业主管部门协办",
-                                    township_code=unit, details={}, source="system")
+    _route_new(conn, incident_id, created, category, route_to or location.township_code, now)
     return incident_id
+
+
+def _draft(level: int, category: str) -> Incident:
+    return Incident(id=None, status=None, level=level, township_code=None, category=category)
+
+
+def _placed(level: int, category: str, location: Location) -> dict[str, object]:
+    """The first log row's details: the starting level and category, and the point's areas as tagged."""
+    details: dict[str, object] = {"level": level, "category": category}
+    if location.district_code:
+        details["district_code"] = location.district_code  # the district desk it waits on until dispatched
+    if location.grid_code:
+        details["grid_code"] = location.grid_code  # whose grid member reports and checks it
+    if location.near_boundary:
+        details["near_boundary"] = True
+    return details
+
+
+def _insert(conn: psycopg.Connection, created: Incident, *, title: str, source_kind: str, location: Location,
+            now: datetime, warning_id: int | None = None, source_ref: str | None = None, group_key: str | None = None,
+            reported_by: str | None = None) -> int | None:
+    row = conn.execute(
+        "INSERT INTO incidents (title, category, level, status, source_kind, source_ref, warning_id, lon, lat,"
+        " district_code, township_code, grid_code, boundary_version, near_boundary, created_at, updated_at,"
+        " group_key, dispatch_deadline, reported_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+        " %s, %s, %s, %s, %s, %s) ON CONFLICT (source_ref) DO NOTHING RETURNING id",
+        (title, created.category, created.level, created.status, source_kind, source_ref, warning_id, location.lon,
+         location.lat, location.district_code, location.township_code, location.grid_code, location.boundary_version,
+         created.near_boundary, now, now, group_key, created.dispatch_deadline, reported_by),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _route_new(conn: psycopg.Connection, incident_id: int, current: Incident, category: str, target: str | None,
+               now: datetime) -> None:
+    """An incident just in 待分拨 (立案, or a grid report accepted): dispatched to ``target`` (the responsible
+    unit), with the departments that handle its category as 协办. Without a target it waits for the desk."""
+    if not target:
+        return
+    current, _ = _apply(conn, incident_id, current, Action.DISPATCH, SYSTEM, now, note="按属地自动派遣",
+                        township_code=target, details={}, source="system")
+    for unit in units_for(conn, category):  # the departments that handle the category work with the township
+        if unit != target:
+            current, _ = _apply(conn, incident_id, current, Action.ASSIST, SYSTEM, now, note="行业主管部门协办",
+                                township_code=unit, details={}, source="system")
+
+
+PATROL_LEVEL = 3  # a grid report starts 黄色 III级: the desk changes the level when it accepts it if need be
+TITLE_CHARS = 40
+
+
+def patrol_report(conn: psycopg.Connection, *, actor: Actor, category: str, location: Location, note: str,
+                  now: datetime, attachments: Sequence[Attachment] = ()) -> int:
+    """巡查上报: a grid member's report of what it saw at ``location`` (tagged by ``alerts.locate``), in one
+    transaction with its photos. It enters as 待受理, no incident yet, until the desk accepts it
+    (``accept_report``). Raises ``IllegalMove`` for a point outside the member's grids."""
+    text = note.strip()
+    created, entry = transition(_draft(PATROL_LEVEL, category), Action.PATROL_REPORT, actor, now, note=text,
+                                details=_placed(PATROL_LEVEL, category, location))
+    with conn.transaction():
+        incident_id = _insert(conn, created, title=text[:TITLE_CHARS], source_kind="manual", location=location,
+                              now=now, reported_by=actor.name)
+        assert incident_id is not None  # no source_ref: nothing to conflict on
+        log_id = _insert_log(conn, incident_id, entry, "web")
+        _attach(conn, incident_id, log_id, attachments, now)
+    return incident_id
+
+
+def accept_report(conn: psycopg.Connection, incident_id: int, actor: Actor, now: datetime, *, note: str = "",
+                  source: str = "web") -> str | None:
+    """受理立案: the desk accepts a grid report; it is then routed as any incident (the responsibility table,
+    else the township of its point) and dispatched. Returns the unit it went to (None: it waits 待分拨)."""
+    with conn.transaction():
+        current = load(conn, incident_id)
+        accepted, _ = _apply(conn, incident_id, current, Action.ACCEPT, actor, now, note=note, township_code=None,
+                             details={}, source=source)
+        with conn.cursor(row_factory=dict_row) as cur:
+            row = cur.execute("SELECT lon, lat, district_code, township_code, grid_code, boundary_version"
+                              " FROM incidents WHERE id = %s", (incident_id,)).fetchone()
+        assert row is not None
+        unit = route(responsibility(conn), Location(**row), accepted.category)
+        _route_new(conn, incident_id, accepted, accepted.category, unit, now)
+    return unit
 
 
 def load(conn: psycopg.Connection, incident_id: int, *, lock: bool = True) -> Incident:
@@ -358,8 +420,13 @@ def report(
     carries the report's fields in ``details`` and the photos name it (``incident_attachments.log_id``)."""
     with conn.transaction():
         log_id = act(conn, incident_id, action, actor, now, note=note, details=details, source=source)
-        for a in attachments:
-            conn.execute("INSERT INTO incident_attachments (incident_id, log_id, filename, content_type, data,"
-                         " uploaded_at) VALUES (%s, %s, %s, %s, %s, %s)",
-                         (incident_id, log_id, a.filename, a.content_type, a.data, now))
+        _attach(conn, incident_id, log_id, attachments, now)
     return log_id
+
+
+def _attach(conn: psycopg.Connection, incident_id: int, log_id: int, attachments: Sequence[Attachment],
+            now: datetime) -> None:
+    for a in attachments:
+        conn.execute("INSERT INTO incident_attachments (incident_id, log_id, filename, content_type, data,"
+                     " uploaded_at) VALUES (%s, %s, %s, %s, %s, %s)",
+                     (incident_id, log_id, a.filename, a.content_type, a.data, now))

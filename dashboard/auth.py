@@ -54,10 +54,12 @@ class SessionUser:
     township_code: str | None
     password_stamp: float = 0.0  # when its password last changed, as the login saw it (not in the cookie's user)
     district_code: str | None = None  # a district desk's district (role district)
+    grid_codes: tuple[str, ...] = ()  # a grid member's grids (role grid)
 
     def actor(self) -> Actor:
         return Actor(self.username, self.role, self.township_code if self.role in UNIT_ROLES else None,
-                     self.district_code if self.role is Role.DISTRICT else None)
+                     self.district_code if self.role is Role.DISTRICT else None,
+                     self.grid_codes if self.role is Role.GRID else ())
 
 
 def current_user() -> SessionUser | None:
@@ -66,7 +68,7 @@ def current_user() -> SessionUser | None:
         return None
     try:
         return SessionUser(raw["username"], raw["display_name"], Role(raw["role"]), raw.get("township_code"),
-                           district_code=raw.get("district_code"))
+                           district_code=raw.get("district_code"), grid_codes=tuple(raw.get("grid_codes") or ()))
     except (KeyError, ValueError):
         return None  # a session from an older release: treat as logged out
 
@@ -90,6 +92,9 @@ def require(*roles: Role, changing_password: bool = False) -> SessionUser:
     if user.role is Role.DISTRICT and not user.district_code:
         record_refusal(user)
         raise Denied("auth.forbidden")  # a district desk without its district sees nothing
+    if user.role is Role.GRID and not user.grid_codes:
+        record_refusal(user)
+        raise Denied("auth.forbidden")  # a grid member without its grids sees nothing
     return user
 
 
@@ -124,7 +129,7 @@ def current_lang() -> Lang:
 
 
 HOME: dict[Role, str] = {Role.TOWNSHIP: "/township", Role.DEPARTMENT: "/township", Role.LEADER: "/leader",
-                         Role.ADMIN: "/admin", Role.DISTRICT: "/command"}
+                         Role.ADMIN: "/admin", Role.DISTRICT: "/command", Role.GRID: "/grid"}
 
 
 def home_for(role: Role) -> str:
@@ -173,7 +178,7 @@ def authenticate(conn: psycopg.Connection, username: str, password: str, *, addr
 def session_user_of(record: users.UserRecord) -> SessionUser:
     """The account as a session carries it (what ``login_session`` takes)."""
     return SessionUser(record.username, record.display_name, Role(record.role), record.township_code,
-                       _stamp(record.password_changed_at), record.district_code)
+                       _stamp(record.password_changed_at), record.district_code, tuple(record.grid_codes or ()))
 
 
 _DUMMY_HASH = generate_password_hash("not-a-password")
@@ -186,7 +191,7 @@ def login_session(user: SessionUser, now: datetime) -> None:
     flask.session.permanent = True
     flask.session["user"] = {"username": user.username, "display_name": user.display_name,
                              "role": user.role.value, "township_code": user.township_code,
-                             "district_code": user.district_code}
+                             "district_code": user.district_code, "grid_codes": list(user.grid_codes)}
     flask.session["lang"] = lang
     flask.session["csrf"] = secrets.token_urlsafe(32)
     flask.session["since"] = flask.session["seen"] = now.timestamp()
@@ -251,7 +256,7 @@ def _session_ended(user: SessionUser, policy: SessionPolicy, now: datetime) -> s
     if record is None or record.disabled:
         return "account disabled"
     if (record.role != user.role.value or record.township_code != user.township_code
-            or record.district_code != user.district_code):
+            or record.district_code != user.district_code or tuple(record.grid_codes or ()) != user.grid_codes):
         return "role or township changed"
     if flask.session.get("pw") != _stamp(record.password_changed_at):
         return "password changed"
@@ -291,6 +296,8 @@ def gate() -> BaseResponse | None:
         return flask.redirect(ACCOUNT_PAGE)  # an admin set the password: change it before anything else
     if path == "/" and user.role in UNIT_ROLES:
         return flask.redirect("/township")  # township and department staff have no business on the city screen
+    if path == "/" and user.role is Role.GRID:
+        return flask.redirect("/grid")  # nor a grid member: its phone page
     return None
 
 
@@ -311,11 +318,14 @@ DEMO_USERS: tuple[tuple[str, str, str, Role], ...] = (
 )
 TOWNSHIP_PASSWORD = "zj123456"  # demo only; documented on the login page of the demo
 DISTRICT_PASSWORD = "qx123456"  # demo only: every district desk's account (qx<6-digit code>)
+GRID_PASSWORD = "wg123456"  # demo only: every grid member's account (wg<12-digit grid code>)
+GRID_DEMO_TOWNSHIPS = 1  # the demo seeds a member for each grid of this many townships (by code) per district
 
 
 def seed_demo_users(conn: psycopg.Connection) -> int:
     """Create the demo accounts, the demo departments with one account each (bm<code>), one account per
-    district (qx<code>, its 区县指挥中心) and per township of the active boundary version; returns how many are new.
+    district (qx<code>, its 区县指挥中心) and per township of the active boundary version, and one grid member per
+    grid (wg<code>) of the first township of each district (``GRID_DEMO_TOWNSHIPS``); returns how many are new.
 
     Idempotent: existing accounts keep their password. Hashing is slow on purpose
     (scrypt), so only new accounts are hashed, and the shared demo township password
@@ -354,6 +364,27 @@ def seed_demo_users(conn: psycopg.Connection) -> int:
             township_hash = township_hash or generate_password_hash(TOWNSHIP_PASSWORD)
             created += users.upsert_user(conn, users.UserRecord(username, f"{name}工作人员", township_hash,
                                                           Role.TOWNSHIP.value, code))
+        created += _seed_grid_members(conn)
+    return created
+
+
+def _seed_grid_members(conn: psycopg.Connection) -> int:
+    """One member (wg<grid code>, of that grid alone) per grid of the first townships of each district."""
+    townships: dict[str, list[str]] = {}
+    for code, _ in users.active_townships(conn):
+        townships.setdefault(code[:6], []).append(code)
+    chosen = {t for codes in townships.values() for t in codes[:GRID_DEMO_TOWNSHIPS]}
+    created, grid_hash = 0, None
+    for code, name in users.active_grids(conn):
+        if code[:9] not in chosen:
+            continue
+        record = users.UserRecord(users.grid_username(code), f"{name}网格员", "", Role.GRID.value, None,
+                                  grid_codes=[code])
+        if users.get_user(conn, record.username) is not None:
+            users.upsert_user(conn, record)
+            continue
+        grid_hash = grid_hash or generate_password_hash(GRID_PASSWORD)
+        created += users.upsert_user(conn, replace(record, password_hash=grid_hash))
     return created
 
 

@@ -1,5 +1,6 @@
 """The users table, as functions over a caller's connection (so seeding can run inside its transaction),
-and the demo's naming of township accounts (which the simulator's staff use as well) and of district desks."""
+and the demo's naming of township accounts (which the simulator's staff use as well), of district desks and of
+grid members (网格员)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class UserRecord:
     must_change_password: bool = False  # an admin set the password: its user changes it at the next login
     password_changed_at: datetime | None = None  # sessions opened before it end (store/migrations/0012)
     district_code: str | None = None  # a district desk's district (role district only; store/migrations/0015)
+    grid_codes: list[str] | None = None  # a grid member's grids (role grid only; store/migrations/0021)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,11 @@ def township_username(code: str) -> str:
 def district_username(code: str) -> str:
     """The demo account of a district's command center (区县指挥中心): ``qx`` + its 6-digit code."""
     return f"qx{code}"
+
+
+def grid_username(code: str) -> str:
+    """The demo account of a grid's member (网格员): ``wg`` + its 12-digit code."""
+    return f"wg{code}"
 
 
 _USER_COLUMNS = ", ".join(f.name for f in fields(UserRecord))
@@ -93,9 +100,10 @@ def create_user(conn: psycopg.Connection, user: UserRecord) -> None:
     """Insert a new account; ``UsernameTaken`` if the name exists (an existing user is never overwritten)."""
     row = conn.execute(
         "INSERT INTO users (username, display_name, password_hash, role, township_code, must_change_password,"
-        " district_code) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (username) DO NOTHING RETURNING username",
+        " district_code, grid_codes) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (username) DO NOTHING"
+        " RETURNING username",
         (user.username, user.display_name, user.password_hash, user.role, user.township_code,
-         user.must_change_password, user.district_code)).fetchone()
+         user.must_change_password, user.district_code, user.grid_codes)).fetchone()
     if row is None:
         raise UsernameTaken(user.username)
 
@@ -104,9 +112,10 @@ def set_state(conn: psycopg.Connection, username: str, role: str, township_code:
               district_code: str | None = None) -> None:
     """What an admin changes of an account; an open session of it ends at its next request (dashboard.auth).
     An account that stops being a district desk's loses its district; a district desk's gets ``district_code``
-    (when given; else it keeps its own)."""
+    (when given; else it keeps its own). An account that stops being a grid member's loses its grids."""
     conn.execute("UPDATE users SET role = %(role)s, township_code = %(t)s, disabled = %(d)s,"
-                 " district_code = CASE WHEN %(role)s = 'district' THEN coalesce(%(dc)s, district_code) END"
+                 " district_code = CASE WHEN %(role)s = 'district' THEN coalesce(%(dc)s, district_code) END,"
+                 " grid_codes = CASE WHEN %(role)s = 'grid' THEN grid_codes END"
                  " WHERE username = %(u)s",
                  {"role": role, "t": township_code, "d": disabled, "dc": district_code, "u": username})
 
@@ -123,13 +132,14 @@ def upsert_user(conn: psycopg.Connection, user: UserRecord, *, keep_password: bo
     """Insert a user; an existing one keeps its password (an admin may have changed it). True if new."""
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(
-            "INSERT INTO users (username, display_name, password_hash, role, township_code, district_code)"
-            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (username) DO UPDATE SET"
+            "INSERT INTO users (username, display_name, password_hash, role, township_code, district_code, grid_codes)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (username) DO UPDATE SET"
             " display_name = EXCLUDED.display_name, role = EXCLUDED.role, township_code = EXCLUDED.township_code,"
-            " district_code = EXCLUDED.district_code"
+            " district_code = EXCLUDED.district_code, grid_codes = EXCLUDED.grid_codes"
             + ("" if keep_password else ", password_hash = EXCLUDED.password_hash")
             + " RETURNING (xmax = 0) AS inserted",
-            (user.username, user.display_name, user.password_hash, user.role, user.township_code, user.district_code),
+            (user.username, user.display_name, user.password_hash, user.role, user.township_code, user.district_code,
+             user.grid_codes),
         ).fetchone()
     return bool(row and row["inserted"])
 
@@ -142,6 +152,11 @@ def active_townships(conn: psycopg.Connection) -> list[tuple[str, str]]:
 def active_districts(conn: psycopg.Connection) -> list[tuple[str, str]]:
     """(code, name) of every district in the active boundary version, by code."""
     return _active(conn, "district")
+
+
+def active_grids(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    """(code, name) of every grid in the active boundary version, by code."""
+    return _active(conn, "grid")
 
 
 def _active(conn: psycopg.Connection, level: str) -> list[tuple[str, str]]:
