@@ -21,14 +21,21 @@ def _color(category: str, i: int) -> str:
     return CATEGORY_COLOR.get(category, _FALLBACK[i % len(_FALLBACK)])
 
 
+def _count_axis(peak: int, **more: object) -> dict[str, object]:
+    """A y axis of counts: whole numbers only. Under 6, plotly would tick halves, and "d" prints 2, 2, 1, 1, 0."""
+    return {"rangemode": "tozero", "tickformat": "d", **({"dtick": 1} if peak < 6 else {}), **more}
+
+
 def daily_trend(daily: pd.DataFrame, start: date, end: date, lang: Lang) -> go.Figure:
     """Stacked bars: incidents per local day and category, every day of the range present (zeros too)."""
     days = pd.date_range(start, end, freq="D")
     fig = go.Figure()
+    peak = 0
     if not daily.empty:
         table = daily.assign(day=pd.to_datetime(daily["day"]), n=daily["n"].astype(int)) \
             .pivot_table(index="day", columns="category", values="n", aggfunc="sum", fill_value=0) \
             .reindex(days, fill_value=0)
+        peak = int(table.sum(axis=1).max())
         for i, category in enumerate(table.columns):
             fig.add_trace(go.Bar(x=table.index.strftime("%Y-%m-%d"), y=table[category].tolist(),
                                  name=category_label(str(category), lang), marker_color=_color(str(category), i),
@@ -37,7 +44,7 @@ def daily_trend(daily: pd.DataFrame, start: date, end: date, lang: Lang) -> go.F
         barmode="stack", height=300, margin={"l": 40, "r": 10, "t": 10, "b": 40},
         legend={"orientation": "h", "y": -0.2}, font={"family": FONT},
         xaxis={"type": "category", "tickangle": 0, "nticks": 10, "ticklabelstandoff": 6},
-        yaxis={"rangemode": "tozero", "tickformat": "d", "ticklabelstandoff": 8},
+        yaxis=_count_axis(peak, ticklabelstandoff=8),
         plot_bgcolor="#fff", paper_bgcolor="#fff",
     )
     return fig
@@ -53,6 +60,7 @@ def hourly_trend(hourly: pd.DataFrame, now: datetime, lang: Lang, hours: int = 2
         hour = pd.Timestamp(r.hour).tz_convert(SHANGHAI).to_pydatetime()
         counts.setdefault(int(r.level), {})[hour] = int(r.n)
     fig = go.Figure()
+    peak = max((sum(counts[level].get(s, 0) for level in counts) for s in slots), default=0)
     for level in sorted(LEVEL_COLOR, reverse=True):  # red on top of the stack
         fig.add_trace(go.Bar(x=labels, y=[counts[level].get(s, 0) for s in slots], name=level_label(level, lang),
                              marker_color=LEVEL_COLOR[level],
@@ -62,7 +70,7 @@ def hourly_trend(hourly: pd.DataFrame, now: datetime, lang: Lang, hours: int = 2
         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
         font={"family": FONT, "color": "#bcd3e8", "size": 12 * scale},
         xaxis={"type": "category", "tickangle": 0, "nticks": 8, "gridcolor": "#1f4a6e"},
-        yaxis={"rangemode": "tozero", "tickformat": "d", "gridcolor": "#1f4a6e"},
+        yaxis=_count_axis(peak, gridcolor="#1f4a6e"),
     )
     return fig
 
