@@ -2,7 +2,8 @@
 
 ``python -m ingest devices register FILE.csv`` reads it (``ingest.__main__``). Columns, header first:
 ``device_id,device_type,dept,name,lon,lat,expected_interval_s`` and, for water-level stations,
-``warning,guarantee,flood_limit`` (警戒水位, 保证水位, 汛限水位, metres; empty where a station has none).
+``warning,guarantee,flood_limit`` (警戒水位, 保证水位, 汛限水位, metres; empty where a station has none), and
+``gateway`` for a device whose readings a gateway relays in its batches (the gateway's broker account name).
 Every problem of every row is reported (the row number, the column, what is wrong, in the user's
 language), and a file with any problem registers nothing: half a fleet registered is worse than none.
 """
@@ -19,6 +20,7 @@ from ingest.topics import is_segment
 
 REQUIRED = ("device_id", "device_type", "dept", "name", "lon", "lat", "expected_interval_s")
 LINES = ("warning", "guarantee", "flood_limit")
+OPTIONAL = (*LINES, "gateway")
 MAX_INTERVAL_S = 7 * 86400  # a device that reports less than weekly is not watched for silence
 MESSAGES: dict[str, tuple[str, str]] = {  # zh, en (ingest does not import i18n: layers/report.py does the same)
     "row": ('第 {row} 行 {column}：{problem}',
@@ -79,8 +81,8 @@ def _number(raw: str) -> float | None:
 
 def _row(n: int, row: dict[str, str], problems: list[Problem]) -> DeviceSpec | None:
     found = len(problems)
-    get = {k: (row.get(k) or "").strip() for k in (*REQUIRED, *LINES)}
-    for column in ("device_id", "device_type", "dept"):
+    get = {k: (row.get(k) or "").strip() for k in (*REQUIRED, *OPTIONAL)}
+    for column in ("device_id", "device_type", "dept", *(("gateway",) if get["gateway"] else ())):
         if not is_segment(get[column]):
             problems.append(Problem(n, column, "segment", get[column]))
     if not get["name"] or len(get["name"]) > 100:
@@ -108,7 +110,8 @@ def _row(n: int, row: dict[str, str], problems: list[Problem]) -> DeviceSpec | N
     if len(problems) > found:
         return None
     assert lon is not None and lat is not None
-    return DeviceSpec(get["device_id"], get["device_type"], get["dept"], get["name"], lon, lat, int(interval), lines)
+    return DeviceSpec(get["device_id"], get["device_type"], get["dept"], get["name"], lon, lat, int(interval), lines,
+                      get["gateway"] or None)
 
 
 def read_devices(text: str) -> list[DeviceSpec]:

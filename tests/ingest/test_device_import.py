@@ -37,6 +37,16 @@ def test_a_good_file_with_excel_s_bom_and_a_station_s_lines() -> None:
     assert devices[1].expected_interval_s == 300 and devices[1].lon == 113.03
 
 
+def test_a_device_behind_a_gateway_names_it() -> None:
+    text = HEADER.replace("\n", ",gateway\n") + (
+        "rain-bh-101,rain_gauge,qx,北湖区雨量站101,113.02,25.79,10,,,,gw-0001\n"
+        "rain-bh-102,rain_gauge,qx,北湖区雨量站102,113.02,25.79,10,,,,\n")
+    assert [d.gateway for d in read_devices(text)] == ["gw-0001", None]  # the second reports on its own topics
+    bad = text.replace("gw-0001", "gw 1/x")
+    assert _problems(bad, "en") == [
+        "line 2, gateway: “gw 1/x” must be 1–64 letters, digits or _ . : - (one topic segment)"]
+
+
 def test_every_problem_of_every_row_is_named_and_nothing_passes() -> None:
     bad = HEADER + ("rain/1,rain_gauge,qx,,113,25.8,300,,,\n"  # a slash splits a topic; no name
                     "rain-2,rain_gauge,qx,雨量站2,east,95,0,,,\n"  # not a longitude, latitude off the globe, 0 s
