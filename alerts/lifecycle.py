@@ -139,9 +139,10 @@ UNIT_ROLES = frozenset({R.TOWNSHIP, R.DEPARTMENT})
 # The command desks: the city's (指挥中心, the whole city) and a district's (区县指挥中心, its district only).
 DESK_ROLES = frozenset({R.COMMAND, R.DISTRICT})
 DESK = set(DESK_ROLES)
-# The categories whose work a grid member checks on site (核查) before the desk may close it: what a citizen or a
-# patrol sees in the street. A flood, a device or a warning of its own keeps the desk's verification alone.
-SITE_CHECKED: frozenset[str] = frozenset({"public_safety", "production_safety", "hotline"})
+# The categories whose work a grid member checks on site (核查) before the desk may close it: 城市管理 (市容环境,
+# 市政设施: what a patrol sees in the street). The sensors' categories keep the desk's verification alone (a
+# warning that cleared says more than a look), and so do 12345 tickets (the caller is asked).
+SITE_CHECKED: frozenset[str] = frozenset({"city_management"})
 MOVES: dict[Action, Move] = {
     Action.CREATE: _move({R.SYSTEM, R.COMMAND}, {None}, S.NEW),
     Action.DISPATCH: _move({R.SYSTEM, *DESK}, {S.NEW}, S.DISPATCHED, needs_township=True),

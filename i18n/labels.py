@@ -110,6 +110,7 @@ CATEGORY: dict[str, dict[Lang, str]] = {
     "public_safety": {"zh": "公共安全", "en": "Public safety"},
     "hotline": {"zh": "民生诉求", "en": "Citizen hotline"},
     "device_health": {"zh": "设备运维", "en": "Device health"},
+    "city_management": {"zh": "城市管理", "en": "City management"},  # 市容环境, 市政设施: a grid member's 巡查上报
 }
 
 LEVEL_COLOR: dict[int, str] = {1: "#d7191c", 2: "#fd8d3c", 3: "#fee08b", 4: "#2b83ba"}

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from alerts.incidents import accept_report, act, load, patrol_report, report
-from alerts.lifecycle import Action, Actor, IllegalMove, Refusal, Role
+from alerts.lifecycle import SITE_CHECKED, Action, Actor, IllegalMove, Refusal, Role
 from alerts.locate import locate
 from alerts.status import Status
 from dashboard.data import Photo
@@ -90,10 +90,11 @@ def test_a_report_waits_for_the_desk_then_is_routed_as_any_incident(conn: psycop
 
 
 def test_a_checked_category_is_checked_on_site_before_the_desk_closes_it(conn: psycopg.Connection) -> None:
+    assert "city_management" in SITE_CHECKED
     grid = "431002001003"
     member = _member(conn, grid)
     where = locate(*_grid_point(conn, grid), load_active_layers(conn))
-    rid = patrol_report(conn, actor=member, category="public_safety", location=where, note="护栏倒伏", now=NOW)
+    rid = patrol_report(conn, actor=member, category="city_management", location=where, note="护栏倒伏", now=NOW)
     accept_report(conn, rid, COMMAND, NOW)
     staff = Actor("zj431002001", Role.TOWNSHIP, "431002001")
     t = NOW
@@ -112,7 +113,6 @@ def test_a_checked_category_is_checked_on_site_before_the_desk_closes_it(conn: p
     report(conn, rid, Action.SITE_PASS, member, t, note="已加固到位", details={})
     act(conn, rid, Action.VERIFY, COMMAND, t)
     assert load(conn, rid).status is Status.CLOSED
-    moves = [r[0] for r in conn.execute("SELECT action FROM incident_log WHERE incident_id = %s AND action <> 'assist'"
-                                        " ORDER BY id", (rid,))]
+    moves = [r[0] for r in conn.execute("SELECT action FROM incident_log WHERE incident_id = %s ORDER BY id", (rid,))]
     assert moves == ["patrol_report", "accept", "dispatch", "sign", "feedback", "site_fail", "feedback", "site_pass",
                      "verify"]

@@ -31,7 +31,7 @@ COMMAND = Actor("zhihui", Role.COMMAND)
 DISTRICT = Actor("qx431002", Role.DISTRICT, district_code="431002")
 OTHER_DISTRICT = Actor("qx431021", Role.DISTRICT, district_code="431021")
 STAFF = Actor("zj431002001", Role.TOWNSHIP, T1)
-CHECKED = "public_safety"
+CHECKED = "city_management"
 REPORT = {"level": 3, "category": CHECKED, "grid_code": G1, "district_code": "431002"}
 
 
