@@ -89,6 +89,22 @@ class LiveReads(Reads):
             " FROM incidents i WHERE i.status = ANY(%(open)s)" + self._in_district("i.desk_district") + group,
             now_param(now) | self._district())
 
+    def area_people_moved(self, now: datetime) -> pd.DataFrame:
+        """level, code, moved, since: 人员转移 of the flood event now open on this screen (from the first open flood
+        incident's creation to ``now``), per township as its reports said (``Reads.people_moved``) and summed
+        per district; no rows when no flood incident is open. Reports name townships: grids get none."""
+        row = self._row("SELECT min(i.created_at) AS since FROM incidents i WHERE i.category = 'flood'"
+                        " AND i.status = ANY(%(open)s)" + self._in_district("i.desk_district"),
+                        now_param(now) | self._district())
+        since = row["since"]
+        columns = ["level", "code", "moved", "since"]
+        if since is None:
+            return pd.DataFrame(columns=columns)
+        towns = pd.DataFrame(list(self.people_moved(since, now, self.district).items()), columns=["code", "moved"])
+        districts = towns.assign(code=towns["code"].str[:6]).groupby("code", as_index=False)["moved"].sum()
+        return pd.concat([districts.assign(level="district"), towns.assign(level="township")],
+                         ignore_index=True).assign(since=since)[columns]
+
     def area_warning_levels(self) -> pd.DataFrame:
         """level, code, top, n: the highest open warning level (1 = 红) and the open warnings per area."""
         area, group = per_area("w")

@@ -18,6 +18,8 @@ import pandas as pd
 from dashboard.map.model import CITY, Cadence, Changes, Kind, Layer, Scene, T
 from dashboard.map.views import FILL_OF_LEVEL, FILLS, outline
 from i18n.labels import LEVEL_COLOR, Lang, level_label, t
+from i18n.numbers import fmt_int
+from i18n.timefmt import fmt_dt
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -75,6 +77,9 @@ WARNING_CLASSES = (4, 3, 2, 1)
 WARNING_SHADING = _classes([NO_AREA_COLOR, *(LEVEL_COLOR[level] for level in WARNING_CLASSES)])
 # Rain in the last hour (mm), on a fixed 0–80 scale whose stops are the heavy-rain rule's steps:
 # 20 / 30 / 50 / 80 mm (alerts/rules.toml). 80 mm and more is the top colour.
+# People moved (人员转移) during the flood event: dark where nobody was, bright cyan where many were.
+EVACUATED_SHADING = Shading([[0.0, NO_AREA_COLOR], [0.2, "#1f6f8f"], [0.6, "#35a9c9"], [1.0, "#8ff0ff"]], 20,
+                            grows=True)
 RAIN_SHADING = Shading([[0.0, NO_AREA_COLOR], [0.25, "#1f6f9f"], [0.375, "#38b6e8"], [0.625, "#3553d6"],
                         [1.0, "#c03fd0"]], 80, unit="mm")
 
@@ -139,6 +144,23 @@ def rain_style(frame: pd.DataFrame, scene: Scene) -> Changes:
     return shade(frame, scene, RAIN_SHADING, "layer.rain", lambda r: round(float(r.max_mm), 1), hover)
 
 
+def evacuated_style(frame: pd.DataFrame, scene: Scene) -> Changes:
+    """People moved per child area of the view during the open flood event, and the view's total in the
+    colour bar's title (none open: every area 0, and the title says so). Grids have no figure of their own."""
+    lang = scene.lang
+
+    def hover(row: Any) -> str:
+        return t("map.evacuated_hover", lang, n=fmt_int(int(row.moved) if row is not None else 0))
+    changes = shade(frame, scene, EVACUATED_SHADING, "map.metric_evacuated", lambda r: int(r.moved), hover)
+    fill = FILL_OF_LEVEL[scene.view.level]
+    shown = set(scene.base.children_of(scene.view))
+    total = int(frame.loc[frame["code"].isin(shown), "moved"].sum()) if len(frame) else 0
+    note = (t("map.evacuated_total", lang, n=fmt_int(total), since=fmt_dt(frame["since"].iloc[0]))
+            if len(frame) else t("map.evacuated_none", lang))
+    changes[fill]["colorbar.title.text"] = f"{changes[fill]['colorbar.title.text']}<br>{note}"
+    return changes
+
+
 OPEN = Layer("open", "map.metric_open", Kind.CHOROPLETH, Cadence.CHANGE, lambda d, now: d.area_counts(now),
              open_style, FILLS, default_on=True)
 OVERDUE = Layer("overdue", "map.metric_overdue", Kind.CHOROPLETH, Cadence.CHANGE, lambda d, now: d.area_counts(now),
@@ -147,5 +169,7 @@ WARNING = Layer("warning", "layer.warning", Kind.CHOROPLETH, Cadence.CHANGE, lam
                 warning_style, FILLS)
 RAIN = Layer("rain", "layer.rain", Kind.CHOROPLETH, Cadence.LIVE, lambda d, now: d.area_rainfall(now), rain_style,
              FILLS)
+EVACUATED = Layer("evacuated", "map.metric_evacuated", Kind.CHOROPLETH, Cadence.CHANGE,
+                  lambda d, now: d.area_people_moved(now), evacuated_style, FILLS)
 
-LAYERS = (BOUNDARIES, OPEN, OVERDUE, WARNING, RAIN)
+LAYERS = (BOUNDARIES, OPEN, OVERDUE, WARNING, RAIN, EVACUATED)

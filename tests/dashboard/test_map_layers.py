@@ -44,9 +44,12 @@ DEVICES = pd.DataFrame({"device_id": ["a", "b"], "device_type": ["rain_gauge"] *
 VEHICLES = pd.DataFrame({"device_id": ["v"], "name": ["湘L危1"], "ts": [datetime(2026, 1, 1, 2, tzinfo=UTC)],
                          "lon": [113.011111], "lat": [25.0], "speed": [62.4]})
 HEAT = pd.DataFrame({"lon": [113.0], "lat": [25.0], "n": [4]})
+SINCE = datetime(2026, 7, 1, 0, 30, tzinfo=UTC)
+EVACUATED = pd.DataFrame({"level": ["district", "township", "township"], "code": ["431002", "431002001", "431002002"],
+                          "moved": [45, 40, 5], "since": [SINCE] * 3})
 FRAMES = {"incidents": INCIDENTS, "devices": DEVICES, "hazmat": VEHICLES, "hotline": HEAT,
           "boundaries": pd.DataFrame({"code": ["431002"]}), "open": COUNTS, "overdue": COUNTS, "warning": WARNINGS,
-          "rain": RAIN}
+          "rain": RAIN, "evacuated": EVACUATED}
 
 
 def scene(view: View = CITY, lang: str = "zh") -> Scene:
@@ -71,7 +74,7 @@ def test_every_trace_belongs_to_the_views_or_to_exactly_one_layer() -> None:
     kinds = {layer.id: layer.kind for layer in registry.REGISTRY}
     assert kinds == {"incidents": Kind.POINTS, "devices": Kind.POINTS, "hazmat": Kind.POINTS, "hotline": Kind.HEAT,
                      "boundaries": Kind.BOUNDARY, "open": Kind.CHOROPLETH, "overdue": Kind.CHOROPLETH,
-                     "warning": Kind.CHOROPLETH, "rain": Kind.CHOROPLETH}
+                     "warning": Kind.CHOROPLETH, "rain": Kind.CHOROPLETH, "evacuated": Kind.CHOROPLETH}
     for layer in registry.CHOROPLETHS:  # they colour the areas the views draw
         assert layer.draw is None and layer.traces == map_views.FILLS
 
@@ -79,7 +82,7 @@ def test_every_trace_belongs_to_the_views_or_to_exactly_one_layer() -> None:
 def test_toggles_choices_and_what_is_read_when() -> None:
     assert [layer.id for layer in registry.TOGGLES] == ["incidents", "devices", "hazmat", "hotline", "boundaries"]
     assert registry.DEFAULT_ON == ["incidents", "hazmat", "hotline", "boundaries"]  # 1,000 device dots on request
-    assert [layer.id for layer in registry.CHOROPLETHS] == ["open", "overdue", "warning", "rain"]
+    assert [layer.id for layer in registry.CHOROPLETHS] == ["open", "overdue", "warning", "rain", "evacuated"]
     assert registry.choropleth("rain").id == "rain"
     for junk in (None, "incidents", "'; DROP", 3):  # a toggle is not an area layer; junk is the default
         assert registry.choropleth(junk).id == "open"
@@ -195,6 +198,18 @@ def test_rain_colours_each_area_by_its_wettest_gauge() -> None:
     assert fill["colorbar.title.text"] == "近1小时雨量 (mm)"
     english = areas.rain_style(RAIN, scene(CITY, "en"))[T.DISTRICT_FILL]
     assert english["text"] == ["北湖区<br>Rain, last hour: max 62.5 mm · mean 31.2 mm (2 gauges)"]
+
+
+def test_people_evacuated_colour_the_areas_and_total_the_view() -> None:
+    city = areas.evacuated_style(EVACUATED, scene(CITY))[T.DISTRICT_FILL]
+    assert city["z"] == [45] and city["text"] == ["北湖区<br>本次汛情转移 45 人"]
+    district = areas.evacuated_style(EVACUATED, scene(DISTRICT))[T.TOWNSHIP_FILL]
+    assert district["z"] == [40, 5] and district["zmax"] == 40  # the scale grows with the figures
+    assert district["colorbar.title.text"] == "人员转移<br>累计 45 人（2026-07-01 08:30 起）"
+    grids = areas.evacuated_style(EVACUATED, scene(TOWNSHIP))[T.GRID_FILL]
+    assert grids["z"] == [0]  # reports name townships, not grids
+    none = areas.evacuated_style(EVACUATED.iloc[0:0], scene(CITY, "en"))[T.DISTRICT_FILL]
+    assert none["z"] == [0] and none["colorbar.title.text"] == "People evacuated<br>No flood event open"
 
 
 # -- the points and the heat --
