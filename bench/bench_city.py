@@ -441,7 +441,7 @@ def main() -> None:
             while (behind := evaluation_lag_s(conn)) > 0 and time.monotonic() - caught_up < 180:
                 time.sleep(0.5)
         log(f"after the load: the engine had evaluated every stored batch {time.monotonic() - caught_up:.1f} s later"
-            if behind == 0 else f"after the load: 180 s on, the oldest batch not evaluated was still {behind:.0f} s old")
+            if behind == 0 else f"after the load: 180 s on, the oldest batch not evaluated was {behind:.0f} s old")
         time.sleep(1)
         caught.set()
         watcher.join(timeout=5)
