@@ -49,6 +49,11 @@ FIELDS: dict[str, tuple[Field, ...]] = {
 }
 
 
+# What a grid member may report (巡查上报), in the form's order: 城市管理 first (its work is checked on site:
+# ``alerts.lifecycle.SITE_CHECKED``), then what a patrol also sees of the sensors' categories.
+PATROL_CATEGORIES = ("city_management", "public_safety", "production_safety", "flood")
+
+
 def fields_for(category: str, action: Action) -> tuple[Field, ...]:
     """The fields a report (``action``) on an incident of ``category`` asks for, in the form's order."""
     return tuple(f for f in (*FIELDS[EVERY_CATEGORY], *FIELDS.get(category, ())) if action in f.reports)

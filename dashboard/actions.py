@@ -22,7 +22,7 @@ from dash import html
 from dash.exceptions import PreventUpdate
 
 from alerts.directives import DirectiveError
-from alerts.feedback import REPORTS, RESULTS, Kind, fields_for
+from alerts.feedback import PATROL_CATEGORIES, REPORTS, RESULTS, Kind, fields_for
 from alerts.incidents import IncidentNotFound
 from alerts.lifecycle import MOVES, UNIT_ROLES, Action, IllegalMove, Refusal, Role, desk_district
 from dashboard import auth
@@ -189,6 +189,9 @@ def may_act(incident_id: object, action: Action, roles: tuple[Role, ...]) -> aut
     if user.role is Role.DISTRICT and not on_desk_of(get_data().incident(incident_id), user.district_code):
         auth.record_refusal(user)  # another district's (or none): the same answer, no probing of ids
         return Outcome(False, refusal_message(Refusal.NOT_YOUR_DISTRICT, action, lang))
+    if user.role is Role.GRID and (get_data().incident(incident_id) or {}).get("grid_code") not in user.grid_codes:
+        auth.record_refusal(user)  # another grid's (or none): the same answer, no probing of ids
+        return Outcome(False, refusal_message(Refusal.NOT_YOUR_GRID, action, lang))
     return user
 
 
@@ -211,21 +214,24 @@ def _units_incident(incident: dict[str, object], unit: str | None, action: Actio
 
 
 # The lifecycle's refusals that are about who asks, not about the incident's state: recorded as refusals.
-_NOT_YOURS = frozenset({Refusal.WRONG_ROLE, Refusal.NOT_YOUR_TOWNSHIP})
+_NOT_YOURS = frozenset({Refusal.WRONG_ROLE, Refusal.NOT_YOUR_TOWNSHIP, Refusal.NOT_YOUR_GRID})
 
 
 def perform(incident_id: object, action: Action, roles: tuple[Role, ...], *, note: str = "",
             township_code: str | None = None, details: dict[str, object] | None = None,
             photos: Sequence[Photo] = ()) -> Outcome:
     """Check the session, apply ``action`` to the incident, and say what happened. A unit's report
-    (``alerts.feedback.REPORTS``) goes in with its photos."""
+    (``alerts.feedback.REPORTS``) and a grid member's 核查 go in with their photos; 受理立案 routes the accepted
+    report as any incident."""
     lang: Lang = auth.current_lang()
     user = may_act(incident_id, action, roles)
     if isinstance(user, Outcome):
         return user
     assert isinstance(incident_id, int)  # may_act refuses anything else
     try:
-        if action in REPORTS:
+        if action is Action.ACCEPT:
+            get_data().accept_report(incident_id, user.actor(), utcnow(), note=note)
+        elif action in REPORTS or photos:
             get_data().report(incident_id, action, user.actor(), utcnow(), note=note, details=details or {},
                               photos=photos)
         else:
@@ -241,8 +247,62 @@ def perform(incident_id: object, action: Action, roles: tuple[Role, ...], *, not
         log.exception("dashboard: %s on incident %s by %s failed", action, incident_id, user.username)
         return Outcome(False, t("common.error", lang))
     log.info("dashboard: %s on incident %s by %s (%s)", action, incident_id, user.username, user.role)
+    return _done(incident_id, action, lang)
+
+
+def _done(incident_id: int, action: Action, lang: Lang) -> Outcome:
     sep = "：" if lang == "zh" else ": "
     return Outcome(True, f"#{incident_id} {action_label(action, lang)}{sep}{t('common.done', lang)}")
+
+
+MAX_NOTE = 2000
+
+
+def parse_point(lon: object, lat: object) -> tuple[float, float]:
+    """A position as typed or as the phone gave it: decimal degrees, longitude −180…180, latitude −90…90."""
+    try:
+        x, y = float(str(lon).strip()), float(str(lat).strip())
+    except ValueError:
+        raise InvalidInput("err.point") from None
+    if isinstance(lon, bool) or isinstance(lat, bool) or not (-180 <= x <= 180 and -90 <= y <= 90):
+        raise InvalidInput("err.point")
+    return x, y
+
+
+def submit_patrol(*, category: object, lon: object, lat: object, note: object, contents: object,
+                  filenames: object) -> Outcome:
+    """巡查上报 from a grid member's phone: the session, then the form (a category of the catalogue, a position,
+    a note, up to 3 photos checked by content), then the point's grid (one of the member's, by the layers ingest
+    tags with), in one transaction. It waits as 待受理 for the desk."""
+    lang: Lang = auth.current_lang()
+    try:
+        user = auth.require(Role.GRID)
+    except auth.Denied as exc:
+        return Outcome(False, t(exc.key, lang))
+    text = str(note or "").strip()
+    try:
+        if category not in PATROL_CATEGORIES:
+            raise InvalidInput("err.category_required")
+        x, y = parse_point(lon, lat)
+        if not text:
+            raise InvalidInput("err.patrol_note")
+        if len(text) > MAX_NOTE:
+            raise InvalidInput("err.note_long")
+        photos = parse_photos(contents, filenames)
+    except InvalidInput as exc:
+        return Outcome(False, t(exc.key, lang))
+    assert isinstance(category, str)
+    try:
+        incident_id = get_data().patrol_report(user.actor(), utcnow(), category=category, lon=x, lat=y, note=text,
+                                               photos=photos)
+    except IllegalMove as exc:
+        auth.record_refusal(user)
+        return Outcome(False, refusal_message(exc.refusal, exc.action, lang), exc.refusal)
+    except psycopg.Error:
+        log.exception("dashboard: a patrol report by %s failed", user.username)
+        return Outcome(False, t("common.error", lang))
+    log.info("dashboard: patrol report %s by %s", incident_id, user.username)
+    return _done(incident_id, Action.PATROL_REPORT, lang)
 
 
 def act_on_click(action: Action, roles: tuple[Role, ...], version: int | None) -> tuple[html.Div, int]:

@@ -32,7 +32,8 @@ from store.db import make_pool
 log = logging.getLogger("cityops.dashboard")
 
 # The shell first: it registers a callback of its own, and the pages import its helpers.
-PAGE_MODULES = ("dashboard.shell", "dashboard.pages.overview", "dashboard.pages.township", "dashboard.pages.command",
+PAGE_MODULES = ("dashboard.shell", "dashboard.pages.overview", "dashboard.pages.township", "dashboard.pages.grid",
+                "dashboard.pages.command",
                 "dashboard.pages.incident", "dashboard.pages.leader", "dashboard.pages.assessment",
                 "dashboard.pages.quality", "dashboard.pages.admin",
                 "dashboard.pages.account")  # account after admin: it uses admin's rules

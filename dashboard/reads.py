@@ -7,8 +7,9 @@ The read groups (``reads_leader``, ``reads_ops``, ``reads_live``) are mixins of
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -19,9 +20,12 @@ from psycopg_pool import ConnectionPool
 from alerts import deadlines
 from alerts.deadlines import BY_LEVEL, CATEGORY_FACTOR, windows
 from alerts.feedback import PEOPLE_MOVED, REPORTS
-from alerts.incidents import Attachment, report
+from alerts.incidents import Attachment, Location, accept_report, patrol_report, report
 from alerts.lifecycle import Action, Actor, Part
-from alerts.status import Party
+from alerts.locate import locate
+from alerts.status import OPEN, Party, Status
+from layers.geo import Layers
+from layers.loader import active_version, load_active_layers
 from store.frames import frame
 
 OPEN_STATUSES: list[str] = list(deadlines.OPEN_STATUSES)
@@ -107,6 +111,77 @@ class Reads:
                                 {"unit": unit, "ids": incident_ids}).fetchall()
         return {int(i): Part(part) for i, part in rows}
 
+    # -- grid members (网格员): 巡查上报, their grids' incidents and reports; the desk's 待受理 --
+
+    def locate(self, lon: float, lat: float) -> Location:
+        """The point tagged as ingest tags (``alerts.locate`` over the active boundary version's layers)."""
+        with self.pool.connection() as conn:
+            version = active_version(conn)
+            with _layers_lock:
+                layers = _layers.get(version) if version is not None else None
+                if layers is None:
+                    layers = load_active_layers(conn)
+                    if layers.version is not None:
+                        _layers[layers.version] = layers
+        return locate(lon, lat, layers)
+
+    def region_label(self, code: str) -> tuple[float, float] | None:
+        """(lon, lat) of a region's label point in the active boundary version (inside it)."""
+        with self.pool.connection() as conn:
+            row = conn.execute("SELECT r.label_lon, r.label_lat FROM regions r JOIN boundary_versions b"
+                               " ON b.version = r.version WHERE b.active AND r.code = %s", (code,)).fetchone()
+        return (float(row[0]), float(row[1])) if row else None
+
+    def patrol_report(self, actor: Actor, now: datetime, *, category: str, lon: float, lat: float, note: str,
+                      photos: Sequence[Attachment] = ()) -> int:
+        """巡查上报 at (lon, lat), tagged to its district, township and grid; returns the report's id. Raises
+        ``IllegalMove`` (NOT_YOUR_GRID) for a point outside the member's grids."""
+        where = self.locate(lon, lat)
+        with self.pool.connection() as conn:
+            return patrol_report(conn, actor=actor, category=category, location=where, note=note, now=now,
+                                 attachments=photos)
+
+    def accept_report(self, incident_id: int, actor: Actor, now: datetime, *, note: str = "") -> str | None:
+        """受理立案, then routed and dispatched as any incident (``alerts.incidents.accept_report``)."""
+        with self.pool.connection() as conn:
+            return accept_report(conn, incident_id, actor, now, note=note)
+
+    def grid_incidents(self, grids: Sequence[str]) -> pd.DataFrame:
+        """The open incidents of ``grids``: those waiting for the member's 核查 on site first, then the newest."""
+        return self._df(f"SELECT {_GRID_COLUMNS} FROM incidents i WHERE i.grid_code = ANY(%(grids)s)"
+                        " AND i.status = ANY(%(open)s) ORDER BY i.status = %(check)s DESC, i.created_at DESC, i.id"
+                        f" LIMIT {MAX_GRID_ROWS}",
+                        {"grids": list(grids), "open": _OPEN_VALUES, "check": Status.SITE_CHECK.value})
+
+    def reports_of(self, username: str) -> pd.DataFrame:
+        """A member's own reports, the newest first, each with its status and, when declined, the desk's reason."""
+        return self._df(f"SELECT {_GRID_COLUMNS}, (SELECT l.note FROM incident_log l WHERE l.incident_id = i.id"
+                        "  AND l.action = %(decline)s ORDER BY l.id DESC LIMIT 1) AS reason"
+                        " FROM incidents i WHERE i.reported_by = %(u)s ORDER BY i.created_at DESC, i.id DESC"
+                        f" LIMIT {MAX_GRID_ROWS}", {"u": username, "decline": Action.DECLINE.value})
+
+    def grid_marker(self, grids: Sequence[str], username: str) -> str:
+        """Cheap fingerprint of a member's grids' incidents and its own reports."""
+        row = self._row("SELECT count(*) || ':' || coalesce(sum(version), 0) || ':'"
+                        " || coalesce(max(updated_at)::text, '') AS marker FROM incidents"
+                        " WHERE grid_code = ANY(%(grids)s) OR reported_by = %(u)s",
+                        {"grids": list(grids), "u": username})
+        return str(row["marker"])
+
+    def pending_reports(self, district: str | None = None) -> pd.DataFrame:
+        """The grid reports waiting for the desk (待受理; a district desk's: on its desk), the oldest first, each
+        with ``duplicates``: the open incidents of its category within ``DUPLICATE_RADIUS_M`` opened at most
+        ``DUPLICATE_WITHIN`` before it (likely the same thing, to merge into)."""
+        near = _METRES.format(lon1="i.lon", lat1="i.lat", lon2="o.lon", lat2="o.lat")
+        return self._df(
+            f"SELECT {_GRID_COLUMNS}, ARRAY(SELECT o.id FROM incidents o WHERE o.category = i.category"
+            "  AND o.status = ANY(%(open)s) AND o.id <> i.id AND o.created_at BETWEEN i.created_at - %(within)s"
+            f"  AND i.created_at AND {near} <= %(radius)s ORDER BY o.id) AS duplicates"
+            " FROM incidents i WHERE i.status = %(reported)s AND (%(district)s::text IS NULL"
+            " OR i.desk_district = %(district)s) ORDER BY i.created_at, i.id",
+            {"open": _OPEN_VALUES, "within": DUPLICATE_WITHIN, "radius": DUPLICATE_RADIUS_M,
+             "reported": Status.REPORTED.value, "district": district})
+
     def people_moved(self, since: datetime, until: datetime, district: str | None = None) -> dict[str, int]:
         """人员转移: the people moved per township over an event's window [since, until), the sum of what every
         report said (each one counts the people moved since its unit's previous report). A report counts for
@@ -127,6 +202,22 @@ class Reads:
                 {"key": PEOPLE_MOVED.key, "reports": sorted(a.value for a in REPORTS), "since": since, "until": until,
                  "district": district}).fetchall()
         return {str(township): int(moved) for township, moved in rows}
+
+
+# A grid report is a likely duplicate of an open incident of its category this near it, opened this long before it.
+DUPLICATE_RADIUS_M = 300.0
+DUPLICATE_WITHIN = timedelta(hours=6)
+# Metres between two points (lon, lat in degrees; columns or parameters), on the sphere's tangent plane: a few
+# hundred metres apart in one city, the error is far below a phone's position's.
+_METRES = ("6371000 * radians(sqrt(power({lat2} - {lat1}, 2)"
+           " + power(({lon2} - {lon1}) * cos(radians(({lat1} + {lat2}) / 2)), 2)))")
+_OPEN_VALUES = sorted(s.value for s in OPEN)
+_GRID_COLUMNS = ("i.id, i.title, i.category, i.level, i.status, i.township_code, i.grid_code, i.lon, i.lat,"
+                 " i.created_at, i.near_boundary, i.reported_by, i.district_code")
+MAX_GRID_ROWS = 100  # a phone page: the open incidents of a member's grids, the newest first
+
+_layers_lock = threading.Lock()
+_layers: dict[int, Layers] = {}  # per boundary version: a version never changes once loaded
 
 
 def now_param(now: datetime) -> dict[str, Any]:

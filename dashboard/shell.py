@@ -22,6 +22,7 @@ NAV: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/", "nav.map", frozenset({Role.COMMAND, Role.DISTRICT, Role.LEADER, Role.ADMIN})),
     ("/command", "nav.command", frozenset({Role.COMMAND, Role.DISTRICT, Role.LEADER, Role.ADMIN})),
     ("/township", "nav.township", frozenset({Role.TOWNSHIP, Role.DEPARTMENT})),
+    ("/grid", "nav.grid", frozenset({Role.GRID})),
     ("/leader", "nav.leader", frozenset({Role.LEADER, Role.COMMAND, Role.DISTRICT, Role.ADMIN})),
     ("/assessment", "nav.assessment", frozenset({Role.LEADER, Role.COMMAND, Role.DISTRICT, Role.ADMIN})),
     ("/quality", "nav.quality", frozenset({Role.LEADER, Role.COMMAND, Role.DISTRICT, Role.ADMIN})),

@@ -165,7 +165,7 @@ def test_seeding_is_idempotent(demo_db: Callable[[], str]) -> None:
                       for u in ("zhihui", township_username(township(dashboard_dsn))))
         qx = one(conn, "SELECT password_hash, district_code FROM users WHERE username = 'qx431021'")
     assert users == {"command": 1, "leader": 1, "admin": 1, "department": 3, "township": townships,
-                     "district": districts}
+                     "district": districts, "grid": 60}  # 网格员: the grids of each district's first township
     assert townships >= 100 and districts == 11
     assert check_password_hash(zhihui, "zhihui123") and check_password_hash(zj, "zj123456")
     assert check_password_hash(qx[0], "qx123456") and qx[1] == "431021"  # 桂阳县's 区县指挥中心

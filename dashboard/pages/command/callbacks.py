@@ -188,3 +188,15 @@ def rework(n: int | None, selected: int | None, reason: str | None, version: int
 )
 def resume(_clicks: list[int | None], version: int | None) -> tuple[Any, Any]:
     return act_on_click(Action.RESUME, ACT_ROLES, version)
+
+
+@callback(
+    Output(Ids.MSG, "children", allow_duplicate=True),
+    Output(Ids.VERSION, "data", allow_duplicate=True),
+    Input({"type": Ids.ACCEPT, "index": ALL}, "n_clicks"),
+    State(Ids.VERSION, "data"),
+    prevent_initial_call=True,
+)
+def accept(_clicks: list[int | None], version: int | None) -> tuple[Any, Any]:
+    """受理立案 of a grid report: then routed and dispatched as any incident."""
+    return act_on_click(Action.ACCEPT, ACT_ROLES, version)

@@ -25,6 +25,7 @@ class Ids(StrEnum):
     DISPATCH = "cmd-dispatch"
     TARGET = "cmd-target"
     RESUME = "cmd-resume"
+    ACCEPT = "cmd-accept"  # 受理立案 of a grid report (待受理)
     OPEN_ACT = "cmd-open-act"  # {"type", "index", "action": transfer | assist | postpone | merge | confirm}
     # the panel of the actions that need a note (and the override of a refused closure)
     ACT_SELECTED = "cmd-act-selected"  # {"id": incident id, "action": ...}

@@ -41,6 +41,23 @@ class Queue:
 
 
 @dataclass(frozen=True, slots=True)
+class Reported:
+    """A grid report waiting for the desk (待受理): accept, decline or merge it."""
+
+    row: QueueRow
+    note: str
+    reporter: str
+    duplicates: tuple[int, ...]  # open incidents of its category near it, opened shortly before it
+
+
+def reported(data: Data, district: str | None) -> tuple[Reported, ...]:
+    frame = data.pending_reports(district)
+    rows = incidents(frame.assign(deadline=None))
+    return tuple(Reported(row, str(r.title), str(r.reported_by or ""), tuple(int(i) for i in (r.duplicates or [])))
+                 for row, r in zip(rows, frame.itertuples(), strict=True))
+
+
+@dataclass(frozen=True, slots=True)
 class Queues:
     now: datetime
     verify: Queue  # resolved: to verify or send back
@@ -52,6 +69,7 @@ class Queues:
     escalated: dict[int, str]  # whom the escalation of each shown row reached (district | city | leader)
     names: dict[str, str]  # region code → name
     townships: list[tuple[str, str]]  # (code, name) of the active layer
+    reported: tuple[Reported, ...] = ()  # grid reports waiting for the desk (待受理), the oldest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +152,8 @@ def queues(data: Data, now: datetime, shown: dict[str, int], district: str | Non
     return Queues(now, cut["verify"], cut["new"], cut["active"], escalated=marks,
                   feedback=_notes(data.latest_log(ids("verify"), Action.FEEDBACK)),
                   returns=_notes(data.latest_log(ids("new"), Action.RETURN)), assists=data.assist_units(ids("active")),
-                  names=data.unit_names(), townships=in_district(data.units(), district))
+                  names=data.unit_names(), townships=in_district(data.units(), district),
+                  reported=reported(data, district))
 
 
 def directives(data: Data, now: datetime, district: str | None = None) -> Directives:

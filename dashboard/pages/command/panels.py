@@ -17,10 +17,12 @@ from .ids import Ids
 OVERRIDE = "override"  # the panel's mode after 核查结案 was refused because the sensor still breaches
 PANEL_ACTIONS: dict[str, Action] = {"transfer": Action.TRANSFER, "assist": Action.ASSIST,
                                     "postpone": Action.POSTPONE, "merge": Action.MERGE,
-                                    "confirm": Action.CONFIRM_AREA, OVERRIDE: Action.VERIFY}
+                                    "confirm": Action.CONFIRM_AREA, "decline": Action.DECLINE,
+                                    OVERRIDE: Action.VERIFY}
 NOTE_LABEL = {"transfer": "command.transfer_reason", "assist": "command.assist_note",
               "postpone": "command.postpone_note", "merge": "command.merge_note",
-              "confirm": "command.confirm_note", OVERRIDE: "command.override_reason"}
+              "confirm": "command.confirm_note", "decline": "command.decline_reason",
+              OVERRIDE: "command.override_reason"}
 TO_TOWNSHIP = ("transfer", "assist")  # the modes that name a township
 # The panel closed: every field hidden and empty (the outputs of ``callbacks.show_act_panel``).
 CLOSED: dict[str, Any] = {"hidden": True, "title": "", "township_hidden": True, "township_label": "",

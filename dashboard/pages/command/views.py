@@ -18,7 +18,7 @@ from i18n.labels import Lang, action_label, category_label, t
 from i18n.timefmt import fmt_dt, remaining
 
 from .ids import Ids
-from .load import SHOWN, Directives, Note, Page, Queue, Queues
+from .load import SHOWN, Directives, Note, Page, Queue, Queues, Reported
 from .panels import PANEL_ACTIONS, action_panel, rework_panel
 
 REFRESH_MS = 5000
@@ -102,6 +102,20 @@ def _verify_card(row: QueueRow, q: Queues, lang: Lang, can_act: bool) -> html.Di
     ], className="card", id=f"cmd-resolved-{row.id}")
 
 
+def _reported_card(rep: Reported, q: Queues, lang: Lang, can_act: bool) -> html.Div:
+    """A grid report (待受理): who reported what, a likely duplicate marked, and 受理立案 / 不予立案 / 合并."""
+    row, sep = rep.row, "：" if lang == "zh" else ": "
+    return html.Div([
+        *_head(row, q.names, lang),
+        html.Div(f"{t('command.reporter', lang)}{sep}{rep.reporter}", className="card-meta"),
+        html.Div(f"{t('command.duplicate', lang)}{sep}" + "、".join(f"#{i}" for i in rep.duplicates),
+                 className="msg msg-error likely-duplicate") if rep.duplicates else None,
+        html.Div([incident_button(Ids.ACCEPT, row.id, action_label(Action.ACCEPT, lang), "btn-primary"),
+                  _act_btn(row.id, "decline", lang, "btn-danger"), _act_btn(row.id, "merge", lang)],
+                 className="card-actions") if can_act else None,
+    ], className="card", id=f"cmd-reported-{row.id}")
+
+
 def _new_card(row: QueueRow, q: Queues, lang: Lang, can_act: bool) -> html.Div:
     ret = q.returns.get(row.id)
     suggested = ret.details.get("suggested") if ret else None
@@ -144,6 +158,8 @@ def _active_row(row: QueueRow, q: Queues, lang: Lang, can_act: bool) -> html.Tr:
 
 def _more_buttons(queue: Queue, lang: Lang) -> html.Div | None:
     """显示更多 under a queue longer than what is shown; 收起 once it was opened further."""
+    if queue.key not in SHOWN:
+        return None  # a queue shown whole (待受理)
     step, buttons = SHOWN[queue.key], []
     if queue.count > queue.shown:
         buttons.append(html.Button(t("command.more", lang, n=queue.count - queue.shown), n_clicks=0,
@@ -166,11 +182,16 @@ def _section(key: str, queue: Queue, body: Any, lang: Lang) -> html.Section:
 
 
 def queues(q: Queues, lang: Lang, can_act: bool) -> list[html.Section]:
-    """The three queues, the most urgent first; the buttons only for a role that may act."""
+    """The grid reports waiting (when there are any), then the three queues, the most urgent first; the
+    buttons only for a role that may act."""
     header = html.Tr([html.Th(t(k, lang)) for k in TABLE_KEYS + (("col.actions",) if can_act else ())])
     active = html.Table([html.Thead(header), html.Tbody([_active_row(r, q, lang, can_act) for r in q.active.rows])],
                         className="table")
+    waiting = Queue("reported", (), len(q.reported), len(q.reported))
     return [
+        *([_section("command.reported_queue", waiting, html.Div([_reported_card(r, q, lang, can_act)
+                                                                 for r in q.reported], className="card-grid"),
+                    lang)] if q.reported else []),
         _section("command.verify_queue", q.verify,
                  html.Div([_verify_card(r, q, lang, can_act) for r in q.verify.rows], className="card-grid"), lang),
         _section("command.new_queue", q.new,

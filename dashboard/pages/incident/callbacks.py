@@ -16,7 +16,7 @@ from i18n.timefmt import utcnow
 from . import load, views
 from .ids import Ids
 
-ROLES = (Role.COMMAND, Role.DISTRICT, Role.LEADER, Role.ADMIN, Role.TOWNSHIP, Role.DEPARTMENT)
+ROLES = (Role.COMMAND, Role.DISTRICT, Role.LEADER, Role.ADMIN, Role.TOWNSHIP, Role.DEPARTMENT, Role.GRID)
 
 
 @callback(Output(Ids.DOWNLOAD, "data"), Input(Ids.EXPORT, "n_clicks"), State(Ids.NUMBER, "data"),

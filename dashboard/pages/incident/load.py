@@ -87,6 +87,9 @@ def record(data: Data, incident_id: int | None, user: SessionUser, now: datetime
     if user.role is Role.DISTRICT and not on_desk_of(row, user.district_code):
         auth.record_refusal(user)  # another district's: the same "not found", recorded
         return None
+    if user.role is Role.GRID and row.get("grid_code") not in user.grid_codes:
+        auth.record_refusal(user)  # another grid's: the same "not found", recorded
+        return None
     facts = Facts(row["id"], row["title"], row["category"], row["level"], row["status"], row["township_code"],
                   row["lon"], row["lat"], row["created_at"], row["sign_deadline"], row["finish_deadline"],
                   row["rework_count"], bool(row["near_boundary"]) and row["status"] in OPEN_STATUSES,
