@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, FilePayload, expect
 
 from dashboard.auth import DEMO_USERS, GRID_PASSWORD
 from store.users import grid_username
@@ -35,15 +35,15 @@ def scene(demo_db: Callable[[], str], dashboard_process: Callable[[str], Dashboa
         lon, lat = one(conn, "SELECT label_lon, label_lat FROM regions r JOIN boundary_versions b USING (version)"
                              " WHERE b.active AND r.code = %s", (GRID,))
     server = dashboard_process(dsn)
-    return {"dsn": dsn, "url": server.url, "server": server, "point": (float(lon), float(lat))}
+    return {"dsn": dsn, "url": server.url, "server": server, "lon": float(lon), "lat": float(lat)}
 
 
 def test_a_grid_report_from_the_phone_is_accepted_on_the_desk(browser: Browser, scene: dict[str, object],
                                                               page_watch: type[PageWatch]) -> None:
     url, dsn = str(scene["url"]), str(scene["dsn"])
-    lon, lat = scene["point"]  # type: ignore[misc]
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, geolocation={"longitude": lon,
-                                "latitude": lat}, permissions=["geolocation"])
+    lon, lat = float(str(scene["lon"])), float(str(scene["lat"]))
+    phone = browser.new_context(viewport={"width": 390, "height": 844},
+                                geolocation={"longitude": lon, "latitude": lat}, permissions=["geolocation"])
     page = phone.new_page()
     watch = page_watch(page)
     try:
@@ -61,8 +61,8 @@ def test_a_grid_report_from_the_phone_is_accepted_on_the_desk(browser: Browser, 
         page.click("#wg-submit")
         expect(page.locator("#wg-form-msg")).to_contain_text("请描述现场情况", timeout=15_000)
         page.fill("#wg-note", "人民路与北湖路口井盖缺失")
-        page.set_input_files("#wg-photo input[type=file]",
-                             files=[{"name": "manhole.png", "mimeType": "image/png", "buffer": PNG}])
+        photo: FilePayload = {"name": "manhole.png", "mimeType": "image/png", "buffer": PNG}
+        page.set_input_files("#wg-photo input[type=file]", files=[photo])
         expect(page.locator("#wg-photo-name")).to_contain_text("manhole.png", timeout=15_000)
         page.click("#wg-submit")
         expect(page.locator("#wg-msg")).to_contain_text("巡查上报：操作成功", timeout=15_000)
