@@ -30,20 +30,25 @@ from cityops.timescale_pglite import PgliteTimescale
 from store.migrate import migrate
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[LocalPostgres]:
-    tmp = Path(tempfile.mkdtemp(prefix="cityops-pg-"))
+@contextlib.contextmanager
+def own_postgres(prefix: str) -> Iterator[LocalPostgres]:
+    """A PostgreSQL server of its own in a temporary folder (``prefix``), started; stopped and removed after."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     tmp.chmod(0o755)  # as root the server runs as OS user postgres, which must reach its folder
-    server: LocalPostgres | None = None
+    server = LocalPostgres(tmp / "pg", free_port())
     try:
-        server = LocalPostgres(tmp / "pg", free_port())
         server.start()
-        migrate(server.dsn)
         yield server
     finally:
-        if server is not None:
-            server.stop()
+        server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[LocalPostgres]:
+    with own_postgres("cityops-pg-") as server:
+        migrate(server.dsn)
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -19,9 +17,9 @@ from alerts.incidents import act, open_incident
 from alerts.lifecycle import Action, Actor, Role
 from alerts.locate import Location
 from cityops import backup
-from cityops.localserver import LocalPostgres, free_port
+from cityops.localserver import LocalPostgres
 from cityops.settings import PROJECT_ROOT
-from tests.fix_db import one
+from tests.fix_db import one, own_postgres
 
 
 def towns(dsn: str) -> list[tuple[str, str]]:
@@ -41,15 +39,8 @@ def new_dispatched(conn: psycopg.Connection, township: str, district: str, n: in
 
 @pytest.fixture
 def fresh_server() -> Iterator[LocalPostgres]:
-    tmp = Path(tempfile.mkdtemp(prefix="cityops-restore-"))
-    tmp.chmod(0o755)
-    server = LocalPostgres(tmp / "pg", free_port())
-    try:
-        server.start()
+    with own_postgres("cityops-restore-") as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_backup_while_running_restore_elsewhere_and_go_on(demo_dsn: str, fresh_server: LocalPostgres,

@@ -10,8 +10,6 @@ import importlib
 import json
 import os
 import pwd
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +25,7 @@ from cityops.localserver import LocalPostgres, free_port
 from cityops.settings import OWNER, runtime_role
 from i18n.timefmt import utcnow
 from tests.fix_browser import DashCalls, demo_database, user_session
+from tests.fix_db import own_postgres
 from tests.fix_system import wait_until
 
 TAG = "只读副本测试"
@@ -53,16 +52,12 @@ class Replicated:
 
 @pytest.fixture(scope="module")
 def replicated() -> Iterator[Replicated]:
-    tmp = Path(tempfile.mkdtemp(prefix="cityops-replica-"))
-    tmp.chmod(0o755)
-    primary = LocalPostgres(tmp / "pg", free_port())
-    try:
-        primary.start()
+    with own_postgres("cityops-replica-") as primary:
         with (primary.data_dir / "pg_hba.conf").open("a") as hba:  # the standby copies over the socket
             hba.write("local replication all trust\n")
         primary._run("pg_ctl", "-D", str(primary.data_dir), "reload")
         dsn = demo_database(primary.dsn)
-        replica = tmp / "replica"
+        replica = primary.data_dir.parent / "replica"
         replica.mkdir(mode=0o700)
         if os.geteuid() == 0:  # the server runs as OS user postgres, which must own its folder
             pw = pwd.getpwnam("postgres")
@@ -71,11 +66,10 @@ def replicated() -> Iterator[Replicated]:
                      "-h", str(primary.data_dir), "-p", str(primary.port), "-U", OWNER)  # checkpoint (minutes)
         found = Replicated(primary, dsn, replica, free_port())
         found.pg_ctl("-l", str(replica / "server.log"), "-o", f"-p {found.replica_port} -k {replica}", "-w", "start")
-        yield found
-        found.pg_ctl("-m", "fast", "-w", "stop")
-    finally:
-        primary.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            yield found
+        finally:
+            found.pg_ctl("-m", "fast", "-w", "stop")
 
 
 @pytest.fixture(scope="module")
