@@ -526,6 +526,7 @@ class Phase:
     busy: float = 0.0
     metrics: tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]] = ({}, {})
     killed: tuple[float, int] | None = None  # (when, pid) of the dashboard worker killed
+    started_at: float = 0.0  # epoch: the load began (the shift logs in over the first RAMP seconds)
 
 
 def main() -> int:
@@ -538,6 +539,8 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=2, help="load-generator processes (HTTP sessions)")
     parser.add_argument("--servers", default="gunicorn,werkzeug",
                         help="the dashboard servers to run the shift on, one after the other (gunicorn: up's)")
+    parser.add_argument("--warmup", type=float, default=60.0,
+                        help="seconds at the start (the shift logging in) reported apart from the targets' figures")
     parser.add_argument("--kill-worker", action=argparse.BooleanOptionalAction, default=True,
                         help="kill -9 one gunicorn worker at three quarters of its run")
     args = parser.parse_args()
@@ -590,7 +593,7 @@ def main() -> int:
         stop_process(up, timeout=60)
         reap_group(up.pid)
     verdicts = [report(args, phase) for phase in phases]
-    compare(phases)
+    compare(phases, args.warmup)
     # the verdict is the production server's (up's gunicorn) when it ran, else the one that ran
     return verdicts[servers.index("gunicorn")] if "gunicorn" in servers else verdicts[0]
 
@@ -678,6 +681,7 @@ def run_phase(args: argparse.Namespace, cfg: settings.Settings, env: dict[str, s
           f"{FRESH_EVERY:.0f} s, {len(shift.browsers)} Chromium screens, {shift.seats} seats for "
           f"{args.minutes:g} min in {len(workers)} load processes", flush=True)
     t0 = time.monotonic()
+    phase.started_at = time.time()
     try:
         for w in workers:
             w.start()
@@ -745,18 +749,26 @@ def reap_group(pgid: int) -> None:
             return
 
 
-def callback_p95(phase: Phase) -> dict[str, list[tuple[float, int, bool, float]]]:
+def callback_p95(phase: Phase, warmup: float, steady: bool = True) -> dict[str, list[tuple[float, int, bool, float]]]:
+    """Each request's (ms, bytes, ok, when) by name: those answered after the first ``warmup`` seconds (the shift
+    at work), or with ``steady`` False those before (the shift logging in)."""
     by: dict[str, list[tuple[float, int, bool, float]]] = defaultdict(list)
     for g in phase.gathered:
         for _kind, name, ms, size, ok, at in g["calls"]:
-            by[name].append((ms, size, ok, at))
+            if (at >= phase.started_at + warmup) == steady:
+                by[name].append((ms, size, ok, at))
     return by
 
 
 def report(args: argparse.Namespace, phase: Phase) -> int:
-    by = callback_p95(phase)
+    by = callback_p95(phase, args.warmup)
     wall, first, last = phase.wall, phase.first, phase.last
     print(f"\n======== the shift on {phase.server} ========")
+    arriving = [r for rows in callback_p95(phase, args.warmup, steady=False).values() for r in rows]
+    print(f"the first {args.warmup:.0f} s (every session logs in over {RAMP:.0f} s and opens its page): "
+          f"{len(arriving)} requests, {sum(not r[2] for r in arriving)} errors, "
+          f"p50 {pct([r[0] for r in arriving], 0.5):.0f} ms, p95 {pct([r[0] for r in arriving], 0.95):.0f} ms; "
+          "after it, the shift at work:")
     print(f"{'callback / request':58} {'calls':>7} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'KB avg':>8}")
     worst = 0.0
     errors = 0
@@ -859,14 +871,14 @@ def warning_report(phase: Phase) -> list[tuple[str, float | None]]:
     return delays
 
 
-def compare(phases: list[Phase]) -> None:
+def compare(phases: list[Phase], warmup: float) -> None:
     """The servers side by side: what a city should run."""
     if len(phases) < 2:
         return
     print("\n======== the servers side by side ========")
     print(f"{'server':10} {'calls':>8} {'p50 ms':>8} {'p95 ms':>8} {'worst p95':>10} {'server CPU ms/call':>19}")
     for phase in phases:
-        by = callback_p95(phase)
+        by = callback_p95(phase, warmup)
         ms = [r[0] for name, rows in by.items() if "→" in name for r in rows]
         worst = max((pct([r[0] for r in rows], 0.95) for name, rows in by.items() if "→" in name), default=0.0)
         before, after = phase.metrics
