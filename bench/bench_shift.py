@@ -39,6 +39,8 @@ run: the sessions must carry on through the other worker without logging in agai
 and every open screen must refresh again; what the killed worker held fails and is counted apart. A request
 on a kept-alive connection that the server had just closed is sent again once, as a browser does, and
 counted. The server's side comes from the dashboard's /metrics: calls, CPU and wall time per callback.
+The first ``--warmup`` seconds (every session logging in over RAMP seconds and opening its page) are reported
+apart; the targets are judged on the shift at work after them.
 Not a test: CI never runs it. The isolated ``up`` is stopped (its process group) at the end and on Ctrl-C.
 """
 
