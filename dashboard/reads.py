@@ -168,19 +168,20 @@ class Reads:
                         {"grids": list(grids), "u": username})
         return str(row["marker"])
 
-    def pending_reports(self, district: str | None = None) -> pd.DataFrame:
-        """The grid reports waiting for the desk (待受理; a district desk's: on its desk), the oldest first, each
-        with ``duplicates``: the open incidents of its category within ``DUPLICATE_RADIUS_M`` opened at most
-        ``DUPLICATE_WITHIN`` before it (likely the same thing, to merge into)."""
+    def pending_reports(self, district: str | None = None, incident_id: int | None = None) -> pd.DataFrame:
+        """The grid reports waiting for the desk (待受理; a district desk's: on its desk; ``incident_id``: that one
+        only), the oldest first, each with ``duplicates``: the open incidents of its category within
+        ``DUPLICATE_RADIUS_M`` opened at most ``DUPLICATE_WITHIN`` before it (likely the same thing, to merge into)."""
         near = _METRES.format(lon1="i.lon", lat1="i.lat", lon2="o.lon", lat2="o.lat")
         return self._df(
             f"SELECT {_GRID_COLUMNS}, ARRAY(SELECT o.id FROM incidents o WHERE o.category = i.category"
             "  AND o.status = ANY(%(open)s) AND o.id <> i.id AND o.created_at BETWEEN i.created_at - %(within)s"
             f"  AND i.created_at AND {near} <= %(radius)s ORDER BY o.id) AS duplicates"
             " FROM incidents i WHERE i.status = %(reported)s AND (%(district)s::text IS NULL"
-            " OR i.desk_district = %(district)s) ORDER BY i.created_at, i.id",
+            " OR i.desk_district = %(district)s) AND (%(id)s::bigint IS NULL OR i.id = %(id)s)"
+            " ORDER BY i.created_at, i.id",
             {"open": _OPEN_VALUES, "within": DUPLICATE_WITHIN, "radius": DUPLICATE_RADIUS_M,
-             "reported": Status.REPORTED.value, "district": district})
+             "reported": Status.REPORTED.value, "district": district, "id": incident_id})
 
     def people_moved(self, since: datetime, until: datetime, district: str | None = None) -> dict[str, int]:
         """人员转移: the people moved per township over an event's window [since, until), the sum of what every

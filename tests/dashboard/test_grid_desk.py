@@ -186,3 +186,34 @@ def test_a_grid_member_may_not_use_the_desk_and_others_may_not_report(
         after = one(conn, "SELECT count(*) FROM auth_events WHERE event = 'refused' AND username = %s",
                     (grid_username(G1),))[0]
     assert after > before
+
+
+def test_a_duplicate_report_is_merged_and_only_its_districts_desk_sees_it(
+        dash_calls: DashCalls, logged_in: LoggedIn, pages: dict[str, ModuleType], dashboard_dsn: str) -> None:
+    grid, command = pages["grid"], pages["command"]
+    lon, lat = _point(dashboard_dsn, G2)
+    with psycopg.connect(dashboard_dsn) as conn:
+        earlier = open_incident(conn, title="路灯不亮", category="city_management", level=4, source_kind="manual",
+                                location=Location(lon, lat + 0.001, TOWN[:6], TOWN, G2, None),
+                                now=datetime.now(UTC) - timedelta(minutes=40))
+        conn.commit()
+    with logged_in(grid_username(G2)):
+        _report(dash_calls, grid, lon=str(lon), lat=str(lat), note="这段路灯全部不亮")
+    rid = _latest(dashboard_dsn, grid_username(G2))[0]
+    for desk, sees in (("qx431002", False), ("qx431028", True)):  # 北湖区's desk; 安仁县's, where it lies
+        with logged_in(desk):
+            queues = dash_calls.triggered_by(command.callbacks.refresh, "cmd-version.data", 1, None, 1, [], None,
+                                             None)[0]
+            assert (dash_calls.find(queues, f"cmd-reported-{rid}") is not None) is sees, desk
+    with logged_in("qx431002"):
+        told = dash_calls.told(command.callbacks.accept, {"type": "cmd-accept", "index": rid}, [1], 0)
+        assert "不属于本区县" in told
+    with logged_in("qx431028"):
+        panel = dash_calls.triggered_by(command.act.show_act_panel, "cmd-act-selected.data",
+                                        {"id": rid, "action": "merge"}, {"id": rid, "action": "merge"})
+        assert panel["into"] == f"#{earlier}" and panel["into_hidden"] is False  # the likely duplicate, offered
+        done = dash_calls.triggered_by(command.act.submit_act, "cmd-act-submit.n_clicks", 1, 1,
+                                       {"id": rid, "action": "merge"}, None, panel["into"], None, "同一处路灯故障", 0)
+        assert "合并：操作成功" in dash_calls.text_of(done["msg"])
+    with psycopg.connect(dashboard_dsn) as conn:
+        assert one(conn, "SELECT status, merged_into FROM incidents WHERE id = %s", (rid,)) == ("merged", earlier)

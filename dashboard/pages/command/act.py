@@ -68,7 +68,8 @@ def show_act_panel(selected: dict[str, Any] | None) -> dict[str, Any]:
         return dict(CLOSED)
     targets = load.act_targets(get_data(), incident_id, load.district_of(user)) \
         if mode in TO_TOWNSHIP and isinstance(incident_id, int) else []
-    return shown(mode, incident_id, targets, auth.current_lang())
+    return shown(mode, incident_id, targets, auth.current_lang(), load.duplicate_of(get_data(), incident_id)
+                 if mode == "merge" and isinstance(incident_id, int) else "")
 
 
 @callback(

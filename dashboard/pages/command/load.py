@@ -50,11 +50,17 @@ class Reported:
     duplicates: tuple[int, ...]  # open incidents of its category near it, opened shortly before it
 
 
-def reported(data: Data, district: str | None) -> tuple[Reported, ...]:
-    frame = data.pending_reports(district)
+def reported(data: Data, district: str | None, incident_id: int | None = None) -> tuple[Reported, ...]:
+    frame = data.pending_reports(district, incident_id)
     rows = incidents(frame.assign(deadline=None))
     return tuple(Reported(row, str(r.title), str(r.reported_by or ""), tuple(int(i) for i in (r.duplicates or [])))
                  for row, r in zip(rows, frame.itertuples(), strict=True))
+
+
+def duplicate_of(data: Data, incident_id: int) -> str:
+    """The likely duplicate a grid report is merged into, as the merge form shows it (``#12``); "" for none."""
+    found = reported(data, None, incident_id)
+    return f"#{found[0].duplicates[0]}" if found and found[0].duplicates else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,12 +72,13 @@ def action_panel(lang: Lang) -> html.Div:
     ], id=Ids.ACT_PANEL, className="card action-panel", hidden=True)
 
 
-def shown(mode: str, incident_id: object, targets: list[tuple[str, str]], lang: Lang) -> dict[str, Any]:
-    """The panel open for ``mode`` (a key of ``PANEL_ACTIONS``) on the incident: its fields, empty, and
-    ``targets`` (code, name) to choose from when the action names a township. Keys as in ``CLOSED``."""
+def shown(mode: str, incident_id: object, targets: list[tuple[str, str]], lang: Lang, into: str = "") -> dict[str, Any]:
+    """The panel open for ``mode`` (a key of ``PANEL_ACTIONS``) on the incident: its fields, empty (a merge's
+    target: ``into``, the likely duplicate of a grid report), and ``targets`` (code, name) to choose from when
+    the action names a township. Keys as in ``CLOSED``."""
     title = t("command.override_title", lang) if mode == OVERRIDE else action_label(PANEL_ACTIONS[mode], lang)
     return {"hidden": False, "title": f"{title} · #{incident_id}", "township_hidden": mode not in TO_TOWNSHIP,
             "township_label": t("command.transfer_to" if mode == "transfer" else "command.assist_with", lang),
             "township_options": township_options(targets), "township": None, "into_hidden": mode != "merge",
-            "into": "", "override_hidden": mode != OVERRIDE, "override": [], "note_label": t(NOTE_LABEL[mode], lang),
+            "into": into, "override_hidden": mode != OVERRIDE, "override": [], "note_label": t(NOTE_LABEL[mode], lang),
             "note": "", "msg": None}
