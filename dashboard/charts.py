@@ -26,8 +26,10 @@ def _count_axis(peak: int, **more: object) -> dict[str, object]:
     return {"rangemode": "tozero", "tickformat": "d", **({"dtick": 1} if peak < 6 else {}), **more}
 
 
-def daily_trend(daily: pd.DataFrame, start: date, end: date, lang: Lang) -> go.Figure:
-    """Stacked bars: incidents per local day and category, every day of the range present (zeros too)."""
+def daily_trend(daily: pd.DataFrame, start: date, end: date, lang: Lang, moved: pd.DataFrame | None = None,
+                moved_name: str = "") -> go.Figure:
+    """Stacked bars: incidents per local day and category, every day of the range present (zeros too); with
+    ``moved`` (day, moved) of any day, a line of the people moved (人员转移) per day on an axis of its own."""
     days = pd.date_range(start, end, freq="D")
     fig = go.Figure()
     peak = 0
@@ -40,6 +42,12 @@ def daily_trend(daily: pd.DataFrame, start: date, end: date, lang: Lang) -> go.F
             fig.add_trace(go.Bar(x=table.index.strftime("%Y-%m-%d"), y=table[category].tolist(),
                                  name=category_label(str(category), lang), marker_color=_color(str(category), i),
                                  hovertemplate="%{x} %{fullData.name}: %{y}<extra></extra>"))
+    people = moved if moved is not None and not moved.empty else None
+    if people is not None:
+        per_day = people.assign(day=pd.to_datetime(people["day"])).set_index("day")["moved"].reindex(days, fill_value=0)
+        fig.add_trace(go.Scatter(x=per_day.index.strftime("%Y-%m-%d"), y=per_day.astype(int).tolist(), name=moved_name,
+                                 yaxis="y2", mode="lines+markers", line={"color": "#00838f", "width": 2},
+                                 hovertemplate="%{x} " + moved_name + ": %{y}<extra></extra>"))
     fig.update_layout(
         barmode="stack", height=300, margin={"l": 40, "r": 10, "t": 10, "b": 40},
         legend={"orientation": "h", "y": -0.2}, font={"family": FONT},
@@ -47,6 +55,9 @@ def daily_trend(daily: pd.DataFrame, start: date, end: date, lang: Lang) -> go.F
         yaxis=_count_axis(peak, ticklabelstandoff=8),
         plot_bgcolor="#fff", paper_bgcolor="#fff",
     )
+    if people is not None:
+        fig.update_layout(yaxis2=_count_axis(int(people["moved"].max()), overlaying="y", side="right",
+                                             showgrid=False, title={"text": moved_name}))
     return fig
 
 

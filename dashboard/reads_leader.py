@@ -13,6 +13,7 @@ import pandas as pd
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from alerts.feedback import PEOPLE_MOVED, REPORTS
 from dashboard.filters import Filters
 from dashboard.reads import (
     DEADLINE_SQL,
@@ -69,6 +70,18 @@ class LeaderReads(AssessmentReads):
         return self._df(sql.SQL(
             "SELECT (i.created_at AT TIME ZONE 'Asia/Shanghai')::date AS day, i.category, count(*) AS n"
             " FROM incidents i WHERE {} GROUP BY 1, 2 ORDER BY 1, 2").format(cond), params)
+
+    def daily_people_moved(self, f: Filters) -> pd.DataFrame:
+        """day (local date), moved: 人员转移 per day of the filters' range, as the units' reports on the incidents
+        the filters choose said (each report counts the people moved since the unit's previous one)."""
+        cond, params = f.where(dates=False)
+        return self._df(sql.SQL(
+            "SELECT (l.at AT TIME ZONE 'Asia/Shanghai')::date AS day, sum((l.details->>%(key)s)::bigint) AS moved"
+            " FROM incident_log l JOIN incidents i ON i.id = l.incident_id"
+            " WHERE {} AND l.at >= %(f_start)s AND l.at < %(f_end)s AND l.action = ANY(%(reports)s)"
+            " AND jsonb_typeof(l.details->%(key)s) = 'number' GROUP BY 1 HAVING sum((l.details->>%(key)s)::bigint) > 0"
+            " ORDER BY 1").format(cond),
+            params | {"key": PEOPLE_MOVED.key, "reports": sorted(a.value for a in REPORTS)})
 
     def overdue_list(self, f: Filters, now: datetime, limit: int = 100, offset: int = 0) -> tuple[pd.DataFrame, int]:
         """Open incidents past their deadline now, the longest overdue first (whatever their start date):

@@ -327,6 +327,7 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
     "map.metric_open": {"zh": "未结案事件", "en": "Open incidents"},
     "map.metric_overdue": {"zh": "超时事件", "en": "Overdue incidents"},
     "map.metric_evacuated": {"zh": "人员转移", "en": "People evacuated"},
+    "leader.people_moved": {"zh": "转移人数（人）", "en": "People evacuated"},
     "map.evacuated_hover": {"zh": "本次汛情转移 {n} 人", "en": "{n} evacuated in this flood event"},
     "map.evacuated_total": {"zh": "累计 {n} 人（{since} 起）", "en": "{n} in all since {since}"},
     "map.evacuated_none": {"zh": "当前无汛情事件", "en": "No flood event open"},

@@ -5,6 +5,7 @@ before the event, and nothing once no flood incident is open."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -12,6 +13,8 @@ import psycopg
 from alerts.incidents import Location, act, open_incident
 from alerts.lifecycle import Action, Actor, Role
 from dashboard.data import Data
+from dashboard.filters import Filters
+from i18n.timefmt import local
 from store.db import make_pool
 from tests.fix_db import one
 
@@ -54,6 +57,12 @@ def test_people_moved_in_the_open_flood_event(demo_db: Callable[[], str]) -> Non
         mine = data.for_district("431021").area_people_moved(now)
         assert {(r.level, r.code): int(r.moved) for r in mine.itertuples()} == {("district", "431021"): 5,
                                                                               ("township", b): 5}
+        # the leader's 人员转移 per day over the cockpit's filters: the closed event's day counts too
+        week = Filters(local(now - timedelta(days=5)).date(), local(now).date())
+        per_day = dict(zip(data.daily_people_moved(week)["day"], data.daily_people_moved(week)["moved"], strict=True))
+        assert per_day[local(now - timedelta(days=3) + timedelta(minutes=10)).date()] == 50
+        assert sum(per_day.values()) == 50 + 20 + 5
+        assert int(data.daily_people_moved(replace(week, district="431021"))["moved"].sum()) == 5
         with psycopg.connect(dsn) as conn:
             conn.execute("UPDATE incidents SET status = 'closed' WHERE category = 'flood'")
         assert data.area_people_moved(now).empty  # no flood incident open: no event

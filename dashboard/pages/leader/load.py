@@ -51,6 +51,7 @@ class Panels:
     filters: Filters
     summary: Summary
     daily: pd.DataFrame  # incidents per local day and category
+    moved: pd.DataFrame  # 人员转移 per local day
     overdue: Paged
     ranking: Paged
 
@@ -113,7 +114,7 @@ def listing(data: Data, f: Filters, now: datetime, names: dict[str, str], page: 
 
 def panels(data: Data, f: Filters, now: datetime, names: dict[str, str]) -> Panels:
     ranked = data.township_ranking(f, now)  # read once: the 按期签收率 card sums it
-    return Panels(f, Summary(**data.leader_summary(f, now, ranked)), data.daily_counts(f),
+    return Panels(f, Summary(**data.leader_summary(f, now, ranked)), data.daily_counts(f), data.daily_people_moved(f),
                   overdue(data, f, now, names), ranking(data, f, now, names, ranked=ranked))
 
 

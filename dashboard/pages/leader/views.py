@@ -103,7 +103,8 @@ def count(p: Paged, lang: Lang) -> str:
 
 
 def trend(p: Panels, lang: Lang) -> Any:
-    return charts.daily_trend(p.daily, p.filters.start, p.filters.end, lang)
+    return charts.daily_trend(p.daily, p.filters.start, p.filters.end, lang, moved=p.moved,
+                              moved_name=t("leader.people_moved", lang))
 
 
 def timeline(tl: Timeline | None, lang: Lang) -> html.Div:
