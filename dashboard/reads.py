@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
+import shapely
 from psycopg.abc import QueryNoTemplate
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
@@ -131,6 +132,18 @@ class Reads:
             row = conn.execute("SELECT r.label_lon, r.label_lat FROM regions r JOIN boundary_versions b"
                                " ON b.version = r.version WHERE b.active AND r.code = %s", (code,)).fetchone()
         return (float(row[0]), float(row[1])) if row else None
+
+    def region_outline(self, code: str) -> list[tuple[list[float], list[float]]]:
+        """The rings of a region of the active boundary version, each as (lons, lats): what a map draws."""
+        with self.pool.connection() as conn:
+            row = conn.execute("SELECT r.geom_wkb FROM regions r JOIN boundary_versions b ON b.version = r.version"
+                               " WHERE b.active AND r.code = %s", (code,)).fetchone()
+        if row is None:
+            return []
+        shape = shapely.from_wkb(bytes(row[0]))
+        polygons = getattr(shape, "geoms", [shape])
+        return [([float(x) for x in xs], [float(y) for y in ys])
+                for p in polygons for xs, ys in [p.exterior.coords.xy]]
 
     def patrol_report(self, actor: Actor, now: datetime, *, category: str, lon: float, lat: float, note: str,
                       photos: Sequence[Attachment] = ()) -> int:

@@ -53,6 +53,7 @@ def test_a_grid_report_from_the_phone_is_accepted_on_the_desk(browser: Browser, 
         page.click("#login-submit")
         expect(page).to_have_url(f"{url}/grid", timeout=30_000)  # a grid member lands on its own page
         expect(page.locator("h1")).to_contain_text("人民路街道第2网格", timeout=30_000)
+        expect(page.locator("#wg-map canvas").first).to_be_visible(timeout=30_000)  # its grid's map is drawn
         page.fill("#wg-lon", "")
         page.fill("#wg-lat", "")
         page.get_by_role("button", name="使用当前位置").click()

@@ -1,9 +1,9 @@
-"""网格巡查: a grid member's phone page (issue 18). 巡查上报 of what it sees in its grids (category from the
-catalogue, the position typed or the phone's, tagged to district, township and grid by the layers ingest tags
-with, a note, up to 3 photos), which waits as 待受理 for the desk; 现场核查 of the work done in its grids for the
-categories that need it (pass, or fail = 返工 with the reason); its grids' open incidents and its own reports,
-a declined one with the desk's reason. Every action re-checks on the server that the grid is the member's.
-``load`` reads, ``views`` draws, ``callbacks`` answer the browser.
+"""网格巡查: a grid member's phone page (issue 18): a map of its grids and their open incidents; 巡查上报 of
+what it sees in its grids (category from the catalogue, the position typed or the phone's, tagged to district,
+township and grid by the layers ingest tags with, a note, up to 3 photos), which waits as 待受理 for the desk;
+现场核查 of the work done in its grids for the categories that need it (pass, or fail = 返工 with the reason);
+its grids' open incidents and its own reports, a declined one with the desk's reason. Every action re-checks on
+the server that the grid is the member's. ``load`` reads, ``views`` draws, ``callbacks`` answer the browser.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ __all__ = ["callbacks", "layout", "load", "views"]  # imported here, the callbac
 
 
 def _page(user: auth.SessionUser, lang: Lang) -> html.Div:
-    return views.page(load.page(get_data(), user.grid_codes, user.username, utcnow()), lang)
+    return views.page(load.page(get_data(), user.grid_codes, user.username, utcnow()), lang,
+                      dash.get_asset_url("map-dark.json"))
 
 
 def layout(**_: object) -> Component:

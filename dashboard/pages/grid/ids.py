@@ -10,6 +10,7 @@ class Ids(StrEnum):
     TICK = "wg-tick"
     VERSION = "wg-version"  # bumped after each report or check so the lists re-read at once
     MARKER = "wg-marker"
+    MAP = "wg-map"  # its grids and their open incidents
     LISTS = "wg-lists"  # 待现场核查, the grids' open incidents, the member's own reports
     # 巡查上报
     FORM_MSG = "wg-form-msg"

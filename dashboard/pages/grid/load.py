@@ -23,12 +23,15 @@ class Row:
     status: Status
     grid_code: str | None
     created_at: datetime
+    lon: float | None = None
+    lat: float | None = None
     reason: str | None = None  # 不予立案's, for the reporter
 
 
 def _rows(frame: pd.DataFrame) -> tuple[Row, ...]:
     return tuple(Row(int(r.id), str(r.title), str(r.category), int(r.level), Status(r.status),
                      r.grid_code if isinstance(r.grid_code, str) else None, r.created_at,
+                     float(r.lon) if pd.notna(r.lon) else None, float(r.lat) if pd.notna(r.lat) else None,
                      getattr(r, "reason", None) if isinstance(getattr(r, "reason", None), str) else None)
                  for r in frame.itertuples())
 
@@ -46,6 +49,7 @@ class Page:
     marker: str  # read before the lists
     lists: Lists
     center: tuple[float, float] | None  # the label point of its first grid: the form's position to start from
+    outlines: list[tuple[list[float], list[float]]]  # the rings of its grids, (lons, lats): the map's
 
 
 def lists(data: Data, grids: tuple[str, ...], username: str) -> Lists:
@@ -62,4 +66,5 @@ def page(data: Data, grids: tuple[str, ...], username: str, now: datetime) -> Pa
     names = data.unit_names()
     list_marker = marker(data, grids, username, now)
     centre = data.region_label(grids[0]) if grids else None
-    return Page([(g, names.get(g, g)) for g in grids], list_marker, lists(data, grids, username), centre)
+    return Page([(g, names.get(g, g)) for g in grids], list_marker, lists(data, grids, username), centre,
+                [ring for g in grids for ring in data.region_outline(g)])

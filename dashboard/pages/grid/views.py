@@ -1,9 +1,11 @@
-"""The 网格巡查 page as components (phone width, one column): the 巡查上报 form (category from the catalogue,
+"""The 网格巡查 page as components (phone width, one column): a map of the member's grids and their open
+incidents, the 巡查上报 form (category from the catalogue,
 the position typed or the phone's, a note, up to 3 photos), the incidents waiting for the member's 核查 on site
 with the check form, its grids' other open incidents, and its own reports (a declined one with the reason)."""
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 from dash import dcc, html
 
 from alerts.feedback import PATROL_CATEGORIES
@@ -11,14 +13,16 @@ from alerts.lifecycle import Action
 from alerts.status import Status
 from dashboard.actions import MAX_PHOTO_BYTES
 from dashboard.components import aria, level_badge, status_chip
+from dashboard.map.figure import fit
 from dashboard.widgets import incident_button
-from i18n.labels import Lang, action_label, category_label, t
+from i18n.labels import LEVEL_COLOR, Lang, action_label, category_label, t
 from i18n.timefmt import fmt_dt
 
 from .ids import Ids
 from .load import Lists, Page, Row
 
 REFRESH_MS = 15_000
+MAP_HEIGHT = 260
 
 
 def _card(row: Row, lang: Lang, *, check: bool = False) -> html.Div:
@@ -50,6 +54,25 @@ def _upload(upload_id: str, name_id: str, lang: Lang) -> list[html.Div | dcc.Upl
     return [dcc.Upload(html.Div(t("grid.photos", lang)), id=upload_id, className="upload",
                        accept="image/jpeg,image/png,image/webp", max_size=MAX_PHOTO_BYTES, multiple=True),
             html.Div(id=name_id, className="muted")]
+
+
+def grid_map(p: Page, style_url: str) -> go.Figure:
+    """Its grids' outlines and their open incidents (in the level's colour; the number on hover), fitted to the
+    grids on a phone's width."""
+    fig = go.Figure()
+    for lons, lats in p.outlines:
+        fig.add_trace(go.Scattermap(lon=lons, lat=lats, mode="lines", fill="toself", hoverinfo="skip",
+                                    line={"color": "#5aa9e6", "width": 2}, fillcolor="rgba(90,169,230,0.12)"))
+    rows = [r for r in (*p.lists.checks, *p.lists.incidents) if r.lon is not None and r.lat is not None]
+    fig.add_trace(go.Scattermap(lon=[r.lon for r in rows], lat=[r.lat for r in rows], mode="markers",
+                                text=[f"#{r.id} {r.title}" for r in rows], hovertemplate="%{text}<extra></extra>",
+                                marker={"size": 13, "color": [LEVEL_COLOR[r.level] for r in rows]}))
+    lons = [x for ring, _ in p.outlines for x in ring]
+    lats = [y for _, ring in p.outlines for y in ring]
+    center, zoom = fit((min(lons), min(lats), max(lons), max(lats)) if lons else None, (360, MAP_HEIGHT))
+    fig.update_layout(map={"style": style_url, "center": center, "zoom": zoom},
+                      margin={"l": 0, "r": 0, "t": 0, "b": 0}, showlegend=False, height=MAP_HEIGHT)
+    return fig
 
 
 def report_form(p: Page, lang: Lang) -> html.Section:
@@ -97,11 +120,13 @@ def check_panel(lang: Lang) -> html.Div:
     ], id=Ids.CHECK_PANEL, className="card action-panel", hidden=True)
 
 
-def page(p: Page, lang: Lang) -> html.Div:
+def page(p: Page, lang: Lang, style_url: str) -> html.Div:
     grids = "、".join(name for _, name in p.grids)
     return html.Div([
         html.H1([t("grid.title", lang), html.Span(f" · {grids}", className="subtitle")]),
         html.Div(id=Ids.MSG, className="msg-area", **aria(live="polite")),
+        dcc.Graph(id=Ids.MAP, figure=grid_map(p, style_url), config={"displayModeBar": False, "scrollZoom": True},
+                  className="grid-map"),
         check_panel(lang),
         report_form(p, lang),
         html.Div(lists(p.lists, lang), id=Ids.LISTS),
