@@ -172,8 +172,9 @@ def patrol_report(conn: psycopg.Connection, *, actor: Actor, category: str, loca
     transaction with its photos. It enters as 待受理, no incident yet, until the desk accepts it
     (``accept_report``). Raises ``IllegalMove`` for a point outside the member's grids."""
     text = note.strip()
+    details = _placed(PATROL_LEVEL, category, location) | {"township_code_of_point": location.township_code}
     created, entry = transition(_draft(PATROL_LEVEL, category), Action.PATROL_REPORT, actor, now, note=text,
-                                details=_placed(PATROL_LEVEL, category, location))
+                                details=details)
     with conn.transaction():
         incident_id = _insert(conn, created, title=text[:TITLE_CHARS], source_kind="manual", location=location,
                               now=now, reported_by=actor.name)
@@ -353,7 +354,7 @@ def amend(conn: psycopg.Connection, incident_id: int, *, location: Location, cat
         current = load(conn, incident_id)
         details: dict[str, object] = {"category": category, "lon": location.lon, "lat": location.lat,
                                       "township_code_of_point": location.township_code,
-                                      "district_code": location.district_code,
+                                      "district_code": location.district_code, "grid_code": location.grid_code,
                                       "near_boundary": location.near_boundary}
         amended, _ = _apply(conn, incident_id, current, Action.AMEND, actor, now, note=note, township_code=None,
                             details=details, source=source)

@@ -328,6 +328,9 @@ def _effects(inc: Incident, action: Action, now: datetime, township: str | None,
         inc = replace(inc, near_boundary=near) if isinstance(near, bool) else inc
         inc = replace(inc, district_code=district) if isinstance(district, str) else inc
         inc = replace(inc, grid_code=grid) if isinstance(grid, str) else inc
+    if action is Action.PATROL_REPORT:  # with the township of its point until the desk accepts and routes it
+        point = details.get("township_code_of_point")
+        inc = replace(inc, township_code=point) if isinstance(point, str) else inc
     if action is Action.AMEND:
         category = details.get("category")
         return replace(inc, category=category) if isinstance(category, str) and category else inc

@@ -10,14 +10,14 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from alerts.incidents import accept_report, act, load, patrol_report, report
+from alerts.incidents import accept_report, act, amend, load, patrol_report, report
 from alerts.lifecycle import SITE_CHECKED, Action, Actor, IllegalMove, Refusal, Role
 from alerts.locate import locate
 from alerts.status import Status
 from dashboard.data import Photo
 from layers.loader import load_active_layers
 from store.users import get_user, grid_username
-from tests.fix_db import one
+from tests.fix_db import log_disagreements, one
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 COMMAND = Actor("zhihui", Role.COMMAND)
@@ -116,3 +116,22 @@ def test_a_checked_category_is_checked_on_site_before_the_desk_closes_it(conn: p
     moves = [r[0] for r in conn.execute("SELECT action FROM incident_log WHERE incident_id = %s ORDER BY id", (rid,))]
     assert moves == ["patrol_report", "accept", "dispatch", "sign", "feedback", "site_fail", "feedback", "site_pass",
                      "verify"]
+
+
+def test_an_amended_point_moves_the_check_to_its_new_grid_and_every_log_replays(conn: psycopg.Connection) -> None:
+    first, second = "431003001001", "431003001002"  # 苏仙岭街道 (苏仙区): both have members
+    layers = load_active_layers(conn)
+    rid = patrol_report(conn, actor=_member(conn, first), category="city_management",
+                        location=locate(*_grid_point(conn, first), layers), note="占道堆物", now=NOW)
+    accept_report(conn, rid, COMMAND, NOW)
+    amend(conn, rid, location=locate(*_grid_point(conn, second), layers), category="city_management", actor=COMMAND,
+          now=NOW, note="位置更正")
+    staff = Actor("zj431003001", Role.TOWNSHIP, "431003001")
+    act(conn, rid, Action.SIGN, staff, NOW)
+    report(conn, rid, Action.FEEDBACK, staff, NOW, note="已清理", details={"result": "resolved"})
+    with pytest.raises(IllegalMove) as moved:  # the first grid's member no longer checks it
+        act(conn, rid, Action.SITE_PASS, _member(conn, first), NOW)
+    assert moved.value.refusal is Refusal.NOT_YOUR_GRID
+    act(conn, rid, Action.SITE_PASS, _member(conn, second), NOW)
+    assert load(conn, rid).status is Status.RESOLVED
+    assert log_disagreements(conn) == []  # every incident of this database: its row is what its log replays to
