@@ -133,7 +133,8 @@ def register(server: flask.Flask, data: Data) -> None:
         incident_id, photo = found
         if (user.role in UNIT_ROLES and not (
                 user.township_code and data.township_involved(incident_id, user.township_code))) or (
-                user.role is Role.DISTRICT and not on_desk_of(data.incident(incident_id), user.district_code)):
+                user.role is Role.DISTRICT and not on_desk_of(data.incident(incident_id), user.district_code)) or (
+                user.role is Role.GRID and (data.incident(incident_id) or {}).get("grid_code") not in user.grid_codes):
             auth.record_refusal(user)
             flask.abort(404)  # 404, not 403: do not confirm that the photo exists
         response = flask.Response(photo.data, mimetype=photo.content_type)

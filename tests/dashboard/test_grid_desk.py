@@ -20,6 +20,7 @@ from dash.exceptions import PreventUpdate
 
 from alerts.incidents import Location, act, open_incident, report
 from alerts.lifecycle import Action, Actor, Role
+from dashboard.auth import GRID_PASSWORD
 from store.users import grid_username
 from tests.fix_db import one
 
@@ -217,3 +218,26 @@ def test_a_duplicate_report_is_merged_and_only_its_districts_desk_sees_it(
         assert "合并：操作成功" in dash_calls.text_of(done["msg"])
     with psycopg.connect(dashboard_dsn) as conn:
         assert one(conn, "SELECT status, merged_into FROM incidents WHERE id = %s", (rid,)) == ("merged", earlier)
+
+
+def test_a_grid_member_is_served_the_photos_of_its_grids_only(dash_app: dash.Dash, dashboard_dsn: str) -> None:
+    lon, lat = _point(dashboard_dsn, G1)
+    with psycopg.connect(dashboard_dsn, autocommit=True) as conn:
+        incident = open_incident(conn, title="广告牌倾斜", category="city_management", level=3, source_kind="manual",
+                                 location=Location(lon, lat, TOWN[:6], TOWN, G1, None), now=datetime.now(UTC))
+        assert incident is not None
+        photo = one(conn, "INSERT INTO incident_attachments (incident_id, filename, content_type, data, uploaded_at)"
+                          " VALUES (%s, 'sign.png', 'image/png', %s, now()) RETURNING id", (incident, PNG))[0]
+
+    def fetch(username: str) -> tuple[int, bytes]:
+        client = dash_app.server.test_client()
+        form = client.get("/login").get_data(as_text=True)
+        csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        landed = client.post("/login", data={"username": username, "password": GRID_PASSWORD, "csrf": csrf})
+        assert landed.status_code == 302
+        reply = client.get(f"/attachment/{photo}")
+        return reply.status_code, reply.get_data()
+
+    assert fetch(grid_username(G1)) == (200, PNG)  # its grid's
+    status, body = fetch(grid_username(G2))  # the next grid's member
+    assert status == 404 and PNG not in body
