@@ -241,3 +241,14 @@ def test_a_grid_member_is_served_the_photos_of_its_grids_only(dash_app: dash.Das
     assert fetch(grid_username(G1)) == (200, PNG)  # its grid's
     status, body = fetch(grid_username(G2))  # the next grid's member
     assert status == 404 and PNG not in body
+
+
+def test_the_grid_page_in_english(dash_calls: DashCalls, logged_in: LoggedIn, pages: dict[str, ModuleType],
+                                  dashboard_dsn: str) -> None:
+    grid = pages["grid"]
+    with logged_in(grid_username(G1), "en"):
+        page = dash_calls.text_of(grid.layout())
+        assert all(words in page for words in ("Grid patrol", "Report what you see", "City management",
+                                               "Use my position", "My reports", "Open incidents in my grids"))
+        reply = _report(dash_calls, grid, lon="", lat="", note="x")
+        assert "Enter a valid longitude and latitude" in dash_calls.text_of(reply["form_msg"])
