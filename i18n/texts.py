@@ -34,6 +34,8 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
     "grid.reports": {"zh": "我的上报", "en": "My reports"},
     "grid.declined": {"zh": "不予立案原因", "en": "Declined because"},
     "grid.empty": {"zh": "暂无", "en": "None"},
+    "details.grid": {"zh": "网格员所在网格", "en": "Grid member's grid"},
+    "details.grid_code": {"zh": "点位所在网格", "en": "Grid of the point"},
     "err.point": {"zh": "请填写有效的经纬度（十进制度），或使用当前位置",
                   "en": "Enter a valid longitude and latitude (decimal degrees), or use your position."},
     "err.category_required": {"zh": "请选择类别", "en": "Please choose a category."},
