@@ -23,6 +23,7 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
     "grid.lon": {"zh": "经度", "en": "Longitude"},
     "grid.lat": {"zh": "纬度", "en": "Latitude"},
     "grid.locate": {"zh": "使用当前位置", "en": "Use my position"},
+    "grid.from_map": {"zh": "用地图中心位置（十字处）", "en": "Use the map's centre (the cross)"},
     "grid.note": {"zh": "情况描述", "en": "What you saw"},
     "grid.photos": {"zh": "现场照片（最多3张）", "en": "Photos (up to 3)"},
     "grid.submit": {"zh": "上报", "en": "Send report"},

@@ -1,7 +1,7 @@
 """A grid member's 巡查上报 in headless Chromium against a real dashboard process, accepted on the command desk.
 
-On a phone-sized page: the member logs in through the form and lands on its page, takes the phone's position
-(the browser's geolocation), writes what it saw, attaches a photo and sends it; the report is listed as 待受理
+On a phone-sized page: the member logs in through the form and lands on its page, reads the point under the
+map's cross (after dragging the map), takes the phone's position (the browser's geolocation), writes what it saw, attaches a photo and sends it; the report is listed as 待受理
 on its page and waits in the database; the duty officer's desk shows it under 待受理 and 受理立案 routes it to
 the township of its point. No console error, nothing asked of another host."""
 
@@ -54,6 +54,20 @@ def test_a_grid_report_from_the_phone_is_accepted_on_the_desk(browser: Browser, 
         expect(page).to_have_url(f"{url}/grid", timeout=30_000)  # a grid member lands on its own page
         expect(page.locator("h1")).to_contain_text("人民路街道第2网格", timeout=30_000)
         expect(page.locator("#wg-map canvas").first).to_be_visible(timeout=30_000)  # its grid's map is drawn
+        # The map's centre: drawn on the grid, then dragged to the west by a third of its width (its centre goes east).
+        page.get_by_role("button", name="用地图中心位置（十字处）").click()
+        drawn = float(page.locator("#wg-lon").input_value())
+        box = page.locator("#wg-map").bounding_box()
+        assert box is not None
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x - box["width"] / 3, y, steps=8)
+        page.mouse.up()
+        page.wait_for_timeout(500)
+        page.get_by_role("button", name="用地图中心位置（十字处）").click()
+        expect(page.locator("#wg-lon")).not_to_have_value(f"{drawn:.6f}", timeout=15_000)
+        assert float(page.locator("#wg-lon").input_value()) > drawn  # the point under the cross, east of it
         page.fill("#wg-lon", "")
         page.fill("#wg-lat", "")
         page.get_by_role("button", name="使用当前位置").click()

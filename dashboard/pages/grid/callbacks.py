@@ -56,6 +56,21 @@ clientside_callback(
 )
 
 
+# The map's centre (moved under the cross by panning the map) into the form, in the browser: the view the map
+# reported last (relayoutData), else the one it was drawn with.
+clientside_callback(
+    """function (n, moved, figure) {
+        var c = (moved && moved["map.center"]) || (figure && figure.layout && figure.layout.map
+                                                   && figure.layout.map.center);
+        if (!n || !c) { return [window.dash_clientside.no_update, window.dash_clientside.no_update]; }
+        return [Number(c.lon).toFixed(6), Number(c.lat).toFixed(6)];
+    }""",
+    Output(Ids.LON, "value", allow_duplicate=True), Output(Ids.LAT, "value", allow_duplicate=True),
+    Input(Ids.FROM_MAP, "n_clicks"), State(Ids.MAP, "relayoutData"), State(Ids.MAP, "figure"),
+    prevent_initial_call=True,
+)
+
+
 def _names(filenames: list[str] | str | None) -> str:
     names = filenames if isinstance(filenames, list) else [filenames] if filenames else []
     return "、".join(str(n) for n in names)

@@ -19,6 +19,7 @@ class Ids(StrEnum):
     LAT = "wg-lat"
     LOCATE = "wg-locate"  # the phone's position into LON / LAT (in the browser)
     LOCATE_MSG = "wg-locate-msg"
+    FROM_MAP = "wg-from-map"  # the map's centre (under the cross) into LON / LAT (in the browser)
     NOTE = "wg-note"
     PHOTO = "wg-photo"
     PHOTO_NAME = "wg-photo-name"

@@ -92,7 +92,10 @@ def report_form(p: Page, lang: Lang) -> html.Section:
                           dcc.Input(id=Ids.LAT, type="text", className="input",
                                     value=f"{lat:.6f}" if lat is not None else "", maxLength=20)]),
             ], className="point-row"),
-            html.Button(t("grid.locate", lang), id=Ids.LOCATE, className="btn btn-secondary", n_clicks=0),
+            html.Div([
+                html.Button(t("grid.locate", lang), id=Ids.LOCATE, className="btn btn-secondary", n_clicks=0),
+                html.Button(t("grid.from_map", lang), id=Ids.FROM_MAP, className="btn btn-secondary", n_clicks=0),
+            ], className="card-actions"),
             html.Div(id=Ids.LOCATE_MSG, className="muted"),
             html.Label(t("grid.note", lang), htmlFor=Ids.NOTE),
             dcc.Textarea(id=Ids.NOTE, className="input textarea", maxLength=2000),
@@ -125,8 +128,13 @@ def page(p: Page, lang: Lang, style_url: str) -> html.Div:
     return html.Div([
         html.H1([t("grid.title", lang), html.Span(f" · {grids}", className="subtitle")]),
         html.Div(id=Ids.MSG, className="msg-area", **aria(live="polite")),
-        dcc.Graph(id=Ids.MAP, figure=grid_map(p, style_url), config={"displayModeBar": False, "scrollZoom": True},
-                  className="grid-map"),
+        html.Div([
+            dcc.Graph(id=Ids.MAP, figure=grid_map(p, style_url), config={"displayModeBar": False, "scrollZoom": True},
+                      className="grid-map"),
+            html.Div("+", className="map-cross", **aria(hidden="true"),  # where 用地图中心位置 reads the point
+                     style={"position": "absolute", "left": "50%", "top": "50%", "transform": "translate(-50%, -50%)",
+                            "color": "#ffd166", "fontSize": "28px", "pointerEvents": "none", "lineHeight": "1"}),
+        ], style={"position": "relative"}),
         check_panel(lang),
         report_form(p, lang),
         html.Div(lists(p.lists, lang), id=Ids.LISTS),
