@@ -1,9 +1,10 @@
 """A grid member's 巡查上报 in headless Chromium against a real dashboard process, accepted on the command desk.
 
 On a phone-sized page: the member logs in through the form and lands on its page, reads the point under the
-map's cross (after dragging the map), takes the phone's position (the browser's geolocation), writes what it saw, attaches a photo and sends it; the report is listed as 待受理
-on its page and waits in the database; the duty officer's desk shows it under 待受理 and 受理立案 routes it to
-the township of its point. No console error, nothing asked of another host."""
+map's cross (after dragging the map), takes the phone's position (the browser's geolocation), writes what it
+saw, attaches a photo and sends it; the report is listed as 待受理 on its page and waits in the database; the
+duty officer's desk shows it under 待受理 and 受理立案 routes it to the township of its point. No console error,
+nothing asked of another host."""
 
 from __future__ import annotations
 
