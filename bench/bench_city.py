@@ -335,6 +335,7 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=100_000)
     parser.add_argument("--probes", type=int, default=100, help="breaches published in the middle of the load")
     parser.add_argument("--publishers", type=int, default=2, help="gateway processes")
+    parser.add_argument("--engine-from", metavar="REV", help="run the alert engine of this commit (git archive)")
     parser.add_argument("--big-screen", type=int, default=20, metavar="N",
                         help="after the load, N calls of each big-screen refresh case on the city's data (0: none)")
     parser.add_argument("--gateways", help=argparse.SUPPRESS)
@@ -371,8 +372,17 @@ def main() -> None:
         ingest = subprocess.Popen([sys.executable, "-m", "ingest", "--client-id", "city-ingest"],
                                   env=env | {"CITYOPS_MQTT_URL": login("city-ingest")}, cwd=ROOT,
                                   stdout=logs["ingest"], stderr=subprocess.STDOUT)
+        engine_tree = ROOT
+        if args.engine_from:  # an earlier commit's engine, for a before/after at city rate
+            engine_tree = work / "engine"
+            engine_tree.mkdir()
+            archive = subprocess.run(["git", "archive", args.engine_from], cwd=ROOT, check=True,
+                                     capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(engine_tree)], input=archive, check=True)
+            log(f"the alert engine from {args.engine_from}")
         alerts = subprocess.Popen([sys.executable, "-m", "alerts", "--name", "city-alerts", "--tick", "10"],
-                                  env=env | {"CITYOPS_MQTT_URL": login(outbox_client_id("city-alerts"))}, cwd=ROOT,
+                                  env=env | {"CITYOPS_MQTT_URL": login(outbox_client_id("city-alerts")),
+                                             "PYTHONPATH": str(engine_tree)}, cwd=engine_tree,
                                   stdout=logs["alerts"], stderr=subprocess.STDOUT)
         procs += [ingest, alerts]
         time.sleep(5)
