@@ -248,7 +248,7 @@ def create_app(dsn: str, *, secret_key: str, pool_size: int = 4,
     if replica is not None:
         app.server.extensions[READ_EXTENSION] = replica
     sessions = sessions or auth.SessionPolicy()
-    observe.register(app, data, sessions.idle, replica)  # first: its clock starts before the gate may refuse
+    observe.register(app, data, sessions.idle)  # first: its clock starts before the gate may refuse
     auth.configure(app.server, secret_key, sessions)
     routes.register(app.server, data)
     register_webfont(app.server, WEBFONT_PACKAGE)
@@ -258,6 +258,12 @@ def create_app(dsn: str, *, secret_key: str, pool_size: int = 4,
     _import_pages()
     app.layout = sys.modules["dashboard.shell"].layout
     headers.register(app)
+    # Dash finishes its set-up in the first request, but marks it done before doing it: a fresh gthread worker
+    # answering several requests at once (a browser's nine script bundles, or sessions moving over from a
+    # worker that died) served some before the bundles were registered (500 "dash is not a registered
+    # library") or the callbacks copied in. Done here, before the worker takes any request.
+    with app.server.test_request_context("/"):
+        app._setup_server()
     paths = [p.get("path_template") or p["path"] for p in dash.page_registry.values()]
     log.info("dashboard ready: pages %s", ", ".join(paths))
     return app

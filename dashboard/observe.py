@@ -124,7 +124,7 @@ def _metrics_allowed(request: flask.Request) -> bool:
     return request.remote_addr in LOOPBACK  # no token configured: only this machine scrapes
 
 
-def register(app: dash.Dash, data: Data, idle: timedelta, replica: Data | None = None) -> None:
+def register(app: dash.Dash, data: Data, idle: timedelta) -> None:
     server = app.server
 
     def probe_view(path: str) -> flask.Response:
@@ -135,7 +135,7 @@ def register(app: dash.Dash, data: Data, idle: timedelta, replica: Data | None =
         # its header, which prometheus_client cannot read (struct.error). A probe must never trip on that.
         try:
             registry = scrape_registry(data, idle) if path == "/metrics" else CollectorRegistry()
-            reply = answer(path, lambda: readiness(data, replica), registry)
+            reply = answer(path, lambda: readiness(data, server.extensions.get(READ_EXTENSION)), registry)
         except struct.error:
             return flask.Response("metrics: a worker is starting; scrape again\n", status=503, mimetype="text/plain")
         response = flask.Response(reply.body, status=reply.status, content_type=reply.content_type)

@@ -1,8 +1,9 @@
-"""The dashboard with a read replica (CITYOPS_DASHBOARD_READ_URL): a real streaming standby of a PostgreSQL
-server of this test's own (pg_basebackup -R). The pages that only read read there: with the standby's replay
-paused, the leader cockpit does not see an incident the primary has, and sees it once replay resumes; every
-such page opens on the read-only standby (a write there would fail); the desks stay on the primary; /readyz
-names the replica and fails without it."""
+"""The dashboard with a read replica (CITYOPS_DASHBOARD_READ_URL): a real streaming standby (pg_basebackup -R)
+of a PostgreSQL server of this test's own. The pages that only read read there: with the standby's replay
+paused, the leader cockpit does not see an incident its primary has, and sees it once replay resumes; every
+such page opens on the read-only standby (a write there would fail); the desks read the app's primary, here
+the session's database (so the leader does not list what the desk does); /readyz names the replica and fails
+without it."""
 
 from __future__ import annotations
 
@@ -72,17 +73,21 @@ def replicated() -> Iterator[Replicated]:
             found.pg_ctl("-m", "fast", "-w", "stop")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def app(replicated: Replicated, dash_app: dash.Dash) -> Iterator[dash.Dash]:
-    """A second app in this process (the pages' callbacks are process-wide: ``dash_app`` registered them)."""
-    from dashboard.app import create_app
-    from dashboard.context import EXTENSION, READ_EXTENSION
+    """The session's app with the standby as its read replica (``create_app(read_dsn=...)`` sets the same slot;
+    a second app in this process would re-execute the pages' modules under the other tests)."""
+    from dashboard.context import READ_EXTENSION
+    from dashboard.data import Data
+    from store.db import make_pool
 
-    made = create_app(replicated.role_url("dashboard"), secret_key="test-secret-key",
-                      read_dsn=replicated.role_url("dashboard", replica=True))
-    yield made
-    made.server.extensions[READ_EXTENSION].close()
-    made.server.extensions[EXTENSION].close()
+    replica = Data(make_pool(replicated.role_url("dashboard", replica=True), "dashboard-replica"))
+    dash_app.server.extensions[READ_EXTENSION] = replica
+    try:
+        yield dash_app
+    finally:
+        del dash_app.server.extensions[READ_EXTENSION]
+        replica.close()
 
 
 def _incident(dsn: str, title: str) -> int:
@@ -106,7 +111,8 @@ def _listed(app: dash.Dash, search: str) -> str:
     return DashCalls.text_of(count)
 
 
-def test_the_pages_that_only_read_read_the_replica(replicated: Replicated, app: dash.Dash) -> None:
+def test_the_pages_that_only_read_read_the_replica(replicated: Replicated, app: dash.Dash,
+                                                   dashboard_dsn: str) -> None:
     first = f"{TAG}甲"
     _incident(replicated.dsn, first)
     wait_until("the standby replays the first incident", lambda: _on_replica(replicated, first))
@@ -115,11 +121,13 @@ def test_the_pages_that_only_read_read_the_replica(replicated: Replicated, app: 
     with psycopg.connect(replicated.replica_owner(), autocommit=True) as standby:
         standby.execute("SELECT pg_wal_replay_pause()")
         try:
-            second = _incident(replicated.dsn, f"{TAG}乙")
+            _incident(replicated.dsn, f"{TAG}乙")
             assert "共 1 条" in _listed(app, TAG)  # the leader reads the standby, paused before it
+            on_primary = _incident(dashboard_dsn, f"{TAG}丙")  # the app's primary: the session's database
             from dashboard.context import get_data
             with user_session(app, "zhihui"):  # the desks read the primary
-                assert get_data().incident(second) is not None
+                assert get_data().incident(on_primary) is not None
+            assert "共 1 条" in _listed(app, TAG)  # and the leader does not: it reads the standby
         finally:
             standby.execute("SELECT pg_wal_replay_resume()")
     wait_until("the leader cockpit shows the second incident once replay resumes",
