@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -28,16 +27,14 @@ def test_the_hash_is_what_mosquitto_passwd_writes(tmp_path: Path) -> None:
     assert len(base64.b64decode(ours.split("$")[3])) == len(base64.b64decode(salt))  # the same salt length
 
 
-def test_a_hundred_thousand_devices_are_hashed_and_rendered_in_seconds() -> None:
-    start = time.perf_counter()
-    accounts = [(broker_acl.device(CITY, f"gas-{i}"), broker_acl.hash_password(broker_acl.new_password()))
-                for i in range(100_000)]
-    files = broker_acl.render(CITY, accounts)
-    seconds = time.perf_counter() - start
-    print(f"100,000 device accounts hashed and rendered in {seconds:.1f} s")
-    assert seconds < 30
-    assert files.passwords.count("\n") == 100_000
-    assert files.acl.count("\n") < 10  # two pattern lines serve every device
+def test_every_device_is_one_password_line_and_the_acl_does_not_grow_with_them() -> None:
+    """How fast 100,000 are hashed and rendered is bench/bench_broker.py's figure, not a timed test's."""
+    for n in (10, 2_000):
+        accounts = [(broker_acl.device(CITY, f"gas-{i}"), broker_acl.hash_password(broker_acl.new_password()))
+                    for i in range(n)]
+        files = broker_acl.render(CITY, accounts)
+        assert files.passwords.count("\n") == n
+        assert files.acl.count("\n") < 10  # two pattern lines serve every device, however many
 
 
 def test_the_acl_grants_each_kind_its_topics_and_denies_the_device_patterns_to_the_rest() -> None:
