@@ -44,6 +44,7 @@ from alerts.verdicts import (
     compound,
     event_count,
     geofence,
+    hotspot_quiet,
     judge,
     no_data,
 )
@@ -575,11 +576,27 @@ def _silence(conn: psycopg.Connection, rules: list[NoDataRule], now: datetime) -
     return tally
 
 
+def _quiet_hotspots(conn: psycopg.Connection, rules: list[EventCountRule], now: datetime) -> Tally:
+    """Hotspot warnings whose grid has had no complaint of their kind for the rule's quiet window: cleared
+    (new complaints only count a cluster again, so without this a hotspot never cleared)."""
+    tally = Tally()
+    for rule in rules:
+        for subject in sorted(open_subjects(conn, rule.id)):
+            _, grid, title = subject.split(":", 2)  # hotspot:<grid>:<title>
+            row = conn.execute("SELECT max(ts) FROM events WHERE category = %s AND title = %s AND grid_code = %s",
+                               (rule.event_category, title, grid)).fetchone()
+            verdict = hotspot_quiet(subject, row[0] if row else None, now, rule.quiet)
+            if verdict.cleared:
+                tally.add(apply_verdict(conn, rule, region_site(conn, grid, subject), verdict, now))
+    return tally
+
+
 def tick(conn: psycopg.Connection, rules: tuple[Rule, ...], now: datetime) -> Tally:
-    """Timer work with one ``now``: silent devices, then overdue incidents."""
+    """Timer work with one ``now``: silent devices, quiet hotspots, then overdue incidents."""
     tally = Tally()
     with conn.transaction():
         tally.add(_silence(conn, _of(rules, NoDataRule), now))
+        tally.add(_quiet_hotspots(conn, _of(rules, EventCountRule), now))
     escalate_overdue(conn, now)
     escalate_laggards(conn, now)
     return tally

@@ -229,6 +229,13 @@ class EventCountRule(_Rule):
     window_hours: float = Field(gt=0, le=24 * 90)
     at_least: int = Field(ge=2)
     level: int = Field(ge=1, le=4)
+    # A hotspot's warning clears once no complaint of its kind came in its grid for this long (default: the
+    # window, so the old cluster has aged out and a new one in the grid warns, and opens an incident, anew).
+    quiet_hours: float | None = Field(default=None, gt=0, le=24 * 90)
+
+    @property
+    def quiet(self) -> timedelta:
+        return timedelta(hours=self.quiet_hours if self.quiet_hours is not None else self.window_hours)
 
 
 Rule = Annotated[ThresholdRule | RateRule | NoDataRule | CompoundRule | GeofenceRule | EventCountRule,

@@ -308,3 +308,9 @@ def geofence(rule: GeofenceRule, subject: str, track: Sequence[tuple[datetime, s
 def event_count(at_least: int, level: int, subject: str, count: int) -> Verdict:
     firing = count >= at_least
     return Verdict(subject, firing=firing, cleared=False, level=level if firing else None, last=float(count))
+
+
+def hotspot_quiet(subject: str, last_event: datetime | None, now: datetime, quiet: timedelta) -> Verdict:
+    """A hotspot's warning at the timer: cleared once its grid has had no complaint of its kind for ``quiet``
+    (complaints alone never clear it: each one only counts the cluster again)."""
+    return Verdict(subject, firing=False, cleared=last_event is None or now - last_event >= quiet)

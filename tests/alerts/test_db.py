@@ -225,6 +225,48 @@ level = 4
     assert rows == [("hotspot:431002001001:噪音扰民", 4.0)]
 
 
+def test_a_hotspot_clears_after_a_quiet_window_and_a_new_cluster_warns_again(conn: psycopg.Connection) -> None:
+    hot = rules('''
+[[rule]]
+id = "hotspot_q"
+kind = "event_count"
+name = "高频诉求"
+category = "hotline"
+event_category = "hotline"
+radius_m = 300
+window_hours = 24
+at_least = 3
+level = 4
+''')
+    codes = ("431002", "431002001", "431002001001", False)
+
+    def tickets(first: int, hours: float) -> list[TaggedEvent]:
+        out = []
+        for n in range(first, first + 3):
+            body = EventIn(event_id=f"q-{n}", ts=NOW + timedelta(hours=hours, minutes=n), category="hotline",
+                           title="占道经营", lon=113.0150 + n / 100_000, lat=25.7700)
+            out.append(TaggedEvent(Event(body.ts, "zw", "hotline12345", body), *codes))
+        return out
+
+    def warned() -> list[tuple]:
+        return q(conn, "SELECT status, incident_id IS NOT NULL FROM warnings WHERE rule_id = 'hotspot_q' ORDER BY id")
+
+    write_batch(conn, Batch(NOW, events=tickets(0, 0)))
+    step(conn, hot, NOW + timedelta(hours=1))
+    assert warned() == [("open", True)]
+    first_incident = one(conn, "SELECT incident_id FROM warnings WHERE rule_id = 'hotspot_q'")[0]
+    tick(conn, hot, NOW + timedelta(hours=20))  # complaints 20 h ago: not quiet for the 24 h window yet
+    assert warned() == [("open", True)]
+    tick(conn, hot, NOW + timedelta(hours=25))  # a whole window without a complaint of its kind in the grid
+    assert warned() == [("cleared", True)]
+    conn.execute("UPDATE incidents SET status = 'closed' WHERE id = %s", (first_incident,))
+    write_batch(conn, Batch(NOW, events=tickets(10, 30)))  # a new cluster in the same grid, a day later
+    step(conn, hot, NOW + timedelta(hours=31))
+    assert warned() == [("cleared", True), ("open", True)]
+    second = one(conn, "SELECT incident_id FROM warnings WHERE rule_id = 'hotspot_q' AND status = 'open'")[0]
+    assert second != first_incident  # it opens an incident of its own
+
+
 def test_silent_devices_and_a_silent_township(conn: psycopg.Connection) -> None:
     offline = rules('''
 [[rule]]

@@ -158,6 +158,14 @@ def test_event_count() -> None:
     assert not v.event_count(5, 4, "hotspot:x", 4).firing
 
 
+def test_a_hotspot_clears_only_after_its_quiet_window() -> None:
+    quiet = timedelta(hours=24)
+    assert not v.hotspot_quiet("hotspot:x", T0, T0 + timedelta(hours=23), quiet).cleared
+    assert v.hotspot_quiet("hotspot:x", T0, T0 + quiet, quiet).cleared
+    assert v.hotspot_quiet("hotspot:x", None, T0, quiet).cleared  # its complaints are gone (retention)
+    assert not v.hotspot_quiet("hotspot:x", None, T0, quiet).firing
+
+
 # --- one contract every kind passes --------------------------------------------------------
 # (sample rule TOML, a breaching evaluation, a quiet evaluation)
 # The callables take the rule the TOML parses to (each kind its own class: the key names it) and the path.
