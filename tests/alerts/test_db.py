@@ -259,7 +259,11 @@ level = 4
     assert warned() == [("open", True)]
     tick(conn, hot, NOW + timedelta(hours=25))  # a whole window without a complaint of its kind in the grid
     assert warned() == [("cleared", True)]
-    conn.execute("UPDATE incidents SET status = 'closed' WHERE id = %s", (first_incident,))
+    staff = Actor("zj431002001", Role.TOWNSHIP, "431002001")
+    act(conn, first_incident, Action.SIGN, staff, NOW + timedelta(hours=26))
+    act(conn, first_incident, Action.FEEDBACK, staff, NOW + timedelta(hours=27), note="已劝离",
+        details={"result": "resolved"})
+    act(conn, first_incident, Action.VERIFY, COMMAND, NOW + timedelta(hours=28))  # its warning has cleared
     write_batch(conn, Batch(NOW, events=tickets(10, 30)))  # a new cluster in the same grid, a day later
     step(conn, hot, NOW + timedelta(hours=31))
     assert warned() == [("cleared", True), ("open", True)]
