@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from alerts.deadlines import is_overdue
-from alerts.lifecycle import UNIT_ROLES, Action, Actor, Incident, LogEntry, transition
+from alerts.lifecycle import Action, Incident, LogEntry, actor_of, transition
 
 EMERGENCY_LEVELS = frozenset({1, 2})  # 红色 I级, 橙色 II级
 
@@ -86,8 +86,8 @@ def assignments(incident_id: int, entries: Sequence[LogEntry]) -> list[Stretch]:
     feedback_at: datetime | None = None
     for e in entries:
         township = e.details.get("township_code")
-        actor = Actor(e.actor, e.role, e.unit if e.role in UNIT_ROLES else None)
-        if e.action is Action.CREATE:
+        actor = actor_of(e)
+        if state.status is None:  # the first row (立案, or a grid member's 巡查上报) says the level and category
             level, category = e.details.get("level"), e.details.get("category")
             state = replace(state, level=level if isinstance(level, int) else 0,
                             category=category if isinstance(category, str) else "")

@@ -420,6 +420,15 @@ def transition(
     return nxt, entry
 
 
+def actor_of(e: LogEntry) -> Actor:
+    """Who made a logged move, as ``transition`` checks it again: a unit's code, a district desk's district and
+    the grid a grid member acted in, from the row itself."""
+    district, grid = e.details.get("district"), e.details.get("grid")
+    return Actor(e.actor, e.role, e.unit if e.role in UNIT_ROLES else None,
+                 district if e.role is Role.DISTRICT and isinstance(district, str) else None,
+                 (grid,) if e.role is Role.GRID and isinstance(grid, str) else ())
+
+
 def replay(entries: list[LogEntry], level: int | None = None, category: str | None = None) -> Incident:
     """Rebuild an incident's current state from its log alone (the log is the truth).
 
@@ -432,11 +441,7 @@ def replay(entries: list[LogEntry], level: int | None = None, category: str | No
     state = Incident(id=None, status=None, level=start_level, township_code=None, category=start_category)
     for e in entries:
         township = e.details.get("township_code")
-        district, grid = e.details.get("district"), e.details.get("grid")
-        actor = Actor(e.actor, e.role, e.unit if e.role in UNIT_ROLES else None,
-                      district if e.role is Role.DISTRICT and isinstance(district, str) else None,
-                      (grid,) if e.role is Role.GRID and isinstance(grid, str) else ())
-        state, _ = transition(state, e.action, actor, e.at, note=e.note, details=e.details,
+        state, _ = transition(state, e.action, actor_of(e), e.at, note=e.note, details=e.details,
                               township_code=township if isinstance(township, str) else None)
     return state
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from alerts.assessment import assignments
 from alerts.lifecycle import (
     MOVES,
     SITE_CHECKED,
@@ -15,6 +16,7 @@ from alerts.lifecycle import (
     Actor,
     IllegalMove,
     Incident,
+    LogEntry,
     Refusal,
     Role,
     offered,
@@ -108,19 +110,34 @@ def test_what_each_side_is_offered() -> None:
                if a in (Action.PATROL_REPORT, Action.SITE_PASS, Action.SITE_FAIL))
 
 
-def test_the_whole_grid_loop_replays_from_its_log() -> None:
+def _grid_loop(desk: Actor = COMMAND) -> tuple[Incident, list[LogEntry]]:
+    """A grid member's report through the whole loop, the desk's moves made by ``desk``."""
     draft = Incident(id=None, status=None, level=3, township_code=None, category=CHECKED)
     steps: list[tuple[Action, Actor, str, str | None]] = [
-        (Action.PATROL_REPORT, GRID, "井盖缺失", None), (Action.ACCEPT, COMMAND, "", None),
-        (Action.DISPATCH, COMMAND, "", T1), (Action.SIGN, STAFF, "", None), (Action.FEEDBACK, STAFF, "已盖好", None),
+        (Action.PATROL_REPORT, GRID, "井盖缺失", None), (Action.ACCEPT, desk, "", None),
+        (Action.DISPATCH, desk, "", T1), (Action.SIGN, STAFF, "", None), (Action.FEEDBACK, STAFF, "已盖好", None),
         (Action.SITE_FAIL, GRID, "井盖松动", None), (Action.FEEDBACK, STAFF, "已固定", None),
-        (Action.SITE_PASS, GRID, "", None), (Action.VERIFY, COMMAND, "", None)]
+        (Action.SITE_PASS, GRID, "", None), (Action.VERIFY, desk, "", None)]
     inc, entries, clock = draft, [], NOW
     for action, actor, note, township in steps:
         clock += timedelta(minutes=5)
         inc, entry = transition(inc, action, actor, clock, note=note, township_code=township,
                                 details=REPORT if action is Action.PATROL_REPORT else None)
         entries.append(entry)
+    return inc, entries
+
+
+@pytest.mark.parametrize("desk", [COMMAND, DISTRICT])
+def test_assessment_replays_a_grid_report_and_a_district_desk(desk: Actor) -> None:
+    """考核 replays every log it counts: a grid member's moves and a district desk's are checked again as the
+    lifecycle's replay checks them (with the grid and district their rows name), not refused."""
+    _, entries = _grid_loop(desk)
+    (stretch,) = assignments(1, entries)
+    assert (stretch.unit, stretch.signed_at is not None, stretch.closed_at is not None) == (T1, True, True)
+
+
+def test_the_whole_grid_loop_replays_from_its_log() -> None:
+    inc, entries = _grid_loop()
     assert [e.to_status for e in entries] == [
         Status.REPORTED, Status.NEW, Status.DISPATCHED, Status.SIGNED, Status.SITE_CHECK, Status.IN_PROGRESS,
         Status.SITE_CHECK, Status.RESOLVED, Status.CLOSED]
