@@ -17,8 +17,6 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from alerts.assessment import Period, Stretch, Weights, figures, rank
-from alerts.incidents import read_logs
-from alerts.lifecycle import LogEntry
 from dashboard.assessment_cache import AssessmentCache
 from dashboard.reads import Reads
 
@@ -43,11 +41,6 @@ class AssessmentReads(Reads):
             cache = _CACHES.setdefault(self.pool, AssessmentCache())
         with self.pool.connection() as conn:
             return cache.stretches(conn, start - LOOKBACK, end)
-
-    def assessment_logs(self, start: datetime, end: datetime) -> dict[int, list[LogEntry]]:
-        """The log up to ``end`` of every incident with a move since ``start`` − ``LOOKBACK``."""
-        with self.pool.connection() as conn:
-            return read_logs(conn, (start - LOOKBACK, end))
 
     def ranked_townships(self, townships: pd.DataFrame, start: datetime, end: datetime,
                          category: str | None, level: int | None) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from alerts.assessment import Period, Ranked, Stretch, figures, rank, stretches_until
+from alerts.assessment import Period, Ranked, Stretch, figures, rank
 from alerts.lifecycle import Role, district_of_unit
 from dashboard.auth import SessionUser
 from dashboard.data import Data
@@ -116,13 +116,12 @@ def assess(data: Data, q: Query, now: datetime, district: str | None = None) -> 
     """The ranking ``q`` asks for; a district desk's (``district``) of its own units only."""
     period = dict(periods(now))[q.period]
     before = previous(q.period, period)
-    logs = data.assessment_logs(before.start, period.end)
     units, key = _units(data, q.kind, district)
     categories = frozenset({q.category}) if q.category else None
     levels = frozenset({q.level}) if q.level else None
-    stretches = stretches_until(logs, period.end)
+    stretches = data.assessment_stretches(before.start, period.end)  # one window (the cache's) for both periods
     figs_now = figures(stretches, period, key, categories, levels)
-    figs_before = figures(stretches_until(logs, before.end), before, key, categories, levels)
+    figs_before = figures(data.assessment_stretches(before.start, before.end), before, key, categories, levels)
     ranked = rank(figs_now, figs_before, units, WEIGHTS)
     chosen = set(units)
     a = Assessment(q, period, ranked, data.unit_names(), [], key)
