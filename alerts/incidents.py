@@ -212,8 +212,15 @@ def load(conn: psycopg.Connection, incident_id: int, *, lock: bool = True) -> In
                                               "assist_units": tuple(row["assist_units"])}))
 
 
-_LOG_SELECT = ("SELECT l.incident_id, l.at, l.actor, l.role, l.unit, l.action, l.from_status, l.to_status, l.note,"
-               " l.details FROM incident_log l")
+LOG_COLUMNS = "l.at, l.actor, l.role, l.unit, l.action, l.from_status, l.to_status, l.note, l.details"
+_LOG_SELECT = f"SELECT l.incident_id, {LOG_COLUMNS} FROM incident_log l"
+
+
+def log_entry(at: datetime, actor: str, role: str, unit: str | None, action: str, frm: str | None, to: str,
+              note: str, details: dict[str, object] | None) -> LogEntry:
+    """One incident_log row (``LOG_COLUMNS``' order) as the lifecycle's entry."""
+    return LogEntry(at, actor, Role(role), unit, Action(action), Status(frm) if frm else None, Status(to), note,
+                    details or {})
 
 
 def read_logs(conn: psycopg.Connection, moved_in: tuple[datetime, datetime] | None = None
@@ -226,11 +233,8 @@ def read_logs(conn: psycopg.Connection, moved_in: tuple[datetime, datetime] | No
                   " (SELECT incident_id FROM incident_log WHERE at >= %(since)s AND at < %(until)s)")
         params = {"since": moved_in[0], "until": moved_in[1]}
     logs: dict[int, list[LogEntry]] = {}
-    for incident_id, at, actor, role, unit, action, frm, to, note, details in conn.execute(
-            query + " ORDER BY l.incident_id, l.id", params):
-        logs.setdefault(incident_id, []).append(LogEntry(at, actor, Role(role), unit, Action(action),
-                                                         Status(frm) if frm else None, Status(to), note,
-                                                         details or {}))
+    for incident_id, *row in conn.execute(query + " ORDER BY l.incident_id, l.id", params):
+        logs.setdefault(incident_id, []).append(log_entry(*row))
     return logs
 
 

@@ -24,21 +24,14 @@ from datetime import datetime
 import psycopg
 
 from alerts.assessment import Stretch, assignments
-from alerts.lifecycle import Action, LogEntry, Role
-from alerts.status import Status
+from alerts.incidents import LOG_COLUMNS, log_entry
+from alerts.lifecycle import LogEntry
 
 SETTLE_S = 30.0
 REPLAYS = 3  # per incident: its log now, and at the end of the period before (考核's movement)
 WINDOWS = 4  # a window per start kept: the cockpit's and the 考核 page's periods, and yesterday's while a day turns
 
-_ROWS = ("SELECT l.id, l.incident_id, l.at, l.actor, l.role, l.unit, l.action, l.from_status, l.to_status, l.note,"
-         " l.details FROM incident_log l")
-
-
-def _entry(at: datetime, actor: str, role: str, unit: str | None, action: str, frm: str | None, to: str,
-           note: str, details: dict[str, object] | None) -> LogEntry:
-    return LogEntry(at, actor, Role(role), unit, Action(action), Status(frm) if frm else None, Status(to), note,
-                    details or {})
+_ROWS = f"SELECT l.id, l.incident_id, {LOG_COLUMNS} FROM incident_log l"
 
 
 @dataclass
@@ -115,7 +108,7 @@ class AssessmentCache:
         for row_id, incident_id, *rest in conn.execute(
                 _ROWS + " WHERE l.incident_id IN (SELECT incident_id FROM incident_log WHERE at >= %s)"
                 " ORDER BY l.incident_id, l.id", (since,)):
-            window.logs.setdefault(incident_id, []).append((row_id, _entry(*rest)))
+            window.logs.setdefault(incident_id, []).append((row_id, log_entry(*rest)))
             top = max(top, row_id)
             if row_id > window.settled:
                 window.recent.add(row_id)
@@ -133,8 +126,8 @@ class AssessmentCache:
             for row_id, incident_id, *rest in conn.execute(
                     _ROWS + " WHERE l.incident_id = ANY(%s) AND l.id <= %s ORDER BY l.id",
                     (list(joining), window.settled)):
-                bisect.insort(window.logs.setdefault(incident_id, []), (row_id, _entry(*rest)), key=lambda r: r[0])
+                bisect.insort(window.logs.setdefault(incident_id, []), (row_id, log_entry(*rest)), key=lambda r: r[0])
         for row_id, incident_id, *rest in fresh:
             if incident_id in window.logs or incident_id in joining:
-                window.add(row_id, incident_id, _entry(*rest))
+                window.add(row_id, incident_id, log_entry(*rest))
         window.marks.append((now, max(r[0] for r in fresh)))
