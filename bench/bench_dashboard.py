@@ -99,8 +99,9 @@ _VALUE_SQL = {  # cheap server-side values of the right magnitude per metric
 }
 
 
-def load_telemetry(dsn: str, start: datetime, end: datetime, device_prefix: str = "b-") -> int:
-    """One reading a minute per device from ``start`` to ``end``, one INSERT … SELECT per day, indexes after."""
+def load_telemetry(dsn: str, start: datetime, end: datetime, device_prefix: str = "b-",
+                   step: timedelta = timedelta(minutes=1)) -> int:
+    """One reading every ``step`` per device from ``start`` to ``end``, one INSERT … SELECT per day, indexes after."""
     total = 0
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SET synchronous_commit = off")
@@ -114,7 +115,7 @@ def load_telemetry(dsn: str, start: datetime, end: datetime, device_prefix: str 
                 selects.append(
                     f"SELECT ts, d.device_id, '{metric}', ({_VALUE_SQL[metric]})::float8, d.district_code,"
                     f" d.township_code, d.grid_code, ts FROM generate_series(%(a)s::timestamptz,"
-                    f" %(b)s::timestamptz - interval '1 minute', interval '1 minute') AS ts"
+                    f" %(b)s::timestamptz - %(step)s::interval, %(step)s::interval) AS ts"
                     f" CROSS JOIN (SELECT *, hashtext(device_id) %% 100 AS phase FROM devices"
                     f" WHERE device_type = '{kind}' AND device_id LIKE '{device_prefix}%%') d")
         day = start
@@ -124,7 +125,8 @@ def load_telemetry(dsn: str, start: datetime, end: datetime, device_prefix: str 
             t0 = time.perf_counter()
             with conn.cursor() as cur:
                 cur.execute("INSERT INTO telemetry (ts, device_id, metric, value, district_code, township_code,"
-                            " grid_code, ingested_at) " + " UNION ALL ".join(selects), {"a": day, "b": nxt})
+                            " grid_code, ingested_at) " + " UNION ALL ".join(selects),
+                            {"a": day, "b": nxt, "step": step})
                 rows = cur.rowcount
             total += rows
             say(f"  telemetry {day:%Y-%m-%d}: {rows:,} rows in {time.perf_counter() - t0:.1f} s"
@@ -184,8 +186,9 @@ def load_incidents(dsn: str, n: int, start: datetime, now: datetime, rng: np.ran
             code, district_code, lon, lat = towns[int(rng.integers(len(towns)))]
             sign_w, finish_w, verify_w = windows(level, cat)
             title = str(rng.choice(TITLES[cat]))
+            placed = {"level": level, "category": cat, "district_code": district_code}  # as open_incident's row
             log: list[tuple[Any, ...]] = [(iid, at, "system", "system", None, "system", "create", None, "new", title,
-                                           {})]
+                                           placed)]
             status, rework, deadlines = "new", 0, (None, None, None)
             t = at
 
