@@ -38,6 +38,7 @@ BY_LEVEL: dict[int, Windows] = {
 
 # 分拨时限: how long an incident may wait in 待分拨 (new, or back after 退单) before the desk that should
 # dispatch it is reminded; half as long again, it is escalated to the city, a whole window again to a leader.
+# A grid member's report waits in 待受理 on the same window (受理时限): nobody taking it is the desk's delay too.
 DISPATCH_BY_LEVEL: dict[int, timedelta] = {1: 5 * M, 2: 15 * M, 3: 30 * M, 4: 1 * H}
 
 # Multiplier per category on the level's windows.
@@ -60,9 +61,14 @@ def dispatch_window(level: int, category: str = "") -> timedelta:
     return DISPATCH_BY_LEVEL[level] * CATEGORY_FACTOR.get(category, 1.0)
 
 
+# The statuses in which the desk's dispatch clock runs: 待分拨, and 待受理 (a grid report nobody accepted yet).
+WITH_DESK: frozenset[Status] = frozenset({Status.NEW, Status.REPORTED})
+
+
 def dispatch_overdue_sql(alias: str = "i", now: str = "%(now)s") -> str:
-    """SQL: left in 待分拨 past its dispatch deadline at ``now`` (``is_overdue``'s rule)."""
-    return f"({alias}.status = 'new' AND {alias}.dispatch_deadline < {now})"
+    """SQL: left in 待分拨 or 待受理 past its dispatch deadline at ``now`` (``is_overdue``'s rule)."""
+    statuses = ", ".join(f"'{s.value}'" for s in sorted(WITH_DESK))
+    return f"({alias}.status IN ({statuses}) AND {alias}.dispatch_deadline < {now})"
 
 
 class Deadlines(NamedTuple):

@@ -15,6 +15,7 @@ import psycopg
 from psycopg.rows import class_row, dict_row
 from psycopg.types.json import Jsonb
 
+from alerts.deadlines import WITH_DESK
 from alerts.lifecycle import (
     MOVES,
     SYSTEM,
@@ -314,10 +315,11 @@ def _apply(
          Jsonb({unit: part.value for unit, part in nxt.assist_parts}), now, incident_id),
     )
     log_id = _insert_log(conn, incident_id, entry, source)
-    with_unit = nxt.status is not Status.NEW  # back with the desk (退单): its township is told no more
+    # with the desk (退单, or a 待受理 report): its township is told no more, or not yet
+    with_unit = nxt.status not in WITH_DESK
     if action in (Action.DISPATCH, Action.TRANSFER, Action.REMIND, Action.ESCALATE) and nxt.township_code and with_unit:
         _publish_dispatch(conn, incident_id, nxt.township_code, entry)
-    if action is Action.ESCALATE or (action is Action.REMIND and current.status is Status.NEW):
+    if action is Action.ESCALATE or (action is Action.REMIND and current.status in WITH_DESK):
         _publish_escalation(conn, incident_id, nxt, entry)
     if action is Action.ASSIST and township_code:  # the 协办 unit's app hears of it too
         _publish_dispatch(conn, incident_id, township_code, entry)

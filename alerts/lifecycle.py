@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from alerts.deadlines import Deadlines, dispatch_window, is_overdue, waiting_on, windows
+from alerts.deadlines import WITH_DESK, Deadlines, dispatch_window, is_overdue, waiting_on, windows
 from alerts.status import OPEN, WITH_TOWNSHIP, Status
 
 
@@ -161,9 +161,9 @@ MOVES: dict[Action, Move] = {
     Action.RELEVEL: _move({R.SYSTEM, R.COMMAND}, OPEN, None),
     Action.AMEND: _move({R.SYSTEM, *DESK}, OPEN, None, needs_note=True),
     Action.CONFIRM_AREA: _move(DESK, OPEN, None),
-    # 催办 and 升级督办: overdue against a township's clock, or left 待分拨 past the dispatch window (the desk's).
-    Action.REMIND: _move({R.SYSTEM}, OPEN, None),
-    Action.ESCALATE: _move({R.SYSTEM}, OPEN, None),
+    # 催办 and 升级督办: overdue against a township's clock, or left 待分拨 / 待受理 past the dispatch window.
+    Action.REMIND: _move({R.SYSTEM}, OPEN | WITH_DESK, None),
+    Action.ESCALATE: _move({R.SYSTEM}, OPEN | WITH_DESK, None),
     # 协办: an assisting unit's part, while the incident is with the units (its status is the primary unit's).
     Action.ASSIST_SIGN: _move(set(UNIT_ROLES), WITH_TOWNSHIP, None, part=_part({Part.PENDING}, Part.SIGNED)),
     Action.ASSIST_PROGRESS: _move(set(UNIT_ROLES), WITH_TOWNSHIP, None, needs_note=True,
@@ -404,9 +404,9 @@ def transition(
         details |= {"sign_deadline": nxt.sign_deadline.isoformat(), "finish_deadline": nxt.finish_deadline.isoformat()}
     if status is not incident.status:
         nxt = replace(nxt, escalated_to=None)
-    if status is S.NEW and incident.status is not S.NEW:  # 立案 or 退单: with the desk to dispatch, on its clock
+    if status in WITH_DESK and incident.status is not status:  # 立案, 退单, 巡查上报: with the desk, on its clock
         nxt = replace(nxt, dispatch_deadline=now + dispatch_window(nxt.level, nxt.category))
-    elif status is not S.NEW:
+    elif status not in WITH_DESK:
         nxt = replace(nxt, dispatch_deadline=None)
     if actor.role is Role.DISTRICT:
         details |= {"district": actor.district_code}  # which district's desk acted (replay checks it again)
@@ -471,9 +471,9 @@ def escalation_due(inc: Incident, now: datetime) -> tuple[Action, int, str] | No
     """The reminder or escalation an overdue incident is owed now, if any: (action, tier, to whom).
 
     The deadline is the one its status waits on (``alerts.status.STEPS``), or for 待分拨 the dispatch
-    deadline (the desk's); postponed and finished incidents have none, so they wait.
+    deadline (the desk's), as for 待受理; postponed and finished incidents have none, so they wait.
     """
-    if inc.status is Status.NEW:
+    if inc.status in WITH_DESK:
         due = ladder_due(inc.dispatch_deadline, dispatch_window(inc.level, inc.category), inc.escalation_tier, now,
                          DISPATCH_RUNGS)
     else:
