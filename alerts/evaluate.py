@@ -21,6 +21,7 @@ import psycopg
 from psycopg.rows import args_row, class_row, kwargs_row
 from psycopg.types.json import Jsonb
 
+from alerts import watch
 from alerts.apply import Site, Tally, apply_verdict
 from alerts.batch import EPOCH, BoolArray, Fleet, judge_cases, silences
 from alerts.directives import escalate_laggards
@@ -276,6 +277,7 @@ def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateR
     for r in rules:
         of_kind[(r.device_type, r.metric)].append(r)
     applicable: dict[Pair, list[ThresholdRule | RateRule]] = {}
+    watched = watch.for_round(conn, rules, now)  # 预警预防: a rule's values lowered in a grid for a season
     for device_id, metric in wanted:
         device = devices.get(device_id)
         if device is None:
@@ -283,6 +285,7 @@ def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateR
         mine: list[ThresholdRule | RateRule] = []
         for r in of_kind.get((device.device_type, metric), ()):
             if isinstance(r, ThresholdRule):
+                r = watched.get((r.id, device.location.grid_code or ""), r)
                 if r.area and not (device.location.grid_code or "").startswith(r.area):
                     continue
                 # a rule on lines with this station's own put in

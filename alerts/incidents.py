@@ -15,6 +15,7 @@ import psycopg
 from psycopg.rows import class_row, dict_row
 from psycopg.types.json import Jsonb
 
+from alerts import problems
 from alerts.deadlines import WITH_DESK
 from alerts.lifecycle import (
     MOVES,
@@ -31,6 +32,7 @@ from alerts.lifecycle import (
     district_refusal,
     transition,
 )
+from alerts.rectification import root_cause_missing
 from alerts.routing import Responsibility, route
 from alerts.status import OPEN, Status
 from store.departments import units_for
@@ -397,6 +399,7 @@ def act(
     with conn.transaction():
         current = load(conn, incident_id)
         _guard_closure(conn, incident_id, action, note, details, current.status)
+        cause = _root_cause(conn, action, details)
         if action is Action.MERGE:
             into = details.get("into")
             if not isinstance(into, int) or into == incident_id:
@@ -408,7 +411,24 @@ def act(
                 raise IllegalMove(Refusal.OUTSIDE_DISTRICT, action, current.status)
         _, log_id = _apply(conn, incident_id, current, action, actor, now, note=note,
                            township_code=township_code, details=details, source=source)
+        if cause is not None:  # 七张问题清单: the same cause again in its grid or category is a recurring problem
+            problems.record_closure(conn, incident_id, cause, now)
     return log_id
+
+
+def _root_cause(conn: psycopg.Connection, action: Action, details: dict[str, object]) -> int | None:
+    """核查结案's root cause (``details.root_cause``, an id of the managed list): a desk's verify names the key
+    (the command desk's, the simulated desk's) and must give one unless it closes by override; a retired or
+    unknown one is refused (``RootCauseError``). A verify without the key (the engine's tests, the written
+    history) records none."""
+    if action is not Action.VERIFY or "root_cause" not in details:
+        return None
+    if root_cause_missing(details["root_cause"], override=details.get("override") is True):
+        raise problems.RootCauseError("rootcause.err.required")
+    cause = problems.check_root_cause(conn, details["root_cause"])
+    if cause is None:
+        del details["root_cause"]  # an override that named none: nothing to record
+    return cause
 
 
 def report(
