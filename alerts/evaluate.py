@@ -26,6 +26,7 @@ from alerts.apply import Site, Tally, apply_verdict
 from alerts.batch import EPOCH, BoolArray, Fleet, judge_cases, silences
 from alerts.directives import escalate_laggards
 from alerts.escalate import escalate_overdue
+from alerts.hotspots import attach_tickets, last_tickets
 from alerts.incidents import Location, open_incident
 from alerts.rules import (
     CompoundRule,
@@ -43,7 +44,6 @@ from alerts.verdicts import (
     Verdict,
     accumulation,
     compound,
-    event_count,
     geofence,
     hotspot_quiet,
     judge,
@@ -472,48 +472,13 @@ def _graded_events(conn: psycopg.Connection, keys: list[tuple[str, str, str]], n
     return opened
 
 
-@dataclass(frozen=True, slots=True)
-class _Hotspot:
-    """The densest new complaint of a kind in a grid, and how many of its kind lie within the rule's radius."""
-
-    grid_code: str
-    title: str
-    lon: float | None
-    lat: float
-    district_code: str | None
-    township_code: str | None
-    near_boundary: bool
-    n: int
-
-
 def _event_count_rules(conn: psycopg.Connection, rules: list[EventCountRule], keys: list[tuple[str, str, str]],
                        now: datetime) -> Tally:
-    """Hotspots: one warning per grid and kind of complaint once enough gather within the radius."""
+    """Hotspots (``alerts.hotspots``): a new complaint joins the open hotspot of its kind it lies in, or enough
+    of its kind around it form one, with one warning and one incident listing its tickets."""
     tally = Tally()
     for rule in rules:
-        with conn.cursor(row_factory=class_row(_Hotspot)) as cur:
-            rows = cur.execute(
-                "SELECT DISTINCT ON (grid_code, title) * FROM ("
-                " SELECT e.grid_code, e.title, e.lon, e.lat, e.district_code, e.township_code, e.near_boundary,"
-                " (SELECT count(*) FROM events o WHERE o.category = e.category AND o.title = e.title"
-                "   AND o.ts > %(since)s AND o.lat IS NOT NULL"
-                "   AND o.lat BETWEEN e.lat - %(dlat)s AND e.lat + %(dlat)s"
-                "   AND o.lon BETWEEN e.lon - %(dlon)s AND e.lon + %(dlon)s"
-                "   AND 6371000 * 2 * asin(sqrt(power(sin(radians(o.lat - e.lat) / 2), 2) + cos(radians(e.lat))"
-                "       * cos(radians(o.lat)) * power(sin(radians(o.lon - e.lon) / 2), 2))) <= %(radius)s) AS n"
-                " FROM events e JOIN unnest(%(systems)s::text[], %(ids)s::text[], %(ts)s::timestamptz[])"
-                "   AS k(source_system, event_id, ts) USING (source_system, event_id, ts)"
-                " WHERE e.category = %(category)s AND e.lat IS NOT NULL AND e.grid_code IS NOT NULL"
-                ") new_events ORDER BY grid_code, title, n DESC",  # the densest new complaint stands for its grid
-                {"since": now - timedelta(hours=rule.window_hours), "dlat": rule.radius_m / 111_000,
-                 "dlon": rule.radius_m / 100_000, "radius": rule.radius_m, "category": rule.event_category,
-                 "systems": [k[0] for k in keys], "ids": [k[1] for k in keys], "ts": [k[2] for k in keys]},
-            ).fetchall()
-        for h in rows:
-            verdict = event_count(rule.at_least, rule.level, f"hotspot:{h.grid_code}:{h.title}", int(h.n))
-            site = Site(verdict.subject, f"{h.title}（{h.n}件）",
-                        Location(h.lon, h.lat, h.district_code, h.township_code, h.grid_code, None, h.near_boundary))
-            tally.add(apply_verdict(conn, rule, site, verdict, now))
+        tally.add(attach_tickets(conn, rule, keys, now))
     return tally
 
 
@@ -580,17 +545,14 @@ def _silence(conn: psycopg.Connection, rules: list[NoDataRule], now: datetime) -
 
 
 def _quiet_hotspots(conn: psycopg.Connection, rules: list[EventCountRule], now: datetime) -> Tally:
-    """Hotspot warnings whose grid has had no complaint of their kind for the rule's quiet window: cleared
-    (new complaints only count a cluster again, so without this a hotspot never cleared)."""
+    """Hotspot warnings no ticket has joined for the rule's quiet window: cleared (new complaints only count a
+    cluster again, so without this a hotspot never cleared). Their incidents stay for the lifecycle to close."""
     tally = Tally()
     for rule in rules:
-        for subject in sorted(open_subjects(conn, rule.id)):
-            _, grid, title = subject.split(":", 2)  # hotspot:<grid>:<title>
-            row = conn.execute("SELECT max(ts) FROM events WHERE category = %s AND title = %s AND grid_code = %s",
-                               (rule.event_category, title, grid)).fetchone()
-            verdict = hotspot_quiet(subject, row[0] if row else None, now, rule.quiet)
+        for subject, grid, newest in last_tickets(conn, rule):
+            verdict = hotspot_quiet(subject, newest, now, rule.quiet)
             if verdict.cleared:
-                tally.add(apply_verdict(conn, rule, region_site(conn, grid, subject), verdict, now))
+                tally.add(apply_verdict(conn, rule, region_site(conn, grid or "", subject), verdict, now))
     return tally
 
 
