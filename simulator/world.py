@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from simulator import tickets
 from simulator.catalogue import RESERVOIR_BASE_M, RIVER_BASE_M, CatalogueDevice
 
 SCENARIOS = ("rainstorm", "gas_leak", "fire")
@@ -275,17 +276,15 @@ class World:
         return f"city/{self.city}/event/{dept}/{name}"
 
     def _hotline(self, now: datetime) -> list[tuple[str, bytes]]:
-        """12345 tickets: stored as events; a few 110 reports carry a level and become incidents. Each names its
-        caller (``reporter``)."""
+        """12345 tickets (``simulator.tickets``: their kinds and words, a few genuine hotspots among background
+        noise): stored as events; a few 110 reports carry a level and become incidents. Each names its caller
+        (``reporter``)."""
         out = []
-        subjects = ("噪音扰民", "占道经营", "路灯不亮", "垃圾清运不及时", "井盖缺失", "违章停车")
-        for _ in range(int(self._rng.poisson(0.6))):
-            d = self.devices[int(self._rng.integers(len(self.devices)))]
+        for drawn in tickets.draw(self._rng, self.seed, self.step, [(d.lon, d.lat) for d in self.devices]):
             self._ticket_seq += 1
             body = {"event_id": f"12345-{self.seed}-{self._ticket_seq}", "ts": now.isoformat(),
-                    "category": "hotline", "title": str(self._rng.choice(subjects)),
-                    "lon": round(d.lon + float(self._rng.normal(0, 0.003)), 6),
-                    "lat": round(d.lat + float(self._rng.normal(0, 0.003)), 6), "reporter": self._caller()}
+                    "category": "hotline", "title": drawn.complaint, "description": drawn.text,
+                    "lon": drawn.lon, "lat": drawn.lat, "reporter": self._caller()}
             out.append((self._event_topic(HOTLINE), json.dumps(body, ensure_ascii=False).encode()))
         if self.step % 60 == 40:
             d = self.devices[int(self._rng.integers(len(self.devices)))]
