@@ -25,6 +25,7 @@ from alerts.directives import DirectiveError
 from alerts.feedback import PATROL_CATEGORIES, REPORTS, RESULTS, Kind, fields_for
 from alerts.incidents import IncidentNotFound
 from alerts.lifecycle import MOVES, UNIT_ROLES, Action, IllegalMove, Refusal, Role, desk_district
+from alerts.problems import RootCauseError
 from dashboard import auth
 from dashboard.components import bump, clicked, outcome_message
 from dashboard.context import get_data
@@ -243,6 +244,8 @@ def perform(incident_id: object, action: Action, roles: tuple[Role, ...], *, not
         return Outcome(False, refusal_message(exc.refusal, exc.action, lang), exc.refusal)
     except IncidentNotFound:
         return Outcome(False, t("common.not_found", lang))
+    except RootCauseError as exc:  # 核查结案 without a root cause, or with one no longer offered
+        return Outcome(False, t(exc.key, lang))
     except psycopg.Error:
         log.exception("dashboard: %s on incident %s by %s failed", action, incident_id, user.username)
         return Outcome(False, t("common.error", lang))

@@ -35,7 +35,7 @@ log = logging.getLogger("cityops.dashboard")
 PAGE_MODULES = ("dashboard.shell", "dashboard.pages.overview", "dashboard.pages.township", "dashboard.pages.grid",
                 "dashboard.pages.command",
                 "dashboard.pages.incident", "dashboard.pages.leader", "dashboard.pages.assessment",
-                "dashboard.pages.quality", "dashboard.pages.admin",
+                "dashboard.pages.quality", "dashboard.pages.rectification", "dashboard.pages.admin",
                 "dashboard.pages.account")  # account after admin: it uses admin's rules
 ASSETS = Path(__file__).parent / "assets"
 

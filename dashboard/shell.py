@@ -26,6 +26,8 @@ NAV: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/leader", "nav.leader", frozenset({Role.LEADER, Role.COMMAND, Role.DISTRICT, Role.ADMIN})),
     ("/assessment", "nav.assessment", frozenset({Role.LEADER, Role.COMMAND, Role.DISTRICT, Role.ADMIN})),
     ("/quality", "nav.quality", frozenset({Role.LEADER, Role.COMMAND, Role.DISTRICT, Role.ADMIN})),
+    ("/rectification", "nav.rectification", frozenset({Role.COMMAND, Role.DISTRICT, Role.LEADER, Role.ADMIN,
+                                                        Role.TOWNSHIP, Role.DEPARTMENT})),
     ("/admin", "nav.admin", frozenset({Role.ADMIN})),
 )
 

@@ -36,6 +36,7 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
     "rect.title": {"zh": "问题清单（七张问题清单）", "en": "Recurring problems"},
     "rect.open_only": {"zh": "只看未验收", "en": "Open only"},
     "rect.empty": {"zh": "暂无问题", "en": "No problems"},
+    "rect.not_found": {"zh": "问题不存在", "en": "No such problem"},
     "rect.col.id": {"zh": "编号", "en": "No."},
     "rect.col.cause": {"zh": "根源", "en": "Root cause"},
     "rect.col.scope": {"zh": "范围", "en": "Where"},

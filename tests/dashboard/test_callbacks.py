@@ -267,9 +267,17 @@ def test_verify_and_rework(pages: SimpleNamespace, logged_in: LoggedIn, towns: t
         # click landing during the redraw is neither lost nor applied to the card that slid under it.
         assert f"cmd-resolved-{to_close}" in shown and f"cmd-resolved-{to_redo}" in shown
         assert "转移人数 2" in shown  # the verifier sees what was reported
-        msg = dash_calls.clicked(pages.command.callbacks.verify, {"type": "cmd-verify", "index": to_close}, [1], 0)[0]
+        button = {"type": "cmd-verify", "index": to_close}
+
+        def cause(value: int | None) -> list[dict[str, Any]]:
+            """The card's root cause dropdown (七张问题清单), with ``value`` chosen."""
+            return [{"id": {"type": "cmd-root-cause", "index": to_close}, "property": "value", "value": value}]
+
+        none = dash_calls.clicked(pages.command.callbacks.verify, button, [1], [None], 0, matched=cause(None))[0]
+        assert "请选择根源分类后再核查结案" in text_of(none)  # a desk's close names its root cause
+        msg = dash_calls.clicked(pages.command.callbacks.verify, button, [1], [1], 0, matched=cause(1))[0]
         assert "核查结案：操作成功" in text_of(msg)
-        again = dash_calls.clicked(pages.command.callbacks.verify, {"type": "cmd-verify", "index": to_close}, [1], 0)[0]
+        again = dash_calls.clicked(pages.command.callbacks.verify, button, [1], [1], 0, matched=cause(1))[0]
         assert "该事件已结案或状态已变化，请刷新" in text_of(again)
         no_reason = pages.command.callbacks.rework(1, to_redo, " ", 0)
         assert "请填写返工原因" in text_of(no_reason["msg"])
@@ -288,7 +296,8 @@ def test_township_cannot_verify_and_leader_sees_read_only(pages: SimpleNamespace
     incident_id = _resolved(dashboard_dsn, a, new_incident)
     with logged_in(township_username(a)):
         msg = dash_calls.clicked(pages.command.callbacks.verify, {"type": "cmd-verify", "index": incident_id},
-                                 [1], 0)[0]
+                                 [1], [None], 0, matched=[{"id": {"type": "cmd-root-cause", "index": incident_id},
+                                                           "property": "value", "value": None}])[0]
         assert "您的角色无权查看此页面" in text_of(msg)
         assert "您的角色无权查看此页面" in text_of(pages.command.layout())
     with logged_in("lingdao"):

@@ -211,7 +211,9 @@ def test_override_close_when_the_sensor_still_breaches(pages: SimpleNamespace, l
     incident_id = _resolved(dashboard_dsn, a, warning=True)
     with logged_in("zhihui"):
         msg, _, opened = dash_calls.clicked(pages.command.callbacks.verify,
-                                            {"type": "cmd-verify", "index": incident_id}, [1], 0)
+                                            {"type": "cmd-verify", "index": incident_id}, [1], [None], 0,
+                                            matched=[{"id": {"type": "cmd-root-cause", "index": incident_id},
+                                                      "property": "value", "value": None}])
         assert "监测设备仍在报警，不能结案" in text_of(msg)
         assert opened == {"id": incident_id, "action": "override"}  # the override form opens
         panel = pages.command.act.show_act_panel(opened)

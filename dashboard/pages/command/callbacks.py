@@ -83,28 +83,36 @@ def refresh(_n: int | None, _version: int | None, _more: list[int | None], marke
     Output(Ids.VERSION, "data"),
     Output(Ids.ACT_SELECTED, "data", allow_duplicate=True),
     Input({"type": Ids.VERIFY, "index": ALL}, "n_clicks"),
+    State({"type": Ids.ROOT_CAUSE, "index": ALL}, "value"),
     State(Ids.VERSION, "data"),
     prevent_initial_call=True,
 )
-def verify(_clicks: list[int | None], version: int | None) -> tuple[Any, Any, Any]:
-    """核查结案; refused because the sensor still breaches, it opens the override (强制结案) form."""
+def verify(_clicks: list[int | None], _causes: list[int | None], version: int | None) -> tuple[Any, Any, Any]:
+    """核查结案 with the root cause chosen on the card (required: ``alerts.incidents.act`` refuses a desk's close
+    without one); refused because the sensor still breaches, it opens the override (强制结案) form."""
     incident_id = clicked()
     if incident_id is None:
         raise PreventUpdate
-    outcome = perform(incident_id, Action.VERIFY, ACT_ROLES)
+    outcome = perform(incident_id, Action.VERIFY, ACT_ROLES,
+                      details={"root_cause": chosen_for(incident_id, ctx.states_list[0])})
     override = {"id": incident_id, "action": OVERRIDE} if outcome.refusal is Refusal.SENSOR_STILL_BREACHING \
         else no_update
     return outcome_message(outcome), bump(version), override
 
 
-def target_for(incident_id: int, states: list[dict[str, Any]]) -> str | None:
-    """The township chosen in the dropdown of the card whose button was clicked."""
+def chosen_for(incident_id: int, states: list[dict[str, Any]]) -> Any:
+    """What is chosen in the dropdown of the card whose button was clicked (None: nothing)."""
     for state in states:
         sid = state.get("id")
         if isinstance(sid, dict) and sid.get("index") == incident_id:
-            value = state.get("value")
-            return value if isinstance(value, str) and value else None
+            return state.get("value")
     return None
+
+
+def target_for(incident_id: int, states: list[dict[str, Any]]) -> str | None:
+    """The township chosen in the dropdown of the card whose button was clicked."""
+    value = chosen_for(incident_id, states)
+    return value if isinstance(value, str) and value else None
 
 
 @callback(

@@ -21,6 +21,7 @@ class Ids(StrEnum):
     REWORK_CANCEL = "cmd-rework-cancel"
     # pattern-matching types, index = incident id
     VERIFY = "cmd-verify"
+    ROOT_CAUSE = "cmd-root-cause"  # the root cause 核查结案 names (七张问题清单)
     OPEN_REWORK = "cmd-open-rework"
     DISPATCH = "cmd-dispatch"
     TARGET = "cmd-target"

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from alerts.lifecycle import Action, Role, desk_district, district_of_unit
+from alerts.problems import RootCause, root_causes
 from alerts.status import OPEN, Status
 from dashboard.auth import SessionUser
 from dashboard.data import Data
@@ -76,6 +77,7 @@ class Queues:
     names: dict[str, str]  # region code → name
     townships: list[tuple[str, str]]  # (code, name) of the active layer
     reported: tuple[Reported, ...] = ()  # grid reports waiting for the desk (待受理), the oldest first
+    root_causes: tuple[RootCause, ...] = ()  # what 核查结案 offers to name (the managed list, not retired)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +161,13 @@ def queues(data: Data, now: datetime, shown: dict[str, int], district: str | Non
                   feedback=_notes(data.latest_log(ids("verify"), Action.FEEDBACK)),
                   returns=_notes(data.latest_log(ids("new"), Action.RETURN)), assists=data.assist_units(ids("active")),
                   names=data.unit_names(), townships=in_district(data.units(), district),
-                  reported=reported(data, district))
+                  reported=reported(data, district), root_causes=offered_causes(data))
+
+
+def offered_causes(data: Data) -> tuple[RootCause, ...]:
+    """The root causes 核查结案 offers (七张问题清单)."""
+    with data.pool.connection() as conn:
+        return tuple(root_causes(conn, offered_only=True))
 
 
 def directives(data: Data, now: datetime, district: str | None = None) -> Directives:

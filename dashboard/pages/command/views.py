@@ -95,10 +95,13 @@ def _head(row: QueueRow, names: dict[str, str], lang: Lang, escalated: str | Non
 def _verify_card(row: QueueRow, q: Queues, lang: Lang, can_act: bool) -> html.Div:
     return html.Div([
         *_head(row, q.names, lang, q.escalated.get(row.id)), _feedback_lines(q.feedback.get(row.id), lang),
-        html.Div([incident_button(Ids.VERIFY, row.id, action_label(Action.VERIFY, lang), "btn-primary"),
+        html.Div([dcc.Dropdown(options=[{"label": c.label(lang), "value": c.id} for c in q.root_causes],
+                               id={"type": Ids.ROOT_CAUSE, "index": row.id}, clearable=True, className="dropdown",
+                               placeholder=t("rootcause.choose", lang)),
+                  incident_button(Ids.VERIFY, row.id, action_label(Action.VERIFY, lang), "btn-primary"),
                   incident_button(Ids.OPEN_REWORK, row.id, action_label(Action.REWORK, lang), "btn-danger"),
                   confirm_button(row.id, lang) if row.near else None],
-                 className="card-actions") if can_act else None,
+                 className="card-actions verify-row") if can_act else None,
     ], className="card", id=f"cmd-resolved-{row.id}")
 
 

@@ -16,6 +16,7 @@ from i18n.labels import Lang, category_label, level_label, t
 from i18n.numbers import fmt_int, fmt_pct, known
 from i18n.timefmt import fmt_dt, remaining
 
+from . import rectifications
 from .ids import Ids
 from .load import OVERDUE_ROWS, PAGE_ROWS, Choices, Page, Paged, Panels, Summary, Timeline
 
@@ -181,6 +182,7 @@ def page(p: Page, lang: Lang) -> html.Div:
         html.Div(id=Ids.MSG, **aria(live="polite")),
         html.Div(kpi_cards(panels.summary, lang), id=Ids.KPIS, className="stat-row"),
         escalated_panel(p, lang),
+        rectifications.panel(lang),
         html.Div([
             html.Section([html.H2(t("leader.trend", lang)),
                           dcc.Graph(id=Ids.TREND, figure=trend(panels, lang),

@@ -1,0 +1,99 @@
+"""The 问题清单 page in the session's app: a grid's root cause closed three times lists a problem; the list and its
+timeline for the desk, the owner unit's 整改报告 (another unit is told nothing), the desk's 验收退回 with its reason
+and 转预警预防 with its values checked, 验收通过; the leader page lists it while open; the admin's root causes."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import UTC, datetime, timedelta
+from types import ModuleType
+
+import dash
+import psycopg
+import pytest
+
+from alerts import problems
+from alerts.incidents import act, open_incident
+from alerts.lifecycle import Action, Actor, Role
+from alerts.locate import locate
+from layers.loader import load_active_layers
+from store.users import township_username
+from tests.fix_browser import DashCalls, LoggedIn
+from tests.fix_db import one
+
+COMMAND = Actor("zhihui", Role.COMMAND)
+
+
+@pytest.fixture(scope="module")
+def page(dash_app: dash.Dash) -> ModuleType:
+    return importlib.import_module("dashboard.pages.rectification")
+
+
+def listed_problem(dsn: str, grid_offset: int = 0) -> tuple[int, str]:
+    """Three incidents of one grid (the last district's last grid, out of the other tests' way) closed with one
+    root cause: (the problem listed, its grid)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        grid, lon, lat = one(conn, "SELECT code, label_lon, label_lat FROM regions r JOIN boundary_versions v"
+                                   " USING (version) WHERE v.active AND r.level = 'grid' ORDER BY code DESC"
+                                   " OFFSET %s LIMIT 1", (grid_offset,))
+        where = locate(lon, lat, load_active_layers(conn))
+        assert where.grid_code == grid and where.township_code is not None
+        staff = Actor(township_username(where.township_code), Role.TOWNSHIP, where.township_code)
+        cause = problems.root_causes(conn, offered_only=True)[1].id  # 排水能力不足
+        t0 = datetime.now(UTC) - timedelta(days=3)
+        for n in range(3):
+            at = t0 + timedelta(hours=n)
+            with conn.transaction():
+                iid = open_incident(conn, title=f"下穿通道积水{n}", category="flood", level=3, source_kind="manual",
+                                    location=where, now=at)
+            assert iid is not None
+            act(conn, iid, Action.SIGN, staff, at + timedelta(minutes=1))
+            act(conn, iid, Action.FEEDBACK, staff, at + timedelta(minutes=2), note="已抽排",
+                details={"people_evacuated": 0})
+            act(conn, iid, Action.VERIFY, COMMAND, at + timedelta(minutes=3), details={"root_cause": cause})
+        pid = one(conn, "SELECT id FROM rectifications WHERE scope = 'grid' AND scope_code = %s"
+                        " AND status <> 'accepted'", (grid,))[0]
+    return int(pid), str(grid)
+
+
+def test_the_loop_on_the_page_with_server_side_checks(page: ModuleType, logged_in: LoggedIn, dashboard_dsn: str,
+                                                      dash_calls: DashCalls) -> None:
+    pid, grid = listed_problem(dashboard_dsn)
+    owner, cb = grid[:9], page.callbacks
+    with logged_in("zhihui"):
+        shown = dash_calls.text_of(page.layout())
+        assert f"rect-row-{pid}" in shown and "排水能力不足" in shown and "整改中" in shown
+        detail = dash_calls.text_of(cb.show(pid, 0)[0])
+        assert "立单" in detail and "验收通过" in detail and "转预警预防" in detail
+        assert "请先" not in detail and "整改报告" not in detail.split("rect-timeline")[0]
+        ok, said = cb.move(pid, "accept", "")
+        assert not ok and said == "该问题状态已变化，请刷新"  # nothing accepted before it is reported
+    with logged_in(township_username("431002001" if owner != "431002001" else "431003001")):
+        assert cb.move(pid, "report", "代报") == (False, "问题不存在")  # not its problem: not told of it
+        assert "rect-row" not in dash_calls.text_of(page.layout())
+    with logged_in(township_username(owner)):
+        assert "请填写说明" in cb.move(pid, "report", "  ")[1]
+        assert cb.move(pid, "report", "新增排水泵站一座")[0]
+        assert cb.move(pid, "accept", "")[1] == "您的角色无权执行此操作"
+    with logged_in("zhihui"):
+        assert "请填写说明" in cb.move(pid, "return", "")[1]
+        assert cb.move(pid, "return", "泵站未通电")[0]
+        assert cb.watch(pid, "heavy_rain", "1.5", "90", "汛期加密监测") == (False, "系数须在0.1至0.99之间")
+        assert cb.watch(pid, "heavy_rain", "0.8", "400", "汛期加密监测") == (False, "持续天数须为1至184天")
+        assert cb.watch(pid, "nope", "0.8", "90", "汛期加密监测") == (False, "请选择固定阈值的监测规则")
+        ok, said = cb.watch(pid, "heavy_rain", "0.8", "90", "汛期加密监测")
+        assert ok and said.startswith("已生成预警预防规则") and grid in said
+        leader = dash_calls.text_of(importlib.import_module("dashboard.pages.leader").layout())
+        assert "未验收整改" in leader and f"rect-row-{pid}" in leader
+    with logged_in(township_username(owner), "en"):
+        assert cb.move(pid, "report", "Pump connected")[1] == f"#{pid} Report rectification: Done"
+    with logged_in("zhihui"):
+        assert cb.move(pid, "accept", "")[0]
+        leader = dash_calls.text_of(importlib.import_module("dashboard.pages.leader").layout())
+        assert f"rect-row-{pid}" not in leader  # accepted: no longer open
+    with psycopg.connect(dashboard_dsn) as conn:
+        assert [r[0] for r in conn.execute("SELECT action FROM rectification_log WHERE rectification_id = %s"
+                                           " ORDER BY id", (pid,))] == ["flag", "report", "return", "watch",
+                                                                        "report", "accept"]
+        assert one(conn, "SELECT rule_id, grid_code, levels -> 0 ->> 'at_least' FROM watch_rules"
+                         " WHERE rectification_id = %s", (pid,)) == ("heavy_rain", grid, "16.0")
