@@ -6,6 +6,11 @@ values or each station's own lines, accumulation, rate) is judged at once over r
 cases the caller keeps (those firing, or whose warning is open), with the same words as the
 per-reading path. Same cases, same verdicts: tests/alerts/test_batch_contract.py holds both
 paths to it, case by case.
+
+The vehicle rules' cases (``judge_vehicles``) are placed together: every fix of a round tested against each
+zone of its rule in one array operation (circles, polygons, region codes), and each fix's local time once,
+then each case judged on its placed track as ``alerts.vehicles.judge`` judges it
+(tests/alerts/test_vehicles_batch.py).
 """
 
 from __future__ import annotations
@@ -13,14 +18,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from itertools import chain
 from operator import itemgetter
 
 import numpy as np
 import numpy.typing as npt
 
-from alerts.rules import NoDataRule, RateRule, ThresholdRule
+from alerts.rules import NoDataRule, RateRule, ThresholdRule, VehicleRule, Zone
+from alerts.vehicles import VehicleCase, hours_apply, local_time, verdict_of, zone_mask
 from alerts.verdicts import DeviceSilence, TelemetryCase, Verdict, quiet, worded
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -171,6 +177,40 @@ def judge_cases(cases: Sequence[TelemetryCase], keep: Keep = _keep_all) -> list[
             kept.append((members[k], verdict if is_rate else worded(case, verdict)))
     kept.sort(key=lambda iv: iv[0])
     return kept
+
+
+def _in_force(zone: Zone, times: Sequence[time], n: int) -> BoolArray:
+    """Which of n fixes (at local ``times``) fall in the zone's hours."""
+    if not zone.hours:
+        return np.ones(n, dtype=bool)
+    return np.fromiter((any(h.covers(t) for h in zone.hours) for t in times), dtype=bool, count=n)
+
+
+def judge_vehicles(cases: Sequence[VehicleCase]) -> list[Verdict]:
+    """Every case's verdict, in case order: the fixes of each rule's cases placed in its zones together."""
+    by_rule: dict[int, list[int]] = defaultdict(list)  # id of a rule → its cases (the cases of one rule share it)
+    for i, c in enumerate(cases):
+        by_rule[id(c.rule)].append(i)
+    verdicts: dict[int, Verdict] = {}
+    for members in by_rule.values():
+        rule: VehicleRule = cases[members[0]].rule
+        zones = getattr(rule, "zones", ())
+        fixes = [f for i in members for f in cases[i].track]
+        lons = np.fromiter((f.lon for f in fixes), dtype=np.float64, count=len(fixes))
+        lats = np.fromiter((f.lat for f in fixes), dtype=np.float64, count=len(fixes))
+        grids = [f.grid_code for f in fixes]
+        timed = hours_apply(rule)
+        times = [local_time(f.ts) for f in fixes] if timed and any(z.hours for z in zones) else []
+        masks = [zone_mask(z, lons, lats, grids) & (_in_force(z, times, len(fixes)) if timed else True)
+                 for z in zones]
+        table = np.column_stack(masks) if masks else np.zeros((len(fixes), 0), dtype=bool)
+        placed = [tuple(np.flatnonzero(row).tolist()) for row in table]
+        start = 0
+        for i in members:
+            n = len(cases[i].track)
+            verdicts[i] = verdict_of(cases[i], placed[start:start + n])
+            start += n
+    return [verdicts[i] for i in range(len(cases))]
 
 
 @dataclass(frozen=True, slots=True)

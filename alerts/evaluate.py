@@ -23,20 +23,27 @@ from psycopg.types.json import Jsonb
 
 from alerts import watch
 from alerts.apply import Site, Tally, apply_verdict
-from alerts.batch import EPOCH, BoolArray, Fleet, judge_cases, silences
+from alerts.batch import EPOCH, BoolArray, Fleet, judge_cases, judge_vehicles, silences
 from alerts.directives import escalate_laggards
 from alerts.escalate import escalate_overdue
 from alerts.hotspots import attach_tickets, last_tickets
 from alerts.incidents import Location, open_incident
 from alerts.rules import (
     CompoundRule,
+    DrivingTimeRule,
     EventCountRule,
     GeofenceRule,
     NoDataRule,
     RateRule,
     Rule,
+    StoppedRule,
     ThresholdRule,
+    VehicleRule,
+    ZoneForbiddenRule,
+    ZoneSpeedRule,
 )
+from alerts.vehicles import Fix, Vehicle, VehicleCase
+from alerts.vehicles import judge as judge_vehicle
 from alerts.verdicts import (
     DeviceSilence,
     StationReading,
@@ -433,6 +440,96 @@ def _geofence_rules(conn: psycopg.Connection, rules: list[GeofenceRule], devices
 
 
 @dataclass(frozen=True, slots=True)
+class _FixRow:
+    """A vehicle's reading at one time: its position, speed and the codes ingest tagged it with."""
+
+    device_id: str
+    ts: datetime
+    lon: float | None
+    lat: float | None
+    speed: float | None
+    district_code: str | None
+    township_code: str | None
+    grid_code: str | None
+
+
+_FIXES = ("SELECT device_id, ts, max(value) FILTER (WHERE metric = 'lon') AS lon,"
+          " max(value) FILTER (WHERE metric = 'lat') AS lat, max(value) FILTER (WHERE metric = 'speed_kmh') AS speed,"
+          " max(district_code) AS district_code, max(township_code) AS township_code, max(grid_code) AS grid_code"
+          " FROM telemetry WHERE device_id = ANY(%s) AND metric IN ('lon', 'lat', 'speed_kmh') AND ts > %s"
+          " AND ts <= %s GROUP BY device_id, ts ORDER BY device_id, ts")
+# 疲劳驾驶 reads hours back: the fastest speed per minute is enough to tell driving from resting.
+_MINUTES = ("SELECT device_id, date_bin('1 minute', ts, TIMESTAMPTZ '2000-01-01 00:00+00') AS minute, max(value)"
+            " FROM telemetry WHERE device_id = ANY(%s) AND metric = 'speed_kmh' AND ts > %s AND ts <= %s"
+            " GROUP BY 1, 2 ORDER BY 1, 2")
+RECENT_FIXES = timedelta(minutes=10)  # what the speed and zone rules read at least (a few fixes in a row)
+
+
+def _vehicles(conn: psycopg.Connection, device_ids: list[str]) -> dict[str, Vehicle]:
+    rows = conn.execute("SELECT device_id, name, lon, lat, attributes FROM devices WHERE device_id = ANY(%s)",
+                        (device_ids,)).fetchall()
+    return {row[0]: Vehicle.of(*row) for row in rows}
+
+
+def _vehicle_cases(conn: psycopg.Connection, rules: list[VehicleRule], moving: list[str], now: datetime
+                   ) -> tuple[list[VehicleCase], dict[str, _FixRow]]:
+    """Each rule's case of each vehicle, and each vehicle's latest fix (where its warnings are placed)."""
+    stop = max((r.stop_minutes for r in rules if isinstance(r, StoppedRule)), default=0.0)
+    recent = max(RECENT_FIXES, timedelta(minutes=stop) + LOOKBACK_SLACK)
+    with conn.cursor(row_factory=class_row(_FixRow)) as cur:
+        rows = cur.execute(_FIXES, (moving, now - recent, now)).fetchall()
+    tracks: dict[str, list[Fix]] = defaultdict(list)
+    latest: dict[str, _FixRow] = {}
+    for r in rows:
+        if r.lon is not None and r.lat is not None:
+            tracks[r.device_id].append(Fix(r.ts, r.lon, r.lat, r.speed or 0.0, r.grid_code))
+            latest[r.device_id] = r
+    vehicles = _vehicles(conn, moving)
+    cases = [VehicleCase(rule, vehicles[d], tracks[d]) for rule in rules if not isinstance(rule, DrivingTimeRule)
+             for d in moving if d in tracks and d in vehicles]
+    driving = [r for r in rules if isinstance(r, DrivingTimeRule)]
+    if driving:
+        # Hours back only for a vehicle driving now, or whose warning is open (to clear it after a rest).
+        open_now = open_warnings(conn, moving)
+        wanted = sorted(d for d in tracks if d in vehicles and (
+            tracks[d][-1].speed >= min(r.moving_kmh for r in driving)
+            or any((r.id, d) in open_now for r in driving)))
+        lookback = max(r.lookback for r in driving) + LOOKBACK_SLACK
+        minutes: dict[str, list[Fix]] = defaultdict(list)
+        if wanted:
+            for device_id, minute, speed in conn.execute(_MINUTES, (wanted, now - lookback, now)).fetchall():
+                last = tracks[device_id][-1]
+                minutes[device_id].append(Fix(minute, last.lon, last.lat, speed, last.grid_code))
+        for d in wanted:
+            # the latest fix itself ends the series, so a rest is measured to the last report, not its minute
+            series = [f for f in minutes[d] if f.ts < tracks[d][-1].ts] + [tracks[d][-1]]
+            cases.extend(VehicleCase(rule, vehicles[d], series) for rule in driving)
+    return cases, latest
+
+
+def _vehicle_rules(conn: psycopg.Connection, rules: list[VehicleRule], devices: dict[str, WatchedDevice],
+                   now: datetime) -> Tally:
+    """The vehicle rules (危货运输) for the vehicles that reported: a round's cases placed in their zones one at a
+    time (``vehicles.judge``) when few, together in numpy (``batch.judge_vehicles``) from ``BATCH_FROM``."""
+    tally = Tally()
+    types = {r.device_type for r in rules}
+    moving = sorted(d for d, dev in devices.items() if dev.device_type in types)
+    if not moving:
+        return tally
+    cases, latest = _vehicle_cases(conn, rules, moving, now)
+    verdicts = ([judge_vehicle(c) for c in cases] if len(cases) < BATCH_FROM else judge_vehicles(cases))
+    open_now = open_warnings(conn, moving)
+    for case, verdict in zip(cases, verdicts, strict=True):
+        if not _worth_applying(case.rule, verdict.subject, verdict.firing, open_now):
+            continue
+        fix = latest[verdict.subject]
+        site = Site(verdict.subject, case.vehicle.plate, Location(fix.lon, fix.lat, fix.district_code,
+                                                                  fix.township_code, fix.grid_code, None))
+        tally.add(apply_verdict(conn, case.rule, site, verdict, now))
+    return tally
+
+
+@dataclass(frozen=True, slots=True)
 class _GradedEvent:
     source_system: str
     event_id: str
@@ -503,6 +600,8 @@ def step(conn: psycopg.Connection, rules: tuple[Rule, ...], now: datetime) -> tu
             tally.add(_telemetry_rules(conn, _of(rules, ThresholdRule, RateRule), pairs, devices, now))
             tally.add(_compound_rules(conn, _of(rules, CompoundRule), pairs, devices, now))
             tally.add(_geofence_rules(conn, _of(rules, GeofenceRule), devices, now))
+            tally.add(_vehicle_rules(conn, _of(rules, ZoneSpeedRule, ZoneForbiddenRule, DrivingTimeRule,
+                                               StoppedRule), devices, now))
         if event_keys:
             events = sorted(event_keys)
             tally.incidents += _graded_events(conn, events, now)

@@ -16,6 +16,12 @@ Kinds (``kind = ...`` in the file):
 - ``geofence``: a moving device inside a zone of region codes (enter, or dwell).
 - ``event_count``: events of one category and title within a radius and a window
   (a hotline hotspot, 高频诉求).
+- Moving vehicles (危货运输), judged on their track (alerts/vehicles.py) against zones (``[[zone]]`` in the
+  file: circles, polygons or region codes, each with a speed limit and the hours it is in force), which a
+  rule names by id: ``zone_speed`` (精准限速: over the limit of the zone the vehicle is in), ``zone_forbidden``
+  (inside a forbidden zone while it is in force), ``driving_time`` (疲劳驾驶: driving longer than
+  ``drive_hours`` without a rest of ``rest_minutes``), ``stopped`` (stopped outside a permitted place longer
+  than ``stop_minutes``).
 Every rule maps values to the national levels 1 红 I … 4 蓝 IV.
 """
 
@@ -23,7 +29,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -238,12 +244,137 @@ class EventCountRule(_Rule):
         return timedelta(hours=self.quiet_hours if self.quiet_hours is not None else self.window_hours)
 
 
-Rule = Annotated[ThresholdRule | RateRule | NoDataRule | CompoundRule | GeofenceRule | EventCountRule,
-                 Field(discriminator="kind")]
+class Hours(_Config):
+    """A daily window in the city's local time (Asia/Shanghai), ``start`` inclusive; past midnight when
+    ``end`` is earlier than ``start``."""
+
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Hours:
+        if self.start == self.end:
+            raise ValueError("a window's start and end must differ")
+        return self
+
+    def covers(self, local: time) -> bool:
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+
+class Zone(_Config):
+    """A place vehicles are judged in: a circle (``center`` lon/lat, ``radius_m``), a polygon (lon/lat ring) or
+    region-code prefixes (the layers: the grid code ingest tags each position with). ``limit_kmh``: its speed
+    limit (always); ``hours``: when it is closed to hazardous goods, for ``zone_forbidden`` (empty: always)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")
+    name: str = Field(min_length=1)
+    center: tuple[float, float] | None = None
+    radius_m: float | None = Field(default=None, gt=0, le=50_000)
+    polygon: tuple[tuple[float, float], ...] = ()
+    regions: tuple[str, ...] = ()
+    limit_kmh: float | None = Field(default=None, gt=0, le=150)
+    hours: tuple[Hours, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Zone:
+        shapes = [self.center is not None, bool(self.polygon), bool(self.regions)]
+        if sum(shapes) != 1:
+            raise ValueError(f"zone {self.id}: give one of center (with radius_m), polygon or regions")
+        if (self.center is None) != (self.radius_m is None):
+            raise ValueError(f"zone {self.id}: a circle needs center and radius_m")
+        points = [self.center] if self.center is not None else list(self.polygon)
+        if any(not (-180 <= lon <= 180 and -90 <= lat <= 90) for lon, lat in points):
+            raise ValueError(f"zone {self.id}: points are lon, lat in degrees")
+        if self.polygon and len(set(self.polygon)) < 3:
+            raise ValueError(f"zone {self.id}: a polygon needs at least 3 distinct points")
+        if any(not code.isdigit() for code in self.regions):
+            raise ValueError(f"zone {self.id}: regions are region-code prefixes (digits)")
+        return self
+
+
+class _VehicleRule(_Rule):
+    device_type: str = "hazmat_vehicle"
+    level: int = Field(ge=1, le=4)
+    moving_kmh: float = Field(default=5.0, gt=0, le=30)  # below this a vehicle is standing still
+
+
+class OverLevel(_Config):
+    """A more severe level from this share over the limit (超速 50 % is 严重超速)."""
+
+
+    level: int = Field(ge=1, le=4)
+    over_percent: float = Field(gt=0, le=500)
+
+
+class ZoneSpeedRule(_VehicleRule):
+    """精准限速: the limit where the vehicle is is the lowest of the zones in force there, else ``limit_kmh``;
+    ``for_count`` fixes in a row over it warn (one GPS jump does not). ``levels`` raise the level with the
+    share over the limit."""
+
+    kind: Literal["zone_speed"]
+    zones: tuple[Zone, ...] = Field(min_length=1)
+    limit_kmh: float = Field(gt=0, le=150)  # outside every zone
+    for_count: int = Field(default=2, ge=1, le=100)
+    levels: tuple[OverLevel, ...] = ()
+
+    @model_validator(mode="after")
+    def _limits(self) -> ZoneSpeedRule:
+        if any(z.limit_kmh is None for z in self.zones):
+            raise ValueError("every zone of a speed rule needs limit_kmh")
+        overs = sorted(self.levels, key=lambda o: o.over_percent)
+        if [o.level for o in overs] != sorted((o.level for o in overs), reverse=True) or any(
+                o.level >= self.level for o in self.levels):
+            raise ValueError("a larger share over the limit must give a more severe level than the rule's")
+        return self
+
+    def level_of(self, over_percent: float) -> int:
+        return min([self.level, *(o.level for o in self.levels if over_percent >= o.over_percent)])
+
+
+class ZoneForbiddenRule(_VehicleRule):
+    """A vehicle inside one of ``zones`` while that zone is in force (禁行区: schools at school time, tunnels
+    always, the city core in banned hours)."""
+
+    kind: Literal["zone_forbidden"]
+    zones: tuple[Zone, ...] = Field(min_length=1)
+
+
+class DrivingTimeRule(_VehicleRule):
+    """疲劳驾驶: driving longer than ``drive_hours`` since the last rest of at least ``rest_minutes`` (standing
+    still, or no fix at all for that long)."""
+
+    kind: Literal["driving_time"]
+    drive_hours: float = Field(default=4.0, gt=0, le=24)
+    rest_minutes: float = Field(default=20.0, gt=0, le=24 * 60)
+
+    @property
+    def lookback(self) -> timedelta:
+        return timedelta(hours=self.drive_hours, minutes=self.rest_minutes)
+
+
+class StoppedRule(_VehicleRule):
+    """Standing still longer than ``stop_minutes`` outside the permitted places: the ``zones`` (停车场,
+    服务区) and the vehicle's own depot (within ``depot_radius_m`` of its registered site)."""
+
+    kind: Literal["stopped"]
+    stop_minutes: float = Field(gt=0, le=24 * 60)
+    zones: tuple[Zone, ...] = ()
+    depot_radius_m: float = Field(default=300.0, ge=0, le=10_000)
+
+
+VehicleRule = ZoneSpeedRule | ZoneForbiddenRule | DrivingTimeRule | StoppedRule
+VEHICLE_KINDS = ("zone_speed", "zone_forbidden", "driving_time", "stopped")
+
+
+Rule = Annotated[ThresholdRule | RateRule | NoDataRule | CompoundRule | GeofenceRule | EventCountRule
+                 | ZoneSpeedRule | ZoneForbiddenRule | DrivingTimeRule | StoppedRule, Field(discriminator="kind")]
 
 
 class RuleFile(_Config):
     rule: tuple[Rule, ...]
+    zone: tuple[Zone, ...] = ()  # named by the vehicle rules (put in each before validation: ``_with_zones``)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> RuleFile:
@@ -263,12 +394,31 @@ def _with_default_kind(doc: dict[str, object]) -> dict[str, object]:
     return doc
 
 
+def _with_zones(doc: dict[str, object]) -> dict[str, object]:
+    """Each vehicle rule's ``zones`` (ids of the file's ``[[zone]]``s) replaced by the zones themselves, so a
+    rule carries what it judges by and a zone shared by rules is written once."""
+    zones = doc.get("zone") or []
+    by_id = {z.get("id"): z for z in zones if isinstance(z, dict)} if isinstance(zones, list) else {}
+    rules = doc.get("rule")
+    if not isinstance(rules, list):
+        return doc
+    resolved = []
+    for r in rules:
+        if isinstance(r, dict) and r.get("kind") in VEHICLE_KINDS and isinstance(r.get("zones"), list):
+            unknown = [z for z in r["zones"] if isinstance(z, str) and z not in by_id]
+            if unknown:
+                raise ValueError(f"rule {r.get('id')}: unknown zones {unknown}")
+            r = dict(r, zones=[by_id[z] if isinstance(z, str) else z for z in r["zones"]])
+        resolved.append(r)
+    return dict(doc, rule=resolved)
+
+
 def parse_rules(text: str, origin: str = "<rules>") -> tuple[Rule, ...]:
     try:
-        return _RULES.validate_python(_with_default_kind(tomllib.loads(text))).rule
+        return _RULES.validate_python(_with_zones(_with_default_kind(tomllib.loads(text)))).rule
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"{origin}: {exc}") from exc
-    except ValidationError as exc:
+    except (ValidationError, ValueError) as exc:
         raise RuleError(f"{origin}: {exc}") from exc
 
 

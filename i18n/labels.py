@@ -107,6 +107,7 @@ LEVEL: dict[int, dict[Lang, str]] = {
 CATEGORY: dict[str, dict[Lang, str]] = {
     "flood": {"zh": "防汛防台", "en": "Flood"},
     "production_safety": {"zh": "生产安全", "en": "Production safety"},
+    "hazmat": {"zh": "危货运输", "en": "Hazardous goods"},  # the vehicle rules: 交通运输局 assists
     "public_safety": {"zh": "公共安全", "en": "Public safety"},
     "hotline": {"zh": "民生诉求", "en": "Citizen hotline"},
     "device_health": {"zh": "设备运维", "en": "Device health"},

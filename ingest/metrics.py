@@ -22,6 +22,7 @@ METRICS: dict[str, Metric] = {
         Metric("smoke", "", 0.0, 1.0),  # 0 clear, 1 alarm
         Metric("temperature", "°C", -50.0, 150.0),
         Metric("speed_kmh", "km/h", 0.0, 250.0),
+        Metric("heading", "°", 0.0, 360.0),  # a vehicle's, clockwise from north
         Metric("lon", "°", -180.0, 180.0),
         Metric("lat", "°", -90.0, 90.0),
         Metric("battery", "%", 0.0, 100.0),

@@ -1,11 +1,13 @@
 """The demo city's devices, placed deterministically (seeded) inside the township layer.
 
 Every river station carries its own 警戒水位 and 保证水位, and each county has one reservoir station
-with its 汛限水位 too (seeded apart from the positions, so adding them moved no other device)."""
+with its 汛限水位 too; each hazardous-goods vehicle its plate, company and UN cargo class (each seeded apart
+from the positions, so adding them moved no other device)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -30,9 +32,40 @@ RIVER_BASE_M = 1.2  # a quiet river's stage (the simulator's), below every stati
 RESERVOIR_BASE_M = 18.0  # a reservoir's quiet stage, below its 汛限水位
 
 
+# UN classes of dangerous goods (GB 6944 / 联合国《关于危险货物运输的建议书》) with a typical load each.
+CARGO: dict[int, str] = {1: "民用爆炸物品", 2: "液化石油气", 3: "汽油", 4: "硫磺", 5: "过氧化氢", 6: "农药",
+                         7: "放射性同位素", 8: "硫酸", 9: "锂电池"}
+COMPANIES = ("郴州市安达危险品运输有限公司（示意）", "湘南通运物流有限公司（示意）", "郴州恒顺化工储运有限公司（示意）",
+             "林邑危货运输有限公司（示意）")
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleFacts:
+    """What a hazardous-goods vehicle is registered with (``devices.attributes``)."""
+
+    plate: str  # 湘L: 郴州's plates
+    company: str
+    cargo_class: int  # UN class 1–9
+    cargo: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"plate": self.plate, "company": self.company, "cargo_class": self.cargo_class, "cargo": self.cargo}
+
+
+def vehicle_facts(rng: np.random.Generator, n: int) -> VehicleFacts:
+    """Mostly 3 (flammable liquids: fuel) and 2 (gases), as the roads carry them; plates 湘L·D<5 digits> (seeded)."""
+    cargo_class = int(rng.choice(list(CARGO), p=[0.02, 0.25, 0.45, 0.03, 0.04, 0.06, 0.01, 0.10, 0.04]))
+    return VehicleFacts(f"湘L·D{(n * 7919 + int(rng.integers(10_000))) % 100_000:05d}",
+                        COMPANIES[int(rng.integers(len(COMPANIES)))], cargo_class, CARGO[cargo_class])
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogueDevice(DeviceSpec):
     township_code: str = ""  # where the catalogue placed it; registration tags it for real
+    vehicle: VehicleFacts | None = None  # a hazardous-goods vehicle's plate, company and cargo
+
+    def attributes(self) -> dict[str, Any]:
+        return DeviceSpec.attributes(self) | (self.vehicle.as_json() if self.vehicle is not None else {})
 
 
 def river_lines(rng: np.random.Generator) -> StationLines:
@@ -53,6 +86,7 @@ def build_catalogue(townships: gpd.GeoDataFrame, seed: int = 20261122) -> list[C
     """Devices for every township, at seeded random points inside it (same seed, same city)."""
     rng = np.random.default_rng(seed)
     line_rng = np.random.default_rng([seed, 1])  # the stations' lines: apart, so positions stay as they were
+    vehicle_rng = np.random.default_rng([seed, 3])
     devices: list[CatalogueDevice] = []
     ordered = townships.sort_values("code").reset_index(drop=True)
     for kind, dept, label, per_township, interval in KINDS:
@@ -66,6 +100,7 @@ def build_catalogue(townships: gpd.GeoDataFrame, seed: int = 20261122) -> list[C
                     lon=round(pt.x, 6), lat=round(pt.y, 6), expected_interval_s=interval,
                     lines=river_lines(line_rng) if kind == "river_gauge" else None,
                     township_code=row.code,
+                    vehicle=vehicle_facts(vehicle_rng, len(devices)) if kind == "hazmat_vehicle" else None,
                 ))
     kind, dept, label, interval = RESERVOIR
     reservoir_rng = np.random.default_rng([seed, 2])

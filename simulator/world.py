@@ -20,29 +20,34 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from alerts.rules import Zone, ZoneForbiddenRule, ZoneSpeedRule, load_rules
+from alerts.vehicles import Fix, contains
 from simulator import tickets
 from simulator.catalogue import RESERVOIR_BASE_M, RIVER_BASE_M, CatalogueDevice
+from simulator.routes import Point, Route, centres, long_route, round_trip, through
+from simulator.routes import km as _km
 
-SCENARIOS = ("rainstorm", "gas_leak", "fire")
+SCENARIOS = ("rainstorm", "gas_leak", "fire", "hazmat_speeding", "hazmat_fatigue")
+VEHICLE_SCENARIOS = ("hazmat_speeding", "hazmat_fatigue")
 HOTLINE = ("zw", "hotline12345")  # (dept, system) of the department systems whose events it plays
 POLICE = ("ga", "police110")
 # Callers of the feeds, clearly fake: names from a short list ("": the caller gave none), numbers of 139 0000 xxxx.
 CALLERS = ("张先生", "李女士", "王建国", "刘芳", "陈伟", "杨秀英", "赵磊", "")
 
 
-Point = tuple[float, float]  # lon, lat (WGS84)
 STORM_SIGMA_KM = 10.0  # the rain cell's radius (a Gaussian's sigma)
 STORM_RAIN_MM = 90.0  # rain on the path's centre line from the storm's whole passage
 STORM_SAMPLES = 20  # a rolling 1-h total integrates the rain rate at this many instants of the hour
 RIVER_LAG = (timedelta(minutes=20), timedelta(minutes=25))  # at the path's start, and added by its end
 RESERVOIR_LAG_FACTOR = 1.5  # a reservoir fills more slowly than a river rises
 RISE_SCALE_MM = 40.0  # rain in the hour before the lag that brings a station most of the way to its top
-
-
-def _km(a: Point, b: Point) -> float:
-    """Distance in km, equirectangular (good to a fraction of a percent over a city)."""
-    mid_lat = math.radians((a[1] + b[1]) / 2)
-    return math.hypot((a[0] - b[0]) * 111.32 * math.cos(mid_lat), (a[1] - b[1]) * 110.57)
+CRUISE_KMH = (50.0, 4.0)  # a hazmat truck's speed (mean, sd): under the town's 60 and the roads' 80
+ZONE_MARGIN_KMH = 8.0  # how far under a low zone limit (a school's 40) a truck slows
+SPEEDING_KMH = 65.0  # the speeding scenario's, through a school zone
+DEPOT_REST = timedelta(minutes=25)  # at the depot between rounds: a rest, in a permitted place
+FATIGUE_DRIVEN = timedelta(hours=5)  # the fatigue scenario's hours on the road without a stop, reported at once
+TERMINAL_EVERY = timedelta(seconds=30)  # a terminal's stored fixes, as the catalogue's interval
+STEP = timedelta(seconds=10)  # the first step's length (later: the time since the last step)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +138,27 @@ class Scenario:
     storm: StormPath | None = None  # its timing, set at the first step after it was injected
 
 
+def vehicle_zones() -> tuple[Zone, ...]:
+    """The shipped rules' vehicle zones (where trucks slow down, and which towns routes avoid)."""
+    found: dict[str, Zone] = {}
+    for rule in load_rules():
+        if isinstance(rule, ZoneSpeedRule | ZoneForbiddenRule):
+            found.update((z.id, z) for z in rule.zones)
+    return tuple(found[k] for k in sorted(found))
+
+
+@dataclass(slots=True)
+class Drive:
+    """A vehicle on its route: how far along, resting until, a scenario's fixed speed."""
+
+    route: Route
+    along_km: float = 0.0
+    resting_until: datetime | None = None
+    speed_kmh: float | None = None  # a scenario's; None: cruising, slower in a low-limit zone
+    stored: timedelta | None = None  # driven before the first step, its terminal's fixes uploaded then
+    backlog: list[dict[str, object]] = field(default_factory=list)  # those fixes, for this step's message
+
+
 @dataclass(slots=True)
 class World:
     devices: list[CatalogueDevice]
@@ -141,13 +167,28 @@ class World:
     step: int = 0
     scenarios: list[Scenario] = field(default_factory=list)
     _rng: np.random.Generator = field(init=False)
-    _vehicle_pos: dict[str, tuple[float, float, float]] = field(init=False)  # lon, lat, heading
+    zones: tuple[Zone, ...] = field(default_factory=vehicle_zones)
+    _vehicle_rng: np.random.Generator = field(init=False)  # apart, so the vehicles change no other device's draws
+    _drives: dict[str, Drive | None] = field(init=False)  # None: parked for good (a depot in a banned core)
+    _towns: dict[str, Point] = field(init=False)
+    _last_now: datetime | None = field(init=False, default=None)
     _ticket_seq: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         self._rng = np.random.default_rng(self.seed)
-        self._vehicle_pos = {d.device_id: (d.lon, d.lat, float(self._rng.uniform(0, 2 * math.pi)))
-                             for d in self.devices if d.device_type == "hazmat_vehicle"}
+        self._vehicle_rng = np.random.default_rng([self.seed, 4])
+        banned = tuple(code for z in self.zones if z.regions and z.limit_kmh is None for code in z.regions)
+        self._towns = {c: p for c, p in centres((d.township_code, d.lon, d.lat) for d in self.devices).items()
+                       if not c.startswith(banned or ("-",))}
+        self._drives = {d.device_id: None if banned and d.township_code.startswith(banned) else
+                        Drive(self._round(d), resting_until=None)
+                        for d in self.devices if d.device_type == "hazmat_vehicle"}
+
+    def _avoid(self) -> list[Point]:
+        return [p for z in self.zones for p in ([z.center] if z.center else list(z.polygon))]
+
+    def _round(self, d: CatalogueDevice) -> Route:
+        return round_trip((d.lon, d.lat), self._towns, self._vehicle_rng, avoid=self._avoid())
 
     def resolve_path(self, path: Sequence[str]) -> tuple[Point, ...]:
         """Points of a storm's path: a county (6 digits) or township (9 digits) code stands for the middle of
@@ -175,6 +216,8 @@ class World:
                steps: int = 90, path: Sequence[str] = (), minutes: float = 90.0) -> Scenario:
         if kind not in SCENARIOS:
             raise ValueError(f"unknown scenario {kind!r}; known: {', '.join(SCENARIOS)}")
+        if kind in VEHICLE_SCENARIOS:
+            return self._vehicle_scenario(kind, district_code, device_id, steps)
         if path:
             if kind != "rainstorm":
                 raise ValueError("only a rainstorm walks a path")
@@ -195,6 +238,40 @@ class World:
         scenario = Scenario(kind, district_code, device_id, self.step + steps)
         self.scenarios.append(scenario)
         return scenario
+
+    def _vehicle_scenario(self, kind: str, district_code: str | None, device_id: str | None,
+                          steps: int) -> Scenario:
+        """``hazmat_speeding``: a truck sent through the nearest school zone at 65 km/h (over its 40; at school
+        time it is a forbidden zone too). ``hazmat_fatigue``: a truck that has driven 5 h without a stop (its
+        terminal uploads those hours at the next step) and drives on for ``steps``."""
+        drivers = sorted(v for v, drive in self._drives.items() if drive is not None and (device_id in (None, v)) and (
+            district_code is None or self._device(v).township_code.startswith(district_code)))
+        if not drivers:
+            raise ValueError(f"no hazmat vehicle that drives in {district_code or device_id}")
+        if kind == "hazmat_speeding":
+            schools = [z for z in self.zones if z.center is not None and z.limit_kmh is not None
+                       and z.limit_kmh < CRUISE_KMH[0]]
+            if not schools:
+                raise ValueError("the rules name no low-limit zone to speed through")
+            pairs = [(_km((d.lon, d.lat), z.center), v, z) for v in drivers for z in schools
+                     if (d := self._device(v)) and z.center is not None]
+            _, vehicle, school = min(pairs, key=lambda p: (p[0], p[1]))
+            assert school.center is not None
+            self._drives[vehicle] = Drive(through(school.center, float(self._vehicle_rng.uniform(0, 360))),
+                                          speed_kmh=SPEEDING_KMH)
+        else:
+            vehicle = drivers[int(self._vehicle_rng.integers(len(drivers)))]
+            d = self._device(vehicle)
+            ahead = CRUISE_KMH[0] * (FATIGUE_DRIVEN.total_seconds() / 3600 + steps * STEP.total_seconds() / 3600)
+            route = long_route((d.lon, d.lat), self._towns, self._vehicle_rng, ahead + 10)
+            self._drives[vehicle] = Drive(route, along_km=CRUISE_KMH[0] * FATIGUE_DRIVEN.total_seconds() / 3600,
+                                          speed_kmh=CRUISE_KMH[0], stored=FATIGUE_DRIVEN)
+        scenario = Scenario(kind, None, vehicle, self.step + steps)
+        self.scenarios.append(scenario)
+        return scenario
+
+    def _device(self, device_id: str) -> CatalogueDevice:
+        return next(d for d in self.devices if d.device_id == device_id)
 
     def _storm_districts(self) -> set[str]:
         return {s.district_code for s in self.scenarios if s.kind == "rainstorm" and s.district_code}
@@ -227,15 +304,51 @@ class World:
             return {"gas_lel": round(float(r.uniform(55, 70) if leak else abs(r.normal(1.0, 0.8))), 1)}
         if d.device_type == "smoke_detector":
             return {"smoke": 1.0 if self._hit("fire", d.device_id) else 0.0}
-        lon, lat, heading = self._vehicle_pos[d.device_id]
-        heading += float(r.normal(0, 0.3))
-        speed = float(np.clip(r.normal(55, 8), 0, 110))  # hazmat trucks mostly keep to limits
-        step_deg = speed / 3600 * 10 / 111.0  # 10 s at that speed, in degrees
-        lon, lat = lon + step_deg * math.cos(heading), lat + step_deg * math.sin(heading)
-        if math.dist((lon, lat), (d.lon, d.lat)) > 0.08:  # stay near the home depot
-            heading += math.pi
-        self._vehicle_pos[d.device_id] = (lon, lat, heading)
-        return {"speed_kmh": round(speed, 1), "lon": round(lon, 6), "lat": round(lat, 6)}
+        raise ValueError(f"no reading for a {d.device_type}")  # vehicles drive in ``_fixes``
+
+    def _fix(self, route: Route, along_km: float, speed: float, ts: datetime) -> dict[str, object]:
+        (lon, lat), bearing = route.at(along_km)
+        return {"ts": ts.isoformat(), "values": {"speed_kmh": round(speed, 1), "heading": round(bearing, 1)},
+                "lon": round(lon, 6), "lat": round(lat, 6)}
+
+    def _cruise(self, where: Point) -> float:
+        """A truck's speed: cruising, slower inside a zone whose limit is under it (a school's)."""
+        speed = float(np.clip(self._vehicle_rng.normal(*CRUISE_KMH), 35, 58))
+        limits = [z.limit_kmh for z in self.zones if z.limit_kmh is not None and z.limit_kmh < speed + ZONE_MARGIN_KMH
+                  and not z.regions and contains(z, Fix(datetime.min, where[0], where[1], 0.0))]
+        return min([speed, *(limit - ZONE_MARGIN_KMH for limit in limits)])
+
+    def _vehicle_body(self, d: CatalogueDevice, now: datetime, dt: timedelta) -> object:
+        """One vehicle's report: its fix now (a list, with the fixes its terminal stored, when it has some)."""
+        drive = self._drives[d.device_id]
+        if drive is None:  # parked at its depot for good
+            return {"ts": now.isoformat(), "values": {"speed_kmh": 0.0, "heading": 0.0}, "lon": d.lon, "lat": d.lat}
+        if drive.stored is not None:  # the hours its terminal stored, uploaded with this fix
+            speed = drive.speed_kmh or CRUISE_KMH[0]
+            count = int(drive.stored / TERMINAL_EVERY)
+            back_km = speed * TERMINAL_EVERY.total_seconds() / 3600
+            drive.backlog = [self._fix(drive.route, drive.along_km - k * back_km, speed, now - k * TERMINAL_EVERY)
+                             for k in range(count, 0, -1)]
+            drive.stored = None
+        resting = drive.resting_until is not None and now < drive.resting_until
+        here, _ = drive.route.at(drive.along_km)
+        speed = 0.0 if resting else drive.speed_kmh or self._cruise(here)
+        drive.along_km += speed * dt.total_seconds() / 3600
+        fix = self._fix(drive.route, drive.along_km, speed, now)
+        if drive.along_km >= drive.route.length_km and not resting:
+            self._next_leg(d, drive, now)
+        if drive.backlog:
+            body, drive.backlog = [*drive.backlog, fix], []
+            return body
+        return fix
+
+    def _next_leg(self, d: CatalogueDevice, drive: Drive, now: datetime) -> None:
+        """At a route's end: home when away (a scenario's route), else rest at the depot and set off again."""
+        end = drive.route.points[-1]
+        if _km(end, (d.lon, d.lat)) > 0.3:
+            self._drives[d.device_id] = Drive(Route((end, (d.lon, d.lat))))
+        else:
+            self._drives[d.device_id] = Drive(self._round(d), resting_until=now + DEPOT_REST)
 
     def _background_incidents(self) -> None:
         """Now and then something happens somewhere, so a demo has live incidents (a world without gas or smoke
@@ -254,13 +367,11 @@ class World:
                 s.storm = StormPath(s.path, s.minutes, now)
         storms = self._storm_districts()
         ts = now.isoformat()
+        dt, self._last_now = (now - self._last_now if self._last_now else STEP), now
         out: list[tuple[str, bytes]] = []
         for d in self.devices:
-            values = self._value(d, d.township_code[:6] in storms, now)
-            body: dict[str, object] = {"ts": ts, "values": values}
-            if d.device_type == "hazmat_vehicle":
-                body = {"ts": ts, "values": {"speed_kmh": values["speed_kmh"]}, "lon": values["lon"],
-                        "lat": values["lat"]}
+            body: object = (self._vehicle_body(d, now, dt) if d.device_type == "hazmat_vehicle" else
+                            {"ts": ts, "values": self._value(d, d.township_code[:6] in storms, now)})
             out.append((f"city/{self.city}/telemetry/{d.dept}/{d.device_type}/{d.device_id}",
                         json.dumps(body, ensure_ascii=False).encode()))
         out.extend(self._hotline(now))

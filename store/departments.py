@@ -44,6 +44,7 @@ DEMO_DEPARTMENTS = (
     Department("slj", "水利局", ["flood"]),
     Department("yjglj", "应急管理局", ["production_safety"]),
     Department("gaj", "公安局", ["public_safety"]),
+    Department("jtysj", "交通运输局", ["hazmat"]),
 )
 
 

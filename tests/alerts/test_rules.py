@@ -23,6 +23,8 @@ from alerts.rules import (
     load_rules,
     parse_rules,
 )
+from alerts.vehicles import Fix, Vehicle, VehicleCase
+from alerts.vehicles import judge as vehicle_judge
 from tests.alerts.paths import PATHS, Judge, on
 
 T0 = datetime(2026, 7, 1, 14, 0, tzinfo=UTC)
@@ -167,6 +169,19 @@ def test_a_hotspot_clears_only_after_its_quiet_window() -> None:
 
 
 # --- one contract every kind passes --------------------------------------------------------
+# The vehicle kinds (alerts/vehicles.py; both paths in test_vehicles_batch.py): (kind, TOML, breaching fixes).
+TRUCK = Vehicle("truck", "湘L·00001")
+_CIRCLE = 'zones = [{id = "school", name = "校", center = [113.0, 25.8], radius_m = 300, limit_kmh = 20}]\n'
+VEHICLE_SAMPLES = [("zone_speed", "limit_kmh = 80\n" + _CIRCLE, [(0, 50.0), (1, 50.0)]),
+                   ("zone_forbidden", _CIRCLE, [(0, 30.0)]),
+                   ("driving_time", "drive_hours = 1\n", [(m, 50.0) for m in range(0, 70, 5)]),
+                   ("stopped", "stop_minutes = 10\n", [(0, 30.0), (1, 0.0), (15, 0.0)])]
+
+
+def _drives(fixes: list[tuple[int, float]], where: tuple[float, float]) -> Callable[[Any, Judge], v.Verdict]:
+    """A vehicle rule's judge of fixes (minutes after T0, speed) at one place."""
+    return lambda rule, _p: vehicle_judge(VehicleCase(rule, TRUCK, [Fix(T0 + timedelta(minutes=m), *where, speed)
+                                                                     for m, speed in fixes]))
 # (sample rule TOML, a breaching evaluation, a quiet evaluation)
 # The callables take the rule the TOML parses to (each kind its own class: the key names it) and the path.
 # Telemetry kinds are judged on both paths (one case at a time, a batch together); the others have one.
@@ -194,6 +209,9 @@ CONTRACT: dict[str, Case] = {
                     'event_category = "hotline"\nradius_m = 100\nwindow_hours = 1\nat_least = 3\nlevel = 4\n',
                     lambda r, _p: v.event_count(r.at_least, r.level, "s", 3),
                     lambda r, _p: v.event_count(r.at_least, r.level, "s", 1)),
+    **{kind: (f'id = "k_{kind}"\nkind = "{kind}"\nname = "n"\ncategory = "hazmat"\nlevel = 3\n{extra}',
+              _drives(breach, (113.0, 25.8)), _drives([(0, 30.0)], (112.0, 25.0)))
+       for kind, extra, breach in VEHICLE_SAMPLES},
 }
 
 
@@ -222,7 +240,7 @@ def test_kinds_in_the_contract_are_all_the_kinds() -> None:
 
 def test_shipped_rules_load() -> None:
     kinds = {r.kind for r in load_rules()}
-    assert kinds == set(CONTRACT)
+    assert kinds == set(CONTRACT) - {"geofence"}  # the shipped forbidden zones are zone_forbidden's, with hours
 
 
 @pytest.mark.parametrize(
