@@ -124,3 +124,83 @@ def escalate_laggards(conn: psycopg.Connection, now: datetime) -> int:
                           Jsonb({"directive_id": lag.directive_id, "reminder": rung, "to": to})))
         done += 1
     return done
+
+
+# -- 应急响应: a response level (Ⅳ级 → Ⅰ级) for the city or a district, declared, changed and lifted as a directive --
+
+RESPONSE_LEVELS = (1, 2, 3, 4)  # 1 = Ⅰ级, the highest, as the warning levels
+ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A response level in force: in the city (``district_code`` None) or one district."""
+
+    district_code: str | None
+    level: int
+    note: str
+    declared_by: str
+    declared_at: datetime
+    directive_id: int
+
+
+def response_change(current: int | None, wanted: int | None) -> str:
+    """What declaring ``wanted`` (None: lifting) does where ``current`` is in force: ``declare``, ``raise``,
+    ``lower`` or ``lift``; raises ``DirectiveError`` for a level that is no level, the level already in force,
+    or lifting where none is."""
+    if wanted is not None and wanted not in RESPONSE_LEVELS:
+        raise DirectiveError("response_level", "a response level is 1 (Ⅰ级) to 4 (Ⅳ级)")
+    if wanted == current:
+        raise DirectiveError("response_none" if wanted is None else "response_same",
+                             "no response level to lift" if wanted is None else "that level is in force already")
+    if wanted is None:
+        return "lift"
+    if current is None:
+        return "declare"
+    return "raise" if wanted < current else "lower"
+
+
+def response_title(change: str, level: int | None, scope_name: str) -> str:
+    """The directive's title as the townships receive it (the directive is stored text, in the city's language)."""
+    if change == "lift":
+        return f"{scope_name}解除应急响应"
+    assert level is not None
+    verb = {"declare": "启动", "raise": "提升至", "lower": "调整为"}[change]
+    return f"{scope_name}{verb}{ROMAN[level]}级应急响应"
+
+
+def effective(responses: dict[str | None, Response], district: str | None) -> Response | None:
+    """The response in force for a district (the higher of the city's and its own), or the city's (None)."""
+    found = [r for r in (responses.get(None), responses.get(district) if district else None) if r is not None]
+    return min(found, key=lambda r: r.level) if found else None
+
+
+def responses(conn: psycopg.Connection) -> dict[str | None, Response]:
+    """The response level in force in each scope that has one (the city: None)."""
+    with conn.cursor(row_factory=class_row(Response)) as cur:
+        rows = cur.execute(
+            "SELECT * FROM (SELECT DISTINCT ON (district_code) district_code, level, note, declared_by, declared_at,"
+            " directive_id FROM response_levels ORDER BY district_code, id DESC) newest WHERE level IS NOT NULL"
+        ).fetchall()
+    return {r.district_code: r for r in rows}
+
+
+def declare_response(conn: psycopg.Connection, *, level: int | None, district: str | None, scope_name: str,
+                     townships: list[str], note: str, actor: Actor, now: datetime,
+                     ack_within: timedelta = timedelta(minutes=30)) -> int:
+    """Declare, change or lift (``level`` None) the response level of the city (``district`` None) or a district,
+    as a directive to ``townships`` (those it covers) that each must acknowledge; returns the directive's id.
+    One scope's declarations are serialised, so two officers cannot both change the same level."""
+    if actor.role is not Role.COMMAND:
+        raise DirectiveError("wrong_role", "only the command center declares a response level")
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('cityops.response.' || %s))", (district or "city",))
+        found = responses(conn).get(district)
+        change = response_change(found.level if found else None, level)
+        directive_id = issue(conn, title=response_title(change, level, scope_name), body=note, townships=townships,
+                             actor=actor, now=now, ack_within=ack_within)
+        conn.execute("INSERT INTO response_levels (district_code, level, note, declared_by, declared_at, directive_id)"
+                     " VALUES (%s, %s, %s, %s, %s, %s)", (district, level, note.strip(), actor.name, now, directive_id))
+        _log(conn, directive_id, None, now, actor.name, f"response_{change}", "" if level is None else ROMAN[level])
+    log.info("response level %s in %s: %s by %s", level, district or "city", change, actor.name)
+    return directive_id

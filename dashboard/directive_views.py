@@ -12,7 +12,9 @@ from typing import Any
 
 from dash import dcc, html
 
+from dashboard import response_level
 from dashboard.components import aria
+from dashboard.response_level import RIds
 from i18n.labels import Lang, t
 from i18n.timefmt import fmt_dt
 
@@ -53,11 +55,41 @@ def targets_of(scope: str | None, districts: list[str] | None, townships: list[s
     return sorted(picked | {c for c in townships or [] if isinstance(c, str)})
 
 
-def form(choices: list[dict[str, str]], lang: Lang) -> html.Div:
+def _district_options(choices: list[dict[str, str]]) -> list[dict[str, str]]:
     districts: dict[str, str] = {}
     for c in choices:
         districts.setdefault(c["district_code"], c["district_name"] or c["district_code"])
-    district_options = [{"label": name, "value": code} for code, name in sorted(districts.items())]
+    return [{"label": name, "value": code} for code, name in sorted(districts.items())]
+
+
+def form(choices: list[dict[str, str]], lang: Lang) -> html.Div:
+    """The directive form, and under it the 应急响应 form (a response level is declared as a directive)."""
+    return html.Div([directive_form(choices, lang), response_form(choices, lang)], className="directive-forms")
+
+
+def response_form(choices: list[dict[str, str]], lang: Lang) -> html.Div:
+    """启动 / 调整 / 解除应急响应 for the city or a district, with the levels in force above it."""
+    return html.Div([
+        html.H3(t("response.title", lang)),
+        response_level.element(),
+        html.Label(t("response.scope", lang), htmlFor=RIds.SCOPE),
+        dcc.Dropdown(id=RIds.SCOPE, value=response_level.CITY, clearable=False, className="dropdown",
+                     options=[{"label": t("response.city", lang), "value": response_level.CITY},
+                              *_district_options(choices)]),
+        html.Label(t("response.level", lang)),
+        dcc.RadioItems(id=RIds.LEVEL, inline=True, className="radio-row",
+                       options=[{"label": response_level.level_text(n, lang), "value": n} for n in (4, 3, 2, 1)]),
+        html.Label(t("response.note", lang), htmlFor=RIds.NOTE),
+        dcc.Input(id=RIds.NOTE, type="text", className="input", maxLength=response_level.MAX_NOTE),
+        html.Div(id=RIds.MSG, **aria(live="assertive")),
+        html.Div([html.Button(t("response.declare", lang), id=RIds.DECLARE, className="btn btn-primary", n_clicks=0),
+                  html.Button(t("response.lift", lang), id=RIds.LIFT, className="btn btn-secondary", n_clicks=0)],
+                 className="card-actions"),
+    ], className="card form response-form")
+
+
+def directive_form(choices: list[dict[str, str]], lang: Lang) -> html.Div:
+    district_options = _district_options(choices)
     township_options = [{"label": f"{c['district_name'] or ''} · {c['name']}", "value": c["code"]} for c in choices]
     return html.Div([
         html.Label(t("directive.form_title", lang), htmlFor=DirIds.TITLE),

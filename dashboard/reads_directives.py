@@ -37,6 +37,19 @@ class DirectiveReads(Reads):
             return directives.issue(conn, title=title, body=body, townships=targets, actor=actor, now=now,
                                     ack_within=ack_within)
 
+    def declare_response(self, *, level: int | None, district: str | None, scope_name: str, townships: list[str],
+                         note: str, actor: Actor, now: datetime, ack_within: timedelta) -> int:
+        """应急响应 declared, changed or lifted, as a directive (``alerts.directives.declare_response``)."""
+        with self.pool.connection() as conn:
+            return directives.declare_response(conn, level=level, district=district, scope_name=scope_name,
+                                               townships=townships, note=note, actor=actor, now=now,
+                                               ack_within=ack_within)
+
+    def current_responses(self) -> dict[str | None, directives.Response]:
+        """The response level in force in the city (None) and in each district that declared its own."""
+        with self.pool.connection() as conn:
+            return directives.responses(conn)
+
     def acknowledge_directive(self, directive_id: int, actor: Actor, now: datetime) -> bool:
         with self.pool.connection() as conn:
             return directives.acknowledge(conn, directive_id, actor, now)

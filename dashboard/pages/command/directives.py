@@ -1,20 +1,22 @@
 """政令一键智达 on the command desk: send a directive to all townships or to chosen ones, and watch who has
-acknowledged it. Only the command role sends; the server re-checks the role, the townships and the window."""
+acknowledged it; declare, change or lift the 应急响应 level of the city or a district, as a directive. Only the
+command role sends; the server re-checks the role, the townships, the level and the window."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from dash import Input, Output, State, callback, no_update
+from dash import Input, Output, State, callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from alerts.lifecycle import Role
-from dashboard import auth
+from dashboard import auth, response_level
 from dashboard import directive_views as dv
 from dashboard.actions import issue_directive
 from dashboard.components import bump, message, outcome_message, session_user, skip_unchanged
 from dashboard.context import get_data
 from dashboard.directive_views import DirIds
+from dashboard.response_level import RIds
 from i18n.labels import t
 from i18n.timefmt import utcnow
 
@@ -77,3 +79,23 @@ def refresh_directives(_n: int | None, _version: int | None, marker: str | None)
     new_marker = data.directive_marker()
     skip_unchanged(new_marker, marker, Ids.TICK)
     return views.directive_list(load.directives(data, utcnow(), load.district_of(user)), lang), new_marker
+
+
+@callback(
+    output={"msg": Output(RIds.MSG, "children"), "version": Output(DirIds.VERSION, "data", allow_duplicate=True),
+            "note": Output(RIds.NOTE, "value")},
+    inputs=[Input(RIds.DECLARE, "n_clicks"), Input(RIds.LIFT, "n_clicks")],
+    state=[State(RIds.SCOPE, "value"), State(RIds.LEVEL, "value"), State(RIds.NOTE, "value"),
+           State(DirIds.VERSION, "data")],
+    running=[(Output(RIds.DECLARE, "disabled"), True, False), (Output(RIds.LIFT, "disabled"), True, False)],
+    prevent_initial_call=True,
+)
+def declare_response(_declare: int | None, _lift: int | None, scope: Any, level: Any, note: Any,
+                     version: int | None) -> dict[str, Any]:
+    """启动 / 调整 or 解除应急响应; refused, the form keeps what was chosen. Its directive joins the list."""
+    if ctx.triggered_id not in (RIds.DECLARE, RIds.LIFT):
+        raise PreventUpdate
+    outcome = response_level.declare(scope=scope, level=level, note=note, lift=ctx.triggered_id == RIds.LIFT)
+    if not outcome.ok:
+        return {"msg": outcome_message(outcome), "version": no_update, "note": no_update}
+    return {"msg": outcome_message(outcome), "version": bump(version), "note": ""}

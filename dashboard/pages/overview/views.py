@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 from dash import Patch, dcc, html
 
-from dashboard import bigscreen, charts
+from dashboard import bigscreen, charts, response_level
 from dashboard.components import level_badge
 from dashboard.map import figure, registry
 from dashboard.map import views as map_views
@@ -117,6 +117,7 @@ def page(reads: LayerReads, lang: Lang, style_url: str, view: View = CITY) -> ht
     return html.Div([
         html.Div([
             html.H1(t("nav.map", lang)),
+            response_level.element(),  # 应急响应 in force (issue 12): its own module, its own slow timer
             html.Span(t("map.illustrative", lang), className="muted") if base.illustrative else None,
             html.Span([t("map.updated", lang), " ", html.Span(fmt_time(reads.now), id=Ids.UPDATED)],
                       className="updated"),

@@ -12,6 +12,7 @@ from alerts.deadlines import waiting_on
 from alerts.feedback import RESULTS
 from alerts.lifecycle import Action, Part, Role, offered
 from alerts.status import Clock, Party
+from dashboard import response_level
 from dashboard.actions import MAX_PHOTO_BYTES
 from dashboard.components import aria, level_badge, status_chip
 from dashboard.directive_views import DirIds, pending_cards
@@ -125,6 +126,7 @@ def _panel(others: list[tuple[str, str]], lang: Lang) -> html.Div:
 def page(p: Page, lang: Lang) -> html.Div:
     return html.Div([
         html.H1([t("township.title", lang), html.Span(f" · {p.name}", className="subtitle")]),
+        response_level.element(),  # 应急响应 in force in its district (issue 12)
         html.Div(id=Ids.MSG, className="msg-area", **aria(live="polite")),
         html.Div(pending(p.pending, lang), id=DirIds.PENDING),
         dcc.Store(id=DirIds.PENDING_MARKER, data=p.directive_marker),
