@@ -139,6 +139,25 @@ class LeaderReads(AssessmentReads):
             " FROM incidents i WHERE i.escalated_to = 'leader' AND i.status = ANY(%(open)s)"
             " ORDER BY escalated_at, i.id LIMIT %(limit)s", {"open": OPEN_STATUSES, "limit": limit})
 
+    def hotspot_ranking(self, f: Filters, limit: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """12345 hotspots (主动治理) opened in the filters' period, ranked by how many: per kind of complaint
+        (complaint, hotspots, tickets, closed) and per township (township_code, district_code, the same counts),
+        the top ``limit`` of each. A hotspot is an incident listing tickets (``hotspot_tickets``)."""
+        cond, params = f.where()
+        base = sql.SQL(
+            "WITH h AS (SELECT i.id, i.status, i.township_code, i.district_code, min(e.title) AS complaint,"
+            "  count(*) AS tickets FROM incidents i JOIN hotspot_tickets t ON t.incident_id = i.id"
+            "  JOIN events e USING (source_system, event_id, ts) WHERE {} GROUP BY i.id)"
+            " SELECT {}, count(*) AS hotspots, sum(tickets) AS tickets,"
+            "  count(*) FILTER (WHERE status = 'closed') AS closed FROM h GROUP BY {}"
+            " ORDER BY hotspots DESC, tickets DESC, {} LIMIT %(limit)s")
+
+        def ranked(group: str) -> pd.DataFrame:
+            by = sql.SQL(group)
+            return self._df(base.format(cond, by, by, by), params | {"limit": limit})
+
+        return ranked("complaint"), ranked("township_code, district_code")
+
     def categories(self) -> list[str]:
         """Categories that occur, for the filter (a loose index scan would be faster; 10⁴ rows need none)."""
         with self.pool.connection() as conn:

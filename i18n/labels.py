@@ -94,6 +94,7 @@ AUTH_EVENT: dict[str, dict[Lang, str]] = {
     "account_changed": {"zh": "更改角色/镇街", "en": "Role or township changed"},
     "account_disabled": {"zh": "停用账号", "en": "Account disabled"},
     "account_enabled": {"zh": "启用账号", "en": "Account enabled"},
+    "root_cause_changed": {"zh": "修改根源分类", "en": "Root causes changed"},
 }
 
 # Level 1 is the most severe (national four-colour scheme: 红 I … 蓝 IV).
@@ -417,6 +418,21 @@ def auth_event_label(event: str, lang: Lang) -> str:
 
 def category_label(category: str, lang: Lang) -> str:
     return CATEGORY.get(category, {}).get(lang, category)
+
+
+# 12345 kinds of complaint (a ticket's title, from the hotline system: shown as sent where not listed here).
+COMPLAINT: dict[str, dict[Lang, str]] = {
+    "噪音扰民": {"zh": "噪音扰民", "en": "Noise"}, "占道经营": {"zh": "占道经营", "en": "Street vending"},
+    "垃圾清运": {"zh": "垃圾清运", "en": "Rubbish collection"},
+    "路灯不亮": {"zh": "路灯不亮", "en": "Street light out"},
+    "积水": {"zh": "积水", "en": "Standing water"}, "违章停车": {"zh": "违章停车", "en": "Illegal parking"},
+    "井盖缺失": {"zh": "井盖缺失", "en": "Missing manhole cover"},
+    "油烟扰民": {"zh": "油烟扰民", "en": "Cooking fumes"},
+}
+
+
+def complaint_label(complaint: str, lang: Lang) -> str:
+    return COMPLAINT.get(complaint, {}).get(lang, complaint)
 
 
 def level_label(level: int, lang: Lang) -> str:

@@ -246,6 +246,10 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
     "leader.trend": {"zh": "每日事件趋势（按类别）", "en": "Incidents per day by category"},
     "leader.overdue": {"zh": "超时未办结事件", "en": "Overdue incidents"},
     "leader.ranking": {"zh": "镇街考核排名", "en": "Township ranking"},
+    "leader.hotspots": {"zh": "12345 高频诉求热点（主动治理）", "en": "12345 hotspots (proactive governance)"},
+    "leader.hotspot_kinds": {"zh": "按诉求类别", "en": "By kind of complaint"},
+    "leader.hotspot_areas": {"zh": "按镇街", "en": "By township"},
+    "leader.no_hotspots": {"zh": "本期无热点", "en": "No hotspot in the period"},
     "leader.ranking_note": {"zh": "按考核综合得分排序（指标定义、升降与明细见「考核」页）",
                             "en": "By the assessment score (definitions, movement and lists on the Assessment page)"},
     "leader.list": {"zh": "事件清单", "en": "Incidents"},
@@ -262,6 +266,9 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
     "export.filters": {"zh": "筛选条件", "en": "Filters"},
     "export.generated": {"zh": "导出时间", "en": "Exported"},
     "col.rank": {"zh": "排名", "en": "Rank"},
+    "col.hotspots": {"zh": "热点数", "en": "Hotspots"},
+    "col.tickets": {"zh": "工单数", "en": "Tickets"},
+    "col.complaint": {"zh": "诉求类别", "en": "Complaint"},
     "col.district": {"zh": "区县", "en": "District"},
     "col.dispatched": {"zh": "派遣数", "en": "Dispatched"},
     "col.signed_on_time": {"zh": "按时签收", "en": "Signed on time"},
@@ -414,6 +421,7 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
     "layer.devices": {"zh": "设备状态", "en": "Devices"},
     "layer.hazmat": {"zh": "危货车辆", "en": "Hazmat vehicles"},
     "layer.hotline": {"zh": "热线热力", "en": "Hotline heat"},
+    "layer.hotspots": {"zh": "诉求热点", "en": "Open hotspots"},
     "layer.boundaries": {"zh": "区县界线", "en": "District borders"},
     "layer.warning": {"zh": "最高预警等级", "en": "Highest warning"},
     "layer.rain": {"zh": "近1小时雨量", "en": "Rain, last hour"},
@@ -546,6 +554,17 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
     "incident.lead_unit": {"zh": "主办", "en": "Lead"},
     "incident.assist_unit": {"zh": "协办", "en": "Assisting"},
     "incident.people_total": {"zh": "累计转移 {n} 人", "en": "{n} people moved in all"},
+    "incident.hotspot_tickets": {"zh": "主动治理 · 本热点的 12345 工单（{n} 件）",
+                                 "en": "Proactive governance: this hotspot's 12345 tickets ({n})"},
+    "incident.hotspot_note": {"zh": "同类诉求在附近反复出现，合并为一件主动治理事件；"
+                                    "结案后每件工单均以本事件的办理结果答复。",
+                              "en": "Repeated complaints of one kind nearby, handled as one incident; once it closes, "
+                                    "every ticket is answered with its outcome."},
+    "col.ticket_text": {"zh": "诉求内容", "en": "Complaint"},
+    "col.contact": {"zh": "联系人", "en": "Contact"},
+    "col.place": {"zh": "位置", "en": "Place"},
+    "col.outcome": {"zh": "办理结果", "en": "Outcome"},
+    "hotspot.pending": {"zh": "办理中（{status}）", "en": "In progress ({status})"},
 }
 
 DEPT: dict[str, dict[str, str]] = {

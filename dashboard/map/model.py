@@ -37,10 +37,11 @@ class T(IntEnum):
     LABELS = 6
     DEVICES = 7
     VEHICLES = 8
-    INCIDENT_4 = 9
-    INCIDENT_3 = 10
-    INCIDENT_2 = 11
-    INCIDENT_1 = 12  # red on top of everything
+    HOTSPOTS = 9  # open 12345 hotspots (map/hotspots.py): rings under the incidents
+    INCIDENT_4 = 10
+    INCIDENT_3 = 11
+    INCIDENT_2 = 12
+    INCIDENT_1 = 13  # red on top of everything
 
 
 LEVELS = (1, 2, 3, 4)

@@ -7,10 +7,10 @@ Order = the order of the toggles and of the area choice on the map. A new layer 
 
 from __future__ import annotations
 
-from dashboard.map import areas, points
+from dashboard.map import areas, hotspots, points
 from dashboard.map.model import Cadence, Layer
 
-REGISTRY: tuple[Layer, ...] = (*points.LAYERS, *areas.LAYERS)
+REGISTRY: tuple[Layer, ...] = (*points.LAYERS, hotspots.HOTSPOTS, *areas.LAYERS)
 BY_ID = {layer.id: layer for layer in REGISTRY}
 TOGGLES = tuple(layer for layer in REGISTRY if layer.toggled)
 CHOROPLETHS = tuple(layer for layer in REGISTRY if not layer.toggled)

@@ -47,7 +47,9 @@ HEAT = pd.DataFrame({"lon": [113.0], "lat": [25.0], "n": [4]})
 SINCE = datetime(2026, 7, 1, 0, 30, tzinfo=UTC)
 EVACUATED = pd.DataFrame({"level": ["district", "township", "township"], "code": ["431002", "431002001", "431002002"],
                           "moved": [45, 40, 5], "since": [SINCE] * 3})
-FRAMES = {"incidents": INCIDENTS, "devices": DEVICES, "hazmat": VEHICLES, "hotline": HEAT,
+HOTSPOTS = pd.DataFrame({"id": [7], "lon": [113.01], "lat": [25.77], "status": ["dispatched"],
+                         "township_code": ["431002001"], "complaint": ["噪音扰民"], "tickets": [6]})
+FRAMES = {"incidents": INCIDENTS, "devices": DEVICES, "hazmat": VEHICLES, "hotline": HEAT, "hotspots": HOTSPOTS,
           "boundaries": pd.DataFrame({"code": ["431002"]}), "open": COUNTS, "overdue": COUNTS, "warning": WARNINGS,
           "rain": RAIN, "evacuated": EVACUATED}
 
@@ -73,6 +75,7 @@ def test_every_trace_belongs_to_the_views_or_to_exactly_one_layer() -> None:
     assert len({layer.id for layer in registry.REGISTRY}) == len(registry.REGISTRY)
     kinds = {layer.id: layer.kind for layer in registry.REGISTRY}
     assert kinds == {"incidents": Kind.POINTS, "devices": Kind.POINTS, "hazmat": Kind.POINTS, "hotline": Kind.HEAT,
+                     "hotspots": Kind.POINTS,
                      "boundaries": Kind.BOUNDARY, "open": Kind.CHOROPLETH, "overdue": Kind.CHOROPLETH,
                      "warning": Kind.CHOROPLETH, "rain": Kind.CHOROPLETH, "evacuated": Kind.CHOROPLETH}
     for layer in registry.CHOROPLETHS:  # they colour the areas the views draw
@@ -80,15 +83,16 @@ def test_every_trace_belongs_to_the_views_or_to_exactly_one_layer() -> None:
 
 
 def test_toggles_choices_and_what_is_read_when() -> None:
-    assert [layer.id for layer in registry.TOGGLES] == ["incidents", "devices", "hazmat", "hotline", "boundaries"]
-    assert registry.DEFAULT_ON == ["incidents", "hazmat", "hotline", "boundaries"]  # 1,000 device dots on request
+    assert [layer.id for layer in registry.TOGGLES] == ["incidents", "devices", "hazmat", "hotline", "hotspots",
+                                                        "boundaries"]
+    assert registry.DEFAULT_ON == ["incidents", "hazmat", "hotline", "hotspots", "boundaries"]  # devices on request
     assert [layer.id for layer in registry.CHOROPLETHS] == ["open", "overdue", "warning", "rain", "evacuated"]
     assert registry.choropleth("rain").id == "rain"
     for junk in (None, "incidents", "'; DROP", 3):  # a toggle is not an area layer; junk is the default
         assert registry.choropleth(junk).id == "open"
     rain, overdue = registry.choropleth("rain"), registry.choropleth("overdue")
-    assert [layer.id for layer in registry.due((Cadence.CHANGE,), overdue)] == ["incidents", "overdue"]
-    assert [layer.id for layer in registry.due((Cadence.CHANGE,), rain)] == ["incidents"]
+    assert [layer.id for layer in registry.due((Cadence.CHANGE,), overdue)] == ["incidents", "hotspots", "overdue"]
+    assert [layer.id for layer in registry.due((Cadence.CHANGE,), rain)] == ["incidents", "hotspots"]
     assert [layer.id for layer in registry.due((Cadence.LIVE,), rain)] == ["devices", "hazmat", "hotline", "rain"]
     assert registry.toggle_traces()["incidents"] == [int(T.INCIDENT_4), int(T.INCIDENT_3), int(T.INCIDENT_2),
                                                         int(T.INCIDENT_1)]

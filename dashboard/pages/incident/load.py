@@ -1,8 +1,9 @@
-"""What the incident page reads, as a typed model: the incident, its whole log, its photos and its reporter,
-for a session that may see it (township staff: only incidents that are or were routed to their township).
+"""What the incident page reads, as a typed model: the incident, its whole log, its photos, its reporter and, for
+a 12345 hotspot, its tickets, for a session that may see it (township staff: only incidents that are or were
+routed to their township).
 
-The reporter comes masked unless the session may see it whole (``store.privacy``); reading it whole is
-a row of ``auth_events`` in the same transaction (one per user, incident and minute)."""
+The reporter (and each ticket's) comes masked unless the session may see it whole (``store.privacy``); reading
+it whole is a row of ``auth_events`` in the same transaction (one per user, incident and minute)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from alerts import hotspots
 from alerts.incidents import contact
 from alerts.lifecycle import UNIT_ROLES, Role
 from dashboard import auth
@@ -59,6 +61,23 @@ class Contact:
 
 
 @dataclass(frozen=True, slots=True)
+class HotspotTicket:
+    """A 12345 ticket a hotspot incident lists, its reporter as this session may see it, and the outcome it
+    was (or will be) answered with: the incident's."""
+
+    ts: datetime
+    complaint: str
+    text: str
+    reporter: Reporter | None
+    township_code: str | None
+    grid_code: str | None
+    lon: float | None
+    lat: float | None
+    status: str  # the hotspot incident's
+    outcome: str | None  # its 处置反馈's note
+
+
+@dataclass(frozen=True, slots=True)
 class Record:
     now: datetime
     facts: Facts
@@ -66,6 +85,7 @@ class Record:
     photos: tuple[PhotoRef, ...]
     names: dict[str, str]  # region code → name
     contact: Contact | None  # None: no reporter came with its cause
+    tickets: tuple[HotspotTicket, ...] = ()  # a 12345 hotspot's (主动治理), oldest first
 
 
 def incident_number(text: str | None) -> int | None:
@@ -96,16 +116,25 @@ def record(data: Data, incident_id: int | None, user: SessionUser, now: datetime
                   row.get("escalated_to"))
     photos = tuple(PhotoRef(int(p.id), p.filename, int(p.log_id) if pd.notna(p.log_id) else None)
                    for p in data.attachments(row["id"]).itertuples())
-    return Record(now, facts, data.incident_log(row["id"]), photos, data.unit_names(),
-                  _contact(data, facts, user, now, address))
+    reporter, tickets = _people(data, facts, user, now, address)
+    return Record(now, facts, data.incident_log(row["id"]), photos, data.unit_names(), reporter, tickets)
 
 
-def _contact(data: Data, facts: Facts, user: SessionUser, now: datetime, address: str) -> Contact | None:
+def _people(data: Data, facts: Facts, user: SessionUser, now: datetime, address: str
+            ) -> tuple[Contact | None, tuple[HotspotTicket, ...]]:
+    """The incident's reporter and its hotspot's tickets, their callers masked unless the session may see them
+    whole (then one audit row for the incident, whichever of them it saw)."""
     whole = may_see_unmasked(user.role, user.township_code, facts.township_code)
     with data.pool.connection() as conn:
         reporter = contact(conn, facts.id)
-        if reporter is not None and whole:
+        listed = hotspots.tickets(conn, facts.id)
+        if whole and (reporter is not None or any(r.reporter is not None for r in listed)):
             audit.record_pii_view(conn, now, username=user.username, address=address, incident_id=facts.id)
-    if reporter is None:
-        return None
-    return Contact(reporter if whole else reporter.masked(), masked=not whole)
+
+    def shown(r: Reporter | None) -> Reporter | None:
+        return r if whole or r is None else r.masked()
+
+    tickets = tuple(HotspotTicket(r.ts, r.complaint, r.text, shown(r.reporter), r.township_code, r.grid_code, r.lon,
+                                  r.lat, r.status, r.outcome) for r in listed)
+    reporter_shown = shown(reporter)
+    return (Contact(reporter_shown, masked=not whole) if reporter_shown is not None else None), tickets

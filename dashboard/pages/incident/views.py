@@ -1,7 +1,7 @@
 """The incident page as components: its facts (with its reporter, as the session may see them), the timeline
 of its states and the log table (two views of the same log rows, so what a leader reviews cannot disagree
-with what happened), the units' reports (处置进展, 处置反馈 and 协办: each unit named and marked 主办 or 协办,
-with its fields and its photos) and all its photos; and the rows of its Excel export."""
+with what happened), a 12345 hotspot's tickets, the units' reports (处置进展, 处置反馈 and 协办: each unit named
+and marked 主办 or 协办, with its fields and its photos) and all its photos; and the rows of its Excel export."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from alerts.feedback import FIELDS, PEOPLE_MOVED, REPORTS
 from alerts.lifecycle import MOVES, Action
 from dashboard.components import level_badge, message, status_chip
 from dashboard.widgets import format_details, log_table, near_badge, timeline_graph
-from i18n.labels import Lang, action_label, category_label, t
+from i18n.labels import Lang, action_label, category_label, complaint_label, status_label, t
 from i18n.timefmt import fmt_dt
 
 from .ids import Ids
-from .load import PhotoRef, Record
+from .load import HotspotTicket, PhotoRef, Record
 
 _REPORT_ACTIONS = frozenset(a.value for a in REPORTS)
 # A report's fields in the catalogue's order (jsonb keeps keys in its own); its photos show as photos.
@@ -64,12 +64,41 @@ def page(r: Record, lang: Lang) -> html.Div:
         timeline_graph(Ids.TIMELINE, r.log, r.now, lang),
         html.H2(t("incident.log", lang)),
         html.Div(log_table(r.log, r.names, lang), className="table-wrap"),
+        *hotspot_section(r, lang),
         html.H2(t("incident.reports", lang)),
         reports(r, lang),
         html.H2(t("incident.photos", lang)),
         html.Div(_thumbs(r.photos) or [html.Div(t("incident.no_photos", lang), className="muted")], id=Ids.PHOTOS,
                  className="photos"),
     ], className="page page-light incident")
+
+
+def hotspot_section(r: Record, lang: Lang) -> list[Any]:
+    """A 12345 hotspot's tickets (主动治理): when, which kind, what the caller said, the caller (as the session may
+    see them), where, and the outcome each is answered with (the incident's); nothing for any other incident."""
+    if not r.tickets:
+        return []
+
+    def place(x: HotspotTicket) -> str:
+        area = r.names.get(x.township_code, x.township_code) if x.township_code else "—"
+        return f"{area} · {r.names.get(x.grid_code, x.grid_code)}" if x.grid_code else area
+
+    def outcome(x: HotspotTicket) -> str:
+        if x.status == "closed":
+            return x.outcome or status_label(x.status, lang)
+        return t("hotspot.pending", lang, status=status_label(x.status, lang))
+
+    head = html.Tr([html.Th(t(k, lang)) for k in ("col.at", "col.complaint", "col.ticket_text", "col.contact",
+                                                  "col.place", "col.outcome")])
+    rows = [html.Tr([
+        html.Td(fmt_dt(x.ts), className="nowrap"), html.Td(complaint_label(x.complaint, lang)), html.Td(x.text or "—"),
+        html.Td(" ".join(filter(None, (x.reporter.name, x.reporter.phone))) if x.reporter else "—", className="nowrap"),
+        html.Td(place(x)), html.Td(outcome(x)),
+    ]) for x in r.tickets]
+    return [html.H2(t("incident.hotspot_tickets", lang, n=len(r.tickets))),
+            html.P(t("incident.hotspot_note", lang), className="muted"),
+            html.Div(html.Table([html.Thead(head), html.Tbody(rows)], className="table table-compact",
+                                id=Ids.TICKETS), className="table-wrap")]
 
 
 def _thumbs(photos: tuple[PhotoRef, ...] | list[PhotoRef]) -> list[html.A]:

@@ -71,14 +71,14 @@ def township_options(district: Any, township: Any) -> tuple[Any, Any]:
 @callback(
     output={"msg": Output(Ids.MSG, "children"), "kpis": Output(Ids.KPIS, "children"),
             "trend": Output(Ids.TREND, "figure"), "overdue": Output(Ids.OVERDUE, "children"),
-            "ranking": Output(Ids.RANKING, "children")},
+            "ranking": Output(Ids.RANKING, "children"), "hotspots": Output(Ids.HOTSPOTS, "children")},
     inputs=FILTER_INPUTS,
     prevent_initial_call=True,
 )
 def update(start: Any, end: Any, district: Any, township: Any, category: Any, level: Any) -> dict[str, Any]:
     """Every panel under the filters; refused, only the message above them changes."""
     lang = auth.current_lang()
-    keep = dict.fromkeys(("kpis", "trend", "overdue", "ranking"), no_update)
+    keep = dict.fromkeys(("kpis", "trend", "overdue", "ranking", "hotspots"), no_update)
     now = utcnow()
     try:
         f = _checked(now, start, end, district, township, category, level)
@@ -89,7 +89,8 @@ def update(start: Any, end: Any, district: Any, township: Any, category: Any, le
     data = get_read_data()
     panels = load.panels(data, f, now, data.unit_names())
     return {"msg": None, "kpis": views.kpi_cards(panels.summary, lang), "trend": views.trend(panels, lang),
-            "overdue": views.overdue_panel(panels.overdue, lang), "ranking": views.ranking_panel(panels.ranking, lang)}
+            "overdue": views.overdue_panel(panels.overdue, lang), "ranking": views.ranking_panel(panels.ranking, lang),
+            "hotspots": views.hotspot_panel(panels.hotspots, lang)}
 
 
 @callback(Output(Ids.LIST, "children"), Output(Ids.COUNT, "children"), *FILTER_INPUTS,

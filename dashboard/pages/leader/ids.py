@@ -21,6 +21,9 @@ class Ids(StrEnum):
     OVERDUE_TABLE = "ld-overdue-table"
     RANKING = "ld-ranking"
     RANKING_TABLE = "ld-ranking-table"
+    HOTSPOTS = "ld-hotspots"  # 12345 hotspots ranked by kind of complaint and by township
+    HOTSPOT_KINDS = "ld-hotspot-kinds"
+    HOTSPOT_AREAS = "ld-hotspot-areas"
     LIST = "ld-list"
     LIST_TABLE = "ld-list-table"
     COUNT = "ld-count"

@@ -1,7 +1,7 @@
 """What the 领导驾驶舱 reads, as typed models: under one set of filters (checked on the server), the
-totals, the daily trend, and a page at a time of the overdue list, the township ranking and the incident
-list; any incident's log for its timeline; and the rows of both Excel exports. The numbers are SQL
-aggregates (``reads_leader``)."""
+totals, the daily trend, the 12345 hotspots ranked by kind and by township, and a page at a time of the overdue
+list, the township ranking and the incident list; any incident's log for its timeline; and the rows of both
+Excel exports. The numbers are SQL aggregates (``reads_leader``)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,15 @@ class Paged:
 
 
 @dataclass(frozen=True, slots=True)
+class Hotspots:
+    """12345 hotspots (主动治理) of the period, ranked per kind of complaint and per township."""
+
+    kinds: pd.DataFrame  # complaint, hotspots, tickets, closed
+    areas: pd.DataFrame  # township_code, district_code, hotspots, tickets, closed
+    names: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class Panels:
     """What the filters drive at once: the totals, the trend and the first page of the overdue list and
     of the ranking (``update``'s outputs)."""
@@ -54,6 +63,7 @@ class Panels:
     moved: pd.DataFrame  # 人员转移 per local day
     overdue: Paged
     ranking: Paged
+    hotspots: Hotspots
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +125,8 @@ def listing(data: Data, f: Filters, now: datetime, names: dict[str, str], page: 
 def panels(data: Data, f: Filters, now: datetime, names: dict[str, str]) -> Panels:
     ranked = data.township_ranking(f, now)  # read once: the 按期签收率 card sums it
     return Panels(f, Summary(**data.leader_summary(f, now, ranked)), data.daily_counts(f), data.daily_people_moved(f),
-                  overdue(data, f, now, names), ranking(data, f, now, names, ranked=ranked))
+                  overdue(data, f, now, names), ranking(data, f, now, names, ranked=ranked),
+                  Hotspots(*data.hotspot_ranking(f), names))
 
 
 def page(data: Data, now: datetime, district: str | None = None) -> Page:

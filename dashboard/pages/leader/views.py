@@ -1,6 +1,6 @@
-"""The 领导驾驶舱 as components, from what ``load`` read: the filter bar, the totals, the trend, and the
-overdue list, the ranking and the incident list a page at a time (whole pages: nothing scrolls inside
-the page), and the timeline panel of any incident."""
+"""The 领导驾驶舱 as components, from what ``load`` read: the filter bar, the totals, the trend, the 12345
+hotspots ranked, and the overdue list, the ranking and the incident list a page at a time (whole pages: nothing
+scrolls inside the page), and the timeline panel of any incident."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from dash import dcc, html
 from dashboard import charts, figures
 from dashboard.components import aria, level_badge, message, pager, status_chip
 from dashboard.widgets import band_chip, log_table, timeline_graph
-from i18n.labels import Lang, category_label, level_label, t
+from i18n.labels import Lang, category_label, complaint_label, level_label, t
 from i18n.numbers import fmt_int, fmt_pct, known
 from i18n.timefmt import fmt_dt, remaining
 
 from . import rectifications
 from .ids import Ids
-from .load import OVERDUE_ROWS, PAGE_ROWS, Choices, Page, Paged, Panels, Summary, Timeline
+from .load import OVERDUE_ROWS, PAGE_ROWS, Choices, Hotspots, Page, Paged, Panels, Summary, Timeline
 
 QUICK_DAYS = (7, 30, 90, 365)
 MONTH_FORMAT: dict[Lang, str] = {"zh": "YYYY年M月", "en": "MMMM YYYY"}  # the calendar's month header
@@ -82,6 +82,28 @@ def ranking_panel(p: Paged, lang: Lang) -> list[Any]:
                                     "assess.col.close_rate", "assess.col.rework_rate", "col.open", "col.overdue")]
     return [_table(headers, body, Ids.RANKING_TABLE, t("leader.none", lang), numeric=8),
             pager(Ids.RANKING, p.page, p.total, PAGE_ROWS, lang)]
+
+
+def hotspot_panel(h: Hotspots, lang: Lang) -> list[Any]:
+    """12345 hotspots (主动治理) of the period: the kinds of complaint and the townships with the most."""
+    def counts(r: Any) -> list[html.Td]:
+        return [html.Td(fmt_int(r.hotspots), className="num"), html.Td(fmt_int(r.tickets), className="num"),
+                html.Td(fmt_int(r.closed), className="num")]
+
+    numbers = [t(k, lang) for k in ("col.hotspots", "col.tickets", "col.closed")]
+    kinds = [html.Tr([html.Td(str(n), className="rank"), html.Td(complaint_label(r.complaint, lang)), *counts(r)])
+             for n, r in enumerate(h.kinds.itertuples(), start=1)]
+    areas = [html.Tr([html.Td(str(n), className="rank"), html.Td(_name(h.names, r.township_code)),
+                      html.Td(_name(h.names, r.district_code)), *counts(r)])
+             for n, r in enumerate(h.areas.itertuples(), start=1)]
+    return [
+        html.Div([html.H3(t("leader.hotspot_kinds", lang)),
+                  _table([t("col.rank", lang), t("col.complaint", lang), *numbers], kinds, Ids.HOTSPOT_KINDS,
+                         t("leader.no_hotspots", lang), numeric=3)]),
+        html.Div([html.H3(t("leader.hotspot_areas", lang)),
+                  _table([t("col.rank", lang), t("col.township", lang), t("col.district", lang), *numbers], areas,
+                         Ids.HOTSPOT_AREAS, t("leader.no_hotspots", lang), numeric=3)]),
+    ]
 
 
 def list_panel(p: Paged, lang: Lang) -> list[Any]:
@@ -204,6 +226,9 @@ def page(p: Page, lang: Lang) -> html.Div:
                                   className="btn btn-secondary btn-right")], className="section-head"),
             html.Div(ranking_panel(panels.ranking, lang), id=Ids.RANKING),
         ], className="card panel"),
+        html.Section([html.H2(t("leader.hotspots", lang)),
+                      html.Div(hotspot_panel(panels.hotspots, lang), id=Ids.HOTSPOTS, className="two-col")],
+                     className="card panel"),
         html.Section([
             html.Div([html.H2(t("leader.list", lang)),
                       dcc.Input(id=Ids.SEARCH, type="search", debounce=True, placeholder=t("filter.search", lang),
