@@ -428,7 +428,9 @@ def _root_cause(conn: psycopg.Connection, action: Action, details: dict[str, obj
     cause = problems.check_root_cause(conn, details["root_cause"])
     if cause is None:
         del details["root_cause"]  # an override that named none: nothing to record
-    return cause
+        return None
+    details["root_cause_name"] = cause.name  # as it was called when it closed: a later rename rewrites no log
+    return cause.id
 
 
 def report(

@@ -81,8 +81,8 @@ def add_root_cause(conn: psycopg.Connection, name: object, name_en: object) -> R
 
 def change_root_cause(conn: psycopg.Connection, cause_id: object, *, name: object = None, name_en: object = None,
                       retired: bool | None = None) -> tuple[RootCause, RootCause]:
-    """Rename a root cause (``name``, ``name_en``) or retire / restore it (``retired``): (before, after). The
-    incidents that name it keep its id, so a rename shows on them too."""
+    """Rename a root cause (``name``, ``name_en``) or retire / restore it (``retired``): (before, after). Problems
+    name it by id, so they show the new name; a verify row keeps the name it closed with."""
     if not isinstance(cause_id, int) or isinstance(cause_id, bool):
         raise RootCauseError("rootcause.err.unknown")
     with conn.cursor(row_factory=class_row(RootCause)) as cur:
@@ -91,8 +91,9 @@ def change_root_cause(conn: psycopg.Connection, cause_id: object, *, name: objec
         if before is None:
             raise RootCauseError("rootcause.err.unknown")
         zh, en = _names(name, name_en) if name is not None else (before.name, before.name_en)
-        if cur.execute("SELECT 1 FROM root_causes WHERE name = %s AND id <> %s", (zh, cause_id)).fetchone():
-            raise RootCauseError("rootcause.err.taken")
+    if conn.execute("SELECT 1 FROM root_causes WHERE name = %s AND id <> %s", (zh, cause_id)).fetchone():
+        raise RootCauseError("rootcause.err.taken")
+    with conn.cursor(row_factory=class_row(RootCause)) as cur:
         after = cur.execute("UPDATE root_causes SET name = %s, name_en = %s, retired = %s WHERE id = %s"
                             " RETURNING id, name, name_en, retired",
                             (zh, en, before.retired if retired is None else retired, cause_id)).fetchone()
@@ -100,14 +101,18 @@ def change_root_cause(conn: psycopg.Connection, cause_id: object, *, name: objec
     return before, after
 
 
-def check_root_cause(conn: psycopg.Connection, root_cause: object) -> int | None:
+def check_root_cause(conn: psycopg.Connection, root_cause: object) -> RootCause | None:
     """The root cause a verify names, if any: one of the list that is not retired, else ``RootCauseError``."""
     if root_cause is None:
         return None
-    if not isinstance(root_cause, int) or isinstance(root_cause, bool) or not conn.execute(
-            "SELECT 1 FROM root_causes WHERE id = %s AND NOT retired", (root_cause,)).fetchone():
+    found = None
+    if isinstance(root_cause, int) and not isinstance(root_cause, bool):
+        with conn.cursor(row_factory=class_row(RootCause)) as cur:
+            found = cur.execute("SELECT id, name, name_en, retired FROM root_causes WHERE id = %s AND NOT retired",
+                                (root_cause,)).fetchone()
+    if found is None:
         raise RootCauseError("rootcause.err.unknown")
-    return root_cause
+    return found
 
 
 @functools.cache

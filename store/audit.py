@@ -28,6 +28,7 @@ class AuthEvent(StrEnum):
     ACCOUNT_CHANGED = "account_changed"  # role or township
     ACCOUNT_DISABLED = "account_disabled"
     ACCOUNT_ENABLED = "account_enabled"
+    ROOT_CAUSE_CHANGED = "root_cause_changed"  # the admin's list of root causes (七张问题清单): added, renamed, retired
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,8 +99,8 @@ def test_the_third_closure_of_one_cause_in_a_grid_lists_a_problem_whose_watch_ru
     assert (listed.scope, listed.scope_code, listed.root_cause_id, listed.incident_ids) == ("grid", grid, cause, closed)
     assert listed.owner_unit == grid[:9] and listed.status == "rectifying" and listed.district_code == grid[:6]
     assert listed.deadline == NOW - timedelta(days=10) + timedelta(minutes=5) + timedelta(days=15)
-    assert one(conn, "SELECT details ->> 'root_cause' FROM incident_log WHERE incident_id = %s AND action = 'verify'",
-               (closed[0],))[0] == str(cause)
+    assert one(conn, "SELECT details ->> 'root_cause', details ->> 'root_cause_name' FROM incident_log"
+                     " WHERE incident_id = %s AND action = 'verify'", (closed[0],)) == (str(cause), "设施老化失修")
     fourth = _resolved(conn, lon, lat, NOW - timedelta(days=2), "管线老化泄漏3")
     act(conn, fourth, Action.VERIFY, COMMAND, NOW - timedelta(days=2), details={"root_cause": cause})
     other = _resolved(conn, olon, olat, NOW - timedelta(days=2), "别处老化")  # one in another grid: no problem there

@@ -97,3 +97,40 @@ def test_the_loop_on_the_page_with_server_side_checks(page: ModuleType, logged_i
                                                                         "report", "accept"]
         assert one(conn, "SELECT rule_id, grid_code, levels -> 0 ->> 'at_least' FROM watch_rules"
                          " WHERE rectification_id = %s", (pid,)) == ("heavy_rain", grid, "16.0")
+
+
+def test_the_admin_keeps_the_list_of_root_causes_audited(logged_in: LoggedIn, dashboard_dsn: str,
+                                                         dash_calls: DashCalls) -> None:
+    admin_page = importlib.import_module("dashboard.pages.admin")
+    rc, offered = admin_page.root_causes, importlib.import_module("dashboard.pages.command.load").offered_causes
+
+    def press(button: str, name: str = "", name_en: str = "", cause: int | None = None) -> str:
+        """A click on one of the section's buttons with what its forms hold; what the section says."""
+        values = {"add": (name, name_en, None, "", ""), "other": ("", "", cause, name, name_en)}
+        args = [1 if b == button else 0 for b in (rc.Ids.ADD, rc.Ids.RENAME, rc.Ids.RETIRE, rc.Ids.RESTORE)]
+        reply = dash_calls.triggered_by(rc.on_change, f"{button}.n_clicks", 1, *args,
+                                        *values["add" if button == rc.Ids.ADD else "other"])
+        return dash_calls.text_of(reply[0])
+
+    with logged_in("zhihui"):
+        assert "无权" in press(rc.Ids.ADD, "指挥中心自加")  # the server checks the role, not the page
+    with logged_in("admin"):
+        assert "根源分类管理" in dash_calls.text_of(rc.section("zh"))
+        assert "请填写根源分类名称" in press(rc.Ids.ADD, "  ")
+        assert "根源分类已保存" in press(rc.Ids.ADD, "测试根源甲", "Test cause A")
+        assert "已有同名根源分类" in press(rc.Ids.ADD, "测试根源甲")
+        with psycopg.connect(dashboard_dsn) as conn:
+            cause = one(conn, "SELECT id FROM root_causes WHERE name = '测试根源甲'")[0]
+        assert "已有同名根源分类" in press(rc.Ids.RENAME, "排水能力不足", "", cause)
+        assert "根源分类已保存" in press(rc.Ids.RENAME, "测试根源乙", "Test cause B", cause)
+        assert "根源分类已保存" in press(rc.Ids.RETIRE, cause=cause)
+        assert cause not in {c.id for c in offered(importlib.import_module("dashboard.context").get_data())}
+        assert "根源分类已保存" in press(rc.Ids.RESTORE, cause=cause)
+    with psycopg.connect(dashboard_dsn) as conn:
+        rows = [r[0] for r in conn.execute("SELECT detail FROM auth_events WHERE event = 'root_cause_changed'"
+                                           " AND actor = 'admin' ORDER BY id")]
+        assert rows[-4:] == [f"add {cause} 测试根源甲 / Test cause A",
+                             f"rename {cause} 测试根源甲 / Test cause A → 测试根源乙 / Test cause B",
+                             f"retire {cause} 测试根源乙 / Test cause B → 测试根源乙 / Test cause B",
+                             f"restore {cause} 测试根源乙 / Test cause B → 测试根源乙 / Test cause B"]
+        assert one(conn, "SELECT name, retired FROM root_causes WHERE id = %s", (cause,)) == ("测试根源乙", False)

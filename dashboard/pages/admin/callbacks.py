@@ -10,7 +10,6 @@ from typing import Any
 from dash import Input, Output, State, callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from alerts.lifecycle import Role
 from dashboard import auth, users
 from dashboard.actions import InvalidInput
 from dashboard.components import bump, clicked, message, pager_input, session_user
@@ -23,16 +22,7 @@ from . import change, load, policy, views
 from .ids import Ids
 from .processes import table as process_table
 
-ROLES = (Role.ADMIN,)
-
-
-def _admin() -> change.By:
-    """Who acts, when the session's user is an admin; ``InvalidInput`` (the denial) for anyone else."""
-    try:
-        user = auth.require(*ROLES)
-    except auth.Denied as exc:
-        raise InvalidInput(exc.key) from None
-    return change.By(user.username, auth.client_address(), utcnow())
+ROLES = change.ADMIN_ROLES
 
 
 def _users_showing(username: str, lang: Lang) -> list[Any]:
@@ -61,7 +51,7 @@ def create_user(n: int | None, username: Any, display_name: Any, password: Any, 
     keep = dict.fromkeys(("users", "username", "display", "password", "password2", "version"), no_update)
     data = get_data()
     try:
-        by = _admin()
+        by = change.admin()
         new = users.validate(username=username, display_name=display_name, password=password,
                              password2=password2, role=role, township=township,
                              townships={code for code, _ in data.units()}, district=district,
@@ -153,7 +143,7 @@ def manage(_save: int | None, _reset: int | None, _disable: int | None, _enable:
         raise PreventUpdate
     lang = auth.current_lang()
     try:
-        by = _admin()
+        by = change.admin()
         if not isinstance(username, str) or not username:
             raise InvalidInput("err.choose_account")
         changed = _apply(button, by, username, role, township, district, password, password2)
@@ -180,7 +170,7 @@ def unlock(n: int | None, chosen: Any, version: int | None) -> dict[str, Any]:
     lang = auth.current_lang()
     data = get_data()
     try:
-        by = _admin()
+        by = change.admin()
         kind, key = policy.lock_target(chosen)
         with data.pool.connection() as conn:
             lock = load.lock_of(conn, kind, key, change.lockout(), by.at)

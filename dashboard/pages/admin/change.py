@@ -17,9 +17,11 @@ import psycopg
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from alerts.lifecycle import Role
+from dashboard import auth
 from dashboard.actions import InvalidInput
 from dashboard.lockout import LockoutPolicy
 from dashboard.users import NewUser
+from i18n.timefmt import utcnow
 from store import audit, users
 from store.audit import AuthEvent
 
@@ -41,6 +43,18 @@ class Locked(Exception):
     def __init__(self, until: datetime) -> None:
         super().__init__(until.isoformat())
         self.until = until
+
+
+ADMIN_ROLES = (Role.ADMIN,)
+
+
+def admin() -> By:
+    """Who acts, when the session's user is an admin; ``InvalidInput`` (the denial) for anyone else."""
+    try:
+        user = auth.require(*ADMIN_ROLES)
+    except auth.Denied as exc:
+        raise InvalidInput(exc.key) from None
+    return By(user.username, auth.client_address(), utcnow())
 
 
 def lockout() -> LockoutPolicy:

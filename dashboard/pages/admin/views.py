@@ -21,7 +21,7 @@ from ingest.health import online_percent
 from store.audit import AuthEvent
 from store.users import Account
 
-from . import processes
+from . import processes, root_causes
 from .ids import Ids
 from .load import AUDIT_PAGE, Accounts, AuditPage, Lock, Page, Rules
 from .policy import LockKind
@@ -241,6 +241,7 @@ def page(p: Page, lang: Lang) -> html.Div:
         locks_section(p.locks, lang),
         audit_section(p.audit, lang),
         html.Section([html.H2(t("admin.rules", lang)), *rules_section(p.rules, lang)], className="card panel"),
+        root_causes.section(lang),
         html.Div([
             html.Section([html.H2(t("admin.layers", lang)), layers_table(p.layers, lang)], className="card panel"),
             html.Section([html.H2(t("admin.devices", lang)), devices_table(p.devices, lang)], className="card panel"),

@@ -33,25 +33,26 @@ MAX_NOTE = 2000
 @callback(
     Output(Ids.DETAIL, "children"),
     Output(Ids.LIST, "children"),
+    Output(Ids.CHOOSE, "options"),
     Input(Ids.CHOOSE, "value"),
     Input(Ids.VERSION, "data"),
     prevent_initial_call=True,
 )
-def show(pid: object, _version: int | None) -> tuple[Any, Any]:
+def show(pid: object, _version: int | None) -> tuple[Any, Any, Any]:
     """The chosen problem's timeline and forms (again after each move), and the list as it is now."""
     lang = auth.current_lang()
     user = session_user(lang, *VIEW_ROLES)
     if not isinstance(user, auth.SessionUser):
-        return user, no_update
+        return user, no_update, no_update
     data = get_data()
     listing = load.listing(data, user)
-    table = views.problem_table(listing, utcnow(), lang, Ids.LIST).children
+    now = (views.problem_table(listing, utcnow(), lang, Ids.LIST).children, views.choices(listing, lang))
     if not isinstance(pid, int) or isinstance(pid, bool):
-        return None, table
+        return None, *now
     found = load.detail(data, user, pid)
     if found is None:  # none, or not this user's: the same answer
-        return message(t("rect.not_found", lang), "error"), table
-    return views.detail(found, listing.names, user.role, lang), table
+        return message(t("rect.not_found", lang), "error"), *now
+    return views.detail(found, listing.names, user.role, lang), *now
 
 
 def _first(values: list[Any] | None) -> Any:

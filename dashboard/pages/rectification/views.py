@@ -106,7 +106,8 @@ def _forms(d: Detail, role: Role, lang: Lang) -> list[html.Div]:
 
 
 def detail(d: Detail, names: dict[str, str], role: Role, lang: Lang) -> html.Div:
-    incidents = [html.A(f"#{i}", href=f"/incident/{i}", className="incident-link") for i in d.row.incident_ids]
+    incidents = [html.A(f"#{i}", href=f"/incident/{i}", className="btn btn-sm btn-secondary incident-link")
+                 for i in d.row.incident_ids]
     return html.Div([
         html.H2(f"#{d.row.id} {where(d.row, names, lang)} · {t(f'rect.status.{d.row.status}', lang)}"),
         html.Div(f"{t('rect.col.owner', lang)}：{names.get(d.row.owner_unit, d.row.owner_unit)} · "
