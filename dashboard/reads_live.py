@@ -30,7 +30,7 @@ from dashboard.reads import (
 from dashboard.reads_ops import ONLINE_SQL
 
 HEAT_CELL_DEG = 0.01  # ~1 km: hotline tickets are summed per cell before they leave the database
-VEHICLE_STALE = timedelta(minutes=30)  # a vehicle silent longer than this is not drawn where it was
+VEHICLE_STALE = timedelta(minutes=30)  # a vehicle silent longer than this is not drawn; its track: this long
 RAIN_STALE = timedelta(minutes=15)  # a gauge's rolling hour total older than this no longer says how it rains
 
 
@@ -137,24 +137,43 @@ class LiveReads(Reads):
             {"now": now} | self._district())
 
     def vehicle_positions(self, now: datetime) -> pd.DataFrame:
-        """Latest reported lon/lat (and speed) of each hazardous-goods vehicle heard from recently.
+        """Each hazardous-goods vehicle heard from in the last 30 minutes: its track, one fix a minute
+        (device_id, ts, lon, lat, in time order), each row with the vehicle's plate, company and cargo
+        (``devices.attributes``) and, on its latest fix, its speed and heading.
 
-        One backward step on telemetry's primary key (device, metric, ts) per vehicle and
-        metric: cost grows with the fleet, not with the months of history. A district's screen shows those
-        whose last position lies in it (each position is tagged at ingest).
+        Per vehicle one range of telemetry's primary key (device, metric, ts) for 30 minutes of its lon
+        and a probe for each minute's lat: cost grows with the fleet, not with the months of history. A
+        district's screen shows those whose last position lies in it (each position is tagged at ingest).
         """
         return self._df(
-            "SELECT d.device_id, d.name, lo.ts, lo.value AS lon, la.value AS lat, sp.value AS speed"
-            " FROM devices d"
-            " CROSS JOIN LATERAL (SELECT t.ts, t.value, t.district_code FROM telemetry t"
-            "   WHERE t.device_id = d.device_id AND t.metric = 'lon' AND t.ts > %(since)s AND t.ts <= %(now)s"
-            "   ORDER BY t.ts DESC LIMIT 1) lo"
+            "SELECT d.device_id, d.name, d.attributes->>'plate' AS plate, d.attributes->>'company' AS company,"
+            " (d.attributes->>'cargo_class')::int AS cargo_class, d.attributes->>'cargo' AS cargo,"
+            " tr.ts, tr.lon, la.value AS lat,"
+            " CASE WHEN tr.ts = head.ts THEN sp.value END AS speed, CASE WHEN tr.ts = head.ts THEN hd.value END"
+            " AS heading FROM devices d"
+            " CROSS JOIN LATERAL (SELECT t.ts, t.district_code FROM telemetry t WHERE t.device_id = d.device_id"
+            "   AND t.metric = 'lon' AND t.ts > %(since)s AND t.ts <= %(now)s ORDER BY t.ts DESC LIMIT 1) head"
+            " CROSS JOIN LATERAL (SELECT DISTINCT ON (date_bin('1 minute', t.ts, TIMESTAMPTZ '2000-01-01 00:00+00'))"
+            "   t.ts, t.value AS lon FROM telemetry t WHERE t.device_id = d.device_id AND t.metric = 'lon'"
+            "   AND t.ts > %(since)s AND t.ts <= %(now)s"
+            "   ORDER BY date_bin('1 minute', t.ts, TIMESTAMPTZ '2000-01-01 00:00+00'), t.ts DESC) tr"
             " JOIN LATERAL (SELECT t.value FROM telemetry t WHERE t.device_id = d.device_id AND t.metric = 'lat'"
-            "   AND t.ts = lo.ts) la ON true"
+            "   AND t.ts = tr.ts) la ON true"
             " LEFT JOIN LATERAL (SELECT t.value FROM telemetry t WHERE t.device_id = d.device_id"
-            "   AND t.metric = 'speed_kmh' AND t.ts = lo.ts) sp ON true"
-            " WHERE d.device_type = 'hazmat_vehicle'" + self._in_district("lo.district_code") + " ORDER BY d.device_id",
+            "   AND t.metric = 'speed_kmh' AND t.ts = head.ts) sp ON true"
+            " LEFT JOIN LATERAL (SELECT t.value FROM telemetry t WHERE t.device_id = d.device_id"
+            "   AND t.metric = 'heading' AND t.ts = head.ts) hd ON true"
+            " WHERE d.device_type = 'hazmat_vehicle'" + self._in_district("head.district_code")
+            + " ORDER BY d.device_id, tr.ts",
             {"since": now - VEHICLE_STALE, "now": now} | self._district())
+
+    def vehicle_warnings(self, device_id: str) -> pd.DataFrame:
+        """id, level, title, opened_at, incident_id: a vehicle's open warnings, the most severe first (on a
+        district's screen: those its district holds)."""
+        return self._df(
+            "SELECT w.id, w.level, w.title, w.opened_at, w.incident_id FROM warnings w"
+            " WHERE w.subject = %(device)s AND w.status = 'open'" + self._in_district("w.district_code")
+            + " ORDER BY w.level, w.opened_at DESC", {"device": device_id} | self._district())
 
     def hotline_heat(self, now: datetime, hours: int = 24) -> pd.DataFrame:
         """lon, lat, n: 12345 tickets of the last ``hours`` summed per ~1 km cell."""

@@ -117,6 +117,26 @@ CATEGORY: dict[str, dict[Lang, str]] = {
 
 LEVEL_COLOR: dict[int, str] = {1: "#d7191c", 2: "#fd8d3c", 3: "#fee08b", 4: "#2b83ba"}
 
+
+# UN classes of dangerous goods (GB 6944《危险货物分类和品名编号》), a hazmat vehicle's cargo class.
+CARGO_CLASS: dict[int, dict[Lang, str]] = {
+    1: {"zh": "第1类 爆炸品", "en": "Class 1 explosives"},
+    2: {"zh": "第2类 气体", "en": "Class 2 gases"},
+    3: {"zh": "第3类 易燃液体", "en": "Class 3 flammable liquids"},
+    4: {"zh": "第4类 易燃固体", "en": "Class 4 flammable solids"},
+    5: {"zh": "第5类 氧化性物质", "en": "Class 5 oxidizers"},
+    6: {"zh": "第6类 毒性物质", "en": "Class 6 toxic substances"},
+    7: {"zh": "第7类 放射性物质", "en": "Class 7 radioactive material"},
+    8: {"zh": "第8类 腐蚀性物质", "en": "Class 8 corrosives"},
+    9: {"zh": "第9类 杂项危险物质", "en": "Class 9 miscellaneous"},
+}
+
+
+def cargo_label(cargo_class: int, lang: Lang) -> str:
+    return CARGO_CLASS.get(cargo_class, {}).get(lang, str(cargo_class))
+
+
+
 # Refusals are said per action where the generic sentence would mislead the user.
 REFUSAL: dict[Refusal, dict[Lang, str]] = {
     Refusal.WRONG_STATE: {"zh": "该事件状态已变化，无法执行此操作，请刷新",

@@ -1,4 +1,4 @@
-"""The map's point layers: open incidents, devices, hazmat vehicles, and the hotline heat.
+"""The map's point layers: open incidents, devices, hazmat vehicles (with their tracks), and the hotline heat.
 
 Each definition holds the whole layer: the read that feeds it, when it is read again, the
 traces it draws with their look and marker sizes, and the style that turns the read's frame
@@ -7,13 +7,15 @@ into their properties (pure). Coordinates are rounded to 5 decimals (~1 m) for t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+from shapely.geometry import LineString
 
 from dashboard.map.model import LEVELS, Cadence, Changes, Kind, Layer, Props, Scene, T, incident_trace
-from i18n.labels import LEVEL_COLOR, Lang, level_label, status_label, t
+from i18n.labels import LEVEL_COLOR, Lang, cargo_label, level_label, status_label, t
 from i18n.timefmt import fmt_time
 
 ONLINE, OFFLINE = "#3ddc84", "#ff8a80"  # an offline device is the one to look at
@@ -86,18 +88,54 @@ DEVICES = Layer("devices", "layer.devices", Kind.POINTS, Cadence.LIVE, lambda d,
                 device_style, (T.DEVICES,), device_trace, sizes=(6,))  # 1,000 dots: on request
 
 
-# -- hazmat vehicles: where they are now --
+# -- hazmat vehicles: where they are and their last 30 minutes, coloured by cargo class --
+
+# The UN classes' placard colours, made to read on the dark map (6's white, 8's black-and-white as grey).
+CARGO_COLOR: dict[int, str] = {1: "#ff8c00", 2: "#3ddc84", 3: "#ff4d4d", 4: "#ff9ecb", 5: "#ffd400", 6: "#f5f5f5",
+                               7: "#ffe680", 8: "#9aa0a6", 9: "#c77dff"}
+TRACK_TOLERANCE_DEG = 0.002  # ~200 m: a track's straight stretches are sent as their ends
+TRAIL_OPACITY, HEAD_OPACITY = 0.35, 0.95
+
 
 def vehicle_trace(lang: Lang) -> list[go.Scattermap]:
-    return [_markers(t("layer.hazmat", lang), {"color": VEHICLE, "opacity": 0.95})]
+    return [_markers(t("layer.hazmat", lang), {"color": VEHICLE, "opacity": HEAD_OPACITY}, customdata=[])]
+
+
+def simplified(lons: Sequence[float], lats: Sequence[float]) -> list[tuple[float, float]]:
+    """A track with its straight stretches reduced to their ends (Douglas–Peucker), first and last kept."""
+    points = list(zip(lons, lats, strict=True))
+    if len(points) < 3:
+        return points
+    line = LineString(points).simplify(TRACK_TOLERANCE_DEG, preserve_topology=False)
+    return [(float(x), float(y)) for x, y in line.coords]
+
+
+def _head_text(r: Any, lang: Lang) -> str:
+    cargo = cargo_label(int(r.cargo_class), lang) if pd.notna(r.cargo_class) else ""
+    speed = "" if pd.isna(r.speed) else f"{float(r.speed):.0f} km/h · "
+    return (f"{r.plate or r.name}<br>{cargo}{f' · {r.cargo}' if r.cargo else ''}<br>{r.company or ''}"
+            f"<br>{speed}{fmt_time(r.ts)}")
 
 
 def vehicle_points(vehicles: pd.DataFrame, lang: Lang) -> Props:
-    if not len(vehicles):
-        return {"lat": [], "lon": [], "text": []}
-    text = [f"{r.name}<br>{'' if r.speed is None else f'{float(r.speed):.0f} km/h · '}{fmt_time(r.ts)}"
-            for r in vehicles.itertuples()]
-    return {"lat": _coords(vehicles["lat"]), "lon": _coords(vehicles["lon"]), "text": text}
+    """Per vehicle its simplified trail (faint) then where it is now, in its cargo class's colour; every point
+    carries the vehicle's id, so a click on it or its trail shows the vehicle."""
+    out: dict[str, list[Any]] = {"lat": [], "lon": [], "text": [], "customdata": [], "marker.color": [],
+                                 "marker.opacity": []}
+    for device_id, rows in vehicles.groupby("device_id", sort=True):
+        head = next(rows.iloc[[-1]].itertuples())
+        trail = simplified(list(rows["lon"]), list(rows["lat"]))[:-1]
+        color = CARGO_COLOR.get(int(head.cargo_class), VEHICLE) if pd.notna(head.cargo_class) else VEHICLE
+        for lon, lat in trail:
+            out["lon"].append(round(lon, 5))
+            out["lat"].append(round(lat, 5))
+        out["lon"].append(round(float(head.lon), 5))
+        out["lat"].append(round(float(head.lat), 5))
+        out["text"] += [str(head.plate or head.name)] * len(trail) + [_head_text(head, lang)]
+        out["customdata"] += [str(device_id)] * (len(trail) + 1)
+        out["marker.color"] += [color] * (len(trail) + 1)
+        out["marker.opacity"] += [TRAIL_OPACITY] * len(trail) + [HEAD_OPACITY]
+    return out
 
 
 def vehicle_style(frame: pd.DataFrame, scene: Scene) -> Changes:

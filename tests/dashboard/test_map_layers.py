@@ -41,8 +41,9 @@ INCIDENTS = pd.DataFrame({"id": [1, 2, 3], "title": ["积水", "燃气", "无坐
                           "township_code": ["431002001"] * 3})
 DEVICES = pd.DataFrame({"device_id": ["a", "b"], "device_type": ["rain_gauge"] * 2, "name": ["甲", "乙"],
                         "lon": [113.01, 113.02], "lat": [25.01, 25.02], "online": [True, False]})
-VEHICLES = pd.DataFrame({"device_id": ["v"], "name": ["湘L危1"], "ts": [datetime(2026, 1, 1, 2, tzinfo=UTC)],
-                         "lon": [113.011111], "lat": [25.0], "speed": [62.4]})
+VEHICLES = pd.DataFrame({"device_id": ["v"], "name": ["危货车辆1号"], "plate": ["湘L危1"], "company": ["危运"],
+                         "cargo_class": [3], "cargo": ["汽油"], "ts": [datetime(2026, 1, 1, 2, tzinfo=UTC)],
+                         "lon": [113.011111], "lat": [25.0], "speed": [62.4], "heading": [90.0]})
 HEAT = pd.DataFrame({"lon": [113.0], "lat": [25.0], "n": [4]})
 SINCE = datetime(2026, 7, 1, 0, 30, tzinfo=UTC)
 EVACUATED = pd.DataFrame({"level": ["district", "township", "township"], "code": ["431002", "431002001", "431002002"],

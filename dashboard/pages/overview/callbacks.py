@@ -148,9 +148,15 @@ def show_view(view: Any, metric: Any) -> dict[str, Any]:
 
 @callback(Output(Ids.CLICKED, "children"), Input(Ids.MAP, "clickData"), prevent_initial_call=True)
 def on_click(click: dict[str, Any] | None) -> Any:
-    """A click on an incident shows it under the feed, with a link to its timeline (one the screen shows)."""
+    """A click on an incident shows it under the feed, with a link to its timeline (one the screen shows); a
+    click on a vehicle or its track shows the vehicle: plate, company, cargo and its open warnings."""
     district = load.district_of(_allowed())
     points = (click or {}).get("points") or []
+    vehicles = [p.get("customdata") for p in points if isinstance(p.get("customdata"), str)
+                and p.get("curveNumber") == T.VEHICLES]
+    if vehicles:
+        card = load.clicked_vehicle(get_read_data().for_district(district), vehicles[0], utcnow())
+        return views.vehicle_card(card, auth.current_lang())
     ids = [p.get("customdata") for p in points if isinstance(p.get("customdata"), int)
            and p.get("curveNumber") in [incident_trace(level) for level in LEVELS]]
     if not ids:

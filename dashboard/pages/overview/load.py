@@ -59,6 +59,24 @@ def clicked(data: Data, incident_id: int, district: str | None) -> dict[str, Any
 
 
 @dataclass(frozen=True, slots=True)
+class VehicleCard:
+    """A clicked vehicle: its latest fix with plate, company and cargo, and its open warnings."""
+
+    head: dict[str, Any]
+    warnings: pd.DataFrame
+
+
+def clicked_vehicle(data: Data, device_id: str, now: datetime) -> VehicleCard | None:
+    """A clicked vehicle, if the screen shows it (heard from in the last 30 minutes; on a district's screen, last
+    seen in it): the screen's own reads, so a district learns nothing of another's vehicles."""
+    track = data.vehicle_positions(now)
+    rows = track[track["device_id"] == device_id] if len(track) else track
+    if not len(rows):
+        return None
+    return VehicleCard(rows.iloc[-1].to_dict(), data.vehicle_warnings(device_id))
+
+
+@dataclass(frozen=True, slots=True)
 class Shown:
     """What the screen shows, kept by the browser: the change marker it was drawn at, the fingerprints
     of its parts, when its live layers were read (epoch seconds), its KPI values."""

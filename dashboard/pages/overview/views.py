@@ -16,11 +16,11 @@ from dashboard.components import level_badge
 from dashboard.map import figure, registry
 from dashboard.map import views as map_views
 from dashboard.map.model import CITY, BaseMap, Cadence, Layer, Scene, View
-from i18n.labels import Lang, level_label, t
+from i18n.labels import Lang, cargo_label, level_label, t
 from i18n.timefmt import fmt_time, local
 
 from .ids import Ids
-from .load import Kpis, LayerReads, Shown
+from .load import Kpis, LayerReads, Shown, VehicleCard
 
 REFRESH_MS = 3000
 WATCH_MS = 1000  # how often the browser checks that refreshes land (it says "reconnecting" after two missed)
@@ -198,6 +198,28 @@ def view_patch(view: View, base: BaseMap, chosen: Layer, frame: pd.DataFrame, la
     scene = Scene.of(base, view, lang)
     patch: Patch = map_views.view_changes(view, base, scene.urls).merge(chosen.style(frame, scene)).apply_to(Patch())
     return patch
+
+
+def vehicle_card(card: VehicleCard | None, lang: Lang) -> html.Div:
+    """A clicked vehicle: plate, company, cargo (its UN class), speed and time, and its open warnings."""
+    if card is None:
+        return html.Div(t("vehicle.gone", lang), className="muted")
+    head = card.head
+    cargo = cargo_label(int(head["cargo_class"]), lang) if pd.notna(head.get("cargo_class")) else "—"
+    speed = "—" if pd.isna(head.get("speed")) else f"{float(head['speed']):.0f} km/h"
+    goods = f" · {head['cargo']}" if head.get("cargo") else ""
+    warnings = ([html.Li([level_badge(int(w.level), lang), " ",
+                          html.A(w.title, href=f"/incident/{int(w.incident_id)}") if pd.notna(w.incident_id)
+                          else w.title]) for w in card.warnings.itertuples()]
+                if len(card.warnings) else [html.Li(t("vehicle.no_warnings", lang), className="muted")])
+    return html.Div([
+        html.Strong(head.get("plate") or head.get("name")),
+        html.Div(f"{t('vehicle.company', lang)}：{head.get('company') or '—'}"),
+        html.Div(f"{t('vehicle.cargo', lang)}：{cargo}{goods}"),
+        html.Div(f"{t('vehicle.speed', lang)}：{speed} · {fmt_time(head['ts'])}"),
+        html.Div(t("vehicle.warnings", lang), className="muted"),
+        html.Ul(warnings),
+    ], className="clicked-card vehicle-card")
 
 
 def clicked_card(incident: dict[str, Any] | None, lang: Lang) -> html.Div:
