@@ -21,7 +21,8 @@ to another township or, found wrong, to the same one), transferred (转派); a f
 signed. Townships differ in how often they slip (``slips``), so the ranking spreads over its bands.
 ``write_history`` writes them once, all or nothing (two connections, committed together): a database that
 has any history incident (``source_ref`` ``history:<seed>:<n>``) is left as it is. The incidents of
-sensor rules carry source_kind ``warning`` but no warning row (there is no telemetry behind them). The
+sensor rules carry source_kind ``warning`` but no warning row (there is no telemetry behind them); a 12345
+hotspot lists its tickets (``simulator.tickets.history``: the events, their callers and ``hotspot_tickets``). The
 dispatch messages the moves leave in the MQTT outbox are marked published: they belong to the past, no
 township app should get them now.
 """
@@ -45,16 +46,19 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import psycopg
+from psycopg.types.json import Jsonb
 
 from alerts.deadlines import waiting_on, windows
 from alerts.escalate import TO_WHOM
+from alerts.hotspots import attach
 from alerts.incidents import Location, act, open_incident
 from alerts.lifecycle import SYSTEM, Action, Actor, Incident, Role, escalation_due, transition
 from layers.geo import Layers, tag_points
 from layers.loader import load_active_layers
 from layers.near import DEFAULT_NEAR_M
-from simulator import history_readings
+from simulator import history_readings, tickets
 from simulator.staff import DEFAULT_NOTES, NOTES, SIMULATED
+from simulator.world import HOTLINE
 from store.departments import UNIT_PREFIX, department_username, units_for
 from store.frames import frame
 from store.users import township_username
@@ -114,8 +118,7 @@ class Kind:
 
 
 KINDS: tuple[Kind, ...] = (
-    Kind("hotline", ((4, 1.0),), "高频诉求热点：{subject} · {township}", "event", 26,
-         ("噪音扰民", "占道经营", "路灯不亮", "垃圾清运不及时", "井盖缺失", "违章停车")),
+    Kind("hotline", ((4, 1.0),), "主动治理·高频诉求热点 · {subject} · {township}", "event", 26, tickets.KINDS),
     Kind("public_safety", ((3, 1.0),), "110警情：{subject} · {township}", "event", 7,
          ("群众报警道路塌陷", "群众报警路面积水", "群众报警树木倒伏")),
     Kind("public_safety", ((1, 1.0),), "烟感火警 · {township}烟感{subject}号", "warning", 5, ("1", "2")),
@@ -129,6 +132,7 @@ KINDS: tuple[Kind, ...] = (
 )
 STORM_KINDS = tuple(k for k in KINDS if k.category == "flood")
 
+HOTLINE_DEPT, HOTLINE_SYSTEM = HOTLINE  # the 12345 system whose tickets a history hotspot lists
 RETURN_NOTE = "非本镇街辖区，建议改派{name}"
 RETURN_WRONG_NOTE = "经核实属该镇街辖区，退单理由不成立，重新派遣"
 REDISPATCH_NOTE = "退单核实，改派{name}"
@@ -165,6 +169,7 @@ class Draft:
     reworks: int = 0
     late_sign: bool = False  # signed after the sign deadline (by the unit that does the work)
     late_finish: bool = False  # handled after the finish deadline
+    subject: str = ""  # its kind's subject (a hotspot's kind of complaint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,12 +269,13 @@ def draw(townships: Sequence[Township], now: datetime, days: int, seed: int) -> 
             fate = Fate.NEVER_SIGNED
         # A struggling township is late on top of its fate, in the incidents it works itself.
         extra = STRUGGLE_LATE * max(0.0, care[town.code] - 1) if fate in OWN_WORK else 0.0
+        subject = r.choice(kind.subjects)
         drafts.append(Draft(
             n, min(at, now - timedelta(minutes=1)), town, kind.category, level,
-            kind.title.format(township=town.name, subject=r.choice(kind.subjects)), kind.source_kind, fate,
+            kind.title.format(township=town.name, subject=subject), kind.source_kind, fate,
             _weighted(r, REWORKS) if fate is Fate.REWORK else 0,
             late_sign=fate is Fate.LATE_SIGN or r.random() < extra,
-            late_finish=fate is Fate.LATE_FINISH or r.random() < extra))
+            late_finish=fate is Fate.LATE_FINISH or r.random() < extra, subject=subject))
     return drafts
 
 
@@ -492,19 +498,19 @@ class _Progress:
                 self.say(f"history: day {self.shown}/{self.days}, {self.written:,} incidents")
 
 
-def _write(conn: psycopg.Connection, planned: Sequence[tuple[int, Planned]], days: int, seed: int,
+def _write(conn: psycopg.Connection, planned: Sequence[tuple[int, Planned]], days: int, seed: int, now: datetime,
            done: Callable[[int], None], failed: threading.Event) -> list[int]:
     """Open and move each planned incident (with its day), in order; returns their ids. After each one ``done``
     hears the day of the next (``days`` after the last). Stops early once another writer has ``failed``."""
     try:
-        return _write_all(conn, planned, days, seed, done, failed)
+        return _write_all(conn, planned, days, seed, now, done, failed)
     except BaseException:
         failed.set()
         raise
 
 
 def _write_all(conn: psycopg.Connection, planned: Sequence[tuple[int, Planned]], days: int, seed: int,
-               done: Callable[[int], None], failed: threading.Event) -> list[int]:
+               now: datetime, done: Callable[[int], None], failed: threading.Event) -> list[int]:
     first_outbox = conn.execute("SELECT coalesce(max(id), 0) FROM mqtt_outbox").fetchone()
     assert first_outbox is not None
     ids: list[int] = []
@@ -517,6 +523,8 @@ def _write_all(conn: psycopg.Connection, planned: Sequence[tuple[int, Planned]],
             location=p.location, now=d.created_at, source_ref=f"{SOURCE_PREFIX}{seed}:{d.n}", route_to=d.township.code)
         assert incident_id is not None  # the lock and the check before: no history incident exists yet
         ids.append(incident_id)
+        if d.category == "hotline":
+            _hotspot_tickets(conn, incident_id, d, p.location, seed, now)
         for step in p.steps:
             act(conn, incident_id, step.action, step.actor, step.at, note=step.note,
                 township_code=step.township_code, details=step.details, source=step.source)
@@ -525,6 +533,30 @@ def _write_all(conn: psycopg.Connection, planned: Sequence[tuple[int, Planned]],
     conn.execute("UPDATE mqtt_outbox SET published_at = now() WHERE id > %s AND published_at IS NULL"
                  " AND (payload->>'incident_id')::bigint = ANY(%s)", (first_outbox[0], ids))
     return ids
+
+
+def _hotspot_tickets(conn: psycopg.Connection, incident_id: int, d: Draft, loc: Location, seed: int,
+                     now: datetime) -> None:
+    """A history hotspot's tickets (``simulator.tickets.history``), stored as ingest stores the live ones (the
+    event, its reporter apart) and listed under its incident as the engine lists them; tagged with the incident's
+    areas (they lie within a few hundred metres of its point)."""
+    assert loc.lon is not None and loc.lat is not None
+    past = tickets.history(seed, d.n, d.subject, loc.lon, loc.lat, d.created_at, now)
+    keys = [(HOTLINE_SYSTEM, f"history-{seed}-{d.n}-{k}", p.ts) for k, p in enumerate(past)]
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO events (ts, source_system, event_id, dept, category, title, lon, lat, district_code,"
+            " township_code, grid_code, near_boundary, payload) VALUES (%s, %s, %s, %s, 'hotline', %s, %s, %s, %s,"
+            " %s, %s, %s, %s)",
+            [(ts, system, event_id, HOTLINE_DEPT, p.drawn.complaint, p.drawn.lon, p.drawn.lat, loc.district_code,
+              loc.township_code, loc.grid_code, loc.near_boundary,
+              Jsonb({"event_id": event_id, "ts": ts.isoformat(), "category": "hotline", "title": p.drawn.complaint,
+                     "description": p.drawn.text, "lon": p.drawn.lon, "lat": p.drawn.lat, "level": None}))
+             for (system, event_id, ts), p in zip(keys, past, strict=True)])
+        cur.executemany("INSERT INTO event_reporters (ts, source_system, event_id, name, phone) VALUES (%s, %s, %s,"
+                        " %s, %s)", [(ts, system, event_id, p.caller, p.phone)
+                                     for (system, event_id, ts), p in zip(keys, past, strict=True)])
+    attach(conn, incident_id, keys, d.created_at)
 
 
 def write_history(dsn: str, now: datetime, days: int = DEFAULT_DAYS, seed: int = DEFAULT_SEED, *,
@@ -569,7 +601,7 @@ def write_history(dsn: str, now: datetime, days: int = DEFAULT_DAYS, seed: int =
         with ThreadPoolExecutor(WRITERS + 1) as pool:
             readings = pool.submit(_write_readings, readings_conn, start, now, storm_days(towns, days, seed), seed,
                                    city, say, failed)
-            futures = [pool.submit(_write, conn, part, days, seed, functools.partial(tally.wrote, w), failed)
+            futures = [pool.submit(_write, conn, part, days, seed, now, functools.partial(tally.wrote, w), failed)
                        for w, (conn, part) in enumerate(zip(conns[:WRITERS], parts, strict=True))]
             ids = [i for f in futures for i in f.result()]
             rows = readings.result()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -82,4 +83,41 @@ def draw(rng: np.random.Generator, seed: int, step: int, anchors: Sequence[Point
     for spot in spots(seed, step // STEPS_A_DAY, anchors):
         if rng.random() < SPOT_PER_STEP:
             out.append(ticket(spot.complaint, spot.lon, spot.lat, SPOT_SIGMA_DEG))
+    return out
+
+
+HISTORY_FORMING = 5  # the tickets a history hotspot formed from, in the days before its incident
+HISTORY_LATER = 4  # at most this many joined it after
+HISTORY_SIGMA_DEG = 0.0012
+
+
+@dataclass(frozen=True, slots=True)
+class PastTicket:
+    """A ticket of the demo's history: when, what, and who called (clearly fake)."""
+
+    ts: datetime
+    drawn: Drawn
+    caller: str
+    phone: str
+
+
+def history(seed: int, n: int, complaint: str, lon: float, lat: float, created: datetime,
+            now: datetime) -> list[PastTicket]:
+    """The tickets of the history's hotspot incident ``n`` (opened at ``created``): five of its kind nearby in
+    the three days before (the last just before), and up to four that joined it in the half day after (none at
+    or after ``now``)."""
+    from simulator.world import CALLERS  # the live feed's callers (world imports this module)
+
+    r = random.Random(f"tickets:history:{seed}:{n}")
+    rng = np.random.default_rng(r.getrandbits(32))
+    words = COMPLAINTS.get(complaint, ("",))
+    before = sorted(created - timedelta(hours=r.uniform(0.2, 72)) for _ in range(HISTORY_FORMING - 1))
+    times = [*before, created - timedelta(minutes=r.uniform(1, 10))]
+    times += sorted(created + timedelta(hours=r.uniform(0.5, 12)) for _ in range(r.randint(0, HISTORY_LATER)))
+    out = []
+    for k, ts in enumerate(t for t in times if t < now):
+        drawn = Drawn(complaint, r.choice(words), round(lon + float(rng.normal(0, HISTORY_SIGMA_DEG)), 6),
+                      round(lat + float(rng.normal(0, HISTORY_SIGMA_DEG)), 6))
+        out.append(PastTicket(ts.replace(microsecond=0), drawn, r.choice(CALLERS),
+                              f"1390000{(n * 10 + k) % 10_000:04d}"))
     return out
