@@ -115,6 +115,8 @@ def test_command_verifies_one_and_returns_one_for_rework(session: Callable[..., 
     page, watch = session("zhihui", "zhihui123")
     page.goto(f"{scene['url']}/command")
     verify_id, return_id = scene["verify"], scene["return"]
+    page.locator(_button("cmd-root-cause", verify_id)).click()  # 核查结案 names its root cause (Dash's dropdown)
+    page.get_by_role("option").first.click()
     page.locator(_button("cmd-verify", verify_id)).click()
     expect(page.locator("#cmd-msg")).to_contain_text(f"#{verify_id} 核查结案：操作成功", timeout=15_000)
     # The queues are redrawn without the closed one; a click on a button being replaced is lost.
