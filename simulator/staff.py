@@ -4,13 +4,15 @@ A real city's townships answer on their desks; the demo city has nobody there, s
 would only show incidents piling up unsigned and every step after 派遣 would stay empty. Each
 incident gets a plan drawn from its id and a seed (whether its township answers at all, and how
 long each step takes), so a restarted simulator tells the same story. Some townships never
-answer, which keeps 超时, 催办 and 升级督办 in the picture. The command center's own steps
-(核查结案, 返工) are left to the people at the screens.
+answer, which keeps 超时, 催办 and 升级督办 in the picture. 返工 is left to the people at the screens, and so is
+核查结案 for a while: what nobody closed within 20–60 minutes the simulated desk closes, naming a root cause from
+the managed list as a desk must (``verify_move``), so the 问题清单 fills as the same causes recur.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -72,3 +74,32 @@ def next_move(status: Status, category: str, waited: timedelta, plan: StaffPlan)
         evacuated = {"people_evacuated": plan.evacuated} if category == "flood" else {}
         return StaffMove(Action.FEEDBACK, feedback_note, {**evacuated, **SIMULATED})
     return None
+
+
+VERIFY_MINUTES = (20.0, 60.0)  # after 已反馈: the people at the desk have the first go
+VERIFY_NOTE = "核查属实，同意结案"
+# The root causes the simulated desk names per category (of migration 0023's list), the first of each most often
+# (``FIRST_SHARE``), so one cause recurs in the grids and categories that see the same trouble again.
+ROOT_CAUSES: dict[str, tuple[str, ...]] = {
+    "flood": ("排水能力不足", "极端天气", "设施老化失修"),
+    "production_safety": ("企业主体责任不落实", "违规作业", "设施老化失修"),
+    "public_safety": ("设施老化失修", "日常巡查不到位", "设备故障误报"),
+    "hotline": ("日常巡查不到位", "管理职责不清"),
+    "device_health": ("设备故障误报", "设施老化失修"),
+}
+DEFAULT_CAUSES = ("日常巡查不到位", "管理职责不清")
+FIRST_SHARE = 0.6
+
+
+def verify_move(incident_id: int, category: str, waited: timedelta, seed: int,
+                offered: Mapping[str, int]) -> StaffMove | None:
+    """What the simulated desk does with an incident ``waited`` in 已反馈: nothing yet, or 核查结案 naming a root
+    cause of ``offered`` (name → id, the list not retired; a name the admin renamed or retired falls back to the
+    first offered). None also when nothing is offered: a desk's close must name one."""
+    rng = random.Random(seed * 7_000_003 + incident_id)
+    if waited < timedelta(minutes=rng.uniform(*VERIFY_MINUTES)) or not offered:
+        return None
+    names = ROOT_CAUSES.get(category, DEFAULT_CAUSES)
+    name = names[0] if rng.random() < FIRST_SHARE else rng.choice(names)
+    cause = offered.get(name, next(iter(offered.values())))
+    return StaffMove(Action.VERIFY, VERIFY_NOTE, {"root_cause": cause, **SIMULATED})
