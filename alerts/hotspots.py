@@ -245,9 +245,10 @@ def _form(conn: psycopg.Connection, rule: EventCountRule, seed: _Placed, members
 
 
 def last_tickets(conn: psycopg.Connection, rule: EventCountRule) -> list[tuple[str, str | None, datetime | None]]:
-    """(subject, grid, newest ticket) of the rule's open hotspot warnings, for their quiet window."""
+    """(subject, grid, newest ticket) of the rule's open hotspot warnings, for their quiet window. A warning
+    opened before hotspots listed their tickets counts from when a complaint last counted it (its update)."""
     return conn.execute(
-        "SELECT w.subject, w.grid_code, max(h.ts) FROM warnings w"
+        "SELECT w.subject, w.grid_code, coalesce(max(h.ts), w.updated_at) FROM warnings w"
         " LEFT JOIN hotspot_tickets h ON h.incident_id = w.incident_id"
         " WHERE w.rule_id = %s AND w.status = 'open' GROUP BY w.id ORDER BY w.subject", (rule.id,)).fetchall()
 

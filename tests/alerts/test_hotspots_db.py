@@ -125,3 +125,16 @@ def test_a_hotspot_lists_its_tickets_takes_later_ones_and_closes_the_loop_on_all
     # The dashboard reads the list (its own role); the engine wrote it.
     with psycopg.connect(as_role(dsn, "dashboard")) as dash:
         assert len(hotspots.tickets(dash, incident)) == 6
+
+
+def test_a_warning_from_before_tickets_were_listed_clears_a_quiet_window_after_its_last_count(
+        conn: psycopg.Connection) -> None:
+    """An `up` on a database the old engine left: its open hotspot warning lists no tickets; it waits out the quiet
+    window from its last update instead of clearing at the first tick."""
+    conn.execute("INSERT INTO warnings (rule_id, subject, level, status, title, opened_at, updated_at, grid_code)"
+                 " VALUES ('hotspot_h', 'hotspot:431002001003:占道经营', 4, 'open', '高频诉求热点 · 占道经营（5件）',"
+                 " %s, %s, '431002001003')", (NOW, NOW + timedelta(hours=10)))
+    tick(conn, RULES, NOW + timedelta(hours=10 + 47))
+    assert one(conn, "SELECT status FROM warnings WHERE subject = 'hotspot:431002001003:占道经营'") == ("open",)
+    tick(conn, RULES, NOW + timedelta(hours=10 + 48))
+    assert one(conn, "SELECT status FROM warnings WHERE subject = 'hotspot:431002001003:占道经营'") == ("cleared",)
