@@ -4,12 +4,14 @@ Stages for a firing verdict: suppress (maintenance window) → upsert the one op
 of (rule, subject), with level upgrade now and downgrade after a hold → count the
 occurrence → open an incident routed by the responsibility table, or join the burst's
 incident → record level changes on the incident's log. A cleared verdict closes the
-warning and its occurrence; the incident stays for the township to finish.
+warning and its occurrence; the incident stays for the township to finish. The offline warnings
+a township-wide warning inhibits are recorded against it (``record_inhibited``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
@@ -21,7 +23,7 @@ from alerts.deadlines import OPEN_STATUSES
 from alerts.incidents import Location, act, open_incident, responsibility
 from alerts.lifecycle import SYSTEM, Action, IllegalMove
 from alerts.routing import route
-from alerts.rules import Rule
+from alerts.rules import NoDataRule, Rule
 from alerts.verdicts import Verdict
 
 log = logging.getLogger("cityops.alerts")
@@ -183,6 +185,25 @@ def apply_verdict(conn: psycopg.Connection, rule: Rule, site: Site, v: Verdict, 
                         "rule_id": rule.id})
     elif warning.old_level is not None and warning.level != warning.old_level and warning.incident_id is not None:
         tally.relevelled = _relevel(conn, warning.incident_id, warning.old_level, warning.level, now)
+    return tally
+
+
+def record_inhibited(conn: psycopg.Connection, rule: NoDataRule, held: Mapping[str, Collection[str]],
+                     now: datetime) -> Tally:
+    """The offline warnings an area warning holds back (``held``: its subject, ``township:<code>`` → the silent
+    devices it stands for), recorded once per episode: one row per device and open area warning, naming it, at
+    the first tick that held it back (a device already recorded in this episode is not again)."""
+    tally = Tally()
+    for area, devices in sorted(held.items()):
+        cur = conn.execute(
+            "INSERT INTO suppressed_warnings (at, rule_id, subject, cause, level, warning_id)"
+            " SELECT %(at)s, %(rule)s, d.id, %(cause)s, %(level)s, w.id"
+            " FROM warnings w, unnest(%(devices)s::text[]) AS d (id)"
+            " WHERE w.rule_id = %(rule)s AND w.subject = %(area)s AND w.status = 'open'"
+            " ON CONFLICT (warning_id, subject) WHERE warning_id IS NOT NULL DO NOTHING",
+            {"at": now, "rule": rule.id, "cause": f"inhibited:{rule.id}:{area}", "level": rule.level,
+             "devices": sorted(devices), "area": area})
+        tally.suppressed += cur.rowcount
     return tally
 
 

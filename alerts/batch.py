@@ -229,12 +229,14 @@ class Fleet:
                    np.array([d.expected_interval // US for d in devices], dtype=np.int64))
 
 
-def silences(rule: NoDataRule, fleet: Fleet, now: datetime, open_subjects: set[str] | None = None) -> list[Verdict]:
-    """``verdicts.no_data``'s verdicts, judged over arrays (a city's every device at each tick), in its order;
-    given ``open_subjects`` (those with an open warning) only the firing verdicts and theirs are built."""
+def silences(rule: NoDataRule, fleet: Fleet, now: datetime,
+             open_subjects: set[str] | None = None) -> tuple[list[Verdict], set[str]]:
+    """``verdicts.no_data``'s verdicts and inhibited devices, judged over arrays (a city's every device at each
+    tick), in its order; given ``open_subjects`` (those with an open warning) only the firing verdicts and
+    theirs are built."""
     n = len(fleet.device_ids)
     if n == 0:
-        return []
+        return [], set()
     intervals, which = np.unique(fleet.interval_us, return_inverse=True)
     limits = np.array([(timedelta(microseconds=int(u)) * rule.factor) // US for u in intervals],  # timedelta's
                       dtype=np.int64)  # rounding, as no_data's
@@ -243,7 +245,9 @@ def silences(rule: NoDataRule, fleet: Fleet, now: datetime, open_subjects: set[s
     members = np.bincount(member_of, minlength=len(towns))
     quiet_ones = np.bincount(member_of, weights=silent, minlength=len(towns)).astype(np.int64)
     down = (towns != "-") & (members >= rule.inhibit_min_devices) & (quiet_ones >= rule.inhibit_ratio * members)
-    wanted = ~(down[member_of] & silent)  # offline or cleared, except a down township's silent ones (inhibited)
+    held = down[member_of] & silent  # a down township's silent devices: its area warning stands for them
+    inhibited = {fleet.device_ids[k] for k in np.flatnonzero(held).tolist()}
+    wanted = ~held  # offline or cleared, except the inhibited
     if open_subjects is not None:
         wanted &= silent | np.fromiter((d in open_subjects for d in fleet.device_ids), dtype=bool, count=n)
     order = np.argsort(member_of, kind="stable")  # township by township, each one's devices in their given order
@@ -259,4 +263,4 @@ def silences(rule: NoDataRule, fleet: Fleet, now: datetime, open_subjects: set[s
             device_id = fleet.device_ids[k]
             verdicts.append(Verdict(device_id, firing=True, cleared=False, level=rule.level) if silent[k]
                             else Verdict(device_id, firing=False, cleared=True))
-    return verdicts
+    return verdicts, inhibited

@@ -22,7 +22,7 @@ from psycopg.rows import args_row, class_row, kwargs_row
 from psycopg.types.json import Jsonb
 
 from alerts import watch
-from alerts.apply import Site, Tally, apply_verdict
+from alerts.apply import Site, Tally, apply_verdict, record_inhibited
 from alerts.batch import EPOCH, BoolArray, Fleet, judge_cases, judge_vehicles, silences
 from alerts.directives import escalate_laggards
 from alerts.escalate import escalate_overdue
@@ -52,6 +52,7 @@ from alerts.verdicts import (
     accumulation,
     compound,
     geofence,
+    held_back,
     hotspot_quiet,
     judge,
     no_data,
@@ -609,7 +610,9 @@ def step(conn: psycopg.Connection, rules: tuple[Rule, ...], now: datetime) -> tu
     return len(claimed), tally
 
 
-def _silence(conn: psycopg.Connection, rules: list[NoDataRule], now: datetime) -> Tally:
+def silence(conn: psycopg.Connection, rules: list[NoDataRule], now: datetime) -> Tally:
+    """The timer's first stage: silent devices warned, a township gone silent warned once for them all, and the
+    devices that area warning holds back recorded against it."""
     tally = Tally()
     if not rules:
         return tally
@@ -627,11 +630,12 @@ def _silence(conn: psycopg.Connection, rules: list[NoDataRule], now: datetime) -
             devices = [DeviceSilence(device_id, township, EPOCH + timedelta(microseconds=seen_us) if seen else None,
                                      EPOCH + timedelta(microseconds=seen_us), timedelta(microseconds=interval_us))
                        for device_id, township, seen_us, seen, interval_us in mine]
-            worth = [v for v in no_data(rule, devices, reference)[0] if v.firing or v.subject in open_now]
+            verdicts, inhibited = no_data(rule, devices, reference)
+            worth = [v for v in verdicts if v.firing or v.subject in open_now]
         else:  # the same verdicts, over arrays
             ids, townships, seen_at, _seen, intervals = zip(*mine, strict=True)
             fleet = Fleet(ids, townships, np.array(seen_at, dtype=np.int64), np.array(intervals, dtype=np.int64))
-            worth = silences(rule, fleet, reference, open_now)
+            worth, inhibited = silences(rule, fleet, reference, open_now)
         by_id = _devices(conn, [v.subject for v in worth if not v.subject.startswith("township:")])
         for v in worth:
             if v.subject.startswith("township:"):
@@ -640,6 +644,8 @@ def _silence(conn: psycopg.Connection, rules: list[NoDataRule], now: datetime) -
             else:
                 site = by_id[v.subject].site()
             tally.add(apply_verdict(conn, rule, site, v, now))
+        # after the area warnings are applied: a township's first tick down already has its warning to name
+        tally.add(record_inhibited(conn, rule, held_back(inhibited, {row[0]: row[1] for row in mine}), now))
     return tally
 
 
@@ -659,7 +665,7 @@ def tick(conn: psycopg.Connection, rules: tuple[Rule, ...], now: datetime) -> Ta
     """Timer work with one ``now``: silent devices, quiet hotspots, then overdue incidents."""
     tally = Tally()
     with conn.transaction():
-        tally.add(_silence(conn, _of(rules, NoDataRule), now))
+        tally.add(silence(conn, _of(rules, NoDataRule), now))
         tally.add(_quiet_hotspots(conn, _of(rules, EventCountRule), now))
     escalate_overdue(conn, now)
     escalate_laggards(conn, now)

@@ -235,6 +235,15 @@ def no_data(rule: NoDataRule, devices: Iterable[DeviceSilence], now: datetime) -
     return verdicts, inhibited
 
 
+def held_back(inhibited: Iterable[str], townships: Mapping[str, str | None]) -> dict[str, list[str]]:
+    """The inhibited devices by the area warning that stands for them (``township:<code>``), each in id order:
+    what ``alerts.apply.record_inhibited`` records, from either path's inhibited ids."""
+    held: dict[str, list[str]] = defaultdict(list)
+    for device_id in sorted(inhibited):
+        held[f"township:{townships[device_id]}"].append(device_id)
+    return dict(held)
+
+
 @dataclass(frozen=True, slots=True)
 class StationReading:
     """A station's largest value of a metric in a compound rule's window, with its own lines."""

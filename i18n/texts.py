@@ -511,6 +511,19 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
                                     "en": "This directive is not addressed to your township"},
     "directive.err.duplicate": {"zh": "相同的政令刚刚已发布，请勿重复提交",
                                 "en": "The same directive was just sent; not sending it twice"},
+    # -- 被抑制的预警 (issue 18): what an area warning held back, on its incident --
+    "incident.suppressed": {"zh": "被抑制的设备预警（{n}）", "en": "Device warnings held back ({n})"},
+    "incident.suppressed_note": {"zh": "区域性设备离线预警代替下列设备各自的离线预警，未逐一生成工单；"
+                                       "每台设备每次停电/断网只记一次。",
+                                 "en": "The area-wide offline warning stood for these devices' own offline warnings,"
+                                       " so none became an incident of its own; each device is recorded once per"
+                                       " outage."},
+    "incident.suppressed_by": {"zh": "{area}大面积设备离线", "en": "{area}: area-wide outage"},
+    "incident.suppressed_more": {"zh": "另有 {n} 台未列出", "en": "{n} more not listed"},
+    "col.device": {"zh": "设备编号", "en": "Device"},
+    "col.device_name": {"zh": "设备名称", "en": "Name"},
+    "col.held_at": {"zh": "抑制时间", "en": "Held back at"},
+    "col.held_by": {"zh": "由何预警抑制", "en": "Held back by"},
     # -- 应急响应 (issue 12): a response level for the city or a district, declared as a directive --
     "response.title": {"zh": "应急响应", "en": "Emergency response"},
     "response.city": {"zh": "全市", "en": "City"},
@@ -529,7 +542,8 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
                           "en": "{scope}: {what}; directive #{id} sent to {n} townships"},
     "response.err.note_long": {"zh": "说明不能超过 500 字", "en": "The note may have at most 500 characters"},
     "directive.err.response_level": {"zh": "请选择响应级别", "en": "Choose a response level"},
-    "directive.err.response_same": {"zh": "该范围已在执行此级别的应急响应", "en": "That level is in force there already"},
+    "directive.err.response_same": {"zh": "该范围已在执行此级别的应急响应",
+                                    "en": "That level is in force there already"},
     "directive.err.response_none": {"zh": "该范围当前没有可解除的应急响应",
                                     "en": "No response level is in force there to lift"},
     # -- a unit's reports (处置进展, 处置反馈, 协办): fields of alerts.feedback's catalogue, photos, 协办 parts --

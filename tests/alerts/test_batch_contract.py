@@ -121,9 +121,11 @@ def test_silence_judged_over_arrays_is_no_data_verdict_for_verdict(seed: int, fa
     rule = SHIPPED["device_offline"].model_copy(update={"factor": factor})
     assert rule.kind == "no_data"
     fleet = _fleet(seed, 4000)
-    expected, _inhibited = v.no_data(rule, fleet, T0)
-    assert silences(rule, Fleet.of(fleet), T0) == expected
+    expected, inhibited = v.no_data(rule, fleet, T0)
+    # the same inhibited devices too: what both paths record against their area warnings (record_inhibited)
+    assert silences(rule, Fleet.of(fleet), T0) == (expected, inhibited) and inhibited
     open_now = {x.subject for x in expected[::9]} | {"township:431002005"}
-    assert silences(rule, Fleet.of(fleet), T0, open_now) == [x for x in expected if x.firing or x.subject in open_now]
+    assert silences(rule, Fleet.of(fleet), T0, open_now) == \
+        ([x for x in expected if x.firing or x.subject in open_now], inhibited)
     assert {x.firing for x in expected} == {True, False}
     assert any(x.firing and x.subject.startswith("township:") for x in expected)  # an area down, its devices inhibited
