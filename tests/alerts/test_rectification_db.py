@@ -21,6 +21,7 @@ from alerts.rules import load_rules
 from alerts.watch import WatchError
 from ingest.writer import prepare_connection
 from layers.loader import load_active_layers
+from store.departments import DEMO_DEPARTMENTS, save
 from store.users import township_username
 from tests.alerts.test_db import minutes, write
 from tests.fix_db import log_disagreements, one
@@ -147,3 +148,29 @@ def test_the_third_closure_of_one_cause_in_a_grid_lists_a_problem_whose_watch_ru
         "SELECT subject, level FROM warnings WHERE rule_id = 'gas_leak' AND status = 'open'")}
     assert opened == {device: 2}
     assert log_disagreements(conn) == []  # every incident still replays from its log
+
+
+def test_one_cause_across_a_category_lists_a_problem_owned_by_its_department(conn: psycopg.Connection) -> None:
+    grids = conn.execute("SELECT DISTINCT ON (grid_code) grid_code, lon, lat FROM devices"
+                         " WHERE grid_code LIKE '431021%' ORDER BY grid_code, device_id LIMIT 8").fetchall()
+    assert len(grids) == 8  # one close in each of 8 grids: no grid recurs, the category does
+    cause = next(c.id for c in problems.root_causes(conn) if c.name == "违规作业")
+    save(conn, DEMO_DEPARTMENTS)  # 应急管理局 handles production_safety (in this module's database only)
+    closed = []
+    for n, (_, lon, lat) in enumerate(grids):
+        at = NOW - timedelta(days=8 - n)
+        iid = _resolved(conn, lon, lat, at, f"违规动火{n}")
+        act(conn, iid, Action.VERIFY, COMMAND, at + timedelta(minutes=5), details={"root_cause": cause})
+        closed.append(iid)
+    (listed,) = [p for p in problems.problems(conn, open_only=True) if p.root_cause_id == cause]
+    assert (listed.scope, listed.scope_code, listed.incident_ids) == ("category", "production_safety", closed)
+    assert listed.owner_unit == "dept-yjglj" and listed.district_code is None  # 应急管理局: the city's desk's
+    problems.act(conn, listed.id, RAction.REPORT, Actor("bmyjglj", Role.DEPARTMENT, "dept-yjglj"), NOW,
+                 note="开展动火作业专项整治")
+    with pytest.raises(RectificationRefused) as not_district:  # a department's problem is the city's desk's
+        problems.act(conn, listed.id, RAction.ACCEPT, Actor("qx431021", Role.DISTRICT, district_code="431021"), NOW)
+    assert not_district.value.refusal is RRefusal.NOT_YOUR_DISTRICT
+    with pytest.raises(WatchError) as no_grid:  # a category has no one grid to watch
+        problems.make_watch(conn, listed.id, problems.WatchAsked("gas_leak", 0.5, NOW, 30), GAS, COMMAND, NOW,
+                            note="全市盯防")
+    assert no_grid.value.key == "watch.err.grid_only"

@@ -75,6 +75,12 @@ def test_the_loop_on_the_page_with_server_side_checks(page: ModuleType, logged_i
         assert "请填写说明" in cb.move(pid, "report", "  ")[1]
         assert cb.move(pid, "report", "新增排水泵站一座")[0]
         assert cb.move(pid, "accept", "")[1] == "您的角色无权执行此操作"
+    other_district = "431002" if grid[:6] != "431002" else "431003"
+    with logged_in(f"qx{other_district}"):  # another district's desk: not shown, not told of it
+        assert "rect-row" not in dash_calls.text_of(page.layout())
+        assert cb.move(pid, "return", "越权退回") == (False, "问题不存在")
+    with logged_in(f"qx{grid[:6]}"):  # its district's desk sees it
+        assert f"rect-row-{pid}" in dash_calls.text_of(page.layout())
     with logged_in("zhihui"):
         assert "请填写说明" in cb.move(pid, "return", "")[1]
         assert cb.move(pid, "return", "泵站未通电")[0]
