@@ -585,7 +585,7 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
     "col.contact": {"zh": "联系人", "en": "Contact"},
     "col.place": {"zh": "位置", "en": "Place"},
     "col.outcome": {"zh": "办理结果", "en": "Outcome"},
-    "hotspot.pending": {"zh": "办理中（{status}）", "en": "In progress ({status})"},
+    "hotspot.pending": {"zh": "办理中（{status}）", "en": "Open ({status})"},
 }
 
 DEPT: dict[str, dict[str, str]] = {
