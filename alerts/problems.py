@@ -20,6 +20,7 @@ from alerts.rectification import (
     RecurrenceConfig,
     REntry,
     RStatus,
+    Scope,
     load_config,
     owner_of,
     recurring,
@@ -158,7 +159,7 @@ def record_closure(conn: psycopg.Connection, incident_id: int, root_cause: int, 
                   source="system")
             found.append(pid)
             continue
-        owner = owner_of(rec, closures, units_for(conn, this.category) if rec.code == this.category else [])
+        owner = owner_of(rec, closures, units_for(conn, rec.code) if rec.scope is Scope.CATEGORY else [])
         if owner is None:
             continue
         problem, entry = transition(Problem(None, owner, now + cfg.deadline), RAction.FLAG, SYSTEM, now,

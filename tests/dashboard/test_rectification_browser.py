@@ -116,7 +116,17 @@ def test_verify_with_a_root_cause_lists_the_problem_and_its_loop_runs(login: Cal
     expect(unit.locator("#rect-msg")).to_contain_text("整改报告：操作成功", timeout=15_000)
     expect(unit.locator("#rect-timeline")).to_contain_text("疏通排水管网", timeout=15_000)
 
-    desk.reload()
+    desk.goto(f"{scene['url']}/leader")  # the leader cockpit lists it while it is open, with its deadline
+    panel = desk.locator("#ld-rectification-panel")
+    expect(panel).to_contain_text("未验收整改", timeout=30_000)
+    expect(panel).to_contain_text("待验收")
+    panel.screenshot(path=str(SHOTS / "rectification_leader.png"))
+    desk.goto(f"{scene['url']}/lang/en")
+    desk.goto(f"{scene['url']}/rectification")
+    expect(desk.locator("#rect-list")).to_contain_text("Awaiting acceptance", timeout=30_000)
+    desk.screenshot(path=str(SHOTS / "rectification_page_en.png"), full_page=True)
+    desk.goto(f"{scene['url']}/lang/zh")
+    desk.goto(f"{scene['url']}/rectification")
     desk.locator("#rect-choose").click()
     desk.get_by_role("option").first.click()
     desk.locator("button[id*='\"action\":\"accept\"']").click()

@@ -106,12 +106,13 @@ def _forms(d: Detail, role: Role, lang: Lang) -> list[html.Div]:
 
 
 def detail(d: Detail, names: dict[str, str], role: Role, lang: Lang) -> html.Div:
+    sep = "：" if lang == "zh" else ": "
     incidents = [html.A(f"#{i}", href=f"/incident/{i}", className="btn btn-sm btn-secondary incident-link")
                  for i in d.row.incident_ids]
     return html.Div([
         html.H2(f"#{d.row.id} {where(d.row, names, lang)} · {t(f'rect.status.{d.row.status}', lang)}"),
-        html.Div(f"{t('rect.col.owner', lang)}：{names.get(d.row.owner_unit, d.row.owner_unit)} · "
-                 f"{t('rect.col.deadline', lang)}：{fmt_dt(d.row.deadline)}", className="card-meta"),
+        html.Div(f"{t('rect.col.owner', lang)}{sep}{names.get(d.row.owner_unit, d.row.owner_unit)} · "
+                 f"{t('rect.col.deadline', lang)}{sep}{fmt_dt(d.row.deadline)}", className="card-meta"),
         html.H3(t("rect.incidents", lang)), html.Div(incidents, className="incident-links"),
         html.H3(t("rect.timeline", lang)), _timeline(d, names, lang),
         html.H3(t("rect.watches", lang)) if d.watches else None,
