@@ -511,6 +511,12 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
                                     "en": "This directive is not addressed to your township"},
     "directive.err.duplicate": {"zh": "相同的政令刚刚已发布，请勿重复提交",
                                 "en": "The same directive was just sent; not sending it twice"},
+    # -- 网格员 accounts on the admin page (issue 18) --
+    "admin.grids": {"zh": "负责网格（网格员，12 位编码）", "en": "Grids (grid member: 12-digit codes)"},
+    "admin.grids_hint": {"zh": "多个用逗号或空格分隔", "en": "Several: commas or spaces between"},
+    "err.grids_required": {"zh": "网格员须填写负责的网格编码", "en": "A grid member needs the codes of its grids"},
+    "err.grids_many": {"zh": "负责网格不能超过 50 个", "en": "At most 50 grids"},
+    "err.grid_unknown": {"zh": "网格编码不在当前图层中", "en": "A grid code is not in the active layer"},
     # -- 被抑制的预警 (issue 18): what an area warning held back, on its incident --
     "incident.suppressed": {"zh": "被抑制的设备预警（{n}）", "en": "Device warnings held back ({n})"},
     "incident.suppressed_note": {"zh": "区域性设备离线预警代替下列设备各自的离线预警，未逐一生成工单；"

@@ -36,6 +36,7 @@ class Account:
     disabled: bool
     must_change_password: bool
     district_code: str | None = None
+    grid_codes: list[str] | None = None  # a grid member's grids
 
 
 class UsernameTaken(ValueError):
@@ -109,15 +110,17 @@ def create_user(conn: psycopg.Connection, user: UserRecord) -> None:
 
 
 def set_state(conn: psycopg.Connection, username: str, role: str, township_code: str | None, disabled: bool,
-              district_code: str | None = None) -> None:
+              district_code: str | None = None, grid_codes: list[str] | None = None) -> None:
     """What an admin changes of an account; an open session of it ends at its next request (dashboard.auth).
     An account that stops being a district desk's loses its district; a district desk's gets ``district_code``
-    (when given; else it keeps its own). An account that stops being a grid member's loses its grids."""
+    (when given; else it keeps its own). An account that stops being a grid member's loses its grids; a grid
+    member's gets ``grid_codes`` (when given; else it keeps its own)."""
     conn.execute("UPDATE users SET role = %(role)s, township_code = %(t)s, disabled = %(d)s,"
                  " district_code = CASE WHEN %(role)s = 'district' THEN coalesce(%(dc)s, district_code) END,"
-                 " grid_codes = CASE WHEN %(role)s = 'grid' THEN grid_codes END"
+                 " grid_codes = CASE WHEN %(role)s = 'grid' THEN coalesce(%(g)s, grid_codes) END"
                  " WHERE username = %(u)s",
-                 {"role": role, "t": township_code, "d": disabled, "dc": district_code, "u": username})
+                 {"role": role, "t": township_code, "d": disabled, "dc": district_code, "g": grid_codes,
+                  "u": username})
 
 
 def set_password(conn: psycopg.Connection, username: str, password_hash: str, *, must_change: bool,

@@ -230,7 +230,7 @@ def manage(admin: ModuleType, dash_calls: DashCalls) -> Told:
               again: Any = None) -> dict[str, Any]:
         clicks = [int(b == button) for b in buttons]
         return dash_calls.triggered_by(admin.callbacks.manage, f"{button}.n_clicks", 1, *clicks, username, role,
-                                       township, password, password if again is None else again, 0, None)
+                                       township, password, password if again is None else again, 0, None, None)
     return press
 
 
@@ -248,7 +248,7 @@ def test_a_new_account_changes_the_password_the_admin_chose_at_its_first_login(
     name = made.adopt(f"new_{uuid.uuid4().hex[:8]}")
     with logged_in("admin"):
         created = dash_calls.triggered_by(admin.callbacks.create_user, "adm-submit.n_clicks", 1, 1, name, "新同事",
-                                          "Chosen-by-admin", "Chosen-by-admin", "leader", None, 3, None)
+                                          "Chosen-by-admin", "Chosen-by-admin", "leader", None, 3, None, None)
     assert f"已创建用户 {name}" in dash_calls.text_of(created["msg"]) and created["version"] == 4
     assert made.row(name).must_change_password
     assert made.events(name) == [("account_created", "admin", "127.0.0.1", "leader")]

@@ -290,7 +290,7 @@ def test_the_admin_creates_a_district_desk_account_that_logs_in_to_its_district(
     def create(district: Any, lang: str = "zh") -> dict[str, Any]:
         with logged_in("admin", lang):
             out: dict[str, Any] = dash_calls.triggered_by(cb.create_user, "adm-submit.n_clicks", 1, 1, name, "区县值班",
-                                                          PASSWORD, PASSWORD, "district", None, 0, district)
+                                                          PASSWORD, PASSWORD, "district", None, 0, district, None)
         return out
 
     try:
@@ -315,7 +315,7 @@ def test_the_admin_creates_a_district_desk_account_that_logs_in_to_its_district(
         assert dash_calls.find(page, pages.overview.ids.Ids.VIEW).data == {"level": "district", "code": a}
         with logged_in("admin"):
             moved = dash_calls.triggered_by(cb.manage, "adm-save.n_clicks", 1, 1, 0, 0, 0, name, "district", None,
-                                            None, None, 0, b)
+                                            None, None, 0, b, None)
             shown = dash_calls.triggered_by(cb.show_account, "adm-account.value", name, name, 0)
         assert "已保存" in dash_calls.text_of(moved["msg"]) and shown["district"] == b
         with psycopg.connect(dashboard_dsn) as conn:

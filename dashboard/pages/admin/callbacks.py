@@ -10,6 +10,7 @@ from typing import Any
 from dash import Input, Output, State, callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
+from alerts.lifecycle import Role
 from dashboard import auth, users
 from dashboard.actions import InvalidInput
 from dashboard.components import bump, clicked, message, pager_input, session_user
@@ -39,11 +40,11 @@ def _users_showing(username: str, lang: Lang) -> list[Any]:
     inputs=[Input(Ids.SUBMIT, "n_clicks")],
     state=[State(Ids.USERNAME, "value"), State(Ids.DISPLAY, "value"), State(Ids.PASSWORD, "value"),
            State(Ids.PASSWORD2, "value"), State(Ids.ROLE, "value"), State(Ids.TOWNSHIP, "value"),
-           State(Ids.VERSION, "data"), State(Ids.DISTRICT, "value")],
+           State(Ids.VERSION, "data"), State(Ids.DISTRICT, "value"), State(Ids.GRIDS, "value")],
     prevent_initial_call=True,
 )
 def create_user(n: int | None, username: Any, display_name: Any, password: Any, password2: Any, role: Any,
-                township: Any, version: int | None, district: Any = None) -> dict[str, Any]:
+                township: Any, version: int | None, district: Any = None, grids: Any = None) -> dict[str, Any]:
     """A new account; refused, the form keeps what was typed. Created, the accounts show the page it is on."""
     if not n:
         raise PreventUpdate
@@ -55,7 +56,8 @@ def create_user(n: int | None, username: Any, display_name: Any, password: Any, 
         new = users.validate(username=username, display_name=display_name, password=password,
                              password2=password2, role=role, township=township,
                              townships={code for code, _ in data.units()}, district=district,
-                             districts={code for code, _ in data.districts()})
+                             districts={code for code, _ in data.districts()}, grids=grids,
+                             known_grids=load.grid_codes(data) if role == Role.GRID else ())
         with data.pool.connection() as conn:
             change.create(conn, new, by)
     except InvalidInput as exc:
@@ -82,7 +84,7 @@ def users_page(_clicks: list[int | None]) -> Any:
 @callback(
     output={"hidden": Output(Ids.EDIT_FORM, "hidden"), "state": Output(Ids.ACCOUNT_STATE, "children"),
             "role": Output(Ids.EDIT_ROLE, "value"), "township": Output(Ids.EDIT_TOWNSHIP, "value"),
-            "district": Output(Ids.EDIT_DISTRICT, "value"),
+            "district": Output(Ids.EDIT_DISTRICT, "value"), "grids": Output(Ids.EDIT_GRIDS, "value"),
             "disable": Output(Ids.DISABLE, "hidden"), "enable": Output(Ids.ENABLE, "hidden")},
     inputs=[Input(Ids.ACCOUNT, "value"), Input(Ids.EDITED, "data")],
     prevent_initial_call=True,
@@ -91,7 +93,7 @@ def show_account(username: Any, _edited: int | None) -> dict[str, Any]:
     """The chosen account's form as it is stored (again after each change of it)."""
     lang = auth.current_lang()
     hidden = {"hidden": True, "state": "", "role": no_update, "township": no_update, "district": no_update,
-              "disable": True, "enable": True}
+              "grids": no_update, "disable": True, "enable": True}
     if not isinstance(session_user(lang, *ROLES), auth.SessionUser) or not isinstance(username, str):
         return hidden
     found = load.account(get_data(), username)
@@ -99,7 +101,7 @@ def show_account(username: Any, _edited: int | None) -> dict[str, Any]:
         return hidden | {"hidden": False, "state": t("err.account_gone", lang)}
     return {"hidden": False, "state": t("admin.state_of", lang, u=found.username, state=views.state_label(found, lang)),
             "role": found.role, "township": found.township_code, "district": found.district_code,
-            "disable": found.disabled,
+            "grids": ", ".join(found.grid_codes or ()), "disable": found.disabled,
             "enable": not found.disabled}
 
 
@@ -108,12 +110,13 @@ DONE = {Ids.SAVE: "admin.saved", Ids.RESET: "admin.reset_done", Ids.DISABLE: "ad
 
 
 def _apply(button: Ids, by: change.By, username: str, role: Any, township: Any, district: Any, password: Any,
-           password2: Any) -> bool:
+           password2: Any, grids: Any = None) -> bool:
     """The change ``button`` asks for; False when the account already was so."""
     data = get_data()
     if button is Ids.SAVE:
         chosen, code = users.assignment(role, township, {c for c, _ in data.units()}, district,
-                                        {c for c, _ in data.districts()})
+                                        {c for c, _ in data.districts()}, grids,
+                                        load.grid_codes(data) if role == Role.GRID else ())
         with data.pool.connection() as conn:
             return change.assign(conn, by, username, chosen, code)
     with data.pool.connection() as conn:
@@ -131,12 +134,12 @@ def _apply(button: Ids, by: change.By, username: str, role: Any, township: Any, 
             Input(Ids.ENABLE, "n_clicks")],
     state=[State(Ids.ACCOUNT, "value"), State(Ids.EDIT_ROLE, "value"), State(Ids.EDIT_TOWNSHIP, "value"),
            State(Ids.RESET_PASSWORD, "value"), State(Ids.RESET_PASSWORD2, "value"), State(Ids.EDITED, "data"),
-           State(Ids.EDIT_DISTRICT, "value")],
+           State(Ids.EDIT_DISTRICT, "value"), State(Ids.EDIT_GRIDS, "value")],
     prevent_initial_call=True,
 )
 def manage(_save: int | None, _reset: int | None, _disable: int | None, _enable: int | None, username: Any,
            role: Any, township: Any, password: Any, password2: Any, edited: int | None,
-           district: Any = None) -> dict[str, Any]:
+           district: Any = None, grids: Any = None) -> dict[str, Any]:
     """The button pressed, applied to the chosen account; refused, the form keeps what was typed."""
     button = next((b for b in DONE if b == ctx.triggered_id), None)
     if button is None:
@@ -146,7 +149,7 @@ def manage(_save: int | None, _reset: int | None, _disable: int | None, _enable:
         by = change.admin()
         if not isinstance(username, str) or not username:
             raise InvalidInput("err.choose_account")
-        changed = _apply(button, by, username, role, township, district, password, password2)
+        changed = _apply(button, by, username, role, township, district, password, password2, grids)
     except InvalidInput as exc:
         return {"msg": message(t(exc.key, lang), "error"),
                 **dict.fromkeys(("users", "edited", "password", "password2"), no_update)}

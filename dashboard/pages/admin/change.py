@@ -20,7 +20,7 @@ from alerts.lifecycle import Role
 from dashboard import auth
 from dashboard.actions import InvalidInput
 from dashboard.lockout import LockoutPolicy
-from dashboard.users import NewUser
+from dashboard.users import GRID_JOIN, NewUser
 from i18n.timefmt import utcnow
 from store import audit, users
 from store.audit import AuthEvent
@@ -68,16 +68,22 @@ def create(conn: psycopg.Connection, new: NewUser, by: By) -> None:
     # ``dashboard.users.validate`` checked the form (length, the repeat); these are the rules it does not know
     password = policy.check_password(new.username, new.password, new.password)
     record = users.UserRecord(new.username, new.display_name, generate_password_hash(password), new.role.value,
-                              new.township_code, must_change_password=True, district_code=new.district_code)
+                              new.township_code, must_change_password=True, district_code=new.district_code,
+                              grid_codes=list(new.grid_codes) or None)
     with conn.transaction():
         users.create_user(conn, record)
         audit.record(conn, by.at, AuthEvent.ACCOUNT_CREATED, username=new.username, address=by.address,
                      actor=by.actor,
-                     detail=" ".join(filter(None, (new.role.value, new.township_code, new.district_code))))
+                     detail=" ".join(filter(None, (new.role.value, new.township_code, new.district_code,
+                                                   GRID_JOIN.join(new.grid_codes)))))
 
 
-def _scope(role: Role, township_code: str | None, district_code: str | None) -> str | None:
-    """What an account is scoped to, as ``policy.State`` holds it: a district desk's district, else its unit."""
+def _scope(role: Role, township_code: str | None, district_code: str | None,
+           grid_codes: list[str] | None = None) -> str | None:
+    """What an account is scoped to, as ``policy.State`` holds it: a district desk's district, a grid member's
+    grids (joined, as ``users.assignment`` gives them), else its unit."""
+    if role is Role.GRID:
+        return GRID_JOIN.join(sorted(grid_codes or ())) or None
     return district_code if role is Role.DISTRICT else township_code
 
 
@@ -89,22 +95,24 @@ def _change_state(conn: psycopg.Connection, by: By, username: str,
         record = users.get_user(conn, username, lock=True)
         if record is None:
             raise InvalidInput("err.account_gone")
-        now = policy.State(Role(record.role), _scope(Role(record.role), record.township_code, record.district_code),
-                           record.disabled)
+        now = policy.State(Role(record.role), _scope(Role(record.role), record.township_code, record.district_code,
+                                                     record.grid_codes), record.disabled)
         new = wanted(now)
         change = policy.decide(by.actor, username, now, new, admins)
         if change is None:
             return False
-        district = new.role is Role.DISTRICT
-        users.set_state(conn, username, new.role.value, None if district else new.township_code, new.disabled,
-                        new.township_code if district else None)
+        district, grid = new.role is Role.DISTRICT, new.role is Role.GRID
+        users.set_state(conn, username, new.role.value, None if district or grid else new.township_code,
+                        new.disabled, new.township_code if district else None,
+                        new.township_code.split(GRID_JOIN) if grid and new.township_code else None)
         audit.record(conn, by.at, change.event, username=username, address=by.address, actor=by.actor,
                      detail=change.detail)
     return True
 
 
 def assign(conn: psycopg.Connection, by: By, username: str, role: Role, scope: str | None) -> bool:
-    """Give the account ``role`` and what it is scoped to (``users.assignment``: a unit, a district desk's district)."""
+    """Give the account ``role`` and what it is scoped to (``users.assignment``: a unit, a district desk's district,
+    a grid member's grids)."""
     return _change_state(conn, by, username, lambda now: replace(now, role=role, township_code=scope))
 
 

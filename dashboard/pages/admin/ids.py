@@ -15,6 +15,7 @@ class Ids(StrEnum):
     ROLE = "adm-role"
     TOWNSHIP = "adm-township"
     DISTRICT = "adm-district"  # a district desk's (区县指挥中心) district
+    GRIDS = "adm-grids"  # a grid member's (网格员) grids, as typed
     SUBMIT = "adm-submit"
     MSG = "adm-msg"
     VERSION = "adm-version"  # bumped by a new account or an unlock: the lists that show them are read again
@@ -25,6 +26,7 @@ class Ids(StrEnum):
     EDIT_ROLE = "adm-edit-role"
     EDIT_TOWNSHIP = "adm-edit-township"
     EDIT_DISTRICT = "adm-edit-district"
+    EDIT_GRIDS = "adm-edit-grids"
     SAVE = "adm-save"
     RESET_PASSWORD = "adm-reset-password"
     RESET_PASSWORD2 = "adm-reset-password2"

@@ -78,6 +78,12 @@ def accounts(data: Data) -> Accounts:
     return Accounts(rows, data.unit_names())
 
 
+def grid_codes(data: Data) -> set[str]:
+    """The grids of the active layer: the only ones a grid member's account may name."""
+    with data.pool.connection() as conn:
+        return {code for code, _ in users.active_grids(conn)}
+
+
 def account(data: Data, username: str) -> users.Account | None:
     with data.pool.connection() as conn:
         return users.account(conn, username)

@@ -50,9 +50,10 @@ def state_label(a: Account, lang: Lang) -> str:
 
 
 def scope_label(a: Account, names: dict[str, str]) -> str:
-    """What the account is scoped to, 名称（代码）: its township or department, a district desk's district (— none)."""
-    code = a.township_code or a.district_code
-    return f"{names.get(code, code)}（{code}）" if code else "—"
+    """What the account is scoped to, 名称（代码）: its township or department, a district desk's district, a grid
+    member's grids (— none)."""
+    codes = [c for c in (a.township_code, a.district_code) if c] or list(a.grid_codes or ())
+    return "、".join(f"{names.get(code, code)}（{code}）" for code in codes) or "—"
 
 
 def users_table(a: Accounts, lang: Lang, page: int = 1) -> list[Any]:
@@ -151,6 +152,12 @@ def _district_field(control_id: str, districts: list[tuple[str, str]], lang: Lan
                                                         className="dropdown-md"), lang)
 
 
+def _grids_field(control_id: str, lang: Lang) -> html.Label:
+    """A grid member's grids: their 12-digit codes, typed (a city has thousands of grids; the server checks each)."""
+    return _field("admin.grids", dcc.Input(id=control_id, type="text", maxLength=700, className="input",
+                                           placeholder=t("admin.grids_hint", lang)), lang)
+
+
 def _password_field(key: str, control_id: str, lang: Lang) -> html.Label:
     return _field(key, dcc.Input(id=control_id, type="password", maxLength=128, className="input",
                                  autoComplete="new-password"), lang)
@@ -168,6 +175,7 @@ def user_form(townships: list[tuple[str, str]], districts: list[tuple[str, str]]
             _role_field(Ids.ROLE, lang),
             _township_field(Ids.TOWNSHIP, townships, lang),
             _district_field(Ids.DISTRICT, districts, lang),
+            _grids_field(Ids.GRIDS, lang),
         ], className="filter-bar"),
         html.Div(id=Ids.MSG, **aria(live="polite")),
         html.Button(t("admin.submit", lang), id=Ids.SUBMIT, n_clicks=0, className="btn btn-primary"),
@@ -186,7 +194,7 @@ def manage_form(a: Accounts, townships: list[tuple[str, str]], districts: list[t
         html.Div([
             html.P(id=Ids.ACCOUNT_STATE, className="muted"),
             html.Div([_role_field(Ids.EDIT_ROLE, lang), _township_field(Ids.EDIT_TOWNSHIP, townships, lang),
-                      _district_field(Ids.EDIT_DISTRICT, districts, lang),
+                      _district_field(Ids.EDIT_DISTRICT, districts, lang), _grids_field(Ids.EDIT_GRIDS, lang),
                       html.Button(t("admin.save", lang), id=Ids.SAVE, n_clicks=0, className="btn btn-primary")],
                      className="filter-bar"),
             html.Div([_password_field("admin.reset_password", Ids.RESET_PASSWORD, lang),
