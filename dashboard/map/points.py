@@ -94,7 +94,7 @@ DEVICES = Layer("devices", "layer.devices", Kind.POINTS, Cadence.LIVE, lambda d,
 CARGO_COLOR: dict[int, str] = {1: "#ff8c00", 2: "#3ddc84", 3: "#ff4d4d", 4: "#ff9ecb", 5: "#ffd400", 6: "#f5f5f5",
                                7: "#ffe680", 8: "#9aa0a6", 9: "#c77dff"}
 TRACK_TOLERANCE_DEG = 0.002  # ~200 m: a track's straight stretches are sent as their ends
-TRAIL_OPACITY, HEAD_OPACITY = 0.35, 0.95
+TRAIL_OPACITY, HEAD_OPACITY = 0.5, 0.95
 
 
 def vehicle_trace(lang: Lang) -> list[go.Scattermap]:

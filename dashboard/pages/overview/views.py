@@ -218,8 +218,8 @@ def vehicle_card(card: VehicleCard | None, lang: Lang) -> html.Div:
         html.Div(f"{t('vehicle.cargo', lang)}：{cargo}{goods}"),
         html.Div(f"{t('vehicle.speed', lang)}：{speed} · {fmt_time(head['ts'])}"),
         html.Div(t("vehicle.warnings", lang), className="muted"),
-        html.Ul(warnings),
-    ], className="clicked-card vehicle-card")
+        html.Ul(warnings, style={"margin": 0, "paddingLeft": "1.2em"}),
+    ], className="clicked-card", style={"flexDirection": "column", "alignItems": "flex-start", "gap": "2px"})
 
 
 def clicked_card(incident: dict[str, Any] | None, lang: Lang) -> html.Div:
