@@ -661,9 +661,19 @@ def _quiet_hotspots(conn: psycopg.Connection, rules: list[EventCountRule], now: 
     return tally
 
 
+def _boundaries(conn: psycopg.Connection, now: datetime) -> None:
+    """A boundary version activated since the last re-tag: its devices and open incidents re-tagged."""
+    if conn.execute("SELECT 1 FROM boundary_versions WHERE active AND retagged_at IS NULL").fetchone():
+        from alerts.retag import retag  # only now: tagging needs geopandas, which the engine otherwise never loads
+
+        retag(conn, now)
+
+
 def tick(conn: psycopg.Connection, rules: tuple[Rule, ...], now: datetime) -> Tally:
-    """Timer work with one ``now``: silent devices, quiet hotspots, then overdue incidents."""
+    """Timer work with one ``now``: a new boundary version's re-tag, silent devices, quiet hotspots, then
+    overdue incidents."""
     tally = Tally()
+    _boundaries(conn, now)
     with conn.transaction():
         tally.add(silence(conn, _of(rules, NoDataRule), now))
         tally.add(_quiet_hotspots(conn, _of(rules, EventCountRule), now))

@@ -58,6 +58,7 @@ class Action(StrEnum):
     DECLINE = "decline"  # 不予立案: the desk declines a grid report, with the reason its reporter sees
     SITE_PASS = "site_pass"  # 核查通过: the grid member found it done on site (→ 已反馈, the desk closes)
     SITE_FAIL = "site_fail"  # 核查不通过: not done on site (→ 处置中, 返工 with the reason)
+    RETAG = "retag"  # 属地变更: a new boundary version re-tagged its point (a changed township: the desk confirms)
 
 
 class Role(StrEnum):
@@ -176,6 +177,9 @@ MOVES: dict[Action, Move] = {
     Action.DECLINE: _move(DESK, {S.REPORTED}, S.DECLINED, needs_note=True),
     Action.SITE_PASS: _move({R.GRID}, {S.SITE_CHECK}, S.RESOLVED),
     Action.SITE_FAIL: _move({R.GRID}, {S.SITE_CHECK}, S.IN_PROGRESS, needs_note=True),
+    # 属地变更: the engine re-tags an open incident (or a report awaiting 受理) under a new boundary version; a
+    # point now in another township is flagged (near_boundary) for the desk to confirm or re-route, never moved.
+    Action.RETAG: _move({R.SYSTEM}, OPEN | {S.REPORTED}, None),
 }
 
 
@@ -323,12 +327,13 @@ def _effects(inc: Incident, action: Action, now: datetime, township: str | None,
     if move.part is not None and actor_unit is not None:
         parts = dict(inc.assist_parts) | {actor_unit: move.part.target}
         return replace(inc, assist_parts=tuple(sorted(parts.items())))
-    if action in (Action.CREATE, Action.PATROL_REPORT, Action.AMEND):  # the point's flag and areas, as tagged
+    if action in (Action.CREATE, Action.PATROL_REPORT, Action.AMEND, Action.RETAG):  # the point's flag, areas
         near, district, grid = details.get("near_boundary"), details.get("district_code"), details.get("grid_code")
         inc = replace(inc, near_boundary=near) if isinstance(near, bool) else inc
         inc = replace(inc, district_code=district) if isinstance(district, str) else inc
         inc = replace(inc, grid_code=grid) if isinstance(grid, str) else inc
-    if action is Action.PATROL_REPORT:  # with the township of its point until the desk accepts and routes it
+    if action is Action.PATROL_REPORT or (action is Action.RETAG and inc.status is S.REPORTED):
+        # with the township of its point until the desk accepts and routes it
         point = details.get("township_code_of_point")
         inc = replace(inc, township_code=point) if isinstance(point, str) else inc
     if action is Action.AMEND:

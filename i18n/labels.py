@@ -64,6 +64,7 @@ ACTION: dict[Action, dict[Lang, str]] = {
     Action.DECLINE: {"zh": "不予立案", "en": "Decline"},
     Action.SITE_PASS: {"zh": "现场核查通过", "en": "On-site check passed"},
     Action.SITE_FAIL: {"zh": "现场核查不通过（返工）", "en": "On-site check failed (rework)"},
+    Action.RETAG: {"zh": "属地变更", "en": "Area re-tagged"},
 }
 
 ROLE: dict[Role, dict[Lang, str]] = {
@@ -308,8 +309,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "details.near_boundary": {"zh": "近边界", "en": "Near a boundary"},
     # -- near a township border (the dispatcher confirms the area) --
     "near.badge": {"zh": "近边界·请确认属地", "en": "Near a boundary: confirm the area"},
-    "near.badge_help": {"zh": "事发位置靠近镇街边界，可能属于相邻镇街：请核实属地，无误后点“确认属地”，有误请转派",
-                        "en": "The point is close to a township border and may belong to the neighbour: check,"
+    "near.badge_help": {"zh": "事发位置靠近镇街边界，或边界调整后已改属其他镇街（见“属地变更”记录），可能属于相邻镇街："
+                              "请核实属地，无误后点“确认属地”，有误请转派",
+                        "en": "The point is close to a township border, or a new boundary version put it in another"
+                              " township (see the log's area re-tag), and may belong to the neighbour: check,"
                               " then confirm the area, or transfer the incident"},
     "near.township_hint": {"zh": "位置靠近镇街边界，可能不属于本镇街；如确不属本镇，请退单并写明原因",
                            "en": "Near a township border: this may not be yours. If it is not, send it back"

@@ -55,7 +55,8 @@ def label_points(geoms: np.ndarray) -> np.ndarray:
 def _activate(conn: psycopg.Connection, version: int) -> None:
     # Deactivate first: the partial unique index allows one active row after each statement.
     conn.execute("UPDATE boundary_versions SET active = false WHERE active AND version <> %s", (version,))
-    conn.execute("UPDATE boundary_versions SET active = true WHERE version = %s", (version,))
+    # retagged_at: the devices and open incidents tagged with another version are due to be re-tagged (alerts.retag)
+    conn.execute("UPDATE boundary_versions SET active = true, retagged_at = NULL WHERE version = %s", (version,))
 
 
 RowProgress = Callable[[int, int], None]  # (rows written, rows in all)
