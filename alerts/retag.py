@@ -119,6 +119,8 @@ def retag(conn: psycopg.Connection, now: datetime) -> Retagged | None:
         moved = flagged = 0
         for (incident_id, _, _, district, unit, grid), new in zip(
                 incidents, _tags(layers, [r[1] for r in incidents], [r[2] for r in incidents]), strict=True):
+            if grid is None:  # an area's incident (a township's warning) stands for no one grid: it keeps none
+                new = Tags(new.district_code, new.township_code, None, new.near_boundary)
             details = retag_details(Tags(district, point_township(grid, unit), grid), new, version)
             if details is not None:
                 act(conn, incident_id, Action.RETAG, SYSTEM, now, note=retag_note(details, names), details=details,

@@ -68,7 +68,7 @@ def _detail_value(key: str, value: Any, names: dict[str, str], lang: Lang) -> st
     """One detail's value in words: names for township codes, labels for levels, categories and ladder rungs."""
     if isinstance(value, bool):
         return t("common.yes" if value else "common.no", lang)
-    if key in ("township_code", "suggested", "township_code_of_point") and isinstance(value, str):
+    if key in ("township_code", "suggested", "township_code_of_point", "from_township") and isinstance(value, str):
         return names.get(value, value)
     if key in ("level", "from_level") and isinstance(value, int):
         return level_label(value, lang)

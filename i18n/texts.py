@@ -511,6 +511,10 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
                                     "en": "This directive is not addressed to your township"},
     "directive.err.duplicate": {"zh": "相同的政令刚刚已发布，请勿重复提交",
                                 "en": "The same directive was just sent; not sending it twice"},
+    # -- 属地变更 (issue 18): a new boundary version re-tagged an incident's point --
+    "details.from_township": {"zh": "原属镇街", "en": "Township before"},
+    "details.township_changed": {"zh": "改属其他镇街", "en": "In another township now"},
+    "details.boundary_version": {"zh": "边界版本", "en": "Boundary version"},
     # -- 网格员 accounts on the admin page (issue 18) --
     "admin.grids": {"zh": "负责网格（网格员，12 位编码）", "en": "Grids (grid member: 12-digit codes)"},
     "admin.grids_hint": {"zh": "多个用逗号或空格分隔", "en": "Several: commas or spaces between"},

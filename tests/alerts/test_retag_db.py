@@ -52,7 +52,7 @@ def test_what_a_new_version_changes_of_a_point() -> None:
         "边界调整（第 3 版）：事发位置改属甲镇（原属乙镇），请确认属地或转派"
 
 
-def _merged(layers: Layers, into: str, gone: str) -> Layers:
+def merged(layers: Layers, into: str, gone: str) -> Layers:
     """The layers with township ``gone`` merged into ``into``: its area joins it, its grids become ``into``'s."""
     towns = layers.townships.copy()
     union = towns.loc[towns["code"].isin([into, gone])].geometry.union_all()
@@ -93,7 +93,7 @@ def test_a_merged_township_re_tags_devices_and_flags_its_open_incidents(demo_db:
             assert load(conn, iid).township_code == t  # routed to the township of its point
         old_grid = one(conn, "SELECT grid_code FROM incidents WHERE id = %s", (opened[gone],))[0]
 
-        second = write_version(conn, _merged(first, into, gone), "test: 合并镇街", "两镇合并")
+        second = write_version(conn, merged(first, into, gone), "test: 合并镇街", "两镇合并")
         assert second == (first.version or 0) + 1
         tick(engine, (), NOW + timedelta(minutes=1))
 
