@@ -31,9 +31,9 @@ from store.db import make_pool
 
 log = logging.getLogger("cityops.dashboard")
 
-# The shell first: it registers a callback of its own, and the pages import its helpers.
-PAGE_MODULES = ("dashboard.shell", "dashboard.pages.overview", "dashboard.pages.township", "dashboard.pages.grid",
-                "dashboard.pages.command",
+# The shell first: it registers a callback of its own, and the pages import its helpers; so does the 应急响应 banner.
+PAGE_MODULES = ("dashboard.shell", "dashboard.response_level", "dashboard.pages.overview", "dashboard.pages.township",
+                "dashboard.pages.grid", "dashboard.pages.command",
                 "dashboard.pages.incident", "dashboard.pages.leader", "dashboard.pages.assessment",
                 "dashboard.pages.quality", "dashboard.pages.rectification", "dashboard.pages.admin",
                 "dashboard.pages.account")  # account after admin: it uses admin's rules
