@@ -74,7 +74,8 @@ def test_a_district_desk_sees_only_its_district_on_the_big_screen(
         page.fill("#password", DISTRICT_PASSWORD)
         page.click("#login-submit")
         expect(page).to_have_url(f"{server.url}/command", timeout=30_000)  # its desk first
-        expect(page.locator(".nav-links a")).to_have_text(["一张图", "值班指挥", "领导驾驶舱", "考核", "数据质量"])
+        expect(page.locator(".nav-links a")).to_have_text(["一张图", "值班指挥", "领导驾驶舱", "考核", "数据质量",
+                                                           "问题清单"])
         page.goto(f"{server.url}/")  # typed in, not only through the navigation: the screen is its own
         expect(page).to_have_url(f"{server.url}/")
         page.wait_for_function(DRAWN, timeout=60_000)

@@ -104,7 +104,7 @@ def test_each_role_lands_on_its_own_page(session: Callable[..., tuple[Page, Page
     expect(page).to_have_url(f"{scene['url']}{home}")
     page.wait_for_selector(landmark, timeout=60_000)
     if who == "township":  # not the city's pages: the navigation offers only the desk
-        assert page.locator(".nav-links a").all_inner_texts() == ["镇街工作台"]
+        assert page.locator(".nav-links a").all_inner_texts() == ["镇街工作台", "问题清单"]  # and its rectifications
         page.goto(f"{scene['url']}/leader")
         expect(page.locator(".denied")).to_contain_text("您的角色无权查看此页面", timeout=30_000)
     _clean(watch)

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 # What a user of the dashboard can change: a refused request must leave every row of these as it was.
 TABLES = ("incidents", "incident_log", "incident_attachments", "directives", "directive_targets", "directive_log",
-          "users", "mqtt_outbox")
+          "users", "mqtt_outbox", "root_causes", "rectifications", "rectification_log", "watch_rules")
 # What the sign-in gate itself writes on any request now and then (the active-sessions figure), not a change a
 # request made: a walk that takes longer than auth.SEEN_EVERY (a busy machine) would see it.
 BOOKKEEPING = {"users": ["last_seen_at"]}
@@ -128,6 +128,7 @@ FILL: dict[str, Fill] = {
     "cmd-act-selected.data": lambda s: [{"id": i, "action": m} for i in s.ids for m in _panel_modes()],
     "cmd-act-into.value": lambda s: [f"#{i}" for i in s.ids],
     "cmd-act-override.value": lambda s: [["override"]],
+    "cmd-root-cause.value": lambda s: [1],  # 核查结案's root cause: the first of migration 0023's list
     "overview-view.data": lambda s: [{"level": "township", "code": s.township}, {"level": "district",
                                                                                   "code": s.district}],
     "overview-map.clickData": _incident_clicks,
