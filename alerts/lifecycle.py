@@ -3,8 +3,9 @@
 ``transition(incident, action, actor, now, ...)`` reads no clock and does no I/O: it
 returns the next incident state and the log row that records the move, or raises
 ``IllegalMove`` with a named reason the UI turns into words. Reminders, escalations,
-level changes and 确认属地 (confirm_area: clears the near-boundary flag that the create and
-amend rows carry, as a dispatcher's own 派遣 or 转派 does) are moves too (they keep the
+level changes, 属地变更 (retag: a new boundary version's codes, flagging a point now in another
+township) and 确认属地 (confirm_area: clears the near-boundary flag that the create, amend and
+retag rows carry, as a dispatcher's own 派遣 or 转派 does) are moves too (they keep the
 status), so the log holds everything a leader audits, and replaying it rebuilds every incident.
 
 A 协办 unit (assisting township or department) has a part of its own, moved by the moves of the table

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import psycopg
+import pytest
 
 from alerts.evaluate import tick
 from alerts.incidents import act, load, open_incident
-from alerts.lifecycle import Action, Actor, Role
+from alerts.lifecycle import SYSTEM, Action, Actor, IllegalMove, Incident, Refusal, Role, transition
 from alerts.locate import locate
 from alerts.retag import Tags, point_township, retag_details, retag_note
 from alerts.status import Status
@@ -50,6 +51,25 @@ def test_what_a_new_version_changes_of_a_point() -> None:
     assert (moved["township_code_of_point"], moved["from_township"]) == ("431002001", "431002002")
     assert retag_note(moved, {"431002001": "甲镇", "431002002": "乙镇"}) == \
         "边界调整（第 3 版）：事发位置改属甲镇（原属乙镇），请确认属地或转派"
+
+
+def test_the_lifecycles_move_flags_and_never_moves_the_unit() -> None:
+    details = retag_details(Tags("431002", "431002002", "431002002003"), Tags("431002", "431002001", "431002001901"),
+                            2)
+    assert details is not None
+    working = Incident(1, Status.SIGNED, 3, "431002002", category="flood", grid_code="431002002003")
+    moved, entry = transition(working, Action.RETAG, SYSTEM, NOW, note="边界调整", details=details)
+    assert (moved.status, moved.township_code, moved.grid_code, moved.near_boundary) == (
+        Status.SIGNED, "431002002", "431002001901", True)  # with its unit still; the desk is asked
+    assert entry.action is Action.RETAG and entry.to_status is Status.SIGNED
+    report = Incident(2, Status.REPORTED, 3, "431002002", category="city_management", grid_code="431002002003")
+    assert transition(report, Action.RETAG, SYSTEM, NOW, details=details)[0].township_code == "431002001"
+    with pytest.raises(IllegalMove) as closed:
+        transition(Incident(3, Status.CLOSED, 3, "431002002"), Action.RETAG, SYSTEM, NOW, details=details)
+    assert closed.value.refusal is Refusal.WRONG_STATE
+    with pytest.raises(IllegalMove) as desk:
+        transition(working, Action.RETAG, COMMAND, NOW, details=details)
+    assert desk.value.refusal is Refusal.WRONG_ROLE
 
 
 def merged(layers: Layers, into: str, gone: str) -> Layers:
