@@ -27,7 +27,7 @@ from alerts.rectification import (
     transition,
 )
 from alerts.rules import Rule
-from alerts.watch import WatchError, lowered, scaled, watchable
+from alerts.watch import WATCH_COLUMNS, Watch, WatchError, lowered, scaled, watch_of, watchable
 from store.departments import units_for
 
 
@@ -317,8 +317,7 @@ def problem_log(conn: psycopg.Connection, pid: int) -> list[REntry]:
                    details or {}) for at, actor, role, unit, action, frm, to, note, details in rows]
 
 
-def watches(conn: psycopg.Connection, pid: int) -> list[dict[str, object]]:
+def watches(conn: psycopg.Connection, pid: int) -> list[Watch]:
     """The watch rules made from a problem, newest first."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute("SELECT id, rule_id, grid_code, levels, clear_below, starts_at, ends_at, created_by"
-                           " FROM watch_rules WHERE rectification_id = %s ORDER BY id DESC", (pid,)).fetchall()
+    return [watch_of(r) for r in conn.execute(f"SELECT {WATCH_COLUMNS} FROM watch_rules WHERE rectification_id = %s"
+                                              " ORDER BY id DESC", (pid,)).fetchall()]

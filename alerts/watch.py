@@ -79,7 +79,11 @@ def scaled(base: ThresholdRule, factor: float) -> tuple[tuple[LevelThreshold, ..
     return levels, round(base.clear_below * factor, 1)
 
 
-def _watch(row: tuple[Any, ...]) -> Watch:
+WATCH_COLUMNS = "id, rule_id, grid_code, levels, clear_below, starts_at, ends_at"
+
+
+def watch_of(row: tuple[Any, ...]) -> Watch:
+    """A row of ``WATCH_COLUMNS``."""
     wid, rule_id, grid, levels, clear_below, starts_at, ends_at = row
     return Watch(wid, rule_id, grid, tuple(LevelThreshold.model_validate(lt) for lt in levels), clear_below,
                  starts_at, ends_at)
@@ -87,9 +91,9 @@ def _watch(row: tuple[Any, ...]) -> Watch:
 
 def in_force(conn: psycopg.Connection, now: datetime) -> list[Watch]:
     """The watch rules in force at ``now``, oldest first."""
-    rows = conn.execute("SELECT id, rule_id, grid_code, levels, clear_below, starts_at, ends_at FROM watch_rules"
-                        " WHERE ends_at > %(now)s AND starts_at <= %(now)s ORDER BY id", {"now": now}).fetchall()
-    return [_watch(r) for r in rows]
+    rows = conn.execute(f"SELECT {WATCH_COLUMNS} FROM watch_rules WHERE ends_at > %(now)s AND starts_at <= %(now)s"
+                        " ORDER BY id", {"now": now}).fetchall()
+    return [watch_of(r) for r in rows]
 
 
 def overrides(watches: Iterable[Watch], rules: Iterable[Rule]) -> dict[tuple[str, str], ThresholdRule]:

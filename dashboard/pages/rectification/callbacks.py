@@ -125,15 +125,14 @@ def watch(pid: object, rule: object, factor: object, days: object, note: object)
                 auth.record_refusal(user)
                 return False, t("rect.not_found", lang)
             wid = problems.make_watch(conn, pid, asked, load_rules(), user.actor(), now, note=str(note or "").strip())
-            until = problems.watches(conn, pid)[0]["ends_at"]
+            made = problems.watches(conn, pid)[0]
     except (InvalidInput, WatchError) as exc:
         return False, t(exc.key, lang)
     except RectificationRefused as exc:
         return False, _refused(exc, user, lang)
     except psycopg.Error:
         return False, t("common.error", lang)
-    return True, t("rect.watch_made", lang, id=wid, rule=asked.rule_id, grid=row.scope_code,
-                   until=fmt_dt(until))  # type: ignore[arg-type]
+    return True, t("rect.watch_made", lang, id=wid, rule=made.rule_id, grid=made.grid_code, until=fmt_dt(made.ends_at))
 
 
 @callback(

@@ -10,7 +10,7 @@ from alerts.lifecycle import UNIT_ROLES, Role
 from alerts.problems import ProblemRow, RootCause
 from alerts.rectification import REntry
 from alerts.rules import ThresholdRule, load_rules
-from alerts.watch import watchable
+from alerts.watch import Watch, watchable
 from dashboard.auth import SessionUser
 from dashboard.data import Data
 
@@ -26,7 +26,7 @@ class Listing:
 class Detail:
     row: ProblemRow
     log: list[REntry]
-    watches: list[dict[str, object]]
+    watches: list[Watch]
     rules: list[ThresholdRule]  # what a watch may lower
 
 

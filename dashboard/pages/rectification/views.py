@@ -12,7 +12,7 @@ from alerts.lifecycle import DESK_ROLES, UNIT_ROLES, Role
 from alerts.problems import ProblemRow
 from alerts.rectification import RAction, RStatus
 from dashboard.components import aria
-from i18n.labels import Lang, category_label, role_label, t
+from i18n.labels import Lang, category_label, level_label, role_label, t
 from i18n.timefmt import fmt_dt
 
 from .ids import Ids
@@ -67,8 +67,8 @@ def _timeline(d: Detail, names: dict[str, str], lang: Lang) -> html.Ol:
 
 
 def _watch_lines(d: Detail, lang: Lang) -> list[html.Li]:
-    return [html.Li(t("rect.watch_line", lang, rule=w["rule_id"], grid=w["grid_code"], until=fmt_dt(w["ends_at"]),  # type: ignore[arg-type]
-                      levels="、".join(f"{lt['level']}:{lt['at_least']:g}" for lt in w["levels"])))  # type: ignore[attr-defined]
+    return [html.Li(t("rect.watch_line", lang, rule=w.rule_id, grid=w.grid_code, until=fmt_dt(w.ends_at),
+                      levels="、".join(f"{level_label(lt.level, lang)} ≥ {lt.at_least:g}" for lt in w.levels)))
             for w in d.watches]
 
 
