@@ -19,7 +19,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import psycopg
 
@@ -30,6 +30,9 @@ from alerts.lifecycle import LogEntry
 SETTLE_S = 30.0
 REPLAYS = 3  # per incident: its log now, and at the end of the period before (考核's movement)
 WINDOWS = 4  # a window per start kept: the cockpit's and the 考核 page's periods, and yesterday's while a day turns
+# A window serves later starts too (a rolling period's start moves on with every call) for this long; then a new
+# one is read, so a window does not keep growing with every incident since it was first read.
+REUSE = timedelta(days=1)
 
 _ROWS = f"SELECT l.id, l.incident_id, {LOG_COLUMNS} FROM incident_log l"
 
@@ -75,7 +78,7 @@ class AssessmentCache:
             out: list[Stretch] = []
             for incident_id, rows in window.logs.items():
                 kept = tuple(r for r in rows if r[1].at < end)  # a past period: what was known by its end
-                if not kept:
+                if not any(e.at >= since for _, e in kept):  # no move since ``since`` (a window read from earlier)
                     continue
                 ids = tuple(row_id for row_id, _ in kept)
                 memo = window.replayed.setdefault(incident_id, {})
@@ -88,15 +91,17 @@ class AssessmentCache:
             return out
 
     def _window(self, conn: psycopg.Connection, since: datetime) -> _Window:
-        window = self._windows.get(since)
-        if window is None:
-            window = self._load(conn, since)
-            self._windows[since] = window
+        """The latest window that holds every incident moved since ``since`` (read from at most ``REUSE`` before
+        it), brought up to date; or a new one."""
+        held = [w for start, w in self._windows.items() if start <= since < start + REUSE]
+        if not held:
+            window = self._windows[since] = self._load(conn, since)
             while len(self._windows) > WINDOWS:
                 self._windows.popitem(last=False)
-        else:
-            self._windows.move_to_end(since)
-            self._refresh(conn, window)
+            return window
+        window = max(held, key=lambda w: w.since)
+        self._windows.move_to_end(window.since)
+        self._refresh(conn, window)
         return window
 
     def _load(self, conn: psycopg.Connection, since: datetime) -> _Window:

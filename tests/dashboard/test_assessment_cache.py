@@ -4,14 +4,14 @@ for the period now and one before it; and a log row committed after a later one 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 
 from alerts.assessment import Stretch, stretches_until
 from alerts.incidents import Location, act, open_incident, read_logs
 from alerts.lifecycle import Action
-from dashboard.assessment_cache import SETTLE_S, AssessmentCache
+from dashboard.assessment_cache import REUSE, SETTLE_S, AssessmentCache
 from tests.alerts.test_assessment import DESK, NOVEMBER, A, Story, at, staff, stories
 
 SINCE = datetime(2026, 10, 1, tzinfo=UTC)
@@ -34,14 +34,14 @@ def _key(s: Stretch) -> tuple[int, datetime]:
     return s.incident_id, s.dispatched_at
 
 
-def _fresh(conn: psycopg.Connection, end: datetime) -> list[Stretch]:
-    return sorted(stretches_until(read_logs(conn, (SINCE, end)), end), key=_key)
+def _fresh(conn: psycopg.Connection, end: datetime, since: datetime = SINCE) -> list[Stretch]:
+    return sorted(stretches_until(read_logs(conn, (since, end)), end), key=_key)
 
 
-def _same_as_fresh(cache: AssessmentCache, conn: psycopg.Connection) -> None:
+def _same_as_fresh(cache: AssessmentCache, conn: psycopg.Connection, since: datetime = SINCE) -> None:
     for end in ENDS:
-        fresh = _fresh(conn, end)
-        assert sorted(cache.stretches(conn, SINCE, end), key=_key) == fresh, end
+        fresh = _fresh(conn, end, since)
+        assert sorted(cache.stretches(conn, since, end), key=_key) == fresh, (since, end)
 
 
 def test_the_cache_follows_the_log_as_moves_land(demo_db: Callable[[], str]) -> None:
@@ -107,3 +107,28 @@ def test_an_incident_whose_first_move_in_the_window_comes_later_brings_its_older
         got = cache.stretches(conn, SINCE, NOVEMBER.end)
         assert [s.signed_at for s in got] == [at(9, 10, 11)]
         _same_as_fresh(cache, conn)
+
+
+def test_a_rolling_start_is_served_from_the_window_read_before_it(demo_db: Callable[[], str]) -> None:
+    """A rolling period's start moves on with every call: the window read first serves the later starts (each
+    only the incidents moved since its own start) until it is ``REUSE`` old, then a new one is read."""
+    clock = [0.0]
+    cache = AssessmentCache(clock=lambda: clock[0])
+    told = stories()
+    with psycopg.connect(demo_db(), autocommit=True) as conn:
+        for story in told:
+            _moves(conn, _open(conn, story), story, slice(None))
+        clock[0] += SETTLE_S + 1
+        last_moves = sorted(max(m.at for m in story.moves) for story in told)
+        first = last_moves[len(last_moves) // 2] - REUSE / 2  # half of the incidents last moved after it
+        _same_as_fresh(cache, conn, first)
+        loads: list[datetime] = []
+        real_load = cache._load
+        cache._load = lambda c, since: loads.append(since) or real_load(c, since)  # type: ignore[method-assign]
+        for since in (first + timedelta(hours=1), *(t for t in last_moves if first < t < first + REUSE),
+                      first + REUSE - timedelta(seconds=1)):
+            _same_as_fresh(cache, conn, since)
+        assert loads == [], "a later start within a day is served from the window held"
+        later = first + REUSE + timedelta(hours=1)
+        _same_as_fresh(cache, conn, later)
+        assert loads == [later]
