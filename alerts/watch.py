@@ -12,6 +12,7 @@ for the engine's round (``alerts.evaluate`` looks each device's grid up in it).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -104,13 +105,19 @@ def overrides(watches: Iterable[Watch], rules: Iterable[Rule]) -> dict[tuple[str
     found: dict[tuple[str, str], ThresholdRule] = {}
     for w in watches:
         base = by_id.get(w.rule_id)
-        if base is None:
-            continue
-        try:
-            found[(w.rule_id, w.grid_code)] = lowered(base, w.levels, w.clear_below)
-        except WatchError:
-            continue
+        watched = None if base is None else _lowered_once(base, w.levels, w.clear_below)
+        if watched is not None:
+            found[(w.rule_id, w.grid_code)] = watched
     return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _lowered_once(base: ThresholdRule, levels: tuple[LevelThreshold, ...], clear_below: float) -> ThresholdRule | None:
+    """``lowered`` once per rule and values, not once per engine round (None: no longer lowerable)."""
+    try:
+        return lowered(base, levels, clear_below)
+    except WatchError:
+        return None
 
 
 def for_round(conn: psycopg.Connection, rules: Iterable[Rule], now: datetime) -> dict[tuple[str, str], ThresholdRule]:
