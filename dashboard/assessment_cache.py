@@ -47,12 +47,32 @@ class _Window:
     replayed: dict[int, dict[tuple[int, ...], list[Stretch]]] = field(default_factory=dict)  # by the rows replayed
     recent: set[int] = field(default_factory=set)  # ids above ``settled`` already held
     marks: list[tuple[float, int]] = field(default_factory=list)  # (when read, highest id then)
+    # Per incident: its latest move, and the ids of its whole log (dropped when the log grows), so a period that
+    # ends after the latest move (the usual: it ends now) takes the log whole without looking at each row.
+    last_at: dict[int, datetime] = field(default_factory=dict)
+    all_ids: dict[int, tuple[int, ...]] = field(default_factory=dict)
+
+    def put(self, row_id: int, incident_id: int, entry: LogEntry) -> None:
+        rows = self.logs.setdefault(incident_id, [])
+        if rows and rows[-1][0] > row_id:
+            bisect.insort(rows, (row_id, entry), key=lambda r: r[0])
+        else:
+            rows.append((row_id, entry))
+        if incident_id not in self.last_at or entry.at > self.last_at[incident_id]:
+            self.last_at[incident_id] = entry.at
+        self.all_ids.pop(incident_id, None)
+
+    def ids_of(self, incident_id: int) -> tuple[int, ...]:
+        ids = self.all_ids.get(incident_id)
+        if ids is None:
+            ids = self.all_ids[incident_id] = tuple(row_id for row_id, _ in self.logs[incident_id])
+        return ids
 
     def add(self, row_id: int, incident_id: int, entry: LogEntry) -> None:
         if row_id in self.recent or row_id <= self.settled:
             return
         self.recent.add(row_id)
-        bisect.insort(self.logs.setdefault(incident_id, []), (row_id, entry), key=lambda r: r[0])
+        self.put(row_id, incident_id, entry)
 
     def settle(self, now: float) -> None:
         old = [m for m in self.marks if now - m[0] >= SETTLE_S]
@@ -77,10 +97,16 @@ class AssessmentCache:
             window = self._window(conn, since)
             out: list[Stretch] = []
             for incident_id, rows in window.logs.items():
-                kept = tuple(r for r in rows if r[1].at < end)  # a past period: what was known by its end
-                if not any(e.at >= since for _, e in kept):  # no move since ``since`` (a window read from earlier)
+                last = window.last_at[incident_id]
+                if last < since:  # no move since ``since`` (a window read from earlier)
                     continue
-                ids = tuple(row_id for row_id, _ in kept)
+                if last < end:
+                    kept, ids = rows, window.ids_of(incident_id)
+                else:  # a past period: what was known by its end
+                    kept = [r for r in rows if r[1].at < end]
+                    if not any(e.at >= since for _, e in kept):
+                        continue
+                    ids = tuple(row_id for row_id, _ in kept)
                 memo = window.replayed.setdefault(incident_id, {})
                 found = memo.get(ids)
                 if found is None:
@@ -113,7 +139,7 @@ class AssessmentCache:
         for row_id, incident_id, *rest in conn.execute(
                 _ROWS + " WHERE l.incident_id IN (SELECT incident_id FROM incident_log WHERE at >= %s)"
                 " ORDER BY l.incident_id, l.id", (since,)):
-            window.logs.setdefault(incident_id, []).append((row_id, log_entry(*rest)))
+            window.put(row_id, incident_id, log_entry(*rest))
             top = max(top, row_id)
             if row_id > window.settled:
                 window.recent.add(row_id)
@@ -131,7 +157,7 @@ class AssessmentCache:
             for row_id, incident_id, *rest in conn.execute(
                     _ROWS + " WHERE l.incident_id = ANY(%s) AND l.id <= %s ORDER BY l.id",
                     (list(joining), window.settled)):
-                bisect.insort(window.logs.setdefault(incident_id, []), (row_id, log_entry(*rest)), key=lambda r: r[0])
+                window.put(row_id, incident_id, log_entry(*rest))
         for row_id, incident_id, *rest in fresh:
             if incident_id in window.logs or incident_id in joining:
                 window.add(row_id, incident_id, log_entry(*rest))
