@@ -4,7 +4,6 @@ them (``alerts.watch``). Every write of a problem goes with its log row in one t
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -116,10 +115,9 @@ def check_root_cause(conn: psycopg.Connection, root_cause: object) -> RootCause 
     return found
 
 
-@functools.cache
-def config() -> RecurrenceConfig:
-    """The recurrence configuration of ``alerts/rectification.toml``, read and validated once per process."""
-    return load_config()
+# alerts/rectification.toml, validated whole when the process starts (a broken file stops it, naming the field),
+# not at the first 核查结案 after it.
+RECURRENCE = load_config()
 
 
 _CLOSURES = """
@@ -141,7 +139,7 @@ def record_closure(conn: psycopg.Connection, incident_id: int, root_cause: int, 
                    recurrence: RecurrenceConfig | None = None) -> list[int]:
     """After a 核查结案 that named ``root_cause`` (its log row written, in the same transaction): the problems it
     makes recur, flagged (立单) or joined (再次发生). Returns their ids."""
-    cfg = recurrence or config()
+    cfg = recurrence or RECURRENCE
     window = max(rule.window for rule in cfg.scopes().values())
     closures = _closures(conn, root_cause, now - window, now)
     this = next((c for c in closures if c.incident_id == incident_id), None)
@@ -235,7 +233,7 @@ def make_watch(conn: psycopg.Connection, pid: int, asked: WatchAsked, rules: tup
     """转预警预防: a watch rule in the problem's grid (a grid problem's only), logged with its values in the
     problem's log, in one transaction. ``WatchError`` for a rule it cannot lower, a factor or season out of
     range; ``RectificationRefused`` for a move the loop does not allow. Returns the watch rule's id."""
-    cfg = recurrence or config()
+    cfg = recurrence or RECURRENCE
     base = next((r for r in watchable(rules) if r.id == asked.rule_id), None)
     if base is None:
         raise WatchError("watch.err.rule")
