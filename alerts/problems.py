@@ -145,8 +145,12 @@ def record_closure(conn: psycopg.Connection, incident_id: int, root_cause: int, 
     this = next((c for c in closures if c.incident_id == incident_id), None)
     if this is None:
         return []
+    handled: dict[tuple[Scope, str], set[int]] = {}
+    for scope, code, ids in conn.execute("SELECT scope, scope_code, incident_ids FROM rectifications"
+                                         " WHERE root_cause_id = %s AND status = 'accepted'", (root_cause,)):
+        handled.setdefault((Scope(scope), code), set()).update(ids)
     found = []
-    for rec in recurring(this, closures, cfg):
+    for rec in recurring(this, closures, cfg, handled):
         with conn.cursor(row_factory=dict_row) as cur:
             open_row = cur.execute(
                 "SELECT id FROM rectifications WHERE root_cause_id = %s AND scope = %s AND scope_code = %s"

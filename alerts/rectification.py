@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -246,9 +246,12 @@ def scope_code(closure: Closure, scope: Scope) -> str | None:
     return closure.grid_code if scope is Scope.GRID else closure.category or None
 
 
-def recurring(closure: Closure, earlier: Iterable[Closure], config: RecurrenceConfig) -> list[Recurrence]:
+def recurring(closure: Closure, earlier: Iterable[Closure], config: RecurrenceConfig,
+              handled: Mapping[tuple[Scope, str], Collection[int]] | None = None) -> list[Recurrence]:
     """The scopes in which ``closure`` makes its root cause recur: at least the scope's count of closures with
-    the same root cause in the same grid (or category) within the window that ends at ``closure``."""
+    the same root cause in the same grid (or category) within the window that ends at ``closure``. The incidents
+    of a problem of that cause and scope already accepted (``handled``) count no more: after 验收 the count
+    starts again."""
     past = [c for c in earlier if c.root_cause == closure.root_cause and c.incident_id != closure.incident_id
             and c.at <= closure.at]
     found = []
@@ -256,8 +259,9 @@ def recurring(closure: Closure, earlier: Iterable[Closure], config: RecurrenceCo
         code = scope_code(closure, scope)
         if code is None:
             continue
-        within = sorted((c for c in past if scope_code(c, scope) == code and closure.at - c.at <= rule.window),
-                        key=lambda c: (c.at, c.incident_id))
+        done = (handled or {}).get((scope, code), ())
+        within = sorted((c for c in past if scope_code(c, scope) == code and closure.at - c.at <= rule.window
+                         and c.incident_id not in done), key=lambda c: (c.at, c.incident_id))
         if len(within) + 1 >= rule.min_count:
             found.append(Recurrence(scope, code, closure.root_cause,
                                     (*(c.incident_id for c in within), closure.incident_id)))

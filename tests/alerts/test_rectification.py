@@ -16,6 +16,7 @@ from alerts.rectification import (
     Problem,
     RAction,
     RectificationRefused,
+    Recurrence,
     RRefusal,
     RStatus,
     Scope,
@@ -103,11 +104,12 @@ def test_every_action_and_state_is_in_the_table_and_named_in_both_languages() ->
 
 
 def test_a_problem_replays_from_its_log_with_its_returns_and_joined_incidents() -> None:
-    p, log = at(None), []
-    steps = [(R.FLAG, SYSTEM, "", {"incidents": [1, 2, 3]}), (R.REPORT, STAFF, "第一次整改", {}),
-             (R.RETURN, DISTRICT, "整改不彻底", {}), (R.JOIN, SYSTEM, "", {"incidents": [9, 3]}),
-             (R.WATCH, COMMAND, "加密监测", {"watch_id": 4}), (R.REPORT, STAFF, "第二次整改", {}),
-             (R.ACCEPT, COMMAND, "", {})]
+    log = []
+    steps: list[tuple[RAction, Actor, str, dict[str, object]]] = [
+        (R.FLAG, SYSTEM, "", {"incidents": [1, 2, 3]}), (R.REPORT, STAFF, "第一次整改", {}),
+        (R.RETURN, DISTRICT, "整改不彻底", {}), (R.JOIN, SYSTEM, "", {"incidents": [9, 3]}),
+        (R.WATCH, COMMAND, "加密监测", {"watch_id": 4}), (R.REPORT, STAFF, "第二次整改", {}),
+        (R.ACCEPT, COMMAND, "", {})]
     p = Problem(None, OWNER, NOW + timedelta(days=15))
     for n, (action, who, note, details) in enumerate(steps):
         p, entry = transition(p, action, who, NOW + timedelta(hours=n), note=note, details=details)
@@ -142,6 +144,18 @@ def test_the_third_closure_of_one_cause_in_one_grid_within_the_window_recurs() -
     assert recurring(closure(3, 0), [closure(1, 2, grid=OTHER_GRID), closure(2, 5)], CONFIG) == []  # another grid
     assert recurring(closure(3, 0, grid=""), earlier, CONFIG) == []  # no grid: no grid scope
     assert recurring(closure(2, 0), [closure(1, 1), closure(2, 0)], CONFIG) == []  # itself counts once
+
+
+def test_after_acceptance_the_count_starts_again() -> None:
+    accepted = {(Scope.GRID, GRID): {1, 2, 3}}
+    earlier = [closure(1, 20), closure(2, 15), closure(3, 10), closure(4, 5)]
+    def in_grid(found: list[Recurrence]) -> list[tuple[int, ...]]:
+        return [r.incidents for r in found if r.scope is Scope.GRID]
+
+    assert in_grid(recurring(closure(5, 0), earlier, CONFIG, accepted)) == []  # 4 and 5 only: not yet three
+    assert in_grid(recurring(closure(6, 0), [*earlier, closure(5, 1)], CONFIG, accepted)) == [(4, 5, 6)]
+    assert in_grid(recurring(closure(5, 0), earlier, CONFIG, {(Scope.GRID, OTHER_GRID): {1, 2, 3}})) == [
+        (1, 2, 3, 4, 5)]  # another grid's problem: these still count
 
 
 def test_one_category_across_grids_recurs_at_its_own_count_and_window() -> None:

@@ -135,6 +135,9 @@ def test_the_third_closure_of_one_cause_in_a_grid_lists_a_problem_whose_watch_ru
     replayed = replay(log, row.owner_unit, row.deadline)
     assert (replayed.status, list(replayed.incident_ids), replayed.return_count) == (
         RStatus.ACCEPTED, row.incident_ids, 1)
+    fifth = _resolved(conn, lon, lat, t + timedelta(hours=5), "管线老化泄漏4")
+    act(conn, fifth, Action.VERIFY, COMMAND, t + timedelta(hours=5), details={"root_cause": cause})
+    assert problems.problems(conn, open_only=True) == []  # after 验收 the count starts again: one is no recurrence
     with pytest.raises(psycopg.errors.InsufficientPrivilege):  # the log is append-only
         conn.execute("UPDATE rectification_log SET note = '' WHERE rectification_id = %s", (listed.id,))
 
