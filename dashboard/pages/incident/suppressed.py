@@ -32,7 +32,6 @@ class HeldBack:
     device_name: str | None
     at: datetime  # when it was first held back in the episode
     area: str  # the area warning's subject, township:<code>
-    warning_id: int
 
 
 def held_back(data: Data, incident_id: int, district: str | None = None) -> tuple[list[HeldBack], int]:
@@ -43,7 +42,7 @@ def held_back(data: Data, incident_id: int, district: str | None = None) -> tupl
     args = {"id": incident_id, "d": district, "n": SHOWN}
     with data.pool.connection() as conn, conn.cursor(row_factory=class_row(HeldBack)) as cur:
         rows = cur.execute("SELECT s.subject AS device_id, (SELECT name FROM devices WHERE device_id = s.subject)"
-                           " AS device_name, s.at, w.subject AS area, w.id AS warning_id " + held
+                           " AS device_name, s.at, w.subject AS area " + held
                            + " ORDER BY s.at, s.subject LIMIT %(n)s", args).fetchall()
         total = conn.execute("SELECT count(*) " + held, args).fetchone()
     return rows, int(total[0]) if total else 0
