@@ -137,14 +137,14 @@ def declare(*, scope: object, level: object, note: object, lift: bool) -> Outcom
     district = None if scope == CITY else scope
     note_text = note.strip() if isinstance(note, str) else ""
     try:
-        if district is not None and district not in districts:
+        if district is not None and (not isinstance(district, str) or district not in districts):
             raise InvalidInput("err.district_unknown")
         wanted = None if lift else parse_level(level)
         if len(note_text) > MAX_NOTE:
             raise InvalidInput("response.err.note_long")
     except InvalidInput as exc:
         return Outcome(False, t(exc.key, lang))
-    assert district is None or isinstance(district, str)
+    assert district is None or isinstance(district, str)  # checked above; for the type checker
     townships = [c["code"] for c in choices if district is None or c["district_code"] == district]
     try:
         # the directive's title is stored text the townships receive, in the city's language

@@ -89,6 +89,7 @@ def test_declared_from_the_desk_shown_where_it_is_in_force_and_lifted(
         assert "response-declare" in dash_calls.text_of(pages.command.layout())
         assert "请选择响应级别" in press(RIds.DECLARE, district, None)
         assert "所选区县不在当前图层中" in press(RIds.DECLARE, "999999", 3)
+        assert "所选区县不在当前图层中" in press(RIds.DECLARE, [district], 3)  # whatever the browser sends
         assert "说明不能超过 500 字" in press(RIds.DECLARE, district, 3, "长" * 501)
         assert "当前没有可解除的应急响应" in press(RIds.LIFT, district, None)
         told = press(RIds.DECLARE, district, 3, "强降雨")
