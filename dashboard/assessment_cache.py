@@ -19,7 +19,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import psycopg
 
@@ -30,9 +30,10 @@ from alerts.lifecycle import LogEntry
 SETTLE_S = 30.0
 REPLAYS = 3  # per incident: its log now, and at the end of the period before (考核's movement)
 WINDOWS = 4  # a window per start kept: the cockpit's and the 考核 page's periods, and yesterday's while a day turns
-# A window serves later starts too (a rolling period's start moves on with every call) for this long; then a new
-# one is read, so a window does not keep growing with every incident since it was first read.
-REUSE = timedelta(days=1)
+# A window serves every later start too (a rolling period's start moves on with every call; the cockpit's week
+# fits in 考核's month) until it is this old; then a new one is read, so a window does not keep growing with
+# every incident since it was first read.
+REUSE_S = 24 * 3600.0
 
 _ROWS = f"SELECT l.id, l.incident_id, {LOG_COLUMNS} FROM incident_log l"
 
@@ -42,6 +43,7 @@ class _Window:
     """Every incident with a move since ``since``: its whole log (by id), and its stretches once replayed."""
 
     since: datetime
+    loaded_at: float  # the cache's clock when it was read
     settled: int  # every log row with an id up to this one has been read (or was never committed)
     logs: dict[int, list[tuple[int, LogEntry]]] = field(default_factory=dict)
     replayed: dict[int, dict[tuple[int, ...], list[Stretch]]] = field(default_factory=dict)  # by the rows replayed
@@ -117,9 +119,10 @@ class AssessmentCache:
             return out
 
     def _window(self, conn: psycopg.Connection, since: datetime) -> _Window:
-        """The latest window that holds every incident moved since ``since`` (read from at most ``REUSE`` before
-        it), brought up to date; or a new one."""
-        held = [w for start, w in self._windows.items() if start <= since < start + REUSE]
+        """The latest window that holds every incident moved since ``since`` (read less than ``REUSE_S`` ago),
+        brought up to date; or a new one."""
+        now = self._clock()
+        held = [w for start, w in self._windows.items() if start <= since and now - w.loaded_at < REUSE_S]
         if not held:
             window = self._windows[since] = self._load(conn, since)
             while len(self._windows) > WINDOWS:
@@ -134,7 +137,7 @@ class AssessmentCache:
         # ids of rows moved in the last SETTLE_S may still be followed by a lower one committing late
         row = conn.execute("SELECT coalesce(max(id), 0) FROM incident_log WHERE at < now() - make_interval(secs => %s)",
                            (SETTLE_S,)).fetchone()
-        window = _Window(since, settled=int(row[0]) if row else 0)
+        window = _Window(since, self._clock(), settled=int(row[0]) if row else 0)
         top = 0
         for row_id, incident_id, *rest in conn.execute(
                 _ROWS + " WHERE l.incident_id IN (SELECT incident_id FROM incident_log WHERE at >= %s)"

@@ -11,7 +11,7 @@ import psycopg
 from alerts.assessment import Stretch, stretches_until
 from alerts.incidents import Location, act, open_incident, read_logs
 from alerts.lifecycle import Action
-from dashboard.assessment_cache import REUSE, SETTLE_S, AssessmentCache
+from dashboard.assessment_cache import REUSE_S, SETTLE_S, AssessmentCache, _Window
 from tests.alerts.test_assessment import DESK, NOVEMBER, A, Story, at, staff, stories
 
 SINCE = datetime(2026, 10, 1, tzinfo=UTC)
@@ -109,9 +109,10 @@ def test_an_incident_whose_first_move_in_the_window_comes_later_brings_its_older
         _same_as_fresh(cache, conn)
 
 
-def test_a_rolling_start_is_served_from_the_window_read_before_it(demo_db: Callable[[], str]) -> None:
-    """A rolling period's start moves on with every call: the window read first serves the later starts (each
-    only the incidents moved since its own start) until it is ``REUSE`` old, then a new one is read."""
+def test_a_later_start_is_served_from_the_window_read_before_it(demo_db: Callable[[], str]) -> None:
+    """A rolling period's start moves on with every call, and the cockpit's week lies in 考核's month: the window
+    read first serves every later start (each only the incidents moved since its own start) until it is
+    ``REUSE_S`` old; then a new one is read."""
     clock = [0.0]
     cache = AssessmentCache(clock=lambda: clock[0])
     told = stories()
@@ -120,15 +121,21 @@ def test_a_rolling_start_is_served_from_the_window_read_before_it(demo_db: Calla
             _moves(conn, _open(conn, story), story, slice(None))
         clock[0] += SETTLE_S + 1
         last_moves = sorted(max(m.at for m in story.moves) for story in told)
-        first = last_moves[len(last_moves) // 2] - REUSE / 2  # half of the incidents last moved after it
+        first = last_moves[0] - timedelta(hours=1)
         _same_as_fresh(cache, conn, first)
         loads: list[datetime] = []
         real_load = cache._load
-        cache._load = lambda c, since: loads.append(since) or real_load(c, since)  # type: ignore[method-assign]
-        for since in (first + timedelta(hours=1), *(t for t in last_moves if first < t < first + REUSE),
-                      first + REUSE - timedelta(seconds=1)):
-            _same_as_fresh(cache, conn, since)
-        assert loads == [], "a later start within a day is served from the window held"
-        later = first + REUSE + timedelta(hours=1)
-        _same_as_fresh(cache, conn, later)
-        assert loads == [later]
+
+        def counted_load(conn: psycopg.Connection, since: datetime) -> _Window:
+            loads.append(since)
+            return real_load(conn, since)
+
+        cache._load = counted_load  # type: ignore[method-assign]
+        for since in (first + timedelta(hours=1), *last_moves, last_moves[-1] + timedelta(seconds=1)):
+            _same_as_fresh(cache, conn, since)  # the later the start, the fewer incidents moved since
+        assert loads == [], "a later start is served from the window held"
+        _same_as_fresh(cache, conn, first - timedelta(seconds=1))
+        assert loads == [first - timedelta(seconds=1)], "an earlier start is not in the window: one is read"
+        clock[0] += REUSE_S
+        _same_as_fresh(cache, conn, first)
+        assert loads[1:] == [first], "a day old, the window is read afresh"
