@@ -18,7 +18,21 @@ RULE_KIND: dict[str, dict[str, str]] = {
     "threshold": {"zh": "阈值", "en": "Threshold"}, "rate": {"zh": "变化率", "en": "Rate of change"},
     "no_data": {"zh": "断报", "en": "No data"}, "compound": {"zh": "复合条件", "en": "Compound"},
     "geofence": {"zh": "电子围栏", "en": "Geofence"}, "event_count": {"zh": "高频诉求", "en": "Repeated reports"},
+    "zone_speed": {"zh": "分区限速", "en": "Zone speed limit"},
+    "zone_forbidden": {"zh": "分时禁行", "en": "Banned zone by hours"},
+    "driving_time": {"zh": "疲劳驾驶", "en": "Driving time"}, "stopped": {"zh": "违规停车", "en": "Stopped too long"},
 }
+_OVER: dict[Lang, str] = {"zh": "超限 ≥ {p:g}%", "en": "≥ {p:g} % over"}  # a level from a share over a limit
+
+
+def _level(lt: dict[str, Any], lang: Lang) -> str:
+    """One level as one unbreakable piece: 橙色 II级 ≥ 20, or 橙色 II级 超限 ≥ 50% (a vehicle over its zone's limit)."""
+    bound = f"≥ {lt['at_least']:g}" if "at_least" in lt else _OVER[lang].format(p=lt["over_percent"])
+    return f"{level_label(lt['level'], lang)} {bound}".replace(" ", _NBSP)
+
+
+def _bound(lt: dict[str, Any]) -> float:
+    return float(lt.get("at_least", lt.get("over_percent", 0)))
 
 
 def _short(value: Any, lang: Lang) -> str:
@@ -39,9 +53,9 @@ def rule_rows(rules: Iterable[BaseModel], lang: Lang) -> list[list[str]]:
     rows = []
     for rule in rules:
         doc = rule.model_dump(mode="json")
-        if "levels" in doc:  # a line may break between two levels, never inside one
-            levels = _LIST_SEP[lang].join(f"{level_label(lt['level'], lang)} ≥ {lt['at_least']:g}".replace(" ", _NBSP)
-                                          for lt in sorted(doc["levels"], key=lambda lt: lt["at_least"]))
+        if doc.get("levels"):  # a line may break between two levels, never inside one
+            base = [level_label(doc["level"], lang).replace(" ", _NBSP)] if "level" in doc else []  # below the levels
+            levels = _LIST_SEP[lang].join(base + [_level(lt, lang) for lt in sorted(doc["levels"], key=_bound)])
         else:
             levels = level_label(doc["level"], lang).replace(" ", _NBSP) if "level" in doc else "—"
         rest = _SETTING_SEP[lang].join(f"{k}={_short(v, lang)}" for k, v in doc.items() if k not in _RULE_HEAD)

@@ -145,3 +145,6 @@ def test_a_rules_levels_break_between_levels_never_inside_one() -> None:
     assert rows["heavy_rain"][4].split("，")[0] == "蓝色\u00a0IV级\u00a0≥\u00a020"  # no-break spaces inside a level
     assert english["heavy_rain"][4].startswith("Blue\u00a0(IV)\u00a0≥\u00a020, ")
     assert "；" not in english["heavy_rain"][5] and "; " in english["heavy_rain"][5]
+    # 精准限速: its level over any zone's limit, and a graver one from a share over it
+    assert rows["hazmat_speeding"][4] == "黄色\u00a0III级，橙色\u00a0II级\u00a0超限\u00a0≥\u00a050%"
+    assert english["hazmat_speeding"][4].endswith("Orange\u00a0(II)\u00a0≥\u00a050\u00a0%\u00a0over")
