@@ -187,7 +187,7 @@ class Reads:
         ``DUPLICATE_RADIUS_M`` opened at most ``DUPLICATE_WITHIN`` before it (likely the same thing, to merge into)."""
         near = _METRES.format(lon1="i.lon", lat1="i.lat", lon2="o.lon", lat2="o.lat")
         return self._df(
-            f"SELECT {_GRID_COLUMNS}, ARRAY(SELECT o.id FROM incidents o WHERE o.category = i.category"
+            f"SELECT {_GRID_COLUMNS}, i.escalated_to, ARRAY(SELECT o.id FROM incidents o WHERE o.category = i.category"
             "  AND o.status = ANY(%(open)s) AND o.id <> i.id AND o.created_at BETWEEN i.created_at - %(within)s"
             f"  AND i.created_at AND {near} <= %(radius)s ORDER BY o.id) AS duplicates"
             " FROM incidents i WHERE i.status = %(reported)s AND (%(district)s::text IS NULL"

@@ -49,12 +49,14 @@ class Reported:
     note: str
     reporter: str
     duplicates: tuple[int, ...]  # open incidents of its category near it, opened shortly before it
+    escalated: str | None = None  # left 待受理 past its window: whom its escalation reached (city | leader)
 
 
 def reported(data: Data, district: str | None, incident_id: int | None = None) -> tuple[Reported, ...]:
     frame = data.pending_reports(district, incident_id)
     rows = incidents(frame.assign(deadline=None))
-    return tuple(Reported(row, str(r.title), str(r.reported_by or ""), tuple(int(i) for i in (r.duplicates or [])))
+    return tuple(Reported(row, str(r.title), str(r.reported_by or ""), tuple(int(i) for i in (r.duplicates or [])),
+                          r.escalated_to if isinstance(r.escalated_to, str) else None)
                  for row, r in zip(rows, frame.itertuples(), strict=True))
 
 

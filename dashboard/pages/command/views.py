@@ -109,7 +109,7 @@ def _reported_card(rep: Reported, q: Queues, lang: Lang, can_act: bool) -> html.
     """A grid report (待受理): who reported what, a likely duplicate marked, and 受理立案 / 不予立案 / 合并."""
     row, sep = rep.row, "：" if lang == "zh" else ": "
     return html.Div([
-        *_head(row, q.names, lang),
+        *_head(row, q.names, lang, rep.escalated),
         html.Div(f"{t('command.reporter', lang)}{sep}{rep.reporter}", className="card-meta"),
         html.Div(f"{t('command.duplicate', lang)}{sep}" + "、".join(f"#{i}" for i in rep.duplicates),
                  className="msg msg-error likely-duplicate") if rep.duplicates else None,
