@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -20,6 +20,7 @@ import numpy as np
 Point = tuple[float, float]  # lon, lat (WGS84)
 KM_PER_DEG_LAT = 110.57
 KM_PER_DEG_LON_EQUATOR = 111.32
+BORDER_MARGIN = 1.5  # a point is near a banned township when its centre is at most this much farther than the nearest
 
 
 def km(a: Point, b: Point) -> float:
@@ -70,28 +71,64 @@ def centres(places: Iterable[tuple[str, float, float]]) -> dict[str, Point]:
     return {code: (s[0] / s[2], s[1] / s[2]) for code, s in sorted(sums.items())}
 
 
-def round_trip(depot: Point, towns: Mapping[str, Point], rng: np.random.Generator, *, hops: int = 2,
-               reach_km: float = 25.0, avoid: Sequence[Point] = (), avoid_km: float = 1.5) -> Route:
-    """Depot → ``hops`` towns, each within reach of the one before (not one twice) → depot. A town whose
-    centre lies within ``avoid_km`` of a point to avoid (a school, a tunnel) is not passed through."""
-    allowed = {c: p for c, p in towns.items() if all(km(p, a) > avoid_km for a in avoid)}
+@dataclass(frozen=True, slots=True)
+class Map:
+    """The towns routes run between, and where they must not: the banned townships (a point is in the township
+    whose centre is nearest: the demo's townships are cells around such centres) and points to keep
+    ``avoid_km`` from (schools, tunnels)."""
+
+    towns: Mapping[str, Point]  # every township's centre
+    banned: frozenset[str] = frozenset()
+    avoid: tuple[Point, ...] = ()
+    avoid_km: float = 1.5
+    sample_km: float = 0.5
+
+    @property
+    def open_towns(self) -> dict[str, Point]:
+        return {c: p for c, p in self.towns.items() if c not in self.banned
+                and all(km(p, a) > self.avoid_km for a in self.avoid)}
+
+    def clear(self, a: Point, b: Point) -> bool:
+        """Whether the leg a → b stays out of the banned townships."""
+        if not self.banned:
+            return True
+        codes = sorted(self.towns)
+        xy = np.array([self.towns[c] for c in codes])
+        n = max(2, int(km(a, b) / self.sample_km) + 1)
+        f = np.linspace(0.0, 1.0, n)[:, None]
+        samples = np.array(a) + f * (np.array(b) - np.array(a))
+        scale = np.array([math.cos(math.radians(a[1])), 1.0])  # degrees of longitude are shorter
+        d2 = (((samples[:, None, :] - xy[None, :, :]) * scale) ** 2).sum(axis=2)
+        banned = np.array([c in self.banned for c in codes])
+        # a margin: cells are not exactly around the centres, so a leg keeps off their borders too
+        return bool((d2[:, banned].min(axis=1) > BORDER_MARGIN ** 2 * d2.min(axis=1)).all())
+
+
+def round_trip(depot: Point, where: Map, rng: np.random.Generator, *, hops: int = 2,
+               reach_km: float = 25.0) -> Route:
+    """Depot → ``hops`` open towns, each within reach of the one before (not one twice) and each leg, and the
+    way back, clear of the banned townships → depot."""
+    towns = where.open_towns
     points, here = [depot], depot
     for _ in range(hops):
-        near = sorted(c for c, p in allowed.items() if 2.0 < km(here, p) <= reach_km and p not in points)
+        near = sorted(c for c, p in towns.items() if 2.0 < km(here, p) <= reach_km and p not in points
+                      and where.clear(here, p) and where.clear(p, depot))
         if not near:
             break
-        here = allowed[near[int(rng.integers(len(near)))]]
+        here = towns[near[int(rng.integers(len(near)))]]
         points.append(here)
     points.append(depot)
     return Route(tuple(points))
 
 
-def long_route(start: Point, towns: Mapping[str, Point], rng: np.random.Generator, length_km: float,
+def long_route(start: Point, where: Map, rng: np.random.Generator, length_km: float,
                reach_km: float = 25.0) -> Route:
-    """From ``start`` town to town until the route is at least ``length_km`` long (a long haul)."""
+    """From ``start`` town to open town, each leg clear, until the route is at least ``length_km`` (a long haul)."""
+    towns = where.open_towns
     points, total = [start], 0.0
     while total < length_km:
-        near = sorted(c for c, p in towns.items() if 5.0 < km(points[-1], p) <= reach_km)
+        near = sorted(c for c, p in towns.items() if 5.0 < km(points[-1], p) <= reach_km
+                      and where.clear(points[-1], p))
         if not near:
             break
         nxt = towns[near[int(rng.integers(len(near)))]]

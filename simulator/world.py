@@ -24,7 +24,7 @@ from alerts.rules import Zone, ZoneForbiddenRule, ZoneSpeedRule, load_rules
 from alerts.vehicles import Fix, contains
 from simulator import tickets
 from simulator.catalogue import RESERVOIR_BASE_M, RIVER_BASE_M, CatalogueDevice
-from simulator.routes import Point, Route, centres, long_route, round_trip, through
+from simulator.routes import Map, Point, Route, centres, long_route, round_trip, through
 from simulator.routes import km as _km
 
 SCENARIOS = ("rainstorm", "gas_leak", "fire", "hazmat_speeding", "hazmat_fatigue")
@@ -170,7 +170,7 @@ class World:
     zones: tuple[Zone, ...] = field(default_factory=vehicle_zones)
     _vehicle_rng: np.random.Generator = field(init=False)  # apart, so the vehicles change no other device's draws
     _drives: dict[str, Drive | None] = field(init=False)  # None: parked for good (a depot in a banned core)
-    _towns: dict[str, Point] = field(init=False)
+    _map: Map = field(init=False)
     _last_now: datetime | None = field(init=False, default=None)
     _ticket_seq: int = field(init=False, default=0)
 
@@ -178,17 +178,15 @@ class World:
         self._rng = np.random.default_rng(self.seed)
         self._vehicle_rng = np.random.default_rng([self.seed, 4])
         banned = tuple(code for z in self.zones if z.regions and z.limit_kmh is None for code in z.regions)
-        self._towns = {c: p for c, p in centres((d.township_code, d.lon, d.lat) for d in self.devices).items()
-                       if not c.startswith(banned or ("-",))}
+        towns = centres((d.township_code, d.lon, d.lat) for d in self.devices)
+        self._map = Map(towns, frozenset(c for c in towns if banned and c.startswith(banned)), tuple(
+            p for z in self.zones for p in ([z.center] if z.center else list(z.polygon))))
         self._drives = {d.device_id: None if banned and d.township_code.startswith(banned) else
                         Drive(self._round(d), resting_until=None)
                         for d in self.devices if d.device_type == "hazmat_vehicle"}
 
-    def _avoid(self) -> list[Point]:
-        return [p for z in self.zones for p in ([z.center] if z.center else list(z.polygon))]
-
     def _round(self, d: CatalogueDevice) -> Route:
-        return round_trip((d.lon, d.lat), self._towns, self._vehicle_rng, avoid=self._avoid())
+        return round_trip((d.lon, d.lat), self._map, self._vehicle_rng)
 
     def resolve_path(self, path: Sequence[str]) -> tuple[Point, ...]:
         """Points of a storm's path: a county (6 digits) or township (9 digits) code stands for the middle of
@@ -263,7 +261,7 @@ class World:
             vehicle = drivers[int(self._vehicle_rng.integers(len(drivers)))]
             d = self._device(vehicle)
             ahead = CRUISE_KMH[0] * (FATIGUE_DRIVEN.total_seconds() / 3600 + steps * STEP.total_seconds() / 3600)
-            route = long_route((d.lon, d.lat), self._towns, self._vehicle_rng, ahead + 10)
+            route = long_route((d.lon, d.lat), self._map, self._vehicle_rng, ahead + 10)
             self._drives[vehicle] = Drive(route, along_km=CRUISE_KMH[0] * FATIGUE_DRIVEN.total_seconds() / 3600,
                                           speed_kmh=CRUISE_KMH[0], stored=FATIGUE_DRIVEN)
         scenario = Scenario(kind, None, vehicle, self.step + steps)

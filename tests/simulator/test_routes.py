@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import geopandas as gpd
+import numpy as np
 import pytest
 
 from alerts.rules import DrivingTimeRule, ZoneForbiddenRule, ZoneSpeedRule, load_rules
 from alerts.vehicles import Fix, Vehicle, VehicleCase, judge
 from simulator.catalogue import build_catalogue
-from simulator.routes import Route, heading, km, through
+from simulator.routes import Map, Route, heading, km, round_trip, through
 from simulator.world import World
 
 T0 = datetime(2026, 9, 7, 23, 30, tzinfo=UTC)  # 07:30 in 郴州: school time
@@ -47,6 +49,17 @@ def test_a_route_is_a_polyline_with_headings() -> None:
     assert route.at(1e9)[0] == (113.1, 25.9) and route.at(-1)[0] == (113.0, 25.8)
     assert heading((113.0, 25.8), (112.9, 25.8)) == pytest.approx(270.0)
     assert through((113.0, 25.8), 90.0).at(1.5)[0] == pytest.approx((113.0, 25.8))
+
+
+def test_routes_keep_out_of_banned_townships() -> None:
+    towns = {"a": (113.0, 25.8), "core": (113.1, 25.8), "b": (113.2, 25.8), "c": (113.1, 25.9), "d": (113.2, 25.9)}
+    where = Map(towns, frozenset({"core"}))
+    assert not where.clear(towns["a"], towns["b"])  # straight through the core
+    assert where.clear(towns["c"], towns["d"]) and where.clear(towns["a"], (112.9, 25.8))  # away from it
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        route = round_trip(towns["a"], where, rng, reach_km=30)
+        assert towns["core"] not in route.points and towns["b"] not in route.points[1:2]  # b only by way of c
 
 
 def test_vehicles_drive_round_trips_between_towns_within_the_limits(world_devices: list) -> None:
@@ -96,7 +109,8 @@ def test_the_fatigue_scenario_reports_five_hours_without_a_stop(world_devices: l
     assert len(first) == 601  # 5 h of a fix every 30 s, then now
     track = _as_fixes(first)
     assert track[-1].ts - track[0].ts == timedelta(hours=5) and min(f.speed for f in track) > 40
-    assert km((track[0].lon, track[0].lat), (track[-1].lon, track[-1].lat)) > 20  # town to town, not on the spot
+    driven = sum(km((a.lon, a.lat), (b.lon, b.lat)) for a, b in pairwise(track))
+    assert driven == pytest.approx(250, rel=0.02)  # 5 h at 50 km/h along its route, town to town
     fatigue = RULES["hazmat_fatigue"]
     assert isinstance(fatigue, DrivingTimeRule)
     verdict = judge(VehicleCase(fatigue, Vehicle(scenario.device_id, "湘L·TEST"), track))
