@@ -421,6 +421,7 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
     "layer.incidents": {"zh": "事件", "en": "Incidents"},
     "layer.devices": {"zh": "设备状态", "en": "Devices"},
     "layer.hazmat": {"zh": "危货车辆", "en": "Hazmat vehicles"},
+    "map.cargo_legend": {"zh": "危货车辆 · 货物类别", "en": "Hazmat trucks · cargo class"},
     "vehicle.company": {"zh": "运输企业", "en": "Company"},
     "vehicle.cargo": {"zh": "装载货物", "en": "Cargo"},
     "vehicle.speed": {"zh": "车速", "en": "Speed"},

@@ -139,3 +139,13 @@ def test_another_districts_screen_learns_nothing_of_the_vehicle(overview: Simple
     assert "湘L·D00002" in own
     with logged_in(township_username(f"{D1}001")), pytest.raises(PreventUpdate):
         overview.on_click(_click(TRUCK))
+
+
+@pytest.mark.parametrize(("lang", "title", "class_3"), [("zh", "危货车辆 · 货物类别", "第3类 易燃液体"),
+                                                      ("en", "Hazmat trucks · cargo class", "Class 3 flammable")])
+def test_the_map_says_which_colour_is_which_cargo_class(overview: SimpleNamespace, logged_in: LoggedIn,
+                                                        dash_calls: DashCalls, lang: str, title: str,
+                                                        class_3: str) -> None:
+    with logged_in("zhihui", lang):
+        legend = dash_calls.part(overview.layout(), "overview-cargo-legend")
+    assert title in legend and class_3 in legend and CARGO_COLOR[3] in legend

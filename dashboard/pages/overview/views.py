@@ -16,6 +16,7 @@ from dashboard.components import level_badge
 from dashboard.map import figure, registry
 from dashboard.map import views as map_views
 from dashboard.map.model import CITY, BaseMap, Cadence, Layer, Scene, View
+from dashboard.map.points import CARGO_COLOR
 from i18n.labels import Lang, cargo_label, level_label, t
 from i18n.timefmt import fmt_time, local
 
@@ -139,6 +140,7 @@ def page(reads: LayerReads, lang: Lang, style_url: str, view: View = CITY) -> ht
                     html.Div(t("map.layers", lang), className="overlay-title"),
                     dcc.Checklist(layer_options(lang), value=registry.DEFAULT_ON, id=Ids.LAYERS,
                                   className="layer-list", inputClassName="layer-check"),
+                    cargo_legend(lang),
                     html.Div(t("map.metric", lang), className="overlay-title"),
                     dcc.RadioItems(metric_options(lang), value=chosen.id, id=Ids.METRIC, className="layer-list",
                                    inputClassName="layer-check"),
@@ -198,6 +200,15 @@ def view_patch(view: View, base: BaseMap, chosen: Layer, frame: pd.DataFrame, la
     scene = Scene.of(base, view, lang)
     patch: Patch = map_views.view_changes(view, base, scene.urls).merge(chosen.style(frame, scene)).apply_to(Patch())
     return patch
+
+
+def cargo_legend(lang: Lang) -> html.Div:
+    """The hazmat trucks' colours: one chip per UN class, named on hover."""
+    chips = [html.Span(str(k), title=cargo_label(k, lang), style={
+        "background": color, "color": "#1b1b1b", "borderRadius": "3px", "padding": "0 4px", "fontSize": "12px",
+        "fontWeight": 700}) for k, color in sorted(CARGO_COLOR.items())]
+    return html.Div([html.Div(t("map.cargo_legend", lang), className="overlay-title"),
+                     html.Div(chips, style={"display": "flex", "gap": "3px"})], id="overview-cargo-legend")
 
 
 def vehicle_card(card: VehicleCard | None, lang: Lang) -> html.Div:
