@@ -62,7 +62,8 @@ def test_a_level_that_is_none(raw: object) -> None:
 def pages(dash_app: dash.Dash) -> SimpleNamespace:
     return SimpleNamespace(command=importlib.import_module("dashboard.pages.command"),
                            township=importlib.import_module("dashboard.pages.township"),
-                           overview=importlib.import_module("dashboard.pages.overview"))
+                           overview=importlib.import_module("dashboard.pages.overview"),
+                           grid=importlib.import_module("dashboard.pages.grid"))
 
 
 def _districts(dsn: str) -> list[tuple[str, str, str]]:
@@ -109,6 +110,14 @@ def test_declared_from_the_desk_shown_where_it_is_in_force_and_lifted(
         assert not hidden and f"{name} Ⅲ级应急响应" in dash_calls.text_of(children)
         with pytest.raises(PreventUpdate):  # unchanged: nothing sent
             response_level.refresh(2, shown)
+    with psycopg.connect(dashboard_dsn) as conn:  # a grid member of the district, on its phone page too
+        member = conn.execute("SELECT username FROM users WHERE role = 'grid' AND left(grid_codes[1], 6) = %s"
+                              " ORDER BY username LIMIT 1", (district,)).fetchone()
+    assert member is not None
+    with logged_in(member[0]):
+        assert "response-banner" in dash_calls.text_of(pages.grid.layout())
+        children, hidden, _ = response_level.refresh(1, None)
+        assert not hidden and f"{name} Ⅲ级应急响应" in dash_calls.text_of(children)
     with logged_in(township_username(elsewhere)):  # another district: none
         children, hidden, _ = response_level.refresh(1, None)
         assert hidden and children == []

@@ -11,6 +11,7 @@ from dash import dcc, html
 from alerts.feedback import PATROL_CATEGORIES
 from alerts.lifecycle import Action
 from alerts.status import Status
+from dashboard import response_level
 from dashboard.actions import MAX_PHOTO_BYTES
 from dashboard.components import aria, level_badge, status_chip
 from dashboard.map.figure import fit
@@ -127,6 +128,7 @@ def page(p: Page, lang: Lang, style_url: str) -> html.Div:
     grids = "、".join(name for _, name in p.grids)
     return html.Div([
         html.H1([t("grid.title", lang), html.Span(f" · {grids}", className="subtitle")]),
+        response_level.element(),  # 应急响应 in force in its district (issue 12)
         html.Div(id=Ids.MSG, className="msg-area", **aria(live="polite")),
         html.Div([
             dcc.Graph(id=Ids.MAP, figure=grid_map(p, style_url), config={"displayModeBar": False, "scrollZoom": True},
