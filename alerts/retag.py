@@ -1,7 +1,8 @@
 """A new boundary version re-tags (issue 18): once a version is active, the fixed devices and the open incidents
 tagged with another version get the codes of the new one, in one transaction.
 
-A device's codes are simply replaced (its rules read them from the next reading on). An incident is never moved
+A device's codes are simply replaced (its rules read them from the next reading on), and so are those of
+its open warnings. An incident is never moved
 silently: when its point's codes change, a 属地变更 row of the lifecycle records them (``Action.RETAG``), and
 when the point now lies in another township the incident is flagged (``near_boundary``) so the desk confirms
 the area (确认属地) or re-routes it (转派); it stays with the unit it is with until then. A report awaiting
@@ -109,6 +110,10 @@ def retag(conn: psycopg.Connection, now: datetime) -> Retagged | None:
             " AS n (id, d, t, g, near) WHERE d.device_id = n.id",
             (version, [r[0] for r in devices], [x.district_code for x in tagged], [x.township_code for x in tagged],
              [x.grid_code for x in tagged], [x.near_boundary for x in tagged]))
+        # their open warnings follow them: the screens count warnings by the areas they carry
+        conn.execute("UPDATE warnings w SET district_code = d.district_code, township_code = d.township_code,"
+                     " grid_code = d.grid_code FROM devices d WHERE w.status = 'open' AND w.subject = d.device_id"
+                     " AND d.device_id = ANY(%s)", ([r[0] for r in devices],))
         incidents = conn.execute(
             "SELECT id, lon, lat, district_code, township_code, grid_code FROM incidents WHERE status = ANY(%s)"
             " AND boundary_version <> %s AND lon IS NOT NULL AND lat IS NOT NULL ORDER BY id",

@@ -101,6 +101,9 @@ def test_a_merged_township_re_tags_devices_and_flags_its_open_incidents(demo_db:
                                                   for lon, lat in [one(conn, grid_point, (t,))]}
         register_devices(conn, [DeviceSpec(f"gauge-{t}", "water_level", "slj", "水位站", *points[t])
                                 for t in (into, gone)], layer_tagger(first), first.version)
+        conn.execute("INSERT INTO warnings (rule_id, subject, level, status, title, opened_at, updated_at,"
+                     " township_code) VALUES ('level_high', %s, 3, 'open', '水位超警', %s, %s, %s)",
+                     (f"gauge-{gone}", NOW, NOW, gone))
         opened = {}
         for t in (into, gone):
             where = locate(points[t][0], points[t][1], first)
@@ -120,6 +123,7 @@ def test_a_merged_township_re_tags_devices_and_flags_its_open_incidents(demo_db:
         devices = {r[0]: r[1:] for r in conn.execute(
             "SELECT device_id, township_code, boundary_version FROM devices WHERE device_id LIKE 'gauge-%%'")}
         assert devices == {f"gauge-{into}": (into, second), f"gauge-{gone}": (into, second)}
+        assert one(conn, "SELECT township_code FROM warnings WHERE subject = %s", (f"gauge-{gone}",))[0] == into
         moved = load(conn, opened[gone])
         assert moved.township_code == gone and moved.near_boundary  # not moved: flagged for the desk
         assert moved.grid_code != old_grid and (moved.grid_code or "").startswith(into)
