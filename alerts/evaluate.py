@@ -463,7 +463,7 @@ _FIXES = ("SELECT device_id, ts, max(value) FILTER (WHERE metric = 'lon') AS lon
 _MINUTES = ("SELECT device_id, date_bin('1 minute', ts, TIMESTAMPTZ '2000-01-01 00:00+00') AS minute, max(value)"
             " FROM telemetry WHERE device_id = ANY(%s) AND metric = 'speed_kmh' AND ts > %s AND ts <= %s"
             " GROUP BY 1, 2 ORDER BY 1, 2")
-RECENT_FIXES = timedelta(minutes=10)  # what the speed and zone rules read at least (a few fixes in a row)
+RECENT_FIXES = timedelta(minutes=5)  # what the speed and zone rules read (a few fixes in a row, at 30 s or faster)
 
 
 def _vehicles(conn: psycopg.Connection, device_ids: list[str]) -> dict[str, Vehicle]:
@@ -472,28 +472,48 @@ def _vehicles(conn: psycopg.Connection, device_ids: list[str]) -> dict[str, Vehi
     return {row[0]: Vehicle.of(*row) for row in rows}
 
 
-def _vehicle_cases(conn: psycopg.Connection, rules: list[VehicleRule], moving: list[str], now: datetime
-                   ) -> tuple[list[VehicleCase], dict[str, _FixRow]]:
-    """Each rule's case of each vehicle, and each vehicle's latest fix (where its warnings are placed)."""
-    stop = max((r.stop_minutes for r in rules if isinstance(r, StoppedRule)), default=0.0)
-    recent = max(RECENT_FIXES, timedelta(minutes=stop) + LOOKBACK_SLACK)
+def _tracks(conn: psycopg.Connection, device_ids: list[str], since: datetime, now: datetime
+            ) -> tuple[dict[str, list[Fix]], dict[str, _FixRow]]:
+    """Each vehicle's fixes since ``since`` in time order, and its latest (where its warnings are placed)."""
     with conn.cursor(row_factory=class_row(_FixRow)) as cur:
-        rows = cur.execute(_FIXES, (moving, now - recent, now)).fetchall()
+        rows = cur.execute(_FIXES, (device_ids, since, now)).fetchall()
     tracks: dict[str, list[Fix]] = defaultdict(list)
     latest: dict[str, _FixRow] = {}
     for r in rows:
         if r.lon is not None and r.lat is not None:
             tracks[r.device_id].append(Fix(r.ts, r.lon, r.lat, r.speed or 0.0, r.grid_code))
             latest[r.device_id] = r
+    return tracks, latest
+
+
+def _new_minute(track: list[Fix]) -> bool:
+    """Whether the newest fix is the first of its minute (or the only one read)."""
+    return len(track) < 2 or track[-1].ts.replace(second=0, microsecond=0) != track[-2].ts.replace(
+        second=0, microsecond=0)
+
+
+def _vehicle_cases(conn: psycopg.Connection, rules: list[VehicleRule], moving: list[str], now: datetime
+                   ) -> tuple[list[VehicleCase], dict[str, _FixRow]]:
+    """Each rule's case of each vehicle, and each vehicle's latest fix (where its warnings are placed)."""
+    tracks, latest = _tracks(conn, moving, now - RECENT_FIXES, now)
+    # Standing still is judged over its whole stop: only a vehicle standing now reads that far back.
+    stopping = [r for r in rules if isinstance(r, StoppedRule)]
+    standing = sorted(d for d, track in tracks.items()
+                      if stopping and track[-1].speed < max(r.moving_kmh for r in stopping))
+    if standing:
+        longer, _ = _tracks(conn, standing, now - timedelta(minutes=max(r.stop_minutes for r in stopping))
+                            - LOOKBACK_SLACK, now)
+        tracks.update(longer)
     vehicles = _vehicles(conn, moving)
     cases = [VehicleCase(rule, vehicles[d], tracks[d]) for rule in rules if not isinstance(rule, DrivingTimeRule)
              for d in moving if d in tracks and d in vehicles]
     driving = [r for r in rules if isinstance(r, DrivingTimeRule)]
     if driving:
-        # Hours back only for a vehicle driving now, or whose warning is open (to clear it after a rest).
+        # Hours back only for a vehicle driving now whose newest fix begins a minute (the series is per minute:
+        # judged again once a minute, not at every fix), or whose warning is open (to clear it after a rest).
         open_now = open_warnings(conn, moving)
-        wanted = sorted(d for d in tracks if d in vehicles and (
-            tracks[d][-1].speed >= min(r.moving_kmh for r in driving)
+        wanted = sorted(d for d, track in tracks.items() if d in vehicles and (
+            (track[-1].speed >= min(r.moving_kmh for r in driving) and _new_minute(track))
             or any((r.id, d) in open_now for r in driving)))
         lookback = max(r.lookback for r in driving) + LOOKBACK_SLACK
         minutes: dict[str, list[Fix]] = defaultdict(list)
