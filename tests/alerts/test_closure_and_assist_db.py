@@ -3,7 +3,6 @@ and a 协办 unit's part is stored, photographed and replayed like any move."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -16,9 +15,8 @@ from alerts.rules import parse_rules
 from dashboard.data import Photo
 from ingest.batch import Batch
 from ingest.decode import Reading
-from ingest.writer import prepare_connection, write_batch
+from ingest.writer import write_batch
 from tests.fix_db import log_disagreements, one
-from tests.fix_system import demo_city_database
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
 COMMAND = Actor("zhihui", Role.COMMAND)
@@ -34,18 +32,6 @@ clear_below = 0.5
 group_minutes = 15
 ''')
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(40)
-
-
-@pytest.fixture(scope="module")
-def dsn(pg_dsn: str) -> str:
-    return demo_city_database(pg_dsn)
-
-
-@pytest.fixture
-def conn(dsn: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(dsn) as c:
-        prepare_connection(c)
-        yield c
 
 
 def smoke(conn: psycopg.Connection, device_id: str, at: datetime, value: float) -> None:

@@ -7,7 +7,6 @@ the engine's ``step`` and ``tick`` run with a ``now`` the test chooses.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -23,26 +22,13 @@ from ingest.batch import Batch, TaggedEvent, build_batch
 from ingest.decode import Event, EventIn, Reading
 from ingest.devices import DeviceSpec, register_devices
 from ingest.tagging import layer_tagger
-from ingest.writer import prepare_connection, write_batch
+from ingest.writer import write_batch
 from layers.loader import load_active_layers
 from tests.fix_db import log_disagreements, one
-from tests.fix_system import demo_city_database
 from tests.near_border import border_points
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
 COMMAND = Actor("zhihui", Role.COMMAND)
-
-
-@pytest.fixture(scope="module")
-def dsn(pg_dsn: str) -> str:
-    return demo_city_database(pg_dsn)
-
-
-@pytest.fixture
-def conn(dsn: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(dsn) as c:
-        prepare_connection(c)
-        yield c
 
 
 def device(conn: psycopg.Connection, device_type: str, nth: int = 0, township: str | None = None

@@ -3,32 +3,16 @@ station, rainfall summed over hours from the stored readings, and the compound r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
-import pytest
 
 from alerts.evaluate import step
 from alerts.rules import load_rules
-from ingest.writer import prepare_connection
 from tests.alerts.test_db import device, q, write
-from tests.fix_system import demo_city_database
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 FLOOD = tuple(r for r in load_rules() if r.category == "flood")
-
-
-@pytest.fixture(scope="module")
-def dsn(pg_dsn: str) -> str:
-    return demo_city_database(pg_dsn)
-
-
-@pytest.fixture
-def conn(dsn: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(dsn) as c:
-        prepare_connection(c)
-        yield c
 
 
 def lines_of(conn: psycopg.Connection, device_id: str) -> dict[str, float]:

@@ -4,11 +4,9 @@ closing the incident through the lifecycle gives every ticket its outcome."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
-import pytest
 
 from alerts import hotspots
 from alerts.evaluate import step, tick
@@ -17,9 +15,8 @@ from alerts.lifecycle import Action, Actor, Role
 from alerts.rules import Rule, parse_rules
 from ingest.batch import Batch, TaggedEvent
 from ingest.decode import Event, EventIn, ReporterIn
-from ingest.writer import prepare_connection, write_batch
+from ingest.writer import write_batch
 from tests.fix_db import AsRole, log_disagreements, one
-from tests.fix_system import demo_city_database
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
 COMMAND = Actor("zhihui", Role.COMMAND)
@@ -40,18 +37,6 @@ at_least = 5
 level = 4
 quiet_hours = 48
 ''')
-
-
-@pytest.fixture(scope="module")
-def dsn(pg_dsn: str) -> str:
-    return demo_city_database(pg_dsn)
-
-
-@pytest.fixture
-def conn(dsn: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(dsn) as c:
-        prepare_connection(c)
-        yield c
 
 
 def ticket(n: int, *, east_m: float = 0.0, hours: float = 0.0, complaint: str = "噪音扰民",
