@@ -400,6 +400,9 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
     "township.more": {"zh": "另有 {n} 条事件未显示（按时限先后显示前 60 条）",
                       "en": "{n} more not shown (the 60 with the nearest deadlines are)"},
     "details.level": {"zh": "等级", "en": "Level"},
+    "details.sign_deadline": {"zh": "签收时限", "en": "Sign by"},
+    "details.finish_deadline": {"zh": "办结时限", "en": "Finish by"},
+    "details.district_code": {"zh": "区县", "en": "District"},
     "details.category": {"zh": "类别", "en": "Category"},
     # -- big screen --
     "map.back": {"zh": "返回上级", "en": "Back"},
