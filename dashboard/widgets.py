@@ -70,7 +70,7 @@ def _detail_value(key: str, value: Any, names: dict[str, str], lang: Lang) -> st
         return t("common.yes" if value else "common.no", lang)
     if key in ("township_code", "suggested", "township_code_of_point", "from_township") and isinstance(value, str):
         return names.get(value, value)
-    if key == "district_code" and isinstance(value, str):
+    if key in ("district_code", "grid_code", "grid") and isinstance(value, str):
         return names.get(value, value)
     if key.endswith("_deadline") and isinstance(value, str):  # kept as ISO 8601 in UTC: said in local time
         try:

@@ -352,6 +352,7 @@ def test_incident_page_shows_log_and_timeline(pages: SimpleNamespace, logged_in:
      "Category: Citizen hotline; Location: 112.87000, 25.50000; Township of the point: 人民路街道"),
     ('{"people_evacuated": 2, "into": 7, "override": true}', "转移人数：2；合并到事件：#7；强制结案：是",
      "People evacuated: 2; Merged into: #7; Closed anyway: yes"),
+    ({"grid_code": "431002001001"}, "点位所在网格：人民路街道第1网格", "Grid of the point: 人民路街道第1网格"),
     ({"district_code": "431002", "sign_deadline": "2026-12-07T20:32:22+00:00",
       "finish_deadline": "2026-12-10T18:32:22+00:00"},  # a dispatch's deadlines, kept in UTC, said in local time
      "区县：北湖区；签收时限：2026-12-08 04:32；办结时限：2026-12-11 02:32",
@@ -359,7 +360,7 @@ def test_incident_page_shows_log_and_timeline(pages: SimpleNamespace, logged_in:
     ({"new_key": "x"}, "new_key：x", "new_key: x"),  # a key of a newer lifecycle shows as it is
 ])
 def test_log_details_are_said_in_the_users_language(details: Any, zh: str, en: str) -> None:
-    names = {"431002001": "人民路街道", "431002": "北湖区"}
+    names = {"431002001": "人民路街道", "431002": "北湖区", "431002001001": "人民路街道第1网格"}
     assert format_details(details, names, "zh") == zh
     assert format_details(details, names, "en") == en
 
