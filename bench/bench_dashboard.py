@@ -435,7 +435,7 @@ def measure_callbacks(dsn: str, samples: int, district: str) -> list[dict[str, A
                 "SELECT township_code, count(*) FROM incidents WHERE status = ANY(%s) AND township_code IS NOT NULL"
                 " GROUP BY 1 ORDER BY count(*) DESC LIMIT 1", (sorted(WITH_TOWNSHIP),))
     with as_user(app, f"zj{code}"):
-        times, out = timed(lambda: township.callbacks.refresh_list(1, 0), samples)
+        times, out = timed(lambda: township.callbacks.refresh(1, 0, 0), samples)
         rows.append(report(f"township queue ({n_open} open incidents)", times, payload_bytes(out),
                            "target < 100 ms"))
     app.server.extensions["cityops_data"].close()

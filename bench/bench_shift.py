@@ -19,8 +19,8 @@ fire the page's callbacks as the browser would, with ``output``/``outputs``/``in
 ``changedPropIds`` built from the declared dependencies (pattern-matching ``ALL`` inputs as lists of the
 matching components):
 
-- township desks (/township): every callback driven by an Interval on the page (queue and directives), at
-  the Interval's own period (3 s);
+- township desks (/township): every callback driven by an Interval on the page (the queue and 政令 in one, the
+  response level), at the Interval's own period;
 - big screens (/): the refresh callback on ``overview-tick``; its ``overview-marker`` store travels back
   and forth, so the Patch/fingerprint protocol is the browser's; plus one screen opened fresh every 30 s
   (it polls until the next one opens); plus ``--browsers`` real headless Chromium big screens (Playwright);

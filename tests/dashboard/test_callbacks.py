@@ -99,7 +99,7 @@ def test_township_sees_only_its_own_incidents(pages: SimpleNamespace, logged_in:
     mine, theirs = new_incident(a, "本镇积水"), new_incident(b, "他镇积水")
     with logged_in(township_username(a)):
         page = text_of(pages.township.layout())
-        refreshed = text_of(pages.township.callbacks.refresh_list(1, 0))
+        refreshed = text_of(pages.township.callbacks.refresh(1, 0, 0))
     for shown in (page, refreshed):
         assert f"tw-card-{mine}" in shown and "本镇积水" in shown
         assert f"tw-card-{theirs}" not in shown and "他镇积水" not in shown
@@ -372,16 +372,18 @@ def test_the_township_list_is_sent_again_only_when_it_changed(pages: SimpleNames
     a, _ = towns
     new_incident(a, "第一件")
     monkeypatch.setattr(pages.township.callbacks, "utcnow", lambda: datetime(2026, 5, 1, 8, 0, 30, tzinfo=UTC))
-    refresh = pages.township.callbacks.refresh_list
+    refresh = pages.township.callbacks.refresh  # the queue and the 政令 in one request a tick
     with logged_in(township_username(a)):
-        _, marker = dash_calls.triggered_by(refresh, "tw-tick.n_intervals", 1, 1, 0, None)
-        with pytest.raises(PreventUpdate):  # same minute, same rows: nothing is sent
-            dash_calls.triggered_by(refresh, "tw-tick.n_intervals", 2, 2, 0, marker)
-        after_action, _ = dash_calls.triggered_by(refresh, "tw-version.data", 1, 2, 1, marker)
+        _, marker, _, pending = dash_calls.triggered_by(refresh, "tw-tick.n_intervals", 1, 1, 0, 0, None, None)
+        with pytest.raises(PreventUpdate):  # same minute, same rows, same 政令: nothing is sent
+            dash_calls.triggered_by(refresh, "tw-tick.n_intervals", 2, 2, 0, 0, marker, pending)
+        after_action, *_ = dash_calls.triggered_by(refresh, "tw-version.data", 1, 2, 1, 0, marker, pending)
         new_incident(a, "第二件")
-        changed, new_marker = dash_calls.triggered_by(refresh, "tw-tick.n_intervals", 3, 3, 1, marker)
+        changed, new_marker, *not_sent = dash_calls.triggered_by(refresh, "tw-tick.n_intervals", 3, 3, 1, 0, marker,
+                                                                 pending)
     assert "tw-card-" in text_of(after_action)  # an action always re-reads
     assert "第二件" in text_of(changed) and new_marker != marker
+    assert not_sent == [dash.no_update, dash.no_update]  # the 政令, unchanged, are not sent again
 
 
 # Two apps in one process; apart from this session's, whose modules it would re-execute.

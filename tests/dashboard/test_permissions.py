@@ -544,7 +544,7 @@ def test_self_check_the_leak_detector_sees_what_may_be_read(browser: Callable[[s
             "dashboard.pages.leader.callbacks.export"} <= set(desk)  # the last in its Excel file
     own = _leaked(browser(township_username(a.township)).walk(a), a)
     assert {"dash.dash.Dash.enable_pages.<locals>.router_sync.<locals>.update",
-            "dashboard.pages.township.callbacks.refresh_list",
+            "dashboard.pages.township.callbacks.refresh",
             "dashboard.pages.township.callbacks.show_panel"} <= set(own)
 
 

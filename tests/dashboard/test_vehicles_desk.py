@@ -53,8 +53,8 @@ def test_a_hazmat_incident_is_the_townships_with_transport_assisting(
                   " JOIN warnings w ON w.id = i.warning_id WHERE w.subject = 'vt-desk-1'")
     assert (township, assists, category) == (town, [TRANSPORT.unit], "hazmat")
     with logged_in(f"bm{TRANSPORT.code}"):
-        cards, _marker = dash_calls.triggered_by(township_page.callbacks.refresh_list, "tw-tick.n_intervals",
-                                                 1, 1, 0, None)
+        cards, *_ = dash_calls.triggered_by(township_page.callbacks.refresh, "tw-tick.n_intervals",
+                                            1, 1, 0, 0, None, None)
     card = dash_calls.part(cards, f"tw-card-{incident}")
     assert "湘L·D77777" in card and "限速 80 km/h，车速 97.0 km/h" in card and "协办" in card
     assert "tw-sign" not in card  # signing is the township's

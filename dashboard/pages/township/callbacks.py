@@ -15,8 +15,9 @@ from alerts.feedback import PEOPLE_MOVED, REPORTS, RESULT, SHELTERS, fields_for
 from alerts.lifecycle import Action, Role
 from dashboard import auth
 from dashboard.actions import InvalidInput, Outcome, act_on_click, may_act, parse_photos, parse_report, perform
-from dashboard.components import bump, clicked, message, outcome_message, scroll_into_view, session_user, skip_unchanged
+from dashboard.components import bump, clicked, message, outcome_message, scroll_into_view, session_user
 from dashboard.context import get_data
+from dashboard.directive_views import DirIds
 from i18n.labels import action_label, t
 from i18n.timefmt import utcnow
 
@@ -26,20 +27,31 @@ from .ids import Ids
 ROLES = (Role.TOWNSHIP, Role.DEPARTMENT)
 
 
-@callback(Output(Ids.LIST, "children"), Output(Ids.MARKER, "data"), Input(Ids.TICK, "n_intervals"),
-          Input(Ids.VERSION, "data"), State(Ids.MARKER, "data"), prevent_initial_call=True)
-def refresh_list(_n: int | None, _version: int | None, marker: Any = None) -> Any:
-    """Re-read the queue after an action, or on the timer when something changed (the minute included):
+@callback(Output(Ids.LIST, "children"), Output(Ids.MARKER, "data"),
+          Output(DirIds.PENDING, "children"), Output(DirIds.PENDING_MARKER, "data"),
+          Input(Ids.TICK, "n_intervals"), Input(Ids.VERSION, "data"), Input(DirIds.PENDING_VERSION, "data"),
+          State(Ids.MARKER, "data"), State(DirIds.PENDING_MARKER, "data"), prevent_initial_call=True)
+def refresh(_n: int | None, _version: int | None, _pending_version: int | None, marker: Any = None,
+            pending_marker: Any = None) -> tuple[Any, Any, Any, Any]:
+    """The queue and the 政令 to acknowledge in one request a tick (a phone polls every 3 s), each re-read and
+    sent only when it changed (the minute included) or after an action on it, nothing at all when neither did:
     a phone on mobile data is not sent the same list again."""
     lang = auth.current_lang()
     user = session_user(lang, *ROLES)
     if not isinstance(user, auth.SessionUser):
-        return user, no_update
+        return user, no_update, no_update, no_update
     assert user.township_code is not None  # require() refuses a township account without one
     data, now = get_data(), utcnow()
-    current = load.marker(data, user.township_code, now)
-    skip_unchanged(current, marker, Ids.TICK)
-    return views.incident_list(load.queue(data, user.township_code, now), lang), current
+    current, pending_current = load.marker(data, user.township_code, now), data.directive_marker(user.township_code)
+    queue_due = current != marker or ctx.triggered_id == Ids.VERSION
+    pending_due = pending_current != pending_marker or ctx.triggered_id == DirIds.PENDING_VERSION
+    if not (queue_due or pending_due):
+        raise PreventUpdate
+    queue = (views.incident_list(load.queue(data, user.township_code, now), lang), current) if queue_due \
+        else (no_update, no_update)
+    pending = (views.pending(load.pending(data, user.township_code, now), lang), pending_current) if pending_due \
+        else (no_update, no_update)
+    return *queue, *pending
 
 
 @callback(
