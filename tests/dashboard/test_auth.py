@@ -18,6 +18,7 @@ from alerts.incidents import Location, act, open_incident
 from alerts.lifecycle import Action, Actor, Role
 from dashboard.auth import CSRF_COOKIE, CSRF_HEADER, seed_demo_users
 from dashboard.data import Photo
+from store.departments import DEMO_DEPARTMENTS
 from store.users import township_username
 from tests.fix_db import one
 
@@ -82,11 +83,16 @@ def test_login_lands_on_the_role_home_and_never_leaves_the_site(client: FlaskCli
 
 
 def _refresh_body() -> dict[str, object]:
-    return {"output": "..tw-list.children...tw-marker.data..",
-            "outputs": [{"id": "tw-list", "property": "children"}, {"id": "tw-marker", "property": "data"}],
+    """The township phone's tick as its browser sends it: the queue and the 政令 in one callback."""
+    outputs = [("tw-list", "children"), ("tw-marker", "data"), ("tw-directives", "children"),
+               ("tw-dir-marker", "data")]
+    return {"output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+            "outputs": [{"id": i, "property": p} for i, p in outputs],
             "inputs": [{"id": "tw-tick", "property": "n_intervals", "value": 1},
-                       {"id": "tw-version", "property": "data", "value": 0}],
-            "changedPropIds": ["tw-tick.n_intervals"], "state": [{"id": "tw-marker", "property": "data"}]}
+                       {"id": "tw-version", "property": "data", "value": 0},
+                       {"id": "tw-dir-version", "property": "data", "value": 0}],
+            "changedPropIds": ["tw-tick.n_intervals"],
+            "state": [{"id": "tw-marker", "property": "data"}, {"id": "tw-dir-marker", "property": "data"}]}
 
 
 def test_boundaries_are_served_by_version_with_long_caching(client: FlaskClient, dashboard_dsn: str) -> None:
@@ -164,7 +170,7 @@ def test_seeding_is_idempotent(demo_db: Callable[[], str]) -> None:
         zhihui, zj = (one(conn, "SELECT password_hash FROM users WHERE username = %s", (u,))[0]
                       for u in ("zhihui", township_username(township(dashboard_dsn))))
         qx = one(conn, "SELECT password_hash, district_code FROM users WHERE username = 'qx431021'")
-    assert users == {"command": 1, "leader": 1, "admin": 1, "department": 3, "township": townships,
+    assert users == {"command": 1, "leader": 1, "admin": 1, "department": len(DEMO_DEPARTMENTS), "township": townships,
                      "district": districts, "grid": 60}  # 网格员: the grids of each district's first township
     assert townships >= 100 and districts == 11
     assert check_password_hash(zhihui, "zhihui123") and check_password_hash(zj, "zj123456")
