@@ -27,12 +27,15 @@ from alerts.rectification import (
 )
 from alerts.rules import Rule
 from alerts.watch import WATCH_COLUMNS, Watch, WatchError, lowered, scaled, watch_of, watchable
-from i18n.refusal import Refused
 from store.departments import units_for
 
 
-class RootCauseError(Refused):
+class RootCauseError(ValueError):
     """A root cause that cannot be used or stored; ``key`` names the i18n message."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,13 +22,16 @@ import psycopg
 from pydantic import ValidationError
 
 from alerts.rules import LevelThreshold, Rule, ThresholdRule
-from i18n.refusal import Refused
 
 MIN_FACTOR, MAX_FACTOR = 0.1, 0.99  # a watch lowers the values; to raise them, change the rule
 
 
-class WatchError(Refused):
+class WatchError(ValueError):
     """A watch rule that cannot be made; ``key`` names the i18n message."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 @dataclass(frozen=True, slots=True)
