@@ -14,6 +14,7 @@ from werkzeug.security import generate_password_hash
 from cityops.localserver import free_port
 from cityops.settings import DEMO_SECRET_KEY, PROJECT_ROOT
 from dashboard.production import demo_secrets
+from store.departments import DEMO_DEPARTMENTS
 from tests.fix_db import AsRole
 
 
@@ -27,7 +28,7 @@ def test_the_demo_secrets_are_each_named(demo_db: Callable[[], str]) -> None:
                      "account zhihui still has its demo password", "account lingdao still has its demo password",
                      "account admin still has its demo password",
                      f"{townships[0]} township accounts still have the demo password",
-                     "3 department accounts still have the demo password",
+                     f"{len(DEMO_DEPARTMENTS)} department accounts still have the demo password",
                      "11 district accounts still have the demo password"]
 
 
