@@ -9,13 +9,12 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from alerts import problems
-from alerts.incidents import act, open_incident
-from alerts.lifecycle import Action, Actor, Role
+from alerts.lifecycle import Action
 from alerts.locate import locate
 from layers.loader import load_active_layers
 from simulator.staff import FIRST_SHARE, ROOT_CAUSES, VERIFY_MINUTES, verify_move
 from simulator.staff_run import desk_tick
-from store.users import township_username
+from tests.fed_back import fed_back_flood
 from tests.fix_db import one
 
 SEED = 20261122
@@ -43,21 +42,11 @@ def test_the_desk_closes_through_act_and_a_recurring_cause_lists_a_problem(demo_
                              " WHERE v.active AND r.level = 'grid' ORDER BY code OFFSET 5 LIMIT 1")
         where = locate(lon, lat, load_active_layers(conn))
         assert where.township_code is not None and where.grid_code is not None
-        staff = Actor(township_username(where.township_code), Role.TOWNSHIP, where.township_code)
         only = next(c for c in problems.root_causes(conn) if c.name == "排水能力不足")
         for other in problems.root_causes(conn, offered_only=True):  # one cause offered: every close names it
             if other.id != only.id:
                 problems.change_root_cause(conn, other.id, retired=True)
-        ids = []
-        for n in range(3):
-            with conn.transaction():
-                iid = open_incident(conn, title=f"演示积水{n}", category="flood", level=3, source_kind="manual",
-                                    location=where, now=t0)
-            assert iid is not None
-            act(conn, iid, Action.SIGN, staff, t0 + timedelta(minutes=1))
-            act(conn, iid, Action.FEEDBACK, staff, t0 + timedelta(minutes=2), note="积水已排除",
-                details={"people_evacuated": 0})
-            ids.append(iid)
+        ids = [fed_back_flood(conn, where, t0, f"演示积水{n}") for n in range(3)]
         assert desk_tick(conn, t0 + timedelta(minutes=10), SEED, limit=10) == 0  # the people at the desk first
         assert desk_tick(conn, t0 + timedelta(hours=2), SEED, limit=2) == 2  # at most ``limit`` a round
         assert desk_tick(conn, t0 + timedelta(hours=2), SEED, limit=10) == 1

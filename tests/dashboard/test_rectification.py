@@ -13,11 +13,12 @@ import psycopg
 import pytest
 
 from alerts import problems
-from alerts.incidents import act, open_incident
+from alerts.incidents import act
 from alerts.lifecycle import Action, Actor, Role
 from alerts.locate import locate
 from layers.loader import load_active_layers
 from store.users import township_username
+from tests.fed_back import fed_back_flood
 from tests.fix_browser import DashCalls, LoggedIn
 from tests.fix_db import one
 
@@ -38,18 +39,11 @@ def listed_problem(dsn: str, grid_offset: int = 0) -> tuple[int, str]:
                                    " OFFSET %s LIMIT 1", (grid_offset,))
         where = locate(lon, lat, load_active_layers(conn))
         assert where.grid_code == grid and where.township_code is not None
-        staff = Actor(township_username(where.township_code), Role.TOWNSHIP, where.township_code)
         cause = problems.root_causes(conn, offered_only=True)[1].id  # 排水能力不足
         t0 = datetime.now(UTC) - timedelta(days=3)
         for n in range(3):
             at = t0 + timedelta(hours=n)
-            with conn.transaction():
-                iid = open_incident(conn, title=f"下穿通道积水{n}", category="flood", level=3, source_kind="manual",
-                                    location=where, now=at)
-            assert iid is not None
-            act(conn, iid, Action.SIGN, staff, at + timedelta(minutes=1))
-            act(conn, iid, Action.FEEDBACK, staff, at + timedelta(minutes=2), note="已抽排",
-                details={"people_evacuated": 0})
+            iid = fed_back_flood(conn, where, at, f"下穿通道积水{n}", note="已抽排")
             act(conn, iid, Action.VERIFY, COMMAND, at + timedelta(minutes=3), details={"root_cause": cause})
         pid = one(conn, "SELECT id FROM rectifications WHERE scope = 'grid' AND scope_code = %s"
                         " AND status <> 'accepted'", (grid,))[0]

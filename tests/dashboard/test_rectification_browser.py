@@ -15,12 +15,13 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from alerts import problems
-from alerts.incidents import act, open_incident
+from alerts.incidents import act
 from alerts.lifecycle import Action, Actor, Role
 from alerts.locate import locate
 from dashboard.auth import TOWNSHIP_PASSWORD
 from layers.loader import load_active_layers
 from store.users import township_username
+from tests.fed_back import fed_back_flood
 
 if TYPE_CHECKING:
     from tests.fix_browser import DashboardProcess
@@ -40,18 +41,11 @@ def scene(demo_db: Callable[[], str], dashboard_process: Callable[[str], Dashboa
                                 " WHERE v.active AND r.level = 'grid' ORDER BY code LIMIT 1").fetchone() or (0, 0)
         where = locate(lon, lat, load_active_layers(conn))
         assert where.township_code is not None and where.grid_code is not None
-        staff = Actor(township_username(where.township_code), Role.TOWNSHIP, where.township_code)
         cause = next(c for c in problems.root_causes(conn) if c.name == "排水能力不足")
         ids = []
         for n in range(3):
             at = t0 + timedelta(hours=n)
-            with conn.transaction():
-                iid = open_incident(conn, title=f"人民路积水{n}", category="flood", level=3, source_kind="manual",
-                                    location=where, now=at)
-            assert iid is not None
-            act(conn, iid, Action.SIGN, staff, at + timedelta(minutes=1))
-            act(conn, iid, Action.FEEDBACK, staff, at + timedelta(minutes=2), note="积水已排除",
-                details={"people_evacuated": 0})
+            iid = fed_back_flood(conn, where, at, f"人民路积水{n}")
             if n < 2:
                 act(conn, iid, Action.VERIFY, COMMAND, at + timedelta(minutes=3), details={"root_cause": cause.id})
             ids.append(iid)
