@@ -75,10 +75,11 @@ def only_for(*roles: Role) -> auth.SessionUser:
         raise PreventUpdate from None
 
 
-def skip_unchanged(marker: str, shown: object, tick: str) -> None:
-    """Send nothing (PreventUpdate) when the timer ``tick`` fired and ``marker`` is still the one the
-    browser shows: a list not re-sent keeps a half-made choice in it, and a phone's data."""
-    if marker == shown and ctx.triggered_id == tick:
+def skip_unchanged(marker: str, shown: object, *triggers: str) -> None:
+    """Send nothing (PreventUpdate) when one of ``triggers`` (the timer; a page's version store, bumped after
+    an action, refused ones too) fired and ``marker`` is still the one the browser shows: a list not re-sent
+    keeps a half-made choice in it, and a phone's data."""
+    if marker == shown and ctx.triggered_id in triggers:
         raise PreventUpdate
 
 

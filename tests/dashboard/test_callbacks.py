@@ -386,6 +386,21 @@ def test_the_township_list_is_sent_again_only_when_it_changed(pages: SimpleNames
     assert not_sent == [dash.no_update, dash.no_update]  # the 政令, unchanged, are not sent again
 
 
+def test_the_command_desk_is_not_redrawn_after_a_refused_action(pages: SimpleNamespace, logged_in: LoggedIn,
+                                                                 new_incident: Callable[..., int],
+                                                                 dash_calls: DashCalls) -> None:
+    """A refused action changes nothing: the cards stay as they are, so the dropdown the user is about to choose
+    from (a root cause after 核查结案 was refused for want of one) is not re-drawn shut; a real change is sent."""
+    refresh = pages.command.callbacks.refresh
+    with logged_in("zhihui"):
+        _, marker, shown = dash_calls.triggered_by(refresh, "cmd-tick.n_intervals", 1, 1, 0, [], None, None)
+        with pytest.raises(PreventUpdate):
+            dash_calls.triggered_by(refresh, "cmd-version.data", 1, 1, 1, [], marker, shown)
+        new_incident(None, "退单后待分拨")
+        changed, new_marker, _ = dash_calls.triggered_by(refresh, "cmd-version.data", 2, 1, 2, [], marker, shown)
+    assert "退单后待分拨" in text_of(changed) and new_marker != marker
+
+
 # Two apps in one process; apart from this session's, whose modules it would re-execute.
 SECOND_APP = """
 import sys

@@ -269,9 +269,10 @@ def test_returned_incident_shows_reason_and_suggested_owner(pages: SimpleNamespa
         assert f"tw-card-{incident_id}" not in text_of(pages.township.layout())  # back with the command center
     with logged_in("zhihui"):
         queues = command_queues(pages, "zh", True, EVERY_ROW)
-        card = text_of(queues[1])
+        waiting = dash_calls.find(queues, "cmd-queue-new")  # 待分拨, wherever a 待受理 queue puts it
+        card = text_of(waiting)
     assert "退单原因：位于邻镇辖区" in card and "建议承办：" in card
-    dropdown = dash_calls.find(queues[1], {"type": "cmd-target", "index": incident_id})
+    dropdown = dash_calls.find(waiting, {"type": "cmd-target", "index": incident_id})
     assert dropdown.value == b  # the suggestion is pre-chosen for re-dispatch
 
 

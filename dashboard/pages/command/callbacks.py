@@ -59,7 +59,9 @@ def refresh(_n: int | None, _version: int | None, _more: list[int | None], marke
             asked: object) -> tuple[Any, Any, Any]:
     """Re-draw the queues when the incidents changed, after an action, or for 显示更多 / 收起 (one queue longer).
 
-    A timer tick with nothing changed sends nothing, so a half-made choice in a dropdown is not wiped.
+    A timer tick or a refused action (nothing changed) sends nothing, so a half-made choice in a dropdown is
+    not wiped: 核查结案 refused for want of a root cause left the desk's cards re-drawn under the dropdown
+    the user was opening to choose one.
     """
     lang = auth.current_lang()
     user = session_user(lang, *VIEW_ROLES)
@@ -73,7 +75,7 @@ def refresh(_n: int | None, _version: int | None, _more: list[int | None], marke
         rows = load.shown_rows(rows | {tid["queue"]: to})
     data = get_data()
     new_marker = data.change_marker()
-    skip_unchanged(new_marker, marker, Ids.TICK)
+    skip_unchanged(new_marker, marker, Ids.TICK, Ids.VERSION)
     return (views.queues(load.queues(data, utcnow(), rows, load.district_of(user)), lang, user.role in ACT_ROLES),
             new_marker, rows)
 
