@@ -5,7 +5,8 @@ The command center declares, changes or lifts a level (Ⅳ级 → Ⅰ级) for th
 directive to the townships it covers (``alerts.directives.declare_response``). A screen shows what is in force
 where its user works: the city's screens the city's level and every district's own, a district's desk, a
 township's or a grid member's page the higher of the city's and its district's. The banner is one element
-with its own slow timer, so any page can carry it with one line (``element``).
+with its own slow timer, so any page can carry it with one line (``element``); a phone page feeds it from its
+own refresh instead, one request a tick.
 """
 
 from __future__ import annotations
@@ -89,10 +90,32 @@ def _data(r: Response) -> dict[str, Any]:
     return {"data-level": str(r.level), "data-scope": r.district_code or CITY}
 
 
-def element() -> html.Div:
-    """The banner as a page carries it: empty and hidden until its first tick finds a level in force."""
+def element(*, own_timer: bool = True) -> html.Div:
+    """The banner as a page carries it: empty and hidden until a tick finds a level in force. ``own_timer``
+    False: the page's own refresh feeds it (``changed`` with ``OUTPUTS``/``STATE``), so a phone polling every
+    3 s makes one request a tick, not one more for the banner."""
+    timer = [dcc.Interval(id=RIds.TICK, interval=REFRESH_MS)] if own_timer else []
     return html.Div([html.Div(id=RIds.BANNER, className="response-banner", hidden=True, **aria(live="polite")),
-                     dcc.Interval(id=RIds.TICK, interval=REFRESH_MS), dcc.Store(id=RIds.SHOWN)])
+                     *timer, dcc.Store(id=RIds.SHOWN)])
+
+
+# What a page's own refresh adds to its outputs and states to feed the banner (``element(own_timer=False)``).
+OUTPUTS = (Output(RIds.BANNER, "children", allow_duplicate=True), Output(RIds.BANNER, "hidden", allow_duplicate=True),
+           Output(RIds.SHOWN, "data", allow_duplicate=True))
+STATE = State(RIds.SHOWN, "data")
+
+
+def changed(user: auth.SessionUser, lang: Lang, shown: Any) -> tuple[Any, bool, list[Any]] | None:
+    """The banner (children, hidden, what it shows) for the levels in force where ``user`` works; None when
+    that is what it shows already."""
+    data = get_read_data()
+    items = in_force(data.current_responses(), scope_of(user.role, user.township_code, user.district_code,
+                                                         user.grid_codes))
+    key = [lang, *([r.district_code, r.level] for r in items)]
+    if key == shown:
+        return None
+    names = dict(data.districts()) if any(r.district_code for r in items) else {}
+    return banner(items, names, lang), not items, key
 
 
 @callback(Output(RIds.BANNER, "children"), Output(RIds.BANNER, "hidden"), Output(RIds.SHOWN, "data"),
@@ -103,14 +126,10 @@ def refresh(_n: int | None, shown: Any) -> tuple[Any, bool, list[Any]]:
         user = auth.require(*VIEWERS)
     except auth.Denied:
         raise PreventUpdate from None
-    lang, data = auth.current_lang(), get_read_data()
-    items = in_force(data.current_responses(), scope_of(user.role, user.township_code, user.district_code,
-                                                         user.grid_codes))
-    key = [lang, *([r.district_code, r.level] for r in items)]
-    if key == shown:
+    found = changed(user, auth.current_lang(), shown)
+    if found is None:
         raise PreventUpdate
-    names = dict(data.districts()) if any(r.district_code for r in items) else {}
-    return banner(items, names, lang), not items, key
+    return found
 
 
 # -- declaring from the command desk --

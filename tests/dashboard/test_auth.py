@@ -82,17 +82,18 @@ def test_login_lands_on_the_role_home_and_never_leaves_the_site(client: FlaskCli
         assert login(client.application.test_client(), user, password) == (302, home)
 
 
-def _refresh_body() -> dict[str, object]:
-    """The township phone's tick as its browser sends it: the queue and the 政令 in one callback."""
-    outputs = [("tw-list", "children"), ("tw-marker", "data"), ("tw-directives", "children"),
-               ("tw-dir-marker", "data")]
-    return {"output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
-            "outputs": [{"id": i, "property": p} for i, p in outputs],
+def _refresh_body(app: dash.Dash) -> dict[str, object]:
+    """The township phone's tick as its browser sends it: the queue, the 政令 and the 应急响应 banner in one
+    callback (named as the app declares it: a shared output carries its ``@`` suffix there, not in ``outputs``)."""
+    output = next(key for key in app.callback_map if "tw-list.children" in key)
+    outputs = [part.rsplit(".", 1) for part in output.strip(".").split("...")]
+    return {"output": output, "outputs": [{"id": i, "property": p.split("@")[0]} for i, p in outputs],
             "inputs": [{"id": "tw-tick", "property": "n_intervals", "value": 1},
                        {"id": "tw-version", "property": "data", "value": 0},
                        {"id": "tw-dir-version", "property": "data", "value": 0}],
             "changedPropIds": ["tw-tick.n_intervals"],
-            "state": [{"id": "tw-marker", "property": "data"}, {"id": "tw-dir-marker", "property": "data"}]}
+            "state": [{"id": "tw-marker", "property": "data"}, {"id": "tw-dir-marker", "property": "data"},
+                      {"id": "response-shown", "property": "data"}]}
 
 
 def test_boundaries_are_served_by_version_with_long_caching(client: FlaskClient, dashboard_dsn: str) -> None:
@@ -118,14 +119,14 @@ def test_boundaries_are_served_by_version_with_long_caching(client: FlaskClient,
     assert client.get(f"/geo/{version}/grid/431999999.geojson").status_code == 404
 
 
-def test_callbacks_need_the_csrf_header(client: FlaskClient, dashboard_dsn: str) -> None:
+def test_callbacks_need_the_csrf_header(dash_app: dash.Dash, client: FlaskClient, dashboard_dsn: str) -> None:
     login(client, township_username(township(dashboard_dsn)), "zj123456")
-    assert client.post("/_dash-update-component", json=_refresh_body()).status_code == 403
+    assert client.post("/_dash-update-component", json=_refresh_body(dash_app)).status_code == 403
     cookie = client.get_cookie(CSRF_COOKIE)
     assert cookie is not None
-    bad = client.post("/_dash-update-component", json=_refresh_body(), headers={CSRF_HEADER: "forged"})
+    bad = client.post("/_dash-update-component", json=_refresh_body(dash_app), headers={CSRF_HEADER: "forged"})
     assert bad.status_code == 403
-    ok = client.post("/_dash-update-component", json=_refresh_body(), headers={CSRF_HEADER: cookie.value})
+    ok = client.post("/_dash-update-component", json=_refresh_body(dash_app), headers={CSRF_HEADER: cookie.value})
     assert ok.status_code == 200, ok.text
     assert "tw-list" in ok.text
 

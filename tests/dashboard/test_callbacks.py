@@ -99,7 +99,7 @@ def test_township_sees_only_its_own_incidents(pages: SimpleNamespace, logged_in:
     mine, theirs = new_incident(a, "本镇积水"), new_incident(b, "他镇积水")
     with logged_in(township_username(a)):
         page = text_of(pages.township.layout())
-        refreshed = text_of(pages.township.callbacks.refresh(1, 0, 0))
+        refreshed = text_of(pages.township.callbacks.refresh(1, 0, 0)[0])
     for shown in (page, refreshed):
         assert f"tw-card-{mine}" in shown and "本镇积水" in shown
         assert f"tw-card-{theirs}" not in shown and "他镇积水" not in shown
@@ -374,16 +374,18 @@ def test_the_township_list_is_sent_again_only_when_it_changed(pages: SimpleNames
     monkeypatch.setattr(pages.township.callbacks, "utcnow", lambda: datetime(2026, 5, 1, 8, 0, 30, tzinfo=UTC))
     refresh = pages.township.callbacks.refresh  # the queue and the 政令 in one request a tick
     with logged_in(township_username(a)):
-        _, marker, _, pending = dash_calls.triggered_by(refresh, "tw-tick.n_intervals", 1, 1, 0, 0, None, None)
-        with pytest.raises(PreventUpdate):  # same minute, same rows, same 政令: nothing is sent
-            dash_calls.triggered_by(refresh, "tw-tick.n_intervals", 2, 2, 0, 0, marker, pending)
-        after_action, *_ = dash_calls.triggered_by(refresh, "tw-version.data", 1, 2, 1, 0, marker, pending)
+        _, marker, _, pending, _, _, banner = dash_calls.triggered_by(refresh, "tw-tick.n_intervals", 1, 1, 0, 0,
+                                                                      None, None, None)
+        with pytest.raises(PreventUpdate):  # same minute, same rows, same 政令, same banner: nothing is sent
+            dash_calls.triggered_by(refresh, "tw-tick.n_intervals", 2, 2, 0, 0, marker, pending, banner)
+        after_action, *_ = dash_calls.triggered_by(refresh, "tw-version.data", 1, 2, 1, 0, marker, pending, banner)
         new_incident(a, "第二件")
         changed, new_marker, *not_sent = dash_calls.triggered_by(refresh, "tw-tick.n_intervals", 3, 3, 1, 0, marker,
-                                                                 pending)
+                                                                 pending, banner)
+    assert banner == ["zh"]  # the first tick draws the banner: no level in force, hidden
     assert "tw-card-" in text_of(after_action)  # an action always re-reads
     assert "第二件" in text_of(changed) and new_marker != marker
-    assert not_sent == [dash.no_update, dash.no_update]  # the 政令, unchanged, are not sent again
+    assert not_sent == [dash.no_update] * 5  # the 政令 and the banner, unchanged, are not sent again
 
 
 def test_the_command_desk_is_not_redrawn_after_a_refused_action(pages: SimpleNamespace, logged_in: LoggedIn,

@@ -437,7 +437,7 @@ def test_directive_issue_and_acknowledge(pages: SimpleNamespace, logged_in: Logg
         assert f"政令 #{directive_id} 已确认收到" in text_of(msg) and version == 1
         again, _ = dash_calls.clicked(pages.township.directives.acknowledge, ack, [1], 1)
         assert "本镇街已确认过该政令" in text_of(again)
-        *_, shown, _ = pages.township.callbacks.refresh(None, 0, 1, None, None)
+        _, _, shown, *_ = pages.township.callbacks.refresh(None, 0, 1, None, None)
         assert title not in text_of(shown)
     assert _targets(dashboard_dsn, directive_id) == [(a, township_username(a)), (b, None)]
     with psycopg.connect(dashboard_dsn) as conn:

@@ -121,7 +121,7 @@ def test_a_declined_report_shows_its_reason_to_its_reporter(dash_calls: DashCall
                                        None, "", None, "经核实为正常集市，不予立案", 0)
         assert "不予立案：操作成功" in dash_calls.text_of(done["msg"])
     with logged_in(member):
-        lists = dash_calls.triggered_by(grid.callbacks.refresh, "wg-version.data", 1, None, 1, None)[0]
+        lists = dash_calls.triggered_by(grid.callbacks.refresh, "wg-version.data", 1, None, 1, None, None)[0]
         mine = dash_calls.part(lists, f"wg-card-{rid}")
         assert "不予立案" in mine and "经核实为正常集市，不予立案" in mine
 
@@ -149,7 +149,7 @@ def test_the_member_of_its_grid_checks_the_work_on_site(dash_calls: DashCalls, l
         assert "不在您负责的网格内" in dash_calls.text_of(post("wg-check-pass", "")["form_msg"])
         assert dash_calls.triggered_by(grid.callbacks.show_check, "wg-selected.data", incident, incident)[0] is True
     with logged_in(grid_username(G1)):
-        lists = dash_calls.triggered_by(grid.callbacks.refresh, "wg-version.data", 1, None, 1, None)[0]
+        lists = dash_calls.triggered_by(grid.callbacks.refresh, "wg-version.data", 1, None, 1, None, None)[0]
         assert "现场核查" in dash_calls.part(lists, f"wg-card-{incident}")
         assert "请填写" in dash_calls.text_of(post("wg-check-fail", "")["form_msg"])  # 返工 says why
         assert "操作成功" in dash_calls.text_of(post("wg-check-fail", "垃圾未清理干净")["msg"])

@@ -58,7 +58,7 @@ def test_callbacks_are_timed_by_their_output_and_crafted_ones_are_one_label(
     output = next(k for k, v in dash_app.callback_map.items()
                   if getattr(v.get("callback"), "__wrapped__", None) is township.callbacks.refresh)
     with logged_in(township_username(code)):
-        dash_calls.triggered_by(township.callbacks.refresh, "tw-tick.n_intervals", 1, 1, 0, 0, None, None)
+        dash_calls.triggered_by(township.callbacks.refresh, "tw-tick.n_intervals", 1, 1, 0, 0, None, None, None)
     after = client.get("/metrics").text
     count = "cityops_dashboard_callback_seconds_count"
     assert metric(after, count, callback=output) == metric(before, count, callback=output) + 1

@@ -104,19 +104,26 @@ def test_declared_from_the_desk_shown_where_it_is_in_force_and_lifted(
     with psycopg.connect(dashboard_dsn) as conn:
         assert conn.execute("SELECT district_code, level FROM response_levels").fetchall() == [(district, 3)]
 
-    with logged_in(township_username(township)):  # its district's level, on the township desk
-        assert "response-banner" in dash_calls.text_of(pages.township.layout())
-        children, hidden, shown = response_level.refresh(1, None)
+    with logged_in(township_username(township)):  # its district's level, on the township desk: in its queue's tick
+        page = dash_calls.text_of(pages.township.layout())
+        assert "response-banner" in page and "response-tick" not in page  # no second timer on a phone
+        tick = pages.township.callbacks.refresh
+        *_, children, hidden, shown = dash_calls.triggered_by(tick, "tw-tick.n_intervals", 1, 1, 0, 0, None, None,
+                                                              None)
         assert not hidden and f"{name} Ⅲ级应急响应" in dash_calls.text_of(children)
+        _, marker, _, pending, *_ = dash_calls.triggered_by(tick, "tw-tick.n_intervals", 1, 1, 0, 0, None, None,
+                                                            shown)
         with pytest.raises(PreventUpdate):  # unchanged: nothing sent
-            response_level.refresh(2, shown)
+            dash_calls.triggered_by(tick, "tw-tick.n_intervals", 2, 2, 0, 0, marker, pending, shown)
     with psycopg.connect(dashboard_dsn) as conn:  # a grid member of the district, on its phone page too
         member = conn.execute("SELECT username FROM users WHERE role = 'grid' AND left(grid_codes[1], 6) = %s"
                               " ORDER BY username LIMIT 1", (district,)).fetchone()
     assert member is not None
     with logged_in(member[0]):
-        assert "response-banner" in dash_calls.text_of(pages.grid.layout())
-        children, hidden, _ = response_level.refresh(1, None)
+        page = dash_calls.text_of(pages.grid.layout())
+        assert "response-banner" in page and "response-tick" not in page
+        *_, children, hidden, _ = dash_calls.triggered_by(pages.grid.callbacks.refresh, "wg-tick.n_intervals", 1, 1,
+                                                          0, None, None)
         assert not hidden and f"{name} Ⅲ级应急响应" in dash_calls.text_of(children)
     with logged_in(township_username(elsewhere)):  # another district: none
         children, hidden, _ = response_level.refresh(1, None)

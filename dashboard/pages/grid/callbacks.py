@@ -10,9 +10,9 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from dash.exceptions import PreventUpdate
 
 from alerts.lifecycle import Action, Role
-from dashboard import auth
+from dashboard import auth, response_level
 from dashboard.actions import InvalidInput, Outcome, may_act, parse_photos, perform, submit_patrol
-from dashboard.components import bump, clicked, message, outcome_message, scroll_into_view, session_user, skip_unchanged
+from dashboard.components import bump, clicked, message, outcome_message, scroll_into_view, session_user
 from dashboard.context import get_data
 from i18n.labels import t
 from i18n.timefmt import utcnow
@@ -23,18 +23,24 @@ from .ids import Ids
 ROLES = (Role.GRID,)
 
 
-@callback(Output(Ids.LISTS, "children"), Output(Ids.MARKER, "data"), Input(Ids.TICK, "n_intervals"),
-          Input(Ids.VERSION, "data"), State(Ids.MARKER, "data"), prevent_initial_call=True)
-def refresh(_n: int | None, _version: int | None, marker: Any = None) -> Any:
-    """Re-read the lists after a report or a check, or on the timer when something changed."""
+@callback(Output(Ids.LISTS, "children"), Output(Ids.MARKER, "data"), *response_level.OUTPUTS,
+          Input(Ids.TICK, "n_intervals"), Input(Ids.VERSION, "data"), State(Ids.MARKER, "data"), response_level.STATE,
+          prevent_initial_call=True)
+def refresh(_n: int | None, _version: int | None, marker: Any = None, banner_shown: Any = None) -> tuple[Any, ...]:
+    """Re-read the lists after a report or a check, or on the timer when something changed; the 应急响应 banner in
+    the same request when its level changed."""
     lang = auth.current_lang()
     user = session_user(lang, *ROLES)
     if not isinstance(user, auth.SessionUser):
-        return user, no_update
+        return user, *[no_update] * 4
     data, now = get_data(), utcnow()
     current = load.marker(data, user.grid_codes, user.username, now)
-    skip_unchanged(current, marker, Ids.TICK)
-    return views.lists(load.lists(data, user.grid_codes, user.username), lang), current
+    banner = response_level.changed(user, lang, banner_shown)
+    if current == marker and ctx.triggered_id == Ids.TICK and banner is None:
+        raise PreventUpdate
+    lists = (views.lists(load.lists(data, user.grid_codes, user.username), lang), current) \
+        if current != marker or ctx.triggered_id != Ids.TICK else (no_update, no_update)
+    return *lists, *(banner or (no_update,) * 3)
 
 
 # The phone's position into the form, in the browser (nothing is sent until the report is).

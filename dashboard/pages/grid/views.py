@@ -128,7 +128,7 @@ def page(p: Page, lang: Lang, style_url: str) -> html.Div:
     grids = "、".join(name for _, name in p.grids)
     return html.Div([
         html.H1([t("grid.title", lang), html.Span(f" · {grids}", className="subtitle")]),
-        response_level.element(),  # 应急响应 in force in its district (issue 12)
+        response_level.element(own_timer=False),  # 应急响应 in its district (issue 12), fed by the lists' refresh
         html.Div(id=Ids.MSG, className="msg-area", **aria(live="polite")),
         html.Div([
             dcc.Graph(id=Ids.MAP, figure=grid_map(p, style_url), config={"displayModeBar": False, "scrollZoom": True},

@@ -13,7 +13,7 @@ from dash.exceptions import PreventUpdate
 
 from alerts.feedback import PEOPLE_MOVED, REPORTS, RESULT, SHELTERS, fields_for
 from alerts.lifecycle import Action, Role
-from dashboard import auth
+from dashboard import auth, response_level
 from dashboard.actions import InvalidInput, Outcome, act_on_click, may_act, parse_photos, parse_report, perform
 from dashboard.components import bump, clicked, message, outcome_message, scroll_into_view, session_user
 from dashboard.context import get_data
@@ -28,30 +28,32 @@ ROLES = (Role.TOWNSHIP, Role.DEPARTMENT)
 
 
 @callback(Output(Ids.LIST, "children"), Output(Ids.MARKER, "data"),
-          Output(DirIds.PENDING, "children"), Output(DirIds.PENDING_MARKER, "data"),
+          Output(DirIds.PENDING, "children"), Output(DirIds.PENDING_MARKER, "data"), *response_level.OUTPUTS,
           Input(Ids.TICK, "n_intervals"), Input(Ids.VERSION, "data"), Input(DirIds.PENDING_VERSION, "data"),
-          State(Ids.MARKER, "data"), State(DirIds.PENDING_MARKER, "data"), prevent_initial_call=True)
+          State(Ids.MARKER, "data"), State(DirIds.PENDING_MARKER, "data"), response_level.STATE,
+          prevent_initial_call=True)
 def refresh(_n: int | None, _version: int | None, _pending_version: int | None, marker: Any = None,
-            pending_marker: Any = None) -> tuple[Any, Any, Any, Any]:
-    """The queue and the 政令 to acknowledge in one request a tick (a phone polls every 3 s), each re-read and
-    sent only when it changed (the minute included) or after an action on it, nothing at all when neither did:
-    a phone on mobile data is not sent the same list again."""
+            pending_marker: Any = None, banner_shown: Any = None) -> tuple[Any, ...]:
+    """The queue, the 政令 to acknowledge and the 应急响应 banner in one request a tick (a phone polls every
+    3 s), each re-read and sent only when it changed (the queue: the minute included) or after an action on it,
+    nothing at all when none did: a phone on mobile data is not sent the same list again."""
     lang = auth.current_lang()
     user = session_user(lang, *ROLES)
     if not isinstance(user, auth.SessionUser):
-        return user, no_update, no_update, no_update
+        return user, *[no_update] * 6
     assert user.township_code is not None  # require() refuses a township account without one
     data, now = get_data(), utcnow()
     current, pending_current = load.marker(data, user.township_code, now), data.directive_marker(user.township_code)
     queue_due = current != marker or ctx.triggered_id == Ids.VERSION
     pending_due = pending_current != pending_marker or ctx.triggered_id == DirIds.PENDING_VERSION
-    if not (queue_due or pending_due):
+    banner = response_level.changed(user, lang, banner_shown)
+    if not (queue_due or pending_due or banner):
         raise PreventUpdate
     queue = (views.incident_list(load.queue(data, user.township_code, now), lang), current) if queue_due \
         else (no_update, no_update)
     pending = (views.pending(load.pending(data, user.township_code, now), lang), pending_current) if pending_due \
         else (no_update, no_update)
-    return *queue, *pending
+    return *queue, *pending, *(banner or (no_update,) * 3)
 
 
 @callback(

@@ -126,7 +126,7 @@ def _panel(others: list[tuple[str, str]], lang: Lang) -> html.Div:
 def page(p: Page, lang: Lang) -> html.Div:
     return html.Div([
         html.H1([t("township.title", lang), html.Span(f" · {p.name}", className="subtitle")]),
-        response_level.element(),  # 应急响应 in force in its district (issue 12)
+        response_level.element(own_timer=False),  # 应急响应 in its district (issue 12), fed by the queue's refresh
         html.Div(id=Ids.MSG, className="msg-area", **aria(live="polite")),
         html.Div(pending(p.pending, lang), id=DirIds.PENDING),
         dcc.Store(id=DirIds.PENDING_MARKER, data=p.directive_marker),
