@@ -20,10 +20,14 @@ stretches per unit; ``rank`` scores and orders them. The definitions, in the REA
 
 from __future__ import annotations
 
-from collections import defaultdict
+import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from alerts.deadlines import is_overdue
 from alerts.lifecycle import Action, Incident, LogEntry, actor_of, transition
@@ -53,14 +57,6 @@ class Stretch:
     paused: timedelta = timedelta(0)  # time in 缓办, up to the end of the log
     paused_since: datetime | None = None  # in 缓办 since, at the end of the log
 
-    def still_held_at(self, at: datetime) -> bool:
-        """Not given back (退单) or moved away (转派) before ``at``: its finish deadline is then its own."""
-        ended = self.returned_at or self.transferred_at
-        return ended is None or ended >= at
-
-    def postponed_at(self, at: datetime) -> bool:
-        return self.paused_since is not None and self.paused_since <= at
-
     @property
     def sign_on_time(self) -> bool:
         return self.signed_at is not None and not is_overdue(self.sign_deadline, self.signed_at)
@@ -68,14 +64,6 @@ class Stretch:
     @property
     def handled_on_time(self) -> bool:
         return self.handled_at is not None and not is_overdue(self.finish_deadline, self.handled_at)
-
-    @property
-    def time_to_sign(self) -> timedelta | None:
-        return None if self.signed_at is None else self.signed_at - self.dispatched_at
-
-    @property
-    def time_to_handle(self) -> timedelta | None:
-        return None if self.handled_at is None else self.handled_at - self.dispatched_at - self.paused
 
 
 def assignments(incident_id: int, entries: Sequence[LogEntry]) -> list[Stretch]:
@@ -218,10 +206,6 @@ class Figures:
         return _quantile(self.handle_minutes, 0.9)
 
 
-def _minutes(delta: timedelta | None) -> list[float]:
-    return [] if delta is None else [delta.total_seconds() / 60]
-
-
 def stretches_until(logs: Mapping[int, Sequence[LogEntry]], end: datetime) -> list[Stretch]:
     """Every incident's stretches as its log stood at ``end``: a past period is judged on what was known
     by its end, not on moves made later."""
@@ -229,55 +213,184 @@ def stretches_until(logs: Mapping[int, Sequence[LogEntry]], end: datetime) -> li
             for s in assignments(incident_id, [e for e in entries if e.at < end])]
 
 
-def figures(stretches: Iterable[Stretch], period: Period, key: Mapping[str, str] | None = None,
+# -- the stretches as columns: ``figures`` counts a city's month in numpy, not stretch by stretch --
+
+NULL = int(np.iinfo(np.int64).min)  # a time not (yet) there: below every period's start
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+_TIMES = ("dispatched_at", "sign_deadline", "finish_deadline", "signed_at", "handled_at", "closed_at",
+          "returned_at", "transferred_at", "decided_at", "paused_since")
+# A row's columns, StretchTable's fields after names and stretches: the ids, the unit's and category's codes
+# (``Names``), the level, the times (µs since the epoch, NULL for None), ``paused`` in µs, reworks, returned_wrongly.
+_COLUMNS = ("incident_id", "unit", "category", "level", *_TIMES, "paused", "reworks", "returned_wrongly")
+_ROW = struct.Struct(f"<{len(_COLUMNS)}q")
+
+Column = npt.NDArray[np.int64]
+
+
+def _us(at: datetime | None) -> int:
+    """An aware time as whole µs since the epoch: exact, so ties at a period's bounds stay ties."""
+    return NULL if at is None else (at - _EPOCH) // _US
+
+
+class Names:
+    """Units and categories as small ints, for the columns; codes only ever get added, so a row packed once
+    keeps its meaning (not thread-safe: its owner locks)."""
+
+    def __init__(self) -> None:
+        self._codes: dict[str, int] = {}
+        self.names: list[str] = []
+
+    def code(self, name: str) -> int:
+        found = self._codes.get(name)
+        if found is None:
+            found = self._codes[name] = len(self.names)
+            self.names.append(name)
+        return found
+
+
+def row_of(s: Stretch, names: Names) -> bytes:
+    """``s`` as one packed row of ``StretchTable``: worked out once per replay, joined per call (joining
+    bytes is ~20× cheaper than numpy reading tuples back)."""
+    return _ROW.pack(s.incident_id, names.code(s.unit), names.code(s.category), s.level,
+                     *(_us(getattr(s, t)) for t in _TIMES), s.paused // _US, s.reworks, int(s.returned_wrongly))
+
+
+@dataclass(frozen=True, eq=False)
+class StretchTable:
+    """Stretches as columns (one entry per stretch, in ``stretches``' order); ``unit`` and ``category`` are
+    codes into ``names``."""
+
+    names: tuple[str, ...]
+    stretches: Sequence[Stretch]  # for what is shown of them (the incidents behind a figure)
+    incident_id: Column
+    unit: Column
+    category: Column
+    level: Column
+    dispatched_at: Column
+    sign_deadline: Column
+    finish_deadline: Column
+    signed_at: Column
+    handled_at: Column
+    closed_at: Column
+    returned_at: Column
+    transferred_at: Column
+    decided_at: Column
+    paused_since: Column
+    paused: Column
+    reworks: Column
+    returned_wrongly: Column
+
+    @classmethod
+    def from_rows(cls, rows: bytes, names: Sequence[str], stretches: Sequence[Stretch]) -> StretchTable:
+        """From ``row_of`` rows joined, in ``stretches``' order, coded by the ``Names`` that holds ``names``."""
+        flat = np.frombuffer(rows, dtype=np.int64).reshape(-1, len(_COLUMNS))
+        columns = np.ascontiguousarray(flat.T)
+        return cls(tuple(names), stretches, *columns)
+
+    @classmethod
+    def of(cls, stretches: Iterable[Stretch]) -> StretchTable:
+        listed, names = list(stretches), Names()
+        return cls.from_rows(b"".join(row_of(s, names) for s in listed), names.names, listed)
+
+    def __len__(self) -> int:
+        return len(self.incident_id)
+
+
+# Figures.incidents' names, in the order a stretch is counted (so each mapping's order is the loop's of old:
+# a name first counted by an earlier stretch comes first).
+_FIGURES = ("dispatched", "signed_on_time", "closed", "returned", "returned_wrongly", "due", "postponed",
+            "emergency_due", "routine_due", "handled_on_time", "emergency_on_time", "routine_on_time",
+            "decided", "reworked", "reworked_thrice")
+
+
+def figures(stretches: StretchTable | Iterable[Stretch], period: Period, key: Mapping[str, str] | None = None,
             categories: frozenset[str] | None = None, levels: frozenset[int] | None = None) -> dict[str, Figures]:
-    """Each unit's figures for ``period`` from ``stretches_until(logs, period.end)``.
+    """Each unit's figures for ``period`` from ``stretches_until(logs, period.end)`` (as a table, or the
+    stretches themselves), units in the order of their first stretch counted.
 
     ``key`` maps a unit to what is ranked (its district, for the district ranking); ``categories`` and
     ``levels`` filter the incidents counted.
     """
-    tally: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    minutes: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    start, end = period.start, period.end  # ``period.holds`` inlined: this loop runs over a city's month
-    for s in stretches:
-        if (categories is not None and s.category not in categories) or (levels is not None and s.level not in levels):
-            continue
-        who = key.get(s.unit, s.unit) if key is not None else s.unit
-        counts, times = tally[who], minutes[who]
-        if start <= s.dispatched_at < end:
-            counts["dispatched"].append(s.incident_id)
-            if s.sign_on_time:
-                counts["signed_on_time"].append(s.incident_id)
-            if s.closed_at is not None:
-                counts["closed"].append(s.incident_id)
-            if s.returned_at is not None:
-                counts["returned"].append(s.incident_id)
-                if s.returned_wrongly:
-                    counts["returned_wrongly"].append(s.incident_id)
-            times["sign_minutes"] += _minutes(s.time_to_sign)
-        if start <= s.finish_deadline < end and s.still_held_at(s.finish_deadline):
-            counts["due"].append(s.incident_id)
-            if s.postponed_at(end):
-                counts["postponed"].append(s.incident_id)
-            else:
-                emergency = s.level in EMERGENCY_LEVELS
-                counts["emergency_due" if emergency else "routine_due"].append(s.incident_id)
-                if s.handled_on_time:
-                    counts["handled_on_time"].append(s.incident_id)
-                    counts["emergency_on_time" if emergency else "routine_on_time"].append(s.incident_id)
-        if s.decided_at is not None and start <= s.decided_at < end:
-            counts["decided"].append(s.incident_id)
-            if s.reworks:
-                counts["reworked"].append(s.incident_id)
-            if s.reworks >= 3:
-                counts["reworked_thrice"].append(s.incident_id)
-        if s.handled_at is not None and start <= s.handled_at < end:
-            times["handle_minutes"] += _minutes(s.time_to_handle)
-    return {who: Figures(who, **{name: len(ids) for name, ids in counts.items()},
-                         sign_minutes=tuple(minutes[who]["sign_minutes"]),
-                         handle_minutes=tuple(minutes[who]["handle_minutes"]),
-                         incidents={name: tuple(ids) for name, ids in counts.items()})
-            for who, counts in tally.items()}
+    t = stretches if isinstance(stretches, StretchTable) else StretchTable.of(stretches)
+    keep = np.ones(len(t), dtype=bool)
+    if categories is not None:
+        keep &= np.isin(t.category, [code for code, name in enumerate(t.names) if name in categories])
+    if levels is not None:
+        keep &= np.isin(t.level, list(levels))
+    ranked_as = [name if key is None else key.get(name, name) for name in t.names]
+    whos = list(dict.fromkeys(ranked_as))
+    code_of = {who: i for i, who in enumerate(whos)}
+    who_of_unit = np.array([code_of[who] for who in ranked_as], dtype=np.int64)
+    kept = np.flatnonzero(keep)
+    order = kept[np.argsort(who_of_unit[t.unit[kept]], kind="stable")]  # by unit, each in stretch order
+    who = who_of_unit[t.unit[order]]
+
+    def col(name: str) -> Column:
+        return getattr(t, name)[order]  # type: ignore[no-any-return]
+
+    start, end = _us(period.start), _us(period.end)
+
+    def within(at: Column) -> npt.NDArray[np.bool_]:
+        return (start <= at) & (at < end)  # NULL is below every start
+
+    dispatched_at, finish_deadline, signed_at, handled_at, paused_since, returned_at, transferred_at = (
+        col(c) for c in ("dispatched_at", "finish_deadline", "signed_at", "handled_at", "paused_since",
+                         "returned_at", "transferred_at"))
+    reworks, emergency = col("reworks"), np.isin(col("level"), list(EMERGENCY_LEVELS))
+    dispatched, signed, handled = within(dispatched_at), signed_at != NULL, handled_at != NULL
+    returned = dispatched & (returned_at != NULL)
+    ended = np.where(returned_at != NULL, returned_at, transferred_at)  # given back or moved away
+    due = within(finish_deadline) & ((ended == NULL) | (ended >= finish_deadline))  # still held when due
+    postponed = due & (paused_since != NULL) & (paused_since <= end)  # its clock stopped at the period's end
+    counted = due & ~postponed
+    # on time: not ``is_overdue`` (past the deadline), so done at the deadline itself is on time
+    on_time = counted & handled & (handled_at <= finish_deadline)
+    decided = within(col("decided_at"))
+    masks = {"dispatched": dispatched, "signed_on_time": dispatched & signed & (signed_at <= col("sign_deadline")),
+             "closed": dispatched & (col("closed_at") != NULL), "returned": returned,
+             "returned_wrongly": returned & (col("returned_wrongly") != 0), "due": due, "postponed": postponed,
+             "emergency_due": counted & emergency, "routine_due": counted & ~emergency, "handled_on_time": on_time,
+             "emergency_on_time": on_time & emergency, "routine_on_time": on_time & ~emergency, "decided": decided,
+             "reworked": decided & (reworks != 0), "reworked_thrice": decided & (reworks >= 3)}
+    ids = col("incident_id")
+    bounds = np.arange(len(whos) + 1)
+
+    def per_unit(mask: npt.NDArray[np.bool_], values: npt.NDArray[Any]) -> tuple[list[Any], list[int], list[int]]:
+        """``values`` where ``mask``, in unit order; each unit's slice bounds into them; each unit's first
+        stretch counted (its position in the table)."""
+        at = np.flatnonzero(mask)
+        cuts = np.searchsorted(who[at], bounds).tolist()
+        firsts = [int(order[at[c]]) if c < len(at) else -1 for c in cuts[:-1]]
+        return values[at].tolist(), cuts, firsts
+
+    sign = dispatched & signed
+    sign_minutes = per_unit(sign, _minutes(signed_at[sign] - dispatched_at[sign], sign))
+    period_handled = within(handled_at)
+    handle_minutes = per_unit(period_handled, _minutes(
+        handled_at[period_handled] - dispatched_at[period_handled] - col("paused")[period_handled], period_handled))
+    counts = [(name, *per_unit(mask, ids)) for name, mask in masks.items()]
+    present, first = np.unique(who, return_index=True)
+    out: dict[str, Figures] = {}
+    for w in present[np.argsort(order[first])].tolist():
+        named = sorted(((firsts[w], pos, name, tuple(got[cuts[w]:cuts[w + 1]]))
+                        for pos, (name, got, cuts, firsts) in enumerate(counts) if cuts[w + 1] > cuts[w]))
+        out[whos[w]] = Figures(whos[w], **{name: len(found) for _, _, name, found in named},
+                               sign_minutes=_slice(sign_minutes, w), handle_minutes=_slice(handle_minutes, w),
+                               incidents={name: found for _, _, name, found in named})
+    return out
+
+
+def _minutes(us: Column, where: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+    """µs as minutes (``timedelta.total_seconds() / 60``: the same float), laid out over ``where``."""
+    out = np.zeros(len(where), dtype=np.float64)
+    out[where] = us.astype(np.float64) / 1e6 / 60
+    return out
+
+
+def _slice(split: tuple[list[Any], list[int], list[int]], w: int) -> tuple[float, ...]:
+    values, cuts, _ = split
+    return tuple(values[cuts[w]:cuts[w + 1]])
 
 
 @dataclass(frozen=True, slots=True)
