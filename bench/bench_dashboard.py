@@ -423,7 +423,7 @@ def measure_callbacks(dsn: str, samples: int, district: str) -> list[dict[str, A
             fig = figure.build(registry.REGISTRY, layers, inline, "/assets/map-dark.json", "zh", CITY,
                                registry.DEFAULT_ON)
             for layer in registry.due(tuple(Cadence), registry.choropleth(None)):
-                layer.style(layer.read(data, now), scene).apply_to(fig)
+                layer.style(layer.read(data, now, CITY), scene).apply_to(fig)
             kpis = data.kpis(datetime.now(UTC).replace(hour=0, minute=0), now)
             return (fig, overview.views.kpi_cards(kpis, "zh"), charts.hourly_trend(data.hourly_new(now), now, "zh"))
 

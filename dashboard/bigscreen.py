@@ -37,7 +37,9 @@ def kpi_class(key: str, values: dict[str, Any]) -> str:
 
 
 def online_rate(devices: pd.DataFrame) -> float | None:
-    return online_percent(int(devices["online"].astype(bool).sum()), len(devices))
+    """在线率 of the screen's devices, from the devices layer's per-grid rows (``map.points.device_read``)."""
+    grids = devices[devices["kind"] == "grid"] if len(devices) else devices
+    return online_percent(int(grids["online"].sum()), int(grids["devices"].sum())) if len(grids) else None
 
 
 def warning_items(warnings: pd.DataFrame, names: dict[str, str], lang: Lang, now: datetime,

@@ -128,13 +128,28 @@ class LiveReads(Reads):
             " WHERE d.device_type = 'rain_gauge'" + self._in_district("d.district_code") + group,
             {"since": now - RAIN_STALE, "now": now} | self._district())
 
-    def device_states(self, now: datetime) -> pd.DataFrame:
-        """device_id, device_type, name, lon, lat, online for every registered device, by id."""
+    def device_grids(self, now: datetime) -> pd.DataFrame:
+        """code, lon, lat, devices, online per grid, by code (a device outside every grid counts in its
+        township's row, at the township's label point; one outside every area has no point, lon NaN, but counts):
+        the big screen's devices at the city and district views, one aggregate, never a row per device."""
         return self._df(
-            "SELECT d.device_id, d.device_type, d.name, d.lon, d.lat, coalesce(" + ONLINE_SQL + ", false) AS online"
+            "SELECT g.code, r.label_lon AS lon, r.label_lat AS lat, g.devices, g.online FROM ("
+            " SELECT coalesce(d.grid_code, d.township_code) AS code, count(*) AS devices,"
+            "  count(*) FILTER (WHERE " + ONLINE_SQL + ") AS online"
             " FROM devices d LEFT JOIN device_status s ON s.device_id = d.device_id"
-            " WHERE true" + self._in_district("d.district_code") + " ORDER BY d.device_id",
-            {"now": now} | self._district())
+            " WHERE true" + self._in_district("d.district_code") + " GROUP BY 1) g"
+            " LEFT JOIN (regions r JOIN boundary_versions b ON b.version = r.version AND b.active) ON r.code = g.code"
+            " ORDER BY g.code NULLS LAST", {"now": now} | self._district())
+
+    def device_states(self, now: datetime, township: str) -> pd.DataFrame:
+        """code (the device id), name, lon, lat, devices (1), online (1 or 0) of each device of one township,
+        by id: the big screen's devices drilled into a township, in ``device_grids``' columns."""
+        return self._df(
+            "SELECT d.device_id AS code, d.name, d.lon, d.lat, 1 AS devices,"
+            " (coalesce(" + ONLINE_SQL + ", false))::int AS online"
+            " FROM devices d LEFT JOIN device_status s ON s.device_id = d.device_id"
+            " WHERE d.township_code = %(township)s" + self._in_district("d.district_code") + " ORDER BY d.device_id",
+            {"now": now, "township": township} | self._district())
 
     def vehicle_positions(self, now: datetime) -> pd.DataFrame:
         """Each hazardous-goods vehicle heard from in the last 30 minutes: its track, one fix a minute

@@ -423,6 +423,7 @@ PAGE_MESSAGES: dict[str, dict[Lang, str]] = {
                  "en": "Click a district, then a township, to drill down"},
     "layer.incidents": {"zh": "事件", "en": "Incidents"},
     "layer.devices": {"zh": "设备状态", "en": "Devices"},
+    "map.devices_hover": {"zh": "在线 {online} / 共 {devices} 台", "en": "{online} of {devices} online"},
     "layer.hazmat": {"zh": "危货车辆", "en": "Hazmat vehicles"},
     "map.cargo_legend": {"zh": "危货车辆 · 货物类别", "en": "Hazmat trucks · cargo class"},
     "vehicle.company": {"zh": "运输企业", "en": "Company"},

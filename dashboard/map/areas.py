@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from dashboard.map.model import CITY, Cadence, Changes, Kind, Layer, Scene, T
+from dashboard.map.model import CITY, Cadence, Changes, Kind, Layer, Scene, T, View
 from dashboard.map.views import FILL_OF_LEVEL, FILLS, outline
 from i18n.labels import LEVEL_COLOR, Lang, level_label, t
 from i18n.numbers import fmt_int
@@ -35,7 +35,7 @@ def district_lines(_lang: Lang) -> list[go.Choroplethmap]:
     return [outline("district-line", None, DISTRICT_LINE, 2.0)]  # its style sets the polygons
 
 
-def _district_codes(data: Data, _now: datetime) -> pd.DataFrame:
+def _district_codes(data: Data, _now: datetime, _view: View) -> pd.DataFrame:
     return pd.DataFrame({"code": data.base_map().children_of(CITY)})
 
 
@@ -161,15 +161,15 @@ def evacuated_style(frame: pd.DataFrame, scene: Scene) -> Changes:
     return changes
 
 
-OPEN = Layer("open", "map.metric_open", Kind.CHOROPLETH, Cadence.CHANGE, lambda d, now: d.area_counts(now),
-             open_style, FILLS, default_on=True)
-OVERDUE = Layer("overdue", "map.metric_overdue", Kind.CHOROPLETH, Cadence.CHANGE, lambda d, now: d.area_counts(now),
-                overdue_style, FILLS)
-WARNING = Layer("warning", "layer.warning", Kind.CHOROPLETH, Cadence.CHANGE, lambda d, _now: d.area_warning_levels(),
-                warning_style, FILLS)
-RAIN = Layer("rain", "layer.rain", Kind.CHOROPLETH, Cadence.LIVE, lambda d, now: d.area_rainfall(now), rain_style,
-             FILLS)
+OPEN = Layer("open", "map.metric_open", Kind.CHOROPLETH, Cadence.CHANGE,
+             lambda d, now, _view: d.area_counts(now), open_style, FILLS, default_on=True)
+OVERDUE = Layer("overdue", "map.metric_overdue", Kind.CHOROPLETH, Cadence.CHANGE,
+                lambda d, now, _view: d.area_counts(now), overdue_style, FILLS)
+WARNING = Layer("warning", "layer.warning", Kind.CHOROPLETH, Cadence.CHANGE,
+                lambda d, _now, _view: d.area_warning_levels(), warning_style, FILLS)
+RAIN = Layer("rain", "layer.rain", Kind.CHOROPLETH, Cadence.LIVE, lambda d, now, _view: d.area_rainfall(now),
+             rain_style, FILLS)
 EVACUATED = Layer("evacuated", "map.metric_evacuated", Kind.CHOROPLETH, Cadence.CHANGE,
-                  lambda d, now: d.area_people_moved(now), evacuated_style, FILLS)
+                  lambda d, now, _view: d.area_people_moved(now), evacuated_style, FILLS)
 
 LAYERS = (BOUNDARIES, OPEN, OVERDUE, WARNING, RAIN, EVACUATED)

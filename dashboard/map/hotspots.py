@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.map.model import Cadence, Changes, Kind, Layer, Scene, T
+from dashboard.map.model import Cadence, Changes, Kind, Layer, Scene, T, View
 from dashboard.map.points import _coords, _markers
 from dashboard.reads import OPEN_STATUSES
 from i18n.labels import Lang, complaint_label, status_label, t
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 RING = "rgba(255,112,67,0.30)"  # the heat's orange, see-through: the incident under it stays visible
 
 
-def read(d: Data, _now: datetime) -> pd.DataFrame:
+def read(d: Data, _now: datetime, _view: View) -> pd.DataFrame:
     """id, lon, lat, status, township_code, complaint, tickets of the open hotspot incidents (of a district's
     screen: those on its desk)."""
     return d._df(

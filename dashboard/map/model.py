@@ -201,7 +201,7 @@ class Layer:
     label: str  # text key
     kind: Kind
     cadence: Cadence
-    read: Callable[[Data, datetime], pd.DataFrame]
+    read: Callable[[Data, datetime, View], pd.DataFrame]  # the view on screen: a township's devices one by one
     style: Callable[[pd.DataFrame, Scene], Changes]
     traces: tuple[int, ...]  # what it draws into; the choropleths share the three area fills
     draw: Callable[[Lang], list[BaseTraceType]] | None = None  # its traces' fixed look (None: the views draw)

@@ -1,4 +1,5 @@
-"""The map's point layers: open incidents, devices, hazmat vehicles (with their tracks), and the hotline heat.
+"""The map's point layers: open incidents, devices (per grid, or one by one in a township), hazmat vehicles (with
+their tracks), and the hotline heat.
 
 Each definition holds the whole layer: the read that feeds it, when it is read again, the
 traces it draws with their look and marker sizes, and the style that turns the read's frame
@@ -8,15 +9,19 @@ into their properties (pure). Coordinates are rounded to 5 decimals (~1 m) for t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import plotly.graph_objects as go
 from shapely.geometry import LineString
 
-from dashboard.map.model import LEVELS, Cadence, Changes, Kind, Layer, Props, Scene, T, incident_trace
+from dashboard.map.model import LEVELS, Cadence, Changes, Kind, Layer, Props, Scene, T, View, incident_trace
 from i18n.labels import LEVEL_COLOR, Lang, cargo_label, level_label, status_label, t
 from i18n.timefmt import fmt_time
+
+if TYPE_CHECKING:
+    from dashboard.data import Data
 
 ONLINE, OFFLINE = "#3ddc84", "#ff8a80"  # an offline device is the one to look at
 VEHICLE = "#c77dff"
@@ -58,34 +63,69 @@ def incident_style(frame: pd.DataFrame, scene: Scene) -> Changes:
                     for level in LEVELS})
 
 
-INCIDENTS = Layer("incidents", "layer.incidents", Kind.POINTS, Cadence.CHANGE, lambda d, _now: d.open_incidents(),
-                  incident_style, tuple(incident_trace(level) for level in BLUE_FIRST), incident_traces,
+INCIDENTS = Layer("incidents", "layer.incidents", Kind.POINTS, Cadence.CHANGE,
+                  lambda d, _now, _view: d.open_incidents(), incident_style,
+                  tuple(incident_trace(level) for level in BLUE_FIRST), incident_traces,
                   sizes=tuple(15 if level == 1 else 12 for level in BLUE_FIRST), default_on=True)
 
 
-# -- devices: online or not --
+# -- devices: per grid at the city and district views, one by one drilled into a township --
+
+AMBER = "#ffc857"
+# One scale for both: a device is 0 (offline) or 1 (online); a grid 0 (under 70 % of its devices online), 0.5
+# (under 90 %, the online KPI's alert line) or 1.
+DEVICE_SCALE = [[0, OFFLINE], [0.25, OFFLINE], [0.25, AMBER], [0.75, AMBER], [0.75, ONLINE], [1, ONLINE]]
+GRID_FAIR, GRID_GOOD = 0.7, 0.9
+POINT_HOVER = "%{text}<extra></extra>"
+
 
 def device_trace(lang: Lang) -> list[go.Scattermap]:
     return [_markers(t("layer.devices", lang), {"color": [], "cmin": 0, "cmax": 1, "opacity": 0.85,
-                                                "colorscale": [[0, OFFLINE], [0.5, OFFLINE], [0.5, ONLINE],
-                                                               [1, ONLINE]]})]
+                                                "colorscale": DEVICE_SCALE}, customdata=[])]
 
 
-def device_colors(devices: pd.DataFrame) -> list[int]:
-    """1 online, 0 offline, in the device order (by id): 2 bytes a device on the wire."""
-    return [1 if v else 0 for v in devices["online"]] if len(devices) else []
+def grid_class(online: int, devices: int) -> float:
+    """A grid's colour class by the share of its devices online."""
+    share = online / devices if devices else 1.0
+    return 1.0 if share >= GRID_GOOD else 0.5 if share >= GRID_FAIR else 0.0
 
 
-def device_style(frame: pd.DataFrame, _scene: Scene) -> Changes:
-    """Positions and colours apart: a device going offline sends 2 bytes, not its position again."""
-    if not len(frame):
-        return Changes({T.DEVICES: {"lon": [], "lat": [], "text": [], "marker.color": []}})
-    return Changes({T.DEVICES: {"lon": _coords(frame["lon"]), "lat": _coords(frame["lat"]),
-                                "text": list(frame["name"]), "marker.color": device_colors(frame)}})
+def device_read(d: Data, now: datetime, view: View) -> pd.DataFrame:
+    """The screen's devices per grid (``kind`` "grid") and, drilled into a township, its devices one by one
+    (``kind`` "device"), in the same columns: a city's 100,000 devices are ~1,000 grid markers, a township's
+    a few hundred points, and the per-grid rows give the online KPI whatever the view."""
+    grids = d.device_grids(now).assign(kind="grid")
+    if view.level != "township" or view.code is None:
+        return grids
+    return pd.concat([grids, d.device_states(now, view.code).assign(kind="device")], ignore_index=True)
 
 
-DEVICES = Layer("devices", "layer.devices", Kind.POINTS, Cadence.LIVE, lambda d, now: d.device_states(now),
-                device_style, (T.DEVICES,), device_trace, sizes=(6,))  # 1,000 dots: on request
+def device_style(frame: pd.DataFrame, scene: Scene) -> Changes:
+    """A township's devices green or red; above, a marker per grid in its class's colour with its counts in the
+    hover. Names and positions apart from the counts (``customdata``) and colours: a device going offline
+    sends those, not every position and name again."""
+    one_by_one = scene.view.level == "township"
+    rows = frame[(frame["kind"] == ("device" if one_by_one else "grid")) & frame["lon"].notna()] \
+        if len(frame) else frame
+    if not len(rows):
+        return Changes({T.DEVICES: {"lon": [], "lat": [], "text": [], "marker.color": [], "customdata": [],
+                                    "hovertemplate": POINT_HOVER}})
+    online, devices = [int(v) for v in rows["online"]], [int(v) for v in rows["devices"]]
+    if one_by_one:
+        props: Props = {"text": [str(v) for v in rows["name"]], "marker.color": online, "customdata": [],
+                        "hovertemplate": POINT_HOVER}
+    else:
+        names = scene.base.names
+        counts = t("map.devices_hover", scene.lang, online="%{customdata[0]}", devices="%{customdata[1]}")
+        props = {"text": [names.get(c, c) for c in rows["code"]],
+                 "marker.color": [grid_class(o, n) for o, n in zip(online, devices, strict=True)],
+                 "customdata": [[o, n] for o, n in zip(online, devices, strict=True)],
+                 "hovertemplate": f"%{{text}}<br>{counts}<extra></extra>"}
+    return Changes({T.DEVICES: {"lon": _coords(rows["lon"]), "lat": _coords(rows["lat"]), **props}})
+
+
+DEVICES = Layer("devices", "layer.devices", Kind.POINTS, Cadence.LIVE, device_read, device_style, (T.DEVICES,),
+                device_trace, sizes=(7,))  # on request
 
 
 # -- hazmat vehicles: where they are and their last 30 minutes, coloured by cargo class --
@@ -142,7 +182,7 @@ def vehicle_style(frame: pd.DataFrame, scene: Scene) -> Changes:
     return Changes({T.VEHICLES: vehicle_points(frame, scene.lang)})
 
 
-HAZMAT = Layer("hazmat", "layer.hazmat", Kind.POINTS, Cadence.LIVE, lambda d, now: d.vehicle_positions(now),
+HAZMAT = Layer("hazmat", "layer.hazmat", Kind.POINTS, Cadence.LIVE, lambda d, now, _view: d.vehicle_positions(now),
                vehicle_style, (T.VEHICLES,), vehicle_trace, sizes=(11,), default_on=True)
 
 
@@ -160,7 +200,7 @@ def heat_style(frame: pd.DataFrame, _scene: Scene) -> Changes:
                              "lon": [round(float(v), 3) for v in frame["lon"]], "z": [int(v) for v in frame["n"]]}})
 
 
-HOTLINE = Layer("hotline", "layer.hotline", Kind.HEAT, Cadence.LIVE, lambda d, now: d.hotline_heat(now), heat_style,
-                (T.HEAT,), heat_trace, default_on=True)
+HOTLINE = Layer("hotline", "layer.hotline", Kind.HEAT, Cadence.LIVE, lambda d, now, _view: d.hotline_heat(now),
+                heat_style, (T.HEAT,), heat_trace, default_on=True)
 
 LAYERS = (INCIDENTS, DEVICES, HAZMAT, HOTLINE)

@@ -39,8 +39,10 @@ RAIN = pd.DataFrame({"level": ["district", "township", None], "code": ["431002",
 INCIDENTS = pd.DataFrame({"id": [1, 2, 3], "title": ["积水", "燃气", "无坐标"], "level": [1, 3, 1],
                           "status": ["dispatched"] * 3, "lon": [113.01, 113.02, None], "lat": [25.01, 25.02, None],
                           "township_code": ["431002001"] * 3})
-DEVICES = pd.DataFrame({"device_id": ["a", "b"], "device_type": ["rain_gauge"] * 2, "name": ["甲", "乙"],
-                        "lon": [113.01, 113.02], "lat": [25.01, 25.02], "online": [True, False]})
+# The devices layer's read drilled into 甲街道: its one grid (8 of 10 online) and, one by one, two of its devices.
+DEVICES = pd.DataFrame({"code": ["431002001001", "a", "b"], "kind": ["grid", "device", "device"],
+                        "name": [None, "甲", "乙"], "lon": [113.02, 113.01, 113.02], "lat": [25.02, 25.01, 25.02],
+                        "devices": [10, 1, 1], "online": [8, 1, 0]})
 VEHICLES = pd.DataFrame({"device_id": ["v"], "name": ["危货车辆1号"], "plate": ["湘L危1"], "company": ["危运"],
                          "cargo_class": [3], "cargo": ["汽油"], "ts": [datetime(2026, 1, 1, 2, tzinfo=UTC)],
                          "lon": [113.011111], "lat": [25.0], "speed": [62.4], "heading": [90.0]})
@@ -121,7 +123,7 @@ def test_one_trace_per_part_in_drawing_order() -> None:
     red = data[incident_trace(1)]
     assert red["marker"]["color"] == "#d7191c" and red["customdata"] == [1]  # the one without coordinates: left out
     assert incident_trace(1) == T.INCIDENT_1 == len(T) - 1  # red is drawn last, on top
-    assert data[T.DEVICES]["marker"]["color"] == [1, 0]
+    assert data[T.DEVICES]["marker"]["color"] == [0.5] and data[T.DEVICES]["customdata"] == [[8, 10]]  # a grid
     assert data[T.DEVICES]["visible"] is False and data[T.HEAT]["visible"] is True  # default layers
     assert fig["layout"]["uirevision"] == map_figure.MAP_UIREVISION
 
@@ -132,7 +134,7 @@ def test_marker_sizes_are_the_layers_own_in_the_figure_and_the_4k_hints() -> Non
     assert {i: data[i]["marker"]["size"] for i in hints["point_traces"]} == dict(
         zip(hints["point_traces"], hints["point_sizes"], strict=True))
     assert data[T.INCIDENT_1]["marker"]["size"] == 15 and data[T.INCIDENT_4]["marker"]["size"] == 12
-    assert (data[T.DEVICES]["marker"]["size"], data[T.VEHICLES]["marker"]["size"]) == (6, 11)
+    assert (data[T.DEVICES]["marker"]["size"], data[T.VEHICLES]["marker"]["size"]) == (7, 11)
 
 
 def test_the_first_picture_is_fitted_for_the_big_screen() -> None:
@@ -226,11 +228,27 @@ def test_points_and_heat_carry_what_the_hover_says() -> None:
     assert "#1 积水<br>红色 I级" in points[T.INCIDENT_1]["text"][0] and "甲街道" in points[T.INCIDENT_1]["text"][0]
     vehicle = point_layers.vehicle_style(VEHICLES, scene())[T.VEHICLES]
     assert vehicle["lon"] == [113.01111] and "62 km/h" in vehicle["text"][0]
-    devices = point_layers.device_style(DEVICES, scene())[T.DEVICES]
-    assert devices["marker.color"] == [1, 0] and devices["text"] == ["甲", "乙"]
+    devices = point_layers.device_style(DEVICES, scene(TOWNSHIP))[T.DEVICES]  # in a township: one by one
+    assert devices["marker.color"] == [1, 0] and devices["text"] == ["甲", "乙"] and devices["customdata"] == []
+    assert devices["hovertemplate"] == "%{text}<extra></extra>"
     empty = {lid: registry.BY_ID[lid].style(FRAMES[lid].iloc[0:0], scene()) for lid in ("devices", "hotline")}
-    assert empty == {"devices": Changes({T.DEVICES: {"lon": [], "lat": [], "text": [], "marker.color": []}}),
+    assert empty == {"devices": Changes({T.DEVICES: {"lon": [], "lat": [], "text": [], "marker.color": [],
+                                                     "customdata": [], "hovertemplate": "%{text}<extra></extra>"}}),
                      "hotline": Changes({T.HEAT: {"lat": [], "lon": [], "z": []}})}
+
+
+@pytest.mark.parametrize(("view", "lang", "words"), [(CITY, "zh", "在线 %{customdata[0]} / 共 %{customdata[1]} 台"),
+                                                     (DISTRICT, "en", "%{customdata[0]} of %{customdata[1]} online")])
+def test_above_a_township_devices_are_one_marker_per_grid(view: View, lang: str, words: str) -> None:
+    """A city's 100,000 devices are never 100,000 markers: the city and a district see a marker per grid at its
+    label point, coloured by the share online, its counts in the hover; never a device of the frame."""
+    grids = point_layers.device_style(DEVICES, scene(view, lang))[T.DEVICES]
+    assert grids["lon"] == [113.02] and grids["text"] == ["甲街道第1网格"] and grids["customdata"] == [[8, 10]]
+    assert grids["marker.color"] == [0.5] and words in grids["hovertemplate"]
+    assert [point_layers.grid_class(o, 10) for o in (10, 9, 8, 7, 6, 0)] == [1.0, 1.0, 0.5, 0.5, 0.0, 0.0]
+    assert point_layers.grid_class(0, 0) == 1.0  # nothing to be offline
+    assert bigscreen.online_rate(DEVICES) == 80.0  # the KPI: the grids' sums, whatever the view draws
+    assert bigscreen.online_rate(DEVICES.iloc[0:0]) is None
 
 
 # -- views, patches, plans --
@@ -261,14 +279,21 @@ def test_patches_and_figures_take_nested_properties_alike() -> None:
 
 def test_a_plan_sends_only_the_properties_that_changed() -> None:
     plan = bigscreen.RefreshPlan(fp={})
-    plan.map(point_layers.device_style(DEVICES, scene()))
-    assert set(plan.map_changes[T.DEVICES]) == {"lon", "lat", "text", "marker.color"}  # the first time: all
+    plan.map(point_layers.device_style(DEVICES, scene(TOWNSHIP)))
+    assert set(plan.map_changes[T.DEVICES]) == {"lon", "lat", "text", "marker.color", "customdata",
+                                                "hovertemplate"}  # the first time: all
     again = bigscreen.RefreshPlan(fp=dict(plan.fp))
-    again.map(point_layers.device_style(DEVICES.assign(online=[False, False]), scene()))
+    again.map(point_layers.device_style(DEVICES.assign(online=[8, 0, 0]), scene(TOWNSHIP)))
     assert again.map_changes == Changes({T.DEVICES: {"marker.color": [0, 0]}})  # gone offline: 2 bytes, no positions
     still = bigscreen.RefreshPlan(fp=dict(again.fp))
-    still.map(point_layers.device_style(DEVICES.assign(online=[False, False]), scene()))
+    still.map(point_layers.device_style(DEVICES.assign(online=[8, 0, 0]), scene(TOWNSHIP)))
     assert still.map_patch() is None
+    grids = bigscreen.RefreshPlan(fp={})
+    grids.map(point_layers.device_style(DEVICES, scene()))
+    fewer = bigscreen.RefreshPlan(fp=dict(grids.fp))
+    fewer.map(point_layers.device_style(DEVICES.assign(online=[6, 1, 0]), scene()))
+    assert fewer.map_changes == Changes({T.DEVICES: {"marker.color": [0.0], "customdata": [[6, 10]]}})  # a grid's
+    # counts changed: its counts and colour, not the positions and names
     assert bigscreen.fingerprint({"a": 1, "b": 2}) == bigscreen.fingerprint({"b": 2, "a": 1})
 
 

@@ -122,6 +122,17 @@ def test_warning_level_per_area_is_the_highest_open_one(area_data: Data) -> None
                       f"{A}001": (1, 2), f"{B}001": (3, 1), f"{C}001": (2, 1)}  # B's red one was cleared
 
 
+def test_devices_are_counted_per_grid_and_listed_one_by_one_in_a_township(area_data: Data) -> None:
+    """The big screen's device reads: counts per grid (a device outside every grid in its township's row), a
+    district's screen its own only; drilled into a township its devices, in the same columns."""
+    grids = _by_code(area_data.device_grids(NOW), "devices", "online")
+    assert grids == {f"{A}001": (2, 0), A: (1, 0), f"{B}001": (1, 0), f"{C}001": (1, 0)}  # none seen: offline
+    assert list(area_data.for_district(D2).device_grids(NOW)["code"]) == [f"{C}001"]
+    town = area_data.device_states(NOW, A)
+    assert list(town["code"]) == ["g-a1", "r-a1", "r-a2"] and set(town["devices"]) == {1}
+    assert area_data.for_district(D2).device_states(NOW, A).empty  # another district's township: nothing
+
+
 # -- the page and its callbacks --
 
 def _incident(dsn: str, township: str, title: str, level: int) -> int:
@@ -220,9 +231,35 @@ def test_live_layers_follow_the_devices(overview: SimpleNamespace, logged_in: Lo
     ops = _ops(moved["map"])
     assert ops[("data", int(T.VEHICLES), "lon")] == [round(lon + 0.01, 5)]
     assert "62 km/h" in ops[("data", int(T.VEHICLES), "text")][0]
-    assert 0 in ops[("data", int(T.DEVICES), "marker", "color")]  # silent for an hour: offline
+    # silent for an hour: offline; the city sees its counts per grid (the truck has none: its township's row)
+    assert [0, 1] in ops[("data", int(T.DEVICES), "customdata")]
     assert ("data", int(T.DEVICES), "lon") not in ops  # it went offline where it was: no positions resent
     assert "设备在线率" in dash_calls.text_of(moved["kpis"])
+
+
+def test_drilled_into_a_township_the_screen_shows_its_devices_one_by_one(
+        overview: SimpleNamespace, logged_in: LoggedIn, town: tuple, dashboard_dsn: str,
+        dash_calls: DashCalls) -> None:
+    code = town[0]
+    with psycopg.connect(dashboard_dsn) as conn:
+        conn.execute("INSERT INTO devices (device_id, device_type, dept, name, lon, lat, district_code, township_code)"
+                     " SELECT 'ov-level', 'water_level', 'sl', '测试水位站', label_lon, label_lat, parent_code, code"
+                     " FROM regions WHERE code = %s LIMIT 1 ON CONFLICT DO NOTHING", (code,))
+        conn.commit()
+    township, city = {"level": "township", "code": code}, CITY_VIEW
+    with logged_in("zhihui"):
+        drilled = dash_calls.triggered_by(overview.show_view, f"{overview.Ids.VIEW}.data", township, township, "open")
+        back = dash_calls.triggered_by(overview.show_view, f"{overview.Ids.VIEW}.data", city, city, "open")
+        recoloured = dash_calls.triggered_by(overview.show_view, f"{overview.Ids.METRIC}.value", "rain", city, "rain")
+    points = _ops(drilled["map"])[("data", int(T.DEVICES), "text")]
+    assert "测试水位站" in points  # its devices by name, as many markers as it has devices
+    grids = _ops(back["map"])[("data", int(T.DEVICES), "text")]
+    with psycopg.connect(dashboard_dsn) as conn:
+        areas, devices = one(conn, "SELECT count(DISTINCT r.code), count(*) FROM devices d JOIN regions r"
+                                   " ON r.code = coalesce(d.grid_code, d.township_code)"
+                                   " JOIN boundary_versions v ON v.version = r.version AND v.active")
+    assert "测试水位站" not in grids and len(grids) == areas < devices  # back up: a marker per grid, by name
+    assert ("data", int(T.DEVICES), "text") not in _ops(recoloured["map"])  # another colouring: devices as they are
 
 
 def test_the_areas_coloured_by_warnings_then_by_rain(overview: SimpleNamespace, logged_in: LoggedIn, town: tuple,

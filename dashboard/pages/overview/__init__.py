@@ -34,8 +34,9 @@ def layout(**_: object) -> html.Div:
     user = session_user(lang, *callbacks.ROLES)
     if not isinstance(user, auth.SessionUser):
         return user
-    return views.page(load.first(load.screen(get_read_data(), user), utcnow()), lang,
-                      dash.get_asset_url("map-dark.json"), load.home(load.district_of(user)))
+    home = load.home(load.district_of(user))
+    return views.page(load.first(load.screen(get_read_data(), user), utcnow(), home), lang,
+                      dash.get_asset_url("map-dark.json"), home)
 
 
 # Registered after ``layout`` exists: pages are imported as ordinary modules, not scanned by Dash.

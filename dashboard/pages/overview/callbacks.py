@@ -14,7 +14,7 @@ from dash.exceptions import PreventUpdate
 from alerts.lifecycle import Role
 from dashboard import auth
 from dashboard.context import get_read_data
-from dashboard.map import figure, registry
+from dashboard.map import figure, points, registry
 from dashboard.map.model import LEVELS, Scene, T, incident_trace
 from i18n.timefmt import fmt_time, utcnow
 
@@ -73,10 +73,10 @@ def _allowed() -> auth.SessionUser:
 def refresh(_n: int | None, marker: Any, view: Any, metric: Any, scale: Any = 1) -> dict[str, Any]:
     user = _allowed()
     lang, now = auth.current_lang(), utcnow()
-    shown = load.Shown.from_store(marker)
-    reads = load.tick(load.screen(get_read_data(), user), now, shown, registry.choropleth(metric))
-    plan = views.refresh(reads, shown, Scene.of(reads.base, load.view_of(view, reads.base, load.district_of(user)),
-                                                lang), scale=2 if scale == 2 else 1)
+    shown, data = load.Shown.from_store(marker), load.screen(get_read_data(), user)
+    current = load.view_of(view, data.base_map(), load.district_of(user))
+    reads = load.tick(data, now, shown, registry.choropleth(metric), current)
+    plan = views.refresh(reads, shown, Scene.of(reads.base, current, lang), scale=2 if scale == 2 else 1)
     kpis = {**shown.kpis, **(plan.kpis or {})}
     patch = plan.map_patch()
     return {
@@ -135,7 +135,9 @@ def show_view(view: Any, metric: Any) -> dict[str, Any]:
     current = load.view_of(view, base, district)
     chosen = registry.choropleth(metric)
     return {
-        "map": views.view_patch(current, base, chosen, chosen.read(data, now), lang),
+        "map": views.view_patch(current, base, chosen, chosen.read(data, now, current),
+                                points.DEVICES.read(data, now, current) if ctx.triggered_id == Ids.VIEW else None,
+                                lang),
         "fit": figure.fit_hints(current, base, registry.REGISTRY) if ctx.triggered_id == Ids.VIEW else no_update,
         "crumb": views.crumbs(current, base, lang),
         "back_hidden": current == load.home(district),

@@ -129,8 +129,8 @@ class LayerReads:
     live: bool  # the live layers were read
 
 
-def _frames(data: Data, layers: list[Layer], now: datetime) -> dict[str, pd.DataFrame]:
-    return {layer.id: layer.read(data, now) for layer in layers}
+def _frames(data: Data, layers: list[Layer], now: datetime, view: View) -> dict[str, pd.DataFrame]:
+    return {layer.id: layer.read(data, now, view) for layer in layers}
 
 
 def _board(data: Data, now: datetime) -> Board:
@@ -142,18 +142,20 @@ def _change(data: Data, now: datetime) -> str:
     return f"{local(now).strftime('%Y%m%d%H%M')}|{data.change_marker()}"
 
 
-def first(data: Data, now: datetime) -> LayerReads:
-    """Everything the first picture shows, for the city and the default area layer. Its change marker is
-    left blank: the first tick reads the tables again and finishes the picture (``views.first_picture``)."""
+def first(data: Data, now: datetime, view: View = CITY) -> LayerReads:
+    """Everything the first picture shows, for the view it opens on (``home``) and the default area layer. Its
+    change marker is left blank: the first tick reads the tables again and finishes the picture
+    (``views.first_picture``)."""
     layers = registry.due(tuple(Cadence), registry.DEFAULT_CHOROPLETH)
-    return LayerReads(data.base_map(), now, "", _frames(data, layers, now), _board(data, now), live=True)
+    return LayerReads(data.base_map(), now, "", _frames(data, layers, now, view), _board(data, now), live=True)
 
 
-def tick(data: Data, now: datetime, shown: Shown, chosen: Layer) -> LayerReads:
-    """What a refresh reads: the tables' layers and the board if the marker moved, the live layers when due."""
+def tick(data: Data, now: datetime, shown: Shown, chosen: Layer, view: View = CITY) -> LayerReads:
+    """What a refresh reads for ``view``: the tables' layers and the board if the marker moved, the live layers
+    when due."""
     change = _change(data, now)
     changed = change != shown.change
     live = now.timestamp() - shown.live_at >= LIVE_EVERY_S
     cadences = ((Cadence.CHANGE,) if changed else ()) + ((Cadence.LIVE,) if live else ())
-    return LayerReads(data.base_map(), now, change, _frames(data, registry.due(cadences, chosen), now),
+    return LayerReads(data.base_map(), now, change, _frames(data, registry.due(cadences, chosen), now, view),
                  _board(data, now) if changed else None, live)

@@ -13,10 +13,9 @@ from dash import Patch, dcc, html
 
 from dashboard import bigscreen, charts, response_level
 from dashboard.components import level_badge
-from dashboard.map import figure, registry
+from dashboard.map import figure, points, registry
 from dashboard.map import views as map_views
 from dashboard.map.model import CITY, BaseMap, Cadence, Layer, Scene, View
-from dashboard.map.points import CARGO_COLOR
 from i18n.labels import Lang, cargo_label, level_label, t
 from i18n.timefmt import fmt_time, local
 
@@ -195,10 +194,15 @@ def pick_placeholder(view: View, lang: Lang) -> str:
     return t("map.pick_township" if view.level == "district" else "map.pick_district", lang)
 
 
-def view_patch(view: View, base: BaseMap, chosen: Layer, frame: pd.DataFrame, lang: Lang) -> Patch:
-    """The Patch that makes ``view`` the one shown, its areas coloured by ``chosen``."""
+def view_patch(view: View, base: BaseMap, chosen: Layer, frame: pd.DataFrame, devices: pd.DataFrame | None,
+               lang: Lang) -> Patch:
+    """The Patch that makes ``view`` the one shown, its areas coloured by ``chosen``; with ``devices`` (the
+    devices layer read for it, when the view changed) its devices too: per grid, or one by one in a township."""
     scene = Scene.of(base, view, lang)
-    patch: Patch = map_views.view_changes(view, base, scene.urls).merge(chosen.style(frame, scene)).apply_to(Patch())
+    changes = map_views.view_changes(view, base, scene.urls).merge(chosen.style(frame, scene))
+    if devices is not None:
+        changes = changes.merge(points.DEVICES.style(devices, scene))
+    patch: Patch = changes.apply_to(Patch())
     return patch
 
 
@@ -206,7 +210,7 @@ def cargo_legend(lang: Lang) -> html.Div:
     """The hazmat trucks' colours: one chip per UN class, named on hover."""
     chips = [html.Span(str(k), title=cargo_label(k, lang), style={
         "background": color, "color": "#1b1b1b", "borderRadius": "3px", "padding": "0 4px", "fontSize": "12px",
-        "fontWeight": 700}) for k, color in sorted(CARGO_COLOR.items())]
+        "fontWeight": 700}) for k, color in sorted(points.CARGO_COLOR.items())]
     return html.Div([html.Div(t("map.cargo_legend", lang), className="overlay-title"),
                      html.Div(chips, style={"display": "flex", "gap": "3px"})], id="overview-cargo-legend")
 
