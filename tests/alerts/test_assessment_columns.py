@@ -130,7 +130,7 @@ def test_the_hand_worked_history_counts_as_the_loop_did() -> None:
     assert figures(StretchTable.of([]), NOVEMBER) == {}
 
 
-def _back(t: StretchTable) -> list[Stretch]:
+def unpacked(t: StretchTable) -> list[Stretch]:
     """The stretches the table's columns say (what ``row_of`` packed, unpacked)."""
     def at(us: int) -> datetime | None:
         return None if us == NULL else datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
@@ -155,4 +155,4 @@ def _back(t: StretchTable) -> list[Stretch]:
 def test_a_table_round_trips_its_stretches(stretches: list[Stretch]) -> None:
     t = StretchTable.of(stretches)
     assert list(t.stretches) == stretches
-    assert _back(t) == stretches  # aware times compare by instant, whatever their zone
+    assert unpacked(t) == stretches  # aware times compare by instant, whatever their zone
