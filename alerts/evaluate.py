@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 import logging
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -83,10 +84,11 @@ class WatchedDevice:
 
 @dataclass(frozen=True, slots=True)
 class InboxBatch:
-    """A batch ingest committed: what kind of rows, and their keys (device and metric, or an event's key)."""
+    """A batch ingest committed: what kind of rows, and their keys (device and metric with the readings it named
+    new, ``[device_id, metric, [ts, value], ...]``, or an event's key)."""
 
     kind: str  # telemetry | event
-    keys: list[list[str]]
+    keys: list[list[Any]]
 
 
 def claim_inbox(conn: psycopg.Connection, limit: int = 200) -> list[InboxBatch]:
@@ -145,13 +147,17 @@ class TelemetryRow:
     value: float
 
 
-def _series(conn: psycopg.Connection, pairs: list[Pair], since: datetime) -> dict[Pair, list[tuple[datetime, float]]]:
+def _series(conn: psycopg.Connection, since: Mapping[Pair, datetime]) -> dict[Pair, list[tuple[datetime, float]]]:
+    """Each pair's readings after its ``since``, in time order (the earliest of them bounds the scan too, so a
+    hypertable reads only the chunks it needs)."""
+    pairs = sorted(since)
     with conn.cursor(row_factory=class_row(TelemetryRow)) as cur:
         rows = cur.execute(
             "SELECT t.device_id, t.metric, t.ts, t.value FROM telemetry t"
-            " JOIN unnest(%s::text[], %s::text[]) AS k(device_id, metric) USING (device_id, metric)"
-            " WHERE t.ts > %s ORDER BY t.device_id, t.metric, t.ts",
-            ([p[0] for p in pairs], [p[1] for p in pairs], since)).fetchall()
+            " JOIN unnest(%s::text[], %s::text[], %s::timestamptz[]) AS k(device_id, metric, since)"
+            " USING (device_id, metric) WHERE t.ts > %s AND t.ts > k.since ORDER BY t.device_id, t.metric, t.ts",
+            ([p[0] for p in pairs], [p[1] for p in pairs], [since[p] for p in pairs],
+             min(since.values()))).fetchall()
     series: dict[Pair, list[tuple[datetime, float]]] = defaultdict(list)
     for r in rows:
         series[(r.device_id, r.metric)].append((r.ts, r.value))
@@ -261,21 +267,63 @@ def _at_station(rule: ThresholdRule, lines: tuple[tuple[str, float], ...]) -> Th
 
 
 def judged(cases: Sequence[TelemetryCase], open_now: set[tuple[str, str]]) -> list[tuple[TelemetryCase, Verdict]]:
-    """The verdicts worth applying (firing, or about an open warning), in case order: a small round one case at
-    a time (``verdicts.judge``), a larger one in numpy (``batch.judge_cases``); the two agree verdict for verdict."""
+    """The verdicts worth applying, in case order: a small round one case at a time (``verdicts.judge``), a larger
+    one in numpy (``batch.judge_cases``); the two agree verdict for verdict.
+
+    A rule's cases of one subject are its readings in time order (several when the engine fell behind), applied
+    as rounds one reading apart would apply them: a firing verdict always, any other only while the warning is
+    open, as ``open_now`` and the cases before it leave it (a firing one opens it, a cleared one shuts it)."""
     if len(cases) < BATCH_FROM:
-        return [(c, v) for c in cases if _worth_applying(c.rule, c.subject, (v := judge(c)).firing, open_now)]
+        verdicts = [(c, judge(c)) for c in cases]
+    else:
+        def keep(group: Sequence[TelemetryCase], firing: BoolArray) -> BoolArray:
+            """Firing, open before the round, or after a firing case of its own (``_in_turn`` decides)."""
+            fired: set[tuple[str, str]] = set()
+            worth: list[bool] = []
+            for c, fires in zip(group, firing.tolist(), strict=True):
+                key = (c.rule.id, c.subject)
+                worth.append(fires or key in open_now or key in fired)
+                if fires:
+                    fired.add(key)
+            return np.array(worth, dtype=bool)
 
-    def keep(group: Sequence[TelemetryCase], firing: BoolArray) -> BoolArray:
-        worth: BoolArray = firing | np.fromiter(((c.rule.id, c.subject) in open_now for c in group), dtype=bool,
-                                                count=len(group))
-        return worth
+        verdicts = [(cases[i], v) for i, v in judge_cases(cases, keep)]
+    return _in_turn(verdicts, open_now)
 
-    return [(cases[i], v) for i, v in judge_cases(cases, keep)]
+
+def _in_turn(verdicts: list[tuple[TelemetryCase, Verdict]], open_now: set[tuple[str, str]]
+             ) -> list[tuple[TelemetryCase, Verdict]]:
+    """The verdicts worth applying, taken in order: a rule's first case of a subject when it fires or its warning
+    is open (as ``_worth_applying``), a later one when it fires or the cases before it left the warning open."""
+    is_open: dict[tuple[str, str], bool] = {}
+    kept: list[tuple[TelemetryCase, Verdict]] = []
+    for case, verdict in verdicts:
+        key = (case.rule.id, case.subject)
+        if verdict.firing or is_open.get(key, key in open_now):
+            kept.append((case, verdict))
+        if verdict.firing or verdict.cleared:
+            is_open[key] = verdict.firing
+    return kept
+
+
+def _cuts(series: Sequence[tuple[datetime, float]], times: Sequence[datetime], now: datetime, lookback: timedelta
+          ) -> Iterator[list[tuple[datetime, float]]]:
+    """A pair's series as a round at each of ``times`` (its new readings, in order) would have read it: up to that
+    reading, back ``lookback`` from it (or from ``now`` if sooner). A reading no longer stored is skipped."""
+    stamps = [ts for ts, _ in series]
+    for ts in times:
+        end = bisect_right(stamps, ts)
+        if end and stamps[end - 1] == ts:
+            yield list(series[bisect_right(stamps, min(now, ts) - lookback):end])
 
 
 def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateRule], pairs: set[Pair],
-                     devices: dict[str, WatchedDevice], now: datetime) -> Tally:
+                     named: Mapping[Pair, Mapping[datetime, float]], devices: dict[str, WatchedDevice],
+                     now: datetime) -> Tally:
+    """The threshold and rate rules of the pairs a round touched. A pair is judged by its newest reading with its
+    window (``_latest``, ``_series``), except one whose batches named several new readings (``named``: ingest's
+    keys, the engine behind) of which one breaches a threshold rule: its threshold rules judge each new reading
+    in time order, its window cut at it. Accumulations (whole hours back) and rate rules judge the newest."""
     tally = Tally()
     metrics = {r.metric for r in rules}
     wanted = sorted(p for p in pairs if p[1] in metrics)
@@ -305,11 +353,17 @@ def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateR
                 mine.append(r)
         applicable[(device_id, metric)] = mine
     latest = _latest(conn, [p for p, rs in applicable.items() if rs])
+    # A pair that stored several readings since the last round (the engine fell behind) and breaches a threshold
+    # in one of them is judged reading by reading, as rounds at each would have judged it.
+    in_turn = {p: sorted(new) for p, rs in applicable.items() if len(new := named.get(p, {})) > 1
+               and any(isinstance(r, ThresholdRule) and _needs_history(r, value) for r in rs for value in new.values())}
     # Most readings are quiet: the latest value alone decides them. Only breaching pairs
     # (and rate rules) read their window, so a city at rest costs one index probe per device.
-    deep = sorted(p for p, rs in applicable.items()
-                  if any(_needs_history(r, latest[p][1] if p in latest else None) for r in rs))
-    series = _series(conn, deep, now - max(r.window for r in rules) - LOOKBACK_SLACK) if deep else {}
+    lookback = max(r.window for r in rules) + LOOKBACK_SLACK
+    since = {p: now - lookback for p, rs in applicable.items()
+             if any(_needs_history(r, latest[p][1] if p in latest else None) for r in rs)}
+    since.update({p: min(now, times[0]) - lookback for p, times in in_turn.items()})
+    series = _series(conn, since) if since else {}
     open_now = open_warnings(conn, sorted(devices))
     # An accumulation reads whole hours back where it is raining now (a measurable hour: GB/T 28592 calls
     # less than 0.1 mm 微量, and without new rain a total cannot have risen to a level) or its warning is open.
@@ -323,16 +377,23 @@ def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateR
     for pair, pair_rules in applicable.items():
         device_id, _metric = pair
         lines = devices[device_id].lines
-        history = series.get(pair) or ([latest[pair]] if pair in latest else [])
+        window = series.get(pair, [])
+        if pair in in_turn:
+            cases.extend(TelemetryCase(rule, device_id, cut, lines)
+                         for cut in _cuts(window, in_turn[pair], now, lookback) for rule in pair_rules
+                         if isinstance(rule, ThresholdRule) and rule.accumulate_hours <= 1)
+            window = [r for r in window if r[0] > now - lookback]  # what a round reads for the newest, as always
+        history = window or ([latest[pair]] if pair in latest else [])
         for rule in pair_rules:
             if isinstance(rule, ThresholdRule) and rule.accumulate_hours > 1:
                 if pair in summing:
                     total, covered = accumulation(hourly.get(pair, {}), rule.accumulate_hours)
                     cases.append(TelemetryCase(rule, device_id, [(latest[pair][0], total)], lines, covered))
             elif isinstance(rule, ThresholdRule):
-                cases.append(TelemetryCase(rule, device_id, history, lines))
+                if pair not in in_turn:
+                    cases.append(TelemetryCase(rule, device_id, history, lines))
             else:
-                cases.append(TelemetryCase(rule, device_id, series.get(pair, [])))
+                cases.append(TelemetryCase(rule, device_id, window))
     for case, verdict in judged(cases, open_now):
         tally.add(apply_verdict(conn, case.rule, devices[case.subject].site(), verdict, now))
     return tally
@@ -610,15 +671,19 @@ def step(conn: psycopg.Connection, rules: tuple[Rule, ...], now: datetime) -> tu
     with conn.transaction():
         claimed = claim_inbox(conn)
         pairs: set[Pair] = set()
+        named: dict[Pair, dict[datetime, float]] = defaultdict(dict)  # the new readings ingest named, per pair
         event_keys: set[tuple[str, str, str]] = set()
         for batch in claimed:
             if batch.kind == "telemetry":
-                pairs.update((k[0], k[1]) for k in batch.keys)
+                for device_id, metric, *readings in batch.keys:  # [device_id, metric] before ingest named them
+                    pairs.add((device_id, metric))
+                    if readings:
+                        named[(device_id, metric)].update((datetime.fromisoformat(ts), v) for ts, v in readings)
             else:
                 event_keys.update((k[0], k[1], k[2]) for k in batch.keys)
         if pairs:
             devices = _devices(conn, sorted({d for d, _ in pairs}))  # once per step, for every kind below
-            tally.add(_telemetry_rules(conn, _of(rules, ThresholdRule, RateRule), pairs, devices, now))
+            tally.add(_telemetry_rules(conn, _of(rules, ThresholdRule, RateRule), pairs, named, devices, now))
             tally.add(_compound_rules(conn, _of(rules, CompoundRule), pairs, devices, now))
             tally.add(_geofence_rules(conn, _of(rules, GeofenceRule), devices, now))
             tally.add(_vehicle_rules(conn, _of(rules, ZoneSpeedRule, ZoneForbiddenRule, DrivingTimeRule,

@@ -4,7 +4,8 @@ Telemetry is keyed (device_id, metric, ts) and events (source_system, event_id, 
 redelivered message adds no row. Readings are copied straight into ``telemetry`` under a
 savepoint; only when that hits a stored key (a redelivery after a restart) are they copied
 again into a staging table and inserted with ON CONFLICT DO NOTHING, which costs about
-twice as much. The alert inbox row, NOTIFY, the per-source counters and the reporters of 12345
+twice as much. The alert inbox row (naming each pair's readings newer than its device had sent before,
+so the engine can judge them in order), NOTIFY, the per-source counters and the reporters of 12345
 tickets (in a table of their own) commit with the data. Rows of shared tables (device_status,
 ingest_counters) are upserted in key order, so two workers writing at once queue behind each
 other instead of deadlocking.
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -30,9 +32,15 @@ STAGING_DDL = (
 
 _COLUMNS = "ts, device_id, metric, value, district_code, township_code, grid_code"
 _INSERT_TELEMETRY = (
-    f"WITH new AS (INSERT INTO telemetry ({_COLUMNS}) SELECT {_COLUMNS} FROM telemetry_staging"
-    " ON CONFLICT DO NOTHING RETURNING device_id, ts)"
-    " SELECT device_id, count(*), count(*) FILTER (WHERE ts < %s) FROM new GROUP BY device_id"
+    f"INSERT INTO telemetry ({_COLUMNS}) SELECT {_COLUMNS} FROM telemetry_staging"
+    " ON CONFLICT DO NOTHING RETURNING ts, device_id, metric, value"
+)
+# Each device's last seen before this batch, locked as the upsert below would lock it (in key order): a batch
+# of the same device committing meanwhile is waited for and seen, so the readings named new in two batches
+# never overlap in time.
+_SEEN_BEFORE = (
+    "SELECT device_id, last_seen FROM device_status WHERE device_id IN (SELECT jsonb_array_elements_text(%s))"
+    " ORDER BY device_id FOR UPDATE"
 )
 # Late or out-of-order readings never move last-seen backwards (and leave the row untouched).
 _LAST_SEEN = (
@@ -110,28 +118,47 @@ def _copy(cur: psycopg.Cursor, table: str, readings: list[Reading]) -> None:
             copy.write_row((r.ts, r.device_id, r.metric, r.value, r.district_code, r.township_code, r.grid_code))
 
 
-def _store_readings(cur: psycopg.Cursor, readings: list[Reading], cutoff: datetime) -> dict[str, tuple[int, int]]:
-    """Store readings, skipping keys already stored; (new rows, late rows) per device."""
+Stored = tuple[datetime, str, str, float]  # a reading stored: ts, device_id, metric, value
+
+
+def _store_readings(cur: psycopg.Cursor, readings: list[Reading], cutoff: datetime
+                    ) -> tuple[dict[str, tuple[int, int]], list[Stored], dict[str, datetime]]:
+    """Store readings, skipping keys already stored: (new rows, late rows) per device, the readings stored, and
+    each device's last seen before them."""
     try:
         with cur.connection.transaction():
             _copy(cur, "telemetry", readings)
     except psycopg.errors.UniqueViolation:
         _copy(cur, "telemetry_staging", readings)
-        cur.execute(_INSERT_TELEMETRY, (cutoff,))
-        by_device = {device: (int(n), int(late)) for device, n, late in cur.fetchall()}
+        stored: list[Stored] = cur.execute(_INSERT_TELEMETRY).fetchall()
     else:
-        new, late = Counter[str](), Counter[str]()
-        for r in readings:
-            new[r.device_id] += 1
-            late[r.device_id] += r.ts < cutoff
-        by_device = {d: (new[d], late[d]) for d in new}
+        stored = [(r.ts, r.device_id, r.metric, r.value) for r in readings]
+    new, late = Counter[str](), Counter[str]()
+    for ts, device_id, _metric, _value in stored:
+        new[device_id] += 1
+        late[device_id] += ts < cutoff
     last_seen: dict[str, datetime] = {}
     for r in readings:
         if r.device_id not in last_seen or last_seen[r.device_id] < r.ts:
             last_seen[r.device_id] = r.ts
     # As JSON: psycopg dumps a list as an array element by element in Python, json.dumps runs in C.
+    seen_before = {d: ts for d, ts in cur.execute(_SEEN_BEFORE, (Jsonb(sorted(last_seen)),)).fetchall()
+                   if ts is not None}
     cur.execute(_LAST_SEEN, (Jsonb([(d, ts.isoformat()) for d, ts in last_seen.items()]),))
-    return by_device
+    return {d: (new[d], late[d]) for d in new}, stored, seen_before
+
+
+def _inbox_keys(readings: list[Reading], stored: list[Stored], seen_before: dict[str, datetime]) -> list[list[Any]]:
+    """The alert inbox's keys of a batch: per device and metric it carried, ``[device_id, metric, [ts, value],
+    ...]`` with the readings it stored that are newer than anything their device had reported before (the engine
+    judges those one by one, in time order, when it has fallen behind); a late reading or a duplicate is not
+    named, and a pair with none named is ``[device_id, metric]`` (judged by its newest reading)."""
+    named: dict[tuple[str, str], list[tuple[str, float]]] = {(r.device_id, r.metric): [] for r in readings}
+    for ts, device_id, metric, value in stored:
+        before = seen_before.get(device_id)
+        if before is None or ts > before:
+            named[(device_id, metric)].append((ts.isoformat(), value))
+    return [[device_id, metric, *newer] for (device_id, metric), newer in sorted(named.items())]
 
 
 def write_batch(conn: psycopg.Connection, batch: Batch) -> WriteResult:
@@ -140,9 +167,9 @@ def write_batch(conn: psycopg.Connection, batch: Batch) -> WriteResult:
     by_system: dict[str, tuple[int, int]] = {}
     with conn.transaction(), conn.cursor() as cur:
         if batch.readings:
-            by_device = _store_readings(cur, batch.readings, cutoff)
-            pairs = sorted({(r.device_id, r.metric) for r in batch.readings})
-            cur.execute("INSERT INTO alert_inbox (kind, keys) VALUES ('telemetry', %s)", (Jsonb(pairs),))
+            by_device, stored, seen_before = _store_readings(cur, batch.readings, cutoff)
+            cur.execute("INSERT INTO alert_inbox (kind, keys) VALUES ('telemetry', %s)",
+                        (Jsonb(_inbox_keys(batch.readings, stored, seen_before)),))
         if batch.events:
             cur.executemany(_INSERT_EVENTS, [_event_params(t) for t in batch.events], returning=True)
             new, late = Counter[str](), Counter[str]()

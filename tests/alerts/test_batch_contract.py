@@ -8,6 +8,7 @@ exactly at their limit."""
 from __future__ import annotations
 
 import random
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -54,15 +55,16 @@ def _cases(seed: int, n: int) -> list[v.TelemetryCase]:
     for i in range(n):
         kind = rng.random()
         if kind < 0.3:
-            rule: ThresholdRule | RateRule = rng.choice(ON_LINES)
+            on_lines = rng.choice(ON_LINES)
             lines = rng.choice(STATIONS)
-            at_station = rule.at_station(lines)
+            at_station = on_lines.at_station(lines)
             if at_station is None:
                 continue
             cases.append(v.TelemetryCase(at_station, f"d{i}", _history(rng, at_station, rng.choice([0, 1, 1, 8, 40])),
                                          lines))
         elif kind < 0.45:
-            rule = rng.choice([r for r in FIXED if isinstance(r, ThresholdRule) and r.accumulate_hours > 1])
+            rule: ThresholdRule | RateRule = rng.choice(
+                [r for r in FIXED if isinstance(r, ThresholdRule) and r.accumulate_hours > 1])
             cases.append(v.TelemetryCase(rule, f"d{i}", _history(rng, rule, 1), {}, rng.randint(0, 24)))
         else:
             rule = rng.choice([*FIXED, COUNTED])
@@ -95,6 +97,63 @@ def test_the_engine_applies_the_same_verdicts_on_either_path() -> None:
     assert {(c.rule.id, c.subject) for c, x in together if not x.firing} == {
         (c.rule.id, c.subject) for c, x in together if (c.rule.id, c.subject) in open_now and not x.firing}
     assert sum(x.firing for _, x in together) > 100
+
+
+def _rounds(seed: int, pairs: int) -> list[v.TelemetryCase]:
+    """Cases as the engine builds them for pairs that stored several readings since the last round: per pair a
+    few rules, then each new reading in time order with every rule's case of it, its history cut there."""
+    rng = random.Random(seed)
+    cases: list[v.TelemetryCase] = []
+    for i in range(pairs):
+        lines = rng.choice(STATIONS)
+        rules = [r for r in rng.sample([*FIXED, COUNTED, *ON_LINES], 3) if not (
+            isinstance(r, ThresholdRule) and r.accumulate_hours > 1) and not isinstance(r, RateRule)]
+        mine = [at for r in rules if (at := r.at_station(lines) if r.lines else r) is not None]
+        if not mine:
+            continue
+        series = _history(rng, mine[0], rng.choice([2, 5, 12, 40]))
+        first_new = rng.randrange(len(series))
+        cases.extend(v.TelemetryCase(rule, f"p{i}", series[:end], lines if rule.lines else {})
+                     for end in range(first_new + 1, len(series) + 1) for rule in mine)
+    return cases
+
+
+def _one_round_per_reading(cases: list[v.TelemetryCase], open_now: set[tuple[str, str]]
+                           ) -> list[tuple[v.TelemetryCase, v.Verdict]]:
+    """Each case judged in a round of its own, the warnings open as the rounds before left them."""
+    is_open = set(open_now)
+    applied = []
+    for case in cases:
+        applied.extend(judged([case], is_open))
+        verdict = v.judge(case)
+        key = (case.rule.id, case.subject)
+        if verdict.firing:
+            is_open.add(key)
+        elif verdict.cleared:
+            is_open.discard(key)
+    return applied
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_several_readings_of_a_pair_in_a_round_apply_as_one_round_per_reading(seed: int) -> None:
+    cases = _rounds(seed, 400)
+    rng = random.Random(seed)
+    open_now = {(c.rule.id, c.subject) for c in cases if rng.random() < 0.05}
+    expected = _one_round_per_reading(cases, open_now)
+    assert judged(cases, open_now) == expected  # the numpy path (thousands of cases)
+    small = 0
+    for subject in sorted({c.subject for c in cases}):  # a pair alone in its round: mostly the one-at-a-time path
+        mine = [c for c in cases if c.subject == subject]
+        small += len(mine) < BATCH_FROM
+        assert judged(mine, open_now) == [(c, x) for c, x in expected if c.subject == subject]
+    assert small > 100
+    # the rounds reach what judging the newest reading alone misses: a warning opened and cleared within the
+    # round, and one opened again after that
+    applied: dict[tuple[str, str], str] = defaultdict(str)
+    for c, x in expected:
+        applied[(c.rule.id, c.subject)] += "F" if x.firing else "C" if x.cleared else "-"
+    assert sum("F" in seen and "C" in seen for key, seen in applied.items() if key not in open_now) > 10
+    assert any("FC" in seen and "CF" in seen for seen in applied.values())
 
 
 def _fleet(seed: int, n: int) -> list[v.DeviceSilence]:
