@@ -24,7 +24,7 @@ from psycopg.types.json import Jsonb
 
 from alerts import watch
 from alerts.apply import Site, Tally, apply_verdict, record_inhibited
-from alerts.batch import EPOCH, BoolArray, Fleet, judge_cases, judge_vehicles, silences
+from alerts.batch import EPOCH, US, BoolArray, Fleet, judge_cases, judge_vehicles, silences
 from alerts.directives import escalate_laggards
 from alerts.escalate import escalate_overdue
 from alerts.hotspots import attach_tickets, last_tickets
@@ -85,7 +85,7 @@ class WatchedDevice:
 @dataclass(frozen=True, slots=True)
 class InboxBatch:
     """A batch ingest committed: what kind of rows, and their keys (device and metric with the readings it named
-    new, ``[device_id, metric, [ts, value], ...]``, or an event's key)."""
+    new, ``[device_id, metric, [µs since the epoch, value], ...]``, or an event's key)."""
 
     kind: str  # telemetry | event
     keys: list[list[Any]]
@@ -318,12 +318,13 @@ def _cuts(series: Sequence[tuple[datetime, float]], times: Sequence[datetime], n
 
 
 def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateRule], pairs: set[Pair],
-                     named: Mapping[Pair, Mapping[datetime, float]], devices: dict[str, WatchedDevice],
+                     named: Mapping[Pair, Mapping[int, float]], devices: dict[str, WatchedDevice],
                      now: datetime) -> Tally:
     """The threshold and rate rules of the pairs a round touched. A pair is judged by its newest reading with its
     window (``_latest``, ``_series``), except one whose batches named several new readings (``named``: ingest's
-    keys, the engine behind) of which one breaches a threshold rule: its threshold rules judge each new reading
-    in time order, its window cut at it. Accumulations (whole hours back) and rate rules judge the newest."""
+    keys, µs since the epoch → value; the engine is behind) of which one breaches a threshold rule: its
+    threshold rules judge each new reading in time order, its window cut at it. Accumulations (whole hours
+    back) and rate rules judge the newest."""
     tally = Tally()
     metrics = {r.metric for r in rules}
     wanted = sorted(p for p in pairs if p[1] in metrics)
@@ -355,8 +356,9 @@ def _telemetry_rules(conn: psycopg.Connection, rules: list[ThresholdRule | RateR
     latest = _latest(conn, [p for p, rs in applicable.items() if rs])
     # A pair that stored several readings since the last round (the engine fell behind) and breaches a threshold
     # in one of them is judged reading by reading, as rounds at each would have judged it.
-    in_turn = {p: sorted(new) for p, rs in applicable.items() if len(new := named.get(p, {})) > 1
-               and any(isinstance(r, ThresholdRule) and _needs_history(r, value) for r in rs for value in new.values())}
+    in_turn = {p: [EPOCH + us * US for us in sorted(new)] for p, rs in applicable.items()
+               if len(new := named.get(p, {})) > 1 and any(isinstance(r, ThresholdRule) and _needs_history(r, value)
+                                                           for r in rs for value in new.values())}
     # Most readings are quiet: the latest value alone decides them. Only breaching pairs
     # (and rate rules) read their window, so a city at rest costs one index probe per device.
     lookback = max(r.window for r in rules) + LOOKBACK_SLACK
@@ -671,14 +673,14 @@ def step(conn: psycopg.Connection, rules: tuple[Rule, ...], now: datetime) -> tu
     with conn.transaction():
         claimed = claim_inbox(conn)
         pairs: set[Pair] = set()
-        named: dict[Pair, dict[datetime, float]] = defaultdict(dict)  # the new readings ingest named, per pair
+        named: dict[Pair, dict[int, float]] = defaultdict(dict)  # the new readings ingest named: µs → value
         event_keys: set[tuple[str, str, str]] = set()
         for batch in claimed:
             if batch.kind == "telemetry":
                 for device_id, metric, *readings in batch.keys:  # [device_id, metric] before ingest named them
                     pairs.add((device_id, metric))
                     if readings:
-                        named[(device_id, metric)].update((datetime.fromisoformat(ts), v) for ts, v in readings)
+                        named[(device_id, metric)].update(readings)
             else:
                 event_keys.update((k[0], k[1], k[2]) for k in batch.keys)
         if pairs:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -119,6 +119,8 @@ def _copy(cur: psycopg.Cursor, table: str, readings: list[Reading]) -> None:
 
 
 Stored = tuple[datetime, str, str, float]  # a reading stored: ts, device_id, metric, value
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+US = timedelta(microseconds=1)  # the inbox names a reading's time in µs since the epoch: a quarter of isoformat's cost
 
 
 def _store_readings(cur: psycopg.Cursor, readings: list[Reading], cutoff: datetime
@@ -150,14 +152,15 @@ def _store_readings(cur: psycopg.Cursor, readings: list[Reading], cutoff: dateti
 
 def _inbox_keys(readings: list[Reading], stored: list[Stored], seen_before: dict[str, datetime]) -> list[list[Any]]:
     """The alert inbox's keys of a batch: per device and metric it carried, ``[device_id, metric, [ts, value],
-    ...]`` with the readings it stored that are newer than anything their device had reported before (the engine
-    judges those one by one, in time order, when it has fallen behind); a late reading or a duplicate is not
-    named, and a pair with none named is ``[device_id, metric]`` (judged by its newest reading)."""
-    named: dict[tuple[str, str], list[tuple[str, float]]] = {(r.device_id, r.metric): [] for r in readings}
+    ...]`` (ts in µs since the epoch) with the readings it stored that are newer than anything their device had
+    reported before (the engine judges those one by one, in time order, when it has fallen behind); a late
+    reading or a duplicate is not named, and a pair with none named is ``[device_id, metric]`` (judged by its
+    newest reading)."""
+    named: dict[tuple[str, str], list[tuple[int, float]]] = {(r.device_id, r.metric): [] for r in readings}
     for ts, device_id, metric, value in stored:
         before = seen_before.get(device_id)
         if before is None or ts > before:
-            named[(device_id, metric)].append((ts.isoformat(), value))
+            named[(device_id, metric)].append(((ts - EPOCH) // US, value))
     return [[device_id, metric, *newer] for (device_id, metric), newer in sorted(named.items())]
 
 

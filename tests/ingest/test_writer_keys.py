@@ -1,9 +1,10 @@
 """The alert inbox keys a telemetry batch commits with, on a real PostgreSQL.
 
-Each pair the batch carried is ``[device_id, metric, [ts, value], ...]`` naming the readings it stored that are
-newer than anything its device had sent before (the engine judges those one by one when it is behind); a
-duplicate (a redelivery) or a late reading is stored or skipped as before but not named. Two batches of one
-device writing at once name readings that never overlap: the second waits for the first's last-seen row.
+Each pair the batch carried is ``[device_id, metric, [ts, value], ...]`` (ts in µs since the epoch) naming the
+readings it stored that are newer than anything its device had sent before (the engine judges those one by one
+when it is behind); a duplicate (a redelivery) or a late reading is stored or skipped as before but not named.
+Two batches of one device writing at once name readings that never overlap: the second waits for the first's
+last-seen row.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 
 from ingest.batch import Batch
 from ingest.decode import Reading
-from ingest.writer import prepare_connection, write_batch
+from ingest.writer import EPOCH, prepare_connection, write_batch
 from tests.fix_system import new_database, wait_until
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -53,9 +54,15 @@ def _keys(conn: psycopg.Connection) -> list[list[Any]]:
     """The newest inbox row's keys, each pair's named readings as (seconds after NOW, value) in time order."""
     row = conn.execute("SELECT keys FROM alert_inbox WHERE kind = 'telemetry' ORDER BY id DESC LIMIT 1").fetchone()
     assert row is not None
-    return [[device_id, metric, *sorted(((datetime.fromisoformat(ts) - NOW) // timedelta(seconds=1), value)
-                                        for ts, value in named)]
+    return [[device_id, metric, *sorted((_seconds(us), value) for us, value in named)]
             for device_id, metric, *named in row[0]]
+
+
+def _seconds(us: int) -> int:
+    """A named reading's time (µs since the epoch) as seconds after NOW, exactly."""
+    since = EPOCH + timedelta(microseconds=us) - NOW
+    assert since % timedelta(seconds=1) == timedelta(0)
+    return since // timedelta(seconds=1)
 
 
 def test_a_batch_names_the_readings_it_stored_newer_than_its_device_had_sent(conn: psycopg.Connection) -> None:
@@ -101,6 +108,5 @@ def test_two_batches_of_a_device_at_once_name_readings_that_do_not_overlap(dsn: 
         thread.join(timeout=30)
         assert not thread.is_alive() and not raised
     rows = conn.execute("SELECT keys FROM alert_inbox WHERE kind = 'telemetry' ORDER BY id").fetchall()
-    named = [[(datetime.fromisoformat(ts) - NOW) // timedelta(seconds=1) for ts, _ in key[2:]]
-             for (keys,) in rows for key in keys]
+    named = [[_seconds(us) for us, _ in key[2:]] for (keys,) in rows for key in keys]
     assert named == [[0], [10, 30], [40]]  # 20 s was late by the time the second batch could look
