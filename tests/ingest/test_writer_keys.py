@@ -20,6 +20,7 @@ import pytest
 from ingest.batch import Batch
 from ingest.decode import Reading
 from ingest.writer import EPOCH, prepare_connection, write_batch
+from tests.fix_db import AsRole
 from tests.fix_system import new_database, wait_until
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -85,13 +86,16 @@ def test_a_batch_names_the_readings_it_stored_newer_than_its_device_had_sent(con
     assert _keys(conn) == [["gas-1", "gas_lel"], ["gas-2", "gas_lel", (6, 1.5)]]
 
 
-def test_two_batches_of_a_device_at_once_name_readings_that_do_not_overlap(dsn: str,
+def test_two_batches_of_a_device_at_once_name_readings_that_do_not_overlap(dsn: str, as_role: AsRole,
                                                                          conn: psycopg.Connection) -> None:
     write_batch(conn, _batch(("gas-1", "gas_lel", 0, 1.0)))  # gas-1 has a last-seen row to wait on
-    with psycopg.connect(dsn) as other:
+    # both as ingest connects (its grants: the last-seen rows are locked for update)
+    with psycopg.connect(as_role(dsn, "ingest")) as first, psycopg.connect(as_role(dsn, "ingest")) as other, \
+            psycopg.connect(dsn, autocommit=True) as watch:  # each look a statement of its own: a fresh view
+        prepare_connection(first)
         prepare_connection(other)
-        with conn.transaction():  # the first batch held open: its rows and last seen not committed yet
-            write_batch(conn, _batch(("gas-1", "gas_lel", 10, 2.0), ("gas-1", "gas_lel", 30, 3.0)))
+        with first.transaction():  # the first batch held open: its rows and last seen not committed yet
+            write_batch(first, _batch(("gas-1", "gas_lel", 10, 2.0), ("gas-1", "gas_lel", 30, 3.0)))
             raised: list[BaseException] = []
 
             def second() -> None:
@@ -102,7 +106,7 @@ def test_two_batches_of_a_device_at_once_name_readings_that_do_not_overlap(dsn: 
 
             thread = threading.Thread(target=second)
             thread.start()
-            wait_until("the second batch to wait for gas-1's last seen", lambda: conn.execute(
+            wait_until("the second batch to wait for gas-1's last seen", lambda: watch.execute(
                 "SELECT 1 FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'",
                 (other.info.backend_pid,)).fetchone())
         thread.join(timeout=30)
