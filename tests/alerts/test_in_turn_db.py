@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import psycopg
 
 from alerts.evaluate import step
-from tests.alerts.test_db import GAS, NOW, device, minutes, q, write
+from tests.alerts.test_db import GAS, NOW, device, minutes, q, rules, write
 
 LAG = timedelta(minutes=3)  # how far behind the engine is when it claims the batches
 # gas_t: 黄色 (3) from 10 %LEL, 橙色 (2) from 20, 红色 (1) from 50; cleared below 5, a downgrade held 10 min.
@@ -96,3 +96,31 @@ def test_late_readings_do_not_reopen_a_cleared_warning(conn: psycopg.Connection)
     batches, tally = step(conn, GAS, NOW + LAG * 3)  # late breaches with new quiet readings, over two batches
     assert batches == 2 and tally.opened == 0
     assert _warnings(conn, gas) == cleared
+
+
+GAS_JUMP = GAS + rules('''
+[[rule]]
+id = "gas_jump"
+kind = "rate"
+name = "燃气浓度骤升"
+category = "production_safety"
+device_type = "gas_detector"
+metric = "gas_lel"
+window_minutes = 1
+levels = [{ level = 3, at_least = 20.0 }]
+clear_below = 5.0
+''')
+
+
+def test_a_rate_rule_of_a_pair_judged_in_turn_still_judges_its_newest_reading(conn: psycopg.Connection) -> None:
+    behind, in_time = device(conn, "gas_detector", 10)[0], device(conn, "gas_detector", 11)[0]
+    readings = minutes(NOW, *QUIET_BREACH_QUIET)
+    write(conn, behind, "gas_lel", readings)
+    step(conn, GAS_JUMP, readings[-1][0] + LAG)
+    for at, value in readings:
+        write(conn, in_time, "gas_lel", [(at, value)])
+        step(conn, GAS_JUMP, at)
+    rate = "SELECT status, level, last_value FROM warnings WHERE rule_id = 'gas_jump' AND subject = %s"
+    assert q(conn, rate, in_time) == [("cleared", 3, -29.0)]  # +28 in a minute, then −29
+    assert q(conn, rate, behind) == []  # the newest alone: −29, nothing open to clear (a known limit)
+    assert _warnings(conn, behind) == _warnings(conn, in_time) == [("cleared", 2, 30.0, 30.0, 1.0, 1, 2)]
