@@ -40,7 +40,7 @@ _INSERT_TELEMETRY = (
 # never overlap in time.
 _SEEN_BEFORE = (
     "SELECT device_id, last_seen FROM device_status WHERE device_id IN (SELECT jsonb_array_elements_text(%s))"
-    " ORDER BY device_id FOR UPDATE"
+    " ORDER BY device_id FOR NO KEY UPDATE"
 )
 # Late or out-of-order readings never move last-seen backwards (and leave the row untouched).
 _LAST_SEEN = (
