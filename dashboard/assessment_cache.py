@@ -9,6 +9,11 @@ an incident is replayed again only when the part of its log a period sees grew.
 New rows are found by id. A transaction can commit an id lower than one already read (ids are taken before
 commit), so the ids of the last ``SETTLE_S`` are read again on each refresh and merged by id: the bound moves up
 only to the highest id that was read at least ``SETTLE_S`` ago. A log transaction is one short move.
+
+What the readers get is a ``StretchTable`` (``figures`` counts it in numpy): each replay packs its stretches'
+rows once, a call joins them, and the table is kept while it cannot differ. It depends only on the rows held
+and on which of them lie before ``end`` and from ``since`` on, so a rolling period (its start and end moving
+on with every call) is served the same table until a move lands or passes one of its bounds.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from datetime import datetime
 
 import psycopg
 
-from alerts.assessment import Stretch, assignments
+from alerts.assessment import Names, Stretch, StretchTable, assignments, row_of
 from alerts.incidents import LOG_COLUMNS, log_entry
 from alerts.lifecycle import LogEntry
 
@@ -34,6 +39,7 @@ WINDOWS = 4  # a window per start kept: the cockpit's and the 考核 page's peri
 # fits in 考核's month) until it is this old; then a new one is read, so a window does not keep growing with
 # every incident since it was first read.
 REUSE_S = 24 * 3600.0
+TABLES = 4  # per window: the cockpit's period, 考核's now and before, and one to spare while a start moves on
 
 _ROWS = f"SELECT l.id, l.incident_id, {LOG_COLUMNS} FROM incident_log l"
 
@@ -46,13 +52,18 @@ class _Window:
     loaded_at: float  # the cache's clock when it was read
     settled: int  # every log row with an id up to this one has been read (or was never committed)
     logs: dict[int, list[tuple[int, LogEntry]]] = field(default_factory=dict)
-    replayed: dict[int, dict[tuple[int, ...], list[Stretch]]] = field(default_factory=dict)  # by the rows replayed
+    # by the rows replayed: the stretches and their rows (``row_of``, coded by ``names``)
+    replayed: dict[int, dict[tuple[int, ...], tuple[list[Stretch], bytes]]] = field(default_factory=dict)
+    names: Names = field(default_factory=Names)
     recent: set[int] = field(default_factory=set)  # ids above ``settled`` already held
     marks: list[tuple[float, int]] = field(default_factory=list)  # (when read, highest id then)
     # Per incident: its latest move, and the ids of its whole log (dropped when the log grows), so a period that
     # ends after the latest move (the usual: it ends now) takes the log whole without looking at each row.
     last_at: dict[int, datetime] = field(default_factory=dict)
     all_ids: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    times: list[datetime] = field(default_factory=list)  # every row's, sorted (when ``times_sorted``)
+    times_sorted: bool = True
+    tables: dict[tuple[int, int, int], StretchTable] = field(default_factory=dict)  # by ``cut``; emptied as rows come
 
     def put(self, row_id: int, incident_id: int, entry: LogEntry) -> None:
         rows = self.logs.setdefault(incident_id, [])
@@ -63,6 +74,16 @@ class _Window:
         if incident_id not in self.last_at or entry.at > self.last_at[incident_id]:
             self.last_at[incident_id] = entry.at
         self.all_ids.pop(incident_id, None)
+        self.times.append(entry.at)
+        self.times_sorted = False
+        self.tables.clear()
+
+    def cut(self, since: datetime, end: datetime) -> tuple[int, int, int]:
+        """What a table from ``since`` to ``end`` depends on: the rows held, and how many lie before each bound."""
+        if not self.times_sorted:  # a sorted run with the few rows read since after it: merged, not sorted anew
+            self.times.sort()
+            self.times_sorted = True
+        return len(self.times), bisect.bisect_left(self.times, since), bisect.bisect_left(self.times, end)
 
     def ids_of(self, incident_id: int) -> tuple[int, ...]:
         ids = self.all_ids.get(incident_id)
@@ -92,31 +113,46 @@ class AssessmentCache:
         self._lock = threading.Lock()
         self._windows: OrderedDict[datetime, _Window] = OrderedDict()
 
-    def stretches(self, conn: psycopg.Connection, since: datetime, end: datetime) -> list[Stretch]:
-        """As ``stretches_until(read_logs(conn, (since, end)), end)``: every stretch of the incidents with a move
-        since ``since``, each incident's log as it stood at ``end``."""
+    def table(self, conn: psycopg.Connection, since: datetime, end: datetime) -> StretchTable:
+        """As ``StretchTable.of(stretches_until(read_logs(conn, (since, end)), end))``: every stretch of the
+        incidents with a move since ``since``, each incident's log as it stood at ``end``."""
         with self._lock:
             window = self._window(conn, since)
-            out: list[Stretch] = []
-            for incident_id, rows in window.logs.items():
-                last = window.last_at[incident_id]
-                if last < since:  # no move since ``since`` (a window read from earlier)
+            cut = window.cut(since, end)
+            table = window.tables.get(cut)
+            if table is None:
+                table = window.tables[cut] = self._build(window, since, end)
+                while len(window.tables) > TABLES:  # the oldest goes (dicts keep their order)
+                    del window.tables[next(iter(window.tables))]
+            return table
+
+    @staticmethod
+    def _build(window: _Window, since: datetime, end: datetime) -> StretchTable:
+        """From the replays held; an incident is replayed (and its rows packed) only when the part of its log
+        the period sees is new."""
+        out: list[Stretch] = []
+        rows: list[bytes] = []
+        for incident_id, logged in window.logs.items():
+            last = window.last_at[incident_id]
+            if last < since:  # no move since ``since`` (a window read from earlier)
+                continue
+            if last < end:
+                kept, ids = logged, window.ids_of(incident_id)
+            else:  # a past period: what was known by its end
+                kept = [r for r in logged if r[1].at < end]
+                if not any(e.at >= since for _, e in kept):
                     continue
-                if last < end:
-                    kept, ids = rows, window.ids_of(incident_id)
-                else:  # a past period: what was known by its end
-                    kept = [r for r in rows if r[1].at < end]
-                    if not any(e.at >= since for _, e in kept):
-                        continue
-                    ids = tuple(row_id for row_id, _ in kept)
-                memo = window.replayed.setdefault(incident_id, {})
-                found = memo.get(ids)
-                if found is None:
-                    found = memo[ids] = assignments(incident_id, [e for _, e in kept])
-                    while len(memo) > REPLAYS:  # the oldest replay goes (dicts keep their order)
-                        del memo[next(iter(memo))]
-                out += found
-            return out
+                ids = tuple(row_id for row_id, _ in kept)
+            memo = window.replayed.setdefault(incident_id, {})
+            found = memo.get(ids)
+            if found is None:
+                replayed = assignments(incident_id, [e for _, e in kept])
+                found = memo[ids] = replayed, b"".join(row_of(s, window.names) for s in replayed)
+                while len(memo) > REPLAYS:  # the oldest replay goes (dicts keep their order)
+                    del memo[next(iter(memo))]
+            out += found[0]
+            rows.append(found[1])
+        return StretchTable.from_rows(b"".join(rows), window.names.names, out)
 
     def _window(self, conn: psycopg.Connection, since: datetime) -> _Window:
         """The latest window that holds every incident moved since ``since`` (read less than ``REUSE_S`` ago),

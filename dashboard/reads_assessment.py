@@ -16,7 +16,7 @@ import pandas as pd
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from alerts.assessment import Period, Stretch, Weights, figures, rank
+from alerts.assessment import Period, StretchTable, Weights, figures, rank
 from dashboard.assessment_cache import AssessmentCache
 from dashboard.reads import Reads
 
@@ -34,20 +34,21 @@ _CACHES_LOCK = threading.Lock()
 
 
 class AssessmentReads(Reads):
-    def assessment_stretches(self, start: datetime, end: datetime) -> list[Stretch]:
-        """Every stretch a period from ``start`` to ``end`` can count: of each incident with a move since ``start``
-        − ``LOOKBACK``, as its log stood at ``end`` (kept per process, read again only where the log grew)."""
+    def assessment_table(self, start: datetime, end: datetime) -> StretchTable:
+        """Every stretch a period from ``start`` to ``end`` can count, as columns: of each incident with a move
+        since ``start`` − ``LOOKBACK``, as its log stood at ``end`` (kept per process, read again only where the
+        log grew)."""
         with _CACHES_LOCK:
             cache = _CACHES.setdefault(self.pool, AssessmentCache())
         with self.pool.connection() as conn:
-            return cache.stretches(conn, start - LOOKBACK, end)
+            return cache.table(conn, start - LOOKBACK, end)
 
     def ranked_townships(self, townships: pd.DataFrame, start: datetime, end: datetime,
                          category: str | None, level: int | None) -> pd.DataFrame:
         """``townships`` (code, name, district_code, open, overdue) ranked on 考核's figures for [start, end):
         one row each, best score first, rates in %."""
         period = Period(start, end)
-        found = figures(self.assessment_stretches(start, end), period, None,
+        found = figures(self.assessment_table(start, end), period, None,
                         frozenset({category}) if category else None, frozenset({level}) if level else None)
         codes = list(townships["code"])
         ranked = rank(found, {}, codes, WEIGHTS)

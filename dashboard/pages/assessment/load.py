@@ -119,13 +119,13 @@ def assess(data: Data, q: Query, now: datetime, district: str | None = None) -> 
     units, key = _units(data, q.kind, district)
     categories = frozenset({q.category}) if q.category else None
     levels = frozenset({q.level}) if q.level else None
-    stretches = data.assessment_stretches(before.start, period.end)  # one window (the cache's) for both periods
-    figs_now = figures(stretches, period, key, categories, levels)
-    figs_before = figures(data.assessment_stretches(before.start, before.end), before, key, categories, levels)
+    table = data.assessment_table(before.start, period.end)  # one window (the cache's) for both periods
+    figs_now = figures(table, period, key, categories, levels)
+    figs_before = figures(data.assessment_table(before.start, before.end), before, key, categories, levels)
     ranked = rank(figs_now, figs_before, units, WEIGHTS)
     chosen = set(units)
     a = Assessment(q, period, ranked, data.unit_names(), [], key)
-    return replace(a, stretches=[s for s in stretches if a.ranked_as(s) in chosen])
+    return replace(a, stretches=[s for s in table.stretches if a.ranked_as(s) in chosen])
 
 
 @dataclass(frozen=True, slots=True)
