@@ -29,8 +29,8 @@ from ingest.counters import (
     source_of,
 )
 from ingest.decode import DeviceInfo
-from ingest.writer import prepare_connection, write_batch
-from tests.fix_system import new_database
+from ingest.writer import write_batch
+from tests.ingest.writer_db import database_with, emptied
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)  # 16:00 in 郴州
 GAUGE = DeviceInfo("rain_gauge", 113.0, 25.8, "431002", "431002001", "431002001001")
@@ -120,20 +120,12 @@ def test_rows_attribute_stored_readings_and_count_duplicates() -> None:
 
 @pytest.fixture(scope="module")
 def dsn(pg_dsn: str) -> str:
-    dsn = new_database(pg_dsn)
-    with psycopg.connect(dsn) as conn:
-        conn.execute("INSERT INTO devices (device_id, device_type, dept, name, lon, lat)"
-                     " VALUES ('rain-1', 'rain_gauge', 'qx', '雨量站1', 113.0, 25.8),"
-                     " ('rain-2', 'rain_gauge', 'qx', '雨量站2', 113.1, 25.8)")
-    return dsn
+    return database_with(pg_dsn, [("rain-1", "rain_gauge", "qx", "雨量站1"), ("rain-2", "rain_gauge", "qx", "雨量站2")])
 
 
 @pytest.fixture
 def conn(dsn: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(dsn) as c:
-        prepare_connection(c)
-        c.execute("TRUNCATE telemetry, events, device_status, dead_letters, ingest_counters")
-        c.commit()
+    with emptied(dsn, "telemetry, events, device_status, dead_letters, ingest_counters") as c:
         yield c
 
 

@@ -21,27 +21,20 @@ from ingest.batch import Batch
 from ingest.decode import Reading
 from ingest.writer import EPOCH, prepare_connection, write_batch
 from tests.fix_db import AsRole
-from tests.fix_system import new_database, wait_until
+from tests.fix_system import wait_until
+from tests.ingest.writer_db import database_with, emptied
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
 def dsn(pg_dsn: str) -> str:
-    dsn = new_database(pg_dsn)
-    with psycopg.connect(dsn) as conn:
-        conn.execute("INSERT INTO devices (device_id, device_type, dept, name, lon, lat)"
-                     " VALUES ('gas-1', 'gas_detector', 'yj', '燃气1', 113.0, 25.8),"
-                     " ('gas-2', 'gas_detector', 'yj', '燃气2', 113.1, 25.8)")
-    return dsn
+    return database_with(pg_dsn, [("gas-1", "gas_detector", "yj", "燃气1"), ("gas-2", "gas_detector", "yj", "燃气2")])
 
 
 @pytest.fixture
 def conn(dsn: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(dsn) as c:
-        prepare_connection(c)
-        c.execute("TRUNCATE telemetry, device_status, alert_inbox, ingest_counters")
-        c.commit()
+    with emptied(dsn, "telemetry, device_status, alert_inbox, ingest_counters") as c:
         yield c
 
 
