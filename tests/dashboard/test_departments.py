@@ -43,7 +43,8 @@ def opened(dsn: str, title: str, category: str, *, route_to: str | None = None) 
 
 
 def desk(township_page: ModuleType, dash_calls: DashCalls) -> str:
-    cards, *_ = dash_calls.triggered_by(township_page.callbacks.refresh, "tw-tick.n_intervals", 1, 1, 0, 0, None, None)
+    cards, *_ = dash_calls.triggered_by(township_page.callbacks.refresh, "tw-tick.n_intervals", 1, 1, 0, 0, None, None,
+                                        None)
     return dash_calls.text_of(cards)
 
 
@@ -58,7 +59,7 @@ def test_a_category_the_department_handles_is_assisted_and_shown_marked(
     assert f"dispatch/{WATER.unit}" in told  # the department's app hears of it too
     with logged_in(f"bm{WATER.code}"):
         cards, *_ = dash_calls.triggered_by(township_page.callbacks.refresh, "tw-tick.n_intervals",
-                                            1, 1, 0, 0, None, None)
+                                            1, 1, 0, 0, None, None, None)
     card = dash_calls.part(cards, f"tw-card-{incident}")
     assert "河道水位超警戒" in card and "协办" in card
     assert "tw-sign" not in card and "tw-open-feedback" not in card  # signing and answering are the township's
@@ -107,7 +108,7 @@ def test_an_assisting_department_reports_progress_and_nothing_more(
 
     def card() -> str:
         return dash_calls.part(dash_calls.triggered_by(township_page.callbacks.refresh, "tw-tick.n_intervals",
-                                                       1, 1, 0, 0, None, None)[0], f"tw-card-{incident}")
+                                                       1, 1, 0, 0, None, None, None)[0], f"tw-card-{incident}")
 
     def progress(selected: dict[str, object], note: str) -> dict[str, object]:
         return township_page.callbacks.submit_report(1, selected, note, None, "0", "", None, None, 0)
@@ -147,7 +148,7 @@ def test_the_township_reports_progress_on_its_own_incident(
     with logged_in(township_username(town)):
         dash_calls.clicked(township_page.callbacks.sign, {"type": "tw-sign", "index": incident}, [1], 0)
         card = dash_calls.part(dash_calls.triggered_by(township_page.callbacks.refresh, "tw-tick.n_intervals",
-                                                       1, 1, 0, 0, None, None)[0], f"tw-card-{incident}")
+                                                       1, 1, 0, 0, None, None, None)[0], f"tw-card-{incident}")
         assert "tw-open-progress" in card and "tw-open-feedback" in card
         township_page.callbacks.submit_report(1, {"id": incident, "mode": "progress"}, "已围挡，等待抢修", None,
                                               "0", "", None, None, 0)

@@ -86,7 +86,8 @@ def said(dash_calls: DashCalls, reply: dict[str, Any], key: str = "form_msg") ->
 
 
 def card(dash_calls: DashCalls, township_page: ModuleType, incident: int) -> str:
-    cards, *_ = dash_calls.triggered_by(township_page.callbacks.refresh, "tw-tick.n_intervals", 1, 1, 0, 0, None, None)
+    cards, *_ = dash_calls.triggered_by(township_page.callbacks.refresh, "tw-tick.n_intervals", 1, 1, 0, 0, None, None,
+                                        None)
     return dash_calls.part(cards, f"tw-card-{incident}")
 
 

@@ -54,7 +54,7 @@ def test_a_hazmat_incident_is_the_townships_with_transport_assisting(
     assert (township, assists, category) == (town, [TRANSPORT.unit], "hazmat")
     with logged_in(f"bm{TRANSPORT.code}"):
         cards, *_ = dash_calls.triggered_by(township_page.callbacks.refresh, "tw-tick.n_intervals",
-                                            1, 1, 0, 0, None, None)
+                                            1, 1, 0, 0, None, None, None)
     card = dash_calls.part(cards, f"tw-card-{incident}")
     assert "湘L·D77777" in card and "限速 80 km/h，车速 97.0 km/h" in card and "协办" in card
     assert "tw-sign" not in card  # signing is the township's
