@@ -35,11 +35,12 @@ def refresh(_n: int | None, _version: int | None, marker: Any = None, banner_sho
         return user, *[no_update] * 4
     data, now = get_data(), utcnow()
     current = load.marker(data, user.grid_codes, user.username, now)
+    lists_due = current != marker or ctx.triggered_id != Ids.TICK
     banner = response_level.changed(user, lang, banner_shown)
-    if current == marker and ctx.triggered_id == Ids.TICK and banner is None:
+    if not (lists_due or banner):
         raise PreventUpdate
-    lists = (views.lists(load.lists(data, user.grid_codes, user.username), lang), current) \
-        if current != marker or ctx.triggered_id != Ids.TICK else (no_update, no_update)
+    lists = (views.lists(load.lists(data, user.grid_codes, user.username), lang), current) if lists_due \
+        else (no_update, no_update)
     return *lists, *(banner or (no_update,) * 3)
 
 
